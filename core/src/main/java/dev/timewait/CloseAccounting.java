@@ -1,0 +1,62 @@
+package dev.timewait;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts how one client's connections open and close. A {@link TimeWaitSocketFactory} owns one
+ * and counts every socket it makes; adapters whose client makes its own sockets count through the
+ * {@code record} methods. {@link #snapshot()} gives an immutable {@link CloseStats}.
+ *
+ * <pre>{@code
+ * CloseAccounting accounting = new CloseAccounting();
+ * accounting.recordOpened();
+ * accounting.recordClosedByReset();
+ * CloseStats stats = accounting.snapshot();
+ * }</pre>
+ *
+ * <p>Thread-safe: every method may be called from any thread, without locks. A snapshot taken
+ * while connections close may be mid-update by one close.
+ */
+public final class CloseAccounting {
+  private final LongAdder opened = new LongAdder();
+  private final LongAdder afterPeerFin = new LongAdder();
+  private final LongAdder reset = new LongAdder();
+  private final LongAdder locallyFirst = new LongAdder();
+  private final LongAdder finWaitTimeouts = new LongAdder();
+
+  /** A connection connected. */
+  public void recordOpened() {
+    opened.increment();
+  }
+
+  /** A connection closed after the peer's FIN arrived. */
+  public void recordClosedAfterPeerFin() {
+    afterPeerFin.increment();
+  }
+
+  /** A connection closed with an RST. */
+  public void recordClosedByReset() {
+    reset.increment();
+  }
+
+  /** A connection closed by this side first, with a FIN: it left TIME_WAIT here. */
+  public void recordClosedLocallyFirst() {
+    locallyFirst.increment();
+  }
+
+  /** A server close gave up waiting for the FIN and reset; also call {@link #recordClosedByReset}. */
+  public void recordFinWaitTimeout() {
+    finWaitTimeouts.increment();
+  }
+
+  /** The counts now. */
+  public CloseStats snapshot() {
+    return new CloseStats(
+        opened.sum(), afterPeerFin.sum(), reset.sum(), locallyFirst.sum(), finWaitTimeouts.sum());
+  }
+
+  @Override
+  public String toString() {
+    return snapshot().toString();
+  }
+}

@@ -1,0 +1,60 @@
+package dev.timewait;
+
+import java.time.Duration;
+
+/**
+ * How an HTTP client's connections close, so that TIME_WAIT never piles up on the client.
+ * One of three immutable strategies:
+ *
+ * <ul>
+ *   <li>{@link ServerClose}: every request carries {@code Connection: close}; the client waits,
+ *       bounded by {@link ServerClose#finWait()}, for the server's FIN and only then closes, so
+ *       TIME_WAIT lands on the server. On timeout it resets.
+ *   <li>{@link ResetClose}: one connection per request, closed with {@code SO_LINGER(0)} after the
+ *       exchange is complete: an RST, and no TIME_WAIT on either side.
+ *   <li>{@link PooledKeepAlive}: a bounded pool of long-lived connections, each retired by
+ *       {@link Retirement}.
+ * </ul>
+ *
+ * <pre>{@code
+ * CloseStrategy strategy = CloseStrategy.serverClose();
+ * CloseStrategy tuned = ServerClose.builder().finWait(Duration.ofMillis(500)).build();
+ * CloseStrategy pooled = PooledKeepAlive.builder().maxTotal(16).maxRequestsPerConnection(100).build();
+ * }</pre>
+ *
+ * <p>Every implementation is immutable and thread-safe.
+ */
+public sealed interface CloseStrategy permits ServerClose, ResetClose, PooledKeepAlive {
+
+  /** Server close with its defaults ({@link ServerClose#DEFAULT_FIN_WAIT}). */
+  static ServerClose serverClose() {
+    return ServerClose.DEFAULTS;
+  }
+
+  /** Reset close. */
+  static ResetClose reset() {
+    return ResetClose.INSTANCE;
+  }
+
+  /** Pooled keep-alive with its defaults; see {@link PooledKeepAlive}. */
+  static PooledKeepAlive pooled() {
+    return PooledKeepAlive.DEFAULTS;
+  }
+
+  /** How a connection closes when nobody asked the server to close it first. */
+  Retirement retirement();
+
+  /**
+   * The longest a close waits for the server's FIN after {@code Connection: close}, before it
+   * resets instead. Used only when {@link #retirement()} is {@link Retirement#SERVER_CLOSE}.
+   */
+  Duration finWait();
+
+  /** Whether connections are reused for more than one request. */
+  default boolean keepAlive() {
+    return this instanceof PooledKeepAlive;
+  }
+
+  /** A short stable name: {@code server-close}, {@code reset} or {@code pooled}. */
+  String name();
+}

@@ -1,0 +1,184 @@
+package dev.timewait;
+
+import dev.timewait.internal.Preconditions;
+import java.time.Duration;
+
+/**
+ * Pooled keep-alive: few long-lived connections, so few connections ever close. The pool is
+ * bounded in total and per route; a connection retires when it has been idle for {@link
+ * #idleTimeout()}, when it has lived {@link #maxLifetime()}, or when it has served {@link
+ * #maxRequestsPerConnection()} requests. A retiring connection closes as {@link #retirement()}
+ * says, and so do the connections a pool shutdown closes.
+ *
+ * <pre>{@code
+ * PooledKeepAlive strategy = PooledKeepAlive.builder()
+ *     .maxTotal(32)
+ *     .maxPerRoute(16)
+ *     .maxRequestsPerConnection(100)
+ *     .retirement(Retirement.SERVER_CLOSE)
+ *     .build();
+ * }</pre>
+ *
+ * <p>Defaults: {@link #DEFAULT_MAX_TOTAL} (20), {@link #DEFAULT_MAX_PER_ROUTE} (20), {@link
+ * #DEFAULT_IDLE_TIMEOUT} (30 s), {@link #DEFAULT_MAX_LIFETIME} (5 min), {@link
+ * #DEFAULT_MAX_REQUESTS_PER_CONNECTION} (500), {@link #DEFAULT_RETIREMENT} ({@link
+ * Retirement#RESET}) and {@link ServerClose#DEFAULT_FIN_WAIT} (2 s). Immutable and thread-safe.
+ *
+ * @param maxTotal the most connections open at once, over all routes; 1 to {@link #MAX_CONNECTIONS}
+ * @param maxPerRoute the most connections open at once to one route; 1 to {@code maxTotal}
+ * @param idleTimeout how long a connection may sit idle before it retires
+ * @param maxLifetime how long a connection may live, busy or not, before it retires
+ * @param maxRequestsPerConnection the requests a connection serves before it retires
+ * @param retirement how a retiring connection closes
+ * @param finWait the longest a server-close retirement waits for the server's FIN
+ */
+public record PooledKeepAlive(
+    int maxTotal,
+    int maxPerRoute,
+    Duration idleTimeout,
+    Duration maxLifetime,
+    int maxRequestsPerConnection,
+    Retirement retirement,
+    Duration finWait)
+    implements CloseStrategy {
+
+  /** Default {@link #maxTotal()}: 20 connections. */
+  public static final int DEFAULT_MAX_TOTAL = 20;
+  /** Default {@link #maxPerRoute()}: 20 connections, since most clients call one load balancer. */
+  public static final int DEFAULT_MAX_PER_ROUTE = 20;
+  /**
+   * Default {@link #idleTimeout()}: 30 seconds, below the idle timeouts of nginx (75 s) and of the
+   * common cloud load balancers (60 s), so the client retires a connection before the server does.
+   */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+  /** Default {@link #maxLifetime()}: 5 minutes. */
+  public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofMinutes(5);
+  /**
+   * Default {@link #maxRequestsPerConnection()}: 500, below nginx's {@code keepalive_requests}
+   * (1000), so the client retires a connection on its own terms.
+   */
+  public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 500;
+  /** Default {@link #retirement()}: {@link Retirement#RESET}, which adds no latency. */
+  public static final Retirement DEFAULT_RETIREMENT = Retirement.RESET;
+
+  /** The largest pool accepted: 65,535 connections, more than any port range holds. */
+  public static final int MAX_CONNECTIONS = 65_535;
+  /** The largest idle timeout or lifetime accepted: 24 hours. */
+  public static final Duration MAX_DURATION = Duration.ofHours(24);
+  /**
+   * The smallest idle timeout or lifetime accepted: 10 ms. Shorter values make pool cleanup
+   * threads spin (OkHttp #6838).
+   */
+  public static final Duration MIN_DURATION = Duration.ofMillis(10);
+
+  static final PooledKeepAlive DEFAULTS = builder().build();
+
+  /** Validates every component; messages name the field and the value. */
+  public PooledKeepAlive {
+    Preconditions.checkInRange(maxTotal, 1, MAX_CONNECTIONS, "maxTotal");
+    Preconditions.checkInRange(maxPerRoute, 1, MAX_CONNECTIONS, "maxPerRoute");
+    if (maxPerRoute > maxTotal) {
+      throw new IllegalArgumentException(
+          "maxPerRoute must be <= maxTotal (" + maxTotal + "), but was " + maxPerRoute);
+    }
+    checkDuration(idleTimeout, "idleTimeout");
+    checkDuration(maxLifetime, "maxLifetime");
+    Preconditions.checkPositive(maxRequestsPerConnection, "maxRequestsPerConnection");
+    Preconditions.checkNotNull(retirement, "retirement");
+    Preconditions.checkPositive(finWait, ServerClose.MAX_FIN_WAIT, "finWait");
+  }
+
+  private static void checkDuration(Duration value, String name) {
+    Preconditions.checkPositive(value, MAX_DURATION, name);
+    if (value.compareTo(MIN_DURATION) < 0) {
+      throw new IllegalArgumentException(name + " must be >= " + MIN_DURATION + ", but was " + value);
+    }
+  }
+
+  /** A builder that starts from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this strategy's values. */
+  public Builder toBuilder() {
+    return new Builder()
+        .maxTotal(maxTotal)
+        .maxPerRoute(maxPerRoute)
+        .idleTimeout(idleTimeout)
+        .maxLifetime(maxLifetime)
+        .maxRequestsPerConnection(maxRequestsPerConnection)
+        .retirement(retirement)
+        .finWait(finWait);
+  }
+
+  @Override
+  public String name() {
+    return "pooled";
+  }
+
+  /**
+   * Builds a {@link PooledKeepAlive}. Values are checked by {@link #build()}, and nulls at once.
+   * Not thread-safe; use one builder per thread.
+   */
+  public static final class Builder {
+    private int maxTotal = DEFAULT_MAX_TOTAL;
+    private Integer maxPerRoute;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private Duration maxLifetime = DEFAULT_MAX_LIFETIME;
+    private int maxRequestsPerConnection = DEFAULT_MAX_REQUESTS_PER_CONNECTION;
+    private Retirement retirement = DEFAULT_RETIREMENT;
+    private Duration finWait = ServerClose.DEFAULT_FIN_WAIT;
+
+    private Builder() {}
+
+    /** Default {@link #DEFAULT_MAX_TOTAL}. */
+    public Builder maxTotal(int maxTotal) {
+      this.maxTotal = maxTotal;
+      return this;
+    }
+
+    /** Default {@link #DEFAULT_MAX_PER_ROUTE}, lowered to {@code maxTotal} if that is smaller. */
+    public Builder maxPerRoute(int maxPerRoute) {
+      this.maxPerRoute = maxPerRoute;
+      return this;
+    }
+
+    /** Default {@link #DEFAULT_IDLE_TIMEOUT}. */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = Preconditions.checkNotNull(idleTimeout, "idleTimeout");
+      return this;
+    }
+
+    /** Default {@link #DEFAULT_MAX_LIFETIME}. */
+    public Builder maxLifetime(Duration maxLifetime) {
+      this.maxLifetime = Preconditions.checkNotNull(maxLifetime, "maxLifetime");
+      return this;
+    }
+
+    /** Default {@link #DEFAULT_MAX_REQUESTS_PER_CONNECTION}. */
+    public Builder maxRequestsPerConnection(int maxRequestsPerConnection) {
+      this.maxRequestsPerConnection = maxRequestsPerConnection;
+      return this;
+    }
+
+    /** Default {@link #DEFAULT_RETIREMENT}. */
+    public Builder retirement(Retirement retirement) {
+      this.retirement = Preconditions.checkNotNull(retirement, "retirement");
+      return this;
+    }
+
+    /** Default {@link ServerClose#DEFAULT_FIN_WAIT}; used by {@link Retirement#SERVER_CLOSE}. */
+    public Builder finWait(Duration finWait) {
+      this.finWait = Preconditions.checkNotNull(finWait, "finWait");
+      return this;
+    }
+
+    /** Returns the strategy, or throws IAE naming the first invalid field and its value. */
+    public PooledKeepAlive build() {
+      int perRoute = maxPerRoute != null ? maxPerRoute : Math.min(DEFAULT_MAX_PER_ROUTE, maxTotal);
+      return new PooledKeepAlive(
+          maxTotal, perRoute, idleTimeout, maxLifetime, maxRequestsPerConnection, retirement, finWait);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package dev.timewait;
+
+/**
+ * How a pooled keep-alive connection is closed when it retires: by its request cap, by idle
+ * eviction, by its lifetime, or when the pool shuts down.
+ *
+ * <p>Thread-safe (an enum).
+ */
+public enum Retirement {
+  /**
+   * Close with {@code SO_LINGER(0)}: the client sends an RST and neither side keeps TIME_WAIT.
+   * The server sees a reset on a connection that was idle, after a complete exchange.
+   */
+  RESET,
+  /**
+   * The connection's last request carries {@code Connection: close}, and the client waits, bounded
+   * by the FIN wait, for the server's FIN before it closes: TIME_WAIT lands on the server. A
+   * connection retired with no request to carry the header (idle eviction, lifetime, shutdown)
+   * closes plainly if the server already closed it, and is reset otherwise: it never leaves
+   * TIME_WAIT on the client.
+   */
+  SERVER_CLOSE
+}

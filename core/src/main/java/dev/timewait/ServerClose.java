@@ -1,0 +1,68 @@
+package dev.timewait;
+
+import dev.timewait.internal.Preconditions;
+import java.time.Duration;
+
+/**
+ * Server close: every request carries {@code Connection: close}, and the client's close first
+ * reads until the server's FIN, bounded by {@link #finWait()}, so TIME_WAIT lands on the server.
+ * If the FIN does not come in time the client resets ({@code SO_LINGER(0)}) and counts a FIN-wait
+ * timeout. A connection that closes before its exchange completed (cancel, error) is reset at
+ * once, with no wait.
+ *
+ * <pre>{@code
+ * ServerClose strategy = ServerClose.builder().finWait(Duration.ofMillis(500)).build();
+ * }</pre>
+ *
+ * <p>Defaults: {@link #DEFAULT_FIN_WAIT} (2 s). Immutable and thread-safe.
+ *
+ * @param finWait the longest a close waits for the server's FIN; at most {@link #MAX_FIN_WAIT}
+ */
+public record ServerClose(Duration finWait) implements CloseStrategy {
+
+  /** The default FIN wait: 2 seconds. */
+  public static final Duration DEFAULT_FIN_WAIT = Duration.ofSeconds(2);
+
+  /** The largest FIN wait accepted: 60 seconds, the length of TIME_WAIT itself. */
+  public static final Duration MAX_FIN_WAIT = Duration.ofSeconds(60);
+
+  static final ServerClose DEFAULTS = new ServerClose(DEFAULT_FIN_WAIT);
+
+  /** Validates: {@code finWait} must be non-null, positive and at most {@link #MAX_FIN_WAIT}. */
+  public ServerClose {
+    Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
+  }
+
+  /** A builder that starts from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public Retirement retirement() {
+    return Retirement.SERVER_CLOSE;
+  }
+
+  @Override
+  public String name() {
+    return "server-close";
+  }
+
+  /** Builds a {@link ServerClose}. Not thread-safe; use one builder per thread. */
+  public static final class Builder {
+    private Duration finWait = DEFAULT_FIN_WAIT;
+
+    private Builder() {}
+
+    /** The longest a close waits for the server's FIN. Default {@link #DEFAULT_FIN_WAIT}. */
+    public Builder finWait(Duration finWait) {
+      this.finWait = Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
+      return this;
+    }
+
+    /** Returns the strategy. */
+    public ServerClose build() {
+      return new ServerClose(finWait);
+    }
+  }
+}

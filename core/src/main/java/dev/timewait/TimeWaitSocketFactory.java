@@ -1,0 +1,243 @@
+package dev.timewait;
+
+import dev.timewait.internal.Preconditions;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.SocketFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link SocketFactory} whose sockets close the way a {@link CloseStrategy} says, so that the
+ * client keeps no TIME_WAIT. This is the socket layer that the adapters share; use it directly
+ * with any client that takes a {@code SocketFactory}.
+ *
+ * <ul>
+ *   <li><b>Reset</b> ({@link Retirement#RESET}): {@code close()} sets {@code SO_LINGER(0)} and
+ *       closes, which sends an RST. Nobody keeps TIME_WAIT.
+ *   <li><b>Server close</b> ({@link Retirement#SERVER_CLOSE}): once a connection is {@linkplain
+ *       #arm armed} (its exchange carried {@code Connection: close}), {@code close()} first reads
+ *       until the server's FIN, bounded by {@link CloseStrategy#finWait()}, then closes: TIME_WAIT
+ *       lands on the server. On timeout it resets and counts a FIN-wait timeout. A close that was
+ *       not armed, or that comes while another thread is still reading or writing (a cancel), or
+ *       after an I/O error, resets at once, unless the server's FIN had already been read.
+ * </ul>
+ *
+ * <p>The sockets swallow {@code shutdownOutput()} and {@code shutdownInput()}, and keep a
+ * client's own {@code setSoLinger} from taking effect: the JDK's {@code SSLSocket.close()} calls
+ * {@code shutdownOutput()} on the socket beneath it, which would send a FIN before our close and
+ * leave TIME_WAIT on the client. Layer TLS over these sockets with {@code
+ * SSLSocketFactory.createSocket(socket, host, port, true)}.
+ *
+ * <pre>{@code
+ * TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.reset());
+ * try (Socket socket = factory.createSocket("127.0.0.1", 8080)) {
+ *   // write a request, read the whole response
+ * } // closes with an RST: no TIME_WAIT on either side
+ * CloseStats stats = factory.accounting().snapshot();
+ * }</pre>
+ *
+ * <p>Thread-safe: one factory serves any number of threads. Each socket it makes may be closed
+ * from any thread; a second concurrent {@code close()} returns at once.
+ */
+public final class TimeWaitSocketFactory extends SocketFactory {
+  private static final Logger log = LoggerFactory.getLogger(TimeWaitSocketFactory.class);
+
+  /** How the sockets of a factory close. */
+  enum Mode {
+    OBSERVE,
+    RESET,
+    SERVER_CLOSE
+  }
+
+  private final CloseStrategy strategy;
+  private final Mode mode;
+  private final long finWaitNanos;
+  private final CloseAccounting accounting;
+  private final Map<ConnectionKey, TimeWaitSocket> open = new ConcurrentHashMap<>();
+
+  private TimeWaitSocketFactory(CloseStrategy strategy, Mode mode, CloseAccounting accounting) {
+    this.strategy = strategy;
+    this.mode = mode;
+    this.finWaitNanos = strategy == null ? 0 : strategy.finWait().toNanos();
+    this.accounting = accounting;
+  }
+
+  /** A factory for {@code strategy}, with an accounting of its own. */
+  public static TimeWaitSocketFactory create(CloseStrategy strategy) {
+    return create(strategy, new CloseAccounting());
+  }
+
+  /** A factory for {@code strategy} that counts into {@code accounting}. */
+  public static TimeWaitSocketFactory create(CloseStrategy strategy, CloseAccounting accounting) {
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
+    Mode mode = strategy.retirement() == Retirement.RESET ? Mode.RESET : Mode.SERVER_CLOSE;
+    return new TimeWaitSocketFactory(strategy, mode, accounting);
+  }
+
+  /**
+   * A factory whose sockets close exactly as plain sockets do, and are only counted: the baseline
+   * that shows what a client does without timewait. A close counts as {@code closedLocallyFirst}
+   * unless the client had read the server's FIN (end of stream) before it.
+   */
+  public static TimeWaitSocketFactory observing() {
+    return observing(new CloseAccounting());
+  }
+
+  /** Like {@link #observing()}, counting into {@code accounting}. */
+  public static TimeWaitSocketFactory observing(CloseAccounting accounting) {
+    Preconditions.checkNotNull(accounting, "accounting");
+    return new TimeWaitSocketFactory(null, Mode.OBSERVE, accounting);
+  }
+
+  /** The strategy, or null for an {@linkplain #observing() observing} factory. */
+  public CloseStrategy strategy() {
+    return strategy;
+  }
+
+  /** The close accounting of every socket this factory made. */
+  public CloseAccounting accounting() {
+    return accounting;
+  }
+
+  /** Connections this factory made that are connected and not closed yet. */
+  public int openConnections() {
+    return open.size();
+  }
+
+  /**
+   * Arms the server close of the connection that {@code socket} belongs to: its exchange carried
+   * {@code Connection: close}, so its close waits for the server's FIN. {@code socket} may be a
+   * socket of this factory or a socket layered over one (an {@code SSLSocket}).
+   *
+   * <p>Arm only once the request has been written whole (on the response's headers, say): from
+   * then on the connection discards what is written to it. The only bytes a complete exchange
+   * still writes are TLS's close_notify, and a server that has already closed would answer them
+   * with an RST instead of keeping its TIME_WAIT.
+   *
+   * @return true if the connection is one of this factory's and its strategy closes by server
+   *     close; false otherwise (nothing changes)
+   */
+  public boolean arm(Socket socket) {
+    Preconditions.checkNotNull(socket, "socket");
+    if (mode != Mode.SERVER_CLOSE) {
+      return false;
+    }
+    TimeWaitSocket target = find(socket);
+    if (target == null) {
+      return false;
+    }
+    target.arm();
+    return true;
+  }
+
+  /** Whether {@code socket} (or the socket beneath it) was made by this factory and is open. */
+  public boolean owns(Socket socket) {
+    Preconditions.checkNotNull(socket, "socket");
+    return find(socket) != null;
+  }
+
+  private TimeWaitSocket find(Socket socket) {
+    if (socket instanceof TimeWaitSocket) {
+      TimeWaitSocket own = (TimeWaitSocket) socket;
+      return own.factory() == this ? own : null;
+    }
+    if (!socket.isConnected()) {
+      return null;
+    }
+    return open.get(ConnectionKey.of(socket));
+  }
+
+  @Override
+  public Socket createSocket() {
+    return new TimeWaitSocket(this);
+  }
+
+  @Override
+  public Socket createSocket(String host, int port) throws IOException {
+    return connected(null, new InetSocketAddress(host, port));
+  }
+
+  @Override
+  public Socket createSocket(InetAddress host, int port) throws IOException {
+    return connected(null, new InetSocketAddress(host, port));
+  }
+
+  @Override
+  public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
+      throws IOException {
+    return connected(new InetSocketAddress(localHost, localPort), new InetSocketAddress(host, port));
+  }
+
+  @Override
+  public Socket createSocket(InetAddress host, int port, InetAddress localHost, int localPort)
+      throws IOException {
+    return connected(new InetSocketAddress(localHost, localPort), new InetSocketAddress(host, port));
+  }
+
+  private Socket connected(InetSocketAddress local, InetSocketAddress remote) throws IOException {
+    TimeWaitSocket socket = new TimeWaitSocket(this);
+    try {
+      if (local != null) {
+        socket.bind(local);
+      }
+      socket.connect(remote);
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  Mode mode() {
+    return mode;
+  }
+
+  long finWaitNanos() {
+    return finWaitNanos;
+  }
+
+  void connected(TimeWaitSocket socket, ConnectionKey key) {
+    open.put(key, socket);
+    accounting.recordOpened();
+    if (log.isDebugEnabled()) {
+      log.debug("opened {} ({})", key, mode);
+    }
+  }
+
+  void closed(ConnectionKey key, String how) {
+    open.remove(key);
+    if (log.isDebugEnabled()) {
+      log.debug("closed {}: {}", key, how);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TimeWaitSocketFactory[" + (strategy == null ? "observing" : strategy) + "]";
+  }
+
+  /** A connection's local and remote endpoints. */
+  record ConnectionKey(InetAddress localAddress, int localPort, InetAddress remoteAddress, int remotePort) {
+    static ConnectionKey of(Socket socket) {
+      return new ConnectionKey(
+          socket.getLocalAddress(), socket.getLocalPort(), socket.getInetAddress(), socket.getPort());
+    }
+
+    ConnectionKey {
+      Objects.requireNonNull(remoteAddress, "remoteAddress");
+    }
+
+    @Override
+    public String toString() {
+      return localAddress.getHostAddress() + ":" + localPort + " -> "
+          + remoteAddress.getHostAddress() + ":" + remotePort;
+    }
+  }
+}

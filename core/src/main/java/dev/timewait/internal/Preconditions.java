@@ -1,0 +1,68 @@
+package dev.timewait.internal;
+
+import java.time.Duration;
+
+/**
+ * The one preconditions helper of timewait. Messages name the field and the value:
+ * a null gives {@code NullPointerException("x cannot be null")}, a bad value gives
+ * {@code IllegalArgumentException("x must be > 0, but was -3")}.
+ *
+ * <p>Internal: not part of the public API, and not for use by the adapters.
+ * Stateless and thread-safe.
+ */
+public final class Preconditions {
+  private Preconditions() {}
+
+  /** Returns {@code value}, or throws NPE "{@code name} cannot be null". */
+  public static <T> T checkNotNull(T value, String name) {
+    if (value == null) {
+      throw new NullPointerException(name + " cannot be null");
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is at least 1. */
+  public static int checkPositive(int value, String name) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be > 0, but was " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it lies in {@code [min, max]}. */
+  public static int checkInRange(int value, int min, int max, String name) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          name + " must be between " + min + " and " + max + ", but was " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it lies in {@code [min, max]}. */
+  public static double checkInRange(double value, double min, double max, String name) {
+    if (!(value >= min && value <= max)) {
+      throw new IllegalArgumentException(
+          name + " must be between " + min + " and " + max + ", but was " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is non-null, strictly positive and at most {@code max}. */
+  public static Duration checkPositive(Duration value, Duration max, String name) {
+    checkNotNull(value, name);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be > 0, but was " + value);
+    }
+    if (value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(name + " must be <= " + max + ", but was " + value);
+    }
+    return value;
+  }
+
+  /** Throws IAE "{@code message}" unless {@code condition} holds. */
+  public static void checkArgument(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

@@ -1,0 +1,220 @@
+package dev.timewait;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.RawHttpPeer;
+import dev.timewait.testing.RawHttpPeer.Behaviour;
+import dev.timewait.testing.TestTls;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The socket layer against a raw peer on loopback, plain and TLS. Every count of TIME_WAIT comes
+ * from the kernel's table, for each test's own server port.
+ */
+class SocketLayerTest {
+  private static final int CONNECTIONS = 200;
+  private static final Duration SETTLE = Duration.ofSeconds(5);
+
+  @BeforeEach
+  void needsKernelTable() {
+    KernelTcp.assumeReadable();
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void clientThatClosesFirstLeavesOneTimeWaitPerConnection(boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.observing();
+      for (int i = 0; i < CONNECTIONS; i++) {
+        exchange(factory, peer.port(), tls, false);
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+
+      // The control: the measurement can fail, so the zeros elsewhere mean something.
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isEqualTo(CONNECTIONS);
+      assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
+      assertThat(factory.accounting().snapshot())
+          .isEqualTo(new CloseStats(CONNECTIONS, 0, 0, CONNECTIONS, 0));
+    }
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void resetCloseLeavesNoTimeWaitOnEitherSide(boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.reset());
+      for (int i = 0; i < CONNECTIONS; i++) {
+        exchange(factory, peer.port(), tls, false);
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+      assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
+      assertThat(factory.accounting().snapshot())
+          .isEqualTo(new CloseStats(CONNECTIONS, 0, CONNECTIONS, 0, 0));
+      assertThat(factory.openConnections()).isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void serverCloseLeavesTimeWaitOnTheServerOnly(boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.CLOSE_AFTER_RESPONSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      for (int i = 0; i < CONNECTIONS; i++) {
+        exchange(factory, peer.port(), tls, true);
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+
+      assertThat(factory.accounting().snapshot())
+          .isEqualTo(new CloseStats(CONNECTIONS, CONNECTIONS, 0, 0, 0));
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+      // At least 99%: a read of /proc/net/tcp6 can miss entries while the kernel's hash table
+      // changes under it, and a rare server-side TIME_WAIT goes early; the client side is exact.
+      assertThat(KernelTcp.awaitServerTimeWait(peer.port(), CONNECTIONS, SETTLE))
+          .isBetween(CONNECTIONS * 99 / 100, CONNECTIONS);
+    }
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void serverCloseAgainstAPeerThatNeverClosesResetsWithinTheBound(boolean tls) throws Exception {
+    Duration bound = Duration.ofMillis(200);
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.NEVER_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory =
+          TimeWaitSocketFactory.create(ServerClose.builder().finWait(bound).build());
+      Socket socket = open(factory, peer.port(), tls);
+      roundTrip(socket, true);
+      factory.arm(socket);
+
+      long start = System.nanoTime();
+      socket.close();
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      assertThat(took).isGreaterThanOrEqualTo(bound.minusMillis(5)).isLessThan(bound.plusMillis(500));
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 1));
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void serverCloseThatWasNotArmedResetsAtOnce(boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.NEVER_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      Socket socket = open(factory, peer.port(), tls);
+      roundTrip(socket, false);
+
+      long start = System.nanoTime();
+      socket.close();
+
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0));
+    }
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void closeWhileAnotherThreadReadsIsAnAbortAndResetsWithoutWaiting(boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.NEVER_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      Socket socket = open(factory, peer.port(), tls);
+      roundTrip(socket, true);
+      factory.arm(socket);
+      Thread reader = new Thread(() -> {
+        try {
+          socket.getInputStream().read();
+        } catch (IOException expected) {
+          // closed under it
+        }
+      });
+      reader.start();
+      Thread.sleep(100);
+
+      long start = System.nanoTime();
+      socket.close();
+      reader.join(2_000);
+
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1_000));
+      assertThat(reader.isAlive()).isFalse();
+      assertThat(factory.accounting().snapshot().finWaitTimeouts()).isZero();
+      assertThat(factory.accounting().snapshot().closedByReset()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void armFindsTheConnectionBeneathALayeredSocket(boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      try (Socket socket = open(factory, peer.port(), tls)) {
+        assertThat(factory.owns(socket)).isTrue();
+        assertThat(factory.arm(socket)).isTrue();
+        assertThat(TimeWaitSocketFactory.create(CloseStrategy.reset()).arm(socket)).isFalse();
+        assertThat(factory.openConnections()).isEqualTo(1);
+      }
+      assertThat(factory.openConnections()).isZero();
+    }
+  }
+
+  private static void exchange(TimeWaitSocketFactory factory, int port, boolean tls, boolean arm)
+      throws IOException {
+    Socket socket = open(factory, port, tls);
+    try {
+      roundTrip(socket, arm);
+      if (arm) {
+        factory.arm(socket);
+      }
+    } finally {
+      socket.close();
+    }
+  }
+
+  static Socket open(TimeWaitSocketFactory factory, int port, boolean tls) throws IOException {
+    Socket raw = factory.createSocket(InetAddress.getLoopbackAddress(), port);
+    if (!tls) {
+      return raw;
+    }
+    SSLSocket ssl = (SSLSocket) TestTls.get().clientContext().getSocketFactory()
+        .createSocket(raw, "localhost", port, true);
+    ssl.startHandshake();
+    return ssl;
+  }
+
+  /** Writes one GET and reads the whole response (Content-Length body). */
+  static void roundTrip(Socket socket, boolean connectionClose) throws IOException {
+    socket.setSoTimeout(10_000);
+    OutputStream out = socket.getOutputStream();
+    out.write(("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: "
+        + (connectionClose ? "close" : "keep-alive") + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    InputStream in = socket.getInputStream();
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("end of stream in the response head");
+      }
+      head.write(b);
+    }
+    String text = head.toString(StandardCharsets.US_ASCII);
+    int at = text.toLowerCase().indexOf("content-length:");
+    int length = Integer.parseInt(text.substring(at + 15, text.indexOf('\r', at)).trim());
+    if (in.readNBytes(length).length != length) {
+      throw new IOException("short body");
+    }
+  }
+}

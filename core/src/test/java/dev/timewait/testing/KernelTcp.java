@@ -1,0 +1,78 @@
+package dev.timewait.testing;
+
+import dev.timewait.TcpFilter;
+import dev.timewait.TcpState;
+import dev.timewait.TcpTable;
+import java.time.Duration;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * TIME_WAIT counted from the kernel's own tables, for tests: the client's side of connections to
+ * a port (remote port = it) and the server's side (local port = it).
+ */
+public final class KernelTcp {
+  private KernelTcp() {}
+
+  /** Skips the calling test, with the reason, where the kernel's tables cannot be read. */
+  public static void assumeReadable() {
+    Assumptions.assumeTrue(
+        TcpTable.system().isSupported(),
+        "needs /proc/net/tcp (Linux) to count TIME_WAIT from the kernel's table");
+  }
+
+  /** TIME_WAIT sockets on the client side of connections to {@code serverPort}. */
+  public static int clientTimeWait(int serverPort) {
+    return TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.remotePort(serverPort));
+  }
+
+  /** TIME_WAIT sockets on the server side of {@code serverPort}. */
+  public static int serverTimeWait(int serverPort) {
+    return TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.localPort(serverPort));
+  }
+
+  /** Sockets in {@code state} on the client side of connections to {@code serverPort}. */
+  public static int client(TcpState state, int serverPort) {
+    return TcpTable.system().count(state, TcpFilter.remotePort(serverPort));
+  }
+
+  /**
+   * Waits, at most {@code bound}, until the server side of {@code serverPort} shows at least
+   * {@code atLeast} TIME_WAIT sockets (the last ACK may still be in flight), and returns the count.
+   */
+  public static int awaitServerTimeWait(int serverPort, int atLeast, Duration bound) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    int count = serverTimeWait(serverPort);
+    while (count < atLeast && System.nanoTime() < deadline) {
+      sleep(20);
+      count = serverTimeWait(serverPort);
+    }
+    return count;
+  }
+
+  /**
+   * Waits, at most {@code bound}, until no socket on the client side of connections to
+   * {@code serverPort} is in a closing state other than TIME_WAIT (FIN_WAIT, LAST_ACK, CLOSING),
+   * so that a later TIME_WAIT count is final.
+   */
+  public static void awaitClientSettled(int serverPort, Duration bound) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (System.nanoTime() < deadline) {
+      var counts = TcpTable.system().count(TcpFilter.remotePort(serverPort));
+      int closing = counts.get(TcpState.FIN_WAIT1) + counts.get(TcpState.FIN_WAIT2)
+          + counts.get(TcpState.LAST_ACK) + counts.get(TcpState.CLOSING);
+      if (closing == 0) {
+        return;
+      }
+      sleep(20);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
