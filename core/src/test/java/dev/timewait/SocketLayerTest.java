@@ -43,7 +43,7 @@ class SocketLayerTest {
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
 
       // The control: the measurement can fail, so the zeros elsewhere mean something.
-      assertThat(KernelTcp.clientTimeWait(peer.port())).isEqualTo(CONNECTIONS);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isEqualTo(CONNECTIONS);
       assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
       assertThat(factory.accounting().snapshot())
           .isEqualTo(new CloseStats(CONNECTIONS, 0, 0, CONNECTIONS, 0));
@@ -185,6 +185,7 @@ class SocketLayerTest {
 
   static Socket open(TimeWaitSocketFactory factory, int port, boolean tls) throws IOException {
     Socket raw = factory.createSocket(InetAddress.getLoopbackAddress(), port);
+    raw.setTcpNoDelay(true); // as HTTP clients do; Nagle would hold TLS's small records back
     if (!tls) {
       return raw;
     }

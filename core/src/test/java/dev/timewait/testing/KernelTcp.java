@@ -30,6 +30,12 @@ public final class KernelTcp {
     return TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.localPort(serverPort));
   }
 
+  /** Both sides of connections to {@code serverPort} by state, for assertion messages. */
+  public static String describe(int serverPort) {
+    return "client side " + TcpTable.system().count(TcpFilter.remotePort(serverPort))
+        + ", server side " + TcpTable.system().count(TcpFilter.localPort(serverPort));
+  }
+
   /** Sockets in {@code state} on the client side of connections to {@code serverPort}. */
   public static int client(TcpState state, int serverPort) {
     return TcpTable.system().count(state, TcpFilter.remotePort(serverPort));

@@ -17,7 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A raw HTTP/1.1 peer on a loopback {@link ServerSocket}, plain or TLS, whose closing behaviour a
@@ -54,8 +54,12 @@ public final class RawHttpPeer implements AutoCloseable {
   private final AtomicInteger requests = new AtomicInteger();
   private volatile boolean stopped;
 
-  private RawHttpPeer(ServerSocket server, Behaviour behaviour, Duration lateCloseDelay) {
+  private final javax.net.ssl.SSLSocketFactory tls;
+
+  private RawHttpPeer(ServerSocket server, Behaviour behaviour, Duration lateCloseDelay,
+      javax.net.ssl.SSLSocketFactory tls) {
     this.server = server;
+    this.tls = tls;
     this.behaviour = behaviour;
     this.lateCloseDelay = lateCloseDelay;
     pool.execute(this::acceptLoop);
@@ -69,16 +73,12 @@ public final class RawHttpPeer implements AutoCloseable {
   /** A peer on a free loopback port, TLS with {@link TestTls} if {@code tls}. */
   public static RawHttpPeer start(Behaviour behaviour, Duration lateCloseDelay, boolean tls)
       throws IOException {
-    ServerSocket server;
-    if (tls) {
-      server = TestTls.get().serverContext().getServerSocketFactory().createServerSocket();
-      ((SSLServerSocket) server).setUseClientMode(false);
-    } else {
-      server = new ServerSocket();
-    }
+    boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE;
+    ServerSocket server = new PeerServerSocket(tls && holdFin);
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
-    return new RawHttpPeer(server, behaviour, lateCloseDelay);
+    return new RawHttpPeer(server, behaviour, lateCloseDelay,
+        tls ? TestTls.get().serverContext().getSocketFactory() : null);
   }
 
   public int port() {
@@ -106,9 +106,17 @@ public final class RawHttpPeer implements AutoCloseable {
     }
   }
 
-  private void serve(Socket socket) {
-    try (socket) {
-      socket.setSoTimeout((int) HOLD_BOUND.toMillis());
+  private void serve(Socket raw) {
+    try (raw) {
+      raw.setSoTimeout((int) HOLD_BOUND.toMillis());
+      raw.setTcpNoDelay(true);
+      Socket socket = raw;
+      if (tls != null) {
+        // TLS layered over the plain socket, so the peer can tell TLS's close_notify from TCP's FIN.
+        SSLSocket ssl = (SSLSocket) tls.createSocket(raw, null, raw.getPort(), true);
+        ssl.setUseClientMode(false);
+        socket = ssl;
+      }
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
       boolean keepAlive = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE;
@@ -120,21 +128,76 @@ public final class RawHttpPeer implements AutoCloseable {
         out.write(BODY);
         out.flush();
         if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE) {
+          socket.close();
           return;
         }
         if (behaviour == Behaviour.CLOSE_LATE) {
           Thread.sleep(lateCloseDelay.toMillis());
+          socket.close();
           return;
         }
+      }
+      if (tls != null) {
+        awaitClientFin(raw);
+        raw.close();
+      } else {
+        socket.close();
       }
     } catch (SocketTimeoutException e) {
       // held for the whole bound: give up
     } catch (IOException e) {
-      // the client reset or went away: that is what some tests do
+      // the client reset or went away, or ended TLS (close_notify, user_canceled)
+      awaitClientFin(raw);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      live.remove(socket);
+      live.remove(raw);
+    }
+  }
+
+  /**
+   * Over TLS, a client's close_notify is not its FIN: read the plain socket to its end, so that a
+   * client that closes first is seen to close first (a JDK client sends close_notify, then FIN).
+   */
+  private void awaitClientFin(Socket raw) {
+    if (tls == null || raw.isClosed()) {
+      return;
+    }
+    try {
+      InputStream rawIn = raw.getInputStream();
+      byte[] sink = new byte[512];
+      while (rawIn.read(sink) >= 0) {
+        // discard
+      }
+    } catch (IOException e) {
+      // reset, or the bound passed
+    }
+  }
+
+  /**
+   * A server socket whose accepted sockets can hold back the FIN that the JDK's TLS layer sends by
+   * itself when a client ends TLS (on user_canceled + close_notify it closes its outbound side):
+   * a peer that waits for the client's close must not race it with a FIN of its own.
+   */
+  private static final class PeerServerSocket extends ServerSocket {
+    private final boolean holdFin;
+
+    PeerServerSocket(boolean holdFin) throws IOException {
+      this.holdFin = holdFin;
+    }
+
+    @Override
+    public Socket accept() throws IOException {
+      Socket socket = new Socket() {
+        @Override
+        public void shutdownOutput() throws IOException {
+          if (!holdFin) {
+            super.shutdownOutput();
+          }
+        }
+      };
+      implAccept(socket);
+      return socket;
     }
   }
 
