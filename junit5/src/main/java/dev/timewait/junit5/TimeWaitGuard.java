@@ -209,9 +209,9 @@ public final class TimeWaitGuard
 
   /** "fetch()", or "fetch() [2] 8080" for a repeated or parameterized test. */
   private static String testName(ExtensionContext context) {
-    String method = context.getRequiredTestMethod().getName() + "()";
+    String method = context.getRequiredTestMethod().getName();
     String display = context.getDisplayName();
-    return display.equals(method) ? method : method + " " + display;
+    return display.startsWith(method + "(") ? method + "()" : method + "() " + display;
   }
 
   private static ExtensionContext.Store store(ExtensionContext context) {
