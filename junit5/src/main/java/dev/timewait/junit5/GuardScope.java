@@ -12,9 +12,10 @@ package dev.timewait.junit5;
  */
 public enum GuardScope {
   /**
-   * Each test on its own: a snapshot right before the test method runs (after its
-   * {@code @BeforeEach} methods, so that they may start the server) and one after its
-   * {@code @AfterEach} methods. A test that leaves too many fails. The default.
+   * Each test on its own: a snapshot before its {@code @BeforeEach} methods (or, if the
+   * destination is only known once they have run, e.g. because they start the server, right
+   * before the test method) and one after its {@code @AfterEach} methods. A test that leaves too
+   * many fails. The default.
    */
   PER_TEST,
   /**

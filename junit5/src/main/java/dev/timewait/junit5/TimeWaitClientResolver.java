@@ -169,6 +169,7 @@ public final class TimeWaitClientResolver implements ParameterResolver {
    * The clients resolved in one extension context; closed by the guard or, at the latest, when
    * JUnit closes the context's store. Thread-safe.
    */
+  @SuppressWarnings("try") // close() throws what the providers' close throws, as JUnit's store expects
   static final class Clients implements AutoCloseable {
     private final List<Entry> entries = new ArrayList<>();
     private boolean closed;

@@ -117,7 +117,7 @@ final class Watch {
   private String describe(int newTimeWait, int stillClosing) {
     String s = newTimeWait + " new client TIME_WAIT socket" + (newTimeWait == 1 ? "" : "s");
     if (stillClosing > 0) {
-      s += String.format(Locale.ROOT, " and %d more client socket%s still closing (FIN_WAIT) after %d ms",
+      s += String.format(Locale.ROOT, ", and %d more client socket%s still in FIN_WAIT after waiting %d ms,",
           stillClosing, stillClosing == 1 ? "" : "s", config.settle.toMillis());
     }
     return s;

@@ -247,6 +247,23 @@ class TimeWaitGuardTest {
     }
   }
 
+  /** The peer closes late: the client's sockets sit in FIN_WAIT2 until it does. */
+  @GuardTimeWait(portSupplier = "peerPort")
+  static class LateServerClose {
+    @Test
+    void threeNaive() throws IOException {
+      RawClient.closeFirst(peerPort, 3);
+    }
+  }
+
+  @GuardTimeWait(portSupplier = "peerPort", settleMillis = 100)
+  static class LateServerCloseShortSettle {
+    @Test
+    void threeNaive() throws IOException {
+      RawClient.closeFirst(peerPort, 3);
+    }
+  }
+
   @GuardTimeWait(portSupplier = "neverSet")
   static class PortNeverKnown {
     static int neverSet;
@@ -331,6 +348,31 @@ class TimeWaitGuardTest {
         .startsWith("0 new client TIME_WAIT sockets towards port " + peerPort);
     assertThat(KernelTcp.clientTimeWait(peerPort)).isZero();
     assertThat(KernelTcp.awaitServerTimeWait(peerPort, 12, Duration.ofSeconds(5))).isGreaterThanOrEqualTo(12);
+  }
+
+  @Test
+  void theGuardWaitsForTheClientsClosingSocketsToReachTimeWait() throws IOException {
+    KernelTcp.assumeReadable();
+    peer = RawHttpPeer.start(Behaviour.CLOSE_LATE, Duration.ofMillis(300), false);
+    peerPort = peer.port();
+
+    EngineExecutionResults results = Kit.run(LateServerClose.class);
+
+    assertThat(Kit.failures(results.testEvents())).singleElement().asString()
+        .startsWith("3 new client TIME_WAIT sockets towards port " + peerPort + " during test threeNaive() (allowed: 0;");
+  }
+
+  @Test
+  void socketsStillClosingAfterTheSettleBoundCountAsTheClientClosingFirst() throws IOException {
+    KernelTcp.assumeReadable();
+    peer = RawHttpPeer.start(Behaviour.CLOSE_LATE, Duration.ofSeconds(10), false);
+    peerPort = peer.port();
+
+    EngineExecutionResults results = Kit.run(LateServerCloseShortSettle.class);
+
+    assertThat(Kit.failures(results.testEvents())).singleElement().asString()
+        .startsWith("0 new client TIME_WAIT sockets, and 3 more client sockets still in FIN_WAIT after waiting 100 ms,"
+            + " towards port " + peerPort + " during test threeNaive() (allowed: 0;");
   }
 
   @Test
