@@ -1,0 +1,38 @@
+package dev.timewait.junit5;
+
+import dev.timewait.TcpFilter;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/** A resolved destination: which kernel-table rows count, and how messages name it. Immutable. */
+final class Destination {
+  private final TcpFilter filter;
+  private final String description;
+
+  private Destination(TcpFilter filter, String description) {
+    this.filter = filter;
+    this.description = description;
+  }
+
+  /** The client side of every connection to {@code port}. */
+  static Destination port(int port) {
+    return new Destination(TcpFilter.remotePort(port), "port " + port);
+  }
+
+  /** The client side of connections to {@code address}, which must be resolved. */
+  static Destination address(InetSocketAddress address) {
+    InetAddress ip = address.getAddress();
+    String host = ip instanceof Inet6Address ? "[" + ip.getHostAddress() + "]" : ip.getHostAddress();
+    return new Destination(TcpFilter.remote(address), host + ":" + address.getPort());
+  }
+
+  TcpFilter filter() {
+    return filter;
+  }
+
+  @Override
+  public String toString() {
+    return description;
+  }
+}

@@ -1,0 +1,75 @@
+package dev.timewait.junit5;
+
+import dev.timewait.CloseStrategy;
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Asks for a parameter to be a new client configured with a timewait {@link CloseStrategy}:
+ * registers {@link TimeWaitClientResolver}, which makes the client through the {@link
+ * ClientProvider} for the parameter's type and closes it after the test.
+ *
+ * <pre>{@code
+ * @Test
+ * void fetchesTheCatalog(@TimeWaitClient(strategy = Strategy.RESET) CloseableHttpClient client) {...}
+ *
+ * @Test
+ * void fetchesPrices(@TimeWaitClient(strategyMethod = "pooled") OkHttpClient client) {...}
+ * static CloseStrategy pooled() {
+ *   return PooledKeepAlive.builder().maxTotal(4).build();
+ * }
+ *
+ * @Test  // built in: core's socket factory, for any client that takes a SocketFactory
+ * void rawSockets(@TimeWaitClient(strategy = Strategy.SERVER_CLOSE) TimeWaitSocketFactory sockets) {...}
+ * }</pre>
+ *
+ * <p>Clients for HttpClient 5 and OkHttp come from providers for the timewait adapters; a
+ * {@link dev.timewait.TimeWaitSocketFactory} parameter is served by {@link
+ * SocketFactoryClientProvider}, which is built in.
+ *
+ * <p>Annotations are immutable and thread-safe.
+ */
+@Target(ElementType.PARAMETER)
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@ExtendWith(TimeWaitClientResolver.class)
+public @interface TimeWaitClient {
+
+  /** The strategy, with its defaults; default {@link Strategy#SERVER_CLOSE}. */
+  Strategy strategy() default Strategy.SERVER_CLOSE;
+
+  /**
+   * The name of a field or method of the test class that yields the {@link CloseStrategy} to
+   * use instead of {@link #strategy()}: for a tuned strategy. Empty (the default) means use
+   * {@link #strategy()}.
+   */
+  String strategyMethod() default "";
+
+  /**
+   * The strategies with their defaults, as annotation values. Thread-safe (an enum).
+   */
+  enum Strategy {
+    /** {@link CloseStrategy#serverClose()}. */
+    SERVER_CLOSE,
+    /** {@link CloseStrategy#reset()}. */
+    RESET,
+    /** {@link CloseStrategy#pooled()}. */
+    POOLED;
+
+    /** The strategy this stands for. */
+    public CloseStrategy closeStrategy() {
+      switch (this) {
+        case SERVER_CLOSE:
+          return CloseStrategy.serverClose();
+        case RESET:
+          return CloseStrategy.reset();
+        default:
+          return CloseStrategy.pooled();
+      }
+    }
+  }
+}

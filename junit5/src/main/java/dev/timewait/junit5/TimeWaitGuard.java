@@ -1,0 +1,342 @@
+package dev.timewait.junit5;
+
+import dev.timewait.TcpFilter;
+import dev.timewait.TcpTable;
+import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.BeforeTestExecutionCallback;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
+import org.junit.platform.commons.support.AnnotationSupport;
+
+/**
+ * A JUnit 5 extension that fails a test which leaves client TIME_WAIT: it counts the client side
+ * of the connections to one destination in the kernel's TCP table ({@link TcpTable}, {@link
+ * TcpFilter#remotePort} or {@link TcpFilter#remote}) before and after the test, waits briefly
+ * (bounded) for closing sockets to settle, and fails if more new TIME_WAIT sockets appeared than
+ * allowed. The failure names the numbers, the destination and the cause, e.g. {@code "12 new
+ * client TIME_WAIT sockets towards 127.0.0.1:8089 during test fetch() (allowed: 0; ...); the
+ * client closed first. Use a timewait strategy, see README#strategies"}.
+ *
+ * <p>Configure it with {@link GuardTimeWait} (which registers it, so {@code
+ * @ExtendWith(TimeWaitGuard.class)} is optional), or register a configured instance:
+ *
+ * <pre>{@code
+ * @ExtendWith(TimeWaitGuard.class)
+ * @GuardTimeWait(host = "127.0.0.1", port = 8089)          // per test, none allowed
+ * class CatalogClientTest { ... }
+ *
+ * class PricingClientTest {
+ *   @RegisterExtension
+ *   static WireMockExtension wm = WireMockExtension.newInstance().build();
+ *   @RegisterExtension                                     // static: may use PER_CLASS
+ *   static TimeWaitGuard guard = TimeWaitGuard.builder()
+ *       .port(() -> wm.getPort())
+ *       .allowed(5)
+ *       .build();
+ * }
+ * }</pre>
+ *
+ * <p>Each result is published as a report entry under {@value #REPORT_KEY}. Off Linux (or
+ * wherever the table cannot be read) the check is skipped with such an entry and a debug log;
+ * it never fails a test there.
+ *
+ * <p>What it sees: the kernel's table is the whole machine's, so connections to the destination
+ * made by anything else during the test count too, and TIME_WAIT sockets of earlier tests that
+ * expire during the test (after 60 s) can hide as many new ones. Tests that share a destination
+ * should therefore not run in parallel with guarded ones (use {@code @Isolated} or
+ * {@code @ResourceLock}); prefer a fresh port per class, as WireMock's dynamic ports give.
+ * Clients handed out by {@link TimeWaitClientResolver} are closed before the count, so what
+ * their close leaves counts too.
+ *
+ * <p>Immutable and thread-safe: one instance may serve tests running in parallel; the state of
+ * each check lives in the test's extension context.
+ */
+public final class TimeWaitGuard
+    implements BeforeAllCallback, BeforeEachCallback, BeforeTestExecutionCallback, AfterEachCallback,
+        AfterAllCallback {
+
+  /** The default number of new client TIME_WAIT sockets that pass: {@value}. */
+  public static final int DEFAULT_ALLOWED = 0;
+  /** The default scope: {@link GuardScope#PER_TEST}. */
+  public static final GuardScope DEFAULT_SCOPE = GuardScope.PER_TEST;
+  /** The default bound, in milliseconds, on the wait for closing sockets to settle: {@value}. */
+  public static final long DEFAULT_SETTLE_MILLIS = 2000;
+  /** The default bound on the wait for closing sockets to settle: 2 s. */
+  public static final Duration DEFAULT_SETTLE = Duration.ofMillis(DEFAULT_SETTLE_MILLIS);
+  /** The longest settle bound accepted: 1 minute. */
+  public static final Duration MAX_SETTLE = Duration.ofMinutes(1);
+  /** The key of the report entries the guard publishes: {@value}. */
+  public static final String REPORT_KEY = "timewait.guard";
+
+  private static final Namespace NAMESPACE = Namespace.create(TimeWaitGuard.class);
+
+  private final GuardConfig config;
+  private final TcpTable table;
+
+  /**
+   * A guard configured by {@link GuardTimeWait} on the test method or class; what JUnit creates
+   * for {@code @ExtendWith(TimeWaitGuard.class)}. Tests without the annotation are not checked.
+   */
+  public TimeWaitGuard() {
+    this(null, TcpTable.system());
+  }
+
+  private TimeWaitGuard(GuardConfig config, TcpTable table) {
+    this.config = config;
+    this.table = table;
+  }
+
+  /** A builder for a guard registered with {@code @RegisterExtension}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    GuardConfig c = classConfig(context);
+    if (c != null && c.scope == GuardScope.PER_CLASS) {
+      if (config != null && ancestorWatch(context) != null) {
+        return; // a registered guard reaches @Nested classes too: the outer class's check covers them
+      }
+      Watch watch = new Watch(c, table, "class " + context.getRequiredTestClass().getSimpleName());
+      store(context).put(key(context), watch);
+      watch.start(context, false);
+    }
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    GuardConfig c = testConfig(context);
+    if (c != null && c.scope == GuardScope.PER_TEST) {
+      Watch watch = new Watch(c, table, "test " + testName(context));
+      store(context).put(key(context), watch);
+      watch.start(context, false);
+    }
+  }
+
+  @Override
+  public void beforeTestExecution(ExtensionContext context) {
+    Watch own = store(context).get(key(context), Watch.class);
+    if (own != null) {
+      own.start(context, true);
+    }
+    for (Optional<ExtensionContext> p = context.getParent(); p.isPresent(); p = p.get().getParent()) {
+      ExtensionContext ancestor = p.get();
+      Watch classWatch = store(ancestor).get(key(ancestor), Watch.class);
+      if (classWatch != null) {
+        classWatch.start(context, true);
+      }
+    }
+  }
+
+  private static Watch ancestorWatch(ExtensionContext context) {
+    for (Optional<ExtensionContext> p = context.getParent(); p.isPresent(); p = p.get().getParent()) {
+      Watch watch = store(p.get()).get(key(p.get()), Watch.class);
+      if (watch != null) {
+        return watch;
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) throws Exception {
+    Watch watch = store(context).remove(key(context), Watch.class);
+    if (watch != null) {
+      TimeWaitClientResolver.closeClients(context);
+      watch.finish(context);
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    Watch watch = store(context).remove(key(context), Watch.class);
+    if (watch != null) {
+      TimeWaitClientResolver.closeClients(context);
+      watch.finish(context);
+    }
+  }
+
+  /** This guard's settings for the class of {@code context}, or null. */
+  private GuardConfig classConfig(ExtensionContext context) {
+    if (config != null) {
+      return config;
+    }
+    Class<?> testClass = context.getRequiredTestClass();
+    return AnnotationSupport.findAnnotation(testClass, GuardTimeWait.class)
+        .map(a -> GuardConfig.of(a, testClass.getName()))
+        .orElse(null);
+  }
+
+  /** This guard's settings for the test of {@code context}: the method's, else the nearest class's. */
+  private GuardConfig testConfig(ExtensionContext context) {
+    if (config != null) {
+      return config;
+    }
+    Method method = context.getRequiredTestMethod();
+    Optional<GuardTimeWait> onMethod = AnnotationSupport.findAnnotation(method, GuardTimeWait.class);
+    if (onMethod.isPresent()) {
+      String where = method.getDeclaringClass().getName() + "." + method.getName() + "()";
+      if (onMethod.get().scope() == GuardScope.PER_CLASS) {
+        throw new ExtensionConfigurationException(
+            "@GuardTimeWait on " + where + ": scope PER_CLASS belongs on a test class, not on a method");
+      }
+      return GuardConfig.of(onMethod.get(), where);
+    }
+    for (Optional<ExtensionContext> p = context.getParent(); p.isPresent(); p = p.get().getParent()) {
+      Optional<Class<?>> testClass = p.get().getTestClass();
+      if (testClass.isEmpty() || p.get().getTestMethod().isPresent()) {
+        continue;
+      }
+      Optional<GuardTimeWait> onClass = AnnotationSupport.findAnnotation(testClass.get(), GuardTimeWait.class);
+      if (onClass.isPresent()) {
+        return GuardConfig.of(onClass.get(), testClass.get().getName());
+      }
+    }
+    return null;
+  }
+
+  /** "fetch()", or "fetch() [2] 8080" for a repeated or parameterized test. */
+  private static String testName(ExtensionContext context) {
+    String method = context.getRequiredTestMethod().getName();
+    String display = context.getDisplayName();
+    return display.startsWith(method + "(") ? method + "()" : method + "() " + display;
+  }
+
+  private static ExtensionContext.Store store(ExtensionContext context) {
+    return context.getStore(NAMESPACE);
+  }
+
+  /** A key of this context's own: store lookups fall through to the parents' values. */
+  private static String key(ExtensionContext context) {
+    return "watch:" + context.getUniqueId();
+  }
+
+  @Override
+  public String toString() {
+    return "TimeWaitGuard[" + (config == null ? "@GuardTimeWait" : config) + "]";
+  }
+
+  /**
+   * Builds a {@link TimeWaitGuard} for {@code @RegisterExtension}. Give the destination with one
+   * of the {@code port} or {@code destination} methods; the rest have defaults.
+   *
+   * <pre>{@code
+   * @RegisterExtension
+   * static TimeWaitGuard guard = TimeWaitGuard.builder().port(8089).allowed(2).build();
+   * }</pre>
+   *
+   * <p>Not thread-safe; the guard it builds is immutable.
+   */
+  public static final class Builder {
+    private DestinationSpec destination;
+    private int allowed = DEFAULT_ALLOWED;
+    private GuardScope scope = DEFAULT_SCOPE;
+    private Duration settle = DEFAULT_SETTLE;
+    private TcpTable table = TcpTable.system();
+
+    private Builder() {}
+
+    /** Watch the client side of every connection to {@code port} (1 to 65535). */
+    public Builder port(int port) {
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port must be between 1 and 65535, but was " + port);
+      }
+      this.destination = DestinationSpec.of(port, "");
+      return this;
+    }
+
+    /**
+     * Watch the port {@code port} yields when each check starts, e.g. {@code () -> wm.getPort()}
+     * for a WireMock server started later. It must be thread-safe.
+     */
+    public Builder port(IntSupplier port) {
+      Objects.requireNonNull(port, "port cannot be null");
+      this.destination = DestinationSpec.supplier(port::getAsInt, "");
+      return this;
+    }
+
+    /** Watch the client side of connections to {@code destination}, which must be resolved. */
+    public Builder destination(InetSocketAddress destination) {
+      Objects.requireNonNull(destination, "destination cannot be null");
+      if (destination.isUnresolved()) {
+        throw new IllegalArgumentException("destination must be resolved, but was " + destination);
+      }
+      this.destination = DestinationSpec.of(destination.getPort(), destination.getAddress().getHostAddress());
+      return this;
+    }
+
+    /**
+     * Watch the destination {@code destination} yields when each check starts: an {@link
+     * InetSocketAddress}, a port, or a {@code "host:port"} string. It must be thread-safe.
+     */
+    public Builder destination(Supplier<?> destination) {
+      Objects.requireNonNull(destination, "destination cannot be null");
+      this.destination = DestinationSpec.supplier(destination, "");
+      return this;
+    }
+
+    /** New client TIME_WAIT sockets that pass, at least 0; default {@value #DEFAULT_ALLOWED}. */
+    public Builder allowed(int allowed) {
+      if (allowed < 0) {
+        throw new IllegalArgumentException("allowed must be >= 0, but was " + allowed);
+      }
+      this.allowed = allowed;
+      return this;
+    }
+
+    /**
+     * Per test or per class; default {@link #DEFAULT_SCOPE}. {@link GuardScope#PER_CLASS} needs
+     * the guard in a static field.
+     */
+    public Builder scope(GuardScope scope) {
+      this.scope = Objects.requireNonNull(scope, "scope cannot be null");
+      return this;
+    }
+
+    /**
+     * The longest wait after the test for closing sockets to settle, 0 to {@link #MAX_SETTLE};
+     * default {@link #DEFAULT_SETTLE}.
+     */
+    public Builder settle(Duration settle) {
+      Objects.requireNonNull(settle, "settle cannot be null");
+      if (settle.isNegative()) {
+        throw new IllegalArgumentException("settle must be >= 0, but was " + settle);
+      }
+      if (settle.compareTo(MAX_SETTLE) > 0) {
+        throw new IllegalArgumentException("settle must be <= " + MAX_SETTLE + ", but was " + settle);
+      }
+      this.settle = settle;
+      return this;
+    }
+
+    /** The table to read: tests give one that cannot be read to see the check skipped. */
+    Builder table(TcpTable table) {
+      this.table = Objects.requireNonNull(table, "table cannot be null");
+      return this;
+    }
+
+    /**
+     * The guard.
+     *
+     * @throws IllegalStateException if no destination was given
+     */
+    public TimeWaitGuard build() {
+      if (destination == null) {
+        throw new IllegalStateException("destination cannot be null: call port(...) or destination(...)");
+      }
+      return new TimeWaitGuard(new GuardConfig(destination, allowed, scope, settle), table);
+    }
+  }
+}

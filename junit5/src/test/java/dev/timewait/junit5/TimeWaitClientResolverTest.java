@@ -1,0 +1,200 @@
+package dev.timewait.junit5;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.timewait.CloseStrategy;
+import dev.timewait.ServerClose;
+import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.junit5.TestClients.ConfiguredKeepAliveClient;
+import dev.timewait.junit5.TestClients.KeepAliveClient;
+import dev.timewait.junit5.TestClients.NaiveKeepAliveClient;
+import dev.timewait.junit5.TimeWaitClient.Strategy;
+import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.RawHttpPeer;
+import dev.timewait.testing.RawHttpPeer.Behaviour;
+import java.io.IOException;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+
+/** The parameter resolver, through fixture classes run with EngineTestKit against a raw peer. */
+class TimeWaitClientResolverTest {
+  static volatile int peerPort;
+  static volatile KeepAliveClient lastClient;
+
+  private RawHttpPeer peer;
+
+  @BeforeEach
+  void startPeer() throws IOException {
+    peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE);
+    peerPort = peer.port();
+    lastClient = null;
+  }
+
+  @AfterEach
+  void stopPeer() throws IOException {
+    peer.close();
+  }
+
+  // ---- fixtures ------------------------------------------------------------------------------
+
+  @GuardTimeWait(portSupplier = "peerPort")
+  static class SocketFactories {
+    static CloseStrategy quickServerClose() {
+      return ServerClose.builder().finWait(Duration.ofMillis(500)).build();
+    }
+
+    @Test
+    void resetFactory(@TimeWaitClient(strategy = Strategy.RESET) TimeWaitSocketFactory sockets) throws IOException {
+      assertThat(sockets.strategy()).isSameAs(CloseStrategy.reset());
+      RawClient.through(sockets, peerPort, 10, s -> {});
+      assertThat(sockets.accounting().snapshot().closedByReset()).isEqualTo(10);
+    }
+
+    @Test
+    void defaultIsServerClose(@TimeWaitClient TimeWaitSocketFactory sockets) {
+      assertThat(sockets.strategy()).isSameAs(CloseStrategy.serverClose());
+    }
+
+    @Test
+    void tunedByAMethod(@TimeWaitClient(strategyMethod = "quickServerClose") TimeWaitSocketFactory sockets) {
+      assertThat(sockets.strategy().finWait()).isEqualTo(Duration.ofMillis(500));
+    }
+  }
+
+  /** The naive client keeps its connection until it is closed: the guard must close it first. */
+  @GuardTimeWait(portSupplier = "peerPort")
+  static class NaiveKeepAlive {
+    @Test
+    void threeRequestsOnOneConnection(@TimeWaitClient NaiveKeepAliveClient client) throws IOException {
+      lastClient = client;
+      for (int i = 0; i < 3; i++) {
+        assertThat(client.get(peerPort)).isEqualTo(200);
+      }
+    }
+  }
+
+  @GuardTimeWait(portSupplier = "peerPort")
+  static class ConfiguredKeepAlive {
+    @Test
+    void threeRequestsOnOneConnection(@TimeWaitClient(strategy = Strategy.RESET) ConfiguredKeepAliveClient client)
+        throws IOException {
+      lastClient = client;
+      for (int i = 0; i < 3; i++) {
+        assertThat(client.get(peerPort)).isEqualTo(200);
+      }
+    }
+  }
+
+  /** No guard: the client is still closed after the test. */
+  static class Unguarded {
+    @Test
+    void oneRequest(@TimeWaitClient(strategy = Strategy.RESET) ConfiguredKeepAliveClient client) throws IOException {
+      lastClient = client;
+      assertThat(client.get(peerPort)).isEqualTo(200);
+    }
+  }
+
+  static class NoProvider {
+    @Test
+    void aString(@TimeWaitClient String notAClient) {}
+  }
+
+  static class Ambiguous {
+    @Test
+    void theCommonSupertype(@TimeWaitClient KeepAliveClient client) {}
+  }
+
+  static class NotAStrategy {
+    static String text() {
+      return "reset";
+    }
+
+    @Test
+    void test(@TimeWaitClient(strategyMethod = "text") TimeWaitSocketFactory sockets) {}
+  }
+
+  // ---- tests ---------------------------------------------------------------------------------
+
+  @Test
+  void aSocketFactoryParameterGetsTheChosenStrategyAndLeavesNoTimeWait() {
+    KernelTcp.assumeReadable();
+
+    EngineExecutionResults results = Kit.run(SocketFactories.class);
+
+    results.testEvents().assertStatistics(s -> s.started(3).succeeded(3).failed(0));
+    assertThat(Kit.entries(results, TimeWaitGuard.REPORT_KEY)).hasSize(3)
+        .allSatisfy(e -> assertThat(e).startsWith("0 new client TIME_WAIT sockets towards port " + peerPort));
+    assertThat(Kit.entries(results, "timewait.client")).contains(
+        "TimeWaitSocketFactory (reset): CloseStats[connectionsOpened=10, closedAfterPeerFin=0, closedByReset=10, "
+            + "closedLocallyFirst=0, finWaitTimeouts=0]");
+    assertThat(peer.requests()).isEqualTo(10);
+    assertThat(KernelTcp.clientTimeWait(peerPort)).isZero();
+  }
+
+  @Test
+  void resolvedClientsAreClosedBeforeTheGuardCountsSoTheirCloseCounts() {
+    KernelTcp.assumeReadable();
+
+    EngineExecutionResults results = Kit.run(NaiveKeepAlive.class);
+
+    assertThat(lastClient.isClosed()).isTrue();
+    assertThat(peer.accepted()).isEqualTo(1);
+    assertThat(Kit.failures(results.testEvents())).singleElement().asString()
+        .startsWith("1 new client TIME_WAIT socket towards port " + peerPort
+            + " during test threeRequestsOnOneConnection() (allowed: 0;");
+  }
+
+  @Test
+  void aConfiguredKeepAliveClientClosedByResetPasses() {
+    KernelTcp.assumeReadable();
+
+    EngineExecutionResults results = Kit.run(ConfiguredKeepAlive.class);
+
+    results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+    assertThat(lastClient.isClosed()).isTrue();
+    assertThat(Kit.entries(results, "timewait.client")).containsExactly(
+        "ConfiguredKeepAliveClient (reset): CloseStats[connectionsOpened=1, closedAfterPeerFin=0, closedByReset=1, "
+            + "closedLocallyFirst=0, finWaitTimeouts=0]");
+    assertThat(KernelTcp.clientTimeWait(peerPort)).isZero();
+  }
+
+  @Test
+  void withoutAGuardTheClientIsClosedAfterTheTestAnyway() {
+    EngineExecutionResults results = Kit.run(Unguarded.class);
+
+    results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+    assertThat(lastClient.isClosed()).isTrue();
+  }
+
+  @Test
+  void aTypeNoProviderMakesFailsWithTheProvidersFound() {
+    EngineExecutionResults results = Kit.run(NoProvider.class);
+
+    assertThat(Kit.failures(results.testEvents())).singleElement().asString()
+        .startsWith("@TimeWaitClient: no ClientProvider makes a java.lang.String; providers found: [")
+        .contains("dev.timewait.junit5.SocketFactoryClientProvider -> dev.timewait.TimeWaitSocketFactory")
+        .contains("dev.timewait.junit5.TestClients$AbsentProvider (client class absent: com.example.absent.HttpClient)")
+        .endsWith("For HttpClient 5 or OkHttp put timewait-httpclient5 or timewait-okhttp on the test classpath; "
+            + "for another client implement dev.timewait.junit5.ClientProvider and list it in META-INF/services");
+  }
+
+  @Test
+  void aSupertypeThatSeveralProvidersMakeIsAmbiguous() {
+    EngineExecutionResults results = Kit.run(Ambiguous.class);
+
+    assertThat(Kit.failures(results.testEvents())).singleElement().asString()
+        .startsWith("@TimeWaitClient: several ClientProviders make a " + KeepAliveClient.class.getName() + ": [")
+        .endsWith("]; declare the parameter with the exact client type");
+  }
+
+  @Test
+  void aStrategyMethodMustYieldACloseStrategy() {
+    EngineExecutionResults results = Kit.run(NotAStrategy.class);
+
+    assertThat(Kit.failures(results.testEvents())).containsExactly(
+        "strategyMethod 'text' must yield a CloseStrategy, but yielded a java.lang.String");
+  }
+}
