@@ -1,6 +1,7 @@
 package dev.timewait;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,10 +40,15 @@ final class ProcFs {
     return null;
   }
 
-  /** The whole file as text, or null when it is missing or unreadable. */
+  /**
+   * The whole file as text, or null when it is missing or unreadable. Reads through an input
+   * stream from offset 0 with a large first read: {@code /proc/sys} files report size 0, and their
+   * handlers return nothing for a read at a non-zero offset, so {@code Files.readAllBytes}, which
+   * reads one byte first for such files, would see only that byte ("3" for "32768 60999").
+   */
   static String read(Path file) {
-    try {
-      return new String(Files.readAllBytes(file), StandardCharsets.US_ASCII);
+    try (InputStream in = Files.newInputStream(file)) {
+      return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
     } catch (IOException | SecurityException e) {
       return null;
     }
