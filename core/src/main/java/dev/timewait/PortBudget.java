@@ -155,10 +155,13 @@ public record PortBudget(
             + "  usable ports: %d (range %s, %d reserved in it)%n"
             + "  held now: %d (%.1f%%), %d of them in TIME_WAIT (%.1f%%); by state: %s%n"
             + "  headroom: %d ports for new connections%n"
-            + "  sustainable when the client closes first: %.0f new connections/s (%d ports / %d s)%n"
+            + "  sustainable when the client closes first: %s new connections/s (%d ports / %d s)%n"
             + "  tcp_tw_reuse: %s%n",
         to, usablePorts, localPortRange, reservedInRange, holdingPorts, 100 * heldShare(), timeWait,
-        100 * timeWaitShare(), sockets, headroom, sustainableNewConnectionsPerSecond, usablePorts,
+        100 * timeWaitShare(), sockets, headroom,
+        String.format(Locale.ROOT, sustainableNewConnectionsPerSecond >= 10 ? "%.0f" : "%.1f",
+            sustainableNewConnectionsPerSecond),
+        usablePorts,
         KernelSettings.TIME_WAIT_SECONDS,
         twReuseMayApply
             ? "may take over TIME_WAIT ports older than 1 s, if the peer uses TCP timestamps too"

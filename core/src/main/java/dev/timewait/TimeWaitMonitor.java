@@ -9,8 +9,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -90,6 +91,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
   /** Serializes samples, so listeners and warnings see them in order. */
   private final ReentrantLock sampleLock = new ReentrantLock();
   private final boolean[] warned;
+  private final Set<Listener> failedListeners = ConcurrentHashMap.newKeySet();
 
   /** Guards the thread's life. */
   private final ReentrantLock lifeLock = new ReentrantLock();
@@ -214,7 +216,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
         try {
           l.onSample(sample);
         } catch (RuntimeException e) {
-          LOG.warn("TIME_WAIT monitor listener {} failed", l, e);
+          listenerFailed(l, e);
         }
       }
       return sample;
@@ -232,17 +234,17 @@ public final class TimeWaitMonitor implements AutoCloseable {
       warned[i] = true;
       String message = String.format(Locale.ROOT,
           "TIME_WAIT towards %s holds %d of %d usable ephemeral ports (%.0f%%, warning at %.0f%%);"
-              + " %d ports left. A client that closes first can sustain only %.0f new"
+              + " %d ports left. A client that closes first can sustain only %s new"
               + " connections/s to one destination: let the server close first, reset, or keep"
               + " connections alive (see timewait's CloseStrategy).",
           hostPort(b), b.timeWait(), b.usablePorts(), 100 * b.timeWaitShare(), 100 * warnShare,
-          b.headroom(), b.sustainableNewConnectionsPerSecond());
+          b.headroom(), rate(b.sustainableNewConnectionsPerSecond()));
       LOG.warn(message);
       for (Listener l : listeners) {
         try {
           l.onWarning(b, message);
         } catch (RuntimeException e) {
-          LOG.warn("TIME_WAIT monitor listener {} failed", l, e);
+          listenerFailed(l, e);
         }
       }
     } else if (warned[i] && b.timeWait() < RECOVERY_FACTOR * warnLevel) {
@@ -253,13 +255,26 @@ public final class TimeWaitMonitor implements AutoCloseable {
         try {
           l.onRecovered(b);
         } catch (RuntimeException e) {
-          LOG.warn("TIME_WAIT monitor listener {} failed", l, e);
+          listenerFailed(l, e);
         }
       }
     } else if (LOG.isDebugEnabled()) {
       LOG.debug("TIME_WAIT towards {}: {} of {} usable ports, headroom {}", hostPort(b),
           b.timeWait(), b.usablePorts(), b.headroom());
     }
+  }
+
+  private void listenerFailed(Listener l, RuntimeException e) {
+    if (failedListeners.add(l)) {
+      LOG.warn("TIME_WAIT monitor listener {} failed; later failures of it are logged at debug",
+          l, e);
+    } else {
+      LOG.debug("TIME_WAIT monitor listener {} failed", l, e);
+    }
+  }
+
+  private static String rate(double perSecond) {
+    return String.format(Locale.ROOT, perSecond >= 10 ? "%.0f" : "%.1f", perSecond);
   }
 
   private static String hostPort(PortBudget b) {
