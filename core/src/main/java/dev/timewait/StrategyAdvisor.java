@@ -124,12 +124,13 @@ public final class StrategyAdvisor {
 
     double rate = workload.newConnectionsPerSecond();
     double plainLimit = usable / (double) KernelSettings.TIME_WAIT_SECONDS;
-    boolean reuseHelps = twReuse(reuse, timestamps, workload, reasons);
+    List<String> reuseReasons = new ArrayList<>();
+    boolean reuseHelps = twReuse(reuse, timestamps, workload, reuseReasons);
     double reuseDelaySeconds = settings.twReuseDelayMillis() > 0
         ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
     double limit = reuseHelps ? usable / Math.max(reuseDelaySeconds, 0.001) : plainLimit;
     boolean over = rate > COMFORTABLE_SHARE * limit;
-    reasons.add(0, String.format(Locale.ROOT,
+    reasons.add(String.format(Locale.ROOT,
         "A client that closes first can open at most %d usable ports / %d s = %.0f new"
             + " connections/s to one destination; this workload would open %s/s (%.0f%% of it).",
         usable, KernelSettings.TIME_WAIT_SECONDS, plainLimit, number(rate),
@@ -137,7 +138,8 @@ public final class StrategyAdvisor {
 
     Rule rule = RULES.stream().filter(r -> r.matches(workload, over)).findFirst()
         .orElseThrow(() -> new IllegalStateException("no rule for " + workload));
-    reasons.add(1, rule.reason());
+    reasons.add(rule.reason());
+    reasons.addAll(reuseReasons);
 
     CloseStrategy strategy;
     switch (rule.kind()) {
