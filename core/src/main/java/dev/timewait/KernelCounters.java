@@ -188,7 +188,8 @@ public record KernelCounters(
     return List.of(
         new KernelCounter("sockstat.tw", timeWait,
             "sockets in TIME_WAIT now, IPv4 and IPv6, in this network namespace"),
-        new KernelCounter("sockstat.inuse", inUse, "TCP sockets in use now, IPv4 and IPv6"),
+        new KernelCounter("sockstat.inuse", inUse,
+            "TCP sockets in use now, IPv4 and IPv6, not counting TIME_WAIT"),
         new KernelCounter("sockstat.orphan", orphans,
             "TCP sockets no process holds any more (closing in the background)"),
         new KernelCounter("Tcp.ActiveOpens", activeOpens, "connections this host opened"),
@@ -196,7 +197,7 @@ public record KernelCounters(
         new KernelCounter("Tcp.EstabResets", estabResets, "established connections reset"),
         new KernelCounter("Tcp.OutRsts", outRsts, "RST segments sent"),
         new KernelCounter("TcpExt.TW", twEntered,
-            "sockets put into TIME_WAIT for its full 60 s"),
+            "sockets put into TIME_WAIT for the full 60 s"),
         new KernelCounter("TcpExt.TWRecycled", twRecycled,
             "TIME_WAIT ports that connect() took over under tcp_tw_reuse (needs timestamps on"
                 + " both ends)"),

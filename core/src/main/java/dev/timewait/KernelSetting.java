@@ -28,8 +28,14 @@ public record KernelSetting(String name, boolean present, String value, String e
     Preconditions.checkNotNull(explanation, "explanation");
   }
 
-  /** One line: {@code "name = value: explanation"}, or {@code "name (absent): explanation"}. */
+  /**
+   * One line: {@code "name = value: explanation"}, with {@code (empty)} for an empty value, or
+   * {@code "name (absent): explanation"}.
+   */
   public String describe() {
-    return present ? name + " = " + value + ": " + explanation : name + " (absent): " + explanation;
+    if (!present) {
+      return name + " (absent): " + explanation;
+    }
+    return name + " = " + (value.isEmpty() ? "(empty)" : value) + ": " + explanation;
   }
 }

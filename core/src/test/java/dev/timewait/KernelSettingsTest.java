@@ -65,6 +65,8 @@ class KernelSettingsTest {
     KernelSetting recycle = s.setting("tcp_tw_recycle").orElseThrow();
     assertThat(recycle.present()).isFalse();
     assertThat(recycle.describe()).startsWith("net.ipv4.tcp_tw_recycle (absent): removed in Linux 4.12");
+    assertThat(s.setting("ip_local_reserved_ports").orElseThrow().describe()).isEqualTo(
+        "net.ipv4.ip_local_reserved_ports = (empty): no ports reserved: all 28232 ephemeral ports are usable");
     assertThat(s.describe()).hasLineCount(8);
   }
 

@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Makes client-side TIME_WAIT on loopback, fast: raw {@link ServerSocket}s on 127.0.0.1, each
  * with an acceptor thread that reads every accepted connection to EOF and then closes it, and a
- * client loop that connects and closes at once, so the client always closes first and keeps the
- * TIME_WAIT. Each listening port is its own destination, with its own budget of ephemeral ports,
+ * client loop that connects, sends its FIN at once ({@code shutdownOutput()}), waits for the
+ * server's FIN and closes: the client always closes first and keeps the TIME_WAIT, one per
+ * connection, exactly. Each listening port is its own destination, with its own budget of ephemeral ports,
  * so spreading over several ports makes more TIME_WAIT than one port's range holds.
  *
  * <pre>{@code
@@ -111,6 +112,17 @@ public final class ClientClosesFirst implements AutoCloseable {
       Thread t = new Thread(() -> {
         for (int k = 0; k < share && System.nanoTime() < deadline; k++) {
           try (Socket c = new Socket(loopback, port)) {
+            // The client's FIN goes first; then wait for the server's FIN before close(), so the
+            // socket is already in TIME_WAIT when its descriptor closes. Closing at once after
+            // connect() instead lets a few connections in a few hundred end in an RST (a
+            // segment hitting the listener after the server's socket is gone), which kills the
+            // client's TIME_WAIT and makes counts inexact.
+            c.shutdownOutput();
+            c.setSoTimeout(READ_TIMEOUT_MILLIS);
+            InputStream in = c.getInputStream();
+            while (in.read() >= 0) {
+              // the server sends nothing; -1 is its FIN
+            }
             made.incrementAndGet();
           } catch (IOException e) {
             return; // e.g. the port range is exhausted: report what was made
