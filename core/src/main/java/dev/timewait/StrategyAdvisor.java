@@ -45,7 +45,8 @@ public final class StrategyAdvisor {
   public static final PortRange LINUX_DEFAULT_PORT_RANGE = new PortRange(32768, 60999);
 
   /**
-   * One row of the table: {@code null} in a condition matches either value.
+   * One row of the table: {@code null} in a condition matches either value. Immutable and
+   * thread-safe.
    *
    * @param name the row's name, reported as {@link StrategyAdvice#rule()}
    * @param keepAliveAllowed the workload's {@link Workload#keepAliveAllowed()}, or null for any
