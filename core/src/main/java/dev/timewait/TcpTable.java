@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 
@@ -82,22 +83,50 @@ public final class TcpTable {
   /** Counts the sockets that match {@code filter}, by state. */
   public TcpCounts count(TcpFilter filter) {
     Preconditions.checkNotNull(filter, "filter");
+    return count(List.of(filter)).get(0);
+  }
+
+  /**
+   * Counts, in ONE scan of the tables, the sockets that match each of {@code filters}: element
+   * {@code i} of the result holds the counts for {@code filters.get(i)}. A socket that matches
+   * several filters counts for each. Cheaper than one {@link #count(TcpFilter)} per filter when
+   * the tables are large.
+   *
+   * <pre>{@code
+   * List<TcpCounts> both = TcpTable.system().count(List.of(
+   *     TcpFilter.remote(new InetSocketAddress("10.0.0.7", 443)),
+   *     TcpFilter.remote(new InetSocketAddress("10.0.0.8", 443))));
+   * }</pre>
+   */
+  public List<TcpCounts> count(List<TcpFilter> filters) {
+    Preconditions.checkNotNull(filters, "filters");
+    Preconditions.checkArgument(!filters.isEmpty(), "filters must not be empty");
+    TcpFilter[] array = new TcpFilter[filters.size()];
+    for (int i = 0; i < array.length; i++) {
+      array[i] = Preconditions.checkNotNull(filters.get(i), "filter");
+    }
     String reason = unsupportedReason();
     if (reason != null) {
-      return TcpCounts.unsupported(reason);
+      TcpCounts unsupported = TcpCounts.unsupported(reason);
+      return Collections.nCopies(array.length, unsupported);
     }
-    int[] counts = new int[16];
-    Scanner scanner = new Scanner(filter, counts);
+    int[][] counts = new int[array.length][16];
+    Scanner scanner = new Scanner(array, counts);
     for (Path f : files) {
       try (InputStream in = Files.newInputStream(f)) {
         scanner.scan(in);
       } catch (NoSuchFileException e) {
         // tcp6 is missing where IPv6 is off: the other table still counts
       } catch (IOException e) {
-        return TcpCounts.unsupported("cannot read " + f + ": " + e);
+        TcpCounts unsupported = TcpCounts.unsupported("cannot read " + f + ": " + e);
+        return Collections.nCopies(array.length, unsupported);
       }
     }
-    return new TcpCounts(counts, null);
+    TcpCounts[] result = new TcpCounts[array.length];
+    for (int i = 0; i < array.length; i++) {
+      result[i] = new TcpCounts(counts[i], null);
+    }
+    return List.of(result);
   }
 
   /** Sockets in {@code state} that match {@code filter}; 0 where unsupported. */
@@ -108,13 +137,13 @@ public final class TcpTable {
 
   /** Parses the table format in place. One per scan; not thread-safe. */
   private static final class Scanner {
-    private final TcpFilter filter;
-    private final int[] counts;
+    private final TcpFilter[] filters;
+    private final int[][] counts;
     private final byte[] buffer = new byte[BUFFER_SIZE];
     private final byte[] address = new byte[16];
 
-    Scanner(TcpFilter filter, int[] counts) {
-      this.filter = filter;
+    Scanner(TcpFilter[] filters, int[][] counts) {
+      this.filters = filters;
       this.counts = counts;
     }
 
@@ -173,18 +202,24 @@ public final class TcpTable {
         return; // not a socket line
       }
       int state = hex(b, p, 2);
-      if (state < 0 || state >= counts.length || !filter.matchesPorts(localPort, remotePort)) {
+      if (state < 0 || state >= 16) {
         return;
       }
-      if (filter.needsLocalAddress()
-          && !(decode(b, localAddr, localAddrLen) && filter.matchesLocalAddress(address))) {
-        return;
+      for (int i = 0; i < filters.length; i++) {
+        TcpFilter filter = filters[i];
+        if (!filter.matchesPorts(localPort, remotePort)) {
+          continue;
+        }
+        if (filter.needsLocalAddress()
+            && !(decode(b, localAddr, localAddrLen) && filter.matchesLocalAddress(address))) {
+          continue;
+        }
+        if (filter.needsRemoteAddress()
+            && !(decode(b, remoteAddr, remoteAddrLen) && filter.matchesRemoteAddress(address))) {
+          continue;
+        }
+        counts[i][state]++;
       }
-      if (filter.needsRemoteAddress()
-          && !(decode(b, remoteAddr, remoteAddrLen) && filter.matchesRemoteAddress(address))) {
-        return;
-      }
-      counts[state]++;
     }
 
     /** Decodes 8 (IPv4) or 32 (IPv6) hex digits, each 32-bit word in host (little-endian) order. */

@@ -1,0 +1,160 @@
+package dev.timewait.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Makes client-side TIME_WAIT on loopback, fast: raw {@link ServerSocket}s on 127.0.0.1, each
+ * with an acceptor thread that reads every accepted connection to EOF and then closes it, and a
+ * client loop that connects, sends its FIN at once ({@code shutdownOutput()}), waits for the
+ * server's FIN and closes: the client always closes first and keeps the TIME_WAIT, one per
+ * connection, exactly. Each listening port is its own destination, with its own budget of ephemeral ports,
+ * so spreading over several ports makes more TIME_WAIT than one port's range holds.
+ *
+ * <pre>{@code
+ * try (ClientClosesFirst peer = ClientClosesFirst.start(1)) {
+ *   int made = peer.run(300, Duration.ofSeconds(20));
+ *   KernelTcp.awaitClientSettled(peer.ports().get(0), Duration.ofSeconds(5));
+ * }
+ * }</pre>
+ *
+ * <p>For tests and benchmarks. Thread-safe; {@link #run(int, Duration)} may be called from
+ * several threads.
+ */
+public final class ClientClosesFirst implements AutoCloseable {
+  private static final int BACKLOG = 4096;
+  private static final int READ_TIMEOUT_MILLIS = 5_000;
+  private static final AtomicInteger IDS = new AtomicInteger();
+
+  private final List<ServerSocket> servers = new ArrayList<>();
+  private final List<Thread> acceptors = new ArrayList<>();
+  private final InetAddress loopback = InetAddress.getLoopbackAddress();
+
+  private ClientClosesFirst() {}
+
+  /** Listens on {@code ports} free ports of 127.0.0.1. */
+  public static ClientClosesFirst start(int ports) throws IOException {
+    if (ports <= 0) {
+      throw new IllegalArgumentException("ports must be > 0, but was " + ports);
+    }
+    ClientClosesFirst peer = new ClientClosesFirst();
+    try {
+      for (int i = 0; i < ports; i++) {
+        ServerSocket server = new ServerSocket(0, BACKLOG, peer.loopback);
+        peer.servers.add(server);
+        Thread t = new Thread(() -> acceptLoop(server),
+            "client-closes-first-" + IDS.incrementAndGet() + "-" + server.getLocalPort());
+        t.setDaemon(true);
+        peer.acceptors.add(t);
+        t.start();
+      }
+    } catch (IOException | RuntimeException e) {
+      peer.close();
+      throw e;
+    }
+    return peer;
+  }
+
+  private static void acceptLoop(ServerSocket server) {
+    byte[] buffer = new byte[64];
+    while (!server.isClosed()) {
+      try (Socket s = server.accept()) {
+        s.setSoTimeout(READ_TIMEOUT_MILLIS);
+        InputStream in = s.getInputStream();
+        while (in.read(buffer) >= 0) {
+          // drain to the client's FIN
+        }
+      } catch (SocketException e) {
+        if (server.isClosed()) {
+          return;
+        }
+      } catch (IOException e) {
+        // a slow client: its socket is closed by the try, and the loop goes on
+      }
+    }
+  }
+
+  /** The listening ports, in order. */
+  public List<Integer> ports() {
+    List<Integer> ports = new ArrayList<>();
+    for (ServerSocket s : servers) {
+      ports.add(s.getLocalPort());
+    }
+    return ports;
+  }
+
+  /** The destination 127.0.0.1:port of listening port {@code index}. */
+  public InetSocketAddress destination(int index) {
+    return new InetSocketAddress(loopback, servers.get(index).getLocalPort());
+  }
+
+  /**
+   * Opens and at once closes up to {@code connections} connections, spread evenly over the
+   * ports with one client thread per port, stopping at {@code bound}. Returns how many were made.
+   */
+  public int run(int connections, Duration bound) throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
+    AtomicInteger made = new AtomicInteger();
+    List<Thread> clients = new ArrayList<>();
+    int n = servers.size();
+    for (int i = 0; i < n; i++) {
+      int port = servers.get(i).getLocalPort();
+      int share = connections / n + (i < connections % n ? 1 : 0);
+      Thread t = new Thread(() -> {
+        for (int k = 0; k < share && System.nanoTime() < deadline; k++) {
+          try (Socket c = new Socket(loopback, port)) {
+            // The client's FIN goes first; then wait for the server's FIN before close(), so the
+            // socket is already in TIME_WAIT when its descriptor closes. Closing at once after
+            // connect() instead lets a few connections in a few hundred end in an RST (a
+            // segment hitting the listener after the server's socket is gone), which kills the
+            // client's TIME_WAIT and makes counts inexact.
+            c.shutdownOutput();
+            c.setSoTimeout(READ_TIMEOUT_MILLIS);
+            InputStream in = c.getInputStream();
+            while (in.read() >= 0) {
+              // the server sends nothing; -1 is its FIN
+            }
+            made.incrementAndGet();
+          } catch (IOException e) {
+            return; // e.g. the port range is exhausted: report what was made
+          }
+        }
+      }, "client-closes-first-client-" + port);
+      clients.add(t);
+      t.start();
+    }
+    for (Thread t : clients) {
+      t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000 + 1_000));
+    }
+    return made.get();
+  }
+
+  /** Closes the listening sockets and waits (bounded) for the acceptor threads to end. */
+  @Override
+  public void close() {
+    for (ServerSocket s : servers) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // closing anyway
+      }
+    }
+    for (Thread t : acceptors) {
+      try {
+        t.join(READ_TIMEOUT_MILLIS + 1_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}
