@@ -44,6 +44,20 @@ final class ClientPorts extends EventListener {
     return count(true);
   }
 
+  /**
+   * Waits, at most {@code bound}, until at least {@code atLeast} server-side sockets of the
+   * recorded connections are in TIME_WAIT (the last ACK may still be in flight); returns the count.
+   */
+  int awaitServerTimeWait(int atLeast, java.time.Duration bound) throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
+    int count = serverTimeWait();
+    while (count < atLeast && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      count = serverTimeWait();
+    }
+    return count;
+  }
+
   private int count(boolean serverSide) {
     int count = 0;
     for (Tuple t : connections) {

@@ -83,7 +83,7 @@ class ConnectionCloseControlTest {
       assertThat(stats.connectionsOpened()).isEqualTo(requests);
       assertThat(stats.closedAfterPeerFin()).isEqualTo(requests);
       assertThat(configuredPorts.timeWait()).isZero();
-      assertThat(configuredPorts.serverTimeWait()).isEqualTo(requests);
+      assertThat(configuredPorts.awaitServerTimeWait(requests, SETTLE)).isEqualTo(requests);
     }
   }
 

@@ -98,7 +98,7 @@ class Http2Test {
     assertThat(stats.connectionsOpened()).isEqualTo(requests);
     assertThat(stats.closedAfterPeerFin()).isGreaterThanOrEqualTo(requests - 1);
     assertThat(ports.timeWait()).isZero();
-    assertThat(ports.serverTimeWait()).isGreaterThanOrEqualTo(requests - 1);
+    assertThat(ports.awaitServerTimeWait(requests, SETTLE)).isGreaterThanOrEqualTo(requests - 1);
   }
 
   @Test

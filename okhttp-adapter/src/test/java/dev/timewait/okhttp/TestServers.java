@@ -23,7 +23,13 @@ import okhttp3.Response;
 final class TestServers {
   private TestServers() {}
 
-  /** WireMock with {@code /hello} (5 bytes) and {@code /slow} (5 bytes after 20 ms). */
+  /** The size of {@code /big}. */
+  static final int BIG = 512 * 1024;
+
+  /**
+   * WireMock with {@code /hello} (5 bytes), {@code /slow} (5 bytes after 20 ms) and {@code /big}
+   * ({@link #BIG} bytes).
+   */
   static WireMockServer startWireMock() {
     WireMockServer server = new WireMockServer(wireMockConfig()
         .bindAddress("127.0.0.1")
@@ -38,6 +44,7 @@ final class TestServers {
     server.stubFor(get(urlEqualTo("/hello")).willReturn(aResponse().withStatus(200).withBody("hello")));
     server.stubFor(get(urlEqualTo("/slow"))
         .willReturn(aResponse().withStatus(200).withBody("hello").withFixedDelay(20)));
+    server.stubFor(get(urlEqualTo("/big")).willReturn(aResponse().withStatus(200).withBody(new byte[BIG])));
     return server;
   }
 
