@@ -54,8 +54,14 @@ final class ServerCloseTracker extends EventListener {
     exchange.done = true;
   }
 
-  /** Returns {@code response} with a body that notes a close before the end. */
+  /**
+   * Returns {@code response}, with a body that notes a close before the end if the exchange
+   * carried {@code Connection: close} (only such exchanges are ever armed).
+   */
   Response track(Exchange exchange, Response response) {
+    if (!closes(response)) {
+      return response;
+    }
     ResponseBody body = response.body();
     ForwardingSource noting = new ForwardingSource(body.source()) {
       @Override
@@ -69,12 +75,15 @@ final class ServerCloseTracker extends EventListener {
     return response.newBuilder().body(tracked).build();
   }
 
+  private static boolean closes(Response response) {
+    return isClose(response.header("Connection")) || isClose(response.request().header("Connection"));
+  }
+
   @Override
   public void responseHeadersEnd(Call call, Response response) {
     Exchange exchange = current;
     if (exchange != null) {
-      exchange.closeExpected = isClose(response.header("Connection"))
-          || isClose(response.request().header("Connection"));
+      exchange.closeExpected = closes(response);
     }
   }
 
