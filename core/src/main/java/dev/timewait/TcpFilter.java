@@ -15,6 +15,9 @@ import java.util.Arrays;
  * TcpFilter towardsServer = TcpFilter.remotePort(8080);   // the client's side of each connection
  * TcpFilter serverSide = TcpFilter.localPort(8080);        // the server's side
  * TcpFilter destination = TcpFilter.remote(new InetSocketAddress("10.0.0.7", 443));
+ * TcpFilter one = TcpFilter.connection(
+ *     new InetSocketAddress(socket.getLocalAddress(), socket.getLocalPort()),
+ *     new InetSocketAddress(socket.getInetAddress(), socket.getPort()));
  * }</pre>
  *
  * <p>Immutable and thread-safe.
@@ -60,6 +63,19 @@ public final class TcpFilter {
   public static TcpFilter local(InetSocketAddress local) {
     Preconditions.checkNotNull(local, "local");
     return new TcpFilter(bytes(local, "local"), checkPort(local.getPort(), "localPort"), null, ANY_PORT);
+  }
+
+  /**
+   * The one connection from {@code local} to {@code remote}: the four-tuple. Counting a test's own
+   * connections this way leaves out other sockets that share a port number with them (an
+   * ephemeral port is reused towards other destinations, and a server port may have belonged to
+   * an earlier server).
+   */
+  public static TcpFilter connection(InetSocketAddress local, InetSocketAddress remote) {
+    Preconditions.checkNotNull(local, "local");
+    Preconditions.checkNotNull(remote, "remote");
+    return new TcpFilter(bytes(local, "local"), checkPort(local.getPort(), "localPort"),
+        bytes(remote, "remote"), checkPort(remote.getPort(), "remotePort"));
   }
 
   private static int checkPort(int port, String name) {

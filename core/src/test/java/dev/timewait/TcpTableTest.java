@@ -68,6 +68,13 @@ class TcpTableTest {
       assertThat(table.count(TcpState.ESTABLISHED, TcpFilter.remote(
           new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort())))).isEqualTo(1);
       assertThat(table.count(TcpState.LISTEN, TcpFilter.localPort(server.getLocalPort()))).isEqualTo(1);
+      InetSocketAddress clientSide = new InetSocketAddress(client.getLocalAddress(), client.getLocalPort());
+      InetSocketAddress serverSide = new InetSocketAddress(client.getInetAddress(), client.getPort());
+      assertThat(table.count(TcpState.ESTABLISHED, TcpFilter.connection(clientSide, serverSide))).isEqualTo(1);
+      assertThat(table.count(TcpState.ESTABLISHED, TcpFilter.connection(serverSide, clientSide))).isEqualTo(1);
+      assertThat(table.count(TcpFilter.connection(clientSide,
+          new InetSocketAddress(client.getInetAddress(), server.getLocalPort() == 65535 ? 1 : server.getLocalPort() + 1)))
+          .total()).isZero();
       assertThat(accepted.isConnected()).isTrue();
     }
   }

@@ -1,0 +1,134 @@
+package dev.timewait.okhttp;
+
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import dev.timewait.TimeWaitSocketFactory;
+import java.io.IOException;
+import java.net.ProtocolException;
+import java.net.Proxy;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import okhttp3.Call;
+import okhttp3.Connection;
+import okhttp3.Interceptor;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/**
+ * The network interceptor of a timewait configuration. It sees each exchange with the connection
+ * that carries it, and
+ *
+ * <ul>
+ *   <li>sets {@code Connection: close} on the request that ends its connection: every request for
+ *       server close and reset; for pooled keep-alive the connection's {@code
+ *       maxRequestsPerConnection}-th request, or its first request after {@code maxLifetime}
+ *       (counted per {@link Connection}, from the first request this interceptor saw on it);
+ *   <li>for server close over HTTP/1.x, tracks the exchange with a {@link ServerCloseTracker} so
+ *       that the connection is armed exactly when its response has been read to the end;
+ *   <li>fails a call routed through a SOCKS proxy, which bypasses the socket factory.
+ * </ul>
+ *
+ * <p>Thread-safe: one instance serves every call of a client.
+ */
+final class CloseInterceptor implements Interceptor {
+  private final CloseStrategy strategy;
+  private final TimeWaitSocketFactory factory;
+  private final boolean closeEveryRequest;
+  private final boolean serverClose;
+  private final int maxRequests;
+  private final long maxLifetimeNanos;
+  /** Requests seen per connection; weak keys, so closed connections drop out. */
+  private final Map<Connection, ConnectionUse> uses =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  CloseInterceptor(CloseStrategy strategy, TimeWaitSocketFactory factory) {
+    this.strategy = strategy;
+    this.factory = factory;
+    this.closeEveryRequest = !strategy.keepAlive();
+    this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
+    if (strategy instanceof PooledKeepAlive) {
+      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
+      this.maxRequests = pooled.maxRequestsPerConnection();
+      this.maxLifetimeNanos = pooled.maxLifetime().toNanos();
+    } else {
+      this.maxRequests = 1;
+      this.maxLifetimeNanos = Long.MAX_VALUE;
+    }
+  }
+
+  @Override
+  public Response intercept(Chain chain) throws IOException {
+    Connection connection = chain.connection();
+    Request request = chain.request();
+    if (connection == null) {
+      return chain.proceed(request); // not a network exchange (never the case for OkHttp 5)
+    }
+    Proxy proxy = connection.route().proxy();
+    if (proxy.type() == Proxy.Type.SOCKS) {
+      // A ProtocolException, so that OkHttp does not retry the route forever.
+      throw new ProtocolException(
+          "timewait cannot close connections through the SOCKS proxy " + proxy
+              + ": OkHttp opens them without the socket factory; use an HTTP proxy or no proxy");
+    }
+    boolean last = closeEveryRequest || isLastOn(connection);
+    if (last && !"close".equalsIgnoreCase(request.header("Connection"))) {
+      // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
+      request = request.newBuilder().header("Connection", "close").build();
+    }
+    if (!serverClose || !isHttp1(connection.protocol())) {
+      // Reset closes need nothing more: OkHttp closes the connection after a Connection: close
+      // exchange, and the socket resets. Over HTTP/2 the header never reaches the server, so an
+      // unarmed (resetting) close is the right one there too.
+      return chain.proceed(request);
+    }
+    Call call = chain.call();
+    ServerCloseTracker tracker =
+        call.tag(ServerCloseTracker.class, () -> new ServerCloseTracker(factory));
+    tracker.attachTo(call);
+    ServerCloseTracker.Exchange exchange = tracker.begin(connection.socket());
+    Response response;
+    try {
+      response = chain.proceed(request);
+    } catch (IOException | RuntimeException e) {
+      tracker.end(exchange);
+      throw e;
+    }
+    return tracker.track(exchange, response);
+  }
+
+  private static boolean isHttp1(Protocol protocol) {
+    return protocol == Protocol.HTTP_1_1 || protocol == Protocol.HTTP_1_0;
+  }
+
+  /** Counts a request on {@code connection}; true if it must be the connection's last. */
+  private boolean isLastOn(Connection connection) {
+    ConnectionUse use;
+    synchronized (uses) {
+      use = uses.computeIfAbsent(connection, c -> new ConnectionUse(System.nanoTime()));
+    }
+    int count = use.next();
+    return count >= maxRequests || System.nanoTime() - use.bornNanos >= maxLifetimeNanos;
+  }
+
+  @Override
+  public String toString() {
+    return "TimeWaitOkHttp.CloseInterceptor[" + strategy + "]";
+  }
+
+  /** The requests one connection has carried, and when it was first seen. */
+  private static final class ConnectionUse {
+    final long bornNanos;
+    private int requests;
+
+    ConnectionUse(long bornNanos) {
+      this.bornNanos = bornNanos;
+    }
+
+    synchronized int next() {
+      return ++requests;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.timewait.okhttp;
+
+import dev.timewait.TimeWaitSocketFactory;
+import java.io.IOException;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicBoolean;
+import okhttp3.Call;
+import okhttp3.EventListener;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.ForwardingSource;
+import okio.Okio;
+
+/**
+ * Arms a server close at the one right moment: when OkHttp has read a {@code Connection: close}
+ * exchange's response to the end, just before it closes the socket.
+ *
+ * <p>OkHttp reports {@link #responseBodyEnd} inside the read that completes the body, before it
+ * releases (and, after {@code Connection: close}, closes) the connection on the same thread. So
+ * the connection is armed only for a complete exchange. Everything else closes unarmed, which
+ * resets at once without waiting for a FIN: a cancel or call timeout (OkHttp closes the raw socket
+ * from another thread, whether or not a read is under way), an I/O error, and a response closed
+ * before it was read to the end (OkHttp's discard of the rest may have failed; the tracked body
+ * notes such a close). One tracker per call, held as the call's tag and registered with {@link
+ * Call#addEventListener}; one {@link Exchange} per network exchange of the call.
+ *
+ * <p>Thread-safe: events come from the calling thread, cancels from any thread.
+ */
+final class ServerCloseTracker extends EventListener {
+  private final TimeWaitSocketFactory factory;
+  private final AtomicBoolean attached = new AtomicBoolean();
+  private volatile Exchange current;
+
+  ServerCloseTracker(TimeWaitSocketFactory factory) {
+    this.factory = factory;
+  }
+
+  /** Registers this tracker with {@code call}, once. */
+  void attachTo(Call call) {
+    if (attached.compareAndSet(false, true)) {
+      call.addEventListener(this);
+    }
+  }
+
+  /** A network exchange on {@code socket} starts. */
+  Exchange begin(Socket socket) {
+    Exchange exchange = new Exchange(socket);
+    current = exchange;
+    return exchange;
+  }
+
+  /** The exchange failed before it had a response: it will never be armed. */
+  void end(Exchange exchange) {
+    exchange.done = true;
+  }
+
+  /**
+   * Returns {@code response}, with a body that notes a close before the end if the exchange
+   * carried {@code Connection: close} (only such exchanges are ever armed).
+   */
+  Response track(Exchange exchange, Response response) {
+    if (!closes(response)) {
+      return response;
+    }
+    ResponseBody body = response.body();
+    ForwardingSource noting = new ForwardingSource(body.source()) {
+      @Override
+      public void close() throws IOException {
+        exchange.closedEarly = true; // harmless once the body completed: it was armed already
+        super.close();
+      }
+    };
+    ResponseBody tracked =
+        ResponseBody.create(Okio.buffer(noting), body.contentType(), body.contentLength());
+    return response.newBuilder().body(tracked).build();
+  }
+
+  private static boolean closes(Response response) {
+    return isClose(response.header("Connection")) || isClose(response.request().header("Connection"));
+  }
+
+  @Override
+  public void responseHeadersEnd(Call call, Response response) {
+    Exchange exchange = current;
+    if (exchange != null) {
+      exchange.closeExpected = closes(response);
+    }
+  }
+
+  @Override
+  public void responseBodyEnd(Call call, long byteCount) {
+    Exchange exchange = current;
+    if (exchange == null || exchange.done) {
+      return;
+    }
+    exchange.done = true;
+    if (exchange.closeExpected && !exchange.closedEarly) {
+      factory.arm(exchange.socket);
+    }
+  }
+
+  @Override
+  public void responseFailed(Call call, IOException ioe) {
+    Exchange exchange = current;
+    if (exchange != null) {
+      exchange.done = true;
+    }
+  }
+
+  private static boolean isClose(String connection) {
+    return "close".equalsIgnoreCase(connection);
+  }
+
+  /** One network exchange. */
+  static final class Exchange {
+    final Socket socket;
+    volatile boolean closeExpected;
+    volatile boolean closedEarly;
+    volatile boolean done;
+
+    Exchange(Socket socket) {
+      this.socket = socket;
+    }
+  }
+}

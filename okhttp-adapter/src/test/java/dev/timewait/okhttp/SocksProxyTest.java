@@ -1,0 +1,184 @@
+package dev.timewait.okhttp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.Proxy;
+import java.net.ProxySelector;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SOCKS proxies bypass OkHttp's socket factory. A builder with one is rejected by configure(); a
+ * SOCKS route picked at run time by a ProxySelector fails its call loudly instead of silently
+ * closing the client's way. Runs through a minimal SOCKS5 relay on loopback.
+ */
+class SocksProxyTest {
+  private WireMockServer server;
+  private MiniSocks5 socks;
+
+  @BeforeEach
+  void start() throws IOException {
+    server = TestServers.startWireMock();
+    socks = new MiniSocks5();
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    socks.close();
+    server.stop();
+  }
+
+  @Test
+  void theRelayWorksForPlainOkHttp() throws Exception {
+    OkHttpClient plain = new OkHttpClient.Builder().proxy(socks.proxy()).build();
+    try {
+      assertThat(TestServers.fetch(plain, TestServers.url(server, false, "/hello")).code()).isEqualTo(200);
+      assertThat(socks.relayed()).isEqualTo(1);
+    } finally {
+      TimeWaitOkHttp.shutdown(plain);
+    }
+  }
+
+  @Test
+  void aSocksRouteFromAProxySelectorFailsTheCallLoudly() throws Exception {
+    ProxySelector selector = new ProxySelector() {
+      @Override
+      public List<Proxy> select(URI uri) {
+        return List.of(socks.proxy());
+      }
+
+      @Override
+      public void connectFailed(URI uri, SocketAddress sa, IOException ioe) {}
+    };
+    CloseAccounting accounting = new CloseAccounting();
+    OkHttpClient client = TimeWaitOkHttp.configure(new OkHttpClient.Builder().proxySelector(selector),
+        CloseStrategy.reset(), accounting).build();
+    try {
+      assertThatThrownBy(() -> TestServers.fetch(client, TestServers.url(server, false, "/hello")))
+          .isInstanceOf(ProtocolException.class)
+          .hasMessageContaining("SOCKS proxy")
+          .hasMessageContaining("without the socket factory");
+      assertThat(socks.relayed()).isEqualTo(1);
+      assertThat(accounting.snapshot().connectionsOpened()).isZero(); // never our socket
+    } finally {
+      TimeWaitOkHttp.shutdown(client);
+    }
+  }
+
+  /** A SOCKS5 relay without authentication, CONNECT only. Test scope; bounded by socket timeouts. */
+  private static final class MiniSocks5 implements AutoCloseable {
+    private final ServerSocket listener =
+        new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "mini-socks5");
+      t.setDaemon(true);
+      return t;
+    });
+    private final java.util.concurrent.atomic.AtomicInteger relayed =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    MiniSocks5() throws IOException {
+      threads.execute(() -> {
+        while (!listener.isClosed()) {
+          try {
+            Socket client = listener.accept();
+            threads.execute(() -> serve(client));
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    Proxy proxy() {
+      return new Proxy(Proxy.Type.SOCKS, new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()));
+    }
+
+    int relayed() {
+      return relayed.get();
+    }
+
+    private void serve(Socket client) {
+      try (client) {
+        client.setSoTimeout(30_000);
+        DataInputStream in = new DataInputStream(client.getInputStream());
+        OutputStream out = client.getOutputStream();
+        in.readByte(); // version 5
+        in.skipNBytes(in.readUnsignedByte()); // methods
+        out.write(new byte[] {5, 0}); // no authentication
+        in.readByte(); // version
+        in.readByte(); // CONNECT
+        in.readByte(); // reserved
+        int type = in.readUnsignedByte();
+        String host;
+        if (type == 1) {
+          byte[] ip = in.readNBytes(4);
+          host = InetAddress.getByAddress(ip).getHostAddress();
+        } else if (type == 3) {
+          host = new String(in.readNBytes(in.readUnsignedByte()), StandardCharsets.US_ASCII);
+        } else {
+          host = InetAddress.getByAddress(in.readNBytes(16)).getHostAddress();
+        }
+        int port = in.readUnsignedShort();
+        try (Socket target = new Socket(host, port)) {
+          target.setSoTimeout(30_000);
+          out.write(new byte[] {5, 0, 0, 1, 0, 0, 0, 0, 0, 0});
+          out.flush();
+          relayed.incrementAndGet();
+          threads.execute(() -> copy(in, targetOut(target)));
+          copy(target.getInputStream(), out);
+        }
+      } catch (IOException e) {
+        // either side went away
+      }
+    }
+
+    private static OutputStream targetOut(Socket target) {
+      try {
+        return target.getOutputStream();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private static void copy(InputStream from, OutputStream to) {
+      byte[] buffer = new byte[8192];
+      try {
+        int n;
+        while ((n = from.read(buffer)) >= 0) {
+          to.write(buffer, 0, n);
+          to.flush();
+        }
+      } catch (IOException e) {
+        // closed
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      listener.close();
+      threads.shutdownNow();
+    }
+  }
+}
