@@ -50,7 +50,22 @@ public abstract class AdapterContract {
   @BeforeEach
   void startServer() {
     KernelTcp.assumeReadable();
-    server = new WireMockServer(wireMockConfig()
+    for (int attempt = 0; ; attempt++) {
+      server = newServer();
+      server.start();
+      if (KernelTcp.isFresh(server.port()) && KernelTcp.isFresh(server.httpsPort())) {
+        break;
+      }
+      server.stop(); // an earlier run's TIME_WAIT is still on one of these ports: take others
+      if (attempt == 20) {
+        throw new IllegalStateException("no fresh loopback ports for WireMock in 20 tries");
+      }
+    }
+    server.stubFor(get(urlEqualTo("/hello")).willReturn(aResponse().withStatus(200).withBody("hello")));
+  }
+
+  private static WireMockServer newServer() {
+    return new WireMockServer(wireMockConfig()
         .bindAddress("127.0.0.1")
         .dynamicPort()
         .dynamicHttpsPort()
@@ -59,8 +74,6 @@ public abstract class AdapterContract {
         .keyManagerPassword(TestTls.PASSWORD)
         .keystoreType("PKCS12")
         .containerThreads(32));
-    server.start();
-    server.stubFor(get(urlEqualTo("/hello")).willReturn(aResponse().withStatus(200).withBody("hello")));
   }
 
   @AfterEach

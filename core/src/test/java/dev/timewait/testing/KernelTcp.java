@@ -30,6 +30,20 @@ public final class KernelTcp {
     return TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.localPort(serverPort));
   }
 
+  /**
+   * Whether no socket but a listener uses {@code port} on either side: a server port that another
+   * run used within the last minute still has TIME_WAIT sockets on it, which would count as this
+   * test's. Where the table cannot be read, every port is fresh.
+   */
+  public static boolean isFresh(int port) {
+    if (!TcpTable.system().isSupported()) {
+      return true;
+    }
+    var local = TcpTable.system().count(TcpFilter.localPort(port));
+    return local.total() == local.get(TcpState.LISTEN)
+        && TcpTable.system().count(TcpFilter.remotePort(port)).total() == 0;
+  }
+
   /** Both sides of connections to {@code serverPort} by state, for assertion messages. */
   public static String describe(int serverPort) {
     return "client side " + TcpTable.system().count(TcpFilter.remotePort(serverPort))

@@ -74,9 +74,18 @@ public final class RawHttpPeer implements AutoCloseable {
   public static RawHttpPeer start(Behaviour behaviour, Duration lateCloseDelay, boolean tls)
       throws IOException {
     boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE;
-    ServerSocket server = new PeerServerSocket(tls && holdFin);
-    server.setReuseAddress(true);
-    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+    ServerSocket server = null;
+    for (int attempt = 0; attempt < 20 && server == null; attempt++) {
+      server = new PeerServerSocket(tls && holdFin);
+      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+      if (!KernelTcp.isFresh(server.getLocalPort())) {
+        server.close(); // sockets of an earlier run still use this port: take another
+        server = null;
+      }
+    }
+    if (server == null) {
+      throw new IOException("no fresh loopback port in 20 tries");
+    }
     return new RawHttpPeer(server, behaviour, lateCloseDelay,
         tls ? TestTls.get().serverContext().getSocketFactory() : null);
   }
