@@ -11,7 +11,9 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +60,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   private final CloseAccounting accounting;
   private final Map<String, AsyncConnection> byId = new ConcurrentHashMap<>();
   private final Map<Endpoints, AsyncConnection> byEndpoints = new ConcurrentHashMap<>();
+  private final Queue<AsyncConnection> connecting = new ConcurrentLinkedQueue<>();
 
   AsyncConnections(CloseStrategy strategy, CloseAccounting accounting) {
     this.strategy = strategy;
@@ -89,7 +92,30 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       return new TimeWaitIOSession(session, existing, this, true);
     }
     AsyncConnection connection = byId.computeIfAbsent(session.getId(), id -> new AsyncConnection(session));
+    connecting.add(connection);
+    forgetFailedConnects();
     return new TimeWaitIOSession(session, connection, this, false);
+  }
+
+  /**
+   * A connect that fails never closes its I/O session, so the listener never hears of it: drop
+   * connections at the head of the connecting queue whose socket closed before they opened.
+   */
+  private void forgetFailedConnects() {
+    for (int i = 0; i < 16; i++) {
+      AsyncConnection head = connecting.peek();
+      if (head == null) {
+        return;
+      }
+      if (head.opened.get()) {
+        connecting.remove(head);
+      } else if (!head.raw.channel().isOpen()) {
+        connecting.remove(head);
+        byId.remove(head.raw.getId(), head);
+      } else {
+        return; // still connecting
+      }
+    }
   }
 
   // ---- IOSessionListener

@@ -1,7 +1,6 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.CloseStats;
-import dev.timewait.testing.ContractClient;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,7 +11,7 @@ import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.core5.io.CloseMode;
 
 /** An async HttpClient under the adapter contract; {@link #get} waits for the response. */
-final class AsyncContractClient implements ContractClient {
+final class AsyncContractClient implements TestClient {
   private static final long RESPONSE_BOUND_SECONDS = 30;
 
   private final CloseableHttpAsyncClient client;
@@ -38,7 +37,7 @@ final class AsyncContractClient implements ContractClient {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (closed.compareAndSet(false, true)) {
       client.close(CloseMode.GRACEFUL);
     }

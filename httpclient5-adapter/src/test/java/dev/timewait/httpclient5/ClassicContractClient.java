@@ -1,7 +1,8 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.CloseStats;
-import dev.timewait.testing.ContractClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -10,7 +11,7 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 
 /** A classic HttpClient under the adapter contract. */
-final class ClassicContractClient implements ContractClient {
+final class ClassicContractClient implements TestClient {
   private final CloseableHttpClient client;
   private final Supplier<CloseStats> stats;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -34,9 +35,13 @@ final class ClassicContractClient implements ContractClient {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (closed.compareAndSet(false, true)) {
-      client.close();
+      try {
+        client.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 }

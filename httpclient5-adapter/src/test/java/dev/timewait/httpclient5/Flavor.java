@@ -2,7 +2,6 @@ package dev.timewait.httpclient5;
 
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
-import dev.timewait.testing.ContractClient;
 import dev.timewait.testing.TestTls;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
@@ -11,7 +10,7 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 enum Flavor {
   CLASSIC {
     @Override
-    ContractClient client(CloseStrategy strategy, CloseAccounting accounting) {
+    TestClient client(CloseStrategy strategy, CloseAccounting accounting) {
       return new ClassicContractClient(
           TimeWaitHttpClient5.configure(HttpClients.custom(), strategy, accounting, options()).build(),
           accounting::snapshot);
@@ -19,14 +18,14 @@ enum Flavor {
   },
   ASYNC {
     @Override
-    ContractClient client(CloseStrategy strategy, CloseAccounting accounting) {
+    TestClient client(CloseStrategy strategy, CloseAccounting accounting) {
       return new AsyncContractClient(
           TimeWaitHttpClient5.configure(HttpAsyncClients.custom(), strategy, accounting, options()).build(),
           accounting::snapshot);
     }
   };
 
-  abstract ContractClient client(CloseStrategy strategy, CloseAccounting accounting);
+  abstract TestClient client(CloseStrategy strategy, CloseAccounting accounting);
 
   static HttpClient5Options options() {
     return HttpClient5Options.builder().sslContext(TestTls.get().clientContext()).build();

@@ -6,7 +6,6 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.TcpState;
-import dev.timewait.testing.ContractClient;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
@@ -48,7 +47,7 @@ class PooledBehaviourTest {
     try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
       URI uri = URI.create((tls ? "https://localhost:" : "http://127.0.0.1:") + peer.port() + "/");
       CloseAccounting accounting = new CloseAccounting();
-      try (ContractClient client = flavor.client(strategy, accounting)) {
+      try (TestClient client = flavor.client(strategy, accounting)) {
         for (int i = 0; i < REQUESTS; i++) {
           assertThat(client.get(uri)).isEqualTo(200);
         }
@@ -84,7 +83,7 @@ class PooledBehaviourTest {
     try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
       URI uri = URI.create((tls ? "https://localhost:" : "http://127.0.0.1:") + peer.port() + "/");
       CloseAccounting accounting = new CloseAccounting();
-      try (ContractClient client = flavor.client(strategy, accounting)) {
+      try (TestClient client = flavor.client(strategy, accounting)) {
         for (int i = 0; i < 9; i++) {
           assertThat(client.get(uri)).isEqualTo(200);
         }

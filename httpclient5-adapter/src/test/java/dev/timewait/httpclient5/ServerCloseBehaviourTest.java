@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStats;
 import dev.timewait.ServerClose;
-import dev.timewait.testing.ContractClient;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
@@ -50,7 +49,7 @@ class ServerCloseBehaviourTest {
     try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.NEVER_CLOSE, Duration.ZERO, tls)) {
       CloseAccounting accounting = new CloseAccounting();
       long started = System.nanoTime();
-      try (ContractClient client = flavor.client(strategy, accounting)) {
+      try (TestClient client = flavor.client(strategy, accounting)) {
         for (int i = 0; i < REQUESTS; i++) {
           assertThat(client.get(uri(peer, tls))).isEqualTo(200);
         }
@@ -71,7 +70,7 @@ class ServerCloseBehaviourTest {
       throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.CLOSE_LATE, Duration.ofMillis(300), tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (ContractClient client = flavor.client(ServerClose.builder().build(), accounting)) {
+      try (TestClient client = flavor.client(ServerClose.builder().build(), accounting)) {
         for (int i = 0; i < REQUESTS; i++) {
           assertThat(client.get(uri(peer, tls))).isEqualTo(200);
         }
