@@ -39,6 +39,13 @@ final class AsyncConnection {
   final AtomicLong requests = new AtomicLong();
   volatile Endpoints endpoints;
   volatile boolean armed;
+  /**
+   * The exchange ends the connection but has no response body: the adapter, not HttpCore, closes
+   * it once the exchange completed (see {@link AsyncExchangeRules#keepAlive}).
+   */
+  volatile boolean closeAfterExchange;
+  /** The outermost session the decorator handed out for this connection (TLS if any). */
+  volatile TimeWaitIOSession layer;
   volatile boolean peerFinSeen;
   volatile long finWaitDeadlineNanos;
   volatile Future<?> finWaitTimer;

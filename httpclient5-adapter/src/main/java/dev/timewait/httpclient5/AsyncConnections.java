@@ -73,6 +73,11 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     return strategy;
   }
 
+  /** Whether connections retire by server close (server close, or pooled SERVER_CLOSE). */
+  boolean closesByServer() {
+    return serverClose;
+  }
+
   /** The open connection between these endpoints, or null. */
   AsyncConnection find(SocketAddress local, SocketAddress remote) {
     if (local == null || remote == null) {

@@ -9,6 +9,7 @@ import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpRequestInterceptor;
 import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.http.message.MessageSupport;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http.protocol.HttpCoreContext;
 import org.slf4j.Logger;
@@ -66,6 +67,14 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     if (!keep && connection != null && Messages.endsConnection(request, response)) {
       connection.armed = true;
       log.debug("armed server close of {}", connection);
+      if (connections.closesByServer()
+          && !MessageSupport.canResponseHaveBody(request.getMethod(), response)) {
+        // Without a body, HttpClient would validate the connection right after this and, finding
+        // it closed, discard it with close(IMMEDIATE) past the decorator: a reset. So it stays
+        // open here, and the adapter closes it when the exchange completes (AsyncFinWaitExec).
+        connection.closeAfterExchange = true;
+        return true;
+      }
     }
     return keep;
   }

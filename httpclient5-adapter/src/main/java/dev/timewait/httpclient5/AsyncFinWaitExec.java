@@ -18,7 +18,8 @@ import org.apache.hc.core5.http.nio.AsyncEntityProducer;
  * checks the connection and discards one that is no longer open with {@code close(IMMEDIATE)},
  * which goes past the session decorator and would reset the socket (robbing the server of its
  * TIME_WAIT). Held back, the completion runs once the FIN arrived (or the bounded wait ended) and
- * the socket is closed; the caller's future completes then.
+ * the socket is closed. It also closes, here, an exchange's connection that the reuse strategy
+ * kept open because its response had no body ({@link AsyncExchangeRules#keepAlive}).
  *
  * <p>Thread-safe: stateless beyond the thread-safe {@link AsyncConnections}.
  */
@@ -58,6 +59,12 @@ final class AsyncFinWaitExec implements AsyncExecChainHandler {
         AsyncConnection connection = details == null
             ? null
             : connections.find(details.getLocalAddress(), details.getRemoteAddress());
+        if (connection != null && connection.closeAfterExchange) {
+          TimeWaitIOSession layer = connection.layer;
+          if (layer != null) {
+            layer.close(); // armed: starts the FIN wait
+          }
+        }
         if (connection == null || !connections.runAfterFinWait(connection, callback::completed)) {
           callback.completed();
         }

@@ -76,10 +76,8 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * <h2>Async caveats</h2>
  * The FIN wait runs through the reactor (the session's read events go to a drain handler; a timer
  * bounds it), never blocking a reactor thread. The caller's response future completes once the
- * body is read; the connection's pool slot is held until its FIN wait ends. Responses without a
- * body (HEAD, 204, 304) under server close are reset unless the server's FIN already arrived:
- * HttpClient discards the connection with {@code close(IMMEDIATE)} before any hook can step in.
- * Closes that bypass the session decorator are counted as resets. HttpClient's wire log is off on
+ * body is read; the connection's pool slot is held until its FIN wait ends. Closes that bypass
+ * the session decorator (error paths, reactor shutdown) are counted as resets. HttpClient's wire log is off on
  * the async client (the decorator replaces it). On the classic client the FIN wait runs on the
  * thread that consumes the response body.
  *

@@ -36,6 +36,7 @@ final class TimeWaitIOSession implements IOSession {
     this.connections = connections;
     this.tls = tls;
     this.drain = connections.drainHandler(connection);
+    connection.layer = this;
   }
 
   private boolean finWaiting() {
