@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -135,6 +136,51 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     }
     target.arm();
     return true;
+  }
+
+  /**
+   * Like {@link #arm(Socket)}, for a client that exposes a connection's endpoints but not its
+   * socket (HttpClient 5's {@code HttpConnection}, {@code EndpointDetails}): arms the open
+   * connection of this factory from {@code localAddress} to {@code remoteAddress}.
+   *
+   * @return true if such a connection is open and this factory closes by server close; false
+   *     otherwise (nothing changes; addresses that are not {@link InetSocketAddress}es never match)
+   */
+  public boolean arm(SocketAddress localAddress, SocketAddress remoteAddress) {
+    Preconditions.checkNotNull(localAddress, "localAddress");
+    Preconditions.checkNotNull(remoteAddress, "remoteAddress");
+    if (mode != Mode.SERVER_CLOSE) {
+      return false;
+    }
+    TimeWaitSocket target = find(localAddress, remoteAddress);
+    if (target == null) {
+      return false;
+    }
+    target.arm();
+    return true;
+  }
+
+  /**
+   * Whether this factory made the open connection from {@code localAddress} to {@code
+   * remoteAddress}: {@link #owns(Socket)} by endpoints.
+   */
+  public boolean owns(SocketAddress localAddress, SocketAddress remoteAddress) {
+    Preconditions.checkNotNull(localAddress, "localAddress");
+    Preconditions.checkNotNull(remoteAddress, "remoteAddress");
+    return find(localAddress, remoteAddress) != null;
+  }
+
+  private TimeWaitSocket find(SocketAddress localAddress, SocketAddress remoteAddress) {
+    if (!(localAddress instanceof InetSocketAddress) || !(remoteAddress instanceof InetSocketAddress)) {
+      return null;
+    }
+    InetSocketAddress local = (InetSocketAddress) localAddress;
+    InetSocketAddress remote = (InetSocketAddress) remoteAddress;
+    if (local.getAddress() == null || remote.getAddress() == null) {
+      return null; // unresolved: never a connected socket's endpoint
+    }
+    return open.get(new ConnectionKey(
+        local.getAddress(), local.getPort(), remote.getAddress(), remote.getPort()));
   }
 
   /** Whether {@code socket} (or the socket beneath it) was made by this factory and is open. */

@@ -1,0 +1,82 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.TlsConfig;
+import org.apache.hc.client5.http.impl.ChainElement;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.core5.http2.HttpVersionPolicy;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires a strategy into an {@link HttpAsyncClientBuilder} through public, current hooks only: a
+ * connection manager from {@link PoolingAsyncClientConnectionManagerBuilder} (pool bounds,
+ * {@link ConnectionConfig} lifetime and idle timeout, TLS strategy, {@link TlsConfig} version
+ * policy), the I/O session decorator and listener ({@link AsyncConnections}), the connection reuse
+ * strategy and a last request interceptor ({@link AsyncExchangeRules}), an exec interceptor after
+ * the protocol stage ({@link AsyncFinWaitExec}, server close only), and idle/expired eviction.
+ *
+ * <p>Thread-safe: stateless.
+ */
+final class AsyncConfigurer {
+  private static final Logger log = LoggerFactory.getLogger(AsyncConfigurer.class);
+
+  private AsyncConfigurer() {}
+
+  static HttpAsyncClientBuilder configure(
+      HttpAsyncClientBuilder builder,
+      CloseStrategy strategy,
+      CloseAccounting accounting,
+      HttpClient5Options options) {
+    boolean http2 = options.allowHttp2();
+    if (http2 && !(strategy instanceof PooledKeepAlive && strategy.retirement() == Retirement.RESET)) {
+      throw new IllegalArgumentException("allowHttp2 needs a pooled strategy with RESET retirement:"
+          + " HTTP/2 has no Connection: close, so " + strategy.name()
+          + " with " + strategy.retirement() + " retirement cannot run over it");
+    }
+    AsyncConnections connections = new AsyncConnections(strategy, accounting);
+    AsyncExchangeRules rules = new AsyncExchangeRules(connections);
+
+    PoolingAsyncClientConnectionManagerBuilder manager = PoolingAsyncClientConnectionManagerBuilder.create()
+        .setTlsStrategy(options.sslContext()
+            .map(DefaultClientTlsStrategy::new)
+            .orElseGet(DefaultClientTlsStrategy::createDefault))
+        .setDefaultTlsConfig(TlsConfig.custom()
+            .setVersionPolicy(http2 ? HttpVersionPolicy.NEGOTIATE : HttpVersionPolicy.FORCE_HTTP_1)
+            .build());
+    if (strategy instanceof PooledKeepAlive) {
+      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
+      manager.setMaxConnTotal(pooled.maxTotal())
+          .setMaxConnPerRoute(pooled.maxPerRoute())
+          .setDefaultConnectionConfig(ConnectionConfig.custom()
+              .setTimeToLive(TimeValue.of(pooled.maxLifetime()))
+              .setIdleTimeout(Timeout.of(pooled.idleTimeout()))
+              .build());
+      builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
+      builder.evictExpiredConnections();
+    } else {
+      manager.setMaxConnTotal(options.maxConnections())
+          .setMaxConnPerRoute(options.maxConnections());
+    }
+
+    builder.setConnectionManager(manager.build());
+    builder.setIoSessionDecorator(connections);
+    builder.setIOSessionListener(connections);
+    builder.setConnectionReuseStrategy(rules);
+    builder.addRequestInterceptorLast(rules);
+    if (strategy.retirement() == Retirement.SERVER_CLOSE) {
+      builder.addExecInterceptorAfter(
+          ChainElement.PROTOCOL.name(), AsyncFinWaitExec.NAME, new AsyncFinWaitExec(connections));
+    }
+    log.debug("configured async client for {} (HTTP/{})", strategy, http2 ? "1.1 or 2" : "1.1");
+    return builder;
+  }
+}

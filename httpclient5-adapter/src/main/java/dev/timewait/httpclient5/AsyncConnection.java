@@ -1,0 +1,73 @@
+package dev.timewait.httpclient5;
+
+import java.net.SocketAddress;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.hc.core5.reactor.IOSession;
+
+/**
+ * One TCP connection of the async client, as the adapter tracks it: its raw (plain) I/O session,
+ * endpoints, request count, whether its exchange ended it by agreement ({@link #armed}), and how it
+ * closed. Thread-safe: every field is atomic or volatile; transitions use compare-and-set.
+ */
+final class AsyncConnection {
+  enum State {
+    OPEN,
+    /** Closed by the client, waiting for the server's FIN through the reactor. */
+    FIN_WAIT,
+    CLOSED
+  }
+
+  /** How the connection ended, for the accounting. */
+  enum Outcome {
+    RESET,
+    AFTER_PEER_FIN,
+    FIN_WAIT_TIMEOUT,
+    PEER_RESET,
+    UNREAD_DATA
+  }
+
+  /** The reactor's own session for the socket: plain, beneath any TLS. */
+  final IOSession raw;
+  final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
+  final AtomicBoolean opened = new AtomicBoolean();
+  final AtomicBoolean counted = new AtomicBoolean();
+  final AtomicLong requests = new AtomicLong();
+  volatile Endpoints endpoints;
+  volatile boolean armed;
+  /**
+   * The exchange ends the connection but has no response body: the adapter, not HttpCore, closes
+   * it once the exchange completed (see {@link AsyncExchangeRules#keepAlive}).
+   */
+  volatile boolean closeAfterExchange;
+  /** The outermost session the decorator handed out for this connection (TLS if any). */
+  volatile TimeWaitIOSession layer;
+  volatile boolean peerFinSeen;
+  volatile long finWaitDeadlineNanos;
+  volatile Future<?> finWaitTimer;
+  volatile long drained;
+  /** What waits for the FIN wait to end: the completion of the exchange that armed it. */
+  final Queue<Runnable> afterClose = new ConcurrentLinkedQueue<>();
+
+  AsyncConnection(IOSession raw) {
+    this.raw = raw;
+  }
+
+  @Override
+  public String toString() {
+    Endpoints e = endpoints;
+    return raw.getId() + (e == null ? "" : " " + e) + " " + state.get();
+  }
+
+  /** A connection's local and remote addresses, as the reactor reports them. */
+  record Endpoints(SocketAddress local, SocketAddress remote) {
+    @Override
+    public String toString() {
+      return local + " -> " + remote;
+    }
+  }
+}

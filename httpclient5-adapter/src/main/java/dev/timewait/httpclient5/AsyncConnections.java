@@ -1,0 +1,391 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.Retirement;
+import dev.timewait.httpclient5.AsyncConnection.Endpoints;
+import dev.timewait.httpclient5.AsyncConnection.Outcome;
+import dev.timewait.httpclient5.AsyncConnection.State;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.apache.hc.core5.function.Decorator;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOEventHandler;
+import org.apache.hc.core5.reactor.IOSession;
+import org.apache.hc.core5.reactor.IOSessionListener;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The async client's connections under one strategy: the I/O session decorator and listener that
+ * {@link TimeWaitHttpClient5} installs, the registry that the reuse strategy and request
+ * interceptor consult, the strategy's close, and the close accounting.
+ *
+ * <p>How a close goes: every close that goes through the decorator (the HTTP/1.1 duplexer's
+ * no-argument {@code close()}, the pool's GRACEFUL discards, idle eviction, {@code client.close()})
+ * lands in {@link #close}. Reset retirement turns it into {@code close(IMMEDIATE)}: SO_LINGER(0)
+ * and an RST. Server close, for a connection whose exchange ended it by agreement (armed), keeps
+ * the socket open, hands its read events to a drain handler that reads (and discards) until the
+ * server's FIN, then closes the plain session gracefully: the client is the second to close and
+ * keeps no TIME_WAIT. TLS is not closed with close_notify (the server has already closed; data
+ * would draw an RST that robs it of its TIME_WAIT). A timer bounds the wait by the strategy's
+ * finWait; on timeout the socket is reset and the timeout counted. None of this blocks the
+ * reactor thread. An unarmed close resets.
+ *
+ * <p>A close that HttpClient sends past the decorator ({@code close(IMMEDIATE)} on the data
+ * channel: error paths, reactor shutdown) resets; the listener's {@code disconnected} counts it.
+ *
+ * <p>Thread-safe: the registry is concurrent; each connection's state changes by compare-and-set;
+ * closes may come from any thread, reads only from the reactor thread of the session.
+ */
+final class AsyncConnections implements Decorator<IOSession>, IOSessionListener {
+  private static final Logger log = LoggerFactory.getLogger(AsyncConnections.class);
+
+  /** A completed exchange leaves at most a TLS close_notify and a few records unread. */
+  static final int MAX_DRAIN_BYTES = 64 * 1024;
+
+  private final CloseStrategy strategy;
+  private final boolean serverClose;
+  private final long finWaitNanos;
+  private final CloseAccounting accounting;
+  private final Map<String, AsyncConnection> byId = new ConcurrentHashMap<>();
+  private final Map<Endpoints, AsyncConnection> byEndpoints = new ConcurrentHashMap<>();
+  private final Queue<AsyncConnection> connecting = new ConcurrentLinkedQueue<>();
+
+  AsyncConnections(CloseStrategy strategy, CloseAccounting accounting) {
+    this.strategy = strategy;
+    this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
+    this.finWaitNanos = strategy.finWait().toNanos();
+    this.accounting = accounting;
+  }
+
+  CloseStrategy strategy() {
+    return strategy;
+  }
+
+  /** Whether connections retire by server close (server close, or pooled SERVER_CLOSE). */
+  boolean closesByServer() {
+    return serverClose;
+  }
+
+  /** The open connection between these endpoints, or null. */
+  AsyncConnection find(SocketAddress local, SocketAddress remote) {
+    if (local == null || remote == null) {
+      return null;
+    }
+    return byEndpoints.get(new Endpoints(local, remote));
+  }
+
+  // ---- Decorator
+
+  @Override
+  public IOSession decorate(IOSession session) {
+    AsyncConnection existing = byId.get(session.getId());
+    if (existing != null && existing.raw != session) {
+      // The TLS layer over a plain session we already track: the TCP connection is up.
+      opened(existing, session);
+      return new TimeWaitIOSession(session, existing, this, true);
+    }
+    AsyncConnection connection = byId.computeIfAbsent(session.getId(), id -> new AsyncConnection(session));
+    connecting.add(connection);
+    forgetFailedConnects();
+    return new TimeWaitIOSession(session, connection, this, false);
+  }
+
+  /**
+   * A connect that fails never closes its I/O session, so the listener never hears of it: drop
+   * connections at the head of the connecting queue whose socket closed before they opened.
+   */
+  private void forgetFailedConnects() {
+    for (int i = 0; i < 16; i++) {
+      AsyncConnection head = connecting.peek();
+      if (head == null) {
+        return;
+      }
+      if (head.opened.get()) {
+        connecting.remove(head);
+      } else if (!head.raw.channel().isOpen()) {
+        connecting.remove(head);
+        byId.remove(head.raw.getId(), head);
+      } else {
+        return; // still connecting
+      }
+    }
+  }
+
+  // ---- IOSessionListener
+
+  @Override
+  public void connected(IOSession session) {
+    AsyncConnection connection = byId.get(session.getId());
+    if (connection != null) {
+      opened(connection, session);
+    }
+  }
+
+  @Override
+  public void startTls(IOSession session) {
+    connected(session);
+  }
+
+  @Override
+  public void inputReady(IOSession session) {}
+
+  @Override
+  public void outputReady(IOSession session) {}
+
+  @Override
+  public void timeout(IOSession session) {}
+
+  @Override
+  public void exception(IOSession session, Exception cause) {}
+
+  @Override
+  public void disconnected(IOSession session) {
+    AsyncConnection connection = byId.remove(session.getId());
+    if (connection == null) {
+      return;
+    }
+    Endpoints endpoints = connection.endpoints;
+    if (endpoints != null) {
+      byEndpoints.remove(endpoints, connection);
+    }
+    State before = connection.state.getAndSet(State.CLOSED);
+    cancelTimer(connection);
+    runAfterClose(connection);
+    if (connection.opened.get() && connection.counted.compareAndSet(false, true)) {
+      // Closed past the decorator: HttpClient's close(IMMEDIATE) sets SO_LINGER(0).
+      if (before == State.FIN_WAIT) {
+        log.debug("{}: FIN wait cut short by an immediate close", connection);
+      }
+      accounting.recordClosedByReset();
+    }
+  }
+
+  private void opened(AsyncConnection connection, IOSession session) {
+    if (connection.opened.compareAndSet(false, true)) {
+      Endpoints endpoints = new Endpoints(session.getLocalAddress(), session.getRemoteAddress());
+      connection.endpoints = endpoints;
+      if (endpoints.local() != null && endpoints.remote() != null) {
+        byEndpoints.put(endpoints, connection);
+      }
+      accounting.recordOpened();
+      log.debug("opened {}", connection);
+    }
+  }
+
+  // ---- closing
+
+  /** A close through the decorator, from any thread. */
+  void close(AsyncConnection connection, IOSession layer, CloseMode mode) {
+    if (!serverClose) {
+      if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+        count(connection, Outcome.RESET);
+      }
+      layer.close(CloseMode.IMMEDIATE);
+      return;
+    }
+    if (!connection.state.compareAndSet(State.OPEN, State.FIN_WAIT)) {
+      return; // already waiting for the FIN, or closed
+    }
+    if (mode == CloseMode.IMMEDIATE || !connection.armed) {
+      connection.state.set(State.CLOSED);
+      count(connection, Outcome.RESET);
+      layer.close(CloseMode.IMMEDIATE);
+      return;
+    }
+    if (connection.peerFinSeen) {
+      finish(connection, Outcome.AFTER_PEER_FIN);
+      return;
+    }
+    connection.finWaitDeadlineNanos = System.nanoTime() + finWaitNanos;
+    connection.finWaitTimer = FinWaitTimer.schedule(() -> deadline(connection), finWaitNanos);
+    if (connection.state.get() != State.FIN_WAIT) {
+      cancelTimer(connection); // finished meanwhile
+      return;
+    }
+    // Read events now go to the drain handler (TimeWaitIOSession#getHandler); ask for them.
+    connection.raw.setEventMask(SelectionKey.OP_READ);
+    log.debug("{}: waiting up to {} ms for the server's FIN", connection,
+        TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
+  }
+
+  /** The FIN wait's bound is up: one last look for the FIN, else reset. Timer thread. */
+  private void deadline(AsyncConnection connection) {
+    if (connection.state.get() != State.FIN_WAIT) {
+      return;
+    }
+    try {
+      if (connection.raw.read(ByteBuffer.allocate(MAX_DRAIN_BYTES)) < 0) {
+        finish(connection, Outcome.AFTER_PEER_FIN); // arrived, but the reactor did not tell us
+        return;
+      }
+    } catch (IOException | RuntimeException e) {
+      // closed or reset meanwhile: the timeout below finds the state changed or resets
+    }
+    finish(connection, Outcome.FIN_WAIT_TIMEOUT);
+  }
+
+  /** Ends a FIN wait once: closes the plain session and counts how. Any thread. */
+  void finish(AsyncConnection connection, Outcome outcome) {
+    if (!connection.state.compareAndSet(State.FIN_WAIT, State.CLOSED)) {
+      return;
+    }
+    cancelTimer(connection);
+    count(connection, outcome);
+    if (outcome == Outcome.AFTER_PEER_FIN) {
+      // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify.
+      connection.raw.close(CloseMode.GRACEFUL);
+    } else {
+      connection.raw.close(CloseMode.IMMEDIATE);
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("{}: closed, {}", connection, outcome);
+    }
+    runAfterClose(connection);
+  }
+
+  /**
+   * Runs {@code task} once {@code connection}'s FIN wait is over, or now (returning false) if it
+   * is not waiting. HttpClient's async exchange completion discards a connection that is no longer
+   * open with {@code close(IMMEDIATE)}, past the decorator, which would reset a connection that
+   * still waits for the server's FIN; so the completion waits for the FIN wait instead.
+   */
+  boolean runAfterFinWait(AsyncConnection connection, Runnable task) {
+    if (connection.state.get() != State.FIN_WAIT) {
+      return false;
+    }
+    connection.afterClose.add(task);
+    if (connection.state.get() != State.FIN_WAIT) {
+      runAfterClose(connection); // ended meanwhile: make sure the task runs (once)
+    }
+    return true;
+  }
+
+  private static void runAfterClose(AsyncConnection connection) {
+    Runnable task;
+    while ((task = connection.afterClose.poll()) != null) {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        log.warn("{}: completing an exchange after its FIN wait failed", connection, e);
+      }
+    }
+  }
+
+  private void count(AsyncConnection connection, Outcome outcome) {
+    if (!connection.opened.get() || !connection.counted.compareAndSet(false, true)) {
+      return;
+    }
+    switch (outcome) {
+      case AFTER_PEER_FIN:
+        accounting.recordClosedAfterPeerFin();
+        break;
+      case FIN_WAIT_TIMEOUT:
+        accounting.recordFinWaitTimeout();
+        accounting.recordClosedByReset();
+        break;
+      case RESET:
+      case PEER_RESET:
+      case UNREAD_DATA:
+      default:
+        accounting.recordClosedByReset();
+        break;
+    }
+  }
+
+  private static void cancelTimer(AsyncConnection connection) {
+    Future<?> timer = connection.finWaitTimer;
+    if (timer != null) {
+      timer.cancel(false);
+    }
+  }
+
+  /** The event handler of a connection in FIN wait: reads the plain socket to its end. */
+  IOEventHandler drainHandler(AsyncConnection connection) {
+    return new IOEventHandler() {
+      @Override
+      public void connected(IOSession session) {}
+
+      @Override
+      public void inputReady(IOSession session, ByteBuffer src) {
+        drain(connection);
+      }
+
+      @Override
+      public void outputReady(IOSession session) {
+        // Nothing to write; the TLS layer may have asked for a write (its close_notify) and
+        // dropped read interest after our close: read, and only read, from now on.
+        connection.raw.setEventMask(SelectionKey.OP_READ);
+      }
+
+      @Override
+      public void timeout(IOSession session, Timeout timeout) {
+        if (System.nanoTime() - connection.finWaitDeadlineNanos >= 0) {
+          finish(connection, Outcome.FIN_WAIT_TIMEOUT);
+        }
+      }
+
+      @Override
+      public void exception(IOSession session, Exception cause) {
+        finish(connection, Outcome.PEER_RESET);
+      }
+
+      @Override
+      public void disconnected(IOSession session) {}
+    };
+  }
+
+  private void drain(AsyncConnection connection) {
+    ByteBuffer buffer = ByteBuffer.allocate(4096);
+    try {
+      while (connection.state.get() == State.FIN_WAIT) {
+        buffer.clear();
+        int n = connection.raw.read(buffer);
+        if (n < 0) {
+          finish(connection, Outcome.AFTER_PEER_FIN);
+          return;
+        }
+        if (n == 0) {
+          return;
+        }
+        connection.drained += n;
+        if (connection.drained > MAX_DRAIN_BYTES) {
+          finish(connection, Outcome.UNREAD_DATA);
+          return;
+        }
+      }
+    } catch (IOException e) {
+      finish(connection, Outcome.PEER_RESET);
+    }
+  }
+
+  /** One daemon thread for every client's FIN-wait deadlines; its tasks only close sockets. */
+  private static final class FinWaitTimer {
+    private static final ScheduledThreadPoolExecutor TIMER = create();
+
+    private static ScheduledThreadPoolExecutor create() {
+      ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "timewait-httpclient5-finwait");
+        t.setDaemon(true);
+        return t;
+      });
+      timer.setRemoveOnCancelPolicy(true);
+      return timer;
+    }
+
+    static Future<?> schedule(Runnable task, long delayNanos) {
+      return TIMER.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+}

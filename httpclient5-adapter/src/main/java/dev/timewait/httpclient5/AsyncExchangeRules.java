@@ -1,0 +1,81 @@
+package dev.timewait.httpclient5;
+
+import org.apache.hc.client5.http.impl.DefaultClientConnectionReuseStrategy;
+import org.apache.hc.core5.http.ConnectionReuseStrategy;
+import org.apache.hc.core5.http.EndpointDetails;
+import org.apache.hc.core5.http.EntityDetails;
+import org.apache.hc.core5.http.HeaderElements;
+import org.apache.hc.core5.http.HttpHeaders;
+import org.apache.hc.core5.http.HttpRequest;
+import org.apache.hc.core5.http.HttpRequestInterceptor;
+import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.http.message.MessageSupport;
+import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.http.protocol.HttpCoreContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The async client's per-exchange rules. As a request interceptor (it runs once the request has a
+ * connection: HttpCore puts the connection's endpoints in the context first) it counts the
+ * connection's requests and asks the server to close when the strategy says so. As the connection
+ * reuse strategy (consulted by the HTTP/1.1 duplexer when the response head arrives) it applies
+ * the strategy's reuse rule and arms a connection whose exchange ends it by agreement.
+ *
+ * <p>The adapter counts requests itself: HttpCore 5.4's async HTTP/1.1 duplexer increments its
+ * request count both when a request goes out and when its response comes in.
+ *
+ * <p>Thread-safe: state lives in the thread-safe {@link AsyncConnections}.
+ */
+final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReuseStrategy {
+  private static final Logger log = LoggerFactory.getLogger(AsyncExchangeRules.class);
+
+  private final AsyncConnections connections;
+
+  AsyncExchangeRules(AsyncConnections connections) {
+    this.connections = connections;
+  }
+
+  private AsyncConnection connectionOf(HttpContext context) {
+    EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
+    if (details == null) {
+      return null;
+    }
+    return connections.find(details.getLocalAddress(), details.getRemoteAddress());
+  }
+
+  @Override
+  public void process(HttpRequest request, EntityDetails entity, HttpContext context) {
+    AsyncConnection connection = connectionOf(context);
+    if (connection == null) {
+      throw new IllegalStateException("timewait: the request's connection was not opened through"
+          + " the I/O session decorator that TimeWaitHttpClient5.configure installed; do not replace"
+          + " the connection manager, I/O session decorator or listener after configure");
+    }
+    long requests = connection.requests.incrementAndGet();
+    if (Messages.mustAskServerToClose(connections.strategy(), requests)) {
+      request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
+    }
+  }
+
+  @Override
+  public boolean keepAlive(HttpRequest request, HttpResponse response, HttpContext context) {
+    AsyncConnection connection = connectionOf(context);
+    boolean keep = connection != null
+        && Messages.mayReuse(connections.strategy(), connection.requests.get())
+        && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
+    if (!keep && connection != null && Messages.endsConnection(request, response)) {
+      connection.armed = true;
+      log.debug("armed server close of {}", connection);
+      if (connections.closesByServer()
+          && !MessageSupport.canResponseHaveBody(request.getMethod(), response)) {
+        // Without a body, HttpClient would validate the connection right after this and, finding
+        // it closed, discard it with close(IMMEDIATE) past the decorator: a reset. So it stays
+        // open here, and the adapter closes it when the exchange completes (AsyncFinWaitExec).
+        connection.closeAfterExchange = true;
+        return true;
+      }
+    }
+    return keep;
+  }
+}

@@ -1,0 +1,79 @@
+package dev.timewait.httpclient5;
+
+import java.io.IOException;
+import org.apache.hc.client5.http.async.AsyncExecCallback;
+import org.apache.hc.client5.http.async.AsyncExecChain;
+import org.apache.hc.client5.http.async.AsyncExecChainHandler;
+import org.apache.hc.core5.http.EndpointDetails;
+import org.apache.hc.core5.http.EntityDetails;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.HttpRequest;
+import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.http.nio.AsyncDataConsumer;
+import org.apache.hc.core5.http.nio.AsyncEntityProducer;
+
+/**
+ * An exec interceptor, right after HttpClient's protocol stage, that holds back an exchange's
+ * completion while its connection waits for the server's FIN. The protocol stage, on completion,
+ * checks the connection and discards one that is no longer open with {@code close(IMMEDIATE)},
+ * which goes past the session decorator and would reset the socket (robbing the server of its
+ * TIME_WAIT). Held back, the completion runs once the FIN arrived (or the bounded wait ended) and
+ * the socket is closed. It also closes, here, an exchange's connection that the reuse strategy
+ * kept open because its response had no body ({@link AsyncExchangeRules#keepAlive}).
+ *
+ * <p>Thread-safe: stateless beyond the thread-safe {@link AsyncConnections}.
+ */
+final class AsyncFinWaitExec implements AsyncExecChainHandler {
+  /** The name of this interceptor in HttpClient's exec chain. */
+  static final String NAME = "timewait-fin-wait";
+
+  private final AsyncConnections connections;
+
+  AsyncFinWaitExec(AsyncConnections connections) {
+    this.connections = connections;
+  }
+
+  @Override
+  public void execute(
+      HttpRequest request,
+      AsyncEntityProducer entityProducer,
+      AsyncExecChain.Scope scope,
+      AsyncExecChain chain,
+      AsyncExecCallback callback) throws HttpException, IOException {
+    chain.proceed(request, entityProducer, scope, new AsyncExecCallback() {
+      @Override
+      public AsyncDataConsumer handleResponse(HttpResponse response, EntityDetails entityDetails)
+          throws HttpException, IOException {
+        return callback.handleResponse(response, entityDetails);
+      }
+
+      @Override
+      public void handleInformationResponse(HttpResponse response)
+          throws HttpException, IOException {
+        callback.handleInformationResponse(response);
+      }
+
+      @Override
+      public void completed() {
+        EndpointDetails details = scope.clientContext.getEndpointDetails();
+        AsyncConnection connection = details == null
+            ? null
+            : connections.find(details.getLocalAddress(), details.getRemoteAddress());
+        if (connection != null && connection.closeAfterExchange) {
+          TimeWaitIOSession layer = connection.layer;
+          if (layer != null) {
+            layer.close(); // armed: starts the FIN wait
+          }
+        }
+        if (connection == null || !connections.runAfterFinWait(connection, callback::completed)) {
+          callback.completed();
+        }
+      }
+
+      @Override
+      public void failed(Exception cause) {
+        callback.failed(cause);
+      }
+    });
+  }
+}

@@ -1,0 +1,92 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.TimeWaitSocketFactory;
+import java.io.IOException;
+import java.net.Proxy;
+import java.net.Socket;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.io.DetachedSocketFactory;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
+import org.apache.hc.core5.http.URIScheme;
+import org.apache.hc.core5.http.config.RegistryBuilder;
+import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
+import org.apache.hc.core5.pool.PoolReusePolicy;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires a strategy into a classic {@link HttpClientBuilder}: HttpClient's sockets come from core's
+ * {@link TimeWaitSocketFactory} (TLS layered over them), so every close, IMMEDIATE or GRACEFUL,
+ * lands on a socket that closes the strategy's way.
+ *
+ * <p>Uses three classes that HttpClient 5.6 marks {@code @Internal} (public, but without a
+ * compatibility promise), because 5.6 has no other way to choose the plain socket: {@link
+ * DetachedSocketFactory}, {@link DefaultHttpClientConnectionOperator}, and the {@link
+ * PoolingHttpClientConnectionManager} constructor that takes an operator. (The builder's {@code
+ * createConnectionOperator} hook is protected and would need a subclass of the builder.)
+ *
+ * <p>Thread-safe: stateless.
+ */
+final class ClassicConfigurer {
+  private static final Logger log = LoggerFactory.getLogger(ClassicConfigurer.class);
+
+  private ClassicConfigurer() {}
+
+  static HttpClientBuilder configure(
+      HttpClientBuilder builder,
+      CloseStrategy strategy,
+      CloseAccounting accounting,
+      HttpClient5Options options) {
+    TimeWaitSocketFactory sockets = TimeWaitSocketFactory.create(strategy, accounting);
+    TlsSocketStrategy tls = options.sslContext()
+        .map(DefaultClientTlsStrategy::new)
+        .orElseGet(DefaultClientTlsStrategy::createDefault);
+
+    DetachedSocketFactory plain = new DetachedSocketFactory() {
+      @Override
+      public Socket create(Proxy proxy) throws IOException {
+        if (proxy != null && proxy.type() != Proxy.Type.DIRECT) {
+          // Our sockets cannot speak SOCKS; refusing is better than bypassing the strategy.
+          throw new IOException("timewait: SOCKS proxies are not supported (" + proxy + ")");
+        }
+        return sockets.createSocket();
+      }
+    };
+    DefaultHttpClientConnectionOperator operator = new DefaultHttpClientConnectionOperator(
+        plain, null, null,
+        RegistryBuilder.<TlsSocketStrategy>create().register(URIScheme.HTTPS.id, tls).build());
+    PoolingHttpClientConnectionManager manager = new PoolingHttpClientConnectionManager(
+        operator, PoolConcurrencyPolicy.STRICT, PoolReusePolicy.LIFO,
+        TimeValue.NEG_ONE_MILLISECOND, null);
+
+    if (strategy instanceof PooledKeepAlive) {
+      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
+      manager.setMaxTotal(pooled.maxTotal());
+      manager.setDefaultMaxPerRoute(pooled.maxPerRoute());
+      manager.setDefaultConnectionConfig(ConnectionConfig.custom()
+          .setTimeToLive(TimeValue.of(pooled.maxLifetime()))
+          .setIdleTimeout(Timeout.of(pooled.idleTimeout()))
+          .build());
+      builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
+      builder.evictExpiredConnections();
+    } else {
+      manager.setMaxTotal(options.maxConnections());
+      manager.setDefaultMaxPerRoute(options.maxConnections());
+    }
+
+    builder.setConnectionManager(manager);
+    builder.setRequestExecutor(new ClassicRequestExecutor(strategy, sockets));
+    builder.setConnectionReuseStrategy(new ClassicReuseStrategy(strategy));
+    log.debug("configured classic client for {}", strategy);
+    return builder;
+  }
+}

@@ -1,0 +1,161 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.ResetClose;
+import dev.timewait.ServerClose;
+import java.util.Objects;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The settings of {@link TimeWaitHttpClient5} beyond the {@link dev.timewait.CloseStrategy}: the
+ * TLS context, the connection bound of the one-connection-per-request strategies, and whether the
+ * async client may negotiate HTTP/2. Immutable; made by {@link #builder()}.
+ *
+ * <pre>{@code
+ * HttpClient5Options options = HttpClient5Options.builder()
+ *     .sslContext(mySslContext)   // trust your servers; hostname verification stays on
+ *     .maxConnections(200)        // for server close and reset
+ *     .build();
+ * CloseableHttpClient client = TimeWaitHttpClient5
+ *     .configure(HttpClients.custom(), CloseStrategy.serverClose(), new CloseAccounting(), options)
+ *     .build();
+ * }</pre>
+ *
+ * <p>Thread-safe: immutable.
+ */
+public final class HttpClient5Options {
+  /**
+   * The default bound on open connections, in total and per route, for {@link ServerClose} and
+   * {@link ResetClose}, which open one connection per request: {@value}. (A {@link
+   * PooledKeepAlive} strategy brings its own {@code maxTotal} and {@code maxPerRoute}.)
+   */
+  public static final int DEFAULT_MAX_CONNECTIONS = 64;
+
+  /** The largest {@link Builder#maxConnections(int)}: {@value}. */
+  public static final int MAX_CONNECTIONS = PooledKeepAlive.MAX_CONNECTIONS;
+
+  /** Whether the async client may negotiate HTTP/2 by default: {@value}. */
+  public static final boolean DEFAULT_ALLOW_HTTP2 = false;
+
+  private static final HttpClient5Options DEFAULTS = builder().build();
+
+  private final SSLContext sslContext;
+  private final int maxConnections;
+  private final boolean allowHttp2;
+
+  private HttpClient5Options(Builder builder) {
+    this.sslContext = builder.sslContext;
+    this.maxConnections = builder.maxConnections;
+    this.allowHttp2 = builder.allowHttp2;
+  }
+
+  /**
+   * The defaults: the JDK's default trust, {@link #DEFAULT_MAX_CONNECTIONS}, and {@link
+   * #DEFAULT_ALLOW_HTTP2}.
+   */
+  public static HttpClient5Options defaults() {
+    return DEFAULTS;
+  }
+
+  /** A builder that starts from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from these options. */
+  public Builder toBuilder() {
+    Builder builder = new Builder().maxConnections(maxConnections).allowHttp2(allowHttp2);
+    builder.sslContext = sslContext;
+    return builder;
+  }
+
+  /**
+   * The TLS context for {@code https} routes, or empty for HttpClient's default (the JDK's
+   * default trust store). Hostname verification is on either way.
+   */
+  public Optional<SSLContext> sslContext() {
+    return Optional.ofNullable(sslContext);
+  }
+
+  /** The bound on open connections, total and per route, for server close and reset. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /**
+   * Whether the async client may negotiate HTTP/2 over TLS (ALPN). Only a {@link PooledKeepAlive}
+   * strategy with {@link dev.timewait.Retirement#RESET} retirement allows it; HTTP/2 has no
+   * {@code Connection: close}, so server close cannot be asked for. The classic client speaks
+   * HTTP/1.1 only and ignores this setting.
+   */
+  public boolean allowHttp2() {
+    return allowHttp2;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof HttpClient5Options)) {
+      return false;
+    }
+    HttpClient5Options other = (HttpClient5Options) o;
+    return maxConnections == other.maxConnections
+        && allowHttp2 == other.allowHttp2
+        && Objects.equals(sslContext, other.sslContext);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(sslContext, maxConnections, allowHttp2);
+  }
+
+  @Override
+  public String toString() {
+    return "HttpClient5Options[sslContext=" + (sslContext == null ? "default" : sslContext.getProtocol())
+        + ", maxConnections=" + maxConnections + ", allowHttp2=" + allowHttp2 + "]";
+  }
+
+  /** Builds {@link HttpClient5Options}. Not thread-safe: use one builder from one thread. */
+  public static final class Builder {
+    private SSLContext sslContext;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private boolean allowHttp2 = DEFAULT_ALLOW_HTTP2;
+
+    private Builder() {}
+
+    /** The TLS context for {@code https} routes; hostname verification stays on. */
+    public Builder sslContext(SSLContext sslContext) {
+      this.sslContext = Objects.requireNonNull(sslContext, "sslContext cannot be null");
+      return this;
+    }
+
+    /**
+     * The bound on open connections, total and per route, for server close and reset: 1 to
+     * {@link #MAX_CONNECTIONS}; default {@link #DEFAULT_MAX_CONNECTIONS}.
+     */
+    public Builder maxConnections(int maxConnections) {
+      if (maxConnections <= 0) {
+        throw new IllegalArgumentException("maxConnections must be > 0, but was " + maxConnections);
+      }
+      if (maxConnections > MAX_CONNECTIONS) {
+        throw new IllegalArgumentException(
+            "maxConnections must be <= " + MAX_CONNECTIONS + ", but was " + maxConnections);
+      }
+      this.maxConnections = maxConnections;
+      return this;
+    }
+
+    /** See {@link HttpClient5Options#allowHttp2()}; default {@link #DEFAULT_ALLOW_HTTP2}. */
+    public Builder allowHttp2(boolean allowHttp2) {
+      this.allowHttp2 = allowHttp2;
+      return this;
+    }
+
+    public HttpClient5Options build() {
+      return new HttpClient5Options(this);
+    }
+  }
+}

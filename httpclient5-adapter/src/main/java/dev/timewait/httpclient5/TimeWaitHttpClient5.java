@@ -1,0 +1,191 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.ResetClose;
+import dev.timewait.ServerClose;
+import java.util.Objects;
+import javax.net.ssl.SSLContext;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+
+/**
+ * Apache HttpClient 5 (classic and async) with a timewait {@link CloseStrategy}, so that the
+ * client keeps no TIME_WAIT: {@code configure} sets the parts of the builder that decide how
+ * connections close and hands the builder back, with every other setting the caller made.
+ *
+ * <pre>{@code
+ * CloseAccounting accounting = new CloseAccounting();
+ * try (CloseableHttpClient client = TimeWaitHttpClient5
+ *     .configure(HttpClients.custom(), CloseStrategy.serverClose(), accounting)
+ *     .setUserAgent("load-test")
+ *     .build()) {
+ *   client.execute(new HttpGet("http://127.0.0.1:8080/"), response -> {
+ *     EntityUtils.consume(response.getEntity());
+ *     return response.getCode();
+ *   });
+ * }
+ * CloseStats stats = accounting.snapshot(); // closedLocallyFirst == 0
+ *
+ * CloseableHttpAsyncClient async = TimeWaitHttpClient5.newAsyncClient(CloseStrategy.reset());
+ * async.start();
+ * }</pre>
+ *
+ * <h2>What each strategy does</h2>
+ * <ul>
+ *   <li>{@link ServerClose}: every request carries {@code Connection: close}; the client waits
+ *       (bounded by {@code finWait}) for the server's FIN before it closes, so TIME_WAIT lands on
+ *       the server; on timeout it resets and counts {@code finWaitTimeouts}.
+ *   <li>{@link ResetClose}: one connection per request, closed with an RST (SO_LINGER 0) once the
+ *       exchange is complete, TLS included. Neither side keeps TIME_WAIT.
+ *   <li>{@link PooledKeepAlive}: the pool is bounded by {@code maxTotal}/{@code maxPerRoute};
+ *       connections idle longer than {@code idleTimeout} or older than {@code maxLifetime} are
+ *       evicted; a connection carries at most {@code maxRequestsPerConnection} requests. A
+ *       connection retires as its {@code retirement} says: RESET resets it; SERVER_CLOSE sends
+ *       {@code Connection: close} on its last request and waits for the server's FIN. Idle and
+ *       lifetime eviction and {@code client.close()} reset (an idle connection has no exchange to
+ *       carry {@code Connection: close}): the client keeps no TIME_WAIT either way.
+ * </ul>
+ *
+ * <h2>What {@code configure} replaces</h2>
+ * The builder's connection manager, and: classic, its request executor and connection reuse
+ * strategy; async, its connection reuse strategy, I/O session decorator (and with it HttpClient's
+ * wire log) and I/O session listener; it adds one request interceptor (last). Pooled strategies
+ * also turn on idle and expired connection eviction. Do not set these again after {@code
+ * configure}: the adapter fails requests loudly ({@link IllegalStateException}) when it finds a
+ * connection it did not open. Call {@code configure} once per builder. The user's retry,
+ * redirect, timeout, proxy (not SOCKS) and interceptor settings stay as they were.
+ *
+ * <h2>TLS</h2>
+ * Pass the SSLContext with {@link #configure(HttpClientBuilder, CloseStrategy, CloseAccounting,
+ * SSLContext)} (or {@link HttpClient5Options.Builder#sslContext}); without one, HttpClient's
+ * default (the JDK's trust store) applies. Hostname verification stays on.
+ *
+ * <h2>HTTP/2</h2>
+ * The async client speaks HTTP/1.1 only, unless {@link HttpClient5Options#allowHttp2()} is set
+ * with a pooled strategy that retires by RESET: HTTP/2 has no {@code Connection} header, so server
+ * close cannot be asked for. Over HTTP/2 the pool bounds, idle and lifetime eviction and the reset
+ * on close apply; the cap on requests per connection does not (HTTP/2 multiplexes and never
+ * consults the reuse strategy). The classic client speaks HTTP/1.1 only.
+ *
+ * <h2>Async caveats</h2>
+ * The FIN wait runs through the reactor (the session's read events go to a drain handler; a timer
+ * bounds it), never blocking a reactor thread. The caller's response future completes once the
+ * body is read; the connection's pool slot is held until its FIN wait ends. Closes that bypass
+ * the session decorator (error paths, reactor shutdown) are counted as resets. HttpClient's wire log is off on
+ * the async client (the decorator replaces it). On the classic client the FIN wait runs on the
+ * thread that consumes the response body.
+ *
+ * <h2>HttpClient internals used</h2>
+ * The classic client's plain sockets can only be chosen through classes HttpClient 5.6 marks
+ * {@code @Internal} ({@code DetachedSocketFactory}, {@code DefaultHttpClientConnectionOperator},
+ * and the {@code PoolingHttpClientConnectionManager} constructor taking an operator): an
+ * HttpClient upgrade may need a matching adapter upgrade. The async client uses public hooks
+ * only. No reflection, no subclass of a builder.
+ *
+ * <p>Thread-safe: stateless static methods. The builders themselves are not thread-safe; the
+ * clients they build are.
+ */
+public final class TimeWaitHttpClient5 {
+  private TimeWaitHttpClient5() {}
+
+  // ---- classic
+
+  /** Configures {@code builder} for {@code strategy}, with an accounting nobody reads. */
+  public static HttpClientBuilder configure(HttpClientBuilder builder, CloseStrategy strategy) {
+    return configure(builder, strategy, new CloseAccounting());
+  }
+
+  /** Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}. */
+  public static HttpClientBuilder configure(
+      HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting) {
+    return configure(builder, strategy, accounting, HttpClient5Options.defaults());
+  }
+
+  /** Like {@link #configure(HttpClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}. */
+  public static HttpClientBuilder configure(
+      HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
+      SSLContext sslContext) {
+    Objects.requireNonNull(sslContext, "sslContext cannot be null");
+    return configure(builder, strategy, accounting,
+        HttpClient5Options.builder().sslContext(sslContext).build());
+  }
+
+  /** Configures {@code builder} for {@code strategy} with {@code options}. */
+  public static HttpClientBuilder configure(
+      HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
+      HttpClient5Options options) {
+    Objects.requireNonNull(builder, "builder cannot be null");
+    Objects.requireNonNull(strategy, "strategy cannot be null");
+    Objects.requireNonNull(accounting, "accounting cannot be null");
+    Objects.requireNonNull(options, "options cannot be null");
+    return ClassicConfigurer.configure(builder, strategy, accounting, options);
+  }
+
+  /** A classic client for {@code strategy} with HttpClient's other defaults. */
+  public static CloseableHttpClient newClient(CloseStrategy strategy) {
+    return newClient(strategy, new CloseAccounting());
+  }
+
+  /** A classic client for {@code strategy} that counts closes into {@code accounting}. */
+  public static CloseableHttpClient newClient(CloseStrategy strategy, CloseAccounting accounting) {
+    return configure(HttpClients.custom(), strategy, accounting).build();
+  }
+
+  // ---- async
+
+  /** Configures {@code builder} for {@code strategy}, with an accounting nobody reads. */
+  public static HttpAsyncClientBuilder configure(HttpAsyncClientBuilder builder, CloseStrategy strategy) {
+    return configure(builder, strategy, new CloseAccounting());
+  }
+
+  /** Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}. */
+  public static HttpAsyncClientBuilder configure(
+      HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting) {
+    return configure(builder, strategy, accounting, HttpClient5Options.defaults());
+  }
+
+  /** Like {@link #configure(HttpAsyncClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}. */
+  public static HttpAsyncClientBuilder configure(
+      HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
+      SSLContext sslContext) {
+    Objects.requireNonNull(sslContext, "sslContext cannot be null");
+    return configure(builder, strategy, accounting,
+        HttpClient5Options.builder().sslContext(sslContext).build());
+  }
+
+  /**
+   * Configures {@code builder} for {@code strategy} with {@code options}.
+   *
+   * @throws IllegalArgumentException if {@code options} allow HTTP/2 and {@code strategy} is not
+   *     pooled with RESET retirement
+   */
+  public static HttpAsyncClientBuilder configure(
+      HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
+      HttpClient5Options options) {
+    Objects.requireNonNull(builder, "builder cannot be null");
+    Objects.requireNonNull(strategy, "strategy cannot be null");
+    Objects.requireNonNull(accounting, "accounting cannot be null");
+    Objects.requireNonNull(options, "options cannot be null");
+    return AsyncConfigurer.configure(builder, strategy, accounting, options);
+  }
+
+  /**
+   * An async client for {@code strategy} with HttpClient's other defaults. Like HttpClient's own
+   * factories, it is not started: call {@code start()}.
+   */
+  public static CloseableHttpAsyncClient newAsyncClient(CloseStrategy strategy) {
+    return newAsyncClient(strategy, new CloseAccounting());
+  }
+
+  /** Like {@link #newAsyncClient(CloseStrategy)}, counting closes into {@code accounting}. */
+  public static CloseableHttpAsyncClient newAsyncClient(
+      CloseStrategy strategy, CloseAccounting accounting) {
+    return configure(HttpAsyncClients.custom(), strategy, accounting).build();
+  }
+}

@@ -1,0 +1,210 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.httpclient5.AsyncConnection.State;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.locks.Lock;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.Command;
+import org.apache.hc.core5.reactor.IOEventHandler;
+import org.apache.hc.core5.reactor.IOSession;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * The async client's view of one I/O session (plain, or the TLS layer over it), as the reactor's
+ * session decorator hands it out: it delegates everything, except that closes go to {@link
+ * AsyncConnections#close}, a plain read of end-of-stream is noted, and while the connection waits
+ * for the server's FIN the reactor's events go to the drain handler and the session reports itself
+ * closing.
+ *
+ * <p>Thread-safe as the session it wraps.
+ */
+final class TimeWaitIOSession implements IOSession {
+  private final IOSession delegate;
+  private final AsyncConnection connection;
+  private final AsyncConnections connections;
+  private final boolean tls;
+  private final IOEventHandler drain;
+
+  TimeWaitIOSession(
+      IOSession delegate, AsyncConnection connection, AsyncConnections connections, boolean tls) {
+    this.delegate = delegate;
+    this.connection = connection;
+    this.connections = connections;
+    this.tls = tls;
+    this.drain = connections.drainHandler(connection);
+    connection.layer = this;
+  }
+
+  private boolean finWaiting() {
+    return connection.state.get() == State.FIN_WAIT;
+  }
+
+  @Override
+  public IOEventHandler getHandler() {
+    return finWaiting() ? drain : delegate.getHandler();
+  }
+
+  @Override
+  public void upgrade(IOEventHandler handler) {
+    delegate.upgrade(handler);
+  }
+
+  @Override
+  public Lock getLock() {
+    return delegate.getLock();
+  }
+
+  @Override
+  public void enqueue(Command command, Command.Priority priority) {
+    if (connection.state.get() != State.OPEN) {
+      command.cancel(); // the connection is closing: nothing more runs on it
+      return;
+    }
+    delegate.enqueue(command, priority);
+  }
+
+  @Override
+  public boolean hasCommands() {
+    return delegate.hasCommands();
+  }
+
+  @Override
+  public Command poll() {
+    return delegate.poll();
+  }
+
+  @Override
+  public ByteChannel channel() {
+    return delegate.channel();
+  }
+
+  @Override
+  public SocketAddress getRemoteAddress() {
+    return delegate.getRemoteAddress();
+  }
+
+  @Override
+  public SocketAddress getLocalAddress() {
+    return delegate.getLocalAddress();
+  }
+
+  @Override
+  public int getEventMask() {
+    return delegate.getEventMask();
+  }
+
+  @Override
+  public void setEventMask(int ops) {
+    if (!finWaiting()) {
+      delegate.setEventMask(ops);
+    }
+  }
+
+  @Override
+  public void setEvent(int op) {
+    if (!finWaiting()) {
+      delegate.setEvent(op);
+    }
+  }
+
+  @Override
+  public void clearEvent(int op) {
+    if (!finWaiting()) {
+      delegate.clearEvent(op);
+    }
+  }
+
+  @Override
+  public void close() {
+    close(CloseMode.GRACEFUL);
+  }
+
+  @Override
+  public void close(CloseMode closeMode) {
+    connections.close(connection, delegate, closeMode);
+  }
+
+  @Override
+  public Status getStatus() {
+    switch (connection.state.get()) {
+      case FIN_WAIT:
+        return Status.CLOSING;
+      case CLOSED:
+        return Status.CLOSED;
+      case OPEN:
+      default:
+        return delegate.getStatus();
+    }
+  }
+
+  @Override
+  public boolean isOpen() {
+    return connection.state.get() == State.OPEN && delegate.isOpen();
+  }
+
+  @Override
+  public Timeout getSocketTimeout() {
+    return delegate.getSocketTimeout();
+  }
+
+  @Override
+  public void setSocketTimeout(Timeout timeout) {
+    delegate.setSocketTimeout(timeout);
+  }
+
+  @Override
+  public long getLastReadTime() {
+    return delegate.getLastReadTime();
+  }
+
+  @Override
+  public long getLastWriteTime() {
+    return delegate.getLastWriteTime();
+  }
+
+  @Override
+  public long getLastEventTime() {
+    return delegate.getLastEventTime();
+  }
+
+  @Override
+  public void updateReadTime() {
+    delegate.updateReadTime();
+  }
+
+  @Override
+  public void updateWriteTime() {
+    delegate.updateWriteTime();
+  }
+
+  @Override
+  public int read(ByteBuffer dst) throws IOException {
+    int n = delegate.read(dst);
+    if (n < 0 && !tls) {
+      connection.peerFinSeen = true; // the plain socket's end of stream: the server's FIN
+    }
+    return n;
+  }
+
+  @Override
+  public int write(ByteBuffer src) throws IOException {
+    if (connection.state.get() != State.OPEN) {
+      throw new ClosedChannelException();
+    }
+    return delegate.write(src);
+  }
+
+  @Override
+  public String getId() {
+    return delegate.getId();
+  }
+
+  @Override
+  public String toString() {
+    return delegate.toString();
+  }
+}

@@ -1,0 +1,101 @@
+package dev.timewait.httpclient5;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import dev.timewait.testing.TestTls;
+import java.net.URI;
+import java.util.concurrent.TimeUnit;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.core5.http.HttpVersion;
+import org.apache.hc.core5.http.ProtocolVersion;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The async client's HTTP version against a TLS server that offers HTTP/2 (WireMock's Jetty,
+ * ALPN): HTTP/1.1 for every strategy unless HTTP/2 is allowed for pooled reset retirement.
+ */
+class Http2ChoiceTest {
+  private WireMockServer server;
+  private URI uri;
+
+  @BeforeEach
+  void startServer() {
+    server = new WireMockServer(wireMockConfig()
+        .bindAddress("127.0.0.1")
+        .dynamicPort()
+        .dynamicHttpsPort()
+        .keystorePath(TestTls.get().keyStorePath().toString())
+        .keystorePassword(TestTls.PASSWORD)
+        .keyManagerPassword(TestTls.PASSWORD)
+        .keystoreType("PKCS12"));
+    server.start();
+    server.stubFor(get(urlEqualTo("/hello")).willReturn(aResponse().withStatus(200).withBody("hello")));
+    uri = URI.create("https://localhost:" + server.httpsPort() + "/hello");
+  }
+
+  @AfterEach
+  void stopServer() {
+    server.stop();
+  }
+
+  private ProtocolVersion versionOf(HttpAsyncClientBuilder builder) throws Exception {
+    try (CloseableHttpAsyncClient client = builder.build()) {
+      client.start();
+      HttpClientContext context = HttpClientContext.create();
+      assertThat(client.execute(SimpleRequestBuilder.get(uri).build(), context, null)
+          .get(30, TimeUnit.SECONDS).getCode()).isEqualTo(200);
+      return context.getProtocolVersion();
+    }
+  }
+
+  @Test
+  void theServerOffersHttp2ToAnUnconfiguredClient() throws Exception {
+    HttpAsyncClientBuilder control = HttpAsyncClients.custom()
+        .setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
+            .setTlsStrategy(new DefaultClientTlsStrategy(TestTls.get().clientContext()))
+            .build());
+    assertThat(versionOf(control)).isEqualTo(HttpVersion.HTTP_2);
+  }
+
+  @Test
+  void everyStrategySpeaksHttp11ByDefault() throws Exception {
+    for (CloseStrategy strategy : new CloseStrategy[] {
+        CloseStrategy.serverClose(), CloseStrategy.reset(), CloseStrategy.pooled(),
+        PooledKeepAlive.builder().retirement(Retirement.SERVER_CLOSE).build()}) {
+      HttpAsyncClientBuilder builder = TimeWaitHttpClient5.configure(
+          HttpAsyncClients.custom(), strategy, new CloseAccounting(), TestTls.get().clientContext());
+      assertThat(versionOf(builder)).as(strategy.name()).isEqualTo(HttpVersion.HTTP_1_1);
+    }
+  }
+
+  @Test
+  void pooledResetRetirementMayNegotiateHttp2WhenAllowedAndStillCountsItsConnection()
+      throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    HttpClient5Options options = HttpClient5Options.builder()
+        .sslContext(TestTls.get().clientContext()).allowHttp2(true).build();
+    HttpAsyncClientBuilder builder = TimeWaitHttpClient5.configure(
+        HttpAsyncClients.custom(), CloseStrategy.pooled(), accounting, options);
+    assertThat(versionOf(builder)).isEqualTo(HttpVersion.HTTP_2);
+    assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(1);
+    assertThat(accounting.snapshot().open()).isZero();
+    assertThat(accounting.snapshot().closedByReset()).isEqualTo(1);
+  }
+}
