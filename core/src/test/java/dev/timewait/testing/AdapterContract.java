@@ -94,9 +94,23 @@ public abstract class AdapterContract {
     return tls ? server.httpsPort() : server.port();
   }
 
+  /**
+   * Why the unconfigured client does not leave client TIME_WAIT over TLS against WireMock, or
+   * empty if it does. Some clients end TLS in ways that hand the TIME_WAIT elsewhere without any
+   * help (HttpClient 5 classic closes with the server's close_notify unread, so Linux resets; its
+   * async client lets Jetty close first). Over TLS, core's socket-layer control shows that the
+   * kernel count can fail.
+   */
+  protected java.util.Optional<String> controlDoesNotHoldOverTls() {
+    return java.util.Optional.empty();
+  }
+
   @ParameterizedTest(name = "tls={0}")
   @ValueSource(booleans = {false, true})
   void aNewDefaultClientPerRequestLeavesClientTimeWait(boolean tls) throws Exception {
+    if (tls) {
+      controlDoesNotHoldOverTls().ifPresent(reason -> org.junit.jupiter.api.Assumptions.abort(reason));
+    }
     int requests = 100;
     for (int i = 0; i < requests; i++) {
       try (ContractClient client = newUnconfiguredClient()) {

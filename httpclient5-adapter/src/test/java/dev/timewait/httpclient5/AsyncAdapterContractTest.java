@@ -33,4 +33,9 @@ class AsyncAdapterContractTest extends AdapterContract {
             .build(),
         () -> new CloseStats(0, 0, 0, 0, 0));
   }
+
+  @Override
+  protected java.util.Optional<String> controlDoesNotHoldOverTls() {
+    return java.util.Optional.of("HttpClient 5 async sends close_notify and Jetty answers by closing first: measured 0 of 50 client TIME_WAIT over HTTP/2 and 6 of 50 over HTTP/1.1");
+  }
 }

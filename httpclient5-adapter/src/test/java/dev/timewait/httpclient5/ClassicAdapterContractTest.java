@@ -33,4 +33,9 @@ class ClassicAdapterContractTest extends AdapterContract {
             .build(),
         () -> new CloseStats(0, 0, 0, 0, 0));
   }
+
+  @Override
+  protected java.util.Optional<String> controlDoesNotHoldOverTls() {
+    return java.util.Optional.of("HttpClient 5 classic ends TLS with the server's close_notify reply unread, so Linux closes with an RST: measured 0 of 50 client TIME_WAIT against Jetty (7 on the server)");
+  }
 }
