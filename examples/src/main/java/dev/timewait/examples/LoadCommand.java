@@ -48,6 +48,11 @@ public final class LoadCommand implements Callable<Integer> {
   public static final int DEFAULT_CONCURRENCY = 8;
   /** The most workers {@code --concurrency} accepts. */
   public static final int MAX_CONCURRENCY = 1024;
+  /**
+   * The most {@code --requests} accepted: 10 million, whose latencies fill an 80 MB array (one
+   * preallocated slot per request). Use {@code --duration} for longer runs.
+   */
+  public static final int MAX_REQUESTS = 10_000_000;
 
   @Spec CommandSpec spec;
 
@@ -117,6 +122,9 @@ public final class LoadCommand implements Callable<Integer> {
     ClientKind clientKind = parse("--", () -> ClientKind.of(client));
     StrategyKind kind = parse("--", () -> StrategyKind.of(strategy));
     positive(requests, "--requests");
+    if (requests > MAX_REQUESTS) {
+      throw bad("--requests must be <= " + MAX_REQUESTS + ", but was " + requests);
+    }
     positive(concurrency, "--concurrency");
     if (concurrency > MAX_CONCURRENCY) {
       throw bad("--concurrency must be <= " + MAX_CONCURRENCY + ", but was " + concurrency);
@@ -126,6 +134,9 @@ public final class LoadCommand implements Callable<Integer> {
     }
     if (finTimeout != null) {
       positive(finTimeout, "--fin-timeout");
+      if (finTimeout > ServerClose.MAX_FIN_WAIT.toMillis()) {
+        throw bad("--fin-timeout must be <= " + ServerClose.MAX_FIN_WAIT.toMillis() + ", but was " + finTimeout);
+      }
       if (kind != StrategyKind.SERVER_CLOSE && kind != StrategyKind.POOLED) {
         throw bad("--fin-timeout applies to --strategy server-close or pooled, not " + kind);
       }
