@@ -109,7 +109,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("  client = towards the run's server port, server = on that port. naive = a new default");
     out.println("  client per request, closed after it. Close accounting (opened, after-FIN, reset,");
     out.println("  local-first, FIN timeouts) is the client's own count; '-' where it cannot count (naive");
-    out.println("  HttpClient takes no socket factory without the adapter). pooled runs retire each connection");
+    out.println("  HttpClient 5 has no public socket-factory hook without the adapter). pooled runs retire each connection");
     out.printf(Locale.ROOT, "  after %d requests.%n", POOLED_REQUESTS_PER_CONNECTION);
     out.flush();
     return results.stream().allMatch(r -> r.errors() == 0) ? TimeWaitLoad.EXIT_OK : TimeWaitLoad.EXIT_FAILED;

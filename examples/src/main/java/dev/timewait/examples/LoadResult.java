@@ -75,7 +75,7 @@ public record LoadResult(
     }
     s.append(String.format(Locale.ROOT, "latency       p50 %s ms, p99 %s ms%n", ms(p50Ms), ms(p99Ms)));
     if (stats == null) {
-      s.append("connections   not counted (this client takes no socket factory without the adapter)")
+      s.append("connections   not counted (naive HttpClient 5: no public socket-factory hook without the adapter)")
           .append(System.lineSeparator());
     } else {
       s.append(String.format(Locale.ROOT,

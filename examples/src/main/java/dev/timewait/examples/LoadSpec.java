@@ -13,7 +13,7 @@ import javax.net.ssl.X509TrustManager;
  * <pre>{@code
  * LoadSpec spec = new LoadSpec(URI.create("http://127.0.0.1:8080/"), ClientKind.OKHTTP,
  *     StrategyKind.RESET, CloseStrategy.reset(), 1000, 8, null, null);
- * LoadResult result = LoadEngine.run(spec, System.out::println);
+ * LoadResult result = LoadEngine.run(spec);
  * }</pre>
  *
  * <p>Immutable and thread-safe.

@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
  *
  * <p>Exit codes: 0 success; 1 a request failed (or an unexpected failure); 2 bad arguments, with a
  * one-line reason and the usage on stderr, never a stack trace.
+ *
+ * <p>Thread-safe: {@link #execute} builds a new command line for every call.
  */
 @Command(
     name = "timewait-load",
