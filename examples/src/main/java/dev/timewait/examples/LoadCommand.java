@@ -36,9 +36,10 @@ import picocli.CommandLine.Spec;
     name = "load",
     mixinStandardHelpOptions = true,
     sortOptions = false,
+    header = "Loads one URL with one client and strategy; reports latency and TIME_WAIT.",
     description = {
-      "Sends GETs to one URL (reading each whole body) and reports throughput, latency, how the",
-      "client's connections closed, and TIME_WAIT counted from the kernel's table after the run.",
+      "Sends GETs to one URL (reading each whole body) and reports throughput, latency, how the "
+          + "client's connections closed, and TIME_WAIT counted from the kernel's table after the run.",
       "Exit 0 when every request succeeded, 1 when any failed, 2 for bad arguments."
     })
 public final class LoadCommand implements Callable<Integer> {
@@ -64,8 +65,8 @@ public final class LoadCommand implements Callable<Integer> {
   String client;
 
   @Option(names = "--strategy", paramLabel = "STRATEGY", defaultValue = "naive",
-      description = {"naive (a new default client per request, closed after it: what harnesses do today),",
-        "server-close, reset or pooled. Default: ${DEFAULT-VALUE}."})
+      description = "naive (a new default client per request, closed after it: what harnesses do today), "
+          + "server-close, reset or pooled. Default: ${DEFAULT-VALUE}.")
   String strategy;
 
   @Option(names = "--requests", paramLabel = "N", defaultValue = "" + DEFAULT_REQUESTS,
