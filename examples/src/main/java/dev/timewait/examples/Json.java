@@ -1,0 +1,108 @@
+package dev.timewait.examples;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+
+/**
+ * A minimal writer of one flat JSON object, enough for the load CLI's {@code --json} line: string,
+ * whole-number, decimal, boolean and null values, with strings escaped as RFC 8259 requires.
+ *
+ * <pre>{@code
+ * String line = new Json().field("client", "okhttp").field("errors", 0L).field("p99Ms", 1.25)
+ *     .toString(); // {"client":"okhttp","errors":0,"p99Ms":1.25}
+ * }</pre>
+ *
+ * <p>Not thread-safe: one writer per object.
+ */
+public final class Json {
+  private final StringBuilder out = new StringBuilder("{");
+  private boolean first = true;
+
+  /** A string field; {@code null} writes JSON null. */
+  public Json field(String name, String value) {
+    name(name);
+    if (value == null) {
+      out.append("null");
+    } else {
+      quote(value, out);
+    }
+    return this;
+  }
+
+  /** A whole-number field; {@code null} writes JSON null. */
+  public Json field(String name, Long value) {
+    name(name);
+    out.append(value == null ? "null" : value.toString());
+    return this;
+  }
+
+  /** A whole-number field; {@code null} writes JSON null. */
+  public Json field(String name, Integer value) {
+    return field(name, value == null ? null : Long.valueOf(value));
+  }
+
+  /**
+   * A decimal field, rounded to three decimals; {@code null}, NaN and infinities (which JSON
+   * cannot hold) write JSON null.
+   */
+  public Json field(String name, Double value) {
+    name(name);
+    if (value == null || value.isNaN() || value.isInfinite()) {
+      out.append("null");
+    } else {
+      out.append(BigDecimal.valueOf(value).setScale(3, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString());
+    }
+    return this;
+  }
+
+  /** A boolean field. */
+  public Json field(String name, boolean value) {
+    name(name);
+    out.append(value);
+    return this;
+  }
+
+  private void name(String name) {
+    if (name == null) {
+      throw new NullPointerException("name cannot be null");
+    }
+    if (!first) {
+      out.append(',');
+    }
+    first = false;
+    quote(name, out);
+    out.append(':');
+  }
+
+  /** The object, on one line. */
+  @Override
+  public String toString() {
+    return out + "}";
+  }
+
+  /** Appends {@code s} as a JSON string literal: quotes, backslashes and control characters escaped. */
+  static void quote(String s, StringBuilder out) {
+    out.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          // Control characters must be escaped; U+2028/U+2029 too, for JavaScript consumers.
+          if (c < 0x20 || c == '\u2028' || c == '\u2029') {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    out.append('"');
+  }
+}

@@ -1,0 +1,223 @@
+package dev.timewait.examples;
+
+import dev.timewait.CloseStats;
+import dev.timewait.TcpCounts;
+import dev.timewait.TcpFilter;
+import dev.timewait.TcpState;
+import dev.timewait.TcpTable;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The load engine behind both {@code load} and {@code demo}: sends GETs to one URL with one
+ * client at a fixed concurrency, bounded by a request count and optionally a duration, then
+ * closes the client and counts TIME_WAIT from the kernel's table, on the client's side towards
+ * the target and, for a target on this host, on the server's side.
+ *
+ * <pre>{@code
+ * LoadResult result = LoadEngine.run(spec);
+ * System.out.print(result.summary());
+ * }</pre>
+ *
+ * <p>Thread-safe: runs share nothing.
+ */
+public final class LoadEngine {
+  /** The longest the engine waits, after closing the client, for closing sockets to settle. */
+  public static final Duration SETTLE = Duration.ofSeconds(3);
+
+  private LoadEngine() {}
+
+  /** Runs the load {@code spec} describes and returns what it measured. Never throws for a failed request. */
+  public static LoadResult run(LoadSpec spec) throws InterruptedException {
+    URI url = spec.url();
+    Target target = Target.of(url);
+    Latencies latencies = new Latencies(spec.requests());
+    AtomicInteger tickets = new AtomicInteger();
+    AtomicInteger succeeded = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    AtomicReference<String> firstError = new AtomicReference<>();
+
+    long start = System.nanoTime();
+    long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
+    CloseStats stats;
+    long elapsed;
+    LoadClient client = LoadClient.open(spec);
+    ExecutorService workers = Executors.newFixedThreadPool(spec.concurrency(), daemonThreads());
+    try {
+      for (int w = 0; w < spec.concurrency(); w++) {
+        workers.execute(() -> {
+          while (System.nanoTime() - deadline < 0 && tickets.getAndIncrement() < spec.requests()) {
+            long t0 = System.nanoTime();
+            String error;
+            try {
+              int status = client.get(url);
+              error = status >= 200 && status < 400 ? null : "HTTP " + status + " from GET " + redact(url);
+            } catch (Exception e) {
+              error = describe(e);
+            } catch (Error e) {
+              error = describe(e);
+            }
+            long latency = System.nanoTime() - t0;
+            if (error == null) {
+              latencies.record(succeeded.getAndIncrement(), latency);
+            } else {
+              failed.incrementAndGet();
+              firstError.compareAndSet(null, error);
+            }
+          }
+        });
+      }
+      workers.shutdown();
+      if (!workers.awaitTermination(loadBound(spec).toMillis(), TimeUnit.MILLISECONDS)) {
+        workers.shutdownNow();
+        firstError.compareAndSet(null, "the load did not finish within " + loadBound(spec).toSeconds() + " s");
+        failed.incrementAndGet();
+      }
+      elapsed = System.nanoTime() - start;
+    } finally {
+      workers.shutdownNow();
+      try {
+        client.close();
+      } catch (Exception e) {
+        firstError.compareAndSet(null, "closing the client: " + describe(e));
+        failed.incrementAndGet();
+      }
+    }
+    stats = client.stats();
+
+    Integer clientTimeWait = null;
+    Integer serverTimeWait = null;
+    TcpTable table = TcpTable.system();
+    if (table.isSupported() && !target.addresses.isEmpty()) {
+      settle(table, target);
+      clientTimeWait = 0;
+      for (TcpFilter f : target.clientSide()) {
+        clientTimeWait += table.count(f).timeWait();
+      }
+      if (target.local) {
+        serverTimeWait = table.count(TcpFilter.localPort(target.port)).timeWait();
+      }
+    }
+
+    int ok = succeeded.get();
+    long requests = (long) ok + failed.get();
+    long durationMs = TimeUnit.NANOSECONDS.toMillis(elapsed);
+    double perSecond = elapsed <= 0 ? 0 : requests * 1e9 / elapsed;
+    return new LoadResult(spec.client().label(), spec.kind().label(), requests, failed.get(), firstError.get(),
+        durationMs, perSecond, latencies.percentileMs(ok, 50), latencies.percentileMs(ok, 99), stats,
+        clientTimeWait, serverTimeWait);
+  }
+
+  /**
+   * The longest the load may take: the duration asked for (or, with none, every request taking its
+   * full timeout in turn, per worker), plus one request's timeout for the requests in flight.
+   */
+  static Duration loadBound(LoadSpec spec) {
+    Duration perRequest = LoadClient.CALL_TIMEOUT.plusSeconds(5);
+    if (spec.duration() != null) {
+      return spec.duration().plus(perRequest);
+    }
+    long perWorker = (spec.requests() + spec.concurrency() - 1L) / spec.concurrency();
+    return perRequest.multipliedBy(perWorker + 1);
+  }
+
+  /** Waits, bounded by {@link #SETTLE}, until no socket of the target is still closing. */
+  private static void settle(TcpTable table, Target target) throws InterruptedException {
+    long end = System.nanoTime() + SETTLE.toNanos();
+    List<TcpFilter> filters = new ArrayList<>(target.clientSide());
+    if (target.local) {
+      filters.add(TcpFilter.localPort(target.port));
+    }
+    while (System.nanoTime() - end < 0) {
+      int closing = 0;
+      for (TcpFilter f : filters) {
+        TcpCounts c = table.count(f);
+        closing += c.get(TcpState.FIN_WAIT1) + c.get(TcpState.FIN_WAIT2) + c.get(TcpState.CLOSING)
+            + c.get(TcpState.LAST_ACK);
+      }
+      if (closing == 0) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** One line naming the failure and its root cause. */
+  static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String text = e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    if (root != e) {
+      text += " (cause: " + root.getClass().getName() + (root.getMessage() == null ? "" : ": " + root.getMessage()) + ")";
+    }
+    return text.replace('\n', ' ').replace('\r', ' ');
+  }
+
+  /** The URL without its query string, which may hold secrets. */
+  static String redact(URI url) {
+    return url.getScheme() + "://" + url.getRawAuthority() + (url.getRawPath() == null ? "" : url.getRawPath())
+        + (url.getRawQuery() == null ? "" : "?...");
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "load-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** The target's port and addresses, and whether it is on this host. */
+  static final class Target {
+    final int port;
+    final Set<InetAddress> addresses;
+    final boolean local;
+
+    private Target(int port, Set<InetAddress> addresses, boolean local) {
+      this.port = port;
+      this.addresses = addresses;
+      this.local = local;
+    }
+
+    static Target of(URI url) {
+      int port = url.getPort() != -1 ? url.getPort() : "https".equals(url.getScheme().toLowerCase(Locale.ROOT)) ? 443 : 80;
+      Set<InetAddress> addresses = new LinkedHashSet<>();
+      boolean local = false;
+      try {
+        for (InetAddress a : InetAddress.getAllByName(url.getHost())) {
+          addresses.add(a);
+          local |= a.isLoopbackAddress() || a.isAnyLocalAddress() || NetworkInterface.getByInetAddress(a) != null;
+        }
+      } catch (UnknownHostException | SocketException e) {
+        // The requests report it; the kernel counts stay null.
+      }
+      return new Target(port, addresses, local);
+    }
+
+    List<TcpFilter> clientSide() {
+      List<TcpFilter> filters = new ArrayList<>();
+      for (InetAddress a : addresses) {
+        filters.add(TcpFilter.remote(new InetSocketAddress(a, port)));
+      }
+      return filters;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.timewait.examples;
+
+import dev.timewait.CloseStats;
+import java.util.Locale;
+
+/**
+ * What one load run measured. The close accounting fields are null where the client could not
+ * count (naive HttpClient); the TIME_WAIT counts are null where the kernel's table cannot be read
+ * (not Linux), and {@code serverTimeWait} also where the target is not on this host.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param client the client's name
+ * @param strategy the strategy's name
+ * @param requests requests sent (successes and errors)
+ * @param errors requests that failed: an exception, or a status outside 200-399
+ * @param firstError the first failure, one line; null if none
+ * @param durationMs from the first request's start to the last one's end
+ * @param requestsPerSecond {@code requests} per second of {@code durationMs}
+ * @param p50Ms the median latency of successful requests; null if none succeeded
+ * @param p99Ms the 99th percentile latency of successful requests; null if none succeeded
+ * @param stats the client's close accounting; null if it cannot count
+ * @param clientTimeWait TIME_WAIT sockets towards the target after the run, from the kernel
+ * @param serverTimeWait TIME_WAIT sockets on the target's port after the run, when it is local
+ */
+public record LoadResult(
+    String client,
+    String strategy,
+    long requests,
+    long errors,
+    String firstError,
+    long durationMs,
+    double requestsPerSecond,
+    Double p50Ms,
+    Double p99Ms,
+    CloseStats stats,
+    Integer clientTimeWait,
+    Integer serverTimeWait) {
+
+  /** The exit code of the load CLI: 0 with no errors, 1 with any. */
+  public int exitCode() {
+    return errors == 0 ? 0 : 1;
+  }
+
+  /** The one-line JSON object of {@code load --json}. */
+  public String toJson() {
+    return new Json()
+        .field("client", client)
+        .field("strategy", strategy)
+        .field("requests", requests)
+        .field("errors", errors)
+        .field("firstError", firstError)
+        .field("durationMs", durationMs)
+        .field("requestsPerSecond", requestsPerSecond)
+        .field("p50Ms", p50Ms)
+        .field("p99Ms", p99Ms)
+        .field("connectionsOpened", stats == null ? null : stats.connectionsOpened())
+        .field("closedAfterPeerFin", stats == null ? null : stats.closedAfterPeerFin())
+        .field("closedByReset", stats == null ? null : stats.closedByReset())
+        .field("closedLocallyFirst", stats == null ? null : stats.closedLocallyFirst())
+        .field("finWaitTimeouts", stats == null ? null : stats.finWaitTimeouts())
+        .field("clientTimeWait", clientTimeWait)
+        .field("serverTimeWait", serverTimeWait)
+        .toString();
+  }
+
+  /** A human summary, several lines, ending with a newline. */
+  public String summary() {
+    StringBuilder s = new StringBuilder();
+    s.append(String.format(Locale.ROOT, "client %s, strategy %s%n", client, strategy));
+    s.append(String.format(Locale.ROOT, "requests      %d in %d ms (%.1f req/s), %d errors%n",
+        requests, durationMs, requestsPerSecond, errors));
+    if (firstError != null) {
+      s.append("first error   ").append(firstError).append(System.lineSeparator());
+    }
+    s.append(String.format(Locale.ROOT, "latency       p50 %s ms, p99 %s ms%n", ms(p50Ms), ms(p99Ms)));
+    if (stats == null) {
+      s.append("connections   not counted (naive HttpClient 5: no public socket-factory hook without the adapter)")
+          .append(System.lineSeparator());
+    } else {
+      s.append(String.format(Locale.ROOT,
+          "connections   %d opened; closed: %d after the server's FIN, %d by reset, %d locally first; "
+              + "%d FIN-wait timeouts%n",
+          stats.connectionsOpened(), stats.closedAfterPeerFin(), stats.closedByReset(),
+          stats.closedLocallyFirst(), stats.finWaitTimeouts()));
+    }
+    s.append(String.format(Locale.ROOT, "TIME_WAIT     client %s, server %s (kernel table, after the run)%n",
+        count(clientTimeWait, "n/a (no /proc/net/tcp)"), count(serverTimeWait, "n/a (not local)")));
+    return s.toString();
+  }
+
+  static String ms(Double value) {
+    return value == null ? "-" : String.format(Locale.ROOT, "%.2f", value);
+  }
+
+  private static String count(Integer value, String absent) {
+    return value == null ? absent : value.toString();
+  }
+}

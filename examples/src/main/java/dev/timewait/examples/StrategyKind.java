@@ -1,0 +1,53 @@
+package dev.timewait.examples;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * How the load engine's client closes its connections: {@link #NAIVE}, the mistake harnesses make
+ * today, or one of timewait's three strategies. Immutable.
+ */
+public enum StrategyKind {
+  /**
+   * A new default client per request, closed after it: the client closes first and keeps
+   * TIME_WAIT for every connection.
+   */
+  NAIVE("naive"),
+  /** timewait's server close ({@link dev.timewait.ServerClose}). */
+  SERVER_CLOSE("server-close"),
+  /** timewait's reset close ({@link dev.timewait.ResetClose}). */
+  RESET("reset"),
+  /** timewait's pooled keep-alive ({@link dev.timewait.PooledKeepAlive}). */
+  POOLED("pooled");
+
+  private final String label;
+
+  StrategyKind(String label) {
+    this.label = label;
+  }
+
+  /** The name on the command line and in the output. */
+  public String label() {
+    return label;
+  }
+
+  /** The kind named {@code label}, or IAE listing the valid names. */
+  public static StrategyKind of(String label) {
+    for (StrategyKind k : values()) {
+      if (k.label.equals(label)) {
+        return k;
+      }
+    }
+    throw new IllegalArgumentException("strategy must be one of " + labels() + ", but was " + label);
+  }
+
+  /** The valid names, comma-separated. */
+  public static String labels() {
+    return Arrays.stream(values()).map(StrategyKind::label).collect(Collectors.joining(", "));
+  }
+
+  @Override
+  public String toString() {
+    return label;
+  }
+}

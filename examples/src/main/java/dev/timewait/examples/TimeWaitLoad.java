@@ -1,0 +1,81 @@
+package dev.timewait.examples;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code java -jar timewait-load.jar <command>}: the entry point of the demo and the load CLI.
+ * Each subcommand is one class listed in {@code subcommands} below; adding one is one line.
+ *
+ * <pre>{@code
+ * java -jar examples/target/timewait-load.jar demo
+ * java -jar examples/target/timewait-load.jar load --url http://127.0.0.1:8080/ --client okhttp --strategy reset --json
+ * }</pre>
+ *
+ * <p>Exit codes: 0 success; 1 a request failed (or an unexpected failure); 2 bad arguments, with a
+ * one-line reason and the usage on stderr, never a stack trace.
+ *
+ * <p>Thread-safe: {@link #execute} builds a new command line for every call.
+ */
+@Command(
+    name = "timewait-load",
+    mixinStandardHelpOptions = true,
+    versionProvider = TimeWaitLoad.Version.class,
+    description = "Shows and measures client-side TIME_WAIT: a demo, and a load generator for any URL.",
+    subcommands = {
+      LoadCommand.class,
+      DemoCommand.class,
+      CommandLine.HelpCommand.class,
+    })
+public final class TimeWaitLoad implements Runnable {
+  /** Success. */
+  public static final int EXIT_OK = 0;
+  /** A request failed. */
+  public static final int EXIT_FAILED = 1;
+  /** Bad arguments. */
+  public static final int EXIT_USAGE = 2;
+
+  @Spec CommandSpec spec;
+
+  public static void main(String[] args) {
+    PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+    System.exit(execute(out, err, args));
+  }
+
+  /** Runs the CLI with {@code args}, writing to {@code out} and {@code err}; returns the exit code. */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new TimeWaitLoad());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      commandLine.getErr().println(commandLine.getCommandName() + ": error: " + LoadEngine.describe(e));
+      commandLine.getErr().flush();
+      return EXIT_FAILED;
+    });
+    cli.setExitCodeExceptionMapper(e -> e instanceof ParameterException ? EXIT_USAGE : EXIT_FAILED);
+    int code = cli.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "Missing a command: one of " + spec.subcommands().keySet());
+  }
+
+  /** The version from the jar's manifest, when there is one. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = TimeWaitLoad.class.getPackage().getImplementationVersion();
+      return new String[] {"timewait-load " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
