@@ -130,7 +130,7 @@ NS_PREFIX="timewait-lab-$$"
 # then delete the namespace. Bounded: TERM, up to 5 s, then KILL.
 ns_destroy() {
   local ns="$1" pids i
-  ip netns list 2>/dev/null | grep -qw -- "$ns" || return 0
+  ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF -- "$ns" || return 0
   pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
   if [[ -n "${pids// /}" ]]; then
     # shellcheck disable=SC2086 # word splitting of the pid list is intended
@@ -203,10 +203,17 @@ apt_install() {
     POLICY_RC_CREATED=true
   fi
   log "installing $* from Debian's packages"
-  timeout 600 apt-get update -qq || fatal "apt-get update failed"
+  apt_update
   DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "$@" \
     >"$TMP/apt.log" 2>&1 || { tail -n 30 "$TMP/apt.log"; fatal "apt-get install $* failed"; }
   if $POLICY_RC_CREATED; then rm -f /usr/sbin/policy-rc.d; POLICY_RC_CREATED=false; fi
+}
+
+APT_UPDATED=false
+apt_update() {
+  $APT_UPDATED && return 0
+  timeout 600 apt-get update -qq || fatal "apt-get update failed"
+  APT_UPDATED=true
 }
 
 missing=()
@@ -216,7 +223,7 @@ if [[ -z "$NGINX" ]]; then
   # older releases: "nginx" is a metapackage pulling nginx-core. Either is fine.
   pkg=""
   if $INSTALL && command -v apt-get >/dev/null 2>&1; then
-    timeout 600 apt-get update -qq || fatal "apt-get update failed"
+    apt_update
     for candidate in nginx nginx-light; do
       if apt-cache policy "$candidate" 2>/dev/null | grep -q 'Candidate: [0-9]'; then pkg="$candidate"; break; fi
     done
