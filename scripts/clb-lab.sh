@@ -180,8 +180,10 @@ ns_destroy "$probe"
 NS=""
 
 TMP="$(mktemp -d /tmp/timewait-lab.XXXXXX)"
-mkdir -p "$OUT/runs"
+mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
+rm -rf -- "$OUT/runs" "$OUT/clb-lab-report.md"   # this invocation's logs only
+mkdir -p "$OUT/runs"
 
 # ---------------------------------------------------------------------------------
 # Tools: nginx and jq from Debian's packages, the load CLI jar from this repo
@@ -297,7 +299,8 @@ http {
   }
 }
 EOF
-  "$NGINX" -t -q -p "$dir" -c "$dir/nginx.conf" 2>"$TMP/nginx-t.log" \
+  # -e: even the log nginx opens before reading its config is ours, not /var/log/nginx.
+  "$NGINX" -t -q -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" 2>"$TMP/nginx-t.log" \
     || { cat "$TMP/nginx-t.log"; fatal "nginx rejected the lab's config"; }
 }
 
@@ -307,7 +310,7 @@ EOF
 nginx_start() {
   local ns="$1" dir="$TMP/nginx" i
   rm -f "$dir/nginx.pid"
-  ip netns exec "$ns" "$NGINX" -p "$dir" -c "$dir/nginx.conf" || fatal "nginx did not start in $ns"
+  ip netns exec "$ns" "$NGINX" -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" || fatal "nginx did not start in $ns"
   for ((i = 0; i < 100; i++)); do
     if [[ -n "$(ip netns exec "$ns" ss -Hltn "sport = :$NGINX_PORT")" ]]; then return 0; fi
     sleep 0.1
