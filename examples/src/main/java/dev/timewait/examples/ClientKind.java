@@ -3,7 +3,7 @@ package dev.timewait.examples;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** The HTTP clients the load engine drives. Immutable. */
+/** The HTTP clients the load engine drives. Immutable and thread-safe (an enum). */
 public enum ClientKind {
   /** Apache HttpClient 5, classic (blocking) API. */
   HC5("hc5"),

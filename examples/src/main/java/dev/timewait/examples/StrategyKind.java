@@ -5,7 +5,7 @@ import java.util.stream.Collectors;
 
 /**
  * How the load engine's client closes its connections: {@link #NAIVE}, the mistake harnesses make
- * today, or one of timewait's three strategies. Immutable.
+ * today, or one of timewait's three strategies. Immutable and thread-safe (an enum).
  */
 public enum StrategyKind {
   /**
