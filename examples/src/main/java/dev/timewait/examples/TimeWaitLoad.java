@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       LoadCommand.class,
       DemoCommand.class,
+      DoctorCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class TimeWaitLoad implements Runnable {
