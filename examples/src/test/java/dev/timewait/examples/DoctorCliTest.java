@@ -311,6 +311,33 @@ class DoctorCliTest {
     assertThat(text).contains("Leave net.ipv4.tcp_fin_timeout (30 s) alone for TIME_WAIT");
   }
 
+  @Test
+  void overflowingTimeWaitBucketsAnOldKernelsRecycleAndLowHeadroomAreCalledOut() throws Exception {
+    Path root = proc("40000 40099", "", "0", "1", "60");
+    Files.writeString(root.resolve("sys/net/ipv4/tcp_tw_recycle"), "0\n");
+    Path net = Files.createDirectories(root.resolve("net"));
+    Files.writeString(net.resolve("sockstat"), "TCP: inuse 3 orphan 0 tw 95 alloc 7 mem 75\n");
+    Files.writeString(net.resolve("netstat"), "TcpExt: TW TWRecycled TCPTimeWaitOverflow\nTcpExt: 1000 0 42\n");
+    KernelSettings settings = KernelSettings.read(root);
+    InetSocketAddress lb = new InetSocketAddress("10.0.0.7", 443);
+
+    DoctorReport report = DoctorReport.of(settings, KernelCounters.read(root),
+        PortBudget.of(lb, settings, TcpTable.of(tcpTable(lb, 95))), Workload.builder().build());
+    String text = report.toText().replaceAll("\\s+", " ");
+
+    assertThat(text).contains("Only 5 of 100 ports are left towards 10.0.0.7:443");
+    assertThat(text).contains("95 sockets towards 10.0.0.7:443 are in TIME_WAIT now (95.0% of the usable ports)");
+    assertThat(text).contains("TcpExt.TCPTimeWaitOverflow = 42: the kernel destroyed closing sockets without"
+        + " TIME_WAIT because tcp_max_tw_buckets (131072) was full");
+    assertThat(text).contains("This kernel still has net.ipv4.tcp_tw_recycle (before Linux 4.12): keep it 0");
+    assertThat(text).contains("tcp_tw_reuse=0: TIME_WAIT ports are never reused.");
+    JsonNode json = parse(report.toJson());
+    assertThat(json.get("counters").get("values").get("TcpExt.TCPTimeWaitOverflow").asLong()).isEqualTo(42);
+    assertThat(json.get("budget").get("headroom").asInt()).isEqualTo(5);
+    assertThat(json.get("changes").findValuesAsText("topic")).contains("port_budget", "time_wait",
+        "tcp_tw_reuse", "tcp_fin_timeout", "tcp_tw_recycle", "tcp_max_tw_buckets", "strategy");
+  }
+
   /** A /proc fixture with the given settings; tcp_tw_recycle absent, as since Linux 4.12. */
   private Path proc(String range, String reserved, String twReuse, String timestamps, String finTimeout)
       throws Exception {
