@@ -2,14 +2,18 @@ package dev.timewait.examples;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.util.List;
 
 /**
- * A minimal writer of one flat JSON object, enough for the load CLI's {@code --json} line: string,
- * whole-number, decimal, boolean and null values, with strings escaped as RFC 8259 requires.
+ * A minimal writer of one JSON object on one line, enough for the CLI's {@code --json} output:
+ * string, whole-number, decimal, boolean and null values, nested objects ({@link #field(String,
+ * Json)}) and arrays ({@link #array(String, List)}), with strings escaped as RFC 8259 requires.
  *
  * <pre>{@code
  * String line = new Json().field("client", "okhttp").field("errors", 0L).field("p99Ms", 1.25)
  *     .toString(); // {"client":"okhttp","errors":0,"p99Ms":1.25}
+ * String nested = new Json().field("budget", new Json().field("headroom", 28232))
+ *     .array("reasons", List.of("a", "b")).toString(); // {"budget":{"headroom":28232},"reasons":["a","b"]}
  * }</pre>
  *
  * <p>Not thread-safe: one writer per object.
@@ -47,11 +51,7 @@ public final class Json {
    */
   public Json field(String name, Double value) {
     name(name);
-    if (value == null || value.isNaN() || value.isInfinite()) {
-      out.append("null");
-    } else {
-      out.append(BigDecimal.valueOf(value).setScale(3, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString());
-    }
+    decimal(value);
     return this;
   }
 
@@ -60,6 +60,63 @@ public final class Json {
     name(name);
     out.append(value);
     return this;
+  }
+
+  /**
+   * A nested object field, written as {@code value} is now (later changes to {@code value} are
+   * not seen); {@code null} writes JSON null.
+   */
+  public Json field(String name, Json value) {
+    name(name);
+    out.append(value == null ? "null" : value.toString());
+    return this;
+  }
+
+  /**
+   * An array field. Each element is a {@link String}, {@link Long}, {@link Integer}, {@link
+   * Double} (written as {@link #field(String, Double)} writes it), {@link Boolean}, {@link Json}
+   * object or {@code null}; a {@code null} list writes JSON null.
+   *
+   * @throws IllegalArgumentException naming the type, for an element of any other type
+   */
+  public Json array(String name, List<?> values) {
+    name(name);
+    if (values == null) {
+      out.append("null");
+      return this;
+    }
+    out.append('[');
+    for (int i = 0; i < values.size(); i++) {
+      if (i > 0) {
+        out.append(',');
+      }
+      value(values.get(i));
+    }
+    out.append(']');
+    return this;
+  }
+
+  private void value(Object v) {
+    if (v == null) {
+      out.append("null");
+    } else if (v instanceof String s) {
+      quote(s, out);
+    } else if (v instanceof Long || v instanceof Integer || v instanceof Boolean || v instanceof Json) {
+      out.append(v);
+    } else if (v instanceof Double d) {
+      decimal(d);
+    } else {
+      throw new IllegalArgumentException("array elements must be String, Long, Integer, Double, Boolean, Json"
+          + " or null, but one was a " + v.getClass().getName());
+    }
+  }
+
+  private void decimal(Double value) {
+    if (value == null || value.isNaN() || value.isInfinite()) {
+      out.append("null");
+    } else {
+      out.append(BigDecimal.valueOf(value).setScale(3, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString());
+    }
   }
 
   private void name(String name) {

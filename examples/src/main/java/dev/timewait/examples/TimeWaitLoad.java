@@ -9,12 +9,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code java -jar timewait-load.jar <command>}: the entry point of the demo and the load CLI.
+ * {@code java -jar timewait-load.jar <command>}: the entry point of the demo, the load CLI and the
+ * doctor.
  * Each subcommand is one class listed in {@code subcommands} below; adding one is one line.
  *
  * <pre>{@code
  * java -jar examples/target/timewait-load.jar demo
  * java -jar examples/target/timewait-load.jar load --url http://127.0.0.1:8080/ --client okhttp --strategy reset --json
+ * java -jar examples/target/timewait-load.jar doctor 10.0.0.7:443 --no-keep-alive --rate 2000
  * }</pre>
  *
  * <p>Exit codes: 0 success; 1 a request failed (or an unexpected failure); 2 bad arguments, with a
@@ -26,10 +28,12 @@ import picocli.CommandLine.Spec;
     name = "timewait-load",
     mixinStandardHelpOptions = true,
     versionProvider = TimeWaitLoad.Version.class,
-    description = "Shows and measures client-side TIME_WAIT: a demo, and a load generator for any URL.",
+    description = "Shows, measures and explains client-side TIME_WAIT: a demo, a load generator for any URL,"
+        + " and a doctor for this host's limits.",
     subcommands = {
       LoadCommand.class,
       DemoCommand.class,
+      DoctorCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class TimeWaitLoad implements Runnable {

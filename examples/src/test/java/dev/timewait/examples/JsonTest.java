@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JsonTest {
@@ -76,5 +78,47 @@ class JsonTest {
     assertThatThrownBy(() -> new Json().field(null, "x"))
         .isInstanceOf(NullPointerException.class)
         .hasMessage("name cannot be null");
+  }
+
+  @Test
+  void nestedObjectsAndArraysWriteInPlace() {
+    Json budget = new Json().field("usable", 28232).field("sockets", new Json().field("TIME_WAIT", 300));
+
+    String json = new Json().field("budget", budget).array("reasons", List.of("a", "b")).toString();
+
+    assertThat(json).isEqualTo("{\"budget\":{\"usable\":28232,\"sockets\":{\"TIME_WAIT\":300}},"
+        + "\"reasons\":[\"a\",\"b\"]}");
+  }
+
+  @Test
+  void arraysHoldEverySupportedTypeAndNulls() {
+    List<Object> values = Arrays.asList("s\"q", 1L, 2, 0.12345, Double.NaN, true, null, new Json().field("k", "v"));
+
+    String json = new Json().array("a", values).array("empty", List.of()).array("none", null)
+        .field("nothing", (Json) null).toString();
+
+    assertThat(json).isEqualTo(
+        "{\"a\":[\"s\\\"q\",1,2,0.123,null,true,null,{\"k\":\"v\"}],\"empty\":[],\"none\":null,\"nothing\":null}");
+  }
+
+  @Test
+  void nestedOutputParsesBackToTheSameStructure() throws Exception {
+    String json = new Json().field("o", new Json().field("n", 7L).array("xs", List.of(1, 2)))
+        .array("objs", List.of(new Json().field("name", "x\ny"), new Json())).toString();
+
+    JsonNode node = new ObjectMapper().readTree(json);
+
+    assertThat(node.get("o").get("n").asLong()).isEqualTo(7);
+    assertThat(node.get("o").get("xs")).hasSize(2);
+    assertThat(node.get("objs").get(0).get("name").asText()).isEqualTo("x\ny");
+    assertThat(node.get("objs").get(1).isEmpty()).isTrue();
+  }
+
+  @Test
+  void arrayElementOfAnUnsupportedTypeIsRejectedWithItsType() {
+    assertThatThrownBy(() -> new Json().array("a", List.of(new Object())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("array elements must be String, Long, Integer, Double, Boolean, Json or null,"
+            + " but one was a java.lang.Object");
   }
 }

@@ -1,0 +1,63 @@
+package dev.timewait.junit5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.okhttp.TimeWaitOkHttp;
+import java.util.Objects;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+
+/**
+ * The {@link ClientProvider} for OkHttp: an {@code OkHttpClient} parameter annotated with {@link
+ * TimeWaitClient} gets a client configured by {@link TimeWaitOkHttp#configure(OkHttpClient.Builder,
+ * CloseStrategy, CloseAccounting)} (for pooled keep-alive with a dispatcher bounded like {@link
+ * TimeWaitOkHttp#newClient(CloseStrategy)}'s), shut down after the test with {@link
+ * TimeWaitOkHttp#shutdown(OkHttpClient)}. Used when timewait-okhttp is on the test classpath;
+ * skipped otherwise.
+ *
+ * <pre>{@code
+ * @Test
+ * void fetches(@TimeWaitClient(strategy = Strategy.SERVER_CLOSE) OkHttpClient client) throws IOException {
+ *   try (Response r = client.newCall(new Request.Builder().url(url).build()).execute()) { ... }
+ * }
+ * }</pre>
+ *
+ * <p>It touches OkHttp's classes only in {@link #newClient} and {@link #close}, so it loads
+ * without them. Stateless and thread-safe.
+ */
+public final class OkHttpClientProvider implements ClientProvider {
+  /** The client type this provider makes. */
+  static final String CLIENT_CLASS = "okhttp3.OkHttpClient";
+
+  /** For {@link java.util.ServiceLoader}. */
+  public OkHttpClientProvider() {}
+
+  @Override
+  public String clientClassName() {
+    return CLIENT_CLASS;
+  }
+
+  @Override
+  public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
+    Objects.requireNonNull(strategy, "strategy cannot be null");
+    Objects.requireNonNull(accounting, "accounting cannot be null");
+    OkHttpClient.Builder builder = new OkHttpClient.Builder();
+    if (strategy instanceof PooledKeepAlive) {
+      // Like TimeWaitOkHttp.newClient: async calls beyond the pool's bounds queue in the dispatcher.
+      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
+      Dispatcher dispatcher = new Dispatcher();
+      dispatcher.setMaxRequests(pooled.maxTotal());
+      dispatcher.setMaxRequestsPerHost(pooled.maxPerRoute());
+      builder.dispatcher(dispatcher);
+    }
+    return TimeWaitOkHttp.configure(builder, strategy, accounting).build();
+  }
+
+  /** {@link TimeWaitOkHttp#shutdown(OkHttpClient)}: no new calls; idle connections closed now. */
+  @Override
+  public void close(Object client) {
+    Objects.requireNonNull(client, "client cannot be null");
+    TimeWaitOkHttp.shutdown((OkHttpClient) client);
+  }
+}

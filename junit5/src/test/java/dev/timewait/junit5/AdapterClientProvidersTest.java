@@ -1,0 +1,264 @@
+package dev.timewait.junit5;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.stubFor;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
+import com.github.tomakehurst.wiremock.junit5.WireMockTest;
+import dev.timewait.TcpTable;
+import dev.timewait.junit5.TimeWaitClient.Strategy;
+import dev.timewait.testing.KernelTcp;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+
+/**
+ * The providers for the adapters' clients (HttpClient 5 classic and async, OkHttp): under
+ * {@link GuardTimeWait} against WireMock, each strategy's client sends its requests successfully
+ * and passes the guard, which counts the kernel's table after the resolver closed the client.
+ * Also: each provider loads, and names its client class, without its client library.
+ */
+class AdapterClientProvidersTest {
+  static final int REQUESTS = 20;
+  static volatile int wireMockPort;
+
+  static String url(WireMockRuntimeInfo wm) {
+    wireMockPort = wm.getHttpPort();
+    stubFor(get("/hello").willReturn(ok("hello")));
+    return "http://127.0.0.1:" + wm.getHttpPort() + "/hello";
+  }
+
+  @WireMockTest
+  @GuardTimeWait(portSupplier = "port")
+  static class HttpClient5Classic {
+    static int port(WireMockRuntimeInfo wm) {
+      return wm.getHttpPort();
+    }
+
+    @Test
+    void reset(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.RESET) CloseableHttpClient client)
+        throws IOException {
+      send(client, url(wm));
+    }
+
+    @Test
+    void serverClose(WireMockRuntimeInfo wm,
+        @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) CloseableHttpClient client) throws IOException {
+      send(client, url(wm));
+    }
+
+    @Test
+    void pooled(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.POOLED) CloseableHttpClient client)
+        throws IOException {
+      send(client, url(wm));
+    }
+
+    static void send(CloseableHttpClient client, String url) throws IOException {
+      for (int i = 0; i < REQUESTS; i++) {
+        String body = client.execute(new HttpGet(url), response -> {
+          assertThat(response.getCode()).isEqualTo(200);
+          return EntityUtils.toString(response.getEntity());
+        });
+        assertThat(body).isEqualTo("hello");
+      }
+    }
+  }
+
+  @WireMockTest
+  @GuardTimeWait(portSupplier = "port")
+  static class HttpClient5Async {
+    static int port(WireMockRuntimeInfo wm) {
+      return wm.getHttpPort();
+    }
+
+    @Test
+    void reset(WireMockRuntimeInfo wm,
+        @TimeWaitClient(strategy = Strategy.RESET) CloseableHttpAsyncClient client) throws Exception {
+      send(client, url(wm));
+    }
+
+    @Test
+    void serverClose(WireMockRuntimeInfo wm,
+        @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) CloseableHttpAsyncClient client) throws Exception {
+      send(client, url(wm));
+    }
+
+    @Test
+    void pooled(WireMockRuntimeInfo wm,
+        @TimeWaitClient(strategy = Strategy.POOLED) CloseableHttpAsyncClient client) throws Exception {
+      send(client, url(wm));
+    }
+
+    static void send(CloseableHttpAsyncClient client, String url) throws Exception {
+      for (int i = 0; i < REQUESTS; i++) {
+        SimpleHttpResponse response = client.execute(SimpleRequestBuilder.get(url).build(), null)
+            .get(10, TimeUnit.SECONDS);
+        assertThat(response.getCode()).isEqualTo(200);
+        assertThat(response.getBodyText()).isEqualTo("hello");
+      }
+    }
+  }
+
+  @WireMockTest
+  @GuardTimeWait(portSupplier = "port")
+  static class OkHttp {
+    static int port(WireMockRuntimeInfo wm) {
+      return wm.getHttpPort();
+    }
+
+    @Test
+    void reset(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.RESET) OkHttpClient client)
+        throws IOException {
+      send(client, url(wm));
+    }
+
+    @Test
+    void serverClose(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) OkHttpClient client)
+        throws IOException {
+      send(client, url(wm));
+    }
+
+    @Test
+    void pooled(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.POOLED) OkHttpClient client)
+        throws IOException {
+      send(client, url(wm));
+    }
+
+    static void send(OkHttpClient client, String url) throws IOException {
+      Request request = new Request.Builder().url(url).build();
+      for (int i = 0; i < REQUESTS; i++) {
+        try (Response response = client.newCall(request).execute()) {
+          assertThat(response.code()).isEqualTo(200);
+          assertThat(response.body().string()).isEqualTo("hello");
+        }
+      }
+    }
+  }
+
+  @Test
+  void httpClient5ClassicClientsOfEveryStrategyPassTheGuard() {
+    assertEveryStrategyPassesTheGuard(HttpClient5Classic.class);
+  }
+
+  @Test
+  void httpClient5AsyncClientsOfEveryStrategyPassTheGuard() {
+    assertEveryStrategyPassesTheGuard(HttpClient5Async.class);
+  }
+
+  @Test
+  void okHttpClientsOfEveryStrategyPassTheGuard() {
+    assertEveryStrategyPassesTheGuard(OkHttp.class);
+  }
+
+  /**
+   * Runs the fixture's three tests: all pass, the guard counted 0 new client TIME_WAIT for each
+   * (on Linux; elsewhere it reports that it skipped), and the resolver closed each client and
+   * published its accounting: every connection opened was closed by reset or after the server's FIN.
+   */
+  private static void assertEveryStrategyPassesTheGuard(Class<?> fixture) {
+    EngineExecutionResults results = Kit.run(fixture);
+
+    assertThat(Kit.failures(results.allEvents())).isEmpty();
+    results.testEvents().assertStatistics(s -> s.started(3).succeeded(3).failed(0));
+    List<String> guard = Kit.entries(results, TimeWaitGuard.REPORT_KEY);
+    assertThat(guard).hasSize(3);
+    List<String> clients = Kit.entries(results, "timewait.client");
+    assertThat(clients).hasSize(3).allSatisfy(c -> assertThat(c).contains("closedLocallyFirst=0,"));
+    assertThat(clients).anySatisfy(c -> assertThat(c).contains("(server-close)")
+        .contains("connectionsOpened=" + REQUESTS + ",").contains("closedAfterPeerFin=" + REQUESTS + ","));
+    assertThat(clients).anySatisfy(c -> assertThat(c).contains("(reset)")
+        .contains("connectionsOpened=" + REQUESTS + ",").contains("closedByReset=" + REQUESTS + ","));
+    assertThat(clients).anySatisfy(c -> assertThat(c).contains("(pooled)").doesNotContain("connectionsOpened=0,"));
+    if (TcpTable.system().isSupported()) {
+      assertThat(guard).allSatisfy(g -> assertThat(g).startsWith("0 new client TIME_WAIT sockets towards port "));
+      // WireMock's side keeps the TIME_WAIT of the server-close test (one WireMock per class).
+      assertThat(KernelTcp.awaitServerTimeWait(wireMockPort, REQUESTS, Duration.ofSeconds(5)))
+          .as(KernelTcp.describe(wireMockPort)).isGreaterThanOrEqualTo(REQUESTS);
+    } else {
+      assertThat(guard).allSatisfy(g -> assertThat(g).startsWith("skipped for "));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(classes = {
+    HttpClient5ClientProvider.class, HttpAsyncClient5ClientProvider.class, OkHttpClientProvider.class})
+  void providerLoadsAndNamesItsClientWithoutTheClientLibrary(Class<?> providerClass) throws Exception {
+    HidingLoader loader = new HidingLoader(providerClass.getName());
+
+    ClientProvider provider = (ClientProvider) Class.forName(providerClass.getName(), true, loader)
+        .getConstructor().newInstance();
+
+    assertThat(provider.getClass().getClassLoader()).isSameAs(loader);
+    String clientClass = provider.clientClassName();
+    assertThat(Class.forName(clientClass, false, getClass().getClassLoader())).isNotNull();
+    assertThat(loader.canLoad(clientClass)).isFalse();
+  }
+
+  /**
+   * Loads one provider class itself and hides the client libraries and the adapters (their
+   * packages throw ClassNotFoundException); everything else comes from the parent.
+   */
+  static final class HidingLoader extends ClassLoader {
+    private static final List<String> HIDDEN = List.of("okhttp3.", "okio.", "kotlin.", "org.apache.hc.",
+        "dev.timewait.okhttp.", "dev.timewait.httpclient5.");
+    private final String own;
+
+    HidingLoader(String own) {
+      super(AdapterClientProvidersTest.class.getClassLoader());
+      this.own = own;
+    }
+
+    boolean canLoad(String name) {
+      try {
+        loadClass(name);
+        return true;
+      } catch (ClassNotFoundException | LinkageError e) {
+        return false;
+      }
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+      synchronized (getClassLoadingLock(name)) {
+        for (String hidden : HIDDEN) {
+          if (name.startsWith(hidden)) {
+            throw new ClassNotFoundException(name + " (hidden)");
+          }
+        }
+        if (!name.equals(own)) {
+          return super.loadClass(name, resolve);
+        }
+        Class<?> loaded = findLoadedClass(name);
+        if (loaded == null) {
+          try (InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
+            byte[] bytes = in.readAllBytes();
+            loaded = defineClass(name, bytes, 0, bytes.length);
+          } catch (IOException e) {
+            throw new ClassNotFoundException(name, e);
+          }
+        }
+        if (resolve) {
+          resolveClass(loaded);
+        }
+        return loaded;
+      }
+    }
+  }
+}
