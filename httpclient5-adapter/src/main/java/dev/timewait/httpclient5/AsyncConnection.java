@@ -28,7 +28,9 @@ final class AsyncConnection {
     AFTER_PEER_FIN,
     FIN_WAIT_TIMEOUT,
     PEER_RESET,
-    UNREAD_DATA
+    UNREAD_DATA,
+    /** The client sent its FIN first (HttpCore's TLS layer closed the socket by itself). */
+    LOCAL_FIRST
   }
 
   /** The reactor's own session for the socket: plain, beneath any TLS. */
@@ -46,6 +48,10 @@ final class AsyncConnection {
   volatile boolean closeAfterExchange;
   /** The outermost session the decorator handed out for this connection (TLS if any). */
   volatile TimeWaitIOSession layer;
+  /** HttpCore's TLS layer runs over this connection ... */
+  volatile boolean tls;
+  /** ... and has finished its handshake. */
+  volatile boolean tlsEstablished;
   volatile boolean peerFinSeen;
   volatile long finWaitDeadlineNanos;
   volatile Future<?> finWaitTimer;

@@ -8,7 +8,10 @@ import dev.timewait.httpclient5.AsyncConnection.Outcome;
 import dev.timewait.httpclient5.AsyncConnection.State;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectionKey;
 import java.util.Map;
 import java.util.Queue;
@@ -17,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
 import org.apache.hc.core5.function.Decorator;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOEventHandler;
@@ -42,8 +46,16 @@ import org.slf4j.LoggerFactory;
  * finWait; on timeout the socket is reset and the timeout counted. None of this blocks the
  * reactor thread. An unarmed close resets.
  *
- * <p>A close that HttpClient sends past the decorator ({@code close(IMMEDIATE)} on the data
- * channel: error paths, reactor shutdown) resets; the listener's {@code disconnected} counts it.
+ * <p>Every socket gets SO_LINGER(0) as soon as the decorator sees it, before it connects: a close
+ * that goes past the decorator ({@code close(IMMEDIATE)} on the data channel: error paths, reactor
+ * shutdown; a cancelled connect) resets too, and the listener's {@code disconnected} counts it.
+ * Only the FIN after the server's FIN turns the linger off again. What SO_LINGER(0) cannot stop is
+ * a FIN from {@code shutdownOutput()}, which HttpCore's graceful close of the plain session sends
+ * first. Past the decorator, only HttpCore's TLS layer closes that way: when its handshake fails
+ * or times out (it sends an alert, then closes the plain session gracefully). The listener hears
+ * of those failures first ({@code exception}, {@code timeout}) and resets the socket before the
+ * TLS layer can; a TLS layer found to have closed the socket by itself all the same is counted as
+ * closed locally first, never as a reset.
  *
  * <p>Thread-safe: the registry is concurrent; each connection's state changes by compare-and-set;
  * closes may come from any thread, reads only from the reactor thread of the session.
@@ -94,9 +106,12 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     if (existing != null && existing.raw != session) {
       // The TLS layer over a plain session we already track: the TCP connection is up.
       opened(existing, session);
+      existing.tls = true;
       return new TimeWaitIOSession(session, existing, this, true);
     }
     AsyncConnection connection = byId.computeIfAbsent(session.getId(), id -> new AsyncConnection(session));
+    // From now on every close of this socket resets, unless its output was shut down first.
+    setLinger(connection, 0);
     connecting.add(connection);
     forgetFailedConnects();
     return new TimeWaitIOSession(session, connection, this, false);
@@ -130,12 +145,18 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     AsyncConnection connection = byId.get(session.getId());
     if (connection != null) {
       opened(connection, session);
+      if (session instanceof TimeWaitIOSession && ((TimeWaitIOSession) session).tls()) {
+        connection.tlsEstablished = true; // HttpCore reports the TLS session's start once handshaken
+      }
     }
   }
 
   @Override
   public void startTls(IOSession session) {
-    connected(session);
+    AsyncConnection connection = byId.get(session.getId());
+    if (connection != null) {
+      opened(connection, session);
+    }
   }
 
   @Override
@@ -144,11 +165,35 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   @Override
   public void outputReady(IOSession session) {}
 
+  /**
+   * Called before the session's handler hears of the timeout. A TLS handshake that times out is
+   * closed by HttpCore's TLS layer itself, gracefully (plain FIN first): reset the socket first.
+   */
   @Override
-  public void timeout(IOSession session) {}
+  public void timeout(IOSession session) {
+    resetBeforeTlsLayerCloses(session, "timed out");
+  }
 
+  /**
+   * Called before the session's handler hears of the exception. A TLS handshake that fails is
+   * closed by HttpCore's TLS layer itself, gracefully (plain FIN first): reset the socket first.
+   */
   @Override
-  public void exception(IOSession session, Exception cause) {}
+  public void exception(IOSession session, Exception cause) {
+    resetBeforeTlsLayerCloses(session, cause.getClass().getSimpleName());
+  }
+
+  private void resetBeforeTlsLayerCloses(IOSession session, String why) {
+    AsyncConnection connection = byId.get(session.getId());
+    if (connection == null || !connection.tls || connection.tlsEstablished) {
+      return;
+    }
+    TimeWaitIOSession layer = connection.layer;
+    if (layer != null && layer.tls() && connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+      log.debug("{}: TLS handshake {}; resetting before the TLS layer closes gracefully", connection, why);
+      closeAndCount(connection, layer.delegate());
+    }
+  }
 
   @Override
   public void disconnected(IOSession session) {
@@ -163,13 +208,39 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     State before = connection.state.getAndSet(State.CLOSED);
     cancelTimer(connection);
     runAfterClose(connection);
-    if (connection.opened.get() && connection.counted.compareAndSet(false, true)) {
-      // Closed past the decorator: HttpClient's close(IMMEDIATE) sets SO_LINGER(0).
+    if (connection.opened.get() && !connection.counted.get()) {
+      // Closed past the decorator: by HttpClient's close(IMMEDIATE) (SO_LINGER(0), an RST), by a
+      // plain close of a socket that has SO_LINGER(0) since the decorator saw it (an RST), or by
+      // HttpCore's TLS layer on its own (close_notify, then shutdownOutput: the client's FIN).
       if (before == State.FIN_WAIT) {
         log.debug("{}: FIN wait cut short by an immediate close", connection);
       }
-      accounting.recordClosedByReset();
+      Outcome outcome = tlsLayerClosedItself(connection) ? Outcome.LOCAL_FIRST : Outcome.RESET;
+      if (outcome == Outcome.LOCAL_FIRST) {
+        log.debug("{}: closed past the decorator with the client's FIN first", connection);
+      }
+      count(connection, outcome);
     }
+  }
+
+  /** Whether HttpCore's TLS layer closed the socket by itself (it shuts its output down first). */
+  private static boolean tlsLayerClosedItself(AsyncConnection connection) {
+    TimeWaitIOSession layer = connection.layer;
+    return layer != null && layer.tls() && layer.delegateStatus() == IOSession.Status.CLOSED;
+  }
+
+  /** Sets SO_LINGER on the connection's socket (0: close resets; -1: off); whether it took. */
+  private static boolean setLinger(AsyncConnection connection, int seconds) {
+    ByteChannel channel = connection.raw.channel();
+    if (channel instanceof NetworkChannel) {
+      try {
+        ((NetworkChannel) channel).setOption(StandardSocketOptions.SO_LINGER, seconds);
+        return true;
+      } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+        log.debug("{}: cannot set SO_LINGER({}): {}", connection, seconds, e.toString());
+      }
+    }
+    return false;
   }
 
   private void opened(AsyncConnection connection, IOSession session) {
@@ -188,21 +259,18 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
 
   /** A close through the decorator, from any thread. */
   void close(AsyncConnection connection, IOSession layer, CloseMode mode) {
-    if (!serverClose) {
+    if (!serverClose || mode == CloseMode.IMMEDIATE || !connection.armed) {
+      // A reset, decided before any state change: the connection never looks like it waits for
+      // a FIN (whose drain handler would take the reactor's events meanwhile).
       if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
-        count(connection, Outcome.RESET);
+        closeAndCount(connection, layer);
+      } else if (!serverClose) {
+        layer.close(CloseMode.IMMEDIATE);
       }
-      layer.close(CloseMode.IMMEDIATE);
       return;
     }
     if (!connection.state.compareAndSet(State.OPEN, State.FIN_WAIT)) {
       return; // already waiting for the FIN, or closed
-    }
-    if (mode == CloseMode.IMMEDIATE || !connection.armed) {
-      connection.state.set(State.CLOSED);
-      count(connection, Outcome.RESET);
-      layer.close(CloseMode.IMMEDIATE);
-      return;
     }
     if (connection.peerFinSeen) {
       finish(connection, Outcome.AFTER_PEER_FIN);
@@ -218,6 +286,31 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     connection.raw.setEventMask(SelectionKey.OP_READ);
     log.debug("{}: waiting up to {} ms for the server's FIN", connection,
         TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
+  }
+
+  /**
+   * Resets {@code session} (a layer of {@code connection}) and counts how the socket really
+   * closed. Under the session's lock, which HttpCore's TLS layer holds while it closes the plain
+   * session by itself: either the socket is still open and this close resets it, or the TLS
+   * layer has already closed it, with the client's FIN first.
+   */
+  private void closeAndCount(AsyncConnection connection, IOSession session) {
+    Lock lock = session.getLock();
+    lock.lock();
+    try {
+      boolean tlsClosedItself = tlsLayerClosedItself(connection);
+      // An open socket: close(IMMEDIATE) sets SO_LINGER(0) and closes, an RST. A socket closed
+      // before, past the decorator: by close(IMMEDIATE), or by the TLS layer (client FIN first).
+      session.close(CloseMode.IMMEDIATE);
+      if (tlsClosedItself) {
+        log.debug("{}: the TLS layer had closed the socket itself, client FIN first", connection);
+        count(connection, Outcome.LOCAL_FIRST);
+      } else {
+        count(connection, Outcome.RESET);
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The FIN wait's bound is up: one last look for the FIN, else reset. Timer thread. */
@@ -244,7 +337,9 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     cancelTimer(connection);
     count(connection, outcome);
     if (outcome == Outcome.AFTER_PEER_FIN) {
-      // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify.
+      // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify. The
+      // only close that must not reset: SO_LINGER off first.
+      setLinger(connection, -1);
       connection.raw.close(CloseMode.GRACEFUL);
     } else {
       connection.raw.close(CloseMode.IMMEDIATE);
@@ -294,6 +389,9 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       case FIN_WAIT_TIMEOUT:
         accounting.recordFinWaitTimeout();
         accounting.recordClosedByReset();
+        break;
+      case LOCAL_FIRST:
+        accounting.recordClosedLocallyFirst();
         break;
       case RESET:
       case PEER_RESET:

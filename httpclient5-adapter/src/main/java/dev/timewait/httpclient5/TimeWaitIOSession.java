@@ -39,6 +39,21 @@ final class TimeWaitIOSession implements IOSession {
     connection.layer = this;
   }
 
+  /** Whether this is the TLS layer's session (HttpCore's TLS layer beneath the decorator). */
+  boolean tls() {
+    return tls;
+  }
+
+  /** The session beneath the decorator: HttpCore's TLS layer, or the plain session. */
+  IOSession delegate() {
+    return delegate;
+  }
+
+  /** The status of the session beneath the decorator (the TLS layer's own, for TLS). */
+  Status delegateStatus() {
+    return delegate.getStatus();
+  }
+
   private boolean finWaiting() {
     return connection.state.get() == State.FIN_WAIT;
   }

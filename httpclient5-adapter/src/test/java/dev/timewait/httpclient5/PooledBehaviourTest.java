@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class PooledBehaviourTest {
   private static final int REQUESTS = 5;
-  private static final Duration IDLE = Duration.ofMillis(200);
+  private static final Duration IDLE = Duration.ofSeconds(1);
   private static final Duration EVICTION_BOUND = Duration.ofSeconds(15);
   private static final Duration SETTLE = Duration.ofSeconds(5);
 
