@@ -20,10 +20,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Repeats the async client's idle eviction over TLS against a peer that holds back its FIN until
  * the client's: any client FIN before the reset leaves a client TIME_WAIT, counted per iteration
- * from the kernel's table. The repeat count is {@code -Dtimewait.repeat=N} (default 10).
+ * from the kernel's table. The repeat count is {@code -Dtimewait.repeat=N} (default 3; CI runs it on two JDKs).
  */
 class AsyncTlsIdleEvictionRepeatTest {
-  private static final int REPEAT = Integer.getInteger("timewait.repeat", 10);
+  private static final int REPEAT = Integer.getInteger("timewait.repeat", 3);
   private static final Duration IDLE = Duration.ofMillis(200);
   private static final Duration EVICTION_BOUND = Duration.ofSeconds(15);
   private static final Duration SETTLE = Duration.ofSeconds(5);
