@@ -30,7 +30,7 @@ final class Allocation {
 
   /** Bytes allocated per request, by the request thread and every client-side thread. */
   record PerRequest(BenchClient.Library library, BenchClient.Variant variant, int requests, int errors,
-      double bytesPerRequest, double requestThreadBytesPerRequest) {}
+      double bytesPerRequest, double requestThreadBytesPerRequest, double cpuMicrosPerRequest) {}
 
   /** Bytes allocated per {@code read} call on a socket's input stream. */
   record PerRead(String socket, String call, int reads, double bytesPerRead) {}
@@ -48,6 +48,7 @@ final class Allocation {
         errors += request(client, uri);
       }
       long self = Thread.currentThread().getId();
+      Map<Long, Long> cpuBefore = clientSideCpu();
       Map<Long, Long> before = clientSideAllocation();
       long selfBefore = THREADS.getThreadAllocatedBytes(self);
       for (int i = 0; i < requests; i++) {
@@ -55,12 +56,17 @@ final class Allocation {
       }
       long selfAfter = THREADS.getThreadAllocatedBytes(self);
       Map<Long, Long> after = clientSideAllocation();
+      Map<Long, Long> cpuAfter = clientSideCpu();
       long total = 0;
       for (Map.Entry<Long, Long> e : after.entrySet()) {
         total += e.getValue() - before.getOrDefault(e.getKey(), 0L);
       }
+      long cpu = 0;
+      for (Map.Entry<Long, Long> e : cpuAfter.entrySet()) {
+        cpu += e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
+      }
       return new PerRequest(library, variant, requests, errors, (double) total / requests,
-          (double) (selfAfter - selfBefore) / requests);
+          (double) (selfAfter - selfBefore) / requests, cpu / 1e3 / requests);
     }
   }
 
@@ -87,6 +93,20 @@ final class Allocation {
       }
     }
     return bytes;
+  }
+
+  /** CPU time (user + system) of every live thread except the server's. */
+  private static Map<Long, Long> clientSideCpu() {
+    Map<Long, Long> nanos = new HashMap<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (!t.getName().startsWith("bench-server")) {
+        long n = THREADS.getThreadCpuTime(t.getId());
+        if (n >= 0) {
+          nanos.put(t.getId(), n);
+        }
+      }
+    }
+    return nanos;
   }
 
   /**

@@ -108,10 +108,10 @@ public final class Benchmarks {
         Result r = runner.run(pair);
         results.add(r);
         log.println(String.format(Locale.ROOT,
-            "[%s] %s: throughput A/B %s, p50 A/B %s, p99 A/B %s | A %.0f req/s p50 %.2f p99 %.2f ms,"
+            "[%s] %s: throughput A/B %s, p50 A/B %s, p99 A/B %s, CPU/request A/B %s | A %.0f req/s p50 %.2f p99 %.2f ms,"
                 + " B %.0f req/s p50 %.2f p99 %.2f ms | TW client/server A %d/%d B %d/%d | %d errors | %.1f s",
             pair.scenario(), pair.label(), r.throughputRatio().format(), r.p50Ratio().format(),
-            r.p99Ratio().format(), r.medianThroughputA(), r.medianP50A(), r.medianP99A(), r.medianThroughputB(),
+            r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(), r.medianP50A(), r.medianP99A(), r.medianThroughputB(),
             r.medianP50B(), r.medianP99B(), r.clientTimeWaitA(), r.serverTimeWaitA(), r.clientTimeWaitB(),
             r.serverTimeWaitB(), r.errors(), (System.nanoTime() - t0) / 1e9));
       }
@@ -132,7 +132,8 @@ public final class Benchmarks {
           Allocation.PerRequest a = Allocation.perRequest(l, v, warmup, requests);
           perRequest.add(a);
           log.println(String.format(Locale.ROOT, "[6 allocation] %s %s: %.0f bytes/request (request thread %.0f),"
-              + " %d errors", l.label, v.label, a.bytesPerRequest(), a.requestThreadBytesPerRequest(), a.errors()));
+              + " client CPU %.1f µs/request, %d errors", l.label, v.label, a.bytesPerRequest(),
+              a.requestThreadBytesPerRequest(), a.cpuMicrosPerRequest(), a.errors()));
         }
       }
       int reads = smoke ? 100 : 200_000;
@@ -153,14 +154,15 @@ public final class Benchmarks {
     StringBuilder sb = new StringBuilder();
     if (!report.pairs().isEmpty()) {
       sb.append("| scenario | client | A / B | throughput A/B median (min, max) | p50 A/B | p99 A/B"
-          + " | A req/s, p50, p99 ms | B req/s, p50, p99 ms | TIME_WAIT client/server A; B | target |\n");
-      sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
+          + " | CPU per request A/B | A: req/s, p50, p99 ms, CPU µs/req | B: req/s, p50, p99 ms, CPU µs/req"
+          + " | TIME_WAIT client/server A; B | target |\n");
+      sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
       for (Result r : report.pairs()) {
         Pair p = r.pair();
         sb.append(String.format(Locale.ROOT,
             "| %s | %s | %s / %s | %s | %s | %s | %.0f, %.2f, %.2f | %.0f, %.2f, %.2f | %s | %s |\n",
             p.scenario(), p.library().label, p.a().label, p.b().label, r.throughputRatio().format(),
-            r.p50Ratio().format(), r.p99Ratio().format(), r.medianThroughputA(), r.medianP50A(), r.medianP99A(),
+            r.p50Ratio().format(), r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(), r.medianP50A(), r.medianP99A(),
             r.medianThroughputB(), r.medianP50B(), r.medianP99B(),
             r.kernelCounted()
                 ? r.clientTimeWaitA() + "/" + r.serverTimeWaitA() + "; " + r.clientTimeWaitB() + "/" + r.serverTimeWaitB()
@@ -169,11 +171,12 @@ public final class Benchmarks {
       }
     }
     if (!report.perRequest().isEmpty()) {
-      sb.append("\n| client | strategy | bytes allocated per request (all client threads) | of which the request thread |\n");
-      sb.append("|---|---|---:|---:|\n");
+      sb.append("\n| client | strategy | bytes allocated per request (all client threads) | of which the request thread"
+          + " | client CPU µs per request (sequential) |\n");
+      sb.append("|---|---|---:|---:|---:|\n");
       for (Allocation.PerRequest a : report.perRequest()) {
-        sb.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.0f |\n", a.library().label, a.variant().label,
-            a.bytesPerRequest(), a.requestThreadBytesPerRequest()));
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %.1f |\n", a.library().label,
+            a.variant().label, a.bytesPerRequest(), a.requestThreadBytesPerRequest(), a.cpuMicrosPerRequest()));
       }
     }
     if (!report.perRead().isEmpty()) {

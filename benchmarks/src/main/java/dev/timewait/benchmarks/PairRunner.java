@@ -5,6 +5,7 @@ import dev.timewait.TcpFilter;
 import dev.timewait.TcpTable;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,11 +46,11 @@ final class PairRunner {
   record Settings(int rounds, int warmupRounds, long legMillis, int concurrency, int poolSize,
       int maxPerConnectionRequestsPerLeg, int maxPooledRequestsPerLeg) {
     static Settings full() {
-      return new Settings(10, 2, 1000, 4, 4, 2000, 200_000);
+      return new Settings(30, 3, 300, 4, 4, 2000, 200_000);
     }
 
     static Settings quick() {
-      return new Settings(3, 1, 400, 4, 4, 1000, 100_000);
+      return new Settings(8, 2, 200, 4, 4, 1000, 100_000);
     }
 
     /** A smoke pass: completes, proves nothing about speed. */
@@ -59,15 +60,21 @@ final class PairRunner {
   }
 
   /** One leg: how many requests, how long, how fast. */
-  record Leg(int requests, int errors, String firstError, long elapsedNanos, double p50Ms, double p99Ms) {
+  record Leg(int requests, int errors, String firstError, long elapsedNanos, double p50Ms, double p99Ms,
+      long processCpuNanos) {
     double throughput() {
       return requests * 1e9 / elapsedNanos;
+    }
+
+    /** CPU time of the whole process (clients and server) per request, in microseconds. */
+    double cpuMicrosPerRequest() {
+      return processCpuNanos / 1e3 / Math.max(1, requests);
     }
   }
 
   /** A pair's result over its measured rounds. */
   record Result(Pair pair, List<Leg> legsA, List<Leg> legsB, Stats.Spread throughputRatio,
-      Stats.Spread p50Ratio, Stats.Spread p99Ratio, int clientTimeWaitA, int serverTimeWaitA,
+      Stats.Spread p50Ratio, Stats.Spread p99Ratio, Stats.Spread cpuRatio, int clientTimeWaitA, int serverTimeWaitA,
       int clientTimeWaitB, int serverTimeWaitB, boolean kernelCounted) {
     double medianThroughputA() {
       return Stats.Spread.of(legsA.stream().mapToDouble(Leg::throughput).toArray()).median();
@@ -75,6 +82,14 @@ final class PairRunner {
 
     double medianThroughputB() {
       return Stats.Spread.of(legsB.stream().mapToDouble(Leg::throughput).toArray()).median();
+    }
+
+    double medianCpuA() {
+      return Stats.Spread.of(legsA.stream().mapToDouble(Leg::cpuMicrosPerRequest).toArray()).median();
+    }
+
+    double medianCpuB() {
+      return Stats.Spread.of(legsB.stream().mapToDouble(Leg::cpuMicrosPerRequest).toArray()).median();
     }
 
     double medianP50A() {
@@ -110,6 +125,9 @@ final class PairRunner {
       return parts.isEmpty() ? "-" : String.join("; ", parts);
     }
   }
+
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   private final Settings settings;
   private final PrintStream log;
@@ -179,12 +197,15 @@ final class PairRunner {
     double[] thr = new double[legsA.size()];
     double[] p50 = new double[legsA.size()];
     double[] p99 = new double[legsA.size()];
+    double[] cpu = new double[legsA.size()];
     for (int i = 0; i < thr.length; i++) {
+      cpu[i] = legsA.get(i).cpuMicrosPerRequest() / legsB.get(i).cpuMicrosPerRequest();
       thr[i] = legsA.get(i).throughput() / legsB.get(i).throughput();
       p50[i] = legsA.get(i).p50Ms() / legsB.get(i).p50Ms();
       p99[i] = legsA.get(i).p99Ms() / legsB.get(i).p99Ms();
     }
     return new Result(pair, legsA, legsB, Stats.Spread.of(thr), Stats.Spread.of(p50), Stats.Spread.of(p99),
+        Stats.Spread.of(cpu),
         tw[0], tw[1], tw[2], tw[3], counted);
   }
 
@@ -208,6 +229,7 @@ final class PairRunner {
     int[] counts = new int[c];
     long[] finished = new long[c];
     CountDownLatch done = new CountDownLatch(c);
+    long cpuStart = OS.getProcessCpuTime();
     long start = System.nanoTime();
     long deadline = start + TimeUnit.MILLISECONDS.toNanos(settings.legMillis());
     for (int w = 0; w < c; w++) {
@@ -240,6 +262,7 @@ final class PairRunner {
     if (!done.await(settings.legMillis() + 120_000, TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("a leg did not finish within its bound: " + uri);
     }
+    long cpuEnd = OS.getProcessCpuTime();
     long end = Arrays.stream(finished).max().orElse(start);
     int total = Arrays.stream(counts).sum();
     long[] all = new long[total];
@@ -253,6 +276,7 @@ final class PairRunner {
       log.println("    " + errors.get() + " errors, first: " + firstError.get());
     }
     return new Leg(total - errors.get(), errors.get(), firstError.get(), Math.max(1, end - start),
-        Stats.rank(all, total, 0.50) / 1e6, Stats.rank(all, total, 0.99) / 1e6);
+        Stats.rank(all, total, 0.50) / 1e6, Stats.rank(all, total, 0.99) / 1e6,
+        cpuEnd - cpuStart);
   }
 }
