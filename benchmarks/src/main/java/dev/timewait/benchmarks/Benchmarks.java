@@ -21,7 +21,7 @@ import java.util.Properties;
  *
  * <pre>{@code
  * ./mvnw -q -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 10 minutes
+ * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 10 minutes on 2 cores
  * java -jar benchmarks/target/timewait-benchmarks.jar --quick    # about 2 minutes
  * java -jar benchmarks/target/timewait-benchmarks.jar --only okhttp --rounds 6
  * }</pre>
@@ -206,7 +206,7 @@ public final class Benchmarks {
         System.getProperty("os.version"), System.getProperty("java.runtime.version"), System.getProperty("java.vm.name"),
         version("org.apache.httpcomponents.client5", "httpclient5"),
         version("org.apache.httpcomponents.core5", "httpcore5"),
-        version("com.squareup.okhttp3", "okhttp-jvm"), version("dev.timewait", "timewait-core"));
+        okhttp3.OkHttp.VERSION, version("dev.timewait", "timewait-core"));
   }
 
   private static String version(String group, String artifact) {

@@ -46,7 +46,7 @@ final class PairRunner {
   record Settings(int rounds, int warmupRounds, long legMillis, int concurrency, int poolSize,
       int maxPerConnectionRequestsPerLeg, int maxPooledRequestsPerLeg) {
     static Settings full() {
-      return new Settings(30, 3, 300, 4, 4, 2000, 200_000);
+      return new Settings(25, 3, 300, 4, 4, 2000, 200_000);
     }
 
     static Settings quick() {
@@ -211,7 +211,7 @@ final class PairRunner {
 
   /** Adds the client-side and server-side TIME_WAIT towards and on both ports, after a short settle. */
   private static void addTimeWait(int[] tw, int portA, int portB) throws InterruptedException {
-    Thread.sleep(200); // closes that finish after the last response (async FIN waits, pool cleanup)
+    Thread.sleep(100); // closes that finish after the last response (async FIN waits, pool cleanup)
     List<TcpCounts> counts = TcpTable.system().count(List.of(
         TcpFilter.remotePort(portA), TcpFilter.localPort(portA),
         TcpFilter.remotePort(portB), TcpFilter.localPort(portB)));
