@@ -68,6 +68,11 @@ interface BenchClient extends AutoCloseable {
   enum Variant {
     /** timewait pooled keep-alive, {@code maxTotal} = {@code maxPerRoute} = the pool size, other settings default. */
     LIB_POOLED("timewait pooled"),
+    /**
+     * timewait pooled keep-alive as {@link #LIB_POOLED}, with the cap on requests per connection
+     * raised to 1,000,000: the adapter's mechanics without the cap's periodic reconnects.
+     */
+    LIB_POOLED_NO_CAP("timewait pooled, no request cap"),
     /** timewait server close (default 2 s FIN wait). */
     LIB_SERVER_CLOSE("timewait server-close"),
     /** timewait reset close. */
@@ -89,13 +94,15 @@ interface BenchClient extends AutoCloseable {
 
     /** Whether the variant opens a connection per request. */
     boolean perConnection() {
-      return this != LIB_POOLED && this != RAW_POOLED;
+      return this != LIB_POOLED && this != LIB_POOLED_NO_CAP && this != RAW_POOLED;
     }
   }
 
   static BenchClient of(Library library, Variant variant, int poolSize) {
     CloseStrategy strategy = switch (variant) {
       case LIB_POOLED -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize).build();
+      case LIB_POOLED_NO_CAP -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
+          .maxRequestsPerConnection(1_000_000).build();
       case LIB_SERVER_CLOSE -> CloseStrategy.serverClose();
       case LIB_RESET -> CloseStrategy.reset();
       default -> null;
@@ -103,7 +110,7 @@ interface BenchClient extends AutoCloseable {
     boolean connectionClose = variant == Variant.RAW_CONNECTION_CLOSE;
     return switch (library) {
       case HC5 -> switch (variant) {
-        case LIB_POOLED, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5(rawHc5(poolSize).build(), connectionClose);
         case NAIVE_SHARED -> new Hc5(
@@ -111,7 +118,7 @@ interface BenchClient extends AutoCloseable {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5(rawHc5(poolSize).build(), false));
       };
       case HC5_ASYNC -> switch (variant) {
-        case LIB_POOLED, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5Async(rawHc5Async(poolSize).build(), connectionClose);
         case NAIVE_SHARED -> new Hc5Async(
@@ -119,7 +126,7 @@ interface BenchClient extends AutoCloseable {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5Async(rawHc5Async(poolSize).build(), false));
       };
       case OKHTTP -> switch (variant) {
-        case LIB_POOLED, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE ->
             new OkHttp(okHttp().connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES)).build(),

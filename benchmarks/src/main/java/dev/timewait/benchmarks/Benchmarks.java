@@ -42,6 +42,10 @@ public final class Benchmarks {
       pairs.add(new Pair("1 adapter overhead", l, Variant.LIB_POOLED, Variant.RAW_POOLED, 0.97, 1.05));
     }
     for (Library l : Library.values()) {
+      pairs.add(new Pair("1b adapter overhead, no request cap", l, Variant.LIB_POOLED_NO_CAP, Variant.RAW_POOLED,
+          0.97, 1.05));
+    }
+    for (Library l : Library.values()) {
       pairs.add(new Pair("2 server close vs Connection: close", l, Variant.LIB_SERVER_CLOSE,
           Variant.RAW_CONNECTION_CLOSE, 0.90, none));
     }
@@ -122,8 +126,8 @@ public final class Benchmarks {
       boolean smoke = settings.rounds() <= 1 && settings.legMillis() <= 100;
       int warmup = smoke ? 5 : 2000;
       int requests = smoke ? 5 : 2000;
-      Variant[] variants = {Variant.RAW_POOLED, Variant.LIB_POOLED, Variant.LIB_RESET, Variant.LIB_SERVER_CLOSE,
-          Variant.RAW_CONNECTION_CLOSE, Variant.NAIVE_SHARED};
+      Variant[] variants = {Variant.RAW_POOLED, Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CAP, Variant.LIB_RESET,
+          Variant.LIB_SERVER_CLOSE, Variant.RAW_CONNECTION_CLOSE, Variant.NAIVE_SHARED};
       for (Library l : Library.values()) {
         for (Variant v : variants) {
           if (only != null && !(l.label + " " + v.label).contains(only)) {
