@@ -164,10 +164,11 @@ public final class Benchmarks {
       for (Result r : report.pairs()) {
         Pair p = r.pair();
         sb.append(String.format(Locale.ROOT,
-            "| %s | %s | %s / %s | %s | %s | %s | %.0f, %.2f, %.2f | %.0f, %.2f, %.2f | %s | %s |\n",
+            "| %s | %s | %s / %s | %s | %s | %s | %s | %.0f, %.2f, %.2f, %.0f | %.0f, %.2f, %.2f, %.0f | %s | %s |\n",
             p.scenario(), p.library().label, p.a().label, p.b().label, r.throughputRatio().format(),
-            r.p50Ratio().format(), r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(), r.medianP50A(), r.medianP99A(),
-            r.medianThroughputB(), r.medianP50B(), r.medianP99B(),
+            r.p50Ratio().format(), r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(),
+            r.medianP50A(), r.medianP99A(), r.medianCpuA(), r.medianThroughputB(), r.medianP50B(), r.medianP99B(),
+            r.medianCpuB(),
             r.kernelCounted()
                 ? r.clientTimeWaitA() + "/" + r.serverTimeWaitA() + "; " + r.clientTimeWaitB() + "/" + r.serverTimeWaitB()
                 : "n/a",
