@@ -253,17 +253,21 @@ final class PairRunner {
     AtomicReference<String> firstError = new AtomicReference<>();
     int[] counts = new int[c];
     long[] finished = new long[c];
+    CountDownLatch ready = new CountDownLatch(c);
+    CountDownLatch go = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(c);
-    long cpuStart = OS.getProcessCpuTime();
-    long start = System.nanoTime();
-    long deadline = start + TimeUnit.MILLISECONDS.toNanos(settings.legMillis());
+    long[] startAndDeadline = new long[2];
     for (int w = 0; w < c; w++) {
       int worker = w;
       workers.execute(() -> {
         long[] mine = latencies[worker];
         int n = 0;
         try {
-          while (System.nanoTime() - deadline < 0 && issued.getAndIncrement() < cap) {
+          ready.countDown();
+          go.await(); // the leg's clock starts once every worker runs: a stalled thread start is not the client's
+          long deadline = startAndDeadline[1];
+          // At least one request per worker, so that a leg stalled past its deadline still measures something.
+          while ((n == 0 || System.nanoTime() - deadline < 0) && issued.getAndIncrement() < cap) {
             long t0 = System.nanoTime();
             try {
               int status = client.get(uri);
@@ -277,6 +281,8 @@ final class PairRunner {
             }
             mine[n++] = System.nanoTime() - t0;
           }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         } finally {
           counts[worker] = n;
           finished[worker] = System.nanoTime();
@@ -284,6 +290,14 @@ final class PairRunner {
         }
       });
     }
+    if (!ready.await(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the leg's threads did not start within 60 s");
+    }
+    long cpuStart = OS.getProcessCpuTime();
+    long start = System.nanoTime();
+    startAndDeadline[0] = start;
+    startAndDeadline[1] = start + TimeUnit.MILLISECONDS.toNanos(settings.legMillis());
+    go.countDown();
     if (!done.await(settings.legMillis() + 120_000, TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("a leg did not finish within its bound: " + uri);
     }
