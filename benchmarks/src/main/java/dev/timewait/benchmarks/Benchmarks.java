@@ -21,7 +21,7 @@ import java.util.Properties;
  *
  * <pre>{@code
  * ./mvnw -q -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 10 minutes on 2 cores
+ * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 8 minutes on 2 cores
  * java -jar benchmarks/target/timewait-benchmarks.jar --quick    # about 2 minutes
  * java -jar benchmarks/target/timewait-benchmarks.jar --only okhttp --rounds 6
  * }</pre>
