@@ -1,6 +1,7 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.CloseStrategy;
+import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -32,10 +33,13 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
 
   private final CloseStrategy strategy;
   private final TimeWaitSocketFactory sockets;
+  /** Whether a connection may be armed: server close, or pooled with server-close retirement. */
+  private final boolean mayArm;
 
   ClassicRequestExecutor(CloseStrategy strategy, TimeWaitSocketFactory sockets) {
     this.strategy = strategy;
     this.sockets = sockets;
+    this.mayArm = strategy.retirement() == Retirement.SERVER_CLOSE;
   }
 
   @Override
@@ -44,20 +48,23 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
       HttpClientConnection conn,
       HttpResponseInformationCallback informationCallback,
       HttpContext context) throws IOException, HttpException {
-    SocketAddress local = conn.getLocalAddress();
-    SocketAddress remote = conn.getRemoteAddress();
-    if (local == null || remote == null || !sockets.owns(local, remote)) {
+    // The connection's details are made once per connection (HttpCore caches them), so reading the
+    // endpoints from them costs no getsockname() per request, and a connection's ownership is
+    // checked on its first request only: a connection found to be ours stays ours.
+    EndpointDetails details = conn.getEndpointDetails();
+    long sent = details != null ? details.getRequestCount() : 0;
+    SocketAddress local = details != null ? details.getLocalAddress() : conn.getLocalAddress();
+    SocketAddress remote = details != null ? details.getRemoteAddress() : conn.getRemoteAddress();
+    if (sent == 0 && (local == null || remote == null || !sockets.owns(local, remote))) {
       throw new IllegalStateException("timewait: connection " + local + " -> " + remote
           + " was not opened by the socket factory that TimeWaitHttpClient5.configure installed;"
           + " do not replace the connection manager or request executor after configure");
     }
-    EndpointDetails details = conn.getEndpointDetails();
-    long sent = details != null ? details.getRequestCount() : 0;
     if (Messages.mustAskServerToClose(strategy, sent + 1)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
     ClassicHttpResponse response = super.execute(request, conn, informationCallback, context);
-    if (Messages.endsConnection(request, response) && sockets.arm(local, remote)) {
+    if (mayArm && Messages.endsConnection(request, response) && sockets.arm(local, remote)) {
       log.debug("armed server close of {} -> {}", local, remote);
     }
     return response;

@@ -1,0 +1,171 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.CloseStrategy;
+import dev.timewait.TimeWaitSocketFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.Map;
+import javax.net.SocketFactory;
+
+/**
+ * Heap allocation, measured with {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes}:
+ * per request for each client and strategy (one request thread, sequential requests), and per
+ * read through a socket's input stream, timewait's socket vs a plain one.
+ *
+ * <p>Not thread-safe.
+ */
+final class Allocation {
+  private static final com.sun.management.ThreadMXBean THREADS =
+      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+  private Allocation() {}
+
+  /** Bytes allocated per request, by the request thread and every client-side thread. */
+  record PerRequest(BenchClient.Library library, BenchClient.Variant variant, int requests, int errors,
+      double bytesPerRequest, double requestThreadBytesPerRequest, double cpuMicrosPerRequest) {}
+
+  /** Bytes allocated per {@code read} call on a socket's input stream. */
+  record PerRead(String socket, String call, int reads, double bytesPerRead) {}
+
+  static PerRequest perRequest(BenchClient.Library library, BenchClient.Variant variant, int warmup, int requests)
+      throws IOException {
+    if (!THREADS.isThreadAllocatedMemorySupported()) {
+      throw new IllegalStateException("this JVM cannot measure allocated bytes per thread");
+    }
+    THREADS.setThreadAllocatedMemoryEnabled(true);
+    int errors = 0;
+    try (BenchServer server = new BenchServer(); BenchClient client = BenchClient.of(library, variant, 1)) {
+      URI uri = server.uri();
+      for (int i = 0; i < warmup; i++) {
+        errors += request(client, uri);
+      }
+      long self = Thread.currentThread().getId();
+      Map<Long, Long> cpuBefore = clientSideCpu();
+      Map<Long, Long> before = clientSideAllocation();
+      long selfBefore = THREADS.getThreadAllocatedBytes(self);
+      for (int i = 0; i < requests; i++) {
+        errors += request(client, uri);
+      }
+      long selfAfter = THREADS.getThreadAllocatedBytes(self);
+      Map<Long, Long> after = clientSideAllocation();
+      Map<Long, Long> cpuAfter = clientSideCpu();
+      long total = 0;
+      for (Map.Entry<Long, Long> e : after.entrySet()) {
+        total += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+      }
+      long cpu = 0;
+      for (Map.Entry<Long, Long> e : cpuAfter.entrySet()) {
+        cpu += e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
+      }
+      return new PerRequest(library, variant, requests, errors, (double) total / requests,
+          (double) (selfAfter - selfBefore) / requests, cpu / 1e3 / requests);
+    }
+  }
+
+  private static int request(BenchClient client, URI uri) {
+    try {
+      return client.get(uri) == 200 ? 0 : 1;
+    } catch (Exception e) {
+      return 1;
+    }
+  }
+
+  /**
+   * Allocated bytes of every live thread except the server's: the request thread, the clients'
+   * I/O and pool threads. A thread that ends during the measurement takes its count with it.
+   */
+  private static Map<Long, Long> clientSideAllocation() {
+    Map<Long, Long> bytes = new HashMap<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (!t.getName().startsWith("bench-server")) {
+        long b = THREADS.getThreadAllocatedBytes(t.getId());
+        if (b >= 0) {
+          bytes.put(t.getId(), b);
+        }
+      }
+    }
+    return bytes;
+  }
+
+  /** CPU time (user + system) of every live thread except the server's. */
+  private static Map<Long, Long> clientSideCpu() {
+    Map<Long, Long> nanos = new HashMap<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (!t.getName().startsWith("bench-server")) {
+        long n = THREADS.getThreadCpuTime(t.getId());
+        if (n >= 0) {
+          nanos.put(t.getId(), n);
+        }
+      }
+    }
+    return nanos;
+  }
+
+  /**
+   * Reads {@code reads} times from a socket whose peer writes without end: through a plain
+   * {@link Socket} or through a {@link TimeWaitSocketFactory} socket (reset and server close
+   * modes; observing mode), {@code read(byte[])} with a 1 KiB buffer and single-byte {@code read()}.
+   */
+  static PerRead perRead(String socketKind, boolean singleByte, int warmupReads, int reads) throws IOException {
+    THREADS.setThreadAllocatedMemoryEnabled(true);
+    SocketFactory factory = switch (socketKind) {
+      case "plain java.net.Socket" -> SocketFactory.getDefault();
+      case "TimeWaitSocket (reset)" -> TimeWaitSocketFactory.create(CloseStrategy.reset());
+      case "TimeWaitSocket (server close)" -> TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      case "TimeWaitSocket (observing)" -> TimeWaitSocketFactory.observing();
+      default -> throw new IllegalArgumentException("socketKind unknown: " + socketKind);
+    };
+    try (ServerSocket server = new ServerSocket()) {
+      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      Thread writer = new Thread(() -> {
+        try (Socket peer = server.accept(); OutputStream out = peer.getOutputStream()) {
+          byte[] chunk = new byte[64 * 1024];
+          while (true) {
+            out.write(chunk);
+          }
+        } catch (IOException e) {
+          // the reader closed: done
+        }
+      }, "bench-server-writer");
+      writer.setDaemon(true);
+      writer.start();
+      Socket socket = factory.createSocket();
+      try {
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 10_000);
+        socket.setSoTimeout(30_000);
+        InputStream in = socket.getInputStream();
+        byte[] buffer = new byte[1024];
+        readMany(in, buffer, singleByte, warmupReads);
+        long self = Thread.currentThread().getId();
+        long before = THREADS.getThreadAllocatedBytes(self);
+        readMany(in, buffer, singleByte, reads);
+        long after = THREADS.getThreadAllocatedBytes(self);
+        return new PerRead(socketKind, singleByte ? "read()" : "read(byte[1024])", reads,
+            (double) (after - before) / reads);
+      } finally {
+        socket.close();
+      }
+    }
+  }
+
+  private static void readMany(InputStream in, byte[] buffer, boolean singleByte, int reads) throws IOException {
+    for (int i = 0; i < reads; i++) {
+      int n = singleByte ? in.read() : in.read(buffer, 0, buffer.length);
+      if (n < 0) {
+        throw new IOException("the writer stopped early");
+      }
+    }
+  }
+
+  static final String[] SOCKET_KINDS = {
+    "plain java.net.Socket", "TimeWaitSocket (reset)", "TimeWaitSocket (server close)", "TimeWaitSocket (observing)"
+  };
+}

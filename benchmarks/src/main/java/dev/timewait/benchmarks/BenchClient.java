@@ -1,0 +1,294 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.httpclient5.TimeWaitHttpClient5;
+import dev.timewait.okhttp.TimeWaitOkHttp;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import okhttp3.ConnectionPool;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okio.Okio;
+import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
+import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.HttpHeaders;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * One client as a benchmark leg drives it: a GET whose whole body is read. {@link #of} builds each
+ * {@link Variant} for each {@link Library}: timewait's strategies through the adapters' public
+ * API, and the hand-configured raw clients they are compared with. Every client has automatic
+ * retries off and the same timeouts.
+ *
+ * <p>Thread-safe: {@link #get} is called from many threads at once.
+ */
+interface BenchClient extends AutoCloseable {
+  Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Sends {@code GET uri}, reads the whole body, and returns the status code. */
+  int get(URI uri) throws Exception;
+
+  @Override
+  void close();
+
+  /** The HTTP client library. */
+  enum Library {
+    HC5("hc5"), HC5_ASYNC("hc5-async"), OKHTTP("okhttp");
+
+    final String label;
+
+    Library(String label) {
+      this.label = label;
+    }
+  }
+
+  /** What is configured. */
+  enum Variant {
+    /** timewait pooled keep-alive, {@code maxTotal} = {@code maxPerRoute} = the pool size, other settings default. */
+    LIB_POOLED("timewait pooled"),
+    /**
+     * timewait pooled keep-alive as {@link #LIB_POOLED}, with the cap on requests per connection
+     * raised to 1,000,000: the adapter's mechanics without the cap's periodic reconnects.
+     */
+    LIB_POOLED_NO_CAP("timewait pooled, no request cap"),
+    /** timewait server close (default 2 s FIN wait). */
+    LIB_SERVER_CLOSE("timewait server-close"),
+    /** timewait reset close. */
+    LIB_RESET("timewait reset"),
+    /** The library's own pooling client, pool bounded by hand to the same size: no timewait. */
+    RAW_POOLED("raw pooled"),
+    /** The raw pooled client sending {@code Connection: close} on every request itself. */
+    RAW_CONNECTION_CLOSE("raw Connection: close"),
+    /** One shared raw client with keep-alive off: the client closes each connection after its response. */
+    NAIVE_SHARED("naive (shared client, no keep-alive)"),
+    /** What load harnesses do today: a new default client per request, closed after it. */
+    NAIVE_NEW_CLIENT("naive (new client per request)");
+
+    final String label;
+
+    Variant(String label) {
+      this.label = label;
+    }
+
+    /** Whether the variant opens a connection per request. */
+    boolean perConnection() {
+      return this != LIB_POOLED && this != LIB_POOLED_NO_CAP && this != RAW_POOLED;
+    }
+  }
+
+  static BenchClient of(Library library, Variant variant, int poolSize) {
+    CloseStrategy strategy = switch (variant) {
+      case LIB_POOLED -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize).build();
+      case LIB_POOLED_NO_CAP -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
+          .maxRequestsPerConnection(1_000_000).build();
+      case LIB_SERVER_CLOSE -> CloseStrategy.serverClose();
+      case LIB_RESET -> CloseStrategy.reset();
+      default -> null;
+    };
+    boolean connectionClose = variant == Variant.RAW_CONNECTION_CLOSE;
+    return switch (library) {
+      case HC5 -> switch (variant) {
+        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
+            new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
+        case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5(rawHc5(poolSize).build(), connectionClose);
+        case NAIVE_SHARED -> new Hc5(
+            rawHc5(poolSize).setConnectionReuseStrategy((request, response, context) -> false).build(), false);
+        case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5(rawHc5(poolSize).build(), false));
+      };
+      case HC5_ASYNC -> switch (variant) {
+        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
+            new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false);
+        case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5Async(rawHc5Async(poolSize).build(), connectionClose);
+        case NAIVE_SHARED -> new Hc5Async(
+            rawHc5Async(poolSize).setConnectionReuseStrategy((request, response, context) -> false).build(), false);
+        case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5Async(rawHc5Async(poolSize).build(), false));
+      };
+      case OKHTTP -> switch (variant) {
+        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
+            new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
+        case RAW_POOLED, RAW_CONNECTION_CLOSE ->
+            new OkHttp(okHttp().connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES)).build(),
+                connectionClose);
+        // No idle connection kept: OkHttp closes each connection when its call releases it.
+        case NAIVE_SHARED ->
+            new OkHttp(okHttp().connectionPool(new ConnectionPool(0, 5, TimeUnit.MINUTES)).build(), false);
+        case NAIVE_NEW_CLIENT -> new Naive(() -> new OkHttp(okHttp().build(), false));
+      };
+    };
+  }
+
+  private static RequestConfig requestConfig() {
+    return RequestConfig.custom()
+        .setConnectionRequestTimeout(Timeout.of(CONNECT_TIMEOUT.plus(RESPONSE_TIMEOUT)))
+        .setResponseTimeout(Timeout.of(RESPONSE_TIMEOUT))
+        .build();
+  }
+
+  private static ConnectionConfig connectionConfig() {
+    return ConnectionConfig.custom()
+        .setConnectTimeout(Timeout.of(CONNECT_TIMEOUT))
+        .setSocketTimeout(Timeout.of(RESPONSE_TIMEOUT))
+        .build();
+  }
+
+  private static HttpClientBuilder hc5() {
+    return HttpClients.custom().disableAutomaticRetries().setDefaultRequestConfig(requestConfig());
+  }
+
+  private static HttpAsyncClientBuilder hc5Async() {
+    return HttpAsyncClients.custom().disableAutomaticRetries().setDefaultRequestConfig(requestConfig());
+  }
+
+  private static HttpClientBuilder rawHc5(int poolSize) {
+    return hc5().setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+        .setDefaultConnectionConfig(connectionConfig())
+        .setMaxConnTotal(poolSize)
+        .setMaxConnPerRoute(poolSize)
+        .build());
+  }
+
+  private static HttpAsyncClientBuilder rawHc5Async(int poolSize) {
+    return hc5Async().setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
+        .setDefaultConnectionConfig(connectionConfig())
+        .setMaxConnTotal(poolSize)
+        .setMaxConnPerRoute(poolSize)
+        .build());
+  }
+
+  private static OkHttpClient.Builder okHttp() {
+    return new OkHttpClient.Builder()
+        .retryOnConnectionFailure(false)
+        .connectTimeout(CONNECT_TIMEOUT)
+        .readTimeout(RESPONSE_TIMEOUT)
+        .callTimeout(CONNECT_TIMEOUT.plus(RESPONSE_TIMEOUT));
+  }
+
+  /** HttpClient 5 classic. */
+  final class Hc5 implements BenchClient {
+    private final CloseableHttpClient client;
+    private final boolean connectionClose;
+
+    Hc5(CloseableHttpClient client, boolean connectionClose) {
+      this.client = client;
+      this.connectionClose = connectionClose;
+    }
+
+    @Override
+    public int get(URI uri) throws IOException {
+      HttpGet get = new HttpGet(uri);
+      if (connectionClose) {
+        get.setHeader(HttpHeaders.CONNECTION, "close");
+      }
+      return client.execute(get, response -> {
+        EntityUtils.consume(response.getEntity());
+        return response.getCode();
+      });
+    }
+
+    @Override
+    public void close() {
+      client.close(CloseMode.GRACEFUL);
+    }
+  }
+
+  /** HttpClient 5 async, waited on by the calling thread; the response is buffered whole. */
+  final class Hc5Async implements BenchClient {
+    private final CloseableHttpAsyncClient client;
+    private final boolean connectionClose;
+
+    Hc5Async(CloseableHttpAsyncClient client, boolean connectionClose) {
+      this.client = client;
+      this.connectionClose = connectionClose;
+      client.start();
+    }
+
+    @Override
+    public int get(URI uri) throws Exception {
+      SimpleHttpRequest request = SimpleRequestBuilder.get(uri).build();
+      if (connectionClose) {
+        request.setHeader(HttpHeaders.CONNECTION, "close");
+      }
+      Future<SimpleHttpResponse> future = client.execute(request, null);
+      try {
+        return future.get(CONNECT_TIMEOUT.plus(RESPONSE_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS).getCode();
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception cause ? cause : e;
+      }
+    }
+
+    @Override
+    public void close() {
+      client.close(CloseMode.GRACEFUL);
+    }
+  }
+
+  /** OkHttp; close shuts its dispatcher and closes its idle connections. */
+  final class OkHttp implements BenchClient {
+    private final OkHttpClient client;
+    private final boolean connectionClose;
+
+    OkHttp(OkHttpClient client, boolean connectionClose) {
+      this.client = client;
+      this.connectionClose = connectionClose;
+    }
+
+    @Override
+    public int get(URI uri) throws IOException {
+      Request.Builder request = new Request.Builder().url(uri.toString());
+      if (connectionClose) {
+        request.header("Connection", "close");
+      }
+      try (Response response = client.newCall(request.build()).execute()) {
+        response.body().source().readAll(Okio.blackhole());
+        return response.code();
+      }
+    }
+
+    @Override
+    public void close() {
+      client.dispatcher().executorService().shutdown();
+      client.connectionPool().evictAll();
+    }
+  }
+
+  /** A new client for every request, closed right after it. */
+  final class Naive implements BenchClient {
+    private final Supplier<BenchClient> factory;
+
+    Naive(Supplier<BenchClient> factory) {
+      this.factory = factory;
+    }
+
+    @Override
+    public int get(URI uri) throws Exception {
+      try (BenchClient client = factory.get()) {
+        return client.get(uri);
+      }
+    }
+
+    @Override
+    public void close() {}
+  }
+}

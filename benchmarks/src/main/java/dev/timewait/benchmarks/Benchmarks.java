@@ -1,0 +1,263 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.benchmarks.BenchClient.Library;
+import dev.timewait.benchmarks.BenchClient.Variant;
+import dev.timewait.benchmarks.PairRunner.Pair;
+import dev.timewait.benchmarks.PairRunner.Result;
+import dev.timewait.benchmarks.PairRunner.Settings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * The benchmark harness: paired A/B load runs (what the adapters add, what each strategy costs)
+ * and allocation measurements, printed as Markdown tables.
+ *
+ * <pre>{@code
+ * ./mvnw -q -pl benchmarks -am package -DskipTests
+ * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 8 minutes on 2 cores
+ * java -jar benchmarks/target/timewait-benchmarks.jar --quick    # about 2 minutes
+ * java -jar benchmarks/target/timewait-benchmarks.jar --only okhttp --rounds 6
+ * }</pre>
+ *
+ * <p>Every request goes to a {@link BenchServer} on 127.0.0.1 in this JVM. Not thread-safe.
+ */
+public final class Benchmarks {
+  private Benchmarks() {}
+
+  /** Everything one run measured. */
+  record Report(List<Result> pairs, List<Allocation.PerRequest> perRequest, List<Allocation.PerRead> perRead) {}
+
+  /** The pairs, in the order of the questions. */
+  static List<Pair> pairs() {
+    List<Pair> pairs = new ArrayList<>();
+    double none = Double.NaN;
+    for (Library l : Library.values()) {
+      pairs.add(new Pair("1 adapter overhead", l, Variant.LIB_POOLED, Variant.RAW_POOLED, 0.97, 1.05));
+    }
+    for (Library l : Library.values()) {
+      pairs.add(new Pair("1b adapter overhead, no request cap", l, Variant.LIB_POOLED_NO_CAP, Variant.RAW_POOLED,
+          0.97, 1.05));
+    }
+    for (Library l : Library.values()) {
+      pairs.add(new Pair("2 server close vs Connection: close", l, Variant.LIB_SERVER_CLOSE,
+          Variant.RAW_CONNECTION_CLOSE, 0.90, none));
+    }
+    for (Library l : Library.values()) {
+      pairs.add(new Pair("3 reset vs naive", l, Variant.LIB_RESET, Variant.NAIVE_SHARED, 0.95, none));
+      pairs.add(new Pair("3 reset vs naive", l, Variant.LIB_RESET, Variant.NAIVE_NEW_CLIENT, 0.95, none));
+    }
+    for (Library l : Library.values()) {
+      pairs.add(new Pair("4 pooled vs per-connection", l, Variant.LIB_POOLED, Variant.LIB_RESET, none, none));
+      pairs.add(new Pair("4 pooled vs per-connection", l, Variant.LIB_POOLED, Variant.LIB_SERVER_CLOSE, none, none));
+    }
+    return pairs;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Settings settings = Settings.full();
+    String only = null;
+    boolean alloc = true;
+    boolean load = true;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> settings = Settings.quick();
+        case "--smoke" -> settings = Settings.smoke();
+        case "--rounds" -> settings = withRounds(settings, positive(args, ++i));
+        case "--leg-ms" -> settings = withLegMillis(settings, positive(args, ++i));
+        case "--only" -> only = value(args, ++i);
+        case "--no-alloc" -> alloc = false;
+        case "--alloc-only" -> load = false;
+        case "-h", "--help" -> {
+          System.out.println("usage: java -jar timewait-benchmarks.jar [--quick|--smoke] [--rounds N] [--leg-ms MS]"
+              + " [--only TEXT] [--no-alloc|--alloc-only]");
+          return;
+        }
+        default -> {
+          System.err.println("unknown argument: " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    PrintStream out = System.out;
+    out.println(environment());
+    out.println(String.format(Locale.ROOT,
+        "settings: %d measured rounds after %d warm-up rounds, legs of %d ms at concurrency %d, pool size %d,"
+            + " per-connection legs capped at %d requests (fresh server ports every round)%n",
+        settings.rounds(), settings.warmupRounds(), settings.legMillis(), settings.concurrency(),
+        settings.poolSize(), settings.maxPerConnectionRequestsPerLeg()));
+    Report report = run(settings, only, load, alloc, out);
+    out.println();
+    out.println(markdown(report));
+  }
+
+  /** Runs the pairs whose label contains {@code only} (all if null), then the allocation runs. */
+  static Report run(Settings settings, String only, boolean load, boolean alloc, PrintStream log)
+      throws IOException, InterruptedException {
+    List<Result> results = new ArrayList<>();
+    if (load) {
+      PairRunner runner = new PairRunner(settings, log);
+      for (Pair pair : pairs()) {
+        String label = pair.scenario() + " " + pair.label();
+        if (only != null && !label.contains(only)) {
+          continue;
+        }
+        long t0 = System.nanoTime();
+        Result r = runner.run(pair);
+        results.add(r);
+        log.println(String.format(Locale.ROOT,
+            "[%s] %s: throughput A/B %s, p50 A/B %s, p99 A/B %s, CPU/request A/B %s | A %.0f req/s p50 %.2f p99 %.2f ms,"
+                + " B %.0f req/s p50 %.2f p99 %.2f ms | TW client/server A %d/%d B %d/%d | %d errors | %.1f s",
+            pair.scenario(), pair.label(), r.throughputRatio().format(), r.p50Ratio().format(),
+            r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(), r.medianP50A(), r.medianP99A(), r.medianThroughputB(),
+            r.medianP50B(), r.medianP99B(), r.clientTimeWaitA(), r.serverTimeWaitA(), r.clientTimeWaitB(),
+            r.serverTimeWaitB(), r.errors(), (System.nanoTime() - t0) / 1e9));
+      }
+    }
+    List<Allocation.PerRequest> perRequest = new ArrayList<>();
+    List<Allocation.PerRead> perRead = new ArrayList<>();
+    if (alloc) {
+      boolean smoke = settings.rounds() <= 1 && settings.legMillis() <= 100;
+      int warmup = smoke ? 5 : 2000;
+      int requests = smoke ? 5 : 2000;
+      Variant[] variants = {Variant.RAW_POOLED, Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CAP, Variant.LIB_RESET,
+          Variant.LIB_SERVER_CLOSE, Variant.RAW_CONNECTION_CLOSE, Variant.NAIVE_SHARED};
+      for (Library l : Library.values()) {
+        for (Variant v : variants) {
+          if (only != null && !(l.label + " " + v.label).contains(only)) {
+            continue;
+          }
+          Allocation.PerRequest a = Allocation.perRequest(l, v, warmup, requests);
+          perRequest.add(a);
+          log.println(String.format(Locale.ROOT, "[6 allocation] %s %s: %.0f bytes/request (request thread %.0f),"
+              + " client CPU %.1f µs/request, %d errors", l.label, v.label, a.bytesPerRequest(),
+              a.requestThreadBytesPerRequest(), a.cpuMicrosPerRequest(), a.errors()));
+        }
+      }
+      int reads = smoke ? 100 : 200_000;
+      for (String kind : Allocation.SOCKET_KINDS) {
+        for (boolean single : new boolean[] {false, true}) {
+          Allocation.PerRead r = Allocation.perRead(kind, single, reads, reads);
+          perRead.add(r);
+          log.println(String.format(Locale.ROOT, "[6 allocation] %s %s: %.4f bytes/read over %d reads",
+              r.socket(), r.call(), r.bytesPerRead(), r.reads()));
+        }
+      }
+    }
+    return new Report(results, perRequest, perRead);
+  }
+
+  /** The report as Markdown tables. */
+  static String markdown(Report report) {
+    StringBuilder sb = new StringBuilder();
+    if (!report.pairs().isEmpty()) {
+      sb.append("| scenario | client | A / B | throughput A/B median (min, max) | p50 A/B | p99 A/B"
+          + " | CPU per request A/B | A: req/s, p50, p99 ms, CPU µs/req | B: req/s, p50, p99 ms, CPU µs/req"
+          + " | TIME_WAIT client/server A; B | target |\n");
+      sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+      for (Result r : report.pairs()) {
+        Pair p = r.pair();
+        sb.append(String.format(Locale.ROOT,
+            "| %s | %s | %s / %s | %s | %s | %s | %s | %.0f, %.2f, %.2f, %.0f | %.0f, %.2f, %.2f, %.0f | %s | %s |\n",
+            p.scenario(), p.library().label, p.a().label, p.b().label, r.throughputRatio().format(),
+            r.p50Ratio().format(), r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(),
+            r.medianP50A(), r.medianP99A(), r.medianCpuA(), r.medianThroughputB(), r.medianP50B(), r.medianP99B(),
+            r.medianCpuB(),
+            r.kernelCounted()
+                ? r.clientTimeWaitA() + "/" + r.serverTimeWaitA() + "; " + r.clientTimeWaitB() + "/" + r.serverTimeWaitB()
+                : "n/a",
+            r.targetVerdict() + (r.errors() > 0 ? " (" + r.errors() + " errors)" : "")));
+      }
+    }
+    if (!report.perRequest().isEmpty()) {
+      sb.append("\n| client | strategy | bytes allocated per request (all client threads) | of which the request thread"
+          + " | client CPU µs per request (sequential) |\n");
+      sb.append("|---|---|---:|---:|---:|\n");
+      for (Allocation.PerRequest a : report.perRequest()) {
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %.1f |\n", a.library().label,
+            a.variant().label, a.bytesPerRequest(), a.requestThreadBytesPerRequest(), a.cpuMicrosPerRequest()));
+      }
+    }
+    if (!report.perRead().isEmpty()) {
+      sb.append("\n| socket | call | reads | bytes allocated per read |\n");
+      sb.append("|---|---|---:|---:|\n");
+      for (Allocation.PerRead r : report.perRead()) {
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.4f |\n", r.socket(), r.call(), r.reads(),
+            r.bytesPerRead()));
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Machine, JDK and library versions. */
+  static String environment() {
+    String cpu = "unknown";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name")).findFirst()
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return String.format(Locale.ROOT,
+        "machine: %d CPUs (%s), %s %s; JDK %s (%s); httpclient5 %s, httpcore5 %s, okhttp %s, timewait %s",
+        Runtime.getRuntime().availableProcessors(), cpu, System.getProperty("os.name"),
+        System.getProperty("os.version"), System.getProperty("java.runtime.version"), System.getProperty("java.vm.name"),
+        version("org.apache.httpcomponents.client5", "httpclient5"),
+        version("org.apache.httpcomponents.core5", "httpcore5"),
+        okhttp3.OkHttp.VERSION, version("dev.timewait", "timewait-core"));
+  }
+
+  private static String version(String group, String artifact) {
+    String resource = "/META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+    try (InputStream in = Benchmarks.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        return "?";
+      }
+      Properties p = new Properties();
+      p.load(in);
+      return p.getProperty("version", "?");
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private static Settings withRounds(Settings s, int rounds) {
+    return new Settings(rounds, s.warmupRounds(), s.legMillis(), s.concurrency(), s.poolSize(),
+        s.maxPerConnectionRequestsPerLeg(), s.maxPooledRequestsPerLeg());
+  }
+
+  private static Settings withLegMillis(Settings s, int legMillis) {
+    return new Settings(s.rounds(), s.warmupRounds(), legMillis, s.concurrency(), s.poolSize(),
+        s.maxPerConnectionRequestsPerLeg(), s.maxPooledRequestsPerLeg());
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      System.err.println(args[i - 1] + " needs a value");
+      System.exit(2);
+    }
+    return args[i];
+  }
+
+  private static int positive(String[] args, int i) {
+    String v = value(args, i);
+    try {
+      int n = Integer.parseInt(v);
+      if (n > 0 && n <= 1_000_000) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    System.err.println(args[i - 1] + " must be a positive number, but was " + v);
+    System.exit(2);
+    return 0;
+  }
+}

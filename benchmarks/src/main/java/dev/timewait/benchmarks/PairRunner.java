@@ -1,0 +1,321 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.KernelCounters;
+import dev.timewait.TcpCounts;
+import dev.timewait.TcpFilter;
+import dev.timewait.TcpTable;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs one {@link Pair}: both clients built once, each against its own {@link BenchServer} (two
+ * identical servers, so that the kernel's TIME_WAIT counts tell the legs apart), then warm-up
+ * rounds, then measured rounds, each round one leg of A and one of B, the order flipped every
+ * round (A B, B A, A B ...). Each leg runs {@code concurrency} threads for {@code legMillis} (or
+ * until its request cap) and yields throughput and p50/p99 latency; each round yields the ratios
+ * A/B, so that whatever else the shared machine does during a round weighs on both legs alike.
+ * Pairs with a connection-per-request leg get two fresh server ports per round, keeping the
+ * connections towards any one port far below the ephemeral port budget.
+ *
+ * <p>Not thread-safe: one pair at a time.
+ */
+final class PairRunner {
+  /** One A/B comparison and its targets (NaN: none). */
+  record Pair(String scenario, BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
+      double minThroughputRatio, double maxP99Ratio) {
+    String label() {
+      return library.label + ": " + a.label + " / " + b.label;
+    }
+
+    boolean perConnection() {
+      return a.perConnection() || b.perConnection();
+    }
+  }
+
+  /** How long and how hard. */
+  record Settings(int rounds, int warmupRounds, long legMillis, int concurrency, int poolSize,
+      int maxPerConnectionRequestsPerLeg, int maxPooledRequestsPerLeg) {
+    static Settings full() {
+      return new Settings(20, 2, 300, 4, 4, 600, 200_000);
+    }
+
+    static Settings quick() {
+      return new Settings(8, 2, 200, 4, 4, 400, 100_000);
+    }
+
+    /** A smoke pass: completes, proves nothing about speed. */
+    static Settings smoke() {
+      return new Settings(1, 0, 100, 2, 2, 20, 200);
+    }
+  }
+
+  /** One leg: how many requests, how long, how fast. */
+  record Leg(int requests, int errors, String firstError, long elapsedNanos, double p50Ms, double p99Ms,
+      long processCpuNanos) {
+    double throughput() {
+      return requests * 1e9 / elapsedNanos;
+    }
+
+    /** CPU time of the whole process (clients and server) per request, in microseconds. */
+    double cpuMicrosPerRequest() {
+      return processCpuNanos / 1e3 / Math.max(1, requests);
+    }
+  }
+
+  /** A pair's result over its measured rounds. */
+  record Result(Pair pair, List<Leg> legsA, List<Leg> legsB, Stats.Spread throughputRatio,
+      Stats.Spread p50Ratio, Stats.Spread p99Ratio, Stats.Spread cpuRatio, int clientTimeWaitA, int serverTimeWaitA,
+      int clientTimeWaitB, int serverTimeWaitB, boolean kernelCounted) {
+    double medianThroughputA() {
+      return Stats.Spread.of(legsA.stream().mapToDouble(Leg::throughput).toArray()).median();
+    }
+
+    double medianThroughputB() {
+      return Stats.Spread.of(legsB.stream().mapToDouble(Leg::throughput).toArray()).median();
+    }
+
+    double medianCpuA() {
+      return Stats.Spread.of(legsA.stream().mapToDouble(Leg::cpuMicrosPerRequest).toArray()).median();
+    }
+
+    double medianCpuB() {
+      return Stats.Spread.of(legsB.stream().mapToDouble(Leg::cpuMicrosPerRequest).toArray()).median();
+    }
+
+    double medianP50A() {
+      return Stats.Spread.of(legsA.stream().mapToDouble(Leg::p50Ms).toArray()).median();
+    }
+
+    double medianP50B() {
+      return Stats.Spread.of(legsB.stream().mapToDouble(Leg::p50Ms).toArray()).median();
+    }
+
+    double medianP99A() {
+      return Stats.Spread.of(legsA.stream().mapToDouble(Leg::p99Ms).toArray()).median();
+    }
+
+    double medianP99B() {
+      return Stats.Spread.of(legsB.stream().mapToDouble(Leg::p99Ms).toArray()).median();
+    }
+
+    int errors() {
+      return legsA.stream().mapToInt(Leg::errors).sum() + legsB.stream().mapToInt(Leg::errors).sum();
+    }
+
+    String targetVerdict() {
+      List<String> parts = new ArrayList<>();
+      if (!Double.isNaN(pair.minThroughputRatio())) {
+        parts.add("thr >= " + pair.minThroughputRatio() + ": "
+            + (throughputRatio.median() >= pair.minThroughputRatio() ? "met" : "MISSED"));
+      }
+      if (!Double.isNaN(pair.maxP99Ratio())) {
+        parts.add("p99 <= " + pair.maxP99Ratio() + ": "
+            + (p99Ratio.median() <= pair.maxP99Ratio() ? "met" : "MISSED"));
+      }
+      return parts.isEmpty() ? "-" : String.join("; ", parts);
+    }
+  }
+
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+  /** The host-wide TIME_WAIT total above which per-connection rounds wait. */
+  static final long TIME_WAIT_LIMIT = 40_000;
+
+  private final Settings settings;
+  private final PrintStream log;
+
+  PairRunner(Settings settings, PrintStream log) {
+    this.settings = settings;
+    this.log = log;
+  }
+
+  Result run(Pair pair) throws IOException, InterruptedException {
+    int c = settings.concurrency();
+    int cap = pair.perConnection() ? settings.maxPerConnectionRequestsPerLeg() : settings.maxPooledRequestsPerLeg();
+    long[][] latencies = new long[c][cap];
+    List<Leg> legsA = new ArrayList<>();
+    List<Leg> legsB = new ArrayList<>();
+    int[] tw = new int[4];
+    boolean counted = TcpTable.system().isSupported();
+    AtomicInteger threadIds = new AtomicInteger();
+    ExecutorService workers = Executors.newFixedThreadPool(c, r -> {
+      Thread t = new Thread(r, "bench-client-" + threadIds.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    BenchServer serverA = null;
+    BenchServer serverB = null;
+    try (BenchClient a = BenchClient.of(pair.library(), pair.a(), settings.poolSize());
+        BenchClient b = BenchClient.of(pair.library(), pair.b(), settings.poolSize())) {
+      for (int round = -settings.warmupRounds(); round < settings.rounds(); round++) {
+        if (pair.perConnection()) {
+          awaitTimeWaitBelowLimit();
+        }
+        if (serverA == null) {
+          serverA = new BenchServer();
+          serverB = new BenchServer();
+        }
+        boolean aFirst = Math.floorMod(round, 2) == 0;
+        Leg legA;
+        Leg legB;
+        if (aFirst) {
+          legA = leg(a, serverA.uri(), workers, latencies, cap);
+          legB = leg(b, serverB.uri(), workers, latencies, cap);
+        } else {
+          legB = leg(b, serverB.uri(), workers, latencies, cap);
+          legA = leg(a, serverA.uri(), workers, latencies, cap);
+        }
+        if (round >= 0) {
+          legsA.add(legA);
+          legsB.add(legB);
+        }
+        if (pair.perConnection()) {
+          if (round >= 0 && counted) {
+            addTimeWait(tw, serverA.port(), serverB.port());
+          }
+          serverA.close();
+          serverB.close();
+          serverA = null;
+          serverB = null;
+        }
+      }
+    } finally {
+      workers.shutdownNow();
+      if (serverA != null) {
+        if (counted) {
+          addTimeWait(tw, serverA.port(), serverB.port()); // the pooled clients are closed now
+        }
+        serverA.close();
+        serverB.close();
+      }
+    }
+    double[] thr = new double[legsA.size()];
+    double[] p50 = new double[legsA.size()];
+    double[] p99 = new double[legsA.size()];
+    double[] cpu = new double[legsA.size()];
+    for (int i = 0; i < thr.length; i++) {
+      cpu[i] = legsA.get(i).cpuMicrosPerRequest() / legsB.get(i).cpuMicrosPerRequest();
+      thr[i] = legsA.get(i).throughput() / legsB.get(i).throughput();
+      p50[i] = legsA.get(i).p50Ms() / legsB.get(i).p50Ms();
+      p99[i] = legsA.get(i).p99Ms() / legsB.get(i).p99Ms();
+    }
+    return new Result(pair, legsA, legsB, Stats.Spread.of(thr), Stats.Spread.of(p50), Stats.Spread.of(p99),
+        Stats.Spread.of(cpu),
+        tw[0], tw[1], tw[2], tw[3], counted);
+  }
+
+  /**
+   * The machine is shared, and the kernel keeps at most {@code tcp_max_tw_buckets} TIME_WAIT
+   * sockets (131,072 here) before it drops new ones, which would falsify anyone's TIME_WAIT counts:
+   * before a round with connection-per-request legs, wait (at most 90 s) until the host's TIME_WAIT
+   * total ({@code /proc/net/sockstat}) is below {@link #TIME_WAIT_LIMIT}.
+   */
+  private void awaitTimeWaitBelowLimit() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    long tw = KernelCounters.systemTimeWait();
+    if (tw > TIME_WAIT_LIMIT && log != null) {
+      log.println("    waiting for the host's TIME_WAIT (" + tw + ") to fall below " + TIME_WAIT_LIMIT);
+    }
+    while (tw > TIME_WAIT_LIMIT && System.nanoTime() - deadline < 0) {
+      Thread.sleep(1000);
+      tw = KernelCounters.systemTimeWait();
+    }
+  }
+
+  /** Adds the client-side and server-side TIME_WAIT towards and on both ports, after a short settle. */
+  private static void addTimeWait(int[] tw, int portA, int portB) throws InterruptedException {
+    Thread.sleep(100); // closes that finish after the last response (async FIN waits, pool cleanup)
+    List<TcpCounts> counts = TcpTable.system().count(List.of(
+        TcpFilter.remotePort(portA), TcpFilter.localPort(portA),
+        TcpFilter.remotePort(portB), TcpFilter.localPort(portB)));
+    for (int i = 0; i < 4; i++) {
+      tw[i] += counts.get(i).timeWait();
+    }
+  }
+
+  private Leg leg(BenchClient client, URI uri, ExecutorService workers, long[][] latencies, int cap)
+      throws InterruptedException {
+    int c = latencies.length;
+    AtomicInteger issued = new AtomicInteger();
+    AtomicInteger errors = new AtomicInteger();
+    AtomicReference<String> firstError = new AtomicReference<>();
+    int[] counts = new int[c];
+    long[] finished = new long[c];
+    CountDownLatch ready = new CountDownLatch(c);
+    CountDownLatch go = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(c);
+    long[] startAndDeadline = new long[2];
+    for (int w = 0; w < c; w++) {
+      int worker = w;
+      workers.execute(() -> {
+        long[] mine = latencies[worker];
+        int n = 0;
+        try {
+          ready.countDown();
+          go.await(); // the leg's clock starts once every worker runs: a stalled thread start is not the client's
+          long deadline = startAndDeadline[1];
+          // At least one request per worker, so that a leg stalled past its deadline still measures something.
+          while ((n == 0 || System.nanoTime() - deadline < 0) && issued.getAndIncrement() < cap) {
+            long t0 = System.nanoTime();
+            try {
+              int status = client.get(uri);
+              if (status != 200) {
+                errors.incrementAndGet();
+                firstError.compareAndSet(null, "status " + status);
+              }
+            } catch (Exception e) {
+              errors.incrementAndGet();
+              firstError.compareAndSet(null, e.toString());
+            }
+            mine[n++] = System.nanoTime() - t0;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          counts[worker] = n;
+          finished[worker] = System.nanoTime();
+          done.countDown();
+        }
+      });
+    }
+    if (!ready.await(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the leg's threads did not start within 60 s");
+    }
+    long cpuStart = OS.getProcessCpuTime();
+    long start = System.nanoTime();
+    startAndDeadline[0] = start;
+    startAndDeadline[1] = start + TimeUnit.MILLISECONDS.toNanos(settings.legMillis());
+    go.countDown();
+    if (!done.await(settings.legMillis() + 120_000, TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("a leg did not finish within its bound: " + uri);
+    }
+    long cpuEnd = OS.getProcessCpuTime();
+    long end = Arrays.stream(finished).max().orElse(start);
+    int total = Arrays.stream(counts).sum();
+    long[] all = new long[total];
+    int k = 0;
+    for (int w = 0; w < c; w++) {
+      System.arraycopy(latencies[w], 0, all, k, counts[w]);
+      k += counts[w];
+    }
+    Arrays.sort(all);
+    if (errors.get() > 0 && log != null) {
+      log.println("    " + errors.get() + " errors, first: " + firstError.get());
+    }
+    return new Leg(total - errors.get(), errors.get(), firstError.get(), Math.max(1, end - start),
+        Stats.rank(all, total, 0.50) / 1e6, Stats.rank(all, total, 0.99) / 1e6,
+        cpuEnd - cpuStart);
+  }
+}

@@ -1,0 +1,33 @@
+package dev.timewait.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A smoke pass: every scenario runs with a tiny count and produces its ratios. No timing is
+ * asserted: the figures come from the harness, on a quiet machine, not from CI.
+ */
+class BenchmarksSmokeTest {
+  @Test
+  void everyScenarioCompletesAndProducesRatios() throws Exception {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    Benchmarks.Report report;
+    try (PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8)) {
+      report = Benchmarks.run(PairRunner.Settings.smoke(), null, true, true, ps);
+    }
+    assertThat(report.pairs()).hasSize(Benchmarks.pairs().size());
+    for (PairRunner.Result r : report.pairs()) {
+      assertThat(r.legsA()).as(r.pair().label()).isNotEmpty();
+      assertThat(r.errors()).as(r.pair().label() + ": " + log).isZero();
+      assertThat(r.throughputRatio().median()).as(r.pair().label()).isPositive().isFinite();
+      assertThat(r.p99Ratio().median()).as(r.pair().label()).isPositive().isFinite();
+    }
+    assertThat(report.perRequest()).isNotEmpty().allSatisfy(a -> assertThat(a.errors()).isZero());
+    assertThat(report.perRead()).hasSize(Allocation.SOCKET_KINDS.length * 2);
+    assertThat(Benchmarks.markdown(report)).contains("| 1 adapter overhead | hc5 |");
+  }
+}
