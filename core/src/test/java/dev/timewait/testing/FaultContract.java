@@ -30,13 +30,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Faults, written once and run by every adapter: servers that misbehave (ignore
  * {@code Connection: close}, reset or close mid-body, send their FIN late), cancellation,
  * timeouts in connect, response and FIN wait, refused connections and unresolvable names. Peers
- * are real loopback sockets ({@link RawHttpPeer}). Each test checks that the caller gets the
+ * are real loopback sockets ({@link RawHttpPeer}), plain and, for the server faults and cancel,
+ * TLS. Each test checks that the caller gets the
  * right outcome within a bound, that no connection is reused after a fault, and that nothing
  * leaks: the accounting shows no open connection, the kernel's table shows no ESTABLISHED,
  * CLOSE_WAIT or SYN_SENT socket left towards the peer, and no thread is left inside the
@@ -83,8 +86,17 @@ public abstract class FaultContract {
         PooledKeepAlive.builder().maxTotal(4).maxPerRoute(4).build());
   }
 
+  static Stream<Arguments> strategiesPlainAndTls() {
+    return strategies().flatMap(s -> Stream.of(Arguments.of(s, false), Arguments.of(s, true)));
+  }
+
   private RawHttpPeer peer(RawHttpPeer.Behaviour behaviour, Duration lateClose) throws IOException {
-    RawHttpPeer peer = RawHttpPeer.start(behaviour, lateClose, false);
+    return peer(behaviour, lateClose, false);
+  }
+
+  private RawHttpPeer peer(RawHttpPeer.Behaviour behaviour, Duration lateClose, boolean tls)
+      throws IOException {
+    RawHttpPeer peer = RawHttpPeer.start(behaviour, lateClose, tls);
     toClose.add(peer);
     return peer;
   }
@@ -97,7 +109,12 @@ public abstract class FaultContract {
   }
 
   private static URI uri(RawHttpPeer peer) {
-    return URI.create("http://127.0.0.1:" + peer.port() + "/fault?secret=none");
+    return uri(peer, false);
+  }
+
+  /** Over TLS the name is localhost: the test certificate's name, verified by every client. */
+  private static URI uri(RawHttpPeer peer, boolean tls) {
+    return URI.create((tls ? "https://localhost:" : "http://127.0.0.1:") + peer.port() + "/fault");
   }
 
   /** Runs {@code call} on another thread; fails the test if it does not end within CALL_BOUND. */
@@ -148,14 +165,16 @@ public abstract class FaultContract {
     assertThat(settled).isTrue();
   }
 
-  @Test
-  void aServerThatIgnoresConnectionCloseIsResetAtTheFinWaitBoundAndTheCallSucceeds() throws Exception {
-    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.IGNORE_CONNECTION_CLOSE, Duration.ZERO);
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void aServerThatIgnoresConnectionCloseIsResetAtTheFinWaitBoundAndTheCallSucceeds(boolean tls)
+      throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.IGNORE_CONNECTION_CLOSE, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(Duration.ofMillis(200)).build(),
         accounting, GENEROUS_TIMEOUT);
     for (int i = 0; i < ATTEMPTS; i++) {
-      assertThat(bounded(() -> client.get(uri(peer)))).isEqualTo(200);
+      assertThat(bounded(() -> client.get(uri(peer, tls)))).isEqualTo(200);
     }
     assertThat(Leaks.await(() -> accounting.snapshot().finWaitTimeouts() == ATTEMPTS, SETTLE))
         .as("%s", accounting.snapshot()).isTrue();
@@ -167,14 +186,15 @@ public abstract class FaultContract {
     assertNothingLeft(client, accounting, peer.port());
   }
 
-  @Test
-  void aFinLaterThanTheBoundIsNotWaitedFor() throws Exception {
-    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.CLOSE_LATE, Duration.ofMillis(300));
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void aFinLaterThanTheBoundIsNotWaitedFor(boolean tls) throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.CLOSE_LATE, Duration.ofMillis(300), tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(Duration.ofMillis(100)).build(),
         accounting, GENEROUS_TIMEOUT);
     for (int i = 0; i < ATTEMPTS; i++) {
-      assertThat(bounded(() -> client.get(uri(peer)))).isEqualTo(200);
+      assertThat(bounded(() -> client.get(uri(peer, tls)))).isEqualTo(200);
     }
     // Every wait ended before the peer's FIN (300 ms) came: the 100 ms bound held.
     assertThat(Leaks.await(() -> accounting.snapshot().closed() == ATTEMPTS, SETTLE))
@@ -185,27 +205,27 @@ public abstract class FaultContract {
     assertNothingLeft(client, accounting, peer.port());
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("strategies")
-  void aResetMidBodyFailsWithAnIoExceptionAndTheConnectionIsNeverReused(CloseStrategy strategy)
-      throws Exception {
-    assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour.RESET_MID_BODY, strategy);
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("strategiesPlainAndTls")
+  void aResetMidBodyFailsWithAnIoExceptionAndTheConnectionIsNeverReused(CloseStrategy strategy,
+      boolean tls) throws Exception {
+    assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour.RESET_MID_BODY, strategy, tls);
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("strategies")
-  void aTruncatedBodySurfacesAnErrorAndTheConnectionIsNeverReused(CloseStrategy strategy)
-      throws Exception {
-    assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour.TRUNCATED_BODY, strategy);
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("strategiesPlainAndTls")
+  void aTruncatedBodySurfacesAnErrorAndTheConnectionIsNeverReused(CloseStrategy strategy,
+      boolean tls) throws Exception {
+    assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour.TRUNCATED_BODY, strategy, tls);
   }
 
   private void assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour behaviour,
-      CloseStrategy strategy) throws Exception {
-    RawHttpPeer peer = peer(behaviour, Duration.ZERO);
+      CloseStrategy strategy, boolean tls) throws Exception {
+    RawHttpPeer peer = peer(behaviour, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
     for (int i = 0; i < ATTEMPTS; i++) {
-      Throwable failure = failureOf(() -> client.exchange("GET", uri(peer), Map.of(), null));
+      Throwable failure = failureOf(() -> client.exchange("GET", uri(peer, tls), Map.of(), null));
       assertThat(hasCause(failure, IOException.class))
           .as("an IOException in the cause chain of %s", failure).isTrue();
     }
@@ -217,13 +237,14 @@ public abstract class FaultContract {
     assertNothingLeft(client, accounting, peer.port());
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("strategies")
-  void cancellingAStalledResponseEndsTheCallAndLeaksNothing(CloseStrategy strategy) throws Exception {
-    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO);
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("strategiesPlainAndTls")
+  void cancellingAStalledResponseEndsTheCallAndLeaksNothing(CloseStrategy strategy, boolean tls)
+      throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
-    FaultClient.InFlight call = client.start(uri(peer));
+    FaultClient.InFlight call = client.start(uri(peer, tls));
     assertThat(Leaks.await(() -> peer.requests() == 1, CALL_BOUND)).isTrue();
     Thread.sleep(100); // let the half body arrive: the client is reading the stalled body
     long start = System.nanoTime();
