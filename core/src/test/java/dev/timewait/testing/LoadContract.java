@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Load and leaks, written once and run by every adapter: {@value #REQUESTS} requests at
  * concurrency {@value #CONCURRENCY} against a fast raw peer on loopback ({@link RawHttpPeer} in
  * {@code KEEP_ALIVE} mode: it honours {@code Connection: close}), for server close, reset and
- * pooled keep-alive. Zero errors; then, after the client's close(), the process's open file
+ * pooled keep-alive. Zero errors and zero client TIME_WAIT in the kernel's table; then, after the
+ * client's close(), the process's open file
  * descriptors and live threads return to their baseline within {@link #SETTLE}. A run that takes
  * longer than {@link #RUN_BOUND} fails (it does not pass on fewer requests).
  *
@@ -166,6 +167,12 @@ public abstract class LoadContract {
           SETTLE);
       assertThat(accounting.snapshot().open()).as("%s", accounting.snapshot()).isZero();
       assertThat(Leaks.liveClientSockets(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      int clientTimeWait = KernelTcp.clientTimeWait(peer.port());
+      log.info("kernel after {} connections: client TIME_WAIT {}, server TIME_WAIT {}",
+          accounting.snapshot().connectionsOpened(), clientTimeWait, KernelTcp.serverTimeWait(peer.port()));
+      assertThat(clientTimeWait).as("client TIME_WAIT in the kernel's table: %s",
+          KernelTcp.describe(peer.port())).isZero();
     }
     // The peer is closed too (its threads and sockets end): what is left is the client's.
     boolean settled = Leaks.await(() -> leftThreads(baselineThreads).isEmpty()
