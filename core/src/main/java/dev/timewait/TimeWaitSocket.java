@@ -61,6 +61,19 @@ final class TimeWaitSocket extends Socket {
   }
 
   /**
+   * A read timed out. Unarmed, that is a stale check or a response timeout on a connection the
+   * client may still use or will close unarmed (a reset) anyway. Armed, and before the FIN wait
+   * began, the response the exchange was waiting for never came whole: the exchange is aborted,
+   * so a later close resets at once instead of waiting for a FIN that a server still sending (or
+   * stalled) would not send.
+   */
+  private void readTimedOut() {
+    if (armed && finDeadline == 0) {
+      ioFailed = true;
+    }
+  }
+
+  /**
    * Once a server close has begun, bounds a read by what is left of the FIN wait. The JDK's
    * {@code SSLSocket.close()} reads beneath TLS for the peer's close_notify, waiting up to the
    * socket's read timeout; this keeps that read within the FIN wait.
@@ -269,7 +282,8 @@ final class TimeWaitSocket extends Socket {
         }
         return b;
       } catch (SocketTimeoutException e) {
-        throw e; // a stale check or a read timeout: the connection itself is fine
+        readTimedOut();
+        throw e;
       } catch (IOException e) {
         ioFailed = true;
         throw e;
@@ -289,6 +303,7 @@ final class TimeWaitSocket extends Socket {
         }
         return n;
       } catch (SocketTimeoutException e) {
+        readTimedOut();
         throw e;
       } catch (IOException e) {
         ioFailed = true;

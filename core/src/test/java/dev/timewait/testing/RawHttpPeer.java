@@ -35,8 +35,37 @@ public final class RawHttpPeer implements AutoCloseable {
     /** Close {@link RawHttpPeer#lateCloseDelay} after the response. */
     CLOSE_LATE,
     /** Never close; hold the connection until the client goes away or the peer stops. */
-    NEVER_CLOSE
+    NEVER_CLOSE,
+    /**
+     * A well-behaved HTTP/1.1 server: keep the connection alive, unless the request says
+     * {@code Connection: close}; then answer {@code Connection: close} and close first.
+     */
+    KEEP_ALIVE,
+    /**
+     * A server that ignores a request's {@code Connection: close}: it answers without a
+     * {@code Connection} header (keep-alive in HTTP/1.1) and never closes the connection itself.
+     */
+    IGNORE_CONNECTION_CLOSE,
+    /**
+     * Announce a {@link RawHttpPeer#FAULT_BODY_LENGTH}-byte body, send half of it, then reset the
+     * connection (SO_LINGER 0).
+     */
+    RESET_MID_BODY,
+    /**
+     * Announce a {@link RawHttpPeer#FAULT_BODY_LENGTH}-byte body, send half of it, then close
+     * normally (FIN): a truncated response.
+     */
+    TRUNCATED_BODY,
+    /**
+     * Announce a {@link RawHttpPeer#FAULT_BODY_LENGTH}-byte body, send half of it, then hold the
+     * connection without sending more until the client goes away or the peer stops: a stalled
+     * response to cancel or time out.
+     */
+    STALL_MID_BODY
   }
+
+  /** The body length that the mid-body fault behaviours announce (and send half of). */
+  public static final int FAULT_BODY_LENGTH = 256 * 1024;
 
   private static final Duration HOLD_BOUND = Duration.ofSeconds(30);
   private static final byte[] BODY = "ok".getBytes(StandardCharsets.US_ASCII);
@@ -73,7 +102,8 @@ public final class RawHttpPeer implements AutoCloseable {
   /** A peer on a free loopback port, TLS with {@link TestTls} if {@code tls}. */
   public static RawHttpPeer start(Behaviour behaviour, Duration lateCloseDelay, boolean tls)
       throws IOException {
-    boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE;
+    boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
+        || behaviour == Behaviour.IGNORE_CONNECTION_CLOSE || behaviour == Behaviour.STALL_MID_BODY;
     ServerSocket server = null;
     for (int attempt = 0; attempt < 20 && server == null; attempt++) {
       server = new PeerServerSocket(tls && holdFin);
@@ -126,17 +156,29 @@ public final class RawHttpPeer implements AutoCloseable {
         ssl.setUseClientMode(false);
         socket = ssl;
       }
-      InputStream in = socket.getInputStream();
+      InputStream in = new java.io.BufferedInputStream(socket.getInputStream(), 8192);
       OutputStream out = socket.getOutputStream();
       boolean keepAlive = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE;
-      while (readRequest(in)) {
+      String request;
+      while ((request = readRequest(in)) != null) {
         requests.incrementAndGet();
+        if (isMidBodyFault()) {
+          failMidBody(raw, socket, out);
+          return;
+        }
+        boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
+        String connection = switch (behaviour) {
+          case IGNORE_CONNECTION_CLOSE -> "";
+          case KEEP_ALIVE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
+          default -> "Connection: " + (keepAlive ? "keep-alive" : "close") + "\r\n";
+        };
         String head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + BODY.length
-            + "\r\nConnection: " + (keepAlive ? "keep-alive" : "close") + "\r\n\r\n";
+            + "\r\n" + connection + "\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.write(BODY);
         out.flush();
-        if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE) {
+        if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE
+            || (behaviour == Behaviour.KEEP_ALIVE && clientAsksClose)) {
           socket.close();
           return;
         }
@@ -210,14 +252,48 @@ public final class RawHttpPeer implements AutoCloseable {
     }
   }
 
-  /** Reads one request head; false at end of stream. Request bodies are not expected. */
-  private static boolean readRequest(InputStream in) throws IOException {
+  private boolean isMidBodyFault() {
+    return behaviour == Behaviour.RESET_MID_BODY || behaviour == Behaviour.TRUNCATED_BODY
+        || behaviour == Behaviour.STALL_MID_BODY;
+  }
+
+  /** Announces {@link #FAULT_BODY_LENGTH} bytes, sends half, then resets, closes or stalls. */
+  private void failMidBody(Socket raw, Socket socket, OutputStream out)
+      throws IOException, InterruptedException {
+    String head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+        + FAULT_BODY_LENGTH + "\r\n\r\n";
+    out.write(head.getBytes(StandardCharsets.US_ASCII));
+    out.write(new byte[FAULT_BODY_LENGTH / 2]);
+    out.flush();
+    switch (behaviour) {
+      case RESET_MID_BODY -> {
+        Thread.sleep(50); // let the half body reach the client before the RST discards it
+        raw.setSoLinger(true, 0);
+        raw.close();
+      }
+      case TRUNCATED_BODY -> {
+        Thread.sleep(50);
+        socket.close();
+      }
+      default -> {
+        // STALL_MID_BODY: hold until the client goes away (read ends) or the bound passes
+        InputStream rawIn = raw.getInputStream();
+        byte[] sink = new byte[512];
+        while (!stopped && rawIn.read(sink) >= 0) {
+          // discard
+        }
+      }
+    }
+  }
+
+  /** Reads one request head; null at end of stream. Request bodies are not expected. */
+  private static String readRequest(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int state = 0;
     while (state < 4) {
       int b = in.read();
       if (b < 0) {
-        return false;
+        return null;
       }
       head.write(b);
       state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
@@ -225,7 +301,7 @@ public final class RawHttpPeer implements AutoCloseable {
         throw new IOException("request head too large");
       }
     }
-    return true;
+    return head.toString(StandardCharsets.ISO_8859_1);
   }
 
   @Override

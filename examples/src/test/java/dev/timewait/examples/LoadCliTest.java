@@ -134,6 +134,20 @@ class LoadCliTest {
     assertThat(run.err()).doesNotContain("\tat ");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"hc5", "hc5-async", "okhttp"})
+  void unresolvableHostIsARequestErrorAndExitsOneWithoutAStackTrace(String client) throws Exception {
+    Run run = cli("load", "--url", "http://does-not-exist.invalid/", "--client", client,
+        "--strategy", "server-close", "--requests", "2", "--concurrency", "1", "--json");
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    JsonNode json = run.json();
+    assertThat(json.get("errors").asLong()).isEqualTo(2);
+    assertThat(json.get("firstError").asText()).contains("does-not-exist.invalid");
+    assertThat(run.err()).doesNotContain("\tat ");
+    assertThat(run.out()).doesNotContain("\tat ");
+  }
+
   @Test
   void jsonRunPrintsEveryFieldOnTheLastLine() throws Exception {
     Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "reset",

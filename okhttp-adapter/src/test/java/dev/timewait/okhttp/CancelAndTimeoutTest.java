@@ -35,6 +35,27 @@ class CancelAndTimeoutTest {
   private CloseAccounting accounting;
   private final ClientPorts ports = new ClientPorts();
 
+  /**
+   * One complete exchange, plain and TLS, before any timed test: the first call in a JVM loads
+   * OkHttp's and the TLS stack's classes, which on a loaded CI machine can take longer than the
+   * 300 ms call timeout below by itself (seen: the timeout fired before the request was written).
+   */
+  @org.junit.jupiter.api.BeforeAll
+  static void loadTheClassesOfAFirstCall() throws IOException {
+    for (boolean tls : new boolean[] {false, true}) {
+      try (RawHttpPeer warm = RawHttpPeer.start(RawHttpPeer.Behaviour.CLOSE_AFTER_RESPONSE, Duration.ZERO, tls)) {
+        OkHttpClient client = TimeWaitOkHttp.configure(OkHttpContractClient.trustingBuilder(),
+            ServerClose.builder().build(), new CloseAccounting()).build();
+        String url = (tls ? "https://localhost:" : "http://127.0.0.1:") + warm.port() + "/";
+        try (Response response = client.newCall(new Request.Builder().url(url).build()).execute()) {
+          response.body().bytes();
+        } finally {
+          TimeWaitOkHttp.shutdown(client);
+        }
+      }
+    }
+  }
+
   @BeforeEach
   void readable() {
     KernelTcp.assumeReadable();

@@ -1,0 +1,15 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.testing.FaultClient;
+import dev.timewait.testing.LogSecrecyContract;
+import java.time.Duration;
+
+/** The log secrecy contract on HttpClient 5's async client. */
+class AsyncLogSecrecyTest extends LogSecrecyContract {
+  @Override
+  protected FaultClient newClient(CloseStrategy strategy, CloseAccounting accounting, Duration timeout) {
+    return ReliabilityClients.create(Flavor.ASYNC, strategy, accounting, timeout);
+  }
+}
