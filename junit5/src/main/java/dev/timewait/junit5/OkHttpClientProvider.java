@@ -2,10 +2,8 @@ package dev.timewait.junit5;
 
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
-import dev.timewait.PooledKeepAlive;
 import dev.timewait.okhttp.TimeWaitOkHttp;
 import java.util.Objects;
-import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 
 /**
@@ -42,16 +40,8 @@ public final class OkHttpClientProvider implements ClientProvider {
   public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
-    OkHttpClient.Builder builder = new OkHttpClient.Builder();
-    if (strategy instanceof PooledKeepAlive) {
-      // Like TimeWaitOkHttp.newClient: async calls beyond the pool's bounds queue in the dispatcher.
-      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
-      Dispatcher dispatcher = new Dispatcher();
-      dispatcher.setMaxRequests(pooled.maxTotal());
-      dispatcher.setMaxRequestsPerHost(pooled.maxPerRoute());
-      builder.dispatcher(dispatcher);
-    }
-    return TimeWaitOkHttp.configure(builder, strategy, accounting).build();
+    // Pooled: async calls beyond the pool's bounds queue in the dispatcher, not on a slot.
+    return TimeWaitOkHttp.newClient(strategy, accounting);
   }
 
   /** {@link TimeWaitOkHttp#shutdown(OkHttpClient)}: no new calls; idle connections closed now. */

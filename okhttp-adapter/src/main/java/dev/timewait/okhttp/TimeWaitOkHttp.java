@@ -184,7 +184,13 @@ public final class TimeWaitOkHttp {
    * ({@code maxPerRoute} per host) instead of letting them wait for a slot on a thread.
    */
   public static OkHttpClient newClient(CloseStrategy strategy) {
+    return newClient(strategy, new CloseAccounting());
+  }
+
+  /** Like {@link #newClient(CloseStrategy)}, counting into {@code accounting}. */
+  public static OkHttpClient newClient(CloseStrategy strategy, CloseAccounting accounting) {
     Objects.requireNonNull(strategy, "strategy cannot be null");
+    Objects.requireNonNull(accounting, "accounting cannot be null");
     OkHttpClient.Builder builder = new OkHttpClient.Builder();
     if (strategy instanceof PooledKeepAlive) {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
@@ -193,7 +199,7 @@ public final class TimeWaitOkHttp {
       dispatcher.setMaxRequestsPerHost(pooled.maxPerRoute());
       builder.dispatcher(dispatcher);
     }
-    return configure(builder, strategy).build();
+    return configure(builder, strategy, accounting).build();
   }
 
   /**
