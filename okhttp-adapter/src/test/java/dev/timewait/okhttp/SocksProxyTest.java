@@ -79,6 +79,11 @@ class SocksProxyTest {
           .isInstanceOf(ProtocolException.class)
           .hasMessageContaining("SOCKS proxy")
           .hasMessageContaining("without the socket factory");
+      // The relay counts on its own thread, which may still be finishing when the call has failed.
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+      while (socks.relayed() < 1 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
       assertThat(socks.relayed()).isEqualTo(1);
       assertThat(accounting.snapshot().connectionsOpened()).isZero(); // never our socket
     } finally {
