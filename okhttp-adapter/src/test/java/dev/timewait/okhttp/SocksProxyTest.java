@@ -49,12 +49,21 @@ class SocksProxyTest {
     server.stop();
   }
 
+  /** The relay counts on its own thread, which may still be finishing when the call returns. */
+  private int awaitRelayed(int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+    while (socks.relayed() < expected && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return socks.relayed();
+  }
+
   @Test
   void theRelayWorksForPlainOkHttp() throws Exception {
     OkHttpClient plain = new OkHttpClient.Builder().proxy(socks.proxy()).build();
     try {
       assertThat(TestServers.fetch(plain, TestServers.url(server, false, "/hello")).code()).isEqualTo(200);
-      assertThat(socks.relayed()).isEqualTo(1);
+      assertThat(awaitRelayed(1)).isEqualTo(1);
     } finally {
       TimeWaitOkHttp.shutdown(plain);
     }
@@ -79,12 +88,7 @@ class SocksProxyTest {
           .isInstanceOf(ProtocolException.class)
           .hasMessageContaining("SOCKS proxy")
           .hasMessageContaining("without the socket factory");
-      // The relay counts on its own thread, which may still be finishing when the call has failed.
-      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
-      while (socks.relayed() < 1 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-      assertThat(socks.relayed()).isEqualTo(1);
+      assertThat(awaitRelayed(1)).isEqualTo(1);
       assertThat(accounting.snapshot().connectionsOpened()).isZero(); // never our socket
     } finally {
       TimeWaitOkHttp.shutdown(client);
