@@ -144,7 +144,7 @@ class StrategyAdvisorTest {
 
     assertThat(advice.strategy()).isEqualTo(PooledKeepAlive.builder().retirement(Retirement.RESET).build());
     assertThat(advice.reasons()).anySatisfy(r -> assertThat(r)
-        .contains("10000 requests/s open about 20 new connections/s"));
+        .contains("10000 requests/s open about 1 new connections/s"));
     assertThat(advice.explanation()).startsWith("Recommended: pooled (retirement RESET)\n- A client");
   }
 

@@ -70,6 +70,79 @@ final class Allocation {
     }
   }
 
+  /** Client-side CPU and allocation per request of A over B, round by round. */
+  record PairedCost(BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b, int rounds,
+      int requestsPerRound, int errors, Stats.Spread cpuRatio, Stats.Spread bytesRatio, double cpuMicrosA,
+      double cpuMicrosB, double bytesA, double bytesB) {}
+
+  /**
+   * What A costs the client per request against B, measured without load on the machine's cores:
+   * one request thread, sequential requests, each client against its own server, pool size 1.
+   * After {@code warmup} requests each, {@code rounds} rounds alternate A and B (A B, B A, ...),
+   * {@code requests} each, and count the CPU time and the bytes allocated by every client-side
+   * thread. The median of the per-round ratios is the figure; the machine's other work weighs on
+   * both sides of a round alike.
+   */
+  static PairedCost pairedCost(BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
+      int warmup, int rounds, int requests) throws IOException {
+    THREADS.setThreadAllocatedMemoryEnabled(true);
+    int errors = 0;
+    double[] cpuRatio = new double[rounds];
+    double[] bytesRatio = new double[rounds];
+    double[] cpuA = new double[rounds];
+    double[] cpuB = new double[rounds];
+    double[] bytesA = new double[rounds];
+    double[] bytesB = new double[rounds];
+    try (BenchServer serverA = new BenchServer(); BenchServer serverB = new BenchServer();
+        BenchClient clientA = BenchClient.of(library, a, 1); BenchClient clientB = BenchClient.of(library, b, 1)) {
+      for (int i = 0; i < warmup; i++) {
+        errors += request(clientA, serverA.uri()) + request(clientB, serverB.uri());
+      }
+      for (int round = 0; round < rounds; round++) {
+        double[] costA;
+        double[] costB;
+        if (round % 2 == 0) {
+          costA = cost(clientA, serverA.uri(), requests);
+          costB = cost(clientB, serverB.uri(), requests);
+        } else {
+          costB = cost(clientB, serverB.uri(), requests);
+          costA = cost(clientA, serverA.uri(), requests);
+        }
+        errors += (int) (costA[2] + costB[2]);
+        cpuA[round] = costA[0];
+        cpuB[round] = costB[0];
+        bytesA[round] = costA[1];
+        bytesB[round] = costB[1];
+        cpuRatio[round] = costA[0] / costB[0];
+        bytesRatio[round] = costA[1] / costB[1];
+      }
+    }
+    return new PairedCost(library, a, b, rounds, requests, errors, Stats.Spread.of(cpuRatio),
+        Stats.Spread.of(bytesRatio), Stats.Spread.of(cpuA).median(), Stats.Spread.of(cpuB).median(),
+        Stats.Spread.of(bytesA).median(), Stats.Spread.of(bytesB).median());
+  }
+
+  /** {CPU µs per request, bytes per request, errors} of {@code requests} sequential requests, client side. */
+  private static double[] cost(BenchClient client, URI uri, int requests) {
+    Map<Long, Long> cpuBefore = clientSideCpu();
+    Map<Long, Long> bytesBefore = clientSideAllocation();
+    int errors = 0;
+    for (int i = 0; i < requests; i++) {
+      errors += request(client, uri);
+    }
+    Map<Long, Long> bytesAfter = clientSideAllocation();
+    Map<Long, Long> cpuAfter = clientSideCpu();
+    long cpu = 0;
+    for (Map.Entry<Long, Long> e : cpuAfter.entrySet()) {
+      cpu += e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
+    }
+    long bytes = 0;
+    for (Map.Entry<Long, Long> e : bytesAfter.entrySet()) {
+      bytes += e.getValue() - bytesBefore.getOrDefault(e.getKey(), 0L);
+    }
+    return new double[] {cpu / 1e3 / requests, (double) bytes / requests, errors};
+  }
+
   private static int request(BenchClient client, URI uri) {
     try {
       return client.get(uri) == 200 ? 0 : 1;

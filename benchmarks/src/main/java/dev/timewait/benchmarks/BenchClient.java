@@ -11,7 +11,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Connection;
 import okhttp3.ConnectionPool;
+import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -30,7 +36,10 @@ import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.impl.DefaultClientConnectionReuseStrategy;
+import org.apache.hc.core5.http.ConnectionReuseStrategy;
 import org.apache.hc.core5.http.HttpHeaders;
+import org.apache.hc.core5.http.protocol.HttpCoreContext;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
@@ -69,16 +78,25 @@ interface BenchClient extends AutoCloseable {
     /** timewait pooled keep-alive, {@code maxTotal} = {@code maxPerRoute} = the pool size, other settings default. */
     LIB_POOLED("timewait pooled"),
     /**
-     * timewait pooled keep-alive as {@link #LIB_POOLED}, with the cap on requests per connection
-     * raised to 1,000,000: the adapter's mechanics without the cap's periodic reconnects.
+     * timewait pooled keep-alive as {@link #LIB_POOLED}, with a cap of {@value Capped#CAP} requests
+     * per connection (the default before 0.1.0): compared with {@link #RAW_POOLED_CAPPED}.
      */
-    LIB_POOLED_NO_CAP("timewait pooled, no request cap"),
+    LIB_POOLED_CAPPED("timewait pooled, cap 500"),
     /** timewait server close (default 2 s FIN wait). */
     LIB_SERVER_CLOSE("timewait server-close"),
     /** timewait reset close. */
     LIB_RESET("timewait reset"),
     /** The library's own pooling client, pool bounded by hand to the same size: no timewait. */
     RAW_POOLED("raw pooled"),
+    /**
+     * {@link #RAW_POOLED} with the cap of {@link #LIB_POOLED_CAPPED} ({@value Capped#CAP} requests per
+     * connection) written by hand: HttpClient's reuse
+     * strategy refuses a connection that carried that many requests (it then closes it with an
+     * RST, as timewait's RESET retirement does); OkHttp's network interceptor sends {@code
+     * Connection: close} on a connection's last request. The same policy as {@link
+     * #LIB_POOLED_CAPPED}, without timewait.
+     */
+    RAW_POOLED_CAPPED("raw pooled, cap 500 by hand"),
     /** The raw pooled client sending {@code Connection: close} on every request itself. */
     RAW_CONNECTION_CLOSE("raw Connection: close"),
     /** One shared raw client with keep-alive off: the client closes each connection after its response. */
@@ -94,15 +112,15 @@ interface BenchClient extends AutoCloseable {
 
     /** Whether the variant opens a connection per request. */
     boolean perConnection() {
-      return this != LIB_POOLED && this != LIB_POOLED_NO_CAP && this != RAW_POOLED;
+      return this != LIB_POOLED && this != LIB_POOLED_CAPPED && this != RAW_POOLED && this != RAW_POOLED_CAPPED;
     }
   }
 
   static BenchClient of(Library library, Variant variant, int poolSize) {
     CloseStrategy strategy = switch (variant) {
       case LIB_POOLED -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize).build();
-      case LIB_POOLED_NO_CAP -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
-          .maxRequestsPerConnection(1_000_000).build();
+      case LIB_POOLED_CAPPED -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
+          .maxRequestsPerConnection(Capped.CAP).build();
       case LIB_SERVER_CLOSE -> CloseStrategy.serverClose();
       case LIB_RESET -> CloseStrategy.reset();
       default -> null;
@@ -110,27 +128,34 @@ interface BenchClient extends AutoCloseable {
     boolean connectionClose = variant == Variant.RAW_CONNECTION_CLOSE;
     return switch (library) {
       case HC5 -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5(rawHc5(poolSize).build(), connectionClose);
+        case RAW_POOLED_CAPPED -> new Hc5(rawHc5(poolSize).setConnectionReuseStrategy(Capped.HC5).build(), false);
         case NAIVE_SHARED -> new Hc5(
             rawHc5(poolSize).setConnectionReuseStrategy((request, response, context) -> false).build(), false);
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5(rawHc5(poolSize).build(), false));
       };
       case HC5_ASYNC -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5Async(rawHc5Async(poolSize).build(), connectionClose);
+        case RAW_POOLED_CAPPED -> new Hc5Async(
+            rawHc5Async(poolSize).setConnectionReuseStrategy(Capped.HC5_ASYNC).build(), false);
         case NAIVE_SHARED -> new Hc5Async(
             rawHc5Async(poolSize).setConnectionReuseStrategy((request, response, context) -> false).build(), false);
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5Async(rawHc5Async(poolSize).build(), false));
       };
       case OKHTTP -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_SERVER_CLOSE, LIB_RESET ->
             new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE ->
             new OkHttp(okHttp().connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES)).build(),
                 connectionClose);
+        case RAW_POOLED_CAPPED -> new OkHttp(okHttp()
+            .connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES))
+            .addNetworkInterceptor(new Capped.OkHttpCap())
+            .build(), false);
         // No idle connection kept: OkHttp closes each connection when its call releases it.
         case NAIVE_SHARED ->
             new OkHttp(okHttp().connectionPool(new ConnectionPool(0, 5, TimeUnit.MINUTES)).build(), false);
@@ -183,6 +208,41 @@ interface BenchClient extends AutoCloseable {
         .connectTimeout(CONNECT_TIMEOUT)
         .readTimeout(RESPONSE_TIMEOUT)
         .callTimeout(CONNECT_TIMEOUT.plus(RESPONSE_TIMEOUT));
+  }
+
+  /** The hand-written cap of {@link Variant#RAW_POOLED_CAPPED}. */
+  final class Capped {
+    static final int CAP = 500;
+
+    private Capped() {}
+
+    /** Classic: HttpCore counts a connection's requests once each. */
+    static final ConnectionReuseStrategy HC5 = (request, response, context) ->
+        DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
+            && HttpCoreContext.castOrCreate(context).getEndpointDetails().getRequestCount() < CAP;
+
+    /**
+     * Async: HttpCore 5.4's HTTP/1.1 duplexer counts a request when it goes out and again when its
+     * response comes in, so a connection that carried n requests shows 2n - 1 when asked here.
+     */
+    static final ConnectionReuseStrategy HC5_ASYNC = (request, response, context) ->
+        DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
+            && (HttpCoreContext.castOrCreate(context).getEndpointDetails().getRequestCount() + 1) / 2 < CAP;
+
+    /** OkHttp: counts each connection's requests and asks the server to close on the last one. */
+    static final class OkHttpCap implements Interceptor {
+      private final Map<Connection, AtomicInteger> requests = Collections.synchronizedMap(new WeakHashMap<>());
+
+      @Override
+      public Response intercept(Chain chain) throws IOException {
+        int n = requests.computeIfAbsent(chain.connection(), c -> new AtomicInteger()).incrementAndGet();
+        Request request = chain.request();
+        if (n >= CAP) {
+          request = request.newBuilder().header("Connection", "close").build();
+        }
+        return chain.proceed(request);
+      }
+    }
   }
 
   /** HttpClient 5 classic. */

@@ -37,6 +37,7 @@ final class BenchServer implements AutoCloseable {
   private final ServerSocket serverSocket;
   private final ExecutorService workers;
   private final Thread acceptor;
+  private final AtomicInteger accepted = new AtomicInteger();
   private volatile boolean closed;
 
   BenchServer() throws IOException {
@@ -59,6 +60,11 @@ final class BenchServer implements AutoCloseable {
     return serverSocket.getLocalPort();
   }
 
+  /** How many connections this server has accepted. */
+  int accepted() {
+    return accepted.get();
+  }
+
   URI uri() {
     return URI.create("http://127.0.0.1:" + port() + "/bench");
   }
@@ -67,6 +73,7 @@ final class BenchServer implements AutoCloseable {
     while (!closed) {
       try {
         Socket socket = serverSocket.accept();
+        accepted.incrementAndGet();
         workers.execute(() -> serve(socket));
       } catch (IOException e) {
         if (closed) {

@@ -32,18 +32,23 @@ public final class Benchmarks {
   private Benchmarks() {}
 
   /** Everything one run measured. */
-  record Report(List<Result> pairs, List<Allocation.PerRequest> perRequest, List<Allocation.PerRead> perRead) {}
+  record Report(List<Result> pairs, List<Allocation.PairedCost> costs, List<Allocation.PerRequest> perRequest,
+      List<Allocation.PerRead> perRead) {}
 
   /** The pairs, in the order of the questions. */
   static List<Pair> pairs() {
     List<Pair> pairs = new ArrayList<>();
     double none = Double.NaN;
     for (Library l : Library.values()) {
+      // The harness's own bias: two identical raw clients; anything but 1.00 is the method's error.
+      pairs.add(new Pair("0 control: A/A", l, Variant.RAW_POOLED, Variant.RAW_POOLED, none, none));
+    }
+    for (Library l : Library.values()) {
       pairs.add(new Pair("1 adapter overhead", l, Variant.LIB_POOLED, Variant.RAW_POOLED, 0.97, 1.05));
     }
     for (Library l : Library.values()) {
-      pairs.add(new Pair("1b adapter overhead, no request cap", l, Variant.LIB_POOLED_NO_CAP, Variant.RAW_POOLED,
-          0.97, 1.05));
+      pairs.add(new Pair("1a adapter overhead, cap 500 on both", l, Variant.LIB_POOLED_CAPPED,
+          Variant.RAW_POOLED_CAPPED, 0.97, 1.05));
     }
     for (Library l : Library.values()) {
       pairs.add(new Pair("2 server close vs Connection: close", l, Variant.LIB_SERVER_CLOSE,
@@ -65,18 +70,24 @@ public final class Benchmarks {
     String only = null;
     boolean alloc = true;
     boolean load = true;
+    Integer forks = null;
+    Integer child = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> settings = Settings.quick();
         case "--smoke" -> settings = Settings.smoke();
+        case "--forks" -> forks = positive(args, ++i);
+        case "--concurrency" -> settings = withConcurrency(settings, positive(args, ++i));
+        case "--child" -> child = Integer.parseInt(value(args, ++i));
+        case "--child-settings" -> settings = Settings.parse(value(args, ++i));
         case "--rounds" -> settings = withRounds(settings, positive(args, ++i));
         case "--leg-ms" -> settings = withLegMillis(settings, positive(args, ++i));
         case "--only" -> only = value(args, ++i);
         case "--no-alloc" -> alloc = false;
         case "--alloc-only" -> load = false;
         case "-h", "--help" -> {
-          System.out.println("usage: java -jar timewait-benchmarks.jar [--quick|--smoke] [--rounds N] [--leg-ms MS]"
-              + " [--only TEXT] [--no-alloc|--alloc-only]");
+          System.out.println("usage: java -jar timewait-benchmarks.jar [--quick|--smoke] [--forks N] [--rounds N]"
+              + " [--leg-ms MS] [--only TEXT] [--no-alloc|--alloc-only]");
           return;
         }
         default -> {
@@ -85,48 +96,89 @@ public final class Benchmarks {
         }
       }
     }
+    if (child != null) {
+      Forks.child(child, settings, System.out);
+      return;
+    }
+    if (forks == null) {
+      forks = settings.defaultForks();
+    }
     PrintStream out = System.out;
     out.println(environment());
     out.println(String.format(Locale.ROOT,
-        "settings: %d measured rounds after %d warm-up rounds, legs of %d ms at concurrency %d, pool size %d,"
+        "settings: %d fork(s) (a fresh JVM per pair and fork) of %d measured rounds after %d warm-up rounds,"
+            + " legs of %d ms at concurrency %d, pool size %d,"
             + " per-connection legs capped at %d requests (fresh server ports every round)%n",
-        settings.rounds(), settings.warmupRounds(), settings.legMillis(), settings.concurrency(),
+        forks, settings.rounds(), settings.warmupRounds(), settings.legMillis(), settings.concurrency(),
         settings.poolSize(), settings.maxPerConnectionRequestsPerLeg()));
-    Report report = run(settings, only, load, alloc, out);
+    Report report = run(settings, forks, only, load, alloc, out);
     out.println();
     out.println(markdown(report));
   }
 
-  /** Runs the pairs whose label contains {@code only} (all if null), then the allocation runs. */
+  /** {@link #run(Settings, int, String, boolean, boolean, PrintStream)} in this JVM alone. */
   static Report run(Settings settings, String only, boolean load, boolean alloc, PrintStream log)
+      throws IOException, InterruptedException {
+    return run(settings, 1, only, load, alloc, log);
+  }
+
+  /**
+   * Runs the pairs whose label contains {@code only} (all if null), each in this JVM ({@code forks}
+   * 1) or in {@code forks} fresh JVMs one after another, then the allocation runs (in this JVM).
+   */
+  static Report run(Settings settings, int forks, String only, boolean load, boolean alloc, PrintStream log)
       throws IOException, InterruptedException {
     List<Result> results = new ArrayList<>();
     if (load) {
       PairRunner runner = new PairRunner(settings, log);
-      for (Pair pair : pairs()) {
+      List<Pair> all = pairs();
+      for (int index = 0; index < all.size(); index++) {
+        Pair pair = all.get(index);
         String label = pair.scenario() + " " + pair.label();
         if (only != null && !label.contains(only)) {
           continue;
         }
         long t0 = System.nanoTime();
-        Result r = runner.run(pair);
+        Result r = forks == 1 ? runner.run(pair) : Forks.run(index, pair, settings, forks, log);
         results.add(r);
         log.println(String.format(Locale.ROOT,
-            "[%s] %s: throughput A/B %s, p50 A/B %s, p99 A/B %s, CPU/request A/B %s | A %.0f req/s p50 %.2f p99 %.2f ms,"
-                + " B %.0f req/s p50 %.2f p99 %.2f ms | TW client/server A %d/%d B %d/%d | %d errors | %.1f s",
+            "[%s] %s: throughput A/B %s, p50 A/B %s, p99 A/B %s, CPU/request A/B %s"
+                + " | pooled over all rounds: throughput A/B %.3f, p99 A/B %.3f | per fork: throughput %s, p99 %s"
+                + " | A %.0f req/s p50 %.2f p99 %.2f ms,"
+                + " B %.0f req/s p50 %.2f p99 %.2f ms | connections per 1000 requests A %.2f B %.2f"
+                + " | TW client/server A %d/%d B %d/%d | %d errors | %.1f s",
             pair.scenario(), pair.label(), r.throughputRatio().format(), r.p50Ratio().format(),
-            r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(), r.medianP50A(), r.medianP99A(), r.medianThroughputB(),
-            r.medianP50B(), r.medianP99B(), r.clientTimeWaitA(), r.serverTimeWaitA(), r.clientTimeWaitB(),
+            r.p99Ratio().format(), r.cpuRatio().format(), r.pooledThroughputRatio(), r.pooledP99Ratio(),
+            list(r.forkThroughputRatios()), list(r.forkP99Ratios()), r.medianThroughputA(), r.medianP50A(), r.medianP99A(), r.medianThroughputB(),
+            r.medianP50B(), r.medianP99B(), r.connectionsPerThousandA(), r.connectionsPerThousandB(),
+            r.clientTimeWaitA(), r.serverTimeWaitA(), r.clientTimeWaitB(),
             r.serverTimeWaitB(), r.errors(), (System.nanoTime() - t0) / 1e9));
       }
     }
     List<Allocation.PerRequest> perRequest = new ArrayList<>();
     List<Allocation.PerRead> perRead = new ArrayList<>();
+    List<Allocation.PairedCost> costs = new ArrayList<>();
     if (alloc) {
       boolean smoke = settings.rounds() <= 1 && settings.legMillis() <= 100;
+      for (Library l : Library.values()) {
+        for (Variant[] ab : new Variant[][] {{Variant.LIB_POOLED, Variant.RAW_POOLED},
+            {Variant.LIB_POOLED_CAPPED, Variant.RAW_POOLED_CAPPED}}) {
+          if (only != null && !("6 cost " + l.label + " " + ab[0].label + " / " + ab[1].label).contains(only)) {
+            continue;
+          }
+          Allocation.PairedCost c = smoke
+              ? Allocation.pairedCost(l, ab[0], ab[1], 5, 2, 5)
+              : Allocation.pairedCost(l, ab[0], ab[1], 20_000, Math.max(10, settings.rounds()), 10_000);
+          costs.add(c);
+          log.println(String.format(Locale.ROOT, "[6 cost] %s: %s / %s: client CPU per request A/B %s (95%% CI %s),"
+                  + " A %.2f µs, B %.2f µs; bytes per request A/B %s, A %.0f, B %.0f; %d errors",
+              l.label, ab[0].label, ab[1].label, c.cpuRatio().format(), c.cpuRatio().ci(), c.cpuMicrosA(),
+              c.cpuMicrosB(), c.bytesRatio().format(), c.bytesA(), c.bytesB(), c.errors()));
+        }
+      }
       int warmup = smoke ? 5 : 2000;
       int requests = smoke ? 5 : 2000;
-      Variant[] variants = {Variant.RAW_POOLED, Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CAP, Variant.LIB_RESET,
+      Variant[] variants = {Variant.RAW_POOLED, Variant.LIB_POOLED, Variant.LIB_POOLED_CAPPED, Variant.LIB_RESET,
           Variant.LIB_SERVER_CLOSE, Variant.RAW_CONNECTION_CLOSE, Variant.NAIVE_SHARED};
       for (Library l : Library.values()) {
         for (Variant v : variants) {
@@ -150,7 +202,7 @@ public final class Benchmarks {
         }
       }
     }
-    return new Report(results, perRequest, perRead);
+    return new Report(results, costs, perRequest, perRead);
   }
 
   /** The report as Markdown tables. */
@@ -159,20 +211,32 @@ public final class Benchmarks {
     if (!report.pairs().isEmpty()) {
       sb.append("| scenario | client | A / B | throughput A/B median (min, max) | p50 A/B | p99 A/B"
           + " | CPU per request A/B | A: req/s, p50, p99 ms, CPU µs/req | B: req/s, p50, p99 ms, CPU µs/req"
-          + " | TIME_WAIT client/server A; B | target |\n");
-      sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+          + " | connections per 1,000 requests A; B | TIME_WAIT client/server A; B | per-fork medians: throughput; p99"
+          + " | all rounds pooled: throughput; p99 | target |\n");
+      sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       for (Result r : report.pairs()) {
         Pair p = r.pair();
         sb.append(String.format(Locale.ROOT,
-            "| %s | %s | %s / %s | %s | %s | %s | %s | %.0f, %.2f, %.2f, %.0f | %.0f, %.2f, %.2f, %.0f | %s | %s |\n",
+            "| %s | %s | %s / %s | %s | %s | %s | %s | %.0f, %.2f, %.2f, %.0f | %.0f, %.2f, %.2f, %.0f | %.2f; %.2f | %s | %s; %s | %.2f; %.2f | %s |\n",
             p.scenario(), p.library().label, p.a().label, p.b().label, r.throughputRatio().format(),
             r.p50Ratio().format(), r.p99Ratio().format(), r.cpuRatio().format(), r.medianThroughputA(),
             r.medianP50A(), r.medianP99A(), r.medianCpuA(), r.medianThroughputB(), r.medianP50B(), r.medianP99B(),
-            r.medianCpuB(),
+            r.medianCpuB(), r.connectionsPerThousandA(), r.connectionsPerThousandB(),
             r.kernelCounted()
                 ? r.clientTimeWaitA() + "/" + r.serverTimeWaitA() + "; " + r.clientTimeWaitB() + "/" + r.serverTimeWaitB()
                 : "n/a",
+            list(r.forkThroughputRatios()), list(r.forkP99Ratios()), r.pooledThroughputRatio(), r.pooledP99Ratio(),
             r.targetVerdict() + (r.errors() > 0 ? " (" + r.errors() + " errors)" : "")));
+      }
+    }
+    if (!report.costs().isEmpty()) {
+      sb.append("\n| client | A / B | client CPU per request A/B, median (min, max) | 95% CI | A, B µs/request"
+          + " | bytes per request A/B | A, B bytes/request |\n");
+      sb.append("|---|---|---|---|---|---|---|\n");
+      for (Allocation.PairedCost c : report.costs()) {
+        sb.append(String.format(Locale.ROOT, "| %s | %s / %s | %s | %s | %.2f, %.2f | %s | %,.0f, %,.0f |\n",
+            c.library().label, c.a().label, c.b().label, c.cpuRatio().format(), c.cpuRatio().ci(), c.cpuMicrosA(),
+            c.cpuMicrosB(), c.bytesRatio().format(), c.bytesA(), c.bytesB()));
       }
     }
     if (!report.perRequest().isEmpty()) {
@@ -226,6 +290,20 @@ public final class Benchmarks {
     } catch (IOException e) {
       return "?";
     }
+  }
+
+  /** "0.98, 1.01, 0.99". */
+  static String list(List<Double> values) {
+    StringBuilder sb = new StringBuilder();
+    for (double v : values) {
+      sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", v));
+    }
+    return sb.toString();
+  }
+
+  private static Settings withConcurrency(Settings s, int concurrency) {
+    return new Settings(s.rounds(), s.warmupRounds(), s.legMillis(), concurrency, s.poolSize(),
+        s.maxPerConnectionRequestsPerLeg(), s.maxPooledRequestsPerLeg());
   }
 
   private static Settings withRounds(Settings s, int rounds) {

@@ -47,7 +47,7 @@ final class PairRunner {
   record Settings(int rounds, int warmupRounds, long legMillis, int concurrency, int poolSize,
       int maxPerConnectionRequestsPerLeg, int maxPooledRequestsPerLeg) {
     static Settings full() {
-      return new Settings(20, 2, 300, 4, 4, 600, 200_000);
+      return new Settings(12, 2, 500, 4, 4, 600, 400_000);
     }
 
     static Settings quick() {
@@ -58,11 +58,26 @@ final class PairRunner {
     static Settings smoke() {
       return new Settings(1, 0, 100, 2, 2, 20, 200);
     }
+
+    /** Forks per pair unless told: 3 for a full run, 2 for a quick one, 1 (this JVM) for a smoke pass. */
+    int defaultForks() {
+      if (rounds <= 1) {
+        return 1;
+      }
+      return rounds < 12 ? 2 : 3;
+    }
+
+    /** The settings that {@code rounds,warmup,legMillis,concurrency,pool,perConnectionCap,pooledCap} name. */
+    static Settings parse(String text) {
+      String[] v = text.split(",");
+      return new Settings(Integer.parseInt(v[0]), Integer.parseInt(v[1]), Long.parseLong(v[2]),
+          Integer.parseInt(v[3]), Integer.parseInt(v[4]), Integer.parseInt(v[5]), Integer.parseInt(v[6]));
+    }
   }
 
   /** One leg: how many requests, how long, how fast. */
   record Leg(int requests, int errors, String firstError, long elapsedNanos, double p50Ms, double p99Ms,
-      long processCpuNanos) {
+      long processCpuNanos, int connections) {
     double throughput() {
       return requests * 1e9 / elapsedNanos;
     }
@@ -76,7 +91,54 @@ final class PairRunner {
   /** A pair's result over its measured rounds. */
   record Result(Pair pair, List<Leg> legsA, List<Leg> legsB, Stats.Spread throughputRatio,
       Stats.Spread p50Ratio, Stats.Spread p99Ratio, Stats.Spread cpuRatio, int clientTimeWaitA, int serverTimeWaitA,
-      int clientTimeWaitB, int serverTimeWaitB, boolean kernelCounted) {
+      int clientTimeWaitB, int serverTimeWaitB, boolean kernelCounted, Histogram histogramA, Histogram histogramB,
+      List<Double> forkThroughputRatios, List<Double> forkP99Ratios) {
+    /**
+     * The result of {@code legsA} and {@code legsB} (round by round: element i of each is one
+     * round), the TIME_WAIT counts {@code tw} (client A, server A, client B, server B), and each
+     * side's latencies pooled; {@code forks} holds each JVM's own (median throughput ratio,
+     * median p99 ratio).
+     */
+    static Result of(Pair pair, List<Leg> legsA, List<Leg> legsB, int[] tw, boolean counted,
+        Histogram histogramA, Histogram histogramB, List<double[]> forks) {
+      double[] thr = new double[legsA.size()];
+      double[] p50 = new double[legsA.size()];
+      double[] p99 = new double[legsA.size()];
+      double[] cpu = new double[legsA.size()];
+      for (int i = 0; i < thr.length; i++) {
+        cpu[i] = legsA.get(i).cpuMicrosPerRequest() / legsB.get(i).cpuMicrosPerRequest();
+        thr[i] = legsA.get(i).throughput() / legsB.get(i).throughput();
+        p50[i] = legsA.get(i).p50Ms() / legsB.get(i).p50Ms();
+        p99[i] = legsA.get(i).p99Ms() / legsB.get(i).p99Ms();
+      }
+      Stats.Spread throughput = Stats.Spread.of(thr);
+      Stats.Spread p99Spread = Stats.Spread.of(p99);
+      List<double[]> perFork = forks.isEmpty()
+          ? List.<double[]>of(new double[] {throughput.median(), p99Spread.median()}) : forks;
+      return new Result(pair, legsA, legsB, throughput, Stats.Spread.of(p50), p99Spread, Stats.Spread.of(cpu),
+          tw[0], tw[1], tw[2], tw[3], counted, histogramA, histogramB,
+          perFork.stream().map(f -> f[0]).toList(), perFork.stream().map(f -> f[1]).toList());
+    }
+
+    /**
+     * Throughput over all measured legs pooled, A/B: each side's requests over its legs' summed
+     * time. A check on the median of per-round ratios, not a replacement.
+     */
+    double pooledThroughputRatio() {
+      return pooledThroughput(legsA) / pooledThroughput(legsB);
+    }
+
+    /** p99 latency of all of A's measured requests over that of all of B's. */
+    double pooledP99Ratio() {
+      return histogramA.quantileMillis(0.99) / histogramB.quantileMillis(0.99);
+    }
+
+    private static double pooledThroughput(List<Leg> legs) {
+      long requests = legs.stream().mapToLong(Leg::requests).sum();
+      long nanos = legs.stream().mapToLong(Leg::elapsedNanos).sum();
+      return requests * 1e9 / Math.max(1, nanos);
+    }
+
     double medianThroughputA() {
       return Stats.Spread.of(legsA.stream().mapToDouble(Leg::throughput).toArray()).median();
     }
@@ -109,6 +171,22 @@ final class PairRunner {
       return Stats.Spread.of(legsB.stream().mapToDouble(Leg::p99Ms).toArray()).median();
     }
 
+    /** Connections the server accepted per 1,000 requests, over all of A's measured legs. */
+    double connectionsPerThousandA() {
+      return perThousand(legsA);
+    }
+
+    /** Connections the server accepted per 1,000 requests, over all of B's measured legs. */
+    double connectionsPerThousandB() {
+      return perThousand(legsB);
+    }
+
+    private static double perThousand(List<Leg> legs) {
+      long requests = legs.stream().mapToLong(Leg::requests).sum();
+      long connections = legs.stream().mapToLong(Leg::connections).sum();
+      return requests == 0 ? Double.NaN : connections * 1000.0 / requests;
+    }
+
     int errors() {
       return legsA.stream().mapToInt(Leg::errors).sum() + legsB.stream().mapToInt(Leg::errors).sum();
     }
@@ -117,11 +195,13 @@ final class PairRunner {
       List<String> parts = new ArrayList<>();
       if (!Double.isNaN(pair.minThroughputRatio())) {
         parts.add("thr >= " + pair.minThroughputRatio() + ": "
-            + (throughputRatio.median() >= pair.minThroughputRatio() ? "met" : "MISSED"));
+            + (throughputRatio.median() >= pair.minThroughputRatio() ? "met" : "MISSED")
+            + " (95% CI " + throughputRatio.ci() + ")");
       }
       if (!Double.isNaN(pair.maxP99Ratio())) {
         parts.add("p99 <= " + pair.maxP99Ratio() + ": "
-            + (p99Ratio.median() <= pair.maxP99Ratio() ? "met" : "MISSED"));
+            + (p99Ratio.median() <= pair.maxP99Ratio() ? "met" : "MISSED")
+            + " (95% CI " + p99Ratio.ci() + ")");
       }
       return parts.isEmpty() ? "-" : String.join("; ", parts);
     }
@@ -149,6 +229,8 @@ final class PairRunner {
     List<Leg> legsB = new ArrayList<>();
     int[] tw = new int[4];
     boolean counted = TcpTable.system().isSupported();
+    Histogram histogramA = new Histogram();
+    Histogram histogramB = new Histogram();
     AtomicInteger threadIds = new AtomicInteger();
     ExecutorService workers = Executors.newFixedThreadPool(c, r -> {
       Thread t = new Thread(r, "bench-client-" + threadIds.incrementAndGet());
@@ -171,11 +253,11 @@ final class PairRunner {
         Leg legA;
         Leg legB;
         if (aFirst) {
-          legA = leg(a, serverA.uri(), workers, latencies, cap);
-          legB = leg(b, serverB.uri(), workers, latencies, cap);
+          legA = leg(a, serverA, workers, latencies, cap, round >= 0 ? histogramA : null);
+          legB = leg(b, serverB, workers, latencies, cap, round >= 0 ? histogramB : null);
         } else {
-          legB = leg(b, serverB.uri(), workers, latencies, cap);
-          legA = leg(a, serverA.uri(), workers, latencies, cap);
+          legB = leg(b, serverB, workers, latencies, cap, round >= 0 ? histogramB : null);
+          legA = leg(a, serverA, workers, latencies, cap, round >= 0 ? histogramA : null);
         }
         if (round >= 0) {
           legsA.add(legA);
@@ -201,19 +283,7 @@ final class PairRunner {
         serverB.close();
       }
     }
-    double[] thr = new double[legsA.size()];
-    double[] p50 = new double[legsA.size()];
-    double[] p99 = new double[legsA.size()];
-    double[] cpu = new double[legsA.size()];
-    for (int i = 0; i < thr.length; i++) {
-      cpu[i] = legsA.get(i).cpuMicrosPerRequest() / legsB.get(i).cpuMicrosPerRequest();
-      thr[i] = legsA.get(i).throughput() / legsB.get(i).throughput();
-      p50[i] = legsA.get(i).p50Ms() / legsB.get(i).p50Ms();
-      p99[i] = legsA.get(i).p99Ms() / legsB.get(i).p99Ms();
-    }
-    return new Result(pair, legsA, legsB, Stats.Spread.of(thr), Stats.Spread.of(p50), Stats.Spread.of(p99),
-        Stats.Spread.of(cpu),
-        tw[0], tw[1], tw[2], tw[3], counted);
+    return Result.of(pair, legsA, legsB, tw, counted, histogramA, histogramB, List.of());
   }
 
   /**
@@ -245,8 +315,11 @@ final class PairRunner {
     }
   }
 
-  private Leg leg(BenchClient client, URI uri, ExecutorService workers, long[][] latencies, int cap)
-      throws InterruptedException {
+  /** Runs one leg; records its latencies in {@code histogram} unless that is null (warm-up). */
+  private Leg leg(BenchClient client, BenchServer server, ExecutorService workers, long[][] latencies, int cap,
+      Histogram histogram) throws InterruptedException {
+    URI uri = server.uri();
+    int acceptedBefore = server.accepted();
     int c = latencies.length;
     AtomicInteger issued = new AtomicInteger();
     AtomicInteger errors = new AtomicInteger();
@@ -311,11 +384,16 @@ final class PairRunner {
       k += counts[w];
     }
     Arrays.sort(all);
+    if (histogram != null) {
+      for (long nanos : all) {
+        histogram.record(nanos);
+      }
+    }
     if (errors.get() > 0 && log != null) {
       log.println("    " + errors.get() + " errors, first: " + firstError.get());
     }
     return new Leg(total - errors.get(), errors.get(), firstError.get(), Math.max(1, end - start),
         Stats.rank(all, total, 0.50) / 1e6, Stats.rank(all, total, 0.99) / 1e6,
-        cpuEnd - cpuStart);
+        cpuEnd - cpuStart, server.accepted() - acceptedBefore);
   }
 }

@@ -26,8 +26,24 @@ class BenchmarksSmokeTest {
       assertThat(r.throughputRatio().median()).as(r.pair().label()).isPositive().isFinite();
       assertThat(r.p99Ratio().median()).as(r.pair().label()).isPositive().isFinite();
     }
+    assertThat(report.costs()).hasSize(BenchClient.Library.values().length * 2)
+        .allSatisfy(c -> assertThat(c.errors()).isZero());
     assertThat(report.perRequest()).isNotEmpty().allSatisfy(a -> assertThat(a.errors()).isZero());
     assertThat(report.perRead()).hasSize(Allocation.SOCKET_KINDS.length * 2);
     assertThat(Benchmarks.markdown(report)).contains("| 1 adapter overhead | hc5 |");
+  }
+
+  @Test
+  void aPairRunsInFreshJvmsAndTheirRoundsAreJoined() throws Exception {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PairRunner.Result result;
+    try (PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8)) {
+      result = Forks.run(0, Benchmarks.pairs().get(0), PairRunner.Settings.smoke(), 2, ps);
+    }
+    assertThat(result.legsA()).as(log.toString()).hasSize(2).hasSameSizeAs(result.legsB());
+    assertThat(result.forkThroughputRatios()).hasSize(2);
+    assertThat(result.errors()).isZero();
+    assertThat(result.pooledP99Ratio()).isPositive().isFinite();
+    assertThat(log.toString()).contains("fork 1 of 2", "fork 2 of 2");
   }
 }

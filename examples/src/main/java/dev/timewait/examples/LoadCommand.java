@@ -90,7 +90,7 @@ public final class LoadCommand implements Callable<Integer> {
   Integer maxConnections;
 
   @Option(names = "--max-requests-per-connection", paramLabel = "K",
-      description = "pooled: requests a connection serves before it retires. Default: 500.")
+      description = "pooled: requests a connection serves before it retires. Default: 10,000 (PooledKeepAlive.DEFAULT_MAX_REQUESTS_PER_CONNECTION).")
   Integer maxRequestsPerConnection;
 
   @Option(names = "--truststore", paramLabel = "PATH",

@@ -56,7 +56,7 @@ final class AsyncConfigurer {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       manager.setMaxConnTotal(pooled.maxTotal())
           .setMaxConnPerRoute(pooled.maxPerRoute())
-          .setDefaultConnectionConfig(ConnectionConfig.custom()
+          .setDefaultConnectionConfig(ConnectionConfig.copy(options.connectionConfig())
               .setTimeToLive(TimeValue.of(pooled.maxLifetime()))
               .setIdleTimeout(Timeout.of(pooled.idleTimeout()))
               .build());
@@ -64,7 +64,8 @@ final class AsyncConfigurer {
       builder.evictExpiredConnections();
     } else {
       manager.setMaxConnTotal(options.maxConnections())
-          .setMaxConnPerRoute(options.maxConnections());
+          .setMaxConnPerRoute(options.maxConnections())
+          .setDefaultConnectionConfig(options.connectionConfig());
     }
 
     builder.setConnectionManager(manager.build());

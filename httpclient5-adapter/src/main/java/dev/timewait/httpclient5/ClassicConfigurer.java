@@ -72,7 +72,7 @@ final class ClassicConfigurer {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       manager.setMaxTotal(pooled.maxTotal());
       manager.setDefaultMaxPerRoute(pooled.maxPerRoute());
-      manager.setDefaultConnectionConfig(ConnectionConfig.custom()
+      manager.setDefaultConnectionConfig(ConnectionConfig.copy(options.connectionConfig())
           .setTimeToLive(TimeValue.of(pooled.maxLifetime()))
           .setIdleTimeout(Timeout.of(pooled.idleTimeout()))
           .build());
@@ -81,6 +81,7 @@ final class ClassicConfigurer {
     } else {
       manager.setMaxTotal(options.maxConnections());
       manager.setDefaultMaxPerRoute(options.maxConnections());
+      manager.setDefaultConnectionConfig(options.connectionConfig());
     }
 
     builder.setConnectionManager(manager);

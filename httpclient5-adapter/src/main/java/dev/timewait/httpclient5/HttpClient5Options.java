@@ -6,16 +6,23 @@ import dev.timewait.ServerClose;
 import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
+import org.apache.hc.client5.http.config.ConnectionConfig;
 
 /**
  * The settings of {@link TimeWaitHttpClient5} beyond the {@link dev.timewait.CloseStrategy}: the
- * TLS context, the connection bound of the one-connection-per-request strategies, and whether the
- * async client may negotiate HTTP/2. Immutable; made by {@link #builder()}.
+ * TLS context, the connection bound of the one-connection-per-request strategies, the connection
+ * manager's {@link ConnectionConfig} (connect and socket timeouts), and whether the async client
+ * may negotiate HTTP/2. They exist because timewait builds the connection manager, where
+ * HttpClient keeps these settings. Immutable; made by {@link #builder()}.
  *
  * <pre>{@code
  * HttpClient5Options options = HttpClient5Options.builder()
  *     .sslContext(mySslContext)   // trust your servers; hostname verification stays on
  *     .maxConnections(200)        // for server close and reset
+ *     .connectionConfig(ConnectionConfig.custom()
+ *         .setConnectTimeout(Timeout.ofSeconds(2))
+ *         .setSocketTimeout(Timeout.ofSeconds(10))
+ *         .build())
  *     .build();
  * CloseableHttpClient client = TimeWaitHttpClient5
  *     .configure(HttpClients.custom(), CloseStrategy.serverClose(), new CloseAccounting(), options)
@@ -38,21 +45,30 @@ public final class HttpClient5Options {
   /** Whether the async client may negotiate HTTP/2 by default: {@value}. */
   public static final boolean DEFAULT_ALLOW_HTTP2 = false;
 
+  /**
+   * The default {@link #connectionConfig()}: HttpClient's own {@link ConnectionConfig#DEFAULT}
+   * (connect timeout 3 minutes, socket timeout unset).
+   */
+  public static final ConnectionConfig DEFAULT_CONNECTION_CONFIG = ConnectionConfig.DEFAULT;
+
+  // After every default above: the builder's fields start from them.
   private static final HttpClient5Options DEFAULTS = builder().build();
 
   private final SSLContext sslContext;
   private final int maxConnections;
   private final boolean allowHttp2;
+  private final ConnectionConfig connectionConfig;
 
   private HttpClient5Options(Builder builder) {
     this.sslContext = builder.sslContext;
     this.maxConnections = builder.maxConnections;
     this.allowHttp2 = builder.allowHttp2;
+    this.connectionConfig = builder.connectionConfig;
   }
 
   /**
-   * The defaults: the JDK's default trust, {@link #DEFAULT_MAX_CONNECTIONS}, and {@link
-   * #DEFAULT_ALLOW_HTTP2}.
+   * The defaults: the JDK's default trust, {@link #DEFAULT_MAX_CONNECTIONS}, {@link
+   * #DEFAULT_CONNECTION_CONFIG} and {@link #DEFAULT_ALLOW_HTTP2}.
    */
   public static HttpClient5Options defaults() {
     return DEFAULTS;
@@ -65,7 +81,8 @@ public final class HttpClient5Options {
 
   /** A builder that starts from these options. */
   public Builder toBuilder() {
-    Builder builder = new Builder().maxConnections(maxConnections).allowHttp2(allowHttp2);
+    Builder builder = new Builder().maxConnections(maxConnections).allowHttp2(allowHttp2)
+        .connectionConfig(connectionConfig);
     builder.sslContext = sslContext;
     return builder;
   }
@@ -81,6 +98,17 @@ public final class HttpClient5Options {
   /** The bound on open connections, total and per route, for server close and reset. */
   public int maxConnections() {
     return maxConnections;
+  }
+
+  /**
+   * The connection manager's default {@link ConnectionConfig}, for the classic and the async
+   * client: its connect timeout, socket timeout and validate-after-inactivity apply as HttpClient
+   * documents them. Under a {@link PooledKeepAlive} strategy, the strategy's {@code maxLifetime}
+   * and {@code idleTimeout} replace its time-to-live and idle timeout, so that the pool retires
+   * connections as the strategy says.
+   */
+  public ConnectionConfig connectionConfig() {
+    return connectionConfig;
   }
 
   /**
@@ -104,18 +132,20 @@ public final class HttpClient5Options {
     HttpClient5Options other = (HttpClient5Options) o;
     return maxConnections == other.maxConnections
         && allowHttp2 == other.allowHttp2
-        && Objects.equals(sslContext, other.sslContext);
+        && Objects.equals(sslContext, other.sslContext)
+        && connectionConfig == other.connectionConfig; // ConnectionConfig has no equals of its own
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(sslContext, maxConnections, allowHttp2);
+    return Objects.hash(sslContext, maxConnections, allowHttp2, System.identityHashCode(connectionConfig));
   }
 
   @Override
   public String toString() {
     return "HttpClient5Options[sslContext=" + (sslContext == null ? "default" : sslContext.getProtocol())
-        + ", maxConnections=" + maxConnections + ", allowHttp2=" + allowHttp2 + "]";
+        + ", maxConnections=" + maxConnections + ", allowHttp2=" + allowHttp2
+        + ", connectionConfig=" + connectionConfig + "]";
   }
 
   /** Builds {@link HttpClient5Options}. Not thread-safe: use one builder from one thread. */
@@ -123,8 +153,18 @@ public final class HttpClient5Options {
     private SSLContext sslContext;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private boolean allowHttp2 = DEFAULT_ALLOW_HTTP2;
+    private ConnectionConfig connectionConfig = DEFAULT_CONNECTION_CONFIG;
 
     private Builder() {}
+
+    /**
+     * See {@link HttpClient5Options#connectionConfig()}; default {@link
+     * #DEFAULT_CONNECTION_CONFIG}.
+     */
+    public Builder connectionConfig(ConnectionConfig connectionConfig) {
+      this.connectionConfig = Objects.requireNonNull(connectionConfig, "connectionConfig cannot be null");
+      return this;
+    }
 
     /** The TLS context for {@code https} routes; hostname verification stays on. */
     public Builder sslContext(SSLContext sslContext) {

@@ -49,12 +49,16 @@ final class SlotInterceptor implements Interceptor {
   private final ReferenceQueue<Call> collected = new ReferenceQueue<>();
   // Guarded by lock.
   private int total;
-  private final Map<String, Integer> perRoute = new HashMap<>();
+  private final Map<Route, Integer> perRoute = new HashMap<>();
   private final Set<Slot> held = new HashSet<>();
+
+  /** Whether the per-route bound binds at all: with maxPerRoute == maxTotal the total bounds it. */
+  private final boolean perRouteBound;
 
   SlotInterceptor(int maxTotal, int maxPerRoute) {
     this.maxTotal = maxTotal;
     this.maxPerRoute = maxPerRoute;
+    this.perRouteBound = maxPerRoute < maxTotal;
   }
 
   @Override
@@ -71,8 +75,16 @@ final class SlotInterceptor implements Interceptor {
     return chain.proceed(chain.request());
   }
 
-  private static String route(HttpUrl url) {
-    return url.scheme() + "://" + url.host() + ":" + url.port();
+  private static Route route(HttpUrl url) {
+    return new Route(url.scheme(), url.host(), url.port());
+  }
+
+  /** A route as the per-route bound counts it: built per call without concatenating strings. */
+  private record Route(String scheme, String host, int port) {
+    @Override
+    public String toString() {
+      return scheme + "://" + host + ":" + port;
+    }
   }
 
   /** Slots in use now: for tests and diagnostics. */
@@ -85,16 +97,18 @@ final class SlotInterceptor implements Interceptor {
     }
   }
 
-  private Slot acquire(Call call, String route, long waitNanos) throws IOException {
+  private Slot acquire(Call call, Route route, long waitNanos) throws IOException {
     long deadline = System.nanoTime() + waitNanos;
     lock.lock();
     try {
       while (true) {
         reclaimCollected();
-        int onRoute = perRoute.getOrDefault(route, 0);
+        int onRoute = perRouteBound ? perRoute.getOrDefault(route, 0) : 0;
         if (total < maxTotal && onRoute < maxPerRoute) {
           total++;
-          perRoute.put(route, onRoute + 1);
+          if (perRouteBound) {
+            perRoute.put(route, onRoute + 1);
+          }
           Slot slot = new Slot(call, route, collected);
           held.add(slot);
           return slot;
@@ -130,11 +144,13 @@ final class SlotInterceptor implements Interceptor {
     try {
       if (held.remove(slot)) {
         total--;
-        int onRoute = perRoute.getOrDefault(slot.route, 1) - 1;
-        if (onRoute <= 0) {
-          perRoute.remove(slot.route);
-        } else {
-          perRoute.put(slot.route, onRoute);
+        if (perRouteBound) {
+          int onRoute = perRoute.getOrDefault(slot.route, 1) - 1;
+          if (onRoute <= 0) {
+            perRoute.remove(slot.route);
+          } else {
+            perRoute.put(slot.route, onRoute);
+          }
         }
         freed.signalAll();
       }
@@ -165,10 +181,10 @@ final class SlotInterceptor implements Interceptor {
 
   /** A slot, weakly bound to the call that holds it. */
   private static final class Slot extends WeakReference<Call> {
-    final String route;
+    final Route route;
     final AtomicBoolean released = new AtomicBoolean();
 
-    Slot(Call call, String route, ReferenceQueue<Call> queue) {
+    Slot(Call call, Route route, ReferenceQueue<Call> queue) {
       super(call, queue);
       this.route = route;
     }

@@ -1,0 +1,132 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.benchmarks.PairRunner.Leg;
+import dev.timewait.benchmarks.PairRunner.Pair;
+import dev.timewait.benchmarks.PairRunner.Result;
+import dev.timewait.benchmarks.PairRunner.Settings;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a pair in fresh JVMs, one after another, as JMH runs a benchmark in forks: what the JIT
+ * makes of a JVM's code (inlining, profile pollution by the other clients in the same JVM) differs
+ * from JVM to JVM and does not cancel within one JVM's A/B rounds. Each fork runs the pair's warm-up
+ * and measured rounds and reports its legs, TIME_WAIT counts and latency histograms on standard
+ * output as {@code @@} lines; the parent joins them as if one JVM had run every round.
+ *
+ * <p>Not thread-safe: one pair at a time.
+ */
+final class Forks {
+  /** The longest one fork may take, on top of its rounds: a hung fork is killed, never waited on forever. */
+  private static final long FORK_SLACK_SECONDS = 600;
+
+  private Forks() {}
+
+  /** Runs {@code pair} (index {@code index} in {@link Benchmarks#pairs()}) in {@code forks} fresh JVMs. */
+  static Result run(int index, Pair pair, Settings settings, int forks, PrintStream log)
+      throws IOException, InterruptedException {
+    List<Leg> legsA = new ArrayList<>();
+    List<Leg> legsB = new ArrayList<>();
+    int[] tw = new int[4];
+    boolean counted = true;
+    Histogram histogramA = new Histogram();
+    Histogram histogramB = new Histogram();
+    List<double[]> perFork = new ArrayList<>();
+    for (int f = 0; f < forks; f++) {
+      Process process = new ProcessBuilder(command(index, settings))
+          .redirectError(ProcessBuilder.Redirect.INHERIT)
+          .start();
+      List<Leg> forkA = new ArrayList<>();
+      List<Leg> forkB = new ArrayList<>();
+      try (BufferedReader out = new BufferedReader(
+          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = out.readLine()) != null) {
+          if (!line.startsWith("@@")) {
+            log.println(line);
+            continue;
+          }
+          String[] w = line.substring(2).trim().split(" ");
+          switch (w[0]) {
+            case "LEG" -> (w[1].equals("A") ? forkA : forkB).add(new Leg(Integer.parseInt(w[2]),
+                Integer.parseInt(w[3]), w[4].equals("-") ? null : w[4], Long.parseLong(w[5]),
+                Double.parseDouble(w[6]), Double.parseDouble(w[7]), Long.parseLong(w[8]), Integer.parseInt(w[9])));
+            case "TW" -> {
+              for (int i = 0; i < 4; i++) {
+                tw[i] += Integer.parseInt(w[1 + i]);
+              }
+              counted &= Boolean.parseBoolean(w[5]);
+            }
+            case "HIST" -> (w[1].equals("A") ? histogramA : histogramB).add(Histogram.decode(w[2]));
+            default -> throw new IOException("unexpected line from a fork: " + line);
+          }
+        }
+      }
+      long bound = settings.rounds() * 2L * settings.legMillis() / 1000 + FORK_SLACK_SECONDS;
+      if (!process.waitFor(bound, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IOException("fork " + (f + 1) + " of " + pair.label() + " did not end within " + bound + " s");
+      }
+      if (process.exitValue() != 0 || forkA.isEmpty() || forkA.size() != forkB.size()) {
+        throw new IOException("fork " + (f + 1) + " of " + pair.label() + " failed (exit " + process.exitValue() + ")");
+      }
+      Result fork = Result.of(pair, forkA, forkB, new int[4], counted, new Histogram(), new Histogram(), List.of());
+      perFork.add(new double[] {fork.throughputRatio().median(), fork.p99Ratio().median()});
+      log.println(String.format(Locale.ROOT, "    fork %d of %d: throughput A/B %s, p99 A/B %s", f + 1, forks,
+          fork.throughputRatio().format(), fork.p99Ratio().format()));
+      legsA.addAll(forkA);
+      legsB.addAll(forkB);
+    }
+    return Result.of(pair, legsA, legsB, tw, counted, histogramA, histogramB, perFork);
+  }
+
+  /** The fork's side: runs pair {@code index} in this JVM and reports it on {@code out}. */
+  static void child(int index, Settings settings, PrintStream out) throws IOException, InterruptedException {
+    Pair pair = Benchmarks.pairs().get(index);
+    Result r = new PairRunner(settings, System.err).run(pair);
+    for (int i = 0; i < r.legsA().size(); i++) {
+      out.println(leg("A", r.legsA().get(i)));
+      out.println(leg("B", r.legsB().get(i)));
+    }
+    out.println("@@TW " + r.clientTimeWaitA() + " " + r.serverTimeWaitA() + " " + r.clientTimeWaitB() + " "
+        + r.serverTimeWaitB() + " " + r.kernelCounted());
+    out.println("@@HIST A " + r.histogramA().encode());
+    out.println("@@HIST B " + r.histogramB().encode());
+    out.flush();
+  }
+
+  private static String leg(String side, Leg leg) {
+    return String.format(Locale.ROOT, "@@LEG %s %d %d %s %d %s %s %d %d", side, leg.requests(), leg.errors(),
+        leg.firstError() == null ? "-" : leg.firstError().replaceAll("\\s+", "_"), leg.elapsedNanos(),
+        Double.toString(leg.p50Ms()), Double.toString(leg.p99Ms()), leg.processCpuNanos(), leg.connections());
+  }
+
+  /** {@code java} with this JVM's options and class path, running the child for pair {@code index}. */
+  private static List<String> command(int index, Settings s) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!option.startsWith("-XX:StartFlightRecording") && !option.startsWith("-agentlib:jdwp")) {
+        command.add(option);
+      }
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Benchmarks.class.getName());
+    command.add("--child");
+    command.add(Integer.toString(index));
+    command.add("--child-settings");
+    command.add(s.rounds() + "," + s.warmupRounds() + "," + s.legMillis() + "," + s.concurrency() + ","
+        + s.poolSize() + "," + s.maxPerConnectionRequestsPerLeg() + "," + s.maxPooledRequestsPerLeg());
+    return command;
+  }
+}
