@@ -57,14 +57,8 @@ final class Allocation {
       long selfAfter = THREADS.getThreadAllocatedBytes(self);
       Map<Long, Long> after = clientSideAllocation();
       Map<Long, Long> cpuAfter = clientSideCpu();
-      long total = 0;
-      for (Map.Entry<Long, Long> e : after.entrySet()) {
-        total += e.getValue() - before.getOrDefault(e.getKey(), 0L);
-      }
-      long cpu = 0;
-      for (Map.Entry<Long, Long> e : cpuAfter.entrySet()) {
-        cpu += e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
-      }
+      long total = growth(before, after);
+      long cpu = growth(cpuBefore, cpuAfter);
       return new PerRequest(library, variant, requests, errors, (double) total / requests,
           (double) (selfAfter - selfBefore) / requests, cpu / 1e3 / requests);
     }
@@ -132,15 +126,18 @@ final class Allocation {
     }
     Map<Long, Long> bytesAfter = clientSideAllocation();
     Map<Long, Long> cpuAfter = clientSideCpu();
-    long cpu = 0;
-    for (Map.Entry<Long, Long> e : cpuAfter.entrySet()) {
-      cpu += e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
-    }
-    long bytes = 0;
-    for (Map.Entry<Long, Long> e : bytesAfter.entrySet()) {
-      bytes += e.getValue() - bytesBefore.getOrDefault(e.getKey(), 0L);
-    }
+    long cpu = growth(cpuBefore, cpuAfter);
+    long bytes = growth(bytesBefore, bytesAfter);
     return new double[] {cpu / 1e3 / requests, (double) bytes / requests, errors};
+  }
+
+  /** How much the per-thread counters grew in all: a thread that started meanwhile counts from 0. */
+  private static long growth(Map<Long, Long> before, Map<Long, Long> after) {
+    long sum = 0;
+    for (Map.Entry<Long, Long> e : after.entrySet()) {
+      sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+    }
+    return sum;
   }
 
   private static int request(BenchClient client, URI uri) {

@@ -1,5 +1,9 @@
 package dev.timewait.benchmarks;
 
+import dev.timewait.TcpCounts;
+import dev.timewait.TcpFilter;
+import dev.timewait.TcpState;
+import dev.timewait.TcpTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,6 +14,8 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * then it answers with {@code Connection: close} and closes first once the response is written
  * (so the server keeps the TIME_WAIT, unless the client reset the connection first). It closes when
  * the client does. It parses only what the benchmarks' clients send (GETs without a body), so
- * that the server, not the client, is never the bottleneck. Every instance takes a fresh port.
+ * that the server, not the client, is never the bottleneck. Every instance takes a port that no
+ * other socket in the kernel's table uses ({@link #freshServerSocket()}).
  *
  * <p>Thread-safe. Not a general-purpose server.
  */
@@ -41,9 +48,7 @@ final class BenchServer implements AutoCloseable {
   private volatile boolean closed;
 
   BenchServer() throws IOException {
-    serverSocket = new ServerSocket();
-    serverSocket.setReuseAddress(true);
-    serverSocket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+    serverSocket = freshServerSocket();
     int id = SERVERS.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     workers = Executors.newCachedThreadPool(r -> {
@@ -54,6 +59,41 @@ final class BenchServer implements AutoCloseable {
     acceptor = new Thread(this::acceptLoop, "bench-server-" + id + "-accept");
     acceptor.setDaemon(true);
     acceptor.start();
+  }
+
+  /**
+   * A listening socket on a port that no other socket in the kernel's table uses: the kernel hands
+   * out recently used port numbers again, and the TIME_WAIT that an earlier round's naive clients
+   * left towards the same number would be counted as this round's. Ports found in use stay bound
+   * until a fresh one is found, so that the kernel does not offer them again meanwhile.
+   */
+  private static ServerSocket freshServerSocket() throws IOException {
+    List<ServerSocket> taken = new ArrayList<>();
+    try {
+      for (int attempt = 0; attempt < 50; attempt++) {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+        if (isFresh(socket.getLocalPort())) {
+          return socket;
+        }
+        taken.add(socket);
+      }
+      throw new IOException("no fresh loopback port in 50 tries");
+    } finally {
+      for (ServerSocket socket : taken) {
+        socket.close();
+      }
+    }
+  }
+
+  private static boolean isFresh(int port) {
+    TcpTable table = TcpTable.system();
+    if (!table.isSupported()) {
+      return true;
+    }
+    List<TcpCounts> counts = table.count(List.of(TcpFilter.localPort(port), TcpFilter.remotePort(port)));
+    return counts.get(0).total() == counts.get(0).get(TcpState.LISTEN) && counts.get(1).total() == 0;
   }
 
   int port() {

@@ -21,8 +21,8 @@ import java.util.Properties;
  *
  * <pre>{@code
  * ./mvnw -q -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 8 minutes on 2 cores
- * java -jar benchmarks/target/timewait-benchmarks.jar --quick    # about 2 minutes
+ * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 20 minutes on 2 cores
+ * java -jar benchmarks/target/timewait-benchmarks.jar --quick    # about 8 minutes
  * java -jar benchmarks/target/timewait-benchmarks.jar --only okhttp --rounds 6
  * }</pre>
  *
@@ -42,6 +42,11 @@ public final class Benchmarks {
     for (Library l : Library.values()) {
       // The harness's own bias: two identical raw clients; anything but 1.00 is the method's error.
       pairs.add(new Pair("0 control: A/A", l, Variant.RAW_POOLED, Variant.RAW_POOLED, none, none));
+    }
+    for (Library l : Library.values()) {
+      // The same for a connection per request (the legs of questions 2 and 3 are short: 600 requests).
+      pairs.add(new Pair("0 control: A/A, a connection per request", l, Variant.NAIVE_SHARED, Variant.NAIVE_SHARED,
+          none, none));
     }
     for (Library l : Library.values()) {
       pairs.add(new Pair("1 adapter overhead", l, Variant.LIB_POOLED, Variant.RAW_POOLED, 0.97, 1.05));
