@@ -56,7 +56,7 @@ public record PooledKeepAlive(
   /**
    * Default {@link #maxRequestsPerConnection()}: 10,000. High enough that its reconnects cost
    * nothing measurable (one handshake per 10,000 requests; a cap of 500 cost the HttpClient 5
-   * adapters 10-15% throughput and up to 1.9x p99 on loopback, docs/benchmarks.md), low enough
+   * adapters 10-15% throughput and up to 2x p99 on loopback, docs/benchmarks.md), low enough
    * that a busy connection still turns over long before {@link #DEFAULT_MAX_LIFETIME}, so busy
    * clients spread over a load balancer's back ends. Servers with a lower cap of their own (nginx's
    * {@code keepalive_requests} 1000, Tomcat's 100) end the connection first with {@code
