@@ -12,6 +12,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +27,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Not thread-safe: one pair at a time.
  */
 final class Forks {
-  /** The longest one fork may take, on top of its rounds: a hung fork is killed, never waited on forever. */
-  private static final long FORK_SLACK_SECONDS = 600;
+  /** What one fork may take on top of its rounds (JVM start, building the clients, shutting down). */
+  private static final long FORK_SLACK_SECONDS = 300;
 
   private Forks() {}
 
@@ -45,12 +46,30 @@ final class Forks {
       Process process = new ProcessBuilder(command(index, settings))
           .redirectError(ProcessBuilder.Redirect.INHERIT)
           .start();
+      List<String> lines = Collections.synchronizedList(new ArrayList<>());
+      Thread reader = new Thread(() -> {
+        try (BufferedReader out = new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = out.readLine()) != null) {
+            lines.add(line);
+          }
+        } catch (IOException e) {
+          // the fork was killed: what it wrote so far is kept
+        }
+      }, "bench-fork-reader");
+      reader.setDaemon(true);
+      reader.start();
+      long bound = boundSeconds(settings);
+      if (!process.waitFor(bound, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IOException("fork " + (f + 1) + " of " + pair.label() + " did not end within " + bound + " s");
+      }
+      reader.join(TimeUnit.SECONDS.toMillis(10));
       List<Leg> forkA = new ArrayList<>();
       List<Leg> forkB = new ArrayList<>();
-      try (BufferedReader out = new BufferedReader(
-          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = out.readLine()) != null) {
+      synchronized (lines) {
+        for (String line : lines) {
           if (!line.startsWith("@@")) {
             log.println(line);
             continue;
@@ -71,11 +90,6 @@ final class Forks {
           }
         }
       }
-      long bound = settings.rounds() * 2L * settings.legMillis() / 1000 + FORK_SLACK_SECONDS;
-      if (!process.waitFor(bound, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new IOException("fork " + (f + 1) + " of " + pair.label() + " did not end within " + bound + " s");
-      }
       if (process.exitValue() != 0 || forkA.isEmpty() || forkA.size() != forkB.size()) {
         throw new IOException("fork " + (f + 1) + " of " + pair.label() + " failed (exit " + process.exitValue() + ")");
       }
@@ -87,6 +101,16 @@ final class Forks {
       legsB.addAll(forkB);
     }
     return Result.of(pair, legsA, legsB, tw, counted, histogramA, histogramB, perFork);
+  }
+
+  /**
+   * The longest a fork may run before it is killed: every round's two legs, plus the longest wait
+   * for the host's TIME_WAIT before a round (90 s) and 10 s for its leg's own bound, plus slack. A
+   * hung fork is killed, never waited on forever.
+   */
+  static long boundSeconds(Settings s) {
+    long rounds = s.rounds() + s.warmupRounds();
+    return rounds * (2 * s.legMillis() / 1000 + 100) + FORK_SLACK_SECONDS;
   }
 
   /** The fork's side: runs pair {@code index} in this JVM and reports it on {@code out}. */
