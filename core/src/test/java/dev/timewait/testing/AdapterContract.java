@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
+import dev.timewait.KernelCounters;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import java.net.URI;
@@ -125,12 +126,19 @@ public abstract class AdapterContract {
   @ParameterizedTest(name = "tls={0}")
   @ValueSource(booleans = {false, true})
   void serverCloseLeavesTimeWaitOnTheServerOnly(boolean tls) throws Exception {
+    KernelCounters before = KernelCounters.read();
     CloseStats stats = load(CloseStrategy.serverClose(), tls);
 
     assertThat(stats.connectionsOpened()).isEqualTo(REQUESTS);
     assertThat(stats.closedLocallyFirst()).isZero();
     assertThat(KernelTcp.clientTimeWait(port(tls))).isZero();
-    assertThat(KernelTcp.awaitServerTimeWait(port(tls), REQUESTS, SETTLE))
+    int serverTimeWait = KernelTcp.awaitServerTimeWait(port(tls), REQUESTS, SETTLE);
+    // On failure, say how the connections really ended: the accounting (after the server's FIN,
+    // reset, FIN-wait timeout) and the kernel's RST counters over the run (TCPAbortOnData counts
+    // a server socket reset by data that arrived after it closed).
+    assertThat(serverTimeWait)
+        .as("server TIME_WAIT; %s; %s; kernel during the run:%n%s", stats,
+            KernelTcp.describe(port(tls)), KernelCounters.read().minus(before).describe())
         .isGreaterThanOrEqualTo(REQUESTS * 99 / 100);
   }
 
