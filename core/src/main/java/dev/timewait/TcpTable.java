@@ -26,6 +26,12 @@ import java.util.Locale;
  * object per line. Off Linux, or where the files are missing, every scan returns {@linkplain
  * TcpCounts#supported() unsupported} counts instead of throwing.
  *
+ * <p>A scan is not a snapshot. The kernel hands the files out a page at a time and resumes each
+ * read at a saved hash-bucket position, so sockets that come and go during a scan can make it skip
+ * or repeat a few entries (measured: 500 TIME_WAIT sockets read as 500 to 539 while other
+ * connections churned). Good for monitoring and advice; tests that assert exact counts ask
+ * netlink ({@code ss}) instead.
+ *
  * <p>Immutable and thread-safe; each scan reads the files anew.
  */
 public final class TcpTable {

@@ -137,8 +137,9 @@ public abstract class AdapterContract {
     // reset, FIN-wait timeout) and the kernel's RST counters over the run (TCPAbortOnData counts
     // a server socket reset by data that arrived after it closed).
     assertThat(serverTimeWait)
-        .as("server TIME_WAIT; %s; %s; kernel during the run:%n%s", stats,
-            KernelTcp.describe(port(tls)), KernelCounters.read().minus(before).describe())
+        .as("server TIME_WAIT; %s; %s; %s; kernel during the run:%n%s", stats,
+            KernelTcp.describeServerTimeWait(port(tls)), KernelTcp.describe(port(tls)),
+            KernelCounters.read().minus(before).describe())
         .isGreaterThanOrEqualTo(REQUESTS * 99 / 100);
   }
 
