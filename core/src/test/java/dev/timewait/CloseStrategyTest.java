@@ -38,7 +38,7 @@ class CloseStrategyTest {
         .maxLifetime(Duration.ofMinutes(1)).maxRequestsPerConnection(10).retirement(Retirement.SERVER_CLOSE)
         .finWait(Duration.ofMillis(300)).build();
     assertThat(p).isEqualTo(new PooledKeepAlive(8, 4, Duration.ofSeconds(5), Duration.ofMinutes(1), 10,
-        Retirement.SERVER_CLOSE, Duration.ofMillis(300)));
+        Retirement.SERVER_CLOSE, Duration.ofMillis(300), PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE));
     assertThat(p.toBuilder().build()).isEqualTo(p);
     assertThat(PooledKeepAlive.builder().maxTotal(4).build().maxPerRoute()).isEqualTo(4);
   }

@@ -62,6 +62,11 @@ class EverySettingRejectsBadValuesTest {
         bad("finWait", NEGATIVE, () -> PooledKeepAlive.builder().finWait(NEGATIVE).build()),
         bad("finWait", Duration.ZERO, () -> PooledKeepAlive.builder().finWait(Duration.ZERO).build()),
         bad("finWait", ABSURD, () -> PooledKeepAlive.builder().finWait(ABSURD).build()),
+        nul("staleCheckAfterIdle", () -> PooledKeepAlive.builder().staleCheckAfterIdle(null)),
+        bad("staleCheckAfterIdle", NEGATIVE,
+            () -> PooledKeepAlive.builder().staleCheckAfterIdle(NEGATIVE).build()),
+        bad("staleCheckAfterIdle", ABSURD,
+            () -> PooledKeepAlive.builder().staleCheckAfterIdle(ABSURD).build()),
         // TimeWaitSocketFactory
         nul("strategy", () -> TimeWaitSocketFactory.create(null)),
         nul("accounting", () -> TimeWaitSocketFactory.create(CloseStrategy.reset(), null)),

@@ -61,7 +61,24 @@ public final class RawHttpPeer implements AutoCloseable {
      * connection without sending more until the client goes away or the peer stops: a stalled
      * response to cancel or time out.
      */
-    STALL_MID_BODY
+    STALL_MID_BODY,
+    /**
+     * An HTTP/1.1 server with an idle timeout that it does not announce: it keeps the connection
+     * alive and closes it first (FIN) once it has waited {@link RawHttpPeer#lateCloseDelay} for
+     * the next request, as nginx, HAProxy and cloud load balancers do.
+     */
+    IDLE_CLOSE,
+    /**
+     * Like {@link #IDLE_CLOSE}, but every response announces the idle timeout, rounded up to whole
+     * seconds, in {@code Keep-Alive: timeout=N} (as Node.js and Apache httpd do).
+     */
+    ANNOUNCED_IDLE_CLOSE,
+    /**
+     * An HTTP/1.0 server ({@code python3 -m http.server}): answers {@code HTTP/1.0} without a
+     * {@code Connection} header, so the connection is not persistent, and closes after each
+     * response.
+     */
+    HTTP_1_0
   }
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
@@ -159,8 +176,9 @@ public final class RawHttpPeer implements AutoCloseable {
       InputStream in = new java.io.BufferedInputStream(socket.getInputStream(), 8192);
       OutputStream out = socket.getOutputStream();
       boolean keepAlive = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE;
+      boolean idleClose = behaviour == Behaviour.IDLE_CLOSE || behaviour == Behaviour.ANNOUNCED_IDLE_CLOSE;
       String request;
-      while ((request = readRequest(in)) != null) {
+      while ((request = idleClose ? readRequestWithin(raw, in) : readRequest(in)) != null) {
         requests.incrementAndGet();
         if (isMidBodyFault()) {
           failMidBody(raw, socket, out);
@@ -168,17 +186,20 @@ public final class RawHttpPeer implements AutoCloseable {
         }
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
         String connection = switch (behaviour) {
-          case IGNORE_CONNECTION_CLOSE -> "";
-          case KEEP_ALIVE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
+          case IGNORE_CONNECTION_CLOSE, HTTP_1_0 -> "";
+          case KEEP_ALIVE, IDLE_CLOSE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
+          case ANNOUNCED_IDLE_CLOSE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive")
+              + "\r\nKeep-Alive: timeout=" + (lateCloseDelay.toMillis() + 999) / 1000 + "\r\n";
           default -> "Connection: " + (keepAlive ? "keep-alive" : "close") + "\r\n";
         };
-        String head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + BODY.length
+        String version = behaviour == Behaviour.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1";
+        String head = version + " 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + BODY.length
             + "\r\n" + connection + "\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.write(BODY);
         out.flush();
-        if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE
-            || (behaviour == Behaviour.KEEP_ALIVE && clientAsksClose)) {
+        if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE || behaviour == Behaviour.HTTP_1_0
+            || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
           socket.close();
           return;
         }
@@ -187,6 +208,10 @@ public final class RawHttpPeer implements AutoCloseable {
           socket.close();
           return;
         }
+      }
+      if (idleClose && !raw.isClosed()) {
+        socket.close(); // the idle timeout passed (or the client closed): close first, TLS too
+        return;
       }
       if (tls != null) {
         awaitClientFin(raw);
@@ -284,6 +309,27 @@ public final class RawHttpPeer implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Reads one request head, waiting at most {@link #lateCloseDelay} for it to start: null at end
+   * of stream or when the peer's idle timeout passed first (the caller then closes).
+   */
+  private String readRequestWithin(Socket raw, InputStream in) throws IOException {
+    int bound = raw.getSoTimeout();
+    raw.setSoTimeout((int) Math.max(1, lateCloseDelay.toMillis()));
+    try {
+      in.mark(1);
+      if (in.read() < 0) {
+        return null;
+      }
+      in.reset();
+    } catch (SocketTimeoutException idle) {
+      return null; // idle for the whole timeout: close first, as an idle-timing server does
+    } finally {
+      raw.setSoTimeout(bound);
+    }
+    return readRequest(in);
   }
 
   /** Reads one request head; null at end of stream. Request bodies are not expected. */

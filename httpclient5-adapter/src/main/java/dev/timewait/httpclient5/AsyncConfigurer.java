@@ -56,12 +56,10 @@ final class AsyncConfigurer {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       manager.setMaxConnTotal(pooled.maxTotal())
           .setMaxConnPerRoute(pooled.maxPerRoute())
-          .setDefaultConnectionConfig(ConnectionConfig.copy(options.connectionConfig())
-              .setTimeToLive(TimeValue.of(pooled.maxLifetime()))
-              .setIdleTimeout(Timeout.of(pooled.idleTimeout()))
-              .build());
+          .setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig()));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
+      builder.setKeepAliveStrategy(PeerKeepAlive.INSTANCE);
     } else {
       manager.setMaxConnTotal(options.maxConnections())
           .setMaxConnPerRoute(options.maxConnections())

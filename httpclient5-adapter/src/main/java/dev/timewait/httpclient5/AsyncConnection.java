@@ -27,6 +27,8 @@ final class AsyncConnection {
     RESET,
     AFTER_PEER_FIN,
     FIN_WAIT_TIMEOUT,
+    /** The FIN wait was cut short: the client closed, or the exchange was cancelled; an RST. */
+    FIN_WAIT_ABORTED,
     PEER_RESET,
     UNREAD_DATA,
     /** The client sent its FIN first (HttpCore's TLS layer closed the socket by itself). */
@@ -53,6 +55,11 @@ final class AsyncConnection {
   /** ... and has finished its handshake. */
   volatile boolean tlsEstablished;
   volatile boolean peerFinSeen;
+  /**
+   * The client is shutting down (HttpCore enqueued its shutdown command): whatever this
+   * connection carries now did not end by agreement, so it resets instead of waiting for a FIN.
+   */
+  volatile boolean shuttingDown;
   volatile long finWaitDeadlineNanos;
   volatile Future<?> finWaitTimer;
   volatile long drained;

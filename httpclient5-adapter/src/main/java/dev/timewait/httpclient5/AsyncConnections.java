@@ -212,10 +212,13 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       // Closed past the decorator: by HttpClient's close(IMMEDIATE) (SO_LINGER(0), an RST), by a
       // plain close of a socket that has SO_LINGER(0) since the decorator saw it (an RST), or by
       // HttpCore's TLS layer on its own (close_notify, then shutdownOutput: the client's FIN).
+      Outcome outcome;
       if (before == State.FIN_WAIT) {
         log.debug("{}: FIN wait cut short by an immediate close", connection);
+        outcome = Outcome.FIN_WAIT_ABORTED;
+      } else {
+        outcome = tlsLayerClosedItself(connection) ? Outcome.LOCAL_FIRST : Outcome.RESET;
       }
-      Outcome outcome = tlsLayerClosedItself(connection) ? Outcome.LOCAL_FIRST : Outcome.RESET;
       if (outcome == Outcome.LOCAL_FIRST) {
         log.debug("{}: closed past the decorator with the client's FIN first", connection);
       }
@@ -259,7 +262,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
 
   /** A close through the decorator, from any thread. */
   void close(AsyncConnection connection, IOSession layer, CloseMode mode) {
-    if (!serverClose || mode == CloseMode.IMMEDIATE || !connection.armed) {
+    if (!serverClose || mode == CloseMode.IMMEDIATE || !connection.armed || connection.shuttingDown) {
       // A reset, decided before any state change: the connection never looks like it waits for
       // a FIN (whose drain handler would take the reactor's events meanwhile).
       if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
@@ -286,6 +289,21 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     connection.raw.setEventMask(SelectionKey.OP_READ);
     log.debug("{}: waiting up to {} ms for the server's FIN", connection,
         TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
+  }
+
+  /**
+   * The client is shutting down ({@code close()} on the client enqueues a shutdown command on
+   * every session). A connection waiting for the server's FIN resets now and is counted as a
+   * FIN-wait abort at once, instead of holding the reactor (and the exchange's completion) until
+   * the FIN wait's bound; one still carrying an exchange resets when it closes (its response may be
+   * incomplete, and draining it would keep its caller waiting).
+   */
+  void shutdown(AsyncConnection connection) {
+    connection.shuttingDown = true;
+    if (connection.state.get() == State.FIN_WAIT) {
+      log.debug("{}: client shutting down; FIN wait aborted", connection);
+      finish(connection, Outcome.FIN_WAIT_ABORTED);
+    }
   }
 
   /**
@@ -388,6 +406,10 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
         break;
       case FIN_WAIT_TIMEOUT:
         accounting.recordFinWaitTimeout();
+        accounting.recordClosedByReset();
+        break;
+      case FIN_WAIT_ABORTED:
+        accounting.recordFinWaitAbort();
         accounting.recordClosedByReset();
         break;
       case LOCAL_FIRST:

@@ -72,12 +72,10 @@ final class ClassicConfigurer {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       manager.setMaxTotal(pooled.maxTotal());
       manager.setDefaultMaxPerRoute(pooled.maxPerRoute());
-      manager.setDefaultConnectionConfig(ConnectionConfig.copy(options.connectionConfig())
-          .setTimeToLive(TimeValue.of(pooled.maxLifetime()))
-          .setIdleTimeout(Timeout.of(pooled.idleTimeout()))
-          .build());
+      manager.setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig()));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
+      builder.setKeepAliveStrategy(PeerKeepAlive.INSTANCE);
     } else {
       manager.setMaxTotal(options.maxConnections());
       manager.setDefaultMaxPerRoute(options.maxConnections());

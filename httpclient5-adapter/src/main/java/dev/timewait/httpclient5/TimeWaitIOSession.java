@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.locks.Lock;
+import org.apache.hc.core5.http.nio.command.ShutdownCommand;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.Command;
 import org.apache.hc.core5.reactor.IOEventHandler;
@@ -75,6 +76,11 @@ final class TimeWaitIOSession implements IOSession {
 
   @Override
   public void enqueue(Command command, Command.Priority priority) {
+    if (command instanceof ShutdownCommand) {
+      // The client is closing: HttpCore enqueues this on every session. A FIN wait ends now, and
+      // an exchange still under way resets when the duplexer closes it.
+      connections.shutdown(connection);
+    }
     if (connection.state.get() != State.OPEN) {
       command.cancel(); // the connection is closing: nothing more runs on it
       return;

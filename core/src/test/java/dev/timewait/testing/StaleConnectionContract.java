@@ -1,0 +1,139 @@
+package dev.timewait.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStats;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import java.net.URI;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Pooled keep-alive against peers that close idle connections, written once and run by every
+ * adapter: a request never goes out on a connection the peer has already closed, with the
+ * client's own retries switched off, so that nothing hides a lost request. Each case runs against
+ * a {@link RawHttpPeer} on loopback, plain and TLS, under both retirements, and checks the
+ * kernel's table for client TIME_WAIT.
+ */
+public abstract class StaleConnectionContract {
+  /** The idle timeout of the peers that close idle connections without saying so. */
+  private static final Duration PEER_IDLE = Duration.ofMillis(200);
+  /** An idle gap well past {@link #PEER_IDLE} and past the pool's stale-check threshold. */
+  private static final Duration GAP = PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE.plusMillis(400);
+  private static final Duration SETTLE = Duration.ofSeconds(5);
+  private static final int ROUNDS = 4;
+
+  /**
+   * A pooled client made by the adapter for {@code strategy}, counting into {@code accounting},
+   * with the client's own retries off (HttpClient's retry strategy, OkHttp's
+   * retryOnConnectionFailure), trusting {@link TestTls}.
+   */
+  protected abstract FaultClient newClientWithoutRetries(
+      PooledKeepAlive strategy, CloseAccounting accounting) throws Exception;
+
+  @BeforeEach
+  void needsKernelTable() {
+    KernelTcp.assumeReadable();
+  }
+
+  static java.util.stream.Stream<Arguments> retirementsAndTls() {
+    return java.util.stream.Stream.of(
+        Arguments.of(Retirement.RESET, false), Arguments.of(Retirement.RESET, true),
+        Arguments.of(Retirement.SERVER_CLOSE, false), Arguments.of(Retirement.SERVER_CLOSE, true));
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("retirementsAndTls")
+  void aConnectionThePeerClosedWhileIdleNeverCarriesARequest(Retirement retirement, boolean tls)
+      throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.IDLE_CLOSE, PEER_IDLE, tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+        for (int i = 0; i < ROUNDS; i++) {
+          assertThat(client.get(uri(peer, tls))).as("request %d", i + 1).isEqualTo(200);
+          Thread.sleep(GAP.toMillis()); // the peer closes the idle connection meanwhile
+        }
+      }
+      CloseStats stats = accounting.snapshot();
+      assertThat(peer.accepted()).as("one connection per request: none was reused").isEqualTo(ROUNDS);
+      assertThat(stats.connectionsOpened()).isEqualTo(ROUNDS);
+      assertThat(stats.closedAfterPeerFin()).as("%s", stats).isGreaterThanOrEqualTo(ROUNDS - 1);
+      assertThat(stats.open()).isZero();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("retirementsAndTls")
+  void aConnectionReusedWithinThePeersIdleTimeoutStaysInThePool(Retirement retirement, boolean tls)
+      throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(
+        RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofSeconds(10), tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+        for (int i = 0; i < ROUNDS; i++) {
+          assertThat(client.get(uri(peer, tls))).isEqualTo(200);
+          Thread.sleep(GAP.toMillis()); // idle long enough to be checked, and still alive
+        }
+      }
+      assertThat(peer.accepted()).as("the live connection was kept").isEqualTo(1);
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("retirementsAndTls")
+  void aPeerThatAnnouncesItsIdleTimeoutSeesTheConnectionRetiredBeforeItCloses(
+      Retirement retirement, boolean tls) throws Exception {
+    // Keep-Alive: timeout=1 and a close after 1 s idle; the client sends again after 900 ms,
+    // past the announced timeout less its margin and before the peer closes.
+    try (RawHttpPeer peer = RawHttpPeer.start(
+        RawHttpPeer.Behaviour.ANNOUNCED_IDLE_CLOSE, Duration.ofSeconds(1), tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+        assertThat(client.get(uri(peer, tls))).isEqualTo(200);
+        Thread.sleep(900);
+        assertThat(client.get(uri(peer, tls))).isEqualTo(200);
+        assertThat(peer.accepted()).as("retired at the announced timeout, less the margin")
+            .isEqualTo(2);
+      }
+      assertThat(accounting.snapshot().open()).isZero();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("retirementsAndTls")
+  void anHttp10ResponseWithoutKeepAliveIsNeverPooled(Retirement retirement, boolean tls)
+      throws Exception {
+    int requests = 20;
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.HTTP_1_0, Duration.ZERO, tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+        for (int i = 0; i < requests; i++) {
+          assertThat(client.get(uri(peer, tls))).as("request %d", i + 1).isEqualTo(200);
+        }
+      }
+      assertThat(peer.accepted()).isEqualTo(requests);
+      assertThat(accounting.snapshot().open()).isZero();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
+  private static PooledKeepAlive pooled(Retirement retirement) {
+    return PooledKeepAlive.builder().maxTotal(4).retirement(retirement).build();
+  }
+
+  private static URI uri(RawHttpPeer peer, boolean tls) {
+    return URI.create((tls ? "https://localhost:" : "http://127.0.0.1:") + peer.port() + "/stale");
+  }
+}
