@@ -245,6 +245,12 @@ final class TimeWaitSocket extends Socket {
       reset();
       return "reset: not armed";
     }
+    if (finDeadline != 0 && activeIo.get() > 0) {
+      // Another thread reads beneath TLS for the peer's close_notify: the FIN wait began there
+      // (SSLSocket.close() has not reached this socket yet), and this close, from elsewhere, is a
+      // cancel that ends it.
+      abortRequested = true;
+    }
     if (abortRequested || Thread.currentThread().isInterrupted()) {
       return abortedFinWait(accounting);
     }
