@@ -10,6 +10,7 @@ import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * A plain socket whose {@link #close()} follows its factory's mode; see {@link
@@ -50,6 +51,8 @@ final class TimeWaitSocket extends Socket {
   private final Object registration = new Object();
   /** A cancel, a second close, an interrupt or a shutdown asked the FIN wait to end now. */
   private volatile boolean abortRequested;
+  /** Polled during the FIN wait: true ends it (a cancel the client only flags); may be null. */
+  private volatile BooleanSupplier abortWhen;
   private volatile boolean armed;
   private volatile boolean ioFailed;
   private volatile boolean peerFinSeen;
@@ -69,6 +72,25 @@ final class TimeWaitSocket extends Socket {
 
   void arm() {
     armed = true;
+  }
+
+  void arm(BooleanSupplier abortWhen) {
+    this.abortWhen = abortWhen;
+    armed = true;
+  }
+
+  /** Whether something asked this socket's FIN wait to end now; notes it if so. */
+  private boolean abortAsked() {
+    if (abortRequested || Thread.currentThread().isInterrupted()) {
+      abortRequested = true;
+      return true;
+    }
+    BooleanSupplier when = abortWhen;
+    if (when != null && when.getAsBoolean()) {
+      abortRequested = true;
+      return true;
+    }
+    return false;
   }
 
   /** Starts the FIN wait's clock, once: at TLS's close_notify, or at close(). */
@@ -250,13 +272,12 @@ final class TimeWaitSocket extends Socket {
       // (SSLSocket.close() has not reached this socket yet), and this close, from elsewhere, is a
       // cancel that ends it.
       abortRequested = true;
-    }
-    if (abortRequested || Thread.currentThread().isInterrupted()) {
-      return abortedFinWait(accounting);
-    }
-    if (ioFailed || activeIo.get() > 0) {
+    } else if (ioFailed || activeIo.get() > 0) {
       reset();
       return "reset: exchange aborted";
+    }
+    if (abortAsked()) {
+      return abortedFinWait(accounting);
     }
     switch (awaitPeerFin()) {
       case EOF:
@@ -358,8 +379,7 @@ final class TimeWaitSocket extends Socket {
   private int readSlices(InputStream raw, byte[] b, int off, int len, long deadline)
       throws IOException {
     while (true) {
-      if (abortRequested || Thread.currentThread().isInterrupted()) {
-        abortRequested = true;
+      if (abortAsked()) {
         return SLICE_ABORTED;
       }
       long remaining = deadline - System.nanoTime();

@@ -9,6 +9,7 @@ import java.net.SocketAddress;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import javax.net.SocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -209,6 +210,32 @@ public final class TimeWaitSocketFactory extends SocketFactory {
       log.debug("aborted the FIN wait of {} connections", aborted);
     }
     return aborted;
+  }
+
+  /**
+   * Like {@link #arm(SocketAddress, SocketAddress)}, for a client whose cancel only flags the
+   * request once its exchange is over (HttpClient 5's classic {@code HttpUriRequestBase.cancel()}
+   * no longer reaches the connection then): the close polls {@code abortWhen} while it waits for
+   * the server's FIN, every {@value TimeWaitSocket#FIN_WAIT_SLICE_MILLIS} ms at most, and true
+   * ends the wait with an RST, a FIN-wait abort. {@code abortWhen} must be cheap, thread-safe and
+   * must not block.
+   *
+   * @return as {@link #arm(SocketAddress, SocketAddress)}
+   */
+  public boolean arm(SocketAddress localAddress, SocketAddress remoteAddress,
+      BooleanSupplier abortWhen) {
+    Preconditions.checkNotNull(localAddress, "localAddress");
+    Preconditions.checkNotNull(remoteAddress, "remoteAddress");
+    Preconditions.checkNotNull(abortWhen, "abortWhen");
+    if (mode != Mode.SERVER_CLOSE) {
+      return false;
+    }
+    TimeWaitSocket target = find(localAddress, remoteAddress);
+    if (target == null) {
+      return false;
+    }
+    target.arm(abortWhen);
+    return true;
   }
 
   /**

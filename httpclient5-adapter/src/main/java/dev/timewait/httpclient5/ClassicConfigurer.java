@@ -16,6 +16,7 @@ import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.URIScheme;
 import org.apache.hc.core5.http.config.RegistryBuilder;
+import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.pool.PoolReusePolicy;
 import org.apache.hc.core5.util.TimeValue;
@@ -66,7 +67,21 @@ final class ClassicConfigurer {
         RegistryBuilder.<TlsSocketStrategy>create().register(URIScheme.HTTPS.id, tls).build());
     PoolingHttpClientConnectionManager manager = new PoolingHttpClientConnectionManager(
         operator, PoolConcurrencyPolicy.STRICT, PoolReusePolicy.LIFO,
-        TimeValue.NEG_ONE_MILLISECOND, null);
+        TimeValue.NEG_ONE_MILLISECOND, null) {
+      // client.close() closes the pool, but a connection in its FIN wait is no longer in it:
+      // HttpClient detached it before closing it on the caller's thread. End those waits here.
+      @Override
+      public void close() {
+        sockets.abortFinWaits();
+        super.close();
+      }
+
+      @Override
+      public void close(CloseMode closeMode) {
+        sockets.abortFinWaits();
+        super.close(closeMode);
+      }
+    };
 
     if (strategy instanceof PooledKeepAlive) {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
@@ -86,6 +101,7 @@ final class ClassicConfigurer {
 
     builder.setConnectionManager(manager);
     builder.setRequestExecutor(new ClassicRequestExecutor(strategy, sockets));
+    builder.addExecInterceptorFirst(ClassicCancelExec.NAME, new ClassicCancelExec());
     builder.setConnectionReuseStrategy(new ClassicReuseStrategy(strategy));
     log.debug("configured classic client for {}", strategy);
     return builder;
