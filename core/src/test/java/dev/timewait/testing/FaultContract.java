@@ -170,6 +170,22 @@ public abstract class FaultContract {
     assertThat(settled).isTrue();
   }
 
+  /** How the tests below cut a FIN wait short. */
+  protected enum FinWaitAbort {
+    /** The client's own cancel of the call. */
+    CANCEL,
+    /** An interrupt of the thread that made the call. */
+    INTERRUPT,
+    /** The client's close(). */
+    CLIENT_CLOSE
+  }
+
+  /**
+   * Skips, with its reason ({@code Assumptions.abort}), a FIN-wait abort test that this adapter
+   * cannot pass yet for reasons in its own code. None is skipped by default.
+   */
+  protected void assumeFinWaitAbortSupported(FinWaitAbort abort) {}
+
   /**
    * Whether one of this client's connections waits for a server's FIN now. By default: a thread
    * reads in the socket layer's FIN wait. An adapter whose FIN wait runs elsewhere overrides it.
@@ -203,6 +219,7 @@ public abstract class FaultContract {
   @ValueSource(booleans = {false, true})
   void cancellingACallThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
+    assumeFinWaitAbortSupported(FinWaitAbort.CANCEL);
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
@@ -227,6 +244,7 @@ public abstract class FaultContract {
   @ValueSource(booleans = {false, true})
   void interruptingTheThreadThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
+    assumeFinWaitAbortSupported(FinWaitAbort.INTERRUPT);
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
@@ -255,6 +273,7 @@ public abstract class FaultContract {
   @ValueSource(booleans = {false, true})
   void closingTheClientWhileACallWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
+    assumeFinWaitAbortSupported(FinWaitAbort.CLIENT_CLOSE);
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
