@@ -25,10 +25,10 @@ import java.util.function.BooleanSupplier;
  * close the strategy did not plan (one racing {@code connect()}, say) is an RST; it is lifted
  * only for the graceful close after the peer's FIN.
  *
- * <p>Thread-safe as {@link Socket} is. {@code close()} runs its logic once; a second {@code
- * close()} from another thread while the first waits for the peer's FIN ends that wait (a
- * cancel). {@code connect()} and {@code close()} agree under a lock on whether the connection
- * was registered, so it is counted opened and closed, or not at all.
+ * <p>Thread-safe as {@link Socket} is. {@code close()} runs its logic once; a FIN wait ends
+ * early only through {@link #abortFinWait()}, an {@code abortWhen} supplier or an interrupt of
+ * the waiting thread. {@code connect()} and {@code close()} agree under a lock on whether the
+ * connection was registered, so it is counted opened and closed, or not at all.
  */
 final class TimeWaitSocket extends Socket {
   /** A completed exchange leaves at most a TLS close_notify and a few records unread. */
@@ -49,7 +49,7 @@ final class TimeWaitSocket extends Socket {
   private final AtomicBoolean closing = new AtomicBoolean();
   /** Orders connect()'s registration against close()'s reading of {@link #key}. */
   private final Object registration = new Object();
-  /** A cancel, a second close, an interrupt or a shutdown asked the FIN wait to end now. */
+  /** A cancel, an interrupt or a shutdown asked the FIN wait to end now. */
   private volatile boolean abortRequested;
   /** Polled during the FIN wait: true ends it (a cancel the client only flags); may be null. */
   private volatile BooleanSupplier abortWhen;
@@ -212,9 +212,10 @@ final class TimeWaitSocket extends Socket {
   @Override
   public void close() throws IOException {
     if (!closing.compareAndSet(false, true)) {
-      // Another thread is closing this socket the strategy's way. If it waits for the peer's FIN,
-      // this is a cancel (OkHttp's cancel, HttpClient's pool shutdown): end that wait.
-      abortFinWait();
+      // Another thread is closing this socket the strategy's way; never cut that short. A second
+      // close is no sign of a cancel: OkHttp's pool cleanup can close a connection that just
+      // became idle while the call's own thread closes it. Cancels come through abortFinWait,
+      // an abortWhen supplier or an interrupt instead.
       return;
     }
     TimeWaitSocketFactory.ConnectionKey k;
@@ -269,8 +270,8 @@ final class TimeWaitSocket extends Socket {
     }
     if (finDeadline != 0 && activeIo.get() > 0) {
       // Another thread reads beneath TLS for the peer's close_notify: the FIN wait began there
-      // (SSLSocket.close() has not reached this socket yet), and this close, from elsewhere, is a
-      // cancel that ends it.
+      // (SSLSocket.close() has not reached this socket yet). This close, from elsewhere, cuts it
+      // short with an RST (as before this counter existed), so it counts as an abort.
       abortRequested = true;
     } else if (ioFailed || activeIo.get() > 0) {
       reset();

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  *       lands on the server. On timeout it resets and counts a FIN-wait timeout. A close that was
  *       not armed, or that comes while another thread is still reading or writing (a cancel), or
  *       after an I/O error, resets at once, unless the server's FIN had already been read. A
- *       cancel (a second {@code close()} from another thread, or {@link #abortFinWait}), an
- *       interrupt of the waiting thread or a client's shutdown ({@link #abortFinWaits}) ends the
- *       wait at once with an RST and counts a FIN-wait abort.
+ *       cancel ({@link #abortFinWait}), an interrupt of the waiting thread or a client's
+ *       shutdown ({@link #abortFinWaits}) ends the wait at once with an RST and counts a FIN-wait
+ *       abort.
  * </ul>
  *
  * <p>Both strategies set {@code SO_LINGER(0)} before the SYN, so a close that races {@code
@@ -52,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Thread-safe: one factory serves any number of threads. Each socket it makes may be closed
- * from any thread; a second concurrent {@code close()} returns at once, ending a FIN wait under
- * way.
+ * from any thread; a second concurrent {@code close()} returns at once and leaves a FIN wait
+ * under way alone (OkHttp's pool cleanup may close a connection as its call closes it).
  */
 public final class TimeWaitSocketFactory extends SocketFactory {
   private static final Logger log = LoggerFactory.getLogger(TimeWaitSocketFactory.class);
@@ -175,8 +175,8 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * a close not begun yet resets without waiting. If the connection was {@linkplain #arm armed},
    * that counts as a FIN-wait abort ({@link CloseStats#finWaitAborts()}). For a cancel that
    * comes after the exchange completed, when a client no longer closes the socket itself (OkHttp's
-   * cancel and call timeout). A second {@code close()} from another thread, or an interrupt of
-   * the waiting thread, ends the wait the same way.
+   * cancel and call timeout). An interrupt of the waiting thread ends the wait the same way; a
+   * second {@code close()} from another thread does not.
    *
    * @return true if the connection is one of this factory's and still open; false otherwise
    *     (nothing changes)
