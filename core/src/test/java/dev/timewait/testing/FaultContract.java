@@ -23,8 +23,10 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,6 +56,10 @@ public abstract class FaultContract {
   /** Timeouts given to clients that are not testing a timeout. */
   protected static final Duration GENEROUS_TIMEOUT = Duration.ofSeconds(30);
   private static final int ATTEMPTS = 5;
+  /** Calls in the cancel-racing-connect test, on as many threads, within a bound. */
+  private static final int RACE_CALLS = 600;
+  private static final int RACE_THREADS = 8;
+  private static final Duration RACE_BOUND = Duration.ofSeconds(60);
   /** A FIN wait long enough that "ended at once" cannot pass for "waited it out". */
   protected static final Duration LONG_FIN_WAIT = Duration.ofSeconds(30);
   /** Generous for "at once" (the target is 100 ms) on a loaded machine; far below the wait. */
@@ -170,21 +176,23 @@ public abstract class FaultContract {
     assertThat(settled).isTrue();
   }
 
-  /** How the tests below cut a FIN wait short. */
-  protected enum FinWaitAbort {
-    /** The client's own cancel of the call. */
-    CANCEL,
-    /** An interrupt of the thread that made the call. */
-    INTERRUPT,
-    /** The client's close(). */
-    CLIENT_CLOSE
+  /** Cases of this contract that an adapter may not support yet; see {@link #assumeSupported}. */
+  protected enum Case {
+    /** A server close's FIN wait ended by the client's own cancel of the call. */
+    CANCEL_DURING_FIN_WAIT,
+    /** A server close's FIN wait ended by an interrupt of the thread that made the call. */
+    INTERRUPT_DURING_FIN_WAIT,
+    /** A server close's FIN wait ended by the client's close(). */
+    CLIENT_CLOSE_DURING_FIN_WAIT,
+    /** Calls cancelled 0-2 ms after they start, racing their connect. */
+    CANCEL_RACING_CONNECT
   }
 
   /**
-   * Skips, with its reason ({@code Assumptions.abort}), a FIN-wait abort test that this adapter
-   * cannot pass yet for reasons in its own code. None is skipped by default.
+   * Skips, with its reason ({@code Assumptions.abort}), a case that this adapter cannot pass yet
+   * for reasons in its own code. None is skipped by default.
    */
-  protected void assumeFinWaitAbortSupported(FinWaitAbort abort) {}
+  protected void assumeSupported(Case contractCase) {}
 
   /**
    * Whether one of this client's connections waits for a server's FIN now. By default: a thread
@@ -215,11 +223,69 @@ public abstract class FaultContract {
     assertNothingLeft(client, accounting, peer.port());
   }
 
+  static Stream<CloseStrategy> perConnectionStrategies() {
+    return Stream.of(CloseStrategy.reset(), CloseStrategy.serverClose());
+  }
+
+  /**
+   * Many calls, each cancelled 0-2 ms after it starts: the cancels land before the connect, during
+   * the handshake, between the kernel's handshake and the client's registration of the
+   * connection, and during the exchange. The peer closes only after the client, so a client FIN
+   * would show as TIME_WAIT on the client; none may, and every connection the accounting saw
+   * opened must be closed.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("perConnectionStrategies")
+  void callsCancelledAsTheyConnectLeaveNoClientTimeWaitAndNothingOpen(CloseStrategy strategy)
+      throws Exception {
+    assumeSupported(Case.CANCEL_RACING_CONNECT);
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    URI target = uri(peer);
+    AtomicInteger next = new AtomicInteger();
+    long deadline = System.nanoTime() + RACE_BOUND.toNanos();
+    List<Future<?>> racers = new ArrayList<>();
+    for (int t = 0; t < RACE_THREADS; t++) {
+      racers.add(caller.submit(() -> {
+        while (next.incrementAndGet() <= RACE_CALLS && System.nanoTime() < deadline) {
+          FaultClient.InFlight call = client.start(target);
+          long until = System.nanoTime()
+              + ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(2));
+          while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+          }
+          call.cancel();
+          try {
+            call.await(CALL_BOUND);
+          } catch (TimeoutException e) {
+            throw new AssertionError("a cancelled call hung for " + CALL_BOUND, e);
+          } catch (Exception cancelled) {
+            // cancelled, or completed before the cancel: both are fine
+          }
+        }
+        return null;
+      }));
+    }
+    for (Future<?> racer : racers) {
+      racer.get(RACE_BOUND.toMillis() + CALL_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    client.close();
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
+        .as("connections the accounting still sees open: %s", accounting.snapshot()).isTrue();
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(peer.accepted()).as("the peer saw connections").isPositive();
+    assertThat(KernelTcp.clientTimeWait(peer.port()))
+        .as("%s; %s", accounting.snapshot(), KernelTcp.describe(peer.port())).isZero();
+    assertThat(accounting.snapshot().closedLocallyFirst()).isZero();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
   @ParameterizedTest(name = "tls={0}")
   @ValueSource(booleans = {false, true})
   void cancellingACallThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
-    assumeFinWaitAbortSupported(FinWaitAbort.CANCEL);
+    assumeSupported(Case.CANCEL_DURING_FIN_WAIT);
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
@@ -244,7 +310,7 @@ public abstract class FaultContract {
   @ValueSource(booleans = {false, true})
   void interruptingTheThreadThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
-    assumeFinWaitAbortSupported(FinWaitAbort.INTERRUPT);
+    assumeSupported(Case.INTERRUPT_DURING_FIN_WAIT);
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
@@ -273,7 +339,7 @@ public abstract class FaultContract {
   @ValueSource(booleans = {false, true})
   void closingTheClientWhileACallWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
-    assumeFinWaitAbortSupported(FinWaitAbort.CLIENT_CLOSE);
+    assumeSupported(Case.CLIENT_CLOSE_DURING_FIN_WAIT);
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,

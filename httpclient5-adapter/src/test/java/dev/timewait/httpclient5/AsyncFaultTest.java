@@ -22,9 +22,11 @@ class AsyncFaultTest extends FaultContract {
    * AsyncConnections is being changed on another branch; the abort belongs there.
    */
   @Override
-  protected void assumeFinWaitAbortSupported(FinWaitAbort abort) {
-    Assumptions.abort("async HttpClient 5: no FIN-wait abort on " + abort + " yet; the FIN wait"
-        + " runs on the reactor (AsyncConnections), which cannot be cut short by the socket"
-        + " layer; issue 20 follow-up");
+  protected void assumeSupported(Case contractCase) {
+    if (contractCase != Case.CANCEL_RACING_CONNECT) {
+      Assumptions.abort("async HttpClient 5: no FIN-wait abort (" + contractCase + ") yet; the"
+          + " FIN wait runs on the reactor (AsyncConnections), which the socket layer cannot cut"
+          + " short; issue 20 follow-up");
+    }
   }
 }
