@@ -271,9 +271,10 @@ public abstract class FaultContract {
       racer.get(RACE_BOUND.toMillis() + CALL_BOUND.toMillis(), TimeUnit.MILLISECONDS);
     }
     client.close();
-    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
-        .as("connections the accounting still sees open: %s", accounting.snapshot()).isTrue();
+    boolean closed = Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE);
     KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(closed).as("connections the accounting still sees open: %s; kernel: %s",
+        accounting.snapshot(), KernelTcp.describe(peer.port())).isTrue();
     assertThat(peer.accepted()).as("the peer saw connections").isPositive();
     assertThat(KernelTcp.clientTimeWait(peer.port()))
         .as("%s; %s", accounting.snapshot(), KernelTcp.describe(peer.port())).isZero();
