@@ -23,6 +23,7 @@ public final class CloseAccounting {
   private final LongAdder reset = new LongAdder();
   private final LongAdder locallyFirst = new LongAdder();
   private final LongAdder finWaitTimeouts = new LongAdder();
+  private final LongAdder finWaitAborts = new LongAdder();
 
   /** A connection connected. */
   public void recordOpened() {
@@ -49,10 +50,19 @@ public final class CloseAccounting {
     finWaitTimeouts.increment();
   }
 
+  /**
+   * A server close's FIN wait was ended early, with an RST, by a cancel, an interrupt of the
+   * waiting thread or a client's shutdown; also call {@link #recordClosedByReset}.
+   */
+  public void recordFinWaitAbort() {
+    finWaitAborts.increment();
+  }
+
   /** The counts now. */
   public CloseStats snapshot() {
     return new CloseStats(
-        opened.sum(), afterPeerFin.sum(), reset.sum(), locallyFirst.sum(), finWaitTimeouts.sum());
+        opened.sum(), afterPeerFin.sum(), reset.sum(), locallyFirst.sum(), finWaitTimeouts.sum(),
+        finWaitAborts.sum());
   }
 
   @Override

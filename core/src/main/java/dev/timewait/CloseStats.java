@@ -20,16 +20,20 @@ package dev.timewait;
  *     on this host
  * @param finWaitTimeouts server closes whose FIN did not come within the bound, and that were
  *     reset instead (each is also counted in {@code closedByReset})
+ * @param finWaitAborts server closes whose FIN wait a cancel, an interrupt of the waiting thread
+ *     or a client's shutdown ended early, with an RST (each is also counted in {@code
+ *     closedByReset})
  */
 public record CloseStats(
     long connectionsOpened,
     long closedAfterPeerFin,
     long closedByReset,
     long closedLocallyFirst,
-    long finWaitTimeouts) {
+    long finWaitTimeouts,
+    long finWaitAborts) {
 
   /** All zero. */
-  public static final CloseStats EMPTY = new CloseStats(0, 0, 0, 0, 0);
+  public static final CloseStats EMPTY = new CloseStats(0, 0, 0, 0, 0, 0);
 
   /** Connections closed in any way. */
   public long closed() {
@@ -48,6 +52,7 @@ public record CloseStats(
         closedAfterPeerFin - earlier.closedAfterPeerFin,
         closedByReset - earlier.closedByReset,
         closedLocallyFirst - earlier.closedLocallyFirst,
-        finWaitTimeouts - earlier.finWaitTimeouts);
+        finWaitTimeouts - earlier.finWaitTimeouts,
+        finWaitAborts - earlier.finWaitAborts);
   }
 }

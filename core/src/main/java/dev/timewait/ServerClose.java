@@ -8,7 +8,8 @@ import java.time.Duration;
  * reads until the server's FIN, bounded by {@link #finWait()}, so TIME_WAIT lands on the server.
  * If the FIN does not come in time the client resets ({@code SO_LINGER(0)}) and counts a FIN-wait
  * timeout. A connection that closes before its exchange completed (cancel, error) is reset at
- * once, with no wait.
+ * once, with no wait. A cancel, an interrupt of the waiting thread or the client's close during
+ * the wait ends it at once with an RST, counted as a FIN-wait abort.
  *
  * <pre>{@code
  * ServerClose strategy = ServerClose.builder().finWait(Duration.ofMillis(500)).build();

@@ -10,6 +10,7 @@ import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * A plain socket whose {@link #close()} follows its factory's mode; see {@link
@@ -20,15 +21,38 @@ import java.util.concurrent.atomic.AtomicInteger;
  * complete, and the only bytes left to write are TLS's close_notify. A server that has already
  * closed answers data with an RST (Linux: TCPAbortOnData), which would rob it of its TIME_WAIT.
  *
- * <p>Thread-safe as {@link Socket} is; {@code close()} runs its logic once.
+ * <p>Unless the factory only observes, {@code SO_LINGER(0)} is set before the SYN, so that any
+ * close the strategy did not plan (one racing {@code connect()}, say) is an RST; it is lifted
+ * only for the graceful close after the peer's FIN.
+ *
+ * <p>Thread-safe as {@link Socket} is. {@code close()} runs its logic once; a FIN wait ends
+ * early only through {@link #abortFinWait()}, an {@code abortWhen} supplier or an interrupt of
+ * the waiting thread. {@code connect()} and {@code close()} agree under a lock on whether the
+ * connection was registered, so it is counted opened and closed, or not at all.
  */
 final class TimeWaitSocket extends Socket {
   /** A completed exchange leaves at most a TLS close_notify and a few records unread. */
   static final int MAX_DRAIN_BYTES = 64 * 1024;
 
+  /**
+   * The longest one read of a FIN wait blocks. A blocking socket read ignores {@link
+   * Thread#interrupt()} (platform threads), so the wait reads in slices and checks the interrupt
+   * flag between them.
+   */
+  static final int FIN_WAIT_SLICE_MILLIS = 50;
+
+  private static final int SLICE_TIMED_OUT = -2;
+  private static final int SLICE_ABORTED = -3;
+
   private final TimeWaitSocketFactory factory;
   private final AtomicInteger activeIo = new AtomicInteger();
   private final AtomicBoolean closing = new AtomicBoolean();
+  /** Orders connect()'s registration against close()'s reading of {@link #key}. */
+  private final Object registration = new Object();
+  /** A cancel, an interrupt or a shutdown asked the FIN wait to end now. */
+  private volatile boolean abortRequested;
+  /** Polled during the FIN wait: true ends it (a cancel the client only flags); may be null. */
+  private volatile BooleanSupplier abortWhen;
   private volatile boolean armed;
   private volatile boolean ioFailed;
   private volatile boolean peerFinSeen;
@@ -48,6 +72,25 @@ final class TimeWaitSocket extends Socket {
 
   void arm() {
     armed = true;
+  }
+
+  void arm(BooleanSupplier abortWhen) {
+    this.abortWhen = abortWhen;
+    armed = true;
+  }
+
+  /** Whether something asked this socket's FIN wait to end now; notes it if so. */
+  private boolean abortAsked() {
+    if (abortRequested || Thread.currentThread().isInterrupted()) {
+      abortRequested = true;
+      return true;
+    }
+    BooleanSupplier when = abortWhen;
+    if (when != null && when.getAsBoolean()) {
+      abortRequested = true;
+      return true;
+    }
+    return false;
   }
 
   /** Starts the FIN wait's clock, once: at TLS's close_notify, or at close(). */
@@ -74,27 +117,49 @@ final class TimeWaitSocket extends Socket {
   }
 
   /**
-   * Once a server close has begun, bounds a read by what is left of the FIN wait. The JDK's
-   * {@code SSLSocket.close()} reads beneath TLS for the peer's close_notify, waiting up to the
-   * socket's read timeout; this keeps that read within the FIN wait.
+   * Ends the FIN wait of this socket's server close now, with an RST, or makes a close not begun
+   * yet reset without waiting. Counted as a FIN-wait abort if the connection was armed. Any
+   * thread.
    */
-  private void boundByFinWait() throws IOException {
-    long deadline = finDeadline;
-    if (deadline != 0) {
-      long remaining = deadline - System.nanoTime();
-      if (remaining <= 0) {
-        throw new SocketTimeoutException("FIN wait over");
+  void abortFinWait() {
+    abortRequested = true;
+    if (finDeadline != 0) {
+      // A FIN wait is under way: shutdown(SHUT_RD) wakes its read at once (Linux sends nothing
+      // on the wire for it); the waiting thread sees the request and resets. Without it the
+      // read would still end within one slice.
+      try {
+        super.shutdownInput();
+      } catch (IOException e) {
+        // closed or shut already: the wait is over or ends within a slice
       }
-      super.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
     }
+  }
+
+  boolean isArmed() {
+    return armed;
   }
 
   @Override
   public void connect(SocketAddress endpoint, int timeout) throws IOException {
+    if (factory.mode() != TimeWaitSocketFactory.Mode.OBSERVE) {
+      // Before the SYN: a close from another thread (a cancel) can land during the handshake, or
+      // after the kernel completed it but before this connection is registered. That close sees
+      // no connection of ours, and with SO_LINGER(0) it still sends an RST, not a FIN that would
+      // leave TIME_WAIT here.
+      super.setSoLinger(true, 0);
+    }
     super.connect(endpoint, timeout);
     TimeWaitSocketFactory.ConnectionKey k = TimeWaitSocketFactory.ConnectionKey.of(this);
-    key = k;
-    factory.connected(this, k);
+    synchronized (registration) {
+      if (!closing.get()) {
+        key = k;
+        factory.connected(this, k);
+        return;
+      }
+    }
+    // A close began before the connection was registered: it closed the socket (with an RST)
+    // and counted nothing, so nothing is counted here either.
+    throw new SocketException("Socket is closed");
   }
 
   @Override
@@ -147,18 +212,28 @@ final class TimeWaitSocket extends Socket {
   @Override
   public void close() throws IOException {
     if (!closing.compareAndSet(false, true)) {
-      return; // another thread is closing this socket the strategy's way; never cut that short
+      // Another thread is closing this socket the strategy's way; never cut that short. A second
+      // close is no sign of a cancel: OkHttp's pool cleanup can close a connection that just
+      // became idle while the call's own thread closes it. Cancels come through abortFinWait,
+      // an abortWhen supplier or an interrupt instead.
+      return;
     }
-    TimeWaitSocketFactory.ConnectionKey k = key;
+    TimeWaitSocketFactory.ConnectionKey k;
+    synchronized (registration) {
+      k = key;
+    }
     if (k == null) {
-      super.close(); // never connected: nothing to count, no TIME_WAIT possible
+      // Not registered: never connected, or this close raced connect(), which will not register
+      // it. SO_LINGER(0), set before the SYN unless observing, makes this an RST if the kernel
+      // has a connection by now.
+      super.close();
       return;
     }
     String how = "failed";
     try {
       how = closeConnected();
     } finally {
-      factory.closed(k, how);
+      factory.closed(this, k, how);
     }
   }
 
@@ -167,7 +242,7 @@ final class TimeWaitSocket extends Socket {
     switch (factory.mode()) {
       case OBSERVE:
         boolean afterFin = peerFinSeen;
-        super.close();
+        super.close(); // SO_LINGER untouched: exactly a plain socket's close
         if (afterFin) {
           accounting.recordClosedAfterPeerFin();
           return "after peer FIN";
@@ -185,19 +260,33 @@ final class TimeWaitSocket extends Socket {
 
   private String serverClose(CloseAccounting accounting) throws IOException {
     if (peerFinSeen) {
-      super.close();
+      gracefulClose();
       accounting.recordClosedAfterPeerFin();
       return "after peer FIN";
     }
-    if (!armed || ioFailed || activeIo.get() > 0 || isClosed()) {
+    if (!armed || isClosed()) {
       reset();
-      return armed ? "reset: exchange aborted" : "reset: not armed";
+      return "reset: not armed";
+    }
+    if (finDeadline != 0 && activeIo.get() > 0) {
+      // Another thread reads beneath TLS for the peer's close_notify: the FIN wait began there
+      // (SSLSocket.close() has not reached this socket yet). This close, from elsewhere, cuts it
+      // short with an RST (as before this counter existed), so it counts as an abort.
+      abortRequested = true;
+    } else if (ioFailed || activeIo.get() > 0) {
+      reset();
+      return "reset: exchange aborted";
+    }
+    if (abortAsked()) {
+      return abortedFinWait(accounting);
     }
     switch (awaitPeerFin()) {
       case EOF:
-        super.close();
+        gracefulClose();
         accounting.recordClosedAfterPeerFin();
         return "after peer FIN";
+      case ABORTED:
+        return abortedFinWait(accounting);
       case PEER_RESET:
         super.close();
         accounting.recordClosedByReset();
@@ -211,6 +300,28 @@ final class TimeWaitSocket extends Socket {
         reset();
         return "reset: unread data";
     }
+  }
+
+  private String abortedFinWait(CloseAccounting accounting) throws IOException {
+    accounting.recordFinWaitAbort();
+    reset();
+    return "reset: FIN wait aborted";
+  }
+
+  /**
+   * The close after the peer's FIN: a FIN of our own, the TIME_WAIT staying with the peer, which
+   * closed first. SO_LINGER(0), set before connect, would turn it into an RST and rob the peer of
+   * its TIME_WAIT, so it is lifted first.
+   */
+  private void gracefulClose() throws IOException {
+    try {
+      if (!isClosed()) {
+        super.setSoLinger(false, 0);
+      }
+    } catch (SocketException e) {
+      // already dead: the close below sends nothing
+    }
+    super.close();
   }
 
   private void reset() throws IOException {
@@ -228,6 +339,7 @@ final class TimeWaitSocket extends Socket {
   private enum FinWait {
     EOF,
     TIMEOUT,
+    ABORTED,
     PEER_RESET,
     UNEXPECTED_DATA
   }
@@ -239,16 +351,12 @@ final class TimeWaitSocket extends Socket {
     try {
       InputStream raw = super.getInputStream();
       while (true) {
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0) {
+        int n = readSlices(raw, buffer, 0, buffer.length, deadline);
+        if (n == SLICE_TIMED_OUT) {
           return FinWait.TIMEOUT;
         }
-        super.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-        int n;
-        try {
-          n = raw.read(buffer);
-        } catch (SocketTimeoutException e) {
-          return FinWait.TIMEOUT;
+        if (n == SLICE_ABORTED) {
+          return FinWait.ABORTED;
         }
         if (n < 0) {
           return FinWait.EOF;
@@ -259,7 +367,69 @@ final class TimeWaitSocket extends Socket {
         }
       }
     } catch (IOException e) {
-      return FinWait.PEER_RESET;
+      return abortRequested ? FinWait.ABORTED : FinWait.PEER_RESET;
+    }
+  }
+
+  /**
+   * One read of the FIN wait, in slices of at most {@link #FIN_WAIT_SLICE_MILLIS}: bytes read,
+   * -1 at the peer's FIN, {@link #SLICE_TIMED_OUT} once {@code deadline} passed, or {@link
+   * #SLICE_ABORTED} once an abort was asked for or the thread was interrupted (its interrupt flag
+   * stays set, for the caller).
+   */
+  private int readSlices(InputStream raw, byte[] b, int off, int len, long deadline)
+      throws IOException {
+    while (true) {
+      if (abortAsked()) {
+        return SLICE_ABORTED;
+      }
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        return SLICE_TIMED_OUT;
+      }
+      super.setSoTimeout((int) Math.max(1,
+          Math.min(FIN_WAIT_SLICE_MILLIS, TimeUnit.NANOSECONDS.toMillis(remaining))));
+      try {
+        int n = raw.read(b, off, len);
+        if (n < 0 && abortRequested) {
+          return SLICE_ABORTED; // the end of stream of abortFinWait's shutdownInput, not a FIN
+        }
+        return n;
+      } catch (SocketTimeoutException e) {
+        // the slice passed: check for an abort and the deadline, then read on
+      }
+    }
+  }
+
+  /**
+   * A read beneath TLS once the FIN wait began (the JDK's {@code SSLSocket.close()} reading for
+   * the peer's close_notify): bounded by what is left of the wait, and ended by an abort or an
+   * interrupt like the wait itself.
+   */
+  private int finWaitRead(InputStream raw, byte[] b, int off, int len, long deadline)
+      throws IOException {
+    activeIo.incrementAndGet();
+    try {
+      int n = readSlices(raw, b, off, len, deadline);
+      if (n == SLICE_TIMED_OUT) {
+        throw new SocketTimeoutException("FIN wait over");
+      }
+      if (n == SLICE_ABORTED) {
+        throw new SocketException("FIN wait aborted");
+      }
+      if (n < 0) {
+        peerFinSeen = true;
+      }
+      return n;
+    } catch (SocketTimeoutException e) {
+      throw e;
+    } catch (IOException e) {
+      if (!abortRequested) {
+        ioFailed = true;
+      }
+      throw e;
+    } finally {
+      activeIo.decrementAndGet();
     }
   }
 
@@ -273,7 +443,15 @@ final class TimeWaitSocket extends Socket {
 
     @Override
     public int read() throws IOException {
-      boundByFinWait();
+      long deadline = finDeadline;
+      if (deadline != 0) {
+        byte[] one = new byte[1]; // only while TLS closes: never on the exchange's hot path
+        int n;
+        do {
+          n = finWaitRead(delegate, one, 0, 1, deadline);
+        } while (n == 0);
+        return n < 0 ? -1 : one[0] & 0xff;
+      }
       activeIo.incrementAndGet();
       try {
         int b = delegate.read();
@@ -294,7 +472,10 @@ final class TimeWaitSocket extends Socket {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      boundByFinWait();
+      long deadline = finDeadline;
+      if (deadline != 0) {
+        return finWaitRead(delegate, b, off, len, deadline);
+      }
       activeIo.incrementAndGet();
       try {
         int n = delegate.read(b, off, len);

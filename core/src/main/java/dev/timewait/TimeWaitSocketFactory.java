@@ -9,6 +9,7 @@ import java.net.SocketAddress;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import javax.net.SocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +27,15 @@ import org.slf4j.LoggerFactory;
  *       until the server's FIN, bounded by {@link CloseStrategy#finWait()}, then closes: TIME_WAIT
  *       lands on the server. On timeout it resets and counts a FIN-wait timeout. A close that was
  *       not armed, or that comes while another thread is still reading or writing (a cancel), or
- *       after an I/O error, resets at once, unless the server's FIN had already been read.
+ *       after an I/O error, resets at once, unless the server's FIN had already been read. A
+ *       cancel ({@link #abortFinWait}), an interrupt of the waiting thread or a client's
+ *       shutdown ({@link #abortFinWaits}) ends the wait at once with an RST and counts a FIN-wait
+ *       abort.
  * </ul>
+ *
+ * <p>Both strategies set {@code SO_LINGER(0)} before the SYN, so a close that races {@code
+ * connect()} (a cancel) resets whatever the kernel has made of the connection; such a connection
+ * is counted opened and closed, or not at all.
  *
  * <p>The sockets swallow {@code shutdownOutput()} and {@code shutdownInput()}, and keep a
  * client's own {@code setSoLinger} from taking effect: the JDK's {@code SSLSocket.close()} calls
@@ -44,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Thread-safe: one factory serves any number of threads. Each socket it makes may be closed
- * from any thread; a second concurrent {@code close()} returns at once.
+ * from any thread; a second concurrent {@code close()} returns at once and leaves a FIN wait
+ * under way alone (OkHttp's pool cleanup may close a connection as its call closes it).
  */
 public final class TimeWaitSocketFactory extends SocketFactory {
   private static final Logger log = LoggerFactory.getLogger(TimeWaitSocketFactory.class);
@@ -161,6 +170,75 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   }
 
   /**
+   * Ends the FIN wait of the connection that {@code socket} belongs to (a socket of this factory
+   * or one layered over it): a close waiting for the server's FIN ends at once with an RST, and
+   * a close not begun yet resets without waiting. If the connection was {@linkplain #arm armed},
+   * that counts as a FIN-wait abort ({@link CloseStats#finWaitAborts()}). For a cancel that
+   * comes after the exchange completed, when a client no longer closes the socket itself (OkHttp's
+   * cancel and call timeout). An interrupt of the waiting thread ends the wait the same way; a
+   * second {@code close()} from another thread does not.
+   *
+   * @return true if the connection is one of this factory's and still open; false otherwise
+   *     (nothing changes)
+   */
+  public boolean abortFinWait(Socket socket) {
+    Preconditions.checkNotNull(socket, "socket");
+    TimeWaitSocket target = find(socket);
+    if (target == null || target.isClosed()) {
+      return false;
+    }
+    target.abortFinWait();
+    return true;
+  }
+
+  /**
+   * {@link #abortFinWait(Socket)} for every open {@linkplain #arm armed} connection of this
+   * factory: for a client's shutdown, which should not wait out the FIN of exchanges that are
+   * over. Connections that are not armed (idle, or with an exchange under way) are left alone.
+   *
+   * @return how many connections were told to end their FIN wait
+   */
+  public int abortFinWaits() {
+    int aborted = 0;
+    for (TimeWaitSocket socket : open.values()) {
+      if (socket.isArmed()) {
+        socket.abortFinWait();
+        aborted++;
+      }
+    }
+    if (aborted > 0) {
+      log.debug("aborted the FIN wait of {} connections", aborted);
+    }
+    return aborted;
+  }
+
+  /**
+   * Like {@link #arm(SocketAddress, SocketAddress)}, for a client whose cancel only flags the
+   * request once its exchange is over (HttpClient 5's classic {@code HttpUriRequestBase.cancel()}
+   * no longer reaches the connection then): the close polls {@code abortWhen} while it waits for
+   * the server's FIN, every {@value TimeWaitSocket#FIN_WAIT_SLICE_MILLIS} ms at most, and true
+   * ends the wait with an RST, a FIN-wait abort. {@code abortWhen} must be cheap, thread-safe and
+   * must not block.
+   *
+   * @return as {@link #arm(SocketAddress, SocketAddress)}
+   */
+  public boolean arm(SocketAddress localAddress, SocketAddress remoteAddress,
+      BooleanSupplier abortWhen) {
+    Preconditions.checkNotNull(localAddress, "localAddress");
+    Preconditions.checkNotNull(remoteAddress, "remoteAddress");
+    Preconditions.checkNotNull(abortWhen, "abortWhen");
+    if (mode != Mode.SERVER_CLOSE) {
+      return false;
+    }
+    TimeWaitSocket target = find(localAddress, remoteAddress);
+    if (target == null) {
+      return false;
+    }
+    target.arm(abortWhen);
+    return true;
+  }
+
+  /**
    * Whether this factory made the open connection from {@code localAddress} to {@code
    * remoteAddress}: {@link #owns(Socket)} by endpoints.
    */
@@ -257,8 +335,10 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     }
   }
 
-  void closed(ConnectionKey key, String how) {
-    open.remove(key);
+  void closed(TimeWaitSocket socket, ConnectionKey key, String how) {
+    // Only if still this socket's: after an RST the kernel may hand the same local port, and so
+    // the same key, to a new connection before this line runs.
+    open.remove(key, socket);
     if (log.isDebugEnabled()) {
       log.debug("closed {}: {}", key, how);
     }

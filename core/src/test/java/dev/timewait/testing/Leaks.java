@@ -77,6 +77,24 @@ public final class Leaks {
   }
 
   /**
+   * Threads that wait for a peer's FIN in the library's socket layer now (a server close's FIN
+   * wait, in {@code TimeWaitSocket.readSlices}), as "name" strings.
+   */
+  public static List<String> threadsInTheFinWait() {
+    List<String> waiting = new ArrayList<>();
+    for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+      for (StackTraceElement frame : e.getValue()) {
+        if (frame.getClassName().startsWith("dev.timewait.TimeWaitSocket")
+            && frame.getMethodName().equals("readSlices")) {
+          waiting.add(e.getKey().getName());
+          break;
+        }
+      }
+    }
+    return waiting;
+  }
+
+  /**
    * Client-side sockets towards {@code port} that are still connected or half closed
    * (ESTABLISHED, CLOSE_WAIT, SYN_SENT): what a leaked connection leaves in the kernel.
    */

@@ -5,6 +5,7 @@ import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import java.io.IOException;
 import java.net.SocketAddress;
+import org.apache.hc.core5.concurrent.CancellableDependency;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.EndpointDetails;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * when the strategy says so (every request under server close; the last one a pooled connection
  * may carry when it retires by server close). Once the response head arrived, if the exchange ends
  * the connection, it arms the connection's socket, so that HttpClient's later close waits for the
- * server's FIN. It also checks that the connection came from this adapter's socket factory.
+ * server's FIN (and, with the caller's request from {@link ClassicCancelExec}, ends that wait
+ * when the request is cancelled). It also checks that the connection came from this adapter's socket factory.
  *
  * <p>Thread-safe: stateless beyond immutable fields, as HttpRequestExecutor is.
  */
@@ -64,9 +66,19 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
     ClassicHttpResponse response = super.execute(request, conn, informationCallback, context);
-    if (mayArm && Messages.endsConnection(request, response) && sockets.arm(local, remote)) {
+    if (mayArm && Messages.endsConnection(request, response) && arm(local, remote, context)) {
       log.debug("armed server close of {} -> {}", local, remote);
     }
     return response;
+  }
+
+  /** Arms with the caller's request's cancel flag, when {@link ClassicCancelExec} found one. */
+  private boolean arm(SocketAddress local, SocketAddress remote, HttpContext context) {
+    Object caller = context.getAttribute(ClassicCancelExec.REQUEST_ATTRIBUTE);
+    if (caller instanceof CancellableDependency) {
+      CancellableDependency request = (CancellableDependency) caller;
+      return sockets.arm(local, remote, request::isCancelled);
+    }
+    return sockets.arm(local, remote);
   }
 }

@@ -21,7 +21,10 @@ import okio.Okio;
  * resets at once without waiting for a FIN: a cancel or call timeout (OkHttp closes the raw socket
  * from another thread, whether or not a read is under way), an I/O error, and a response closed
  * before it was read to the end (OkHttp's discard of the rest may have failed; the tracked body
- * notes such a close). One tracker per call, held as the call's tag and registered with {@link
+ * notes such a close). A cancel or call timeout that comes once the connection is armed, while
+ * the call's thread waits for the server's FIN, no longer reaches the socket through OkHttp (its
+ * exchange is over); the tracker hears it ({@link #canceled}) and ends the wait with an RST, a
+ * FIN-wait abort. One tracker per call, held as the call's tag and registered with {@link
  * Call#addEventListener}; one {@link Exchange} per network exchange of the call.
  *
  * <p>Thread-safe: events come from the calling thread, cancels from any thread.
@@ -95,7 +98,24 @@ final class ServerCloseTracker extends EventListener {
     }
     exchange.done = true;
     if (exchange.closeExpected && !exchange.closedEarly) {
-      factory.arm(exchange.socket);
+      exchange.armed = factory.arm(exchange.socket);
+      if (exchange.armed && call.isCanceled()) {
+        // cancelled as the body completed: canceled() may have run before the arm
+        factory.abortFinWait(exchange.socket);
+      }
+    }
+  }
+
+  /**
+   * OkHttp's cancel and call timeout close the socket themselves only while an exchange is under
+   * way: once the body was read, OkHttp has detached the exchange, and the call's thread closes
+   * the socket and waits for the server's FIN. End that wait now.
+   */
+  @Override
+  public void canceled(Call call) {
+    Exchange exchange = current;
+    if (exchange != null && exchange.armed) {
+      factory.abortFinWait(exchange.socket);
     }
   }
 
@@ -117,6 +137,8 @@ final class ServerCloseTracker extends EventListener {
     volatile boolean closeExpected;
     volatile boolean closedEarly;
     volatile boolean done;
+    /** Armed for a server close: its connection retires, so no other call can be using it. */
+    volatile boolean armed;
 
     Exchange(Socket socket) {
       this.socket = socket;

@@ -232,12 +232,17 @@ public final class TimeWaitOkHttp {
    * Shuts {@code client} down the way OkHttp documents: no new asynchronous calls, and every idle
    * connection closed now (with this configuration's close: never TIME_WAIT on the client).
    * Calls still running finish; their connections close when they have been idle for the pool's
-   * keep-alive. Idempotent; works for any client.
+   * keep-alive. Under server close, a call whose exchange is over but that still waits for the
+   * server's FIN stops waiting now and resets (a FIN-wait abort). Idempotent; works for any
+   * client.
    */
   public static void shutdown(OkHttpClient client) {
     Objects.requireNonNull(client, "client cannot be null");
     client.dispatcher().executorService().shutdown();
     client.connectionPool().evictAll();
+    if (client.socketFactory() instanceof TimeWaitSocketFactory) {
+      ((TimeWaitSocketFactory) client.socketFactory()).abortFinWaits();
+    }
   }
 
   private static void checkConfigurable(OkHttpClient.Builder builder) {

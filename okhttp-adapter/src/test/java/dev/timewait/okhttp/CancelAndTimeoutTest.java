@@ -138,6 +138,36 @@ class CancelAndTimeoutTest {
 
   @ParameterizedTest(name = "tls={0}")
   @ValueSource(booleans = {false, true})
+  void callTimeoutDuringTheFinWaitEndsTheWaitAtOnceWithAResetCountedAsAnAbort(boolean tls)
+      throws Exception {
+    // The call timeout fires while the call's thread, its exchange complete, waits for the FIN
+    // (30 s): OkHttp's cancel no longer reaches the socket then, the adapter's tracker does.
+    Duration callTimeout = Duration.ofSeconds(2);
+    Call call = newCall(tls, ServerClose.builder().finWait(Duration.ofSeconds(30)).build(),
+        OkHttpContractClient.trustingBuilder().callTimeout(callTimeout));
+    long start = System.nanoTime();
+    try (Response response = call.execute()) {
+      assertThat(response.body().string()).isEqualTo("ok"); // the close, and its wait, happen here
+    } catch (IOException timedOut) {
+      // OkHttp may report the timeout on the way out; the accounting below tells what happened
+    }
+    long took = millisSince(start);
+    assertThat(call.isCanceled()).as("the call timeout fired").isTrue();
+    assertThat(took).isGreaterThanOrEqualTo(callTimeout.toMillis() - 50)
+        .isLessThan(callTimeout.toMillis() + NO_WAIT_BOUND_MS);
+
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    CloseStats stats = accounting.snapshot();
+    assertThat(stats.connectionsOpened()).as("%s", stats).isEqualTo(1);
+    assertThat(stats.closedByReset()).as("%s", stats).isEqualTo(1);
+    assertThat(stats.finWaitAborts()).as("%s", stats).isEqualTo(1);
+    assertThat(stats.finWaitTimeouts()).as("%s", stats).isZero();
+    assertThat(ports.size()).isEqualTo(1);
+    assertThat(ports.timeWait()).isZero();
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
   void aCompleteExchangeWithAServerThatNeverClosesWaitsOnlyTheFinWaitThenResets(boolean tls)
       throws Exception {
     Duration finWait = Duration.ofMillis(300);
