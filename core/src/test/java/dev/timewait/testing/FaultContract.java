@@ -185,7 +185,9 @@ public abstract class FaultContract {
     /** A server close's FIN wait ended by the client's close(). */
     CLIENT_CLOSE_DURING_FIN_WAIT,
     /** Calls cancelled 0-2 ms after they start, racing their connect. */
-    CANCEL_RACING_CONNECT
+    CANCEL_RACING_CONNECT,
+    /** The client's close() while calls read a stalled response body. */
+    CLIENT_CLOSE_MID_BODY
   }
 
   /**
@@ -362,6 +364,53 @@ public abstract class FaultContract {
     }
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ENDED_AT_ONCE);
     assertOneFinWaitAborted(client, accounting, peer);
+  }
+
+  /**
+   * Calls still reading a response body when the client closes must end (fail) promptly, and an
+   * exchange that did not complete must never be armed: a server close would otherwise wait for a
+   * FIN (draining the rest of the body) while its caller waits too.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("perConnectionStrategies")
+  void closingTheClientWhileCallsReadAStalledBodyEndsEveryCallPromptly(CloseStrategy strategy)
+      throws Exception {
+    assumeSupported(Case.CLIENT_CLOSE_MID_BODY);
+    int calls = 5; // within OkHttp's default of 5 calls per host at once
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    List<FaultClient.InFlight> inFlight = new ArrayList<>();
+    for (int i = 0; i < calls; i++) {
+      inFlight.add(client.start(uri(peer)));
+    }
+    assertThat(Leaks.await(() -> peer.requests() == calls, CALL_BOUND))
+        .as("every call is reading its stalled body").isTrue();
+
+    long start = System.nanoTime();
+    bounded(() -> {
+      client.close();
+      return null;
+    });
+    int pending = 0;
+    for (FaultClient.InFlight call : inFlight) {
+      try {
+        call.await(ENDED_AT_ONCE);
+      } catch (TimeoutException e) {
+        pending++;
+      } catch (Exception failed) {
+        // the expected end: the exchange was cut off
+      }
+    }
+    assertThat(pending).as("calls still pending %s after the client's close", ENDED_AT_ONCE)
+        .isZero();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
+        .as("%s", accounting.snapshot()).isTrue();
+    assertThat(accounting.snapshot().finWaitTimeouts()).as("%s", accounting.snapshot()).isZero();
+    assertThat(accounting.snapshot().closedAfterPeerFin()).isZero();
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
   }
 
   @ParameterizedTest(name = "tls={0}")

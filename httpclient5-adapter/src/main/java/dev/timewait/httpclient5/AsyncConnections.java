@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import org.apache.hc.core5.function.Decorator;
 import org.apache.hc.core5.io.CloseMode;
@@ -65,6 +66,8 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
 
   /** A completed exchange leaves at most a TLS close_notify and a few records unread. */
   static final int MAX_DRAIN_BYTES = 64 * 1024;
+
+  private static final AtomicInteger FIN_WAITS = new AtomicInteger();
 
   private final CloseStrategy strategy;
   private final boolean serverClose;
@@ -206,6 +209,9 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       byEndpoints.remove(endpoints, connection);
     }
     State before = connection.state.getAndSet(State.CLOSED);
+    if (before == State.FIN_WAIT) {
+      FIN_WAITS.decrementAndGet();
+    }
     cancelTimer(connection);
     runAfterClose(connection);
     if (connection.opened.get() && !connection.counted.get()) {
@@ -275,6 +281,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     if (!connection.state.compareAndSet(State.OPEN, State.FIN_WAIT)) {
       return; // already waiting for the FIN, or closed
     }
+    FIN_WAITS.incrementAndGet();
     if (connection.peerFinSeen) {
       finish(connection, Outcome.AFTER_PEER_FIN);
       return;
@@ -292,18 +299,35 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   }
 
   /**
-   * The client is shutting down ({@code close()} on the client enqueues a shutdown command on
-   * every session). A connection waiting for the server's FIN resets now and is counted as a
-   * FIN-wait abort at once, instead of holding the reactor (and the exchange's completion) until
-   * the FIN wait's bound; one still carrying an exchange resets when it closes (its response may be
-   * incomplete, and draining it would keep its caller waiting).
+   * The client is shutting down: HttpCore enqueues a shutdown command on every session, and a
+   * graceful one waits for exchanges under way, for ever where a response body stalls (measured:
+   * calls still pending when the peer's 30 s bound ended them). Here every connection ends at
+   * once: one waiting for the server's FIN resets and counts as a FIN-wait abort; any other resets,
+   * so that an exchange still under way fails its caller now and is never armed. Any thread.
    */
-  void shutdown(AsyncConnection connection) {
+  void shutdown(AsyncConnection connection, IOSession layer) {
     connection.shuttingDown = true;
+    abortFinWait(connection, "client shutting down");
+    if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+      log.debug("{}: client shutting down; reset", connection);
+      closeAndCount(connection, layer);
+    }
+  }
+
+  /**
+   * Ends {@code connection}'s FIN wait now, if it waits, with an RST counted as a FIN-wait abort:
+   * the exchange's caller cancelled, or the client is closing. Any thread.
+   */
+  void abortFinWait(AsyncConnection connection, String why) {
     if (connection.state.get() == State.FIN_WAIT) {
-      log.debug("{}: client shutting down; FIN wait aborted", connection);
+      log.debug("{}: {}; FIN wait aborted", connection, why);
       finish(connection, Outcome.FIN_WAIT_ABORTED);
     }
+  }
+
+  /** FIN waits under way in every async client of this JVM; for tests. */
+  static int finWaitsUnderWay() {
+    return FIN_WAITS.get();
   }
 
   /**
@@ -352,6 +376,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     if (!connection.state.compareAndSet(State.FIN_WAIT, State.CLOSED)) {
       return;
     }
+    FIN_WAITS.decrementAndGet();
     cancelTimer(connection);
     count(connection, outcome);
     if (outcome == Outcome.AFTER_PEER_FIN) {

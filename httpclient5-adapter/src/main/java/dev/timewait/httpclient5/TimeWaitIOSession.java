@@ -77,9 +77,8 @@ final class TimeWaitIOSession implements IOSession {
   @Override
   public void enqueue(Command command, Command.Priority priority) {
     if (command instanceof ShutdownCommand) {
-      // The client is closing: HttpCore enqueues this on every session. A FIN wait ends now, and
-      // an exchange still under way resets when the duplexer closes it.
-      connections.shutdown(connection);
+      // The client is closing: HttpCore enqueues this on every session. The connection ends now.
+      connections.shutdown(connection, delegate);
     }
     if (connection.state.get() != State.OPEN) {
       command.cancel(); // the connection is closing: nothing more runs on it

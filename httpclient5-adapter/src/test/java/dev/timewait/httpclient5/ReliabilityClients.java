@@ -152,12 +152,19 @@ final class ReliabilityClients {
     @Override
     public Reply exchange(String method, URI uri, Map<String, String> headers, byte[] body)
         throws Exception {
+      Future<SimpleHttpResponse> future = send(method, uri, headers, body);
       try {
-        SimpleHttpResponse response = send(method, uri, headers, body).get(BOUND_SECONDS, TimeUnit.SECONDS);
+        SimpleHttpResponse response = future.get(BOUND_SECONDS, TimeUnit.SECONDS);
         byte[] bytes = response.getBodyBytes();
         return new Reply(response.getCode(), headers(response), bytes == null ? new byte[0] : bytes);
       } catch (ExecutionException e) {
         throw e.getCause() instanceof Exception ex ? ex : e;
+      } catch (InterruptedException e) {
+        // An interrupt reaches only this waiting thread, not the reactor that runs the exchange:
+        // a caller that gives up cancels the call, as async clients' callers must.
+        future.cancel(true);
+        Thread.currentThread().interrupt();
+        throw e;
       }
     }
 
