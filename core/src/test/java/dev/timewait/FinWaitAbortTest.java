@@ -22,10 +22,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A server close waiting for the FIN of a peer that never closes, with a 30 s FIN wait, is ended
  * early: by an interrupt of the waiting thread, {@link TimeWaitSocketFactory#abortFinWait} and
- * {@link TimeWaitSocketFactory#abortFinWaits}. A second close() from another thread is no cancel
- * (OkHttp's pool cleanup may close a connection as the call closes it) and leaves the wait alone. The
- * wait must end with an RST (no client TIME_WAIT in the kernel's table) and count as a FIN-wait
- * abort. The bound asserted (5 s) only tells "ended at once" from "waited the 30 s out".
+ * {@link TimeWaitSocketFactory#abortFinWaits}. The wait must end with an RST (no client
+ * TIME_WAIT in the kernel's table) and count as a FIN-wait abort. The bound asserted (5 s) only
+ * tells "ended at once" from "waited the 30 s out". A second close() from another thread is no
+ * cancel (OkHttp's pool cleanup may close a connection as its call does): it leaves the wait
+ * alone.
  */
 class FinWaitAbortTest {
   private static final Duration FIN_WAIT = Duration.ofSeconds(30);
@@ -88,7 +89,8 @@ class FinWaitAbortTest {
       assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 1));
       assertThat(factory.openConnections()).isZero();
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
-      assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
+      assertThat(KernelTcp.clientTimeWait(peer.port()))
+          .as(KernelTcp.describe(peer.port())).isZero();
     }
   }
 

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * may carry when it retires by server close). Once the response head arrived, if the exchange ends
  * the connection, it arms the connection's socket, so that HttpClient's later close waits for the
  * server's FIN (and, with the caller's request from {@link ClassicCancelExec}, ends that wait
- * when the request is cancelled). It also checks that the connection came from this adapter's socket factory.
+ * when the request is cancelled). It also checks that the connection came from this adapter's
+ * socket factory.
  *
  * <p>Thread-safe: stateless beyond immutable fields, as HttpRequestExecutor is.
  */

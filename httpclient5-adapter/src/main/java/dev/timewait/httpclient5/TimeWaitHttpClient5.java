@@ -57,8 +57,8 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * strategy; async, its connection reuse strategy, I/O session decorator (and with it HttpClient's
  * wire log) and I/O session listener; it adds one request interceptor (last), and, classic, one
  * exec interceptor (first, {@code timewait-cancel}) so that a cancel ends a FIN wait. Pooled
- * strategies also turn on idle and expired connection eviction. Do not set these again after {@code
- * configure}: the adapter fails requests loudly ({@link IllegalStateException}) when it finds a
+ * strategies also turn on idle and expired connection eviction. Do not set these again after
+ * {@code configure}: the adapter fails requests loudly ({@link IllegalStateException}) when it finds a
  * connection it did not open. Call {@code configure} once per builder. The user's retry,
  * redirect, timeout, proxy (not SOCKS) and interceptor settings stay as they were.
  *
