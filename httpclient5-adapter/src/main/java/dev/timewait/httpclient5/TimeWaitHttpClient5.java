@@ -96,18 +96,39 @@ public final class TimeWaitHttpClient5 {
 
   // ---- classic
 
-  /** Configures {@code builder} for {@code strategy}, with an accounting nobody reads. */
+  /**
+   * Configures {@code builder} for {@code strategy}, with an accounting nobody reads.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @return {@code builder}, for chaining
+   */
   public static HttpClientBuilder configure(HttpClientBuilder builder, CloseStrategy strategy) {
     return configure(builder, strategy, new CloseAccounting());
   }
 
-  /** Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}. */
+  /**
+   * Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return {@code builder}, for chaining
+   */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting) {
     return configure(builder, strategy, accounting, HttpClient5Options.defaults());
   }
 
-  /** Like {@link #configure(HttpClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}. */
+  /**
+   * Like {@link #configure(HttpClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param sslContext the TLS context for https connections
+   * @return {@code builder}, for chaining
+   */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       SSLContext sslContext) {
@@ -116,7 +137,15 @@ public final class TimeWaitHttpClient5 {
         HttpClient5Options.builder().sslContext(sslContext).build());
   }
 
-  /** Configures {@code builder} for {@code strategy} with {@code options}. */
+  /**
+   * Configures {@code builder} for {@code strategy} with {@code options}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param options the connection manager settings
+   * @return {@code builder}, for chaining
+   */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       HttpClient5Options options) {
@@ -127,30 +156,62 @@ public final class TimeWaitHttpClient5 {
     return ClassicConfigurer.configure(builder, strategy, accounting, options);
   }
 
-  /** A classic client for {@code strategy} with HttpClient's other defaults. */
+  /**
+   * A classic client for {@code strategy} with HttpClient's other defaults.
+   *
+   * @param strategy how connections close
+   * @return a classic client for {@code strategy} with HttpClient's other defaults
+   */
   public static CloseableHttpClient newClient(CloseStrategy strategy) {
     return newClient(strategy, new CloseAccounting());
   }
 
-  /** A classic client for {@code strategy} that counts closes into {@code accounting}. */
+  /**
+   * A classic client for {@code strategy} that counts closes into {@code accounting}.
+   *
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return a classic client for {@code strategy} that counts closes into {@code accounting}
+   */
   public static CloseableHttpClient newClient(CloseStrategy strategy, CloseAccounting accounting) {
     return configure(HttpClients.custom(), strategy, accounting).build();
   }
 
   // ---- async
 
-  /** Configures {@code builder} for {@code strategy}, with an accounting nobody reads. */
+  /**
+   * Configures {@code builder} for {@code strategy}, with an accounting nobody reads.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @return {@code builder}, for chaining
+   */
   public static HttpAsyncClientBuilder configure(HttpAsyncClientBuilder builder, CloseStrategy strategy) {
     return configure(builder, strategy, new CloseAccounting());
   }
 
-  /** Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}. */
+  /**
+   * Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return {@code builder}, for chaining
+   */
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting) {
     return configure(builder, strategy, accounting, HttpClient5Options.defaults());
   }
 
-  /** Like {@link #configure(HttpAsyncClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}. */
+  /**
+   * Like {@link #configure(HttpAsyncClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param sslContext the TLS context for https connections
+   * @return {@code builder}, for chaining
+   */
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       SSLContext sslContext) {
@@ -162,6 +223,11 @@ public final class TimeWaitHttpClient5 {
   /**
    * Configures {@code builder} for {@code strategy} with {@code options}.
    *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param options the connection manager settings
+   * @return {@code builder}, for chaining
    * @throws IllegalArgumentException if {@code options} allow HTTP/2 and {@code strategy} is not
    *     pooled with RESET retirement
    */
@@ -178,12 +244,21 @@ public final class TimeWaitHttpClient5 {
   /**
    * An async client for {@code strategy} with HttpClient's other defaults. Like HttpClient's own
    * factories, it is not started: call {@code start()}.
+   *
+   * @param strategy how connections close
+   * @return an async client for {@code strategy} with HttpClient's other defaults
    */
   public static CloseableHttpAsyncClient newAsyncClient(CloseStrategy strategy) {
     return newAsyncClient(strategy, new CloseAccounting());
   }
 
-  /** Like {@link #newAsyncClient(CloseStrategy)}, counting closes into {@code accounting}. */
+  /**
+   * Like {@link #newAsyncClient(CloseStrategy)}, counting closes into {@code accounting}.
+   *
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return a new async client, not started
+   */
   public static CloseableHttpAsyncClient newAsyncClient(
       CloseStrategy strategy, CloseAccounting accounting) {
     return configure(HttpAsyncClients.custom(), strategy, accounting).build();
