@@ -5,7 +5,9 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResetClose;
 import dev.timewait.ServerClose;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
@@ -58,7 +60,8 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * wire log) and I/O session listener; it adds one request interceptor (last). Pooled strategies
  * also turn on idle and expired connection eviction. Do not set these again after {@code
  * configure}: the adapter fails requests loudly ({@link IllegalStateException}) when it finds a
- * connection it did not open. Call {@code configure} once per builder. The user's retry,
+ * connection it did not open. Call {@code configure} once per builder: a second call on the same
+ * builder throws {@link IllegalArgumentException}. The user's retry,
  * redirect, timeout, proxy (not SOCKS) and interceptor settings stay as they were.
  *
  * <h2>TLS</h2>
@@ -92,6 +95,15 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * clients they build are.
  */
 public final class TimeWaitHttpClient5 {
+  /**
+   * The builders {@code configure} has configured, with the strategy, so that a second call fails
+   * instead of silently stacking a second connection manager and socket factory over the first
+   * (whose accounting would then count nothing). HttpClient's builders have no getters that would
+   * tell, so the adapter remembers them: weakly, so a dropped builder is not kept alive, and by
+   * identity, since the builders do not override {@code equals}.
+   */
+  private static final Map<Object, CloseStrategy> CONFIGURED = new WeakHashMap<>();
+
   private TimeWaitHttpClient5() {}
 
   // ---- classic
@@ -145,6 +157,7 @@ public final class TimeWaitHttpClient5 {
    * @param accounting counts every connection opened and how it closed
    * @param options the connection manager settings
    * @return {@code builder}, for chaining
+   * @throws IllegalArgumentException if {@code builder} was configured by timewait already
    */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
@@ -153,7 +166,10 @@ public final class TimeWaitHttpClient5 {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
     Objects.requireNonNull(options, "options cannot be null");
-    return ClassicConfigurer.configure(builder, strategy, accounting, options);
+    checkNotConfigured(builder);
+    HttpClientBuilder configured = ClassicConfigurer.configure(builder, strategy, accounting, options);
+    remember(builder, strategy);
+    return configured;
   }
 
   /**
@@ -229,7 +245,7 @@ public final class TimeWaitHttpClient5 {
    * @param options the connection manager settings
    * @return {@code builder}, for chaining
    * @throws IllegalArgumentException if {@code options} allow HTTP/2 and {@code strategy} is not
-   *     pooled with RESET retirement
+   *     pooled with RESET retirement, or if {@code builder} was configured by timewait already
    */
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
@@ -238,7 +254,10 @@ public final class TimeWaitHttpClient5 {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
     Objects.requireNonNull(options, "options cannot be null");
-    return AsyncConfigurer.configure(builder, strategy, accounting, options);
+    checkNotConfigured(builder);
+    HttpAsyncClientBuilder configured = AsyncConfigurer.configure(builder, strategy, accounting, options);
+    remember(builder, strategy);
+    return configured;
   }
 
   /**
@@ -262,5 +281,26 @@ public final class TimeWaitHttpClient5 {
   public static CloseableHttpAsyncClient newAsyncClient(
       CloseStrategy strategy, CloseAccounting accounting) {
     return configure(HttpAsyncClients.custom(), strategy, accounting).build();
+  }
+
+  // The same message shape as TimeWaitOkHttp's, so both adapters read alike.
+  private static void checkNotConfigured(Object builder) {
+    CloseStrategy earlier;
+    synchronized (CONFIGURED) {
+      earlier = CONFIGURED.get(builder);
+    }
+    if (earlier != null) {
+      throw new IllegalArgumentException(
+          "builder must not be configured by TimeWaitHttpClient5 yet, but it was (for "
+              + earlier + "); configure a builder once");
+    }
+  }
+
+  // After a successful configure only: the configurers validate before they touch the builder, so
+  // a call that threw (HTTP/2 refused, say) left it unconfigured and may be corrected and repeated.
+  private static void remember(Object builder, CloseStrategy strategy) {
+    synchronized (CONFIGURED) {
+      CONFIGURED.put(builder, strategy);
+    }
   }
 }
