@@ -26,35 +26,37 @@ import java.time.Duration;
  */
 public sealed interface CloseStrategy permits ServerClose, ResetClose, PooledKeepAlive {
 
-  /** Server close with its defaults ({@link ServerClose#DEFAULT_FIN_WAIT}). */
+  /** {@return server close with its defaults ({@link ServerClose#DEFAULT_FIN_WAIT})} */
   static ServerClose serverClose() {
     return ServerClose.DEFAULTS;
   }
 
-  /** Reset close. */
+  /** {@return reset close} */
   static ResetClose reset() {
     return ResetClose.INSTANCE;
   }
 
-  /** Pooled keep-alive with its defaults; see {@link PooledKeepAlive}. */
+  /** {@return pooled keep-alive with its defaults; see {@link PooledKeepAlive}} */
   static PooledKeepAlive pooled() {
     return PooledKeepAlive.DEFAULTS;
   }
 
-  /** How a connection closes when nobody asked the server to close it first. */
+  /** {@return how a connection closes when nobody asked the server to close it first} */
   Retirement retirement();
 
   /**
    * The longest a close waits for the server's FIN after {@code Connection: close}, before it
    * resets instead. Used only when {@link #retirement()} is {@link Retirement#SERVER_CLOSE}.
+   *
+   * @return the longest a close waits for the server's FIN after {@code Connection: close}, before it resets instead
    */
   Duration finWait();
 
-  /** Whether connections are reused for more than one request. */
+  /** {@return whether connections are reused for more than one request} */
   default boolean keepAlive() {
     return this instanceof PooledKeepAlive;
   }
 
-  /** A short stable name: {@code server-close}, {@code reset} or {@code pooled}. */
+  /** {@return a short stable name: {@code server-close}, {@code reset} or {@code pooled}} */
   String name();
 }

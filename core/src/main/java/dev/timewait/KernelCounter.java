@@ -19,13 +19,19 @@ import dev.timewait.internal.Preconditions;
  * @param explanation what it counts, in plain words
  */
 public record KernelCounter(String name, long value, String explanation) {
-  /** Validates: no component is null. */
+  /**
+   * Validates: no component is null.
+   *
+   * @param name where the value comes from, e.g. {@code TcpExt.TWRecycled} or {@code sockstat.tw}
+   * @param value the value, or {@link KernelCounters#UNKNOWN} (-1) when it could not be read
+   * @param explanation what it counts, in plain words
+   */
   public KernelCounter {
     Preconditions.checkNotNull(name, "name");
     Preconditions.checkNotNull(explanation, "explanation");
   }
 
-  /** One line: {@code "name = value: explanation"}, with "unknown" for an unknown value. */
+  /** {@return one line: {@code "name = value: explanation"}, with "unknown" for an unknown value} */
   public String describe() {
     return name + " = " + (value < 0 ? "unknown" : Long.toString(value)) + ": " + explanation;
   }

@@ -66,12 +66,35 @@ public record KernelCounters(
   /** The value of a counter that could not be read. */
   public static final long UNKNOWN = -1;
 
-  /** Validates: {@code unsupportedReason} must be non-null. */
+  /**
+   * Validates: {@code unsupportedReason} must be non-null.
+   *
+   * @param supported whether the counters could be read
+   * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
+   * @param timeWait gauge: sockets in TIME_WAIT now ({@code sockstat} TCP {@code tw})
+   * @param inUse gauge: TCP sockets in use, IPv4 and IPv6 ({@code sockstat} TCP + TCP6 {@code inuse})
+   * @param orphans gauge: TCP sockets no process holds any more ({@code sockstat} TCP {@code orphan})
+   * @param activeOpens {@code Tcp.ActiveOpens}: connections this host opened (connect())
+   * @param attemptFails {@code Tcp.AttemptFails}: connection attempts that failed
+   * @param estabResets {@code Tcp.EstabResets}: established connections reset
+   * @param outRsts {@code Tcp.OutRsts}: RST segments sent
+   * @param twEntered {@code TcpExt.TW}: sockets put into TIME_WAIT on the full timer (older kernels
+   *     count them when the timer ends)
+   * @param twRecycled {@code TcpExt.TWRecycled}: TIME_WAIT ports that connect() took over under
+   *     {@code tcp_tw_reuse}
+   * @param twKilled {@code TcpExt.TWKilled}: time-wait sockets put on a short timer (at most 4 s)
+   * @param timeWaitOverflow {@code TcpExt.TCPTimeWaitOverflow}: closing sockets destroyed without
+   *     TIME_WAIT because {@code tcp_max_tw_buckets} was full
+   * @param abortOnData {@code TcpExt.TCPAbortOnData}: connections reset on close with data or
+   *     {@code SO_LINGER(0)}: the RSTs of a reset close
+   * @param abortOnClose {@code TcpExt.TCPAbortOnClose}: connections reset because they were closed
+   *     with unread received data
+   */
   public KernelCounters {
     Preconditions.checkNotNull(unsupportedReason, "unsupportedReason");
   }
 
-  /** The live kernel's counters, from {@code /proc/net}. */
+  /** {@return the live kernel's counters, from {@code /proc/net}} */
   public static KernelCounters read() {
     return read(ProcFs.PROC, true);
   }
@@ -80,13 +103,21 @@ public record KernelCounters(
    * The counters under {@code procRoot}, a directory laid out as {@code /proc}: {@code
    * procRoot/net/sockstat}, {@code sockstat6}, {@code snmp} and {@code netstat}. For fixtures;
    * it does not check the OS.
+   *
+   * @param procRoot a directory laid out as {@code /proc}
+   * @return the counters under {@code procRoot}, a directory laid out as {@code /proc}
    */
   public static KernelCounters read(Path procRoot) {
     Preconditions.checkNotNull(procRoot, "procRoot");
     return read(procRoot, false);
   }
 
-  /** Counters that could not be read, with the reason. */
+  /**
+   * Counters that could not be read, with the reason.
+   *
+   * @param reason why they could not be read
+   * @return counters that could not be read, with the reason
+   */
   public static KernelCounters unsupported(String reason) {
     Preconditions.checkNotNull(reason, "reason");
     long u = UNKNOWN;
@@ -96,6 +127,8 @@ public record KernelCounters(
   /**
    * The total of sockets in TIME_WAIT from the live kernel's {@code /proc/net/sockstat} alone:
    * the cheapest read there is, one short file. {@link #UNKNOWN} where it cannot be read.
+   *
+   * @return the total of sockets in TIME_WAIT from the live kernel's {@code /proc/net/sockstat} alone
    */
   public static long systemTimeWait() {
     if (ProcFs.unsupportedOs() != null) {
@@ -157,6 +190,9 @@ public record KernelCounters(
    * The change since {@code earlier}: each counter minus its earlier value, while the gauges
    * ({@link #timeWait()}, {@link #inUse()}, {@link #orphans()}) keep this reading's value. A value
    * unknown in either reading stays {@link #UNKNOWN}; unsupported stays unsupported.
+   *
+   * @param earlier the earlier reading
+   * @return the change since {@code earlier}
    */
   public KernelCounters minus(KernelCounters earlier) {
     Preconditions.checkNotNull(earlier, "earlier");
@@ -183,7 +219,7 @@ public record KernelCounters(
     return now < 0 || before < 0 ? UNKNOWN : now - before;
   }
 
-  /** Every value as a row with its kernel name and an explanation, in a fixed order. */
+  /** {@return every value as a row with its kernel name and an explanation, in a fixed order} */
   public List<KernelCounter> counters() {
     return List.of(
         new KernelCounter("sockstat.tw", timeWait,
@@ -211,7 +247,7 @@ public record KernelCounters(
             "connections reset because they were closed with unread received data"));
   }
 
-  /** A report: one line per counter, or the reason the counters are unsupported. */
+  /** {@return a report: one line per counter, or the reason the counters are unsupported} */
   public String describe() {
     if (!supported) {
       return unsupportedReason;

@@ -21,7 +21,15 @@ import dev.timewait.internal.Preconditions;
  * @param explanation what the value (or the file's absence) means, in plain words
  */
 public record KernelSetting(String name, boolean present, String value, String explanation) {
-  /** Validates: no component is null. */
+  /**
+   * Validates: no component is null.
+   *
+   * @param name the sysctl's name, e.g. {@code net.ipv4.tcp_tw_reuse}
+   * @param present whether the file exists and could be read
+   * @param value the value as the kernel printed it, trimmed, with runs of white space made one
+   *     space; empty when not present
+   * @param explanation what the value (or the file's absence) means, in plain words
+   */
   public KernelSetting {
     Preconditions.checkNotNull(name, "name");
     Preconditions.checkNotNull(value, "value");
@@ -31,6 +39,8 @@ public record KernelSetting(String name, boolean present, String value, String e
   /**
    * One line: {@code "name = value: explanation"}, with {@code (empty)} for an empty value, or
    * {@code "name (absent): explanation"}.
+   *
+   * @return the line
    */
   public String describe() {
     if (!present) {

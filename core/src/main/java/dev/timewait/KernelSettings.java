@@ -72,7 +72,24 @@ public record KernelSettings(
   /** The directory of the settings, relative to a {@code /proc} root. */
   public static final String SETTINGS_DIR = "sys/net/ipv4";
 
-  /** Validates: lists and enums must be non-null. */
+  /**
+   * Validates: lists and enums must be non-null.
+   *
+   * @param supported whether the settings could be read
+   * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
+   * @param localPortRange {@code ip_local_port_range}: the ephemeral ports; null when unknown
+   * @param reservedPorts {@code ip_local_reserved_ports}: ports {@code connect()} never picks
+   * @param usablePorts the ephemeral ports that are not reserved: the ports a client can use towards
+   *     one destination ip:port; {@link #UNKNOWN} when unknown
+   * @param twReuse {@code tcp_tw_reuse}
+   * @param timestamps {@code tcp_timestamps}
+   * @param finTimeoutSeconds {@code tcp_fin_timeout}: bounds orphaned FIN_WAIT_2, NOT TIME_WAIT
+   * @param maxTwBuckets {@code tcp_max_tw_buckets}: the most TIME_WAIT sockets in the namespace
+   * @param twRecycleExists whether {@code tcp_tw_recycle} exists (it was removed in Linux 4.12)
+   * @param twReuseDelayMillis {@code tcp_tw_reuse_delay}: the least age of a TIME_WAIT that reuse
+   *     may take over; {@link #UNKNOWN} where the kernel has no such setting (it then uses 1 s)
+   * @param settings every setting with its raw value and an explanation, for a report
+   */
   public KernelSettings {
     Preconditions.checkNotNull(unsupportedReason, "unsupportedReason");
     Preconditions.checkNotNull(reservedPorts, "reservedPorts");
@@ -83,7 +100,7 @@ public record KernelSettings(
     settings = List.copyOf(settings);
   }
 
-  /** The live kernel's settings, from {@code /proc/sys/net/ipv4}. */
+  /** {@return the live kernel's settings, from {@code /proc/sys/net/ipv4}} */
   public static KernelSettings read() {
     return read(ProcFs.PROC, true);
   }
@@ -91,13 +108,21 @@ public record KernelSettings(
   /**
    * The settings under {@code procRoot}, a directory laid out as {@code /proc}: the files are read
    * from {@code procRoot/sys/net/ipv4}. For fixtures; it does not check the OS.
+   *
+   * @param procRoot a directory laid out as {@code /proc}
+   * @return the settings under {@code procRoot}, a directory laid out as {@code /proc}
    */
   public static KernelSettings read(Path procRoot) {
     Preconditions.checkNotNull(procRoot, "procRoot");
     return read(procRoot, false);
   }
 
-  /** Settings that could not be read, with the reason. */
+  /**
+   * Settings that could not be read, with the reason.
+   *
+   * @param reason why they could not be read
+   * @return settings that could not be read, with the reason
+   */
   public static KernelSettings unsupported(String reason) {
     Preconditions.checkNotNull(reason, "reason");
     return new KernelSettings(false, reason, null, List.of(), UNKNOWN, TwReuse.UNKNOWN,
@@ -211,6 +236,8 @@ public record KernelSettings(
    * The most new connections per second a client that closes first can open to ONE destination
    * ip:port, with no TIME_WAIT reuse: {@link #usablePorts()} / {@link #TIME_WAIT_SECONDS}. About
    * 470 with the defaults. {@link #UNKNOWN} when unsupported.
+   *
+   * @return the most new connections per second a client that closes first can open to ONE destination ip:port, with no TIME_WAIT reuse
    */
   public double maxNewConnectionsPerSecond() {
     return usablePorts < 0 ? UNKNOWN : usablePorts / (double) TIME_WAIT_SECONDS;
@@ -221,6 +248,9 @@ public record KernelSettings(
    * {@code destination}: reuse is {@link TwReuse#ALL}, or {@link TwReuse#LOOPBACK_ONLY} and the
    * destination is a loopback address, and timestamps are on here. The peer must use timestamps
    * too, which this host cannot know.
+   *
+   * @param destination the server's resolved ip:port
+   * @return whether THIS host's settings let {@code tcp_tw_reuse} take over TIME_WAIT ports towards {@code destination}
    */
   public boolean twReuseAppliesTo(InetAddress destination) {
     Preconditions.checkNotNull(destination, "destination");
@@ -229,14 +259,19 @@ public record KernelSettings(
     return byAddress && timestamps.enabled();
   }
 
-  /** The setting named {@code name} (with or without {@code net.ipv4.}), if listed. */
+  /**
+   * The setting named {@code name} (with or without {@code net.ipv4.}), if listed.
+   *
+   * @param name a sysctl name, e.g. {@code tcp_tw_reuse}
+   * @return the setting named {@code name} (with or without {@code net.ipv4.}), if listed
+   */
   public Optional<KernelSetting> setting(String name) {
     Preconditions.checkNotNull(name, "name");
     String full = name.startsWith("net.ipv4.") ? name : "net.ipv4." + name;
     return settings.stream().filter(s -> s.name().equals(full)).findFirst();
   }
 
-  /** A report: one line per setting, or the reason the settings are unsupported. */
+  /** {@return a report: one line per setting, or the reason the settings are unsupported} */
   public String describe() {
     if (!supported) {
       return unsupportedReason;

@@ -95,7 +95,18 @@ public record PooledKeepAlive(
 
   static final PooledKeepAlive DEFAULTS = builder().build();
 
-  /** Validates every component; messages name the field and the value. */
+  /**
+   * Validates every component; messages name the field and the value.
+   *
+   * @param maxTotal the most connections open at once, over all routes; 1 to {@link #MAX_CONNECTIONS}
+   * @param maxPerRoute the most connections open at once to one route; 1 to {@code maxTotal}
+   * @param idleTimeout how long a connection may sit idle before it retires
+   * @param maxLifetime how long a connection may live, busy or not, before it retires
+   * @param maxRequestsPerConnection the requests a connection serves before it retires
+   * @param retirement how a retiring connection closes
+   * @param finWait the longest a server-close retirement waits for the server's FIN
+   * @param staleCheckAfterIdle the idle time after which a connection is checked before reuse
+   */
   public PooledKeepAlive {
     Preconditions.checkInRange(maxTotal, 1, MAX_CONNECTIONS, "maxTotal");
     Preconditions.checkInRange(maxPerRoute, 1, MAX_CONNECTIONS, "maxPerRoute");
@@ -122,12 +133,12 @@ public record PooledKeepAlive(
     }
   }
 
-  /** A builder that starts from the defaults. */
+  /** {@return a builder that starts from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder that starts from this strategy's values. */
+  /** {@return a builder that starts from this strategy's values} */
   public Builder toBuilder() {
     return new Builder()
         .maxTotal(maxTotal)
@@ -161,43 +172,78 @@ public record PooledKeepAlive(
 
     private Builder() {}
 
-    /** Default {@link #DEFAULT_MAX_TOTAL}. */
+    /**
+     * Default {@link #DEFAULT_MAX_TOTAL}.
+     *
+     * @param maxTotal the most connections open at once
+     * @return this builder
+     */
     public Builder maxTotal(int maxTotal) {
       this.maxTotal = maxTotal;
       return this;
     }
 
-    /** Default {@link #DEFAULT_MAX_PER_ROUTE}, lowered to {@code maxTotal} if that is smaller. */
+    /**
+     * Default {@link #DEFAULT_MAX_PER_ROUTE}, lowered to {@code maxTotal} if that is smaller.
+     *
+     * @param maxPerRoute the most connections open at once to one route
+     * @return this builder
+     */
     public Builder maxPerRoute(int maxPerRoute) {
       this.maxPerRoute = maxPerRoute;
       return this;
     }
 
-    /** Default {@link #DEFAULT_IDLE_TIMEOUT}. */
+    /**
+     * Default {@link #DEFAULT_IDLE_TIMEOUT}.
+     *
+     * @param idleTimeout how long an unused connection stays open
+     * @return this builder
+     */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = Preconditions.checkNotNull(idleTimeout, "idleTimeout");
       return this;
     }
 
-    /** Default {@link #DEFAULT_MAX_LIFETIME}. */
+    /**
+     * Default {@link #DEFAULT_MAX_LIFETIME}.
+     *
+     * @param maxLifetime how long a connection may live
+     * @return this builder
+     */
     public Builder maxLifetime(Duration maxLifetime) {
       this.maxLifetime = Preconditions.checkNotNull(maxLifetime, "maxLifetime");
       return this;
     }
 
-    /** Default {@link #DEFAULT_MAX_REQUESTS_PER_CONNECTION}. */
+    /**
+     * Default {@link #DEFAULT_MAX_REQUESTS_PER_CONNECTION}.
+     *
+     * @param maxRequestsPerConnection the requests after which a connection retires
+     * @return this builder
+     */
     public Builder maxRequestsPerConnection(int maxRequestsPerConnection) {
       this.maxRequestsPerConnection = maxRequestsPerConnection;
       return this;
     }
 
-    /** Default {@link #DEFAULT_RETIREMENT}. */
+    /**
+     * Default {@link #DEFAULT_RETIREMENT}.
+     *
+     * @param retirement how a retiring connection closes
+     * @return this builder
+     */
     public Builder retirement(Retirement retirement) {
       this.retirement = Preconditions.checkNotNull(retirement, "retirement");
       return this;
     }
 
-    /** Default {@link ServerClose#DEFAULT_FIN_WAIT}; used by {@link Retirement#SERVER_CLOSE}. */
+    /**
+     * Default {@link ServerClose#DEFAULT_FIN_WAIT}; used by {@link Retirement#SERVER_CLOSE}.
+     *
+     * @param finWait the longest a close waits for the server's FIN
+     * @return this builder
+     */
     public Builder finWait(Duration finWait) {
       this.finWait = Preconditions.checkNotNull(finWait, "finWait");
       return this;
@@ -206,6 +252,9 @@ public record PooledKeepAlive(
     /**
      * Default {@link #DEFAULT_STALE_CHECK_AFTER_IDLE}; {@code Duration.ZERO} checks on every
      * reuse.
+     *
+     * @param staleCheckAfterIdle the idle time after which a connection is checked before reuse
+     * @return this builder
      */
     public Builder staleCheckAfterIdle(Duration staleCheckAfterIdle) {
       this.staleCheckAfterIdle =
@@ -213,7 +262,11 @@ public record PooledKeepAlive(
       return this;
     }
 
-    /** Returns the strategy, or throws IAE naming the first invalid field and its value. */
+    /**
+     * Returns the strategy, or throws IAE naming the first invalid field and its value.
+     *
+     * @return the new {@code PooledKeepAlive}
+     */
     public PooledKeepAlive build() {
       int perRoute = maxPerRoute != null ? maxPerRoute : Math.min(DEFAULT_MAX_PER_ROUTE, maxTotal);
       return new PooledKeepAlive(

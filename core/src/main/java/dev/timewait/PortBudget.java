@@ -33,7 +33,7 @@ import java.util.Map;
  *
  * @param supported whether the kernel's settings and tables could be read
  * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
- * @param destination the destination ip:port
+ * @param destination the server's resolved ip:port ip:port
  * @param localPortRange the ephemeral port range; null when unsupported
  * @param reservedInRange the reserved ports inside the range
  * @param usablePorts the ports a connection to the destination can use: range minus reserved
@@ -60,7 +60,24 @@ public record PortBudget(
     double sustainableNewConnectionsPerSecond,
     boolean twReuseMayApply) {
 
-  /** Validates: the reason, destination and sockets must be non-null. */
+  /**
+   * Validates: the reason, destination and sockets must be non-null.
+   *
+   * @param supported whether the kernel's settings and tables could be read
+   * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
+   * @param destination the server's resolved ip:port ip:port
+   * @param localPortRange the ephemeral port range; null when unsupported
+   * @param reservedInRange the reserved ports inside the range
+   * @param usablePorts the ports a connection to the destination can use: range minus reserved
+   * @param sockets the sockets connected to the destination now, by state (non-zero counts only)
+   * @param timeWait the sockets in TIME_WAIT towards the destination now
+   * @param holdingPorts the sockets connected to the destination now, in any state: each holds a port
+   * @param headroom the ports left for new connections: {@code usablePorts - holdingPorts}, at least 0
+   * @param sustainableNewConnectionsPerSecond the most new connections per second a client that
+   *     closes first can keep opening: {@code usablePorts / 60 s} (about 470 with the defaults)
+   * @param twReuseMayApply whether this host's {@code tcp_tw_reuse} and {@code tcp_timestamps}
+   *     let the kernel reuse TIME_WAIT ports towards the destination, if the peer uses timestamps
+   */
   public PortBudget {
     Preconditions.checkNotNull(unsupportedReason, "unsupportedReason");
     Preconditions.checkNotNull(destination, "destination");
@@ -70,12 +87,24 @@ public record PortBudget(
     sockets = Collections.unmodifiableMap(byState);
   }
 
-  /** The live kernel's budget towards {@code destination}: one scan of the TCP tables. */
+  /**
+   * The live kernel's budget towards {@code destination}: one scan of the TCP tables.
+   *
+   * @param destination the server's resolved ip:port
+   * @return the live kernel's budget towards {@code destination}
+   */
   public static PortBudget of(InetSocketAddress destination) {
     return of(destination, KernelSettings.read(), TcpTable.system());
   }
 
-  /** The budget from {@code settings} and a scan of {@code table}: fixtures, say. */
+  /**
+   * The budget from {@code settings} and a scan of {@code table}: fixtures, say.
+   *
+   * @param destination the server's resolved ip:port
+   * @param settings the kernel settings
+   * @param table the TCP table to read
+   * @return the budget from {@code settings} and a scan of {@code table}
+   */
   public static PortBudget of(InetSocketAddress destination, KernelSettings settings, TcpTable table) {
     TcpFilter filter = filter(destination);
     Preconditions.checkNotNull(settings, "settings");
@@ -86,6 +115,11 @@ public record PortBudget(
   /**
    * The budget from {@code settings} and {@code counts}, which must be the counts of {@link
    * #filter(InetSocketAddress) filter(destination)}. Pure: reads nothing.
+   *
+   * @param destination the server's resolved ip:port
+   * @param settings the kernel settings
+   * @param counts the sockets towards {@code destination}, by state
+   * @return the budget from {@code settings} and {@code counts}, which must be the counts of {@link #filter(InetSocketAddress) filter(destination)}
    */
   public static PortBudget of(InetSocketAddress destination, KernelSettings settings, TcpCounts counts) {
     Preconditions.checkNotNull(destination, "destination");
@@ -114,7 +148,13 @@ public record PortBudget(
         settings.twReuseAppliesTo(destination.getAddress()));
   }
 
-  /** A budget that could not be computed, with the reason. */
+  /**
+   * A budget that could not be computed, with the reason.
+   *
+   * @param destination the server's resolved ip:port
+   * @param reason why they could not be read
+   * @return a budget that could not be computed, with the reason
+   */
   public static PortBudget unsupported(InetSocketAddress destination, String reason) {
     Preconditions.checkNotNull(destination, "destination");
     Preconditions.checkNotNull(reason, "reason");
@@ -125,6 +165,8 @@ public record PortBudget(
    * The filter of the sockets that hold a port towards {@code destination}: {@link
    * TcpFilter#remote(InetSocketAddress)}.
    *
+   * @param destination the server's resolved ip:port
+   * @return the filter of the sockets that hold a port towards {@code destination}
    * @throws IllegalArgumentException if the address is unresolved or its port is 0
    */
   public static TcpFilter filter(InetSocketAddress destination) {
@@ -132,17 +174,17 @@ public record PortBudget(
     return TcpFilter.remote(destination);
   }
 
-  /** The share of the usable ports in TIME_WAIT towards the destination, 0 to 1; 0 if unknown. */
+  /** {@return the share of the usable ports in TIME_WAIT towards the destination, 0 to 1; 0 if unknown} */
   public double timeWaitShare() {
     return usablePorts <= 0 ? 0 : Math.min(1.0, timeWait / (double) usablePorts);
   }
 
-  /** The share of the usable ports held by any socket towards the destination, 0 to 1. */
+  /** {@return the share of the usable ports held by any socket towards the destination, 0 to 1} */
   public double heldShare() {
     return usablePorts <= 0 ? 0 : Math.min(1.0, holdingPorts / (double) usablePorts);
   }
 
-  /** A report in a few lines, or the reason the budget is unsupported. */
+  /** {@return a report in a few lines, or the reason the budget is unsupported} */
   public String describe() {
     String to = destination.getAddress() != null
         ? destination.getAddress().getHostAddress() + ":" + destination.getPort()

@@ -21,9 +21,15 @@ import dev.timewait.internal.Preconditions;
  */
 public final class PortHeadroomException extends IllegalStateException {
   private final transient PortBudget budget;
+  /** The least headroom the monitor accepts, in ports; the budget itself is not serialized. */
   private final int minHeadroom;
 
-  /** An exception for {@code budget}, whose headroom is under {@code minHeadroom} ports. */
+  /**
+   * An exception for {@code budget}, whose headroom is under {@code minHeadroom} ports.
+   *
+   * @param budget the port budget
+   * @param minHeadroom the least headroom the monitor accepts, in ports
+   */
   public PortHeadroomException(PortBudget budget, int minHeadroom) {
     super(message(Preconditions.checkNotNull(budget, "budget"), minHeadroom));
     this.budget = budget;
@@ -42,12 +48,12 @@ public final class PortHeadroomException extends IllegalStateException {
         + " (CloseStrategy.reset()), or keep connections alive (CloseStrategy.pooled()).";
   }
 
-  /** The budget that was too low; null after deserialization. */
+  /** {@return the budget that was too low; null after deserialization} */
   public PortBudget budget() {
     return budget;
   }
 
-  /** The least headroom the monitor accepts, in ports. */
+  /** {@return the least headroom the monitor accepts, in ports} */
   public int minHeadroom() {
     return minHeadroom;
   }

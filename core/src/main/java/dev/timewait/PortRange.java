@@ -24,7 +24,12 @@ public record PortRange(int low, int high) {
   /** The largest TCP port. */
   public static final int MAX_PORT = 65_535;
 
-  /** Validates: {@code 0 <= low <= high <= 65535}. */
+  /**
+   * Validates: {@code 0 <= low <= high <= 65535}.
+   *
+   * @param low the first port, 0 to 65535
+   * @param high the last port, {@code low} to 65535
+   */
   public PortRange {
     Preconditions.checkInRange(low, 0, MAX_PORT, "low");
     Preconditions.checkInRange(high, 0, MAX_PORT, "high");
@@ -33,7 +38,12 @@ public record PortRange(int low, int high) {
     }
   }
 
-  /** The range of the one port {@code port}. */
+  /**
+   * The range of the one port {@code port}.
+   *
+   * @param port the port, 1 to 65535
+   * @return the range of the one port {@code port}
+   */
   public static PortRange of(int port) {
     return new PortRange(port, port);
   }
@@ -42,6 +52,8 @@ public record PortRange(int low, int high) {
    * Parses one range: {@code "8080"}, {@code "9000-9099"}, or the two numbers separated by white
    * space as {@code ip_local_port_range} prints them ({@code "32768\t60999"}).
    *
+   * @param text the text to parse
+   * @return the range
    * @throws IllegalArgumentException naming the text, if it is not a range
    */
   public static PortRange parse(String text) {
@@ -66,6 +78,8 @@ public record PortRange(int low, int high) {
    * Parses a comma-separated list, as {@code ip_local_reserved_ports} prints it: {@code
    * "8080,9000-9099"}. Empty or blank text gives an empty list.
    *
+   * @param text the text to parse
+   * @return the ranges, in the order given
    * @throws IllegalArgumentException naming the entry, if one is not a range
    */
   public static List<PortRange> parseList(String text) {
@@ -79,17 +93,28 @@ public record PortRange(int low, int high) {
     return List.copyOf(ranges);
   }
 
-  /** The number of ports in the range. */
+  /** {@return the number of ports in the range} */
   public int size() {
     return high - low + 1;
   }
 
-  /** Whether {@code port} lies in the range. */
+  /**
+   * Whether {@code port} lies in the range.
+   *
+   * @param port the port, 1 to 65535
+   * @return whether {@code port} lies in the range
+   */
   public boolean contains(int port) {
     return port >= low && port <= high;
   }
 
-  /** How many distinct ports of {@code ranges} (which may overlap) lie inside {@code within}. */
+  /**
+   * How many distinct ports of {@code ranges} (which may overlap) lie inside {@code within}.
+   *
+   * @param within the range to count in
+   * @param ranges the ranges to count
+   * @return how many distinct ports of {@code ranges} (which may overlap) lie inside {@code within}
+   */
   public static int countIn(PortRange within, List<PortRange> ranges) {
     Preconditions.checkNotNull(within, "within");
     Preconditions.checkNotNull(ranges, "ranges");

@@ -19,7 +19,7 @@ public final class ResetClose implements CloseStrategy {
 
   private ResetClose() {}
 
-  /** The one instance. */
+  /** {@return the one instance} */
   public static ResetClose instance() {
     return INSTANCE;
   }

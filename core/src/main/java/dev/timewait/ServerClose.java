@@ -29,12 +29,16 @@ public record ServerClose(Duration finWait) implements CloseStrategy {
 
   static final ServerClose DEFAULTS = new ServerClose(DEFAULT_FIN_WAIT);
 
-  /** Validates: {@code finWait} must be non-null, positive and at most {@link #MAX_FIN_WAIT}. */
+  /**
+   * Validates: {@code finWait} must be non-null, positive and at most {@link #MAX_FIN_WAIT}.
+   *
+   * @param finWait the longest a close waits for the server's FIN; at most {@link #MAX_FIN_WAIT}
+   */
   public ServerClose {
     Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
   }
 
-  /** A builder that starts from the defaults. */
+  /** {@return a builder that starts from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
@@ -55,13 +59,22 @@ public record ServerClose(Duration finWait) implements CloseStrategy {
 
     private Builder() {}
 
-    /** The longest a close waits for the server's FIN. Default {@link #DEFAULT_FIN_WAIT}. */
+    /**
+     * The longest a close waits for the server's FIN. Default {@link #DEFAULT_FIN_WAIT}.
+     *
+     * @param finWait the longest a close waits for the server's FIN
+     * @return this builder
+     */
     public Builder finWait(Duration finWait) {
       this.finWait = Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
       return this;
     }
 
-    /** Returns the strategy. */
+    /**
+     * Returns the strategy.
+     *
+     * @return the new {@code ServerClose}
+     */
     public ServerClose build() {
       return new ServerClose(finWait);
     }

@@ -33,7 +33,19 @@ public record StrategyAdvice(
     double plainCloseLimitPerSecond,
     boolean twReuseHelps) {
 
-  /** Validates: no component is null. */
+  /**
+   * Validates: no component is null.
+   *
+   * @param strategy the recommended strategy, ready to use
+   * @param kind the strategy's {@link CloseStrategy#name()}: {@code server-close}, {@code reset} or
+   *     {@code pooled}
+   * @param rule the row of the advisor's table that matched, e.g. {@code "no keep-alive, resets
+   *     acceptable, over budget"}
+   * @param reasons why, one sentence each
+   * @param plainCloseLimitPerSecond the most new connections per second a client that closes first
+   *     can open to one destination, with TIME_WAIT holding each port for 60 s
+   * @param twReuseHelps whether {@code tcp_tw_reuse} can take over TIME_WAIT ports for this workload
+   */
   public StrategyAdvice {
     Preconditions.checkNotNull(strategy, "strategy");
     Preconditions.checkNotNull(kind, "kind");
@@ -42,7 +54,7 @@ public record StrategyAdvice(
     reasons = List.copyOf(reasons);
   }
 
-  /** The advice as text: the strategy, then one line per reason. */
+  /** {@return the advice as text: the strategy, then one line per reason} */
   public String explanation() {
     StringBuilder sb = new StringBuilder("Recommended: ").append(kind);
     if (strategy instanceof PooledKeepAlive p) {

@@ -101,6 +101,10 @@ public final class StrategyAdvisor {
   /**
    * Recommends a strategy for {@code workload} on a host with {@code settings}. Where the settings
    * are unsupported (not Linux), it assumes Linux's defaults and says so.
+   *
+   * @param settings the kernel settings
+   * @param workload what the client does
+   * @return the strategy and why
    */
   public static StrategyAdvice advise(KernelSettings settings, Workload workload) {
     Preconditions.checkNotNull(settings, "settings");

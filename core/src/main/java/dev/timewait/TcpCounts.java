@@ -29,27 +29,32 @@ public final class TcpCounts {
     return new TcpCounts(new int[16], reason);
   }
 
-  /** Whether the kernel's tables were read. */
+  /** {@return whether the kernel's tables were read} */
   public boolean supported() {
     return unsupportedReason == null;
   }
 
-  /** Why the tables could not be read, e.g. "unsupported on this OS: Mac OS X". */
+  /** {@return why the tables could not be read, e.g. "unsupported on this OS: Mac OS X"} */
   public Optional<String> unsupportedReason() {
     return Optional.ofNullable(unsupportedReason);
   }
 
-  /** Sockets in {@code state}. */
+  /**
+   * Sockets in {@code state}.
+   *
+   * @param state the TCP state
+   * @return sockets in {@code state}
+   */
   public int get(TcpState state) {
     return counts[state.code()];
   }
 
-  /** Sockets in TIME_WAIT. */
+  /** {@return sockets in TIME_WAIT} */
   public int timeWait() {
     return get(TcpState.TIME_WAIT);
   }
 
-  /** Sockets in any state. */
+  /** {@return sockets in any state} */
   public int total() {
     int sum = 0;
     for (int c : counts) {
@@ -58,7 +63,7 @@ public final class TcpCounts {
     return sum;
   }
 
-  /** The non-zero counts, by state. */
+  /** {@return the non-zero counts, by state} */
   public Map<TcpState, Integer> asMap() {
     Map<TcpState, Integer> map = new EnumMap<>(TcpState.class);
     for (TcpState s : TcpState.values()) {

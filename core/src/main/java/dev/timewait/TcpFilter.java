@@ -38,28 +38,48 @@ public final class TcpFilter {
     this.remotePort = remotePort;
   }
 
-  /** Every socket. */
+  /** {@return every socket} */
   public static TcpFilter any() {
     return ANY;
   }
 
-  /** Sockets whose local port is {@code port}: the server's side of connections to it. */
+  /**
+   * Sockets whose local port is {@code port}: the server's side of connections to it.
+   *
+   * @param port the port, 1 to 65535
+   * @return sockets whose local port is {@code port}
+   */
   public static TcpFilter localPort(int port) {
     return new TcpFilter(null, checkPort(port, "localPort"), null, ANY_PORT);
   }
 
-  /** Sockets whose remote port is {@code port}: the client's side of connections to it. */
+  /**
+   * Sockets whose remote port is {@code port}: the client's side of connections to it.
+   *
+   * @param port the port, 1 to 65535
+   * @return sockets whose remote port is {@code port}
+   */
   public static TcpFilter remotePort(int port) {
     return new TcpFilter(null, ANY_PORT, null, checkPort(port, "remotePort"));
   }
 
-  /** Sockets connected to {@code remote}: a client's side of connections to that destination. */
+  /**
+   * Sockets connected to {@code remote}: a client's side of connections to that destination.
+   *
+   * @param remote the remote ip:port
+   * @return sockets connected to {@code remote}
+   */
   public static TcpFilter remote(InetSocketAddress remote) {
     Preconditions.checkNotNull(remote, "remote");
     return new TcpFilter(null, ANY_PORT, bytes(remote, "remote"), checkPort(remote.getPort(), "remotePort"));
   }
 
-  /** Sockets bound to {@code local}: a server's side of connections to it. */
+  /**
+   * Sockets bound to {@code local}: a server's side of connections to it.
+   *
+   * @param local the local ip:port
+   * @return sockets bound to {@code local}
+   */
   public static TcpFilter local(InetSocketAddress local) {
     Preconditions.checkNotNull(local, "local");
     return new TcpFilter(bytes(local, "local"), checkPort(local.getPort(), "localPort"), null, ANY_PORT);
@@ -70,6 +90,10 @@ public final class TcpFilter {
    * connections this way leaves out other sockets that share a port number with them (an
    * ephemeral port is reused towards other destinations, and a server port may have belonged to
    * an earlier server).
+   *
+   * @param local the local ip:port
+   * @param remote the remote ip:port
+   * @return the one connection from {@code local} to {@code remote}
    */
   public static TcpFilter connection(InetSocketAddress local, InetSocketAddress remote) {
     Preconditions.checkNotNull(local, "local");

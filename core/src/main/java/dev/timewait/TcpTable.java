@@ -51,12 +51,17 @@ public final class TcpTable {
     this.system = system;
   }
 
-  /** The live kernel's tables. */
+  /** {@return the live kernel's tables} */
   public static TcpTable system() {
     return SYSTEM;
   }
 
-  /** Tables read from {@code files}, in the format of {@code /proc/net/tcp}: fixtures, say. */
+  /**
+   * Tables read from {@code files}, in the format of {@code /proc/net/tcp}: fixtures, say.
+   *
+   * @param files files in the format of {@code /proc/net/tcp}
+   * @return tables read from {@code files}, in the format of {@code /proc/net/tcp}
+   */
   public static TcpTable of(Path... files) {
     Preconditions.checkNotNull(files, "files");
     Preconditions.checkArgument(files.length > 0, "files must not be empty");
@@ -66,7 +71,7 @@ public final class TcpTable {
     return new TcpTable(List.of(files), false);
   }
 
-  /** Whether this OS has the tables at all; false means every scan is unsupported. */
+  /** {@return whether this OS has the tables at all; false means every scan is unsupported} */
   public boolean isSupported() {
     return unsupportedReason() == null;
   }
@@ -86,7 +91,12 @@ public final class TcpTable {
     return "unsupported on this OS: cannot read " + files;
   }
 
-  /** Counts the sockets that match {@code filter}, by state. */
+  /**
+   * Counts the sockets that match {@code filter}, by state.
+   *
+   * @param filter which sockets to count
+   * @return the counts, or unsupported counts with the reason
+   */
   public TcpCounts count(TcpFilter filter) {
     Preconditions.checkNotNull(filter, "filter");
     return count(List.of(filter)).get(0);
@@ -103,6 +113,9 @@ public final class TcpTable {
    *     TcpFilter.remote(new InetSocketAddress("10.0.0.7", 443)),
    *     TcpFilter.remote(new InetSocketAddress("10.0.0.8", 443))));
    * }</pre>
+   *
+   * @param filters which sockets each count takes
+   * @return one count per filter, in the same order
    */
   public List<TcpCounts> count(List<TcpFilter> filters) {
     Preconditions.checkNotNull(filters, "filters");
@@ -135,7 +148,13 @@ public final class TcpTable {
     return List.of(result);
   }
 
-  /** Sockets in {@code state} that match {@code filter}; 0 where unsupported. */
+  /**
+   * Sockets in {@code state} that match {@code filter}; 0 where unsupported.
+   *
+   * @param state the TCP state
+   * @param filter which sockets to count
+   * @return sockets in {@code state} that match {@code filter}
+   */
   public int count(TcpState state, TcpFilter filter) {
     Preconditions.checkNotNull(state, "state");
     return count(filter).get(state);

@@ -28,22 +28,27 @@ public enum TcpTimestamps {
     this.description = description;
   }
 
-  /** The sysctl's value, or -1 for {@link #UNKNOWN}. */
+  /** {@return the sysctl's value, or -1 for {@link #UNKNOWN}} */
   public int code() {
     return code;
   }
 
-  /** Whether this host sends timestamps: {@link #ON} or {@link #ON_WITHOUT_RANDOM_OFFSET}. */
+  /** {@return whether this host sends timestamps: {@link #ON} or {@link #ON_WITHOUT_RANDOM_OFFSET}} */
   public boolean enabled() {
     return this == ON || this == ON_WITHOUT_RANDOM_OFFSET;
   }
 
-  /** What the value means, in plain words. */
+  /** {@return what the value means, in plain words} */
   public String describe() {
     return description;
   }
 
-  /** The value for the sysctl's number; {@link #UNKNOWN} for any other. */
+  /**
+   * The value for the sysctl's number; {@link #UNKNOWN} for any other.
+   *
+   * @param code the kernel's state code
+   * @return the value for the sysctl's number
+   */
   public static TcpTimestamps ofCode(int code) {
     for (TcpTimestamps t : values()) {
       if (t.code == code && t != UNKNOWN) {

@@ -118,7 +118,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
     this.threadName = THREAD_NAME_PREFIX + THREAD_IDS.incrementAndGet();
   }
 
-  /** A builder that starts from the defaults; add at least one destination. */
+  /** {@return a builder that starts from the defaults; add at least one destination} */
   public static Builder builder() {
     return new Builder();
   }
@@ -127,6 +127,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
    * Starts sampling on a daemon thread named {@link #threadName()}, and returns this monitor.
    * Does nothing if already started; starts no thread where the kernel cannot be read.
    *
+   * @return this monitor
    * @throws IllegalStateException if the monitor was closed
    */
   public TimeWaitMonitor start() {
@@ -197,6 +198,8 @@ public final class TimeWaitMonitor implements AutoCloseable {
   /**
    * Takes a sample now, on the calling thread: one scan of the tables for all destinations. It
    * becomes {@link #latest()}, may log and notify listeners, and is returned.
+   *
+   * @return the new sample
    */
   public Sample sampleNow() {
     sampleLock.lock();
@@ -299,6 +302,8 @@ public final class TimeWaitMonitor implements AutoCloseable {
   /**
    * Fails fast for one monitored destination, as {@link #checkBudget()}, and returns its budget.
    *
+   * @param destination a resolved ip:port
+   * @return the destination's budget, which had enough headroom
    * @throws PortHeadroomException when its ports left are under the minimum headroom
    * @throws IllegalArgumentException if {@code destination} is not monitored
    */
@@ -325,28 +330,42 @@ public final class TimeWaitMonitor implements AutoCloseable {
     return b;
   }
 
-  /** The least headroom accepted for {@code budget}: {@code ceil(minHeadroomShare * usable)}. */
+  /**
+   * The least headroom accepted for {@code budget}: {@code ceil(minHeadroomShare * usable)}.
+   *
+   * @param budget the port budget
+   * @return the least headroom accepted for {@code budget}
+   */
   public int minHeadroom(PortBudget budget) {
     Preconditions.checkNotNull(budget, "budget");
     return (int) Math.ceil(minHeadroomShare * budget.usablePorts());
   }
 
-  /** The latest sample, if one was taken. */
+  /** {@return the latest sample, if one was taken} */
   public Optional<Sample> latest() {
     return Optional.ofNullable(latest);
   }
 
-  /** Adds a listener, called for each later sample. */
+  /**
+   * Adds a listener, called for each later sample.
+   *
+   * @param listener the listener
+   */
   public void addListener(Listener listener) {
     listeners.add(Preconditions.checkNotNull(listener, "listener"));
   }
 
-  /** Removes a listener; returns whether it was there. */
+  /**
+   * Removes a listener; returns whether it was there.
+   *
+   * @param listener the listener
+   * @return whether the listener was registered
+   */
   public boolean removeListener(Listener listener) {
     return listeners.remove(Preconditions.checkNotNull(listener, "listener"));
   }
 
-  /** Whether the sampler thread runs. */
+  /** {@return whether the sampler thread runs} */
   public boolean isRunning() {
     lifeLock.lock();
     try {
@@ -356,32 +375,32 @@ public final class TimeWaitMonitor implements AutoCloseable {
     }
   }
 
-  /** The name of this monitor's sampler thread, {@link #THREAD_NAME_PREFIX} and a number. */
+  /** {@return the name of this monitor's sampler thread, {@link #THREAD_NAME_PREFIX} and a number} */
   public String threadName() {
     return threadName;
   }
 
-  /** The destinations watched, in the order given. */
+  /** {@return the destinations watched, in the order given} */
   public List<InetSocketAddress> destinations() {
     return destinations;
   }
 
-  /** How often the thread samples. */
+  /** {@return how often the thread samples} */
   public Duration period() {
     return period;
   }
 
-  /** The share of the usable ports in TIME_WAIT that logs a warning. */
+  /** {@return the share of the usable ports in TIME_WAIT that logs a warning} */
   public double warnShare() {
     return warnShare;
   }
 
-  /** The share of the usable ports that must stay free, or {@link #checkBudget()} throws. */
+  /** {@return the share of the usable ports that must stay free, or {@link #checkBudget()} throws} */
   public double minHeadroomShare() {
     return minHeadroomShare;
   }
 
-  /** The kernel settings the budgets use, read when the monitor was built. */
+  /** {@return the kernel settings the budgets use, read when the monitor was built} */
   public KernelSettings settings() {
     return settings;
   }
@@ -429,13 +448,26 @@ public final class TimeWaitMonitor implements AutoCloseable {
    */
   @FunctionalInterface
   public interface Listener {
-    /** A sample was taken. */
+    /**
+     * A sample was taken.
+     *
+     * @param sample the sample just taken
+     */
     void onSample(Sample sample);
 
-    /** TIME_WAIT towards {@code budget}'s destination passed the warning share. */
+    /**
+     * TIME_WAIT towards {@code budget}'s destination passed the warning share.
+     *
+     * @param budget the port budget
+     * @param message what went wrong
+     */
     default void onWarning(PortBudget budget, String message) {}
 
-    /** TIME_WAIT towards a warned destination fell back under the warning share. */
+    /**
+     * TIME_WAIT towards a warned destination fell back under the warning share.
+     *
+     * @param budget the port budget
+     */
     default void onRecovered(PortBudget budget) {}
   }
 
@@ -453,7 +485,13 @@ public final class TimeWaitMonitor implements AutoCloseable {
    * @param budgets each destination's budget, in the monitor's order
    */
   public record Sample(Instant time, long durationNanos, List<PortBudget> budgets) {
-    /** Validates: no component is null. */
+    /**
+     * Validates: no component is null.
+     *
+     * @param time when the sample was taken
+     * @param durationNanos how long the scan took
+     * @param budgets each destination's budget, in the monitor's order
+     */
     public Sample {
       Preconditions.checkNotNull(time, "time");
       Preconditions.checkNotNull(budgets, "budgets");
@@ -463,6 +501,8 @@ public final class TimeWaitMonitor implements AutoCloseable {
     /**
      * The budget towards {@code destination}.
      *
+     * @param destination a resolved ip:port
+     * @return the budget towards {@code destination}
      * @throws IllegalArgumentException if the sample has none for it
      */
     public PortBudget budget(InetSocketAddress destination) {
@@ -476,7 +516,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
           "destination must be one of the sample's destinations, but was " + destination);
     }
 
-    /** Whether every budget could be read. */
+    /** {@return whether every budget could be read} */
     public boolean supported() {
       return budgets.stream().allMatch(PortBudget::supported);
     }
@@ -497,7 +537,12 @@ public final class TimeWaitMonitor implements AutoCloseable {
 
     private Builder() {}
 
-    /** Adds a destination ip:port to watch; it must be resolved and its port 1 to 65535. */
+    /**
+     * Adds a destination ip:port to watch; it must be resolved and its port 1 to 65535.
+     *
+     * @param destination a resolved ip:port
+     * @return this builder
+     */
     public Builder destination(InetSocketAddress destination) {
       Preconditions.checkNotNull(destination, "destination");
       Preconditions.checkArgument(!destination.isUnresolved(),
@@ -509,7 +554,12 @@ public final class TimeWaitMonitor implements AutoCloseable {
       return this;
     }
 
-    /** Adds each of {@code destinations}, as {@link #destination(InetSocketAddress)}. */
+    /**
+     * Adds each of {@code destinations}, as {@link #destination(InetSocketAddress)}.
+     *
+     * @param destinations the destinations
+     * @return this builder
+     */
     public Builder destinations(Collection<InetSocketAddress> destinations) {
       Preconditions.checkNotNull(destinations, "destinations");
       for (InetSocketAddress d : destinations) {
@@ -518,7 +568,12 @@ public final class TimeWaitMonitor implements AutoCloseable {
       return this;
     }
 
-    /** How often to sample; {@link #MIN_PERIOD} to {@link #MAX_PERIOD}. Default {@link #DEFAULT_PERIOD}. */
+    /**
+     * How often to sample; {@link #MIN_PERIOD} to {@link #MAX_PERIOD}. Default {@link #DEFAULT_PERIOD}.
+     *
+     * @param period the time between two samples
+     * @return this builder
+     */
     public Builder period(Duration period) {
       this.period = Preconditions.checkNotNull(period, "period");
       return this;
@@ -527,6 +582,9 @@ public final class TimeWaitMonitor implements AutoCloseable {
     /**
      * The share of the usable ports in TIME_WAIT towards a destination that logs a warning;
      * above 0, at most 1. Default {@link #DEFAULT_WARN_SHARE}.
+     *
+     * @param warnShare a share of the usable ports, 0 to 1
+     * @return this builder
      */
     public Builder warnShare(double warnShare) {
       this.warnShare = warnShare;
@@ -536,31 +594,53 @@ public final class TimeWaitMonitor implements AutoCloseable {
     /**
      * The share of the usable ports that must stay free, or {@link #checkBudget()} throws; 0
      * (never throw) to 1. Default {@link #DEFAULT_MIN_HEADROOM_SHARE}.
+     *
+     * @param minHeadroomShare a share of the usable ports, 0 to 1
+     * @return this builder
      */
     public Builder minHeadroomShare(double minHeadroomShare) {
       this.minHeadroomShare = minHeadroomShare;
       return this;
     }
 
-    /** Adds a listener. */
+    /**
+     * Adds a listener.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
     public Builder listener(Listener listener) {
       listeners.add(Preconditions.checkNotNull(listener, "listener"));
       return this;
     }
 
-    /** The kernel settings to use instead of reading them: fixtures, say. */
+    /**
+     * The kernel settings to use instead of reading them: fixtures, say.
+     *
+     * @param settings the kernel settings
+     * @return this builder
+     */
     public Builder settings(KernelSettings settings) {
       this.settings = Preconditions.checkNotNull(settings, "settings");
       return this;
     }
 
-    /** The TCP tables to scan instead of the live kernel's: fixtures, say. */
+    /**
+     * The TCP tables to scan instead of the live kernel's: fixtures, say.
+     *
+     * @param table the TCP table to read
+     * @return this builder
+     */
     public Builder table(TcpTable table) {
       this.table = Preconditions.checkNotNull(table, "table");
       return this;
     }
 
-    /** Returns the monitor, not yet started; throws IAE naming the first invalid value. */
+    /**
+     * Returns the monitor, not yet started; throws IAE naming the first invalid value.
+     *
+     * @return the new {@code TimeWaitMonitor}
+     */
     public TimeWaitMonitor build() {
       Preconditions.checkArgument(!destinations.isEmpty(),
           "destinations must not be empty: add one with destination(InetSocketAddress)");

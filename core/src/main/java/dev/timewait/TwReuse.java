@@ -34,17 +34,22 @@ public enum TwReuse {
     this.description = description;
   }
 
-  /** The sysctl's value, or -1 for {@link #UNKNOWN}. */
+  /** {@return the sysctl's value, or -1 for {@link #UNKNOWN}} */
   public int code() {
     return code;
   }
 
-  /** What the value means, in plain words. */
+  /** {@return what the value means, in plain words} */
   public String describe() {
     return description;
   }
 
-  /** The value for the sysctl's number; {@link #UNKNOWN} for any other. */
+  /**
+   * The value for the sysctl's number; {@link #UNKNOWN} for any other.
+   *
+   * @param code the kernel's state code
+   * @return the value for the sysctl's number
+   */
   public static TwReuse ofCode(int code) {
     for (TwReuse r : values()) {
       if (r.code == code && r != UNKNOWN) {

@@ -55,13 +55,27 @@ public record Workload(
   /** The largest rate accepted: ten million new connections per second. */
   public static final double MAX_NEW_CONNECTIONS_PER_SECOND = 10_000_000;
 
-  /** Validates: the rate must lie in [0, {@link #MAX_NEW_CONNECTIONS_PER_SECOND}]. */
+  /**
+   * Validates: the rate must lie in [0, {@link #MAX_NEW_CONNECTIONS_PER_SECOND}].
+   *
+   * @param keepAliveAllowed whether requests may share connections (the server and the test allow
+   *     keep-alive)
+   * @param newConnectionsPerSecond the connections per second the client would open if every
+   *     request had its own connection: the request rate of a one-request-per-connection client;
+   *     0 to {@link #MAX_NEW_CONNECTIONS_PER_SECOND}
+   * @param peerMayDisableTimestamps whether the peer may have TCP timestamps off, as many cloud
+   *     load balancers do; then {@code tcp_tw_reuse} cannot help
+   * @param resetsAcceptable whether the server tolerates an RST after a complete exchange (no alarms,
+   *     no error counts that matter)
+   * @param loopbackDestination whether the destination is a loopback address (127.0.0.0/8, ::1),
+   *     where the default {@code tcp_tw_reuse=2} applies
+   */
   public Workload {
     Preconditions.checkInRange(newConnectionsPerSecond, 0, MAX_NEW_CONNECTIONS_PER_SECOND,
         "newConnectionsPerSecond");
   }
 
-  /** A builder that starts from the defaults. */
+  /** {@return a builder that starts from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
@@ -76,37 +90,66 @@ public record Workload(
 
     private Builder() {}
 
-    /** Default {@link #DEFAULT_KEEP_ALIVE_ALLOWED}. */
+    /**
+     * Default {@link #DEFAULT_KEEP_ALIVE_ALLOWED}.
+     *
+     * @param keepAliveAllowed whether the client may reuse connections
+     * @return this builder
+     */
     public Builder keepAliveAllowed(boolean keepAliveAllowed) {
       this.keepAliveAllowed = keepAliveAllowed;
       return this;
     }
 
-    /** Default {@link #DEFAULT_NEW_CONNECTIONS_PER_SECOND}. */
+    /**
+     * Default {@link #DEFAULT_NEW_CONNECTIONS_PER_SECOND}.
+     *
+     * @param newConnectionsPerSecond the rate, at least 0
+     * @return this builder
+     */
     public Builder newConnectionsPerSecond(double newConnectionsPerSecond) {
       this.newConnectionsPerSecond = newConnectionsPerSecond;
       return this;
     }
 
-    /** Default {@link #DEFAULT_PEER_MAY_DISABLE_TIMESTAMPS}. */
+    /**
+     * Default {@link #DEFAULT_PEER_MAY_DISABLE_TIMESTAMPS}.
+     *
+     * @param peerMayDisableTimestamps whether the peer may have TCP timestamps off
+     * @return this builder
+     */
     public Builder peerMayDisableTimestamps(boolean peerMayDisableTimestamps) {
       this.peerMayDisableTimestamps = peerMayDisableTimestamps;
       return this;
     }
 
-    /** Default {@link #DEFAULT_RESETS_ACCEPTABLE}. */
+    /**
+     * Default {@link #DEFAULT_RESETS_ACCEPTABLE}.
+     *
+     * @param resetsAcceptable whether the server tolerates an RST after a complete exchange
+     * @return this builder
+     */
     public Builder resetsAcceptable(boolean resetsAcceptable) {
       this.resetsAcceptable = resetsAcceptable;
       return this;
     }
 
-    /** Default {@link #DEFAULT_LOOPBACK_DESTINATION}. */
+    /**
+     * Default {@link #DEFAULT_LOOPBACK_DESTINATION}.
+     *
+     * @param loopbackDestination whether the server is on this host
+     * @return this builder
+     */
     public Builder loopbackDestination(boolean loopbackDestination) {
       this.loopbackDestination = loopbackDestination;
       return this;
     }
 
-    /** Returns the workload, or throws IAE naming the invalid field and its value. */
+    /**
+     * Returns the workload, or throws IAE naming the invalid field and its value.
+     *
+     * @return the new {@code Workload}
+     */
     public Workload build() {
       return new Workload(keepAliveAllowed, newConnectionsPerSecond, peerMayDisableTimestamps,
           resetsAcceptable, loopbackDestination);

@@ -24,6 +24,9 @@ public final class KeepAliveAnnouncement {
    * at the timeout itself would race the server's close; 1 s becomes 800 ms, 5 s becomes 4 s).
    * {@link #NOT_ANNOUNCED} where the header is absent or has no valid {@code timeout}; 0 for
    * {@code timeout=0}.
+   *
+   * @param keepAlive the value of the response's {@code Keep-Alive} header, or null
+   * @return the idle time after which the connection retires, or {@link #NOT_ANNOUNCED}
    */
   public static long retireAfterIdleNanos(String keepAlive) {
     long seconds = parameter(keepAlive, "timeout");
@@ -37,6 +40,9 @@ public final class KeepAliveAnnouncement {
   /**
    * The requests the server still accepts on the connection ({@code max=M}), or {@link
    * #NOT_ANNOUNCED}.
+   *
+   * @param keepAlive the value of the response's {@code Keep-Alive} header, or null
+   * @return the announced {@code max}, or {@link #NOT_ANNOUNCED}
    */
   public static long remainingRequests(String keepAlive) {
     return parameter(keepAlive, "max");

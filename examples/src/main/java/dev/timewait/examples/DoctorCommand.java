@@ -9,6 +9,9 @@ import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,14 +33,16 @@ import picocli.CommandLine.Spec;
  * }</pre>
  *
  * <p>Off Linux every section says "unsupported on this OS" and the exit code is still 0. A
- * malformed or unresolvable destination, or a bad flag, exits 2 with a one-line reason and the
- * usage on stderr. It only reads {@code /proc}; it never connects to the destination.
+ * malformed or unresolvable destination, a bad flag, or a flag given with its opposite, exits 2
+ * with a one-line reason and the usage on stderr. It only reads {@code /proc}; it never connects
+ * to the destination.
  *
  * <p>Not thread-safe; picocli makes one per run.
  */
 @Command(
     name = "doctor",
     mixinStandardHelpOptions = true,
+    versionProvider = TimeWaitLoad.Version.class,
     sortOptions = false,
     header = "Explains this host's TIME_WAIT limits and advises a close strategy.",
     description = {
@@ -59,17 +64,27 @@ public final class DoctorCommand implements Callable<Integer> {
   private boolean keepAliveAllowed = Workload.DEFAULT_KEEP_ALIVE_ALLOWED;
   private boolean peerMayDisableTimestamps = Workload.DEFAULT_PEER_MAY_DISABLE_TIMESTAMPS;
   private boolean resetsAcceptable = Workload.DEFAULT_RESETS_ACCEPTABLE;
+  /** The workload flags given, so that a contradictory pair is refused rather than the last winning. */
+  private final Set<String> given = new LinkedHashSet<>();
+
+  /** Each flag with its opposite. */
+  private static final List<List<String>> OPPOSITES = List.of(
+      List.of("--keep-alive", "--no-keep-alive"),
+      List.of("--timestamps-off", "--timestamps-on"),
+      List.of("--resets-ok", "--no-resets"));
 
   @Option(names = "--keep-alive", order = 1,
       description = "Requests may share connections" + (Workload.DEFAULT_KEEP_ALIVE_ALLOWED ? DEFAULT : "") + ".")
   void keepAlive(boolean unused) {
     keepAliveAllowed = true;
+    given.add("--keep-alive");
   }
 
   @Option(names = "--no-keep-alive", order = 2,
       description = "Each request needs its own connection" + (Workload.DEFAULT_KEEP_ALIVE_ALLOWED ? "" : DEFAULT) + ".")
   void noKeepAlive(boolean unused) {
     keepAliveAllowed = false;
+    given.add("--no-keep-alive");
   }
 
   @Option(names = "--rate", order = 3, paramLabel = "N",
@@ -84,6 +99,7 @@ public final class DoctorCommand implements Callable<Integer> {
           + "cannot help" + (Workload.DEFAULT_PEER_MAY_DISABLE_TIMESTAMPS ? DEFAULT : "") + ".")
   void timestampsOff(boolean unused) {
     peerMayDisableTimestamps = true;
+    given.add("--timestamps-off");
   }
 
   @Option(names = "--timestamps-on", order = 5,
@@ -91,6 +107,7 @@ public final class DoctorCommand implements Callable<Integer> {
           + ".")
   void timestampsOn(boolean unused) {
     peerMayDisableTimestamps = false;
+    given.add("--timestamps-on");
   }
 
   @Option(names = "--resets-ok", order = 6,
@@ -98,6 +115,7 @@ public final class DoctorCommand implements Callable<Integer> {
           + (Workload.DEFAULT_RESETS_ACCEPTABLE ? DEFAULT : "") + ".")
   void resetsOk(boolean unused) {
     resetsAcceptable = true;
+    given.add("--resets-ok");
   }
 
   @Option(names = "--no-resets", order = 7,
@@ -105,6 +123,7 @@ public final class DoctorCommand implements Callable<Integer> {
           + ".")
   void noResets(boolean unused) {
     resetsAcceptable = false;
+    given.add("--no-resets");
   }
 
   @Option(names = "--json", order = 8, description = "Print the report as one JSON object on one line instead.")
@@ -112,6 +131,7 @@ public final class DoctorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    checkNoContradiction();
     InetSocketAddress target = destination == null ? null : parseDestination(destination);
     Workload workload = workload(target);
     KernelSettings settings = KernelSettings.read();
@@ -126,6 +146,15 @@ public final class DoctorCommand implements Callable<Integer> {
     }
     out.flush();
     return TimeWaitLoad.EXIT_OK;
+  }
+
+  /** Refuses a flag given with its opposite: which one the user meant is anybody's guess. */
+  void checkNoContradiction() {
+    for (List<String> pair : OPPOSITES) {
+      if (given.containsAll(pair)) {
+        throw bad(pair.get(0) + " and " + pair.get(1) + " contradict each other: give one of them");
+      }
+    }
   }
 
   /** The workload the flags describe; a loopback destination is noted as such. */

@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "load",
     mixinStandardHelpOptions = true,
+    versionProvider = TimeWaitLoad.Version.class,
     sortOptions = false,
     header = "Loads one URL with one client and strategy; reports latency and TIME_WAIT.",
     description = {

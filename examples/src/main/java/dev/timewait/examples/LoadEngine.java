@@ -120,7 +120,7 @@ public final class LoadEngine {
     double perSecond = elapsed <= 0 ? 0 : requests * 1e9 / elapsed;
     return new LoadResult(spec.client().label(), spec.kind().label(), requests, failed.get(), firstError.get(),
         durationMs, perSecond, latencies.percentileMs(ok, 50), latencies.percentileMs(ok, 99), stats,
-        clientTimeWait, serverTimeWait);
+        clientTimeWait, serverTimeWait, target.unresolvedHost);
   }
 
   /**
@@ -190,26 +190,33 @@ public final class LoadEngine {
     final int port;
     final Set<InetAddress> addresses;
     final boolean local;
+    /** The host when it could not be resolved (no kernel counts then), else null. */
+    final String unresolvedHost;
 
-    private Target(int port, Set<InetAddress> addresses, boolean local) {
+    private Target(int port, Set<InetAddress> addresses, boolean local, String unresolvedHost) {
       this.port = port;
       this.addresses = addresses;
       this.local = local;
+      this.unresolvedHost = unresolvedHost;
     }
 
     static Target of(URI url) {
       int port = url.getPort() != -1 ? url.getPort() : "https".equals(url.getScheme().toLowerCase(Locale.ROOT)) ? 443 : 80;
       Set<InetAddress> addresses = new LinkedHashSet<>();
       boolean local = false;
+      String unresolved = null;
       try {
         for (InetAddress a : InetAddress.getAllByName(url.getHost())) {
           addresses.add(a);
           local |= a.isLoopbackAddress() || a.isAnyLocalAddress() || NetworkInterface.getByInetAddress(a) != null;
         }
-      } catch (UnknownHostException | SocketException e) {
-        // The requests report it; the kernel counts stay null.
+      } catch (UnknownHostException e) {
+        // The requests report it too; the kernel counts stay null, and the summary says why.
+        unresolved = url.getHost();
+      } catch (SocketException e) {
+        // Only "is it local" is unknown: the server-side count is then left out.
       }
-      return new Target(port, addresses, local);
+      return new Target(port, addresses, local, unresolved);
     }
 
     List<TcpFilter> clientSide() {

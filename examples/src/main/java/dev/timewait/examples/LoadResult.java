@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * What one load run measured. The close accounting fields are null where the client could not
  * count (naive HttpClient); the TIME_WAIT counts are null where the kernel's table cannot be read
- * (not Linux), and {@code serverTimeWait} also where the target is not on this host.
+ * (not Linux) or the target's host could not be resolved, and {@code serverTimeWait} also where
+ * the target is not on this host.
  *
  * <p>Immutable and thread-safe.
  *
@@ -22,6 +23,7 @@ import java.util.Locale;
  * @param stats the client's close accounting; null if it cannot count
  * @param clientTimeWait TIME_WAIT sockets towards the target after the run, from the kernel
  * @param serverTimeWait TIME_WAIT sockets on the target's port after the run, when it is local
+ * @param unresolvedHost the target's host when it could not be resolved; null otherwise
  */
 public record LoadResult(
     String client,
@@ -35,7 +37,8 @@ public record LoadResult(
     Double p99Ms,
     CloseStats stats,
     Integer clientTimeWait,
-    Integer serverTimeWait) {
+    Integer serverTimeWait,
+    String unresolvedHost) {
 
   /** The exit code of the load CLI: 0 with no errors, 1 with any. */
   public int exitCode() {
@@ -84,8 +87,14 @@ public record LoadResult(
           stats.connectionsOpened(), stats.closedAfterPeerFin(), stats.closedByReset(),
           stats.closedLocallyFirst(), stats.finWaitTimeouts()));
     }
-    s.append(String.format(Locale.ROOT, "TIME_WAIT     client %s, server %s (kernel table, after the run)%n",
-        count(clientTimeWait, "n/a (no /proc/net/tcp)"), count(serverTimeWait, "n/a (not local)")));
+    if (unresolvedHost != null) {
+      // Not "no /proc/net/tcp": the table may be readable, but there is no address to count for.
+      s.append("TIME_WAIT     n/a: host ").append(unresolvedHost).append(" could not be resolved")
+          .append(System.lineSeparator());
+    } else {
+      s.append(String.format(Locale.ROOT, "TIME_WAIT     client %s, server %s (kernel table, after the run)%n",
+          count(clientTimeWait, "n/a (no /proc/net/tcp)"), count(serverTimeWait, "n/a (not local)")));
+    }
     return s.toString();
   }
 

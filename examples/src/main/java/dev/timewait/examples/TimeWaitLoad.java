@@ -1,12 +1,16 @@
 package dev.timewait.examples;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * {@code java -jar timewait-load.jar <command>}: the entry point of the demo, the load CLI and the
@@ -20,7 +24,8 @@ import picocli.CommandLine.Spec;
  * }</pre>
  *
  * <p>Exit codes: 0 success; 1 a request failed (or an unexpected failure); 2 bad arguments, with a
- * one-line reason and the usage on stderr, never a stack trace.
+ * one-line reason and the usage on stderr (for an unknown option, the reason and a pointer to
+ * {@code --help} instead), never a stack trace.
  *
  * <p>Thread-safe: {@link #execute} builds a new command line for every call.
  */
@@ -63,10 +68,30 @@ public final class TimeWaitLoad implements Runnable {
       return EXIT_FAILED;
     });
     cli.setExitCodeExceptionMapper(e -> e instanceof ParameterException ? EXIT_USAGE : EXIT_FAILED);
+    cli.setParameterExceptionHandler(TimeWaitLoad::badArguments);
     int code = cli.execute(args);
     out.flush();
     err.flush();
     return code;
+  }
+
+  /**
+   * Prints the reason, then the usage; but for an unknown option or argument (a typo, mostly) the
+   * reason, picocli's close matches and a pointer to {@code --help}: a screenful of usage would
+   * bury the one line that says what was wrong.
+   */
+  static int badArguments(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println(e.getMessage());
+    if (e instanceof UnmatchedArgumentException) {
+      UnmatchedArgumentException.printSuggestions(e, err);
+      err.println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
+    } else {
+      cmd.usage(err);
+    }
+    err.flush();
+    return EXIT_USAGE;
   }
 
   @Override
@@ -74,12 +99,34 @@ public final class TimeWaitLoad implements Runnable {
     throw new ParameterException(spec.commandLine(), "Missing a command: one of " + spec.subcommands().keySet());
   }
 
-  /** The version from the jar's manifest, when there is one. */
+  /**
+   * The project's version, from a resource Maven filters at build time, so that it is right in the
+   * jar and in tests alike; else from the jar manifest's {@code Implementation-Version}.
+   */
   static final class Version implements CommandLine.IVersionProvider {
+    /** Holds {@code version=${project.version}}, filtered by Maven. */
+    static final String RESOURCE = "/dev/timewait/examples/timewait-load.properties";
+
     @Override
     public String[] getVersion() {
+      return new String[] {"timewait-load " + version()};
+    }
+
+    static String version() {
+      try (InputStream in = TimeWaitLoad.class.getResourceAsStream(RESOURCE)) {
+        if (in != null) {
+          Properties p = new Properties();
+          p.load(in);
+          String v = p.getProperty("version", "");
+          if (!v.isBlank() && !v.startsWith("${")) {
+            return v;
+          }
+        }
+      } catch (IOException e) {
+        // fall back to the manifest
+      }
       String v = TimeWaitLoad.class.getPackage().getImplementationVersion();
-      return new String[] {"timewait-load " + (v == null ? "(development build)" : v)};
+      return v == null ? "(unknown version: built without Maven)" : v;
     }
   }
 }

@@ -161,7 +161,7 @@ class DoctorCliTest {
     "--no-keep-alive --no-resets              | server-close | ''",
     "--no-keep-alive --rate 2000              | reset        | ''",
     "--no-keep-alive --rate 10                | server-close | ''",
-    "--no-keep-alive --no-resets --keep-alive | pooled       | SERVER_CLOSE",
+    "--keep-alive --no-resets                 | pooled       | SERVER_CLOSE",
   })
   void workloadFlagsChooseTheAdvice(String flags, String strategy, String retirement) throws Exception {
     List<String> args = new ArrayList<>(List.of("doctor", "10.0.0.7:443", "--json"));
@@ -225,8 +225,6 @@ class DoctorCliTest {
     "no-such-host.invalid:80      | destination host cannot be resolved: no-such-host.invalid",
     "127.0.0.1:80 --rate -5       | --rate must be 0 to 10000000, but was -5",
     "127.0.0.1:80 --rate many     | Invalid value for option '--rate': 'many' is not a double",
-    "127.0.0.1:80 --bogus         | Unknown option: '--bogus'",
-    "127.0.0.1:80 127.0.0.1:81    | Unmatched argument at index 2: '127.0.0.1:81'",
   })
   void badInputExitsTwoWithAOneLineReasonAndTheUsage(String args, String reason) {
     List<String> argv = new ArrayList<>(List.of("doctor"));
@@ -237,6 +235,42 @@ class DoctorCliTest {
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err().lines().findFirst().orElse("")).isEqualTo(reason);
     assertThat(run.err()).contains("Usage: timewait-load doctor").doesNotContain("\tat ");
+    assertThat(run.out()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+    "127.0.0.1:80 --bogus         | Unknown option: '--bogus'",
+    "127.0.0.1:80 127.0.0.1:81    | Unmatched argument at index 2: '127.0.0.1:81'",
+  })
+  void unknownInputIsNamedAndPointsToHelpWithoutReprintingTheUsage(String args, String reason) {
+    List<String> argv = new ArrayList<>(List.of("doctor"));
+    argv.addAll(List.of(args.trim().split("\\s+")));
+
+    Run run = LoadCliTest.cli(argv.toArray(String[]::new));
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err().lines().findFirst().orElse("")).isEqualTo(reason);
+    assertThat(run.err()).doesNotContain("Usage:").doesNotContain("\tat ")
+        .contains("Run 'timewait-load doctor --help' for the options.");
+    assertThat(run.out()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+    "--keep-alive --no-keep-alive       | --keep-alive and --no-keep-alive contradict each other: give one of them",
+    "--no-keep-alive --keep-alive       | --keep-alive and --no-keep-alive contradict each other: give one of them",
+    "--timestamps-on --timestamps-off   | --timestamps-off and --timestamps-on contradict each other: give one of them",
+    "--resets-ok --rate 5 --no-resets   | --resets-ok and --no-resets contradict each other: give one of them",
+  })
+  void contradictoryWorkloadFlagsAreRejectedInsteadOfTheLastOneWinning(String args, String reason) {
+    List<String> argv = new ArrayList<>(List.of("doctor"));
+    argv.addAll(List.of(args.trim().split("\\s+")));
+
+    Run run = LoadCliTest.cli(argv.toArray(String[]::new));
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err().lines().findFirst().orElse("")).isEqualTo(reason);
     assertThat(run.out()).isEmpty();
   }
 

@@ -70,7 +70,6 @@ class LoadCliTest {
 
   @ParameterizedTest(name = "{1}")
   @CsvSource(delimiter = '|', value = {
-    "load --url http://127.0.0.1:1/ --bogus                 | Unknown option: '--bogus'",
     "load --url ht!tp://nope                                | --url is not a valid URL",
     "load --url ftp://127.0.0.1/                            | --url must be an http or https URL, but was ftp://127.0.0.1/",
     "load --url http:///path                                | --url must name a host",
@@ -88,7 +87,6 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --requests 10000001     | --requests must be <= 10000000, but was 10000001",
     "load --url http://127.0.0.1:1/ --strategy reset --fin-timeout 100 | --fin-timeout applies to --strategy server-close or pooled, not reset",
     "load --url https://127.0.0.1:1/ --truststore /no/such/store.p12 --truststore-password x | --truststore file not found: /no/such/store.p12",
-    "frobnicate                                             | Unmatched argument at index 0: 'frobnicate'",
     "''                                                     | Missing a command",
   })
   void badArgumentsExitTwoWithAOneLineReasonAndTheUsageButNoStackTrace(String args, String reason) {
@@ -98,6 +96,38 @@ class LoadCliTest {
     assertThat(run.err().lines().findFirst().orElse("")).startsWith(reason);
     assertThat(run.err()).contains("Usage: timewait-load").doesNotContain("\tat ");
     assertThat(run.out()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+    "load --url http://127.0.0.1:1/ --bogus | Unknown option: '--bogus'                  | timewait-load load",
+    "load --url http://127.0.0.1:1/ --jsn   | Unknown option: '--jsn'                    | timewait-load load",
+    "--bogus                                | Unknown option: '--bogus'                  | timewait-load",
+    "frobnicate                             | Unmatched argument at index 0: 'frobnicate' | timewait-load",
+  })
+  void unknownOptionIsNamedAndPointsToHelpWithoutReprintingTheUsage(String args, String reason, String command) {
+    Run run = cli(args.trim().split("\\s+"));
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err().lines().findFirst().orElse("")).isEqualTo(reason);
+    // A typo gets its one line (and picocli's close matches), not a screenful of usage.
+    assertThat(run.err()).doesNotContain("Usage:").doesNotContain("\tat ")
+        .endsWith("Run '" + command + " --help' for the options." + System.lineSeparator());
+    assertThat(run.out()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"--version", "-V", "load --version", "doctor --version", "demo --version"})
+  void versionPrintsTheProjectVersion(String args) {
+    // Set by examples/pom.xml from ${project.version}: the same source the filtered resource has.
+    String expected = System.getProperty("timewait.expectedVersion");
+    assertThat(expected).as("surefire passes timewait.expectedVersion").isNotBlank();
+
+    Run run = cli(args.split(" "));
+
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out().strip()).isEqualTo("timewait-load " + expected);
+    assertThat(run.err()).isEmpty();
   }
 
   @Test
@@ -146,6 +176,9 @@ class LoadCliTest {
     assertThat(json.get("firstError").asText()).contains("does-not-exist.invalid");
     assertThat(run.err()).doesNotContain("\tat ");
     assertThat(run.out()).doesNotContain("\tat ");
+    // The TIME_WAIT line gives the real reason there is no count, not a missing /proc/net/tcp.
+    assertThat(run.out()).contains("TIME_WAIT     n/a: host does-not-exist.invalid could not be resolved")
+        .doesNotContain("no /proc/net/tcp");
   }
 
   @Test

@@ -69,17 +69,19 @@ public final class HttpClient5Options {
   /**
    * The defaults: the JDK's default trust, {@link #DEFAULT_MAX_CONNECTIONS}, {@link
    * #DEFAULT_CONNECTION_CONFIG} and {@link #DEFAULT_ALLOW_HTTP2}.
+   *
+   * @return the defaults
    */
   public static HttpClient5Options defaults() {
     return DEFAULTS;
   }
 
-  /** A builder that starts from the defaults. */
+  /** {@return a builder that starts from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder that starts from these options. */
+  /** {@return a builder that starts from these options} */
   public Builder toBuilder() {
     Builder builder = new Builder().maxConnections(maxConnections).allowHttp2(allowHttp2)
         .connectionConfig(connectionConfig);
@@ -90,12 +92,14 @@ public final class HttpClient5Options {
   /**
    * The TLS context for {@code https} routes, or empty for HttpClient's default (the JDK's
    * default trust store). Hostname verification is on either way.
+   *
+   * @return the TLS context for {@code https} routes, or empty for HttpClient's default (the JDK's default trust store)
    */
   public Optional<SSLContext> sslContext() {
     return Optional.ofNullable(sslContext);
   }
 
-  /** The bound on open connections, total and per route, for server close and reset. */
+  /** {@return the bound on open connections, total and per route, for server close and reset} */
   public int maxConnections() {
     return maxConnections;
   }
@@ -106,6 +110,8 @@ public final class HttpClient5Options {
    * documents them. Under a {@link PooledKeepAlive} strategy, the strategy's {@code maxLifetime}
    * and {@code idleTimeout} replace its time-to-live and idle timeout, so that the pool retires
    * connections as the strategy says.
+   *
+   * @return the connection manager's default {@link ConnectionConfig}, for the classic and the async client
    */
   public ConnectionConfig connectionConfig() {
     return connectionConfig;
@@ -116,6 +122,8 @@ public final class HttpClient5Options {
    * strategy with {@link dev.timewait.Retirement#RESET} retirement allows it; HTTP/2 has no
    * {@code Connection: close}, so server close cannot be asked for. The classic client speaks
    * HTTP/1.1 only and ignores this setting.
+   *
+   * @return whether the async client may negotiate HTTP/2 over TLS (ALPN)
    */
   public boolean allowHttp2() {
     return allowHttp2;
@@ -160,13 +168,21 @@ public final class HttpClient5Options {
     /**
      * See {@link HttpClient5Options#connectionConfig()}; default {@link
      * #DEFAULT_CONNECTION_CONFIG}.
+     *
+     * @param connectionConfig the timeouts and lifetimes
+     * @return this builder
      */
     public Builder connectionConfig(ConnectionConfig connectionConfig) {
       this.connectionConfig = Objects.requireNonNull(connectionConfig, "connectionConfig cannot be null");
       return this;
     }
 
-    /** The TLS context for {@code https} routes; hostname verification stays on. */
+    /**
+     * The TLS context for {@code https} routes; hostname verification stays on.
+     *
+     * @param sslContext the TLS context for https connections
+     * @return this builder
+     */
     public Builder sslContext(SSLContext sslContext) {
       this.sslContext = Objects.requireNonNull(sslContext, "sslContext cannot be null");
       return this;
@@ -175,6 +191,9 @@ public final class HttpClient5Options {
     /**
      * The bound on open connections, total and per route, for server close and reset: 1 to
      * {@link #MAX_CONNECTIONS}; default {@link #DEFAULT_MAX_CONNECTIONS}.
+     *
+     * @param maxConnections the bound, total and per route
+     * @return this builder
      */
     public Builder maxConnections(int maxConnections) {
       if (maxConnections <= 0) {
@@ -188,12 +207,18 @@ public final class HttpClient5Options {
       return this;
     }
 
-    /** See {@link HttpClient5Options#allowHttp2()}; default {@link #DEFAULT_ALLOW_HTTP2}. */
+    /**
+     * See {@link HttpClient5Options#allowHttp2()}; default {@link #DEFAULT_ALLOW_HTTP2}.
+     *
+     * @param allowHttp2 whether HTTP/2 may be negotiated
+     * @return this builder
+     */
     public Builder allowHttp2(boolean allowHttp2) {
       this.allowHttp2 = allowHttp2;
       return this;
     }
 
+    /** {@return the options, which later changes to this builder do not affect} */
     public HttpClient5Options build() {
       return new HttpClient5Options(this);
     }

@@ -5,7 +5,9 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResetClose;
 import dev.timewait.ServerClose;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
@@ -57,9 +59,11 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * strategy; async, its connection reuse strategy, I/O session decorator (and with it HttpClient's
  * wire log) and I/O session listener; it adds one request interceptor (last), and, classic, one
  * exec interceptor (first, {@code timewait-cancel}) so that a cancel ends a FIN wait. Pooled
- * strategies also turn on idle and expired connection eviction. Do not set these again after
- * {@code configure}: the adapter fails requests loudly ({@link IllegalStateException}) when it finds a
- * connection it did not open. Call {@code configure} once per builder. The user's retry,
+ * strategies also turn on idle and expired connection eviction and set the keep-alive strategy.
+ * Do not set these again after {@code configure}: the adapter fails requests loudly ({@link
+ * IllegalStateException}) when it finds a connection it did not open. Call {@code configure} once
+ * per builder: a second call on the same builder throws {@link IllegalArgumentException}. The
+ * user's retry,
  * redirect, timeout, proxy (not SOCKS) and interceptor settings stay as they were.
  *
  * <h2>TLS</h2>
@@ -93,22 +97,52 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * clients they build are.
  */
 public final class TimeWaitHttpClient5 {
+  /**
+   * The builders {@code configure} has configured, with the strategy, so that a second call fails
+   * instead of silently stacking a second connection manager and socket factory over the first
+   * (whose accounting would then count nothing). HttpClient's builders have no getters that would
+   * tell, so the adapter remembers them: weakly, so a dropped builder is not kept alive, and by
+   * identity, since the builders do not override {@code equals}.
+   */
+  private static final Map<Object, CloseStrategy> CONFIGURED = new WeakHashMap<>();
+
   private TimeWaitHttpClient5() {}
 
   // ---- classic
 
-  /** Configures {@code builder} for {@code strategy}, with an accounting nobody reads. */
+  /**
+   * Configures {@code builder} for {@code strategy}, with an accounting nobody reads.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @return {@code builder}, for chaining
+   */
   public static HttpClientBuilder configure(HttpClientBuilder builder, CloseStrategy strategy) {
     return configure(builder, strategy, new CloseAccounting());
   }
 
-  /** Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}. */
+  /**
+   * Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return {@code builder}, for chaining
+   */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting) {
     return configure(builder, strategy, accounting, HttpClient5Options.defaults());
   }
 
-  /** Like {@link #configure(HttpClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}. */
+  /**
+   * Like {@link #configure(HttpClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param sslContext the TLS context for https connections
+   * @return {@code builder}, for chaining
+   */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       SSLContext sslContext) {
@@ -117,7 +151,16 @@ public final class TimeWaitHttpClient5 {
         HttpClient5Options.builder().sslContext(sslContext).build());
   }
 
-  /** Configures {@code builder} for {@code strategy} with {@code options}. */
+  /**
+   * Configures {@code builder} for {@code strategy} with {@code options}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param options the connection manager settings
+   * @return {@code builder}, for chaining
+   * @throws IllegalArgumentException if {@code builder} was configured by timewait already
+   */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       HttpClient5Options options) {
@@ -125,33 +168,68 @@ public final class TimeWaitHttpClient5 {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
     Objects.requireNonNull(options, "options cannot be null");
-    return ClassicConfigurer.configure(builder, strategy, accounting, options);
+    checkNotConfigured(builder);
+    HttpClientBuilder configured = ClassicConfigurer.configure(builder, strategy, accounting, options);
+    remember(builder, strategy);
+    return configured;
   }
 
-  /** A classic client for {@code strategy} with HttpClient's other defaults. */
+  /**
+   * A classic client for {@code strategy} with HttpClient's other defaults.
+   *
+   * @param strategy how connections close
+   * @return a classic client for {@code strategy} with HttpClient's other defaults
+   */
   public static CloseableHttpClient newClient(CloseStrategy strategy) {
     return newClient(strategy, new CloseAccounting());
   }
 
-  /** A classic client for {@code strategy} that counts closes into {@code accounting}. */
+  /**
+   * A classic client for {@code strategy} that counts closes into {@code accounting}.
+   *
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return a classic client for {@code strategy} that counts closes into {@code accounting}
+   */
   public static CloseableHttpClient newClient(CloseStrategy strategy, CloseAccounting accounting) {
     return configure(HttpClients.custom(), strategy, accounting).build();
   }
 
   // ---- async
 
-  /** Configures {@code builder} for {@code strategy}, with an accounting nobody reads. */
+  /**
+   * Configures {@code builder} for {@code strategy}, with an accounting nobody reads.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @return {@code builder}, for chaining
+   */
   public static HttpAsyncClientBuilder configure(HttpAsyncClientBuilder builder, CloseStrategy strategy) {
     return configure(builder, strategy, new CloseAccounting());
   }
 
-  /** Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}. */
+  /**
+   * Configures {@code builder} for {@code strategy}, counting closes into {@code accounting}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return {@code builder}, for chaining
+   */
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting) {
     return configure(builder, strategy, accounting, HttpClient5Options.defaults());
   }
 
-  /** Like {@link #configure(HttpAsyncClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}. */
+  /**
+   * Like {@link #configure(HttpAsyncClientBuilder, CloseStrategy, CloseAccounting)}, trusting {@code sslContext}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param sslContext the TLS context for https connections
+   * @return {@code builder}, for chaining
+   */
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       SSLContext sslContext) {
@@ -163,8 +241,13 @@ public final class TimeWaitHttpClient5 {
   /**
    * Configures {@code builder} for {@code strategy} with {@code options}.
    *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param options the connection manager settings
+   * @return {@code builder}, for chaining
    * @throws IllegalArgumentException if {@code options} allow HTTP/2 and {@code strategy} is not
-   *     pooled with RESET retirement
+   *     pooled with RESET retirement, or if {@code builder} was configured by timewait already
    */
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
@@ -173,20 +256,53 @@ public final class TimeWaitHttpClient5 {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
     Objects.requireNonNull(options, "options cannot be null");
-    return AsyncConfigurer.configure(builder, strategy, accounting, options);
+    checkNotConfigured(builder);
+    HttpAsyncClientBuilder configured = AsyncConfigurer.configure(builder, strategy, accounting, options);
+    remember(builder, strategy);
+    return configured;
   }
 
   /**
    * An async client for {@code strategy} with HttpClient's other defaults. Like HttpClient's own
    * factories, it is not started: call {@code start()}.
+   *
+   * @param strategy how connections close
+   * @return an async client for {@code strategy} with HttpClient's other defaults
    */
   public static CloseableHttpAsyncClient newAsyncClient(CloseStrategy strategy) {
     return newAsyncClient(strategy, new CloseAccounting());
   }
 
-  /** Like {@link #newAsyncClient(CloseStrategy)}, counting closes into {@code accounting}. */
+  /**
+   * Like {@link #newAsyncClient(CloseStrategy)}, counting closes into {@code accounting}.
+   *
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return a new async client, not started
+   */
   public static CloseableHttpAsyncClient newAsyncClient(
       CloseStrategy strategy, CloseAccounting accounting) {
     return configure(HttpAsyncClients.custom(), strategy, accounting).build();
+  }
+
+  // The same message shape as TimeWaitOkHttp's, so both adapters read alike.
+  private static void checkNotConfigured(Object builder) {
+    CloseStrategy earlier;
+    synchronized (CONFIGURED) {
+      earlier = CONFIGURED.get(builder);
+    }
+    if (earlier != null) {
+      throw new IllegalArgumentException(
+          "builder must not be configured by TimeWaitHttpClient5 yet, but it was (for "
+              + earlier + "); configure a builder once");
+    }
+  }
+
+  // After a successful configure only: the configurers validate before they touch the builder, so
+  // a call that threw (HTTP/2 refused, say) left it unconfigured and may be corrected and repeated.
+  private static void remember(Object builder, CloseStrategy strategy) {
+    synchronized (CONFIGURED) {
+      CONFIGURED.put(builder, strategy);
+    }
   }
 }

@@ -107,4 +107,46 @@ class TimeWaitHttpClient5ValidationTest {
     assertThat(TimeWaitHttpClient5.configure(builder, CloseStrategy.pooled(), ACCOUNTING, http2))
         .isSameAs(builder);
   }
+
+  @Test
+  void configuringAClassicBuilderTwiceIsRejectedLikeTheOkHttpAdapterDoes() {
+    HttpClientBuilder builder = TimeWaitHttpClient5.configure(HttpClients.custom(), CloseStrategy.reset());
+    assertThatThrownBy(() -> TimeWaitHttpClient5.configure(builder, CloseStrategy.serverClose()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("builder must not be configured by TimeWaitHttpClient5 yet, but it was (for "
+            + CloseStrategy.reset() + "); configure a builder once");
+    // Every overload goes through the same check.
+    assertThatThrownBy(() -> TimeWaitHttpClient5.configure(builder, STRATEGY, ACCOUNTING,
+            HttpClient5Options.defaults()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("builder must not be configured by TimeWaitHttpClient5 yet, but it was");
+  }
+
+  @Test
+  void configuringAnAsyncBuilderTwiceIsRejectedLikeTheOkHttpAdapterDoes() {
+    HttpAsyncClientBuilder builder =
+        TimeWaitHttpClient5.configure(HttpAsyncClients.custom(), CloseStrategy.pooled());
+    assertThatThrownBy(() -> TimeWaitHttpClient5.configure(builder, CloseStrategy.pooled(), ACCOUNTING))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("builder must not be configured by TimeWaitHttpClient5 yet, but it was (for "
+            + CloseStrategy.pooled() + "); configure a builder once");
+  }
+
+  @Test
+  void aConfigureThatWasRefusedLeavesTheBuilderFreeToConfigure() {
+    HttpAsyncClientBuilder builder = HttpAsyncClients.custom();
+    HttpClient5Options http2 = HttpClient5Options.builder().allowHttp2(true).build();
+    assertThatThrownBy(() -> TimeWaitHttpClient5.configure(builder, CloseStrategy.reset(), ACCOUNTING, http2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("allowHttp2 needs a pooled strategy");
+    assertThat(TimeWaitHttpClient5.configure(builder, CloseStrategy.reset(), ACCOUNTING)).isSameAs(builder);
+  }
+
+  @Test
+  void separateBuildersAreConfiguredIndependently() {
+    HttpClientBuilder first = HttpClients.custom();
+    HttpClientBuilder second = HttpClients.custom();
+    assertThat(TimeWaitHttpClient5.configure(first, STRATEGY)).isSameAs(first);
+    assertThat(TimeWaitHttpClient5.configure(second, STRATEGY)).isSameAs(second);
+  }
 }

@@ -38,6 +38,8 @@ public interface ClientProvider {
    * The fully qualified name of the type {@link #newClient} returns, e.g. {@code
    * "okhttp3.OkHttpClient"}. A parameter gets a client from the provider whose type is the
    * parameter's type, or else from the only one whose type is assignable to it.
+   *
+   * @return the fully qualified name of the type {@link #newClient} returns
    */
   String clientClassName();
 
@@ -46,6 +48,9 @@ public interface ClientProvider {
    * counted in {@code accounting}. It is closed with {@link #close} after the test (or after the
    * class, for a class-level parameter).
    *
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return a new client, ready to use, whose connections close as {@code strategy} says and are counted in {@code accounting}
    * @throws Exception if the client cannot be made; the parameter's resolution fails with it
    */
   Object newClient(CloseStrategy strategy, CloseAccounting accounting) throws Exception;
@@ -54,6 +59,7 @@ public interface ClientProvider {
    * Closes a client this provider made, releasing its connections the way its strategy says.
    * Called once per client.
    *
+   * @param client the client to act on
    * @throws Exception if closing fails; the test fails with it
    */
   void close(Object client) throws Exception;

@@ -44,13 +44,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TimeWaitGuard.class)
 public @interface GuardTimeWait {
 
-  /** The destination's port, 1 to 65535; 0 (the default) means "not given here". */
+  /** {@return the destination's port, 1 to 65535; 0 (the default) means "not given here"} */
   int port() default 0;
 
   /**
    * The destination's address, an IP literal such as {@code "127.0.0.1"} (a name is resolved
    * once, and must resolve to the address the client connects to). Empty (the default) means
    * any address: the client side of every connection to the port counts.
+   *
+   * @return the destination's address, an IP literal such as {@code "127.0.0.1"} (a name is resolved once, and must resolve to the address the client connects to)
    */
   String host() default "";
 
@@ -65,16 +67,20 @@ public @interface GuardTimeWait {
    * <p>The guard first asks before the {@code @BeforeEach} methods (before {@code @BeforeAll}
    * for {@link GuardScope#PER_CLASS}); if the member yields nothing usable yet (0, null, or an
    * exception) it asks again right before the test method, after them, and only then fails.
+   *
+   * @return the name of a field or method of the test class (or a superclass, or an enclosing class) that yields the destination when the check starts
    */
   String portSupplier() default "";
 
   /**
    * How many new client TIME_WAIT sockets towards the destination pass; one more fails. Default
    * {@value TimeWaitGuard#DEFAULT_ALLOWED}.
+   *
+   * @return how many new client TIME_WAIT sockets towards the destination pass
    */
   int allowed() default TimeWaitGuard.DEFAULT_ALLOWED;
 
-  /** Per test or per class; default {@link GuardScope#PER_TEST}. */
+  /** {@return per test or per class; default {@link GuardScope#PER_TEST}} */
   GuardScope scope() default GuardScope.PER_TEST;
 
   /**
@@ -82,6 +88,8 @@ public @interface GuardTimeWait {
    * FIN_WAIT2, CLOSING) to settle before it counts; 0 to 60000. Default
    * {@value TimeWaitGuard#DEFAULT_SETTLE_MILLIS}. Sockets still closing then count as new
    * TIME_WAIT: the client closed them first.
+   *
+   * @return the longest the guard waits after the test for the client's closing sockets (FIN_WAIT1, FIN_WAIT2, CLOSING) to settle before it counts
    */
   long settleMillis() default TimeWaitGuard.DEFAULT_SETTLE_MILLIS;
 }

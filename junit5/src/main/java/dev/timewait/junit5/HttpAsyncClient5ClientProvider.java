@@ -12,7 +12,9 @@ import org.apache.hc.core5.io.CloseMode;
  * CloseableHttpAsyncClient} parameter annotated with {@link TimeWaitClient} gets {@link
  * TimeWaitHttpClient5#newAsyncClient(CloseStrategy, CloseAccounting)}, already started, and
  * closed gracefully after the test (its pool's connections then close the way the strategy
- * says). Used when timewait-httpclient5 is on the test classpath; skipped otherwise.
+ * says). Used when HttpClient 5 is on the test classpath (skipped otherwise); with HttpClient 5
+ * but without timewait-httpclient5 the parameter fails with a message that names the {@code
+ * dev.timewait:timewait-httpclient5} dependency to add.
  *
  * <pre>{@code
  * @Test
@@ -28,6 +30,15 @@ public final class HttpAsyncClient5ClientProvider implements ClientProvider {
   /** The client type this provider makes. */
   static final String CLIENT_CLASS = "org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient";
 
+  /**
+   * The adapter class this provider calls, by name: the client library may be on the class path
+   * without timewait's adapter module, which this module depends on only optionally.
+   */
+  static final String ADAPTER_CLASS = "dev.timewait.httpclient5.TimeWaitHttpClient5";
+
+  /** The artifactId to add when {@link #ADAPTER_CLASS} is missing. */
+  static final String ADAPTER_ARTIFACT = "timewait-httpclient5";
+
   /** For {@link java.util.ServiceLoader}. */
   public HttpAsyncClient5ClientProvider() {}
 
@@ -41,6 +52,7 @@ public final class HttpAsyncClient5ClientProvider implements ClientProvider {
   public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
+    Adapters.require(getClass(), ADAPTER_CLASS, ADAPTER_ARTIFACT, "CloseableHttpAsyncClient");
     CloseableHttpAsyncClient client = TimeWaitHttpClient5.newAsyncClient(strategy, accounting);
     client.start();
     return client;

@@ -11,8 +11,10 @@ import org.apache.hc.core5.io.CloseMode;
  * The {@link ClientProvider} for Apache HttpClient 5's classic client: a {@code
  * CloseableHttpClient} parameter annotated with {@link TimeWaitClient} gets {@link
  * TimeWaitHttpClient5#newClient(CloseStrategy, CloseAccounting)}, closed gracefully after the test
- * (its pool's connections then close the way the strategy says). Used when timewait-httpclient5
- * is on the test classpath; skipped otherwise.
+ * (its pool's connections then close the way the strategy says). Used when HttpClient 5 is on the
+ * test classpath (skipped otherwise); with HttpClient 5 but without timewait-httpclient5 the
+ * parameter fails with a message that names the {@code dev.timewait:timewait-httpclient5}
+ * dependency to add.
  *
  * <pre>{@code
  * @Test
@@ -28,6 +30,15 @@ public final class HttpClient5ClientProvider implements ClientProvider {
   /** The client type this provider makes. */
   static final String CLIENT_CLASS = "org.apache.hc.client5.http.impl.classic.CloseableHttpClient";
 
+  /**
+   * The adapter class this provider calls, by name: the client library may be on the class path
+   * without timewait's adapter module, which this module depends on only optionally.
+   */
+  static final String ADAPTER_CLASS = "dev.timewait.httpclient5.TimeWaitHttpClient5";
+
+  /** The artifactId to add when {@link #ADAPTER_CLASS} is missing. */
+  static final String ADAPTER_ARTIFACT = "timewait-httpclient5";
+
   /** For {@link java.util.ServiceLoader}. */
   public HttpClient5ClientProvider() {}
 
@@ -40,6 +51,7 @@ public final class HttpClient5ClientProvider implements ClientProvider {
   public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
+    Adapters.require(getClass(), ADAPTER_CLASS, ADAPTER_ARTIFACT, "CloseableHttpClient");
     return TimeWaitHttpClient5.newClient(strategy, accounting);
   }
 

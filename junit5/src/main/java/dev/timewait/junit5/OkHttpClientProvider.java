@@ -11,8 +11,9 @@ import okhttp3.OkHttpClient;
  * TimeWaitClient} gets a client configured by {@link TimeWaitOkHttp#configure(OkHttpClient.Builder,
  * CloseStrategy, CloseAccounting)} (for pooled keep-alive with a dispatcher bounded like {@link
  * TimeWaitOkHttp#newClient(CloseStrategy)}'s), shut down after the test with {@link
- * TimeWaitOkHttp#shutdown(OkHttpClient)}. Used when timewait-okhttp is on the test classpath;
- * skipped otherwise.
+ * TimeWaitOkHttp#shutdown(OkHttpClient)}. Used when OkHttp is on the test classpath (skipped
+ * otherwise); with OkHttp but without timewait-okhttp the parameter fails with a message that
+ * names the {@code dev.timewait:timewait-okhttp} dependency to add.
  *
  * <pre>{@code
  * @Test
@@ -28,6 +29,15 @@ public final class OkHttpClientProvider implements ClientProvider {
   /** The client type this provider makes. */
   static final String CLIENT_CLASS = "okhttp3.OkHttpClient";
 
+  /**
+   * The adapter class this provider calls, by name: the client library may be on the class path
+   * without timewait's adapter module, which this module depends on only optionally.
+   */
+  static final String ADAPTER_CLASS = "dev.timewait.okhttp.TimeWaitOkHttp";
+
+  /** The artifactId to add when {@link #ADAPTER_CLASS} is missing. */
+  static final String ADAPTER_ARTIFACT = "timewait-okhttp";
+
   /** For {@link java.util.ServiceLoader}. */
   public OkHttpClientProvider() {}
 
@@ -40,6 +50,7 @@ public final class OkHttpClientProvider implements ClientProvider {
   public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
+    Adapters.require(getClass(), ADAPTER_CLASS, ADAPTER_ARTIFACT, "OkHttpClient");
     // Pooled: async calls beyond the pool's bounds queue in the dispatcher, not on a slot.
     return TimeWaitOkHttp.newClient(strategy, accounting);
   }

@@ -39,13 +39,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TimeWaitClientResolver.class)
 public @interface TimeWaitClient {
 
-  /** The strategy, with its defaults; default {@link Strategy#SERVER_CLOSE}. */
+  /** {@return the strategy, with its defaults; default {@link Strategy#SERVER_CLOSE}} */
   Strategy strategy() default Strategy.SERVER_CLOSE;
 
   /**
    * The name of a field or method of the test class that yields the {@link CloseStrategy} to
    * use instead of {@link #strategy()}: for a tuned strategy. Empty (the default) means use
    * {@link #strategy()}.
+   *
+   * @return the name of a field or method of the test class that yields the {@link CloseStrategy} to use instead of {@link #strategy()}
    */
   String strategyMethod() default "";
 
@@ -60,7 +62,7 @@ public @interface TimeWaitClient {
     /** {@link CloseStrategy#pooled()}. */
     POOLED;
 
-    /** The strategy this stands for. */
+    /** {@return the strategy this stands for} */
     public CloseStrategy closeStrategy() {
       switch (this) {
         case SERVER_CLOSE:

@@ -60,6 +60,8 @@ public final class TimeWaitClientResolver implements ParameterResolver {
     Object client;
     try {
       client = provider.newClient(strategy, accounting);
+    } catch (ParameterResolutionException e) {
+      throw e; // already says what is wrong, e.g. which adapter artifact is missing
     } catch (Exception | LinkageError e) {
       throw new ParameterResolutionException(
           provider.getClass().getName() + " failed to make a " + type.getName() + ": " + e, e);

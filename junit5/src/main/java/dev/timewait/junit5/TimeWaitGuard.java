@@ -97,7 +97,7 @@ public final class TimeWaitGuard
     this.table = table;
   }
 
-  /** A builder for a guard registered with {@code @RegisterExtension}. */
+  /** {@return a builder for a guard registered with {@code @RegisterExtension}} */
   public static Builder builder() {
     return new Builder();
   }
@@ -248,7 +248,12 @@ public final class TimeWaitGuard
 
     private Builder() {}
 
-    /** Watch the client side of every connection to {@code port} (1 to 65535). */
+    /**
+     * Watch the client side of every connection to {@code port} (1 to 65535).
+     *
+     * @param port the port, 1 to 65535
+     * @return this builder
+     */
     public Builder port(int port) {
       if (port < 1 || port > 65535) {
         throw new IllegalArgumentException("port must be between 1 and 65535, but was " + port);
@@ -260,6 +265,9 @@ public final class TimeWaitGuard
     /**
      * Watch the port {@code port} yields when each check starts, e.g. {@code () -> wm.getPort()}
      * for a WireMock server started later. It must be thread-safe.
+     *
+     * @param port the port, 1 to 65535
+     * @return this builder
      */
     public Builder port(IntSupplier port) {
       Objects.requireNonNull(port, "port cannot be null");
@@ -267,7 +275,12 @@ public final class TimeWaitGuard
       return this;
     }
 
-    /** Watch the client side of connections to {@code destination}, which must be resolved. */
+    /**
+     * Watch the client side of connections to {@code destination}, which must be resolved.
+     *
+     * @param destination the server's ip:port
+     * @return this builder
+     */
     public Builder destination(InetSocketAddress destination) {
       Objects.requireNonNull(destination, "destination cannot be null");
       if (destination.isUnresolved()) {
@@ -280,6 +293,9 @@ public final class TimeWaitGuard
     /**
      * Watch the destination {@code destination} yields when each check starts: an {@link
      * InetSocketAddress}, a port, or a {@code "host:port"} string. It must be thread-safe.
+     *
+     * @param destination the server's ip:port
+     * @return this builder
      */
     public Builder destination(Supplier<?> destination) {
       Objects.requireNonNull(destination, "destination cannot be null");
@@ -287,7 +303,12 @@ public final class TimeWaitGuard
       return this;
     }
 
-    /** New client TIME_WAIT sockets that pass, at least 0; default {@value #DEFAULT_ALLOWED}. */
+    /**
+     * New client TIME_WAIT sockets that pass, at least 0; default {@value #DEFAULT_ALLOWED}.
+     *
+     * @param allowed how many new client TIME_WAIT sockets pass, at least 0
+     * @return this builder
+     */
     public Builder allowed(int allowed) {
       if (allowed < 0) {
         throw new IllegalArgumentException("allowed must be >= 0, but was " + allowed);
@@ -299,6 +320,9 @@ public final class TimeWaitGuard
     /**
      * Per test or per class; default {@link #DEFAULT_SCOPE}. {@link GuardScope#PER_CLASS} needs
      * the guard in a static field.
+     *
+     * @param scope per test or per class
+     * @return this builder
      */
     public Builder scope(GuardScope scope) {
       this.scope = Objects.requireNonNull(scope, "scope cannot be null");
@@ -308,6 +332,9 @@ public final class TimeWaitGuard
     /**
      * The longest wait after the test for closing sockets to settle, 0 to {@link #MAX_SETTLE};
      * default {@link #DEFAULT_SETTLE}.
+     *
+     * @param settle the longest wait for closing sockets to settle
+     * @return this builder
      */
     public Builder settle(Duration settle) {
       Objects.requireNonNull(settle, "settle cannot be null");
@@ -330,6 +357,7 @@ public final class TimeWaitGuard
     /**
      * The guard.
      *
+     * @return the new {@code TimeWaitGuard}
      * @throws IllegalStateException if no destination was given
      */
     public TimeWaitGuard build() {

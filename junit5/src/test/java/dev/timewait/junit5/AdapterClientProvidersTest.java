@@ -4,9 +4,12 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static com.github.tomakehurst.wiremock.client.WireMock.stubFor;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.junit5.WireMockTest;
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
 import dev.timewait.TcpTable;
 import dev.timewait.junit5.TimeWaitClient.Strategy;
 import dev.timewait.testing.KernelTcp;
@@ -15,6 +18,7 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -25,7 +29,10 @@ import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 
@@ -211,18 +218,80 @@ class AdapterClientProvidersTest {
     assertThat(loader.canLoad(clientClass)).isFalse();
   }
 
+  static Stream<Arguments> providersAndTheirAdapters() {
+    return Stream.of(
+        Arguments.of(OkHttpClientProvider.class, "dev.timewait.okhttp.", "OkHttpClient",
+            "dev.timewait:timewait-okhttp"),
+        Arguments.of(HttpClient5ClientProvider.class, "dev.timewait.httpclient5.", "CloseableHttpClient",
+            "dev.timewait:timewait-httpclient5"),
+        Arguments.of(HttpAsyncClient5ClientProvider.class, "dev.timewait.httpclient5.",
+            "CloseableHttpAsyncClient", "dev.timewait:timewait-httpclient5"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("providersAndTheirAdapters")
+  void withTheClientLibraryButWithoutItsAdapterTheProviderNamesTheMissingDependency(
+      Class<?> providerClass, String adapterPackage, String client, String artifact) throws Exception {
+    // The client library stays visible, as in a project that has OkHttp (or HttpClient 5) but
+    // forgot timewait's adapter: before, this failed with NoClassDefFoundError: dev/timewait/...
+    HidingLoader loader = new HidingLoader(providerClass.getName(), List.of(adapterPackage));
+    ClientProvider provider = (ClientProvider) Class.forName(providerClass.getName(), true, loader)
+        .getConstructor().newInstance();
+    assertThat(loader.canLoad(provider.clientClassName())).isTrue();
+
+    assertThatThrownBy(() -> provider.newClient(CloseStrategy.reset(), new CloseAccounting()))
+        .isInstanceOf(ParameterResolutionException.class)
+        .hasMessageStartingWith("@TimeWaitClient " + client + " needs timewait's adapter for it, the dependency "
+            + artifact + ", which is not on the test class path (")
+        .hasMessageEndingWith("): add " + artifact + " with test scope, at the version of timewait-junit5");
+  }
+
+  @Test
+  void theMissingAdapterMessageNamesTheArtifactAndTheClassThatCannotBeLoaded() {
+    assertThat(Adapters.missing("OkHttpClient", "timewait-okhttp", "dev.timewait.okhttp.TimeWaitOkHttp"))
+        .isEqualTo("@TimeWaitClient OkHttpClient needs timewait's adapter for it, the dependency"
+            + " dev.timewait:timewait-okhttp, which is not on the test class path"
+            + " (dev.timewait.okhttp.TimeWaitOkHttp cannot be loaded): add dev.timewait:timewait-okhttp"
+            + " with test scope, at the version of timewait-junit5");
+  }
+
+  @Test
+  void withTheAdapterPresentTheCheckPasses() {
+    Adapters.require(OkHttpClientProvider.class, OkHttpClientProvider.ADAPTER_CLASS,
+        OkHttpClientProvider.ADAPTER_ARTIFACT, "OkHttpClient");
+    Adapters.require(HttpClient5ClientProvider.class, HttpClient5ClientProvider.ADAPTER_CLASS,
+        HttpClient5ClientProvider.ADAPTER_ARTIFACT, "CloseableHttpClient");
+  }
+
   /**
-   * Loads one provider class itself and hides the client libraries and the adapters (their
-   * packages throw ClassNotFoundException); everything else comes from the parent.
+   * Loads one provider class (and the package-private helper it calls) itself and hides the client
+   * libraries and the adapters, or only the packages given (their classes throw
+   * ClassNotFoundException); everything else comes from the parent.
    */
   static final class HidingLoader extends ClassLoader {
     private static final List<String> HIDDEN = List.of("okhttp3.", "okio.", "kotlin.", "org.apache.hc.",
         "dev.timewait.okhttp.", "dev.timewait.httpclient5.");
     private final String own;
 
+    private final List<String> hidden;
+
     HidingLoader(String own) {
+      this(own, HIDDEN);
+    }
+
+    /** Hides only the packages {@code hidden}, e.g. an adapter but not its client library. */
+    HidingLoader(String own, List<String> hidden) {
       super(AdapterClientProvidersTest.class.getClassLoader());
       this.own = own;
+      this.hidden = hidden;
+    }
+
+    /**
+     * The provider and the package-private helper it calls: both must be defined by this loader,
+     * since a package-private class is accessible only within one runtime package (one loader).
+     */
+    private boolean isOwn(String name) {
+      return name.equals(own) || name.equals(Adapters.class.getName());
     }
 
     boolean canLoad(String name) {
@@ -237,12 +306,12 @@ class AdapterClientProvidersTest {
     @Override
     protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
       synchronized (getClassLoadingLock(name)) {
-        for (String hidden : HIDDEN) {
-          if (name.startsWith(hidden)) {
+        for (String prefix : hidden) {
+          if (name.startsWith(prefix)) {
             throw new ClassNotFoundException(name + " (hidden)");
           }
         }
-        if (!name.equals(own)) {
+        if (!isOwn(name)) {
           return super.loadClass(name, resolve);
         }
         Class<?> loaded = findLoadedClass(name);

@@ -137,6 +137,8 @@ public final class TimeWaitOkHttp {
    * Configures {@code builder} for {@code strategy}, with an accounting of its own (read it with
    * {@link #accounting(OkHttpClient)}).
    *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
    * @return {@code builder}
    * @throws IllegalArgumentException if the builder has a SOCKS proxy, a socket factory of its
    *     own, or was configured by timewait already
@@ -149,6 +151,9 @@ public final class TimeWaitOkHttp {
    * Configures {@code builder} for {@code strategy}, counting every connection's close into
    * {@code accounting}.
    *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
    * @return {@code builder}
    * @throws IllegalArgumentException if the builder has a SOCKS proxy, a socket factory of its
    *     own, or was configured by timewait already
@@ -182,12 +187,21 @@ public final class TimeWaitOkHttp {
    * A new client configured for {@code strategy}, with OkHttp's other defaults. For pooled
    * keep-alive its {@link Dispatcher} also queues asynchronous calls beyond {@code maxTotal}
    * ({@code maxPerRoute} per host) instead of letting them wait for a slot on a thread.
+   *
+   * @param strategy how connections close
+   * @return a new client configured for {@code strategy}, with OkHttp's other defaults
    */
   public static OkHttpClient newClient(CloseStrategy strategy) {
     return newClient(strategy, new CloseAccounting());
   }
 
-  /** Like {@link #newClient(CloseStrategy)}, counting into {@code accounting}. */
+  /**
+   * Like {@link #newClient(CloseStrategy)}, counting into {@code accounting}.
+   *
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return a new client
+   */
   public static OkHttpClient newClient(CloseStrategy strategy, CloseAccounting accounting) {
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
@@ -206,6 +220,8 @@ public final class TimeWaitOkHttp {
    * The close accounting of a client configured by timewait: how its connections opened and
    * closed.
    *
+   * @param client the client to act on
+   * @return the close accounting of a client configured by timewait
    * @throws IllegalArgumentException if {@code client} was not configured by timewait
    */
   public static CloseAccounting accounting(OkHttpClient client) {
@@ -216,6 +232,8 @@ public final class TimeWaitOkHttp {
    * The socket factory of a client configured by timewait, for {@link
    * TimeWaitSocketFactory#openConnections()} and the like.
    *
+   * @param client the client to act on
+   * @return the socket factory of a client configured by timewait, for {@link TimeWaitSocketFactory#openConnections()} and the like
    * @throws IllegalArgumentException if {@code client} was not configured by timewait
    */
   public static TimeWaitSocketFactory socketFactory(OkHttpClient client) {
@@ -235,6 +253,8 @@ public final class TimeWaitOkHttp {
    * keep-alive. Under server close, a call whose exchange is over but that still waits for the
    * server's FIN stops waiting now and resets (a FIN-wait abort). Idempotent; works for any
    * client.
+   *
+   * @param client the client to act on
    */
   public static void shutdown(OkHttpClient client) {
     Objects.requireNonNull(client, "client cannot be null");
