@@ -62,8 +62,31 @@ final class TimeWaitSocket extends Socket {
   private InputStream in;
   private OutputStream out;
 
+  // Pooled keep-alive: the reuse check (isClosed) and its bookkeeping. -1: not pooled.
+  private final long staleCheckNanos;
+  /** When a read or write last ended; only kept for pooled connections. */
+  private volatile long lastIoNanos = System.nanoTime();
+  /**
+   * Whether the last I/O was a read: a connection between exchanges last read a response. One
+   * whose last I/O was a write is inside an exchange (request sent, response not read yet), and is
+   * never checked: the JDK asks isClosed() inside its own socket methods too.
+   */
+  private volatile boolean lastIoWasRead;
+  /** Idle time after which the connection retires (the peer's announced timeout); -1: none. */
+  private volatile long retireAfterIdleNanos = -1;
+  private final AtomicBoolean checking = new AtomicBoolean();
+  /**
+   * Bytes a reuse check read ahead of the client (the check must read to see a FIN, and over TLS
+   * the peer may have sent records the TLS layer has not read yet); the next reads return them
+   * first. Guarded by {@code this}.
+   */
+  private byte[] readAhead;
+  private int readAheadOff;
+  private volatile int readAheadLen;
+
   TimeWaitSocket(TimeWaitSocketFactory factory) {
     this.factory = factory;
+    this.staleCheckNanos = factory.staleCheckNanos();
   }
 
   TimeWaitSocketFactory factory() {
@@ -209,6 +232,132 @@ final class TimeWaitSocket extends Socket {
     }
   }
 
+  void retireWhenIdle(long afterIdleNanos) {
+    retireAfterIdleNanos = afterIdleNanos;
+  }
+
+  /**
+   * Closed, or, for a pooled connection, found unfit for reuse and closed now. Clients ask this
+   * before they reuse a pooled connection (OkHttp's {@code isHealthy} asks it of every pooled
+   * connection it hands out), so this is where a connection whose peer has already closed it
+   * retires instead of carrying a request into a dead socket (OkHttp probes only connections idle
+   * for 10 s, and only for non-GET requests). Idle for {@code staleCheckAfterIdle} or longer since
+   * it last read a response, the connection is read with a 1 ms timeout: the peer's FIN or RST is
+   * already in the socket if it closed (over TLS after its close_notify, which the read keeps for
+   * the TLS layer). A connection past the idle time its peer announced retires without a read.
+   */
+  @Override
+  public boolean isClosed() {
+    if (super.isClosed()) {
+      return true;
+    }
+    if (staleCheckNanos < 0 || key == null || closing.get() || armed || finDeadline != 0
+        || activeIo.get() > 0 || !checking.compareAndSet(false, true)) {
+      return false; // not pooled, not connected, closing, in use, or checked by another thread
+    }
+    try {
+      if (!lastIoWasRead) {
+        return false; // new, or inside an exchange: nothing to reuse yet
+      }
+      long idle = System.nanoTime() - lastIoNanos;
+      long retireAfter = retireAfterIdleNanos;
+      boolean peerClosed = idle >= staleCheckNanos && peerClosedWhileIdle();
+      if (peerClosed) {
+        closeAfterPeerClosedWhileIdle();
+        return true;
+      }
+      if (retireAfter >= 0 && idle >= retireAfter) {
+        close(); // the strategy's retirement: a reset (nothing armed it for a FIN wait)
+        return true;
+      }
+      return false;
+    } catch (IOException e) {
+      return false; // the socket failed under the check: the client's next I/O will see it
+    } finally {
+      checking.set(false);
+    }
+  }
+
+  /**
+   * Reads what the peer sent while the connection was idle, with a 1 ms timeout, into the
+   * read-ahead buffer: whether the peer's FIN (end of stream) or RST arrived.
+   */
+  private synchronized boolean peerClosedWhileIdle() throws IOException {
+    InputStream raw = super.getInputStream();
+    int saved = super.getSoTimeout();
+    try {
+      super.setSoTimeout(1); // the JDK reads at once first and waits only if nothing is there
+      if (readAhead == null) {
+        readAhead = new byte[8192];
+      }
+      if (readAheadOff > 0) {
+        System.arraycopy(readAhead, readAheadOff, readAhead, 0, readAheadLen);
+        readAheadOff = 0;
+      }
+      while (readAheadLen < readAhead.length) {
+        int n = raw.read(readAhead, readAheadLen, readAhead.length - readAheadLen);
+        if (n < 0) {
+          peerFinSeen = true;
+          return true;
+        }
+        readAheadLen += n;
+      }
+      return false; // a full buffer of unasked-for data: the client will read it and decide
+    } catch (SocketTimeoutException alive) {
+      return false;
+    } catch (IOException reset) {
+      ioFailed = true;
+      return true; // an RST: the peer is gone
+    } finally {
+      if (!super.isClosed()) {
+        super.setSoTimeout(saved);
+      }
+    }
+  }
+
+  /** The peer closed first while the connection sat idle: a FIN after its FIN, counted once. */
+  private void closeAfterPeerClosedWhileIdle() throws IOException {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    TimeWaitSocketFactory.ConnectionKey k;
+    synchronized (registration) {
+      k = key;
+    }
+    String how = "peer closed while idle";
+    try {
+      if (ioFailed) {
+        super.close(); // the peer reset it: nothing left to send
+        factory.accounting().recordClosedByReset();
+        how = "peer reset while idle";
+      } else {
+        gracefulClose();
+        factory.accounting().recordClosedAfterPeerFin();
+      }
+    } finally {
+      factory.closed(this, k, how);
+    }
+  }
+
+  /** Serves bytes a reuse check read ahead; -1 if there are none. */
+  private synchronized int takeReadAhead(byte[] b, int off, int len) {
+    if (readAheadLen == 0) {
+      return -1;
+    }
+    int n = Math.min(len, readAheadLen);
+    System.arraycopy(readAhead, readAheadOff, b, off, n);
+    readAheadOff += n;
+    readAheadLen -= n;
+    return n;
+  }
+
+  private void ioEnded(boolean read) {
+    if (staleCheckNanos >= 0) {
+      lastIoNanos = System.nanoTime();
+      lastIoWasRead = read;
+    }
+  }
+
   @Override
   public void close() throws IOException {
     if (!closing.compareAndSet(false, true)) {
@@ -264,7 +413,7 @@ final class TimeWaitSocket extends Socket {
       accounting.recordClosedAfterPeerFin();
       return "after peer FIN";
     }
-    if (!armed || isClosed()) {
+    if (!armed || super.isClosed()) {
       reset();
       return "reset: not armed";
     }
@@ -315,7 +464,7 @@ final class TimeWaitSocket extends Socket {
    */
   private void gracefulClose() throws IOException {
     try {
-      if (!isClosed()) {
+      if (!super.isClosed()) {
         super.setSoLinger(false, 0);
       }
     } catch (SocketException e) {
@@ -326,7 +475,7 @@ final class TimeWaitSocket extends Socket {
 
   private void reset() throws IOException {
     try {
-      if (!isClosed()) {
+      if (!super.isClosed()) {
         super.setSoLinger(true, 0);
       }
     } catch (SocketException e) {
@@ -454,6 +603,12 @@ final class TimeWaitSocket extends Socket {
       }
       activeIo.incrementAndGet();
       try {
+        if (readAheadLen > 0) {
+          byte[] one = new byte[1]; // only after a reuse check read ahead: rare
+          if (takeReadAhead(one, 0, 1) == 1) {
+            return one[0] & 0xff;
+          }
+        }
         int b = delegate.read();
         if (b < 0) {
           peerFinSeen = true;
@@ -467,6 +622,7 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } finally {
         activeIo.decrementAndGet();
+        ioEnded(true);
       }
     }
 
@@ -478,6 +634,12 @@ final class TimeWaitSocket extends Socket {
       }
       activeIo.incrementAndGet();
       try {
+        if (readAheadLen > 0 && len > 0) {
+          int ahead = takeReadAhead(b, off, len);
+          if (ahead > 0) {
+            return ahead;
+          }
+        }
         int n = delegate.read(b, off, len);
         if (n < 0) {
           peerFinSeen = true;
@@ -491,12 +653,13 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } finally {
         activeIo.decrementAndGet();
+        ioEnded(true);
       }
     }
 
     @Override
     public int available() throws IOException {
-      return delegate.available();
+      return readAheadLen + delegate.available();
     }
 
     @Override
@@ -526,6 +689,7 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } finally {
         activeIo.decrementAndGet();
+        ioEnded(false);
       }
     }
 
@@ -543,6 +707,7 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } finally {
         activeIo.decrementAndGet();
+        ioEnded(false);
       }
     }
 

@@ -68,6 +68,8 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   private final CloseStrategy strategy;
   private final Mode mode;
   private final long finWaitNanos;
+  /** Pooled strategies: the idle time after which a reuse check probes for the peer's close; -1. */
+  private final long staleCheckNanos;
   private final CloseAccounting accounting;
   private final Map<ConnectionKey, TimeWaitSocket> open = new ConcurrentHashMap<>();
 
@@ -75,6 +77,9 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     this.strategy = strategy;
     this.mode = mode;
     this.finWaitNanos = strategy == null ? 0 : strategy.finWait().toNanos();
+    this.staleCheckNanos = strategy instanceof PooledKeepAlive
+        ? ((PooledKeepAlive) strategy).staleCheckAfterIdle().toNanos()
+        : -1;
     this.accounting = accounting;
   }
 
@@ -261,6 +266,32 @@ public final class TimeWaitSocketFactory extends SocketFactory {
         local.getAddress(), local.getPort(), remote.getAddress(), remote.getPort()));
   }
 
+  /**
+   * For adapters of pooled strategies: the connection {@code socket} belongs to (a socket of this
+   * factory or one layered over it) retires at its next reuse check once it has been idle for
+   * {@code afterIdleNanos}, 0 meaning at once: its peer announced its idle timeout ({@code
+   * Keep-Alive: timeout=N}, less a margin), or its response ended it (HTTP/1.0 without
+   * keep-alive). The reuse check is {@link Socket#isClosed()}, which the client asks before it
+   * reuses a pooled connection; a retired connection closes the strategy's way, or after the
+   * peer's FIN if that came first, and reports itself closed.
+   *
+   * @param socket a socket of this factory, or one layered over it
+   * @param afterIdleNanos the idle time after which the connection retires; 0 or more
+   * @return true if the connection is one of this factory's, open, and pooled
+   */
+  public boolean retireWhenIdle(Socket socket, long afterIdleNanos) {
+    Preconditions.checkNotNull(socket, "socket");
+    if (afterIdleNanos < 0) {
+      throw new IllegalArgumentException("afterIdleNanos must be >= 0, but was " + afterIdleNanos);
+    }
+    TimeWaitSocket target = staleCheckNanos < 0 ? null : find(socket);
+    if (target == null) {
+      return false;
+    }
+    target.retireWhenIdle(afterIdleNanos);
+    return true;
+  }
+
   /** Whether {@code socket} (or the socket beneath it) was made by this factory and is open. */
   public boolean owns(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
@@ -321,6 +352,10 @@ public final class TimeWaitSocketFactory extends SocketFactory {
 
   Mode mode() {
     return mode;
+  }
+
+  long staleCheckNanos() {
+    return staleCheckNanos;
   }
 
   long finWaitNanos() {

@@ -51,11 +51,26 @@ final class ReliabilityClients {
 
   static FaultClient create(Flavor flavor, CloseStrategy strategy, CloseAccounting accounting,
       Duration timeout) {
-    return flavor == Flavor.CLASSIC
-        ? new Classic(TimeWaitHttpClient5.configure(HttpClients.custom(), strategy, accounting,
-            Flavor.options()).setDefaultRequestConfig(timeouts(timeout)).build(), accounting)
-        : new Async(TimeWaitHttpClient5.configure(HttpAsyncClients.custom(), strategy, accounting,
-            Flavor.options()).setDefaultRequestConfig(timeouts(timeout)).build(), accounting);
+    return create(flavor, strategy, accounting, timeout, true);
+  }
+
+  /** With {@code retries} false, HttpClient's automatic retries are off. */
+  static FaultClient create(Flavor flavor, CloseStrategy strategy, CloseAccounting accounting,
+      Duration timeout, boolean retries) {
+    if (flavor == Flavor.CLASSIC) {
+      var builder = TimeWaitHttpClient5.configure(HttpClients.custom(), strategy, accounting,
+          Flavor.options()).setDefaultRequestConfig(timeouts(timeout));
+      if (!retries) {
+        builder.disableAutomaticRetries();
+      }
+      return new Classic(builder.build(), accounting);
+    }
+    var builder = TimeWaitHttpClient5.configure(HttpAsyncClients.custom(), strategy, accounting,
+        Flavor.options()).setDefaultRequestConfig(timeouts(timeout));
+    if (!retries) {
+      builder.disableAutomaticRetries();
+    }
+    return new Async(builder.build(), accounting);
   }
 
   private static Map<String, String> headers(HttpResponse response) {

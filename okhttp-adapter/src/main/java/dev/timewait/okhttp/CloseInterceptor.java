@@ -4,6 +4,7 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.KeepAliveAnnouncement;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.net.Proxy;
@@ -82,7 +83,7 @@ final class CloseInterceptor implements Interceptor {
       // Reset closes need nothing more: OkHttp closes the connection after a Connection: close
       // exchange, and the socket resets. Over HTTP/2 the header never reaches the server, so an
       // unarmed (resetting) close is the right one there too.
-      return chain.proceed(request);
+      return heedPeer(connection, chain.proceed(request));
     }
     Call call = chain.call();
     ServerCloseTracker tracker =
@@ -96,7 +97,30 @@ final class CloseInterceptor implements Interceptor {
       tracker.end(exchange);
       throw e;
     }
-    return tracker.track(exchange, response);
+    return tracker.track(exchange, heedPeer(connection, response));
+  }
+
+  /**
+   * Pooled keep-alive: what the peer said about the connection in {@code response} decides when
+   * it retires (OkHttp itself ignores both): an HTTP/1.0 response without {@code Connection:
+   * keep-alive} ends the connection, which must never be pooled; {@code Keep-Alive: timeout=N}
+   * retires it before the server's idle timeout ({@link KeepAliveAnnouncement}).
+   */
+  private Response heedPeer(Connection connection, Response response) {
+    if (closeEveryRequest) {
+      return response;
+    }
+    long retireAfter;
+    if (response.protocol() == Protocol.HTTP_1_0
+        && !"keep-alive".equalsIgnoreCase(response.header("Connection"))) {
+      retireAfter = 0;
+    } else {
+      retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(response.header("Keep-Alive"));
+    }
+    if (retireAfter != KeepAliveAnnouncement.NOT_ANNOUNCED) {
+      factory.retireWhenIdle(connection.socket(), retireAfter);
+    }
+    return response;
   }
 
   private static boolean isHttp1(Protocol protocol) {

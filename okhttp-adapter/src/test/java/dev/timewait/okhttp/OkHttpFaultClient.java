@@ -29,8 +29,15 @@ final class OkHttpFaultClient implements FaultClient {
   private final CloseAccounting accounting;
 
   OkHttpFaultClient(CloseStrategy strategy, CloseAccounting accounting, Duration timeout) {
+    this(strategy, accounting, timeout, true);
+  }
+
+  /** With {@code retries} false, OkHttp's retryOnConnectionFailure is off. */
+  OkHttpFaultClient(CloseStrategy strategy, CloseAccounting accounting, Duration timeout,
+      boolean retries) {
     this.accounting = accounting;
     this.client = TimeWaitOkHttp.configure(OkHttpContractClient.trustingBuilder()
+            .retryOnConnectionFailure(retries)
             .connectTimeout(timeout)
             .readTimeout(timeout)
             .writeTimeout(timeout), strategy, accounting)

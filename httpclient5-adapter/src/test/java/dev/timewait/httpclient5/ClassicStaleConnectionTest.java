@@ -1,0 +1,15 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.testing.FaultClient;
+import dev.timewait.testing.StaleConnectionContract;
+import java.time.Duration;
+
+/** The stale-connection contract on HttpClient 5's classic client, automatic retries off. */
+class ClassicStaleConnectionTest extends StaleConnectionContract {
+  @Override
+  protected FaultClient newClientWithoutRetries(PooledKeepAlive strategy, CloseAccounting accounting) {
+    return ReliabilityClients.create(Flavor.CLASSIC, strategy, accounting, Duration.ofSeconds(10), false);
+  }
+}
