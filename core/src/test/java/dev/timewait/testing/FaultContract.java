@@ -204,6 +204,16 @@ public abstract class FaultContract {
     return !Leaks.threadsInTheFinWait().isEmpty();
   }
 
+  /** A peer that never closes and a server-close client with a long FIN wait, for the abort cases. */
+  private record FinWaitSetUp(RawHttpPeer peer, CloseAccounting accounting, FaultClient client) {}
+
+  private FinWaitSetUp finWaitSetUp(boolean tls) throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
+    CloseAccounting accounting = new CloseAccounting();
+    return new FinWaitSetUp(peer, accounting, client(
+        ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting, GENEROUS_TIMEOUT));
+  }
+
   /** Waits, at most CALL_BOUND, for a FIN wait; fails the test if none began. */
   private void awaitFinWait(RawHttpPeer peer) {
     assertThat(Leaks.await(() -> peer.requests() == 1 && finWaitUnderWay(), CALL_BOUND))
@@ -289,12 +299,9 @@ public abstract class FaultContract {
   void cancellingACallThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
     assumeSupported(Case.CANCEL_DURING_FIN_WAIT);
-    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
-    CloseAccounting accounting = new CloseAccounting();
-    FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
-        GENEROUS_TIMEOUT);
-    FaultClient.InFlight call = client.start(uri(peer, tls));
-    awaitFinWait(peer);
+    FinWaitSetUp w = finWaitSetUp(tls);
+    FaultClient.InFlight call = w.client.start(uri(w.peer, tls));
+    awaitFinWait(w.peer);
 
     long start = System.nanoTime();
     call.cancel();
@@ -306,7 +313,7 @@ public abstract class FaultContract {
       // either outcome is the client's to choose
     }
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ENDED_AT_ONCE);
-    assertOneFinWaitAborted(client, accounting, peer);
+    assertOneFinWaitAborted(w.client, w.accounting, w.peer);
   }
 
   @ParameterizedTest(name = "tls={0}")
@@ -314,20 +321,17 @@ public abstract class FaultContract {
   void interruptingTheThreadThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
     assumeSupported(Case.INTERRUPT_DURING_FIN_WAIT);
-    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
-    CloseAccounting accounting = new CloseAccounting();
-    FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
-        GENEROUS_TIMEOUT);
+    FinWaitSetUp w = finWaitSetUp(tls);
     Thread caller = new Thread(() -> {
       try {
-        client.exchange("GET", uri(peer, tls), Map.of(), null);
+        w.client.exchange("GET", uri(w.peer, tls), Map.of(), null);
       } catch (Exception interrupted) {
         // either outcome is the client's to choose
       }
     }, "fault-contract-interrupted-caller");
     caller.setDaemon(true);
     caller.start();
-    awaitFinWait(peer);
+    awaitFinWait(w.peer);
 
     long start = System.nanoTime();
     caller.interrupt();
@@ -335,7 +339,7 @@ public abstract class FaultContract {
     assertThat(caller.isAlive()).as("the caller still waits for the FIN after its interrupt")
         .isFalse();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ENDED_AT_ONCE);
-    assertOneFinWaitAborted(client, accounting, peer);
+    assertOneFinWaitAborted(w.client, w.accounting, w.peer);
   }
 
   @ParameterizedTest(name = "tls={0}")
@@ -343,16 +347,13 @@ public abstract class FaultContract {
   void closingTheClientWhileACallWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
       throws Exception {
     assumeSupported(Case.CLIENT_CLOSE_DURING_FIN_WAIT);
-    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
-    CloseAccounting accounting = new CloseAccounting();
-    FaultClient client = client(ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting,
-        GENEROUS_TIMEOUT);
-    FaultClient.InFlight call = client.start(uri(peer, tls));
-    awaitFinWait(peer);
+    FinWaitSetUp w = finWaitSetUp(tls);
+    FaultClient.InFlight call = w.client.start(uri(w.peer, tls));
+    awaitFinWait(w.peer);
 
     long start = System.nanoTime();
     bounded(() -> {
-      client.close();
+      w.client.close();
       return null;
     });
     try {
@@ -363,7 +364,7 @@ public abstract class FaultContract {
       // either outcome is the client's to choose
     }
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ENDED_AT_ONCE);
-    assertOneFinWaitAborted(client, accounting, peer);
+    assertOneFinWaitAborted(w.client, w.accounting, w.peer);
   }
 
   /**
