@@ -68,6 +68,8 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   static final int MAX_DRAIN_BYTES = 64 * 1024;
 
   private static final AtomicInteger FIN_WAITS = new AtomicInteger();
+  /** How long a FIN wait may go on once its client shuts down: 100 ms. */
+  static final long SHUTDOWN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private final CloseStrategy strategy;
   private final boolean serverClose;
@@ -301,13 +303,22 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   /**
    * The client is shutting down: HttpCore enqueues a shutdown command on every session, and a
    * graceful one waits for exchanges under way, for ever where a response body stalls (measured:
-   * calls still pending when the peer's 30 s bound ended them). Here every connection ends at
-   * once: one waiting for the server's FIN resets and counts as a FIN-wait abort; any other resets,
-   * so that an exchange still under way fails its caller now and is never armed. Any thread.
+   * calls still pending until the peer's 30 s bound ended them). A connection still carrying an
+   * exchange (or idle) resets now, so that its caller fails at once and nothing incomplete is ever
+   * armed. A connection waiting for the server's FIN gets {@link #SHUTDOWN_GRACE_NANOS} more for
+   * it (a responsive server's FIN is there within microseconds), then resets, counted as a
+   * FIN-wait abort; the reactor's own shutdown may close the socket sooner, which counts the same.
+   * Any thread.
    */
   void shutdown(AsyncConnection connection, IOSession layer) {
     connection.shuttingDown = true;
-    abortFinWait(connection, "client shutting down");
+    if (connection.state.get() == State.FIN_WAIT) {
+      long left = connection.finWaitDeadlineNanos - System.nanoTime();
+      if (left > SHUTDOWN_GRACE_NANOS) {
+        FinWaitTimer.schedule(() -> abortFinWait(connection, "client shut down"), SHUTDOWN_GRACE_NANOS);
+      }
+      return;
+    }
     if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
       log.debug("{}: client shutting down; reset", connection);
       closeAndCount(connection, layer);
