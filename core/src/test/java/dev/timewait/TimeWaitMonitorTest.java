@@ -125,19 +125,26 @@ class TimeWaitMonitorTest {
         assertThat(peer.run(connections, BOUND)).isEqualTo(connections);
         KernelTcp.awaitClientSettled(peer.ports().get(0), Duration.ofSeconds(5));
 
+        // The monitor counts from /proc/net/tcp{,6}, which is no snapshot: while other sockets
+        // come and go (another build, expiring TIME_WAIT) a scan can skip or repeat an entry
+        // (measured once in a loaded CI: 299 of 300). The message is checked with the count the
+        // monitor saw, and that count against the exact one (netlink, via ss).
+        int exact = KernelTcp.clientTimeWait(server.getPort());
+        assertThat(exact).isEqualTo(connections);
         assertThatThrownBy(monitor::checkBudget)
             .isInstanceOf(PortHeadroomException.class)
-            .hasMessage("Only " + (usable - connections) + " ephemeral ports are left towards"
-                + " 127.0.0.1:" + server.getPort() + " (minimum " + (usable - 100) + "): "
-                + connections + " of " + usable + " usable ports are held, " + connections
-                + " of them in TIME_WAIT for up to 60 s. New connections will soon fail with"
-                + " \"BindException: Cannot assign requested address\". Let the server close"
-                + " first (CloseStrategy.serverClose()), reset after each exchange"
-                + " (CloseStrategy.reset()), or keep connections alive (CloseStrategy.pooled()).")
             .satisfies(e -> {
               PortHeadroomException p = (PortHeadroomException) e;
-              assertThat(p.budget().timeWait()).isEqualTo(KernelTcp.clientTimeWait(server.getPort()));
+              int held = (int) p.budget().timeWait();
+              assertThat(held).isBetween(exact - 2, exact + 2);
               assertThat(p.minHeadroom()).isEqualTo(usable - 100);
+              assertThat(p).hasMessage("Only " + (usable - held) + " ephemeral ports are left towards"
+                  + " 127.0.0.1:" + server.getPort() + " (minimum " + (usable - 100) + "): "
+                  + held + " of " + usable + " usable ports are held, " + held
+                  + " of them in TIME_WAIT for up to 60 s. New connections will soon fail with"
+                  + " \"BindException: Cannot assign requested address\". Let the server close"
+                  + " first (CloseStrategy.serverClose()), reset after each exchange"
+                  + " (CloseStrategy.reset()), or keep connections alive (CloseStrategy.pooled()).");
             });
         // it threw BEFORE the kernel refuses: a connect still works
         try (Socket stillWorks = new Socket(server.getAddress(), server.getPort())) {
