@@ -129,8 +129,11 @@ class TimeWaitMonitorTest {
         // come and go (another build, expiring TIME_WAIT) a scan can skip or repeat an entry
         // (measured once in a loaded CI: 299 of 300). The message is checked with the count the
         // monitor saw, and that count against the exact one (netlink, via ss).
+        // TIME_WAIT is per 4-tuple, and Linux's default tcp_tw_reuse=2 lets connect() take over
+        // its own loopback TIME_WAIT once it is 1 s old: when client ports come round fast (other
+        // builds connecting at once), a few of the 300 tuples are reused (measured: 298).
         int exact = KernelTcp.clientTimeWait(server.getPort());
-        assertThat(exact).isEqualTo(connections);
+        assertThat(exact).isBetween(connections * 9 / 10, connections);
         assertThatThrownBy(monitor::checkBudget)
             .isInstanceOf(PortHeadroomException.class)
             .satisfies(e -> {
