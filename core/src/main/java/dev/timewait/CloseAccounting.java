@@ -24,6 +24,9 @@ public final class CloseAccounting {
   private final LongAdder locallyFirst = new LongAdder();
   private final LongAdder finWaitTimeouts = new LongAdder();
   private final LongAdder finWaitAborts = new LongAdder();
+  private final LongAdder closedIdleByPeer = new LongAdder();
+  private final LongAdder staleRetries = new LongAdder();
+  private final PeerIdleTimeouts peerIdleTimeouts = new PeerIdleTimeouts();
 
   /** A connection connected. */
   public void recordOpened() {
@@ -58,11 +61,29 @@ public final class CloseAccounting {
     finWaitAborts.increment();
   }
 
+  /**
+   * A pooled connection was found closed by its peer while it sat idle, before it carried another
+   * request; also call {@link #recordClosedAfterPeerFin} or {@link #recordClosedByReset}.
+   */
+  public void recordClosedIdleByPeer() {
+    closedIdleByPeer.increment();
+  }
+
+  /** A request was sent again on a fresh connection after a reused one failed unanswered. */
+  public void recordStaleRetry() {
+    staleRetries.increment();
+  }
+
+  /** What the pooled connections counted here learned of their peers' idle timeouts. */
+  public PeerIdleTimeouts peerIdleTimeouts() {
+    return peerIdleTimeouts;
+  }
+
   /** The counts now. */
   public CloseStats snapshot() {
     return new CloseStats(
         opened.sum(), afterPeerFin.sum(), reset.sum(), locallyFirst.sum(), finWaitTimeouts.sum(),
-        finWaitAborts.sum());
+        finWaitAborts.sum(), closedIdleByPeer.sum(), staleRetries.sum());
   }
 
   @Override

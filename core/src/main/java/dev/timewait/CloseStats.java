@@ -23,6 +23,11 @@ package dev.timewait;
  * @param finWaitAborts server closes whose FIN wait a cancel, an interrupt of the waiting thread
  *     or a client's shutdown ended early, with an RST (each is also counted in {@code
  *     closedByReset})
+ * @param closedIdleByPeer pooled connections their peer had closed while they sat idle, found
+ *     before they carried another request (each is also counted in {@code closedAfterPeerFin} or
+ *     {@code closedByReset})
+ * @param staleRetries requests sent again on a fresh connection because a reused connection
+ *     failed before any byte of the response arrived (the peer closed it as the request went out)
  */
 public record CloseStats(
     long connectionsOpened,
@@ -30,10 +35,12 @@ public record CloseStats(
     long closedByReset,
     long closedLocallyFirst,
     long finWaitTimeouts,
-    long finWaitAborts) {
+    long finWaitAborts,
+    long closedIdleByPeer,
+    long staleRetries) {
 
   /** All zero. */
-  public static final CloseStats EMPTY = new CloseStats(0, 0, 0, 0, 0, 0);
+  public static final CloseStats EMPTY = new CloseStats(0, 0, 0, 0, 0, 0, 0, 0);
 
   /** Connections closed in any way. */
   public long closed() {
@@ -53,6 +60,8 @@ public record CloseStats(
         closedByReset - earlier.closedByReset,
         closedLocallyFirst - earlier.closedLocallyFirst,
         finWaitTimeouts - earlier.finWaitTimeouts,
-        finWaitAborts - earlier.finWaitAborts);
+        finWaitAborts - earlier.finWaitAborts,
+        closedIdleByPeer - earlier.closedIdleByPeer,
+        staleRetries - earlier.staleRetries);
   }
 }

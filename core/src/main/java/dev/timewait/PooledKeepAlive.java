@@ -23,7 +23,8 @@ import java.time.Duration;
  * #DEFAULT_IDLE_TIMEOUT} (30 s), {@link #DEFAULT_MAX_LIFETIME} (5 min), {@link
  * #DEFAULT_MAX_REQUESTS_PER_CONNECTION} (10,000), {@link #DEFAULT_RETIREMENT} ({@link
  * Retirement#RESET}), {@link ServerClose#DEFAULT_FIN_WAIT} (2 s) and {@link
- * #DEFAULT_STALE_CHECK_AFTER_IDLE} (500 ms). Immutable and thread-safe.
+ * #DEFAULT_STALE_CHECK_AFTER_IDLE} (500 ms) and {@link #DEFAULT_RETRY_UNANSWERED} (true). Immutable
+ * and thread-safe.
  *
  * <p>A pooled connection is never handed out for a request once the peer is known to have closed
  * it: one idle for {@link #staleCheckAfterIdle()} or longer is checked first (a read of at most
@@ -40,6 +41,8 @@ import java.time.Duration;
  * @param finWait the longest a server-close retirement waits for the server's FIN
  * @param staleCheckAfterIdle how long a connection may sit idle before it is checked for the
  *     peer's close when it is next used
+ * @param retryUnanswered whether an idempotent request whose reused connection failed before any
+ *     byte of the response arrived is sent once more on a fresh connection
  */
 public record PooledKeepAlive(
     int maxTotal,
@@ -49,7 +52,8 @@ public record PooledKeepAlive(
     int maxRequestsPerConnection,
     Retirement retirement,
     Duration finWait,
-    Duration staleCheckAfterIdle)
+    Duration staleCheckAfterIdle,
+    boolean retryUnanswered)
     implements CloseStrategy {
 
   /** Default {@link #maxTotal()}: 20 connections. */
@@ -82,6 +86,15 @@ public record PooledKeepAlive(
    * load balancers as configured, rarely under 1 s).
    */
   public static final Duration DEFAULT_STALE_CHECK_AFTER_IDLE = Duration.ofMillis(500);
+  /**
+   * Default {@link #retryUnanswered()}: true. The reuse check leaves a window of microseconds in
+   * which the peer's close can cross the request, and a load balancer whose back end dies drops
+   * the client's connection without an answer; RFC 9110 9.2.2 lets a client send an idempotent
+   * request again. Only idempotent requests with repeatable bodies, only on a connection that had
+   * carried an earlier exchange, only before any response byte, and once per call; independent of
+   * the client's own retry settings, which still govern every other failure.
+   */
+  public static final boolean DEFAULT_RETRY_UNANSWERED = true;
 
   /** The largest pool accepted: 65,535 connections, more than any port range holds. */
   public static final int MAX_CONNECTIONS = 65_535;
@@ -106,6 +119,8 @@ public record PooledKeepAlive(
    * @param retirement how a retiring connection closes
    * @param finWait the longest a server-close retirement waits for the server's FIN
    * @param staleCheckAfterIdle the idle time after which a connection is checked before reuse
+   * @param retryUnanswered whether an idempotent request is sent again after its reused connection
+   *     failed unanswered
    */
   public PooledKeepAlive {
     Preconditions.checkInRange(maxTotal, 1, MAX_CONNECTIONS, "maxTotal");
@@ -148,7 +163,8 @@ public record PooledKeepAlive(
         .maxRequestsPerConnection(maxRequestsPerConnection)
         .retirement(retirement)
         .finWait(finWait)
-        .staleCheckAfterIdle(staleCheckAfterIdle);
+        .staleCheckAfterIdle(staleCheckAfterIdle)
+        .retryUnanswered(retryUnanswered);
   }
 
   @Override
@@ -169,6 +185,7 @@ public record PooledKeepAlive(
     private Retirement retirement = DEFAULT_RETIREMENT;
     private Duration finWait = ServerClose.DEFAULT_FIN_WAIT;
     private Duration staleCheckAfterIdle = DEFAULT_STALE_CHECK_AFTER_IDLE;
+    private boolean retryUnanswered = DEFAULT_RETRY_UNANSWERED;
 
     private Builder() {}
 
@@ -263,6 +280,18 @@ public record PooledKeepAlive(
     }
 
     /**
+     * Default {@link #DEFAULT_RETRY_UNANSWERED}.
+     *
+     * @param retryUnanswered whether an idempotent request is sent once more on a fresh connection
+     *     when its reused connection failed before any byte of the response arrived
+     * @return this builder
+     */
+    public Builder retryUnanswered(boolean retryUnanswered) {
+      this.retryUnanswered = retryUnanswered;
+      return this;
+    }
+
+    /**
      * Returns the strategy, or throws IAE naming the first invalid field and its value.
      *
      * @return the new {@code PooledKeepAlive}
@@ -271,7 +300,7 @@ public record PooledKeepAlive(
       int perRoute = maxPerRoute != null ? maxPerRoute : Math.min(DEFAULT_MAX_PER_ROUTE, maxTotal);
       return new PooledKeepAlive(
           maxTotal, perRoute, idleTimeout, maxLifetime, maxRequestsPerConnection, retirement, finWait,
-          staleCheckAfterIdle);
+          staleCheckAfterIdle, retryUnanswered);
     }
   }
 }

@@ -75,6 +75,18 @@ final class TimeWaitSocket extends Socket {
   /** Idle time after which the connection retires (the peer's announced timeout); -1: none. */
   private volatile long retireAfterIdleNanos = -1;
   private final AtomicBoolean checking = new AtomicBoolean();
+  /** The peer, for what pooled keep-alive learns of its idle timeout; set once connected. */
+  private volatile java.net.InetSocketAddress remote;
+  /** Bytes read over the connection's life, pooled connections only: see {@link #bytesRead()}. */
+  private volatile long bytesRead;
+  /**
+   * Pooled connections, reading thread only: how long the connection had sat idle after a read
+   * when the client read again (a client's own stale check, HttpClient's 1 ms read), and the
+   * bytes read since; -1 when the last read did not follow such a pause. End of stream (or a reset)
+   * right after it, with at most a TLS alert between, is the peer's idle timeout: learned.
+   */
+  private long pauseNanos = -1;
+  private long bytesSincePause;
   /**
    * Bytes a reuse check read ahead of the client (the check must read to see a FIN, and over TLS
    * the peer may have sent records the TLS layer has not read yet); the next reads return them
@@ -176,6 +188,7 @@ final class TimeWaitSocket extends Socket {
     synchronized (registration) {
       if (!closing.get()) {
         key = k;
+        remote = new java.net.InetSocketAddress(k.remoteAddress(), k.remotePort());
         factory.connected(this, k);
         return;
       }
@@ -232,6 +245,15 @@ final class TimeWaitSocket extends Socket {
     }
   }
 
+  /**
+   * Bytes this pooled connection has read from the peer (those a reuse check read ahead count when
+   * the client takes them); 0 for other connections. Adapters compare two readings to tell a
+   * request that failed unanswered from one whose response had begun.
+   */
+  long bytesRead() {
+    return bytesRead;
+  }
+
   void retireWhenIdle(long afterIdleNanos) {
     retireAfterIdleNanos = afterIdleNanos;
   }
@@ -260,9 +282,19 @@ final class TimeWaitSocket extends Socket {
         return false; // new, or inside an exchange: nothing to reuse yet
       }
       long idle = System.nanoTime() - lastIoNanos;
-      long retireAfter = retireAfterIdleNanos;
-      boolean peerClosed = idle >= staleCheckNanos && peerClosedWhileIdle();
+      long announced = retireAfterIdleNanos;
+      long learned = factory.accounting().peerIdleTimeouts().retireAfterIdleNanos(remote);
+      long retireAfter = announced < 0 ? learned : learned < 0 ? announced : Math.min(announced, learned);
+      // A peer that was seen to close sooner than the check's threshold is checked sooner too.
+      long checkAfter = learned < 0 ? staleCheckNanos : Math.min(staleCheckNanos, learned);
+      boolean peerClosed = idle >= checkAfter && peerClosedWhileIdle();
       if (peerClosed) {
+        if (announced != 0) {
+          // The peer ended a connection it had kept: an idle timeout, learned. (announced == 0:
+          // the response already ended it, HTTP/1.0 say; that close teaches nothing.)
+          factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
+        }
+        factory.accounting().recordClosedIdleByPeer();
         closeAfterPeerClosedWhileIdle();
         return true;
       }
@@ -351,15 +383,53 @@ final class TimeWaitSocket extends Socket {
     return n;
   }
 
+  /** Before a read of a pooled connection: notes the idle pause since its last read, if any. */
+  private void notePause() {
+    if (staleCheckNanos < 0 || !lastIoWasRead) {
+      return;
+    }
+    long pause = System.nanoTime() - lastIoNanos;
+    if (pause >= PeerIdleTimeouts.MIN_LEARNED.toNanos()) {
+      pauseNanos = pause;
+      bytesSincePause = 0;
+    }
+  }
+
+  private void readAfterPause(int n) {
+    if (pauseNanos >= 0 && (bytesSincePause += n) > TimeWaitSocketFactory.TLS_ALERT_BYTES) {
+      pauseNanos = -1; // data, not the peer's close: the pause was no idle timeout
+    }
+  }
+
+  /** The peer ended the connection (FIN or RST) right after an idle pause: its idle timeout. */
+  private void peerEndedAfterPause() {
+    long pause = pauseNanos;
+    pauseNanos = -1;
+    java.net.InetSocketAddress peer = remote;
+    if (pause < 0 || peer == null || armed || retireAfterIdleNanos == 0) {
+      return; // no pause, or the exchange ended the connection: nothing to learn
+    }
+    factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(peer, pause);
+    factory.accounting().recordClosedIdleByPeer();
+  }
+
   private void ioEnded(boolean read) {
     if (staleCheckNanos >= 0) {
       lastIoNanos = System.nanoTime();
       lastIoWasRead = read;
+      if (!read) {
+        pauseNanos = -1; // a request went out: whatever follows answers it
+      }
     }
   }
 
   @Override
   public void close() throws IOException {
+    if (pauseNanos >= 0 && bytesSincePause > 0) {
+      // Over TLS, a client's own stale check reads the peer's close_notify (one alert record)
+      // after the idle pause, and closes without reading the FIN behind it: the idle timeout too.
+      peerEndedAfterPause();
+    }
     if (!closing.compareAndSet(false, true)) {
       // Another thread is closing this socket the strategy's way; never cut that short. A second
       // close is no sign of a cancel: OkHttp's pool cleanup can close a connection that just
@@ -606,12 +676,18 @@ final class TimeWaitSocket extends Socket {
         if (readAheadLen > 0) {
           byte[] one = new byte[1]; // only after a reuse check read ahead: rare
           if (takeReadAhead(one, 0, 1) == 1) {
+            bytesRead++;
             return one[0] & 0xff;
           }
         }
+        notePause();
         int b = delegate.read();
         if (b < 0) {
           peerFinSeen = true;
+          peerEndedAfterPause();
+        } else if (staleCheckNanos >= 0) {
+          bytesRead++; // one thread reads at a time
+          readAfterPause(1);
         }
         return b;
       } catch (SocketTimeoutException e) {
@@ -619,6 +695,7 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
+        peerEndedAfterPause();
         throw e;
       } finally {
         activeIo.decrementAndGet();
@@ -637,12 +714,18 @@ final class TimeWaitSocket extends Socket {
         if (readAheadLen > 0 && len > 0) {
           int ahead = takeReadAhead(b, off, len);
           if (ahead > 0) {
+            bytesRead += ahead;
             return ahead;
           }
         }
+        notePause();
         int n = delegate.read(b, off, len);
         if (n < 0) {
           peerFinSeen = true;
+          peerEndedAfterPause();
+        } else if (staleCheckNanos >= 0) {
+          bytesRead += n; // one thread reads at a time
+          readAfterPause(n);
         }
         return n;
       } catch (SocketTimeoutException e) {
@@ -650,6 +733,7 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
+        peerEndedAfterPause();
         throw e;
       } finally {
         activeIo.decrementAndGet();

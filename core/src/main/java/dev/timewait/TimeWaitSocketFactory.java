@@ -292,6 +292,27 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     return true;
   }
 
+  /**
+   * For adapters of pooled strategies: a mark of what the connection of {@code socket} has read,
+   * taken as a request goes out on it, to tell later whether the exchange failed before any byte
+   * of its response arrived; null if it is not a pooled connection of this factory.
+   *
+   * @param socket a socket of this factory, or one layered over it
+   * @return the mark, or null
+   */
+  public ResponseMark markResponse(Socket socket) {
+    Preconditions.checkNotNull(socket, "socket");
+    TimeWaitSocket target = staleCheckNanos < 0 ? null : find(socket);
+    return target == null ? null : new ResponseMark(target, socket != target);
+  }
+
+  /**
+   * The most bytes a peer's TLS close takes on the wire: 128, two alert records with room. A JDK
+   * peer closing a TLS 1.3 connection sends user_canceled and close_notify, 40 bytes each
+   * (measured); the smallest HTTP response head takes a record of its own.
+   */
+  static final int TLS_ALERT_BYTES = 128;
+
   /** Whether {@code socket} (or the socket beneath it) was made by this factory and is open. */
   public boolean owns(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");

@@ -42,7 +42,7 @@ class ArmByAddressTest {
 
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
       assertThat(KernelTcp.awaitServerTimeWait(peer.port(), 1, SETTLE)).isEqualTo(1);
-      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 1, 0, 0, 0, 0));
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 1, 0, 0, 0, 0, 0, 0));
       assertThat(factory.owns(socket.getLocalSocketAddress(), socket.getRemoteSocketAddress()))
           .isFalse();
     }

@@ -36,9 +36,10 @@ class CloseStrategyTest {
   void builderKeepsEveryValue() {
     PooledKeepAlive p = PooledKeepAlive.builder().maxTotal(8).maxPerRoute(4).idleTimeout(Duration.ofSeconds(5))
         .maxLifetime(Duration.ofMinutes(1)).maxRequestsPerConnection(10).retirement(Retirement.SERVER_CLOSE)
-        .finWait(Duration.ofMillis(300)).build();
+        .finWait(Duration.ofMillis(300)).retryUnanswered(false).build();
     assertThat(p).isEqualTo(new PooledKeepAlive(8, 4, Duration.ofSeconds(5), Duration.ofMinutes(1), 10,
-        Retirement.SERVER_CLOSE, Duration.ofMillis(300), PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE));
+        Retirement.SERVER_CLOSE, Duration.ofMillis(300), PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE, false));
+    assertThat(PooledKeepAlive.builder().build().retryUnanswered()).isTrue();
     assertThat(p.toBuilder().build()).isEqualTo(p);
     assertThat(PooledKeepAlive.builder().maxTotal(4).build().maxPerRoute()).isEqualTo(4);
   }

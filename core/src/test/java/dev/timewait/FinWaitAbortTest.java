@@ -86,7 +86,7 @@ class FinWaitAbortTest {
       if (abort == Abort.INTERRUPT) {
         assertThat(interruptKept).as("the interrupt flag stays set").isTrue();
       }
-      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 1));
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 1, 0, 0));
       assertThat(factory.openConnections()).isZero();
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
       assertThat(KernelTcp.clientTimeWait(peer.port()))
@@ -122,7 +122,7 @@ class FinWaitAbortTest {
       assertThat(closer.isAlive()).isFalse();
       assertThat(Duration.ofNanos(System.nanoTime() - started))
           .isGreaterThanOrEqualTo(finWait.minusMillis(5));
-      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 1, 0));
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 1, 0, 0, 0));
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
     }

@@ -46,7 +46,7 @@ class SocketLayerTest {
       assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isEqualTo(CONNECTIONS);
       assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
       assertThat(factory.accounting().snapshot())
-          .isEqualTo(new CloseStats(CONNECTIONS, 0, 0, CONNECTIONS, 0, 0));
+          .isEqualTo(new CloseStats(CONNECTIONS, 0, 0, CONNECTIONS, 0, 0, 0, 0));
     }
   }
 
@@ -63,7 +63,7 @@ class SocketLayerTest {
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
       assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
       assertThat(factory.accounting().snapshot())
-          .isEqualTo(new CloseStats(CONNECTIONS, 0, CONNECTIONS, 0, 0, 0));
+          .isEqualTo(new CloseStats(CONNECTIONS, 0, CONNECTIONS, 0, 0, 0, 0, 0));
       assertThat(factory.openConnections()).isZero();
     }
   }
@@ -79,7 +79,7 @@ class SocketLayerTest {
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
 
       assertThat(factory.accounting().snapshot())
-          .isEqualTo(new CloseStats(CONNECTIONS, CONNECTIONS, 0, 0, 0, 0));
+          .isEqualTo(new CloseStats(CONNECTIONS, CONNECTIONS, 0, 0, 0, 0, 0, 0));
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
       // At least 99%: a read of /proc/net/tcp6 can miss entries while the kernel's hash table
       // changes under it, and a rare server-side TIME_WAIT goes early; the client side is exact.
@@ -104,7 +104,7 @@ class SocketLayerTest {
       Duration took = Duration.ofNanos(System.nanoTime() - start);
 
       assertThat(took).isGreaterThanOrEqualTo(bound.minusMillis(5)).isLessThan(bound.plusMillis(500));
-      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 1, 0));
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 1, 0, 0, 0));
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
     }
@@ -122,7 +122,7 @@ class SocketLayerTest {
       socket.close();
 
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
-      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 0));
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 0, 0, 0));
     }
   }
 

@@ -48,6 +48,18 @@ public final class KeepAliveAnnouncement {
     return parameter(keepAlive, "max");
   }
 
+  /**
+   * Whether the server said it takes no more requests on the connection ({@code max=0}): the
+   * connection must not be reused. A server that caps requests also says {@code Connection: close}
+   * on the last response it allows (Apache httpd does), which the clients heed themselves.
+   *
+   * @param keepAlive the value of the response's {@code Keep-Alive} header, or null
+   * @return true if the header announces {@code max=0}
+   */
+  public static boolean allowsNoMoreRequests(String keepAlive) {
+    return remainingRequests(keepAlive) == 0;
+  }
+
   /** The non-negative integer value of {@code name} in {@code header}, or -1. */
   private static long parameter(String header, String name) {
     if (header == null) {

@@ -34,4 +34,12 @@ class KeepAliveAnnouncementTest {
     assertThat(KeepAliveAnnouncement.remainingRequests("timeout=5"))
         .isEqualTo(KeepAliveAnnouncement.NOT_ANNOUNCED);
   }
+
+  @Test
+  void maxZeroMeansTheServerTakesNoMoreRequests() {
+    assertThat(KeepAliveAnnouncement.allowsNoMoreRequests("timeout=5, max=0")).isTrue();
+    assertThat(KeepAliveAnnouncement.allowsNoMoreRequests("timeout=5, max=1")).isFalse();
+    assertThat(KeepAliveAnnouncement.allowsNoMoreRequests("timeout=5")).isFalse();
+    assertThat(KeepAliveAnnouncement.allowsNoMoreRequests(null)).isFalse();
+  }
 }

@@ -78,7 +78,19 @@ public final class RawHttpPeer implements AutoCloseable {
      * {@code Connection} header, so the connection is not persistent, and closes after each
      * response.
      */
-    HTTP_1_0
+    HTTP_1_0,
+    /**
+     * A keep-alive HTTP/1.1 server whose every response says {@code Keep-Alive: timeout=5, max=0}
+     * (no more requests on this connection) without {@code Connection: close}, and which keeps the
+     * connection open: only a client that heeds {@code max=0} opens a new connection per request.
+     */
+    ANNOUNCED_NO_MORE,
+    /**
+     * A keep-alive HTTP/1.1 server that answers the first request of each connection and reads
+     * the second, then closes (FIN) without answering it: a load balancer whose back end died on
+     * a reused connection, or an idle close that crossed the request.
+     */
+    DROP_SECOND_REQUEST
   }
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
@@ -175,11 +187,17 @@ public final class RawHttpPeer implements AutoCloseable {
       }
       InputStream in = new java.io.BufferedInputStream(socket.getInputStream(), 8192);
       OutputStream out = socket.getOutputStream();
-      boolean keepAlive = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE;
+      boolean keepAlive = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
+          || behaviour == Behaviour.ANNOUNCED_NO_MORE;
       boolean idleClose = behaviour == Behaviour.IDLE_CLOSE || behaviour == Behaviour.ANNOUNCED_IDLE_CLOSE;
       String request;
+      int onThisConnection = 0;
       while ((request = idleClose ? readRequestWithin(raw, in) : readRequest(in)) != null) {
         requests.incrementAndGet();
+        if (behaviour == Behaviour.DROP_SECOND_REQUEST && ++onThisConnection == 2) {
+          socket.close(); // read, never answered
+          return;
+        }
         if (isMidBodyFault()) {
           failMidBody(raw, socket, out);
           return;
@@ -187,7 +205,9 @@ public final class RawHttpPeer implements AutoCloseable {
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
         String connection = switch (behaviour) {
           case IGNORE_CONNECTION_CLOSE, HTTP_1_0 -> "";
-          case KEEP_ALIVE, IDLE_CLOSE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
+          case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST ->
+              "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
+          case ANNOUNCED_NO_MORE -> "Keep-Alive: timeout=5, max=0\r\n";
           case ANNOUNCED_IDLE_CLOSE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive")
               + "\r\nKeep-Alive: timeout=" + (lateCloseDelay.toMillis() + 999) / 1000 + "\r\n";
           default -> "Connection: " + (keepAlive ? "keep-alive" : "close") + "\r\n";
@@ -332,8 +352,31 @@ public final class RawHttpPeer implements AutoCloseable {
     return readRequest(in);
   }
 
-  /** Reads one request head; null at end of stream. Request bodies are not expected. */
+  /** Reads one request head, and skips its body ({@code Content-Length} only); null at end of stream. */
   private static String readRequest(InputStream in) throws IOException {
+    String head = readHead(in);
+    if (head == null) {
+      return null;
+    }
+    for (String line : head.split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        long left = Long.parseLong(line.substring(15).trim());
+        while (left > 0) {
+          long n = in.skip(left);
+          if (n <= 0) {
+            if (in.read() < 0) {
+              return null;
+            }
+            n = 1;
+          }
+          left -= n;
+        }
+      }
+    }
+    return head;
+  }
+
+  private static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int state = 0;
     while (state < 4) {

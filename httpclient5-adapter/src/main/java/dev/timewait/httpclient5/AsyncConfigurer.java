@@ -58,7 +58,7 @@ final class AsyncConfigurer {
           .setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig()));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
-      builder.setKeepAliveStrategy(PeerKeepAlive.INSTANCE);
+      builder.setKeepAliveStrategy(new PeerKeepAlive(accounting.peerIdleTimeouts()));
     } else {
       manager.setMaxConnTotal(options.maxConnections())
           .setMaxConnPerRoute(options.maxConnections())
@@ -70,6 +70,12 @@ final class AsyncConfigurer {
     builder.setIOSessionListener(connections);
     builder.setConnectionReuseStrategy(rules);
     builder.addRequestInterceptorLast(rules);
+    if (strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered()) {
+      // Before HttpClient's protocol stage, where its own retry sits: a second attempt runs the
+      // protocol stage again and leases a new connection (PROTOCOL is always in the chain).
+      builder.addExecInterceptorBefore(ChainElement.PROTOCOL.name(), AsyncUnansweredRetryExec.NAME,
+          new AsyncUnansweredRetryExec(accounting));
+    }
     if (strategy.retirement() == Retirement.SERVER_CLOSE) {
       builder.addExecInterceptorAfter(
           ChainElement.PROTOCOL.name(), AsyncFinWaitExec.NAME, new AsyncFinWaitExec(connections));

@@ -63,6 +63,14 @@ final class AsyncConnection {
   volatile long finWaitDeadlineNanos;
   volatile Future<?> finWaitTimer;
   volatile long drained;
+  /**
+   * Pooled keep-alive: when the last request went out or the last response head came in, and
+   * whether it was a response: the connection's idle time is measured from there. (Over TLS the
+   * decrypted bytes reach HttpCore without passing the decorator's read, so exchanges, not bytes,
+   * are what the adapter sees.)
+   */
+  volatile long lastDataNanos = System.nanoTime();
+  volatile boolean lastDataWasRead;
   /** What waits for the FIN wait to end: the completion of the exchange that armed it. */
   final Queue<Runnable> afterClose = new ConcurrentLinkedQueue<>();
 

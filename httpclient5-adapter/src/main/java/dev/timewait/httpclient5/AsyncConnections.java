@@ -2,11 +2,14 @@ package dev.timewait.httpclient5;
 
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
+import dev.timewait.PeerIdleTimeouts;
+import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.httpclient5.AsyncConnection.Endpoints;
 import dev.timewait.httpclient5.AsyncConnection.Outcome;
 import dev.timewait.httpclient5.AsyncConnection.State;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -75,6 +78,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   private final boolean serverClose;
   private final long finWaitNanos;
   private final CloseAccounting accounting;
+  private final boolean pooled;
   private final Map<String, AsyncConnection> byId = new ConcurrentHashMap<>();
   private final Map<Endpoints, AsyncConnection> byEndpoints = new ConcurrentHashMap<>();
   private final Queue<AsyncConnection> connecting = new ConcurrentLinkedQueue<>();
@@ -84,10 +88,55 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
     this.finWaitNanos = strategy.finWait().toNanos();
     this.accounting = accounting;
+    this.pooled = strategy instanceof PooledKeepAlive;
   }
 
   CloseStrategy strategy() {
     return strategy;
+  }
+
+  /** Whether connections are pooled: their idle times are tracked, and learned from. */
+  boolean pooled() {
+    return pooled;
+  }
+
+  /**
+   * The peer's end of stream arrived on {@code connection} (any layer). If the connection sat idle
+   * in the pool after a response, that is the peer's idle timeout, seen by the reactor as it came:
+   * learned ({@link PeerIdleTimeouts}) and counted as closed idle by the peer.
+   */
+  void endOfStream(AsyncConnection connection) {
+    if (!pooled || !connection.lastDataWasRead || connection.armed || connection.requests.get() == 0
+        || connection.state.get() != State.OPEN) {
+      return;
+    }
+    long idle = System.nanoTime() - connection.lastDataNanos;
+    InetSocketAddress remote = remoteOf(connection);
+    if (remote == null || idle < PeerIdleTimeouts.MIN_LEARNED.toNanos()) {
+      return; // the server ending the exchange, not an idle timeout
+    }
+    connection.lastDataWasRead = false; // once per connection: TLS reports its end, then TCP's
+    accounting.peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
+    accounting.recordClosedIdleByPeer();
+  }
+
+  /**
+   * Whether HttpClient's stale check of pooled {@code connection} (after it sat idle {@code
+   * validateAfterInactivity}) should find it stale: idle past what was learned of its peer's idle
+   * timeout, it retires before the peer closes it, instead of racing that close.
+   */
+  boolean retireOnStaleCheck(AsyncConnection connection) {
+    if (!pooled) {
+      return false;
+    }
+    long retireAfter = accounting.peerIdleTimeouts().retireAfterIdleNanos(remoteOf(connection));
+    return retireAfter >= 0 && System.nanoTime() - connection.lastDataNanos >= retireAfter;
+  }
+
+  private static InetSocketAddress remoteOf(AsyncConnection connection) {
+    Endpoints endpoints = connection.endpoints;
+    return endpoints != null && endpoints.remote() instanceof InetSocketAddress
+        ? (InetSocketAddress) endpoints.remote() : null;
   }
 
   /** Whether connections retire by server close (server close, or pooled SERVER_CLOSE). */

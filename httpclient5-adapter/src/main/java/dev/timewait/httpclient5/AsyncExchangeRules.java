@@ -53,6 +53,11 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
           + " the connection manager, I/O session decorator or listener after configure");
     }
     long requests = connection.requests.incrementAndGet();
+    if (connections.pooled()) {
+      connection.lastDataNanos = System.nanoTime();
+      connection.lastDataWasRead = false;
+      AsyncUnansweredRetryExec.noteReused(context, requests > 1);
+    }
     if (Messages.mustAskServerToClose(connections.strategy(), requests)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
@@ -61,9 +66,14 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
   @Override
   public boolean keepAlive(HttpRequest request, HttpResponse response, HttpContext context) {
     AsyncConnection connection = connectionOf(context);
+    if (connection != null && connections.pooled()) {
+      connection.lastDataNanos = System.nanoTime();
+      connection.lastDataWasRead = true;
+    }
     boolean keep = connection != null
         && Messages.mayReuse(connections.strategy(), connection.requests.get())
-        && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
+        && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
+        && !Messages.peerAllowsNoMore(response);
     if (!keep && connection != null && Messages.endsConnection(request, response)) {
       connection.armed = true;
       log.debug("armed server close of {}", connection);

@@ -7,6 +7,7 @@ import dev.timewait.TimeWaitSocketFactory;
 import java.io.IOException;
 import java.net.Proxy;
 import java.net.Socket;
+import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
@@ -125,7 +126,7 @@ final class ClassicConfigurer {
       manager.setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig()));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
-      builder.setKeepAliveStrategy(PeerKeepAlive.INSTANCE);
+      builder.setKeepAliveStrategy(new PeerKeepAlive(sockets.accounting().peerIdleTimeouts()));
     } else {
       manager.setMaxTotal(options.maxConnections());
       manager.setDefaultMaxPerRoute(options.maxConnections());
@@ -135,6 +136,13 @@ final class ClassicConfigurer {
     builder.setConnectionManager(manager);
     builder.setRequestExecutor(new ClassicRequestExecutor(strategy, sockets));
     builder.addExecInterceptorFirst(ClassicCancelExec.NAME, new ClassicCancelExec());
+    if (strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered()) {
+      // Before HttpClient's protocol handler, where its own retry sits: a second attempt runs the
+      // protocol handler again and leases a new connection (ChainElement.PROTOCOL is always in the
+      // chain; RETRY is not when automatic retries are disabled).
+      builder.addExecInterceptorBefore(ChainElement.PROTOCOL.name(), ClassicUnansweredRetryExec.NAME,
+          new ClassicUnansweredRetryExec(sockets.accounting()));
+    }
     builder.setConnectionReuseStrategy(new ClassicReuseStrategy(strategy));
     log.debug("configured classic client for {}", strategy);
     return builder;

@@ -1,10 +1,14 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.SocketAddress;
+import org.apache.hc.client5.http.io.ManagedHttpClientConnection;
 import org.apache.hc.core5.concurrent.CancellableDependency;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -38,11 +42,15 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
   private final TimeWaitSocketFactory sockets;
   /** Whether a connection may be armed: server close, or pooled with server-close retirement. */
   private final boolean mayArm;
+  /** Pooled keep-alive with {@link PooledKeepAlive#retryUnanswered()}. */
+  private final boolean retryUnanswered;
 
   ClassicRequestExecutor(CloseStrategy strategy, TimeWaitSocketFactory sockets) {
     this.strategy = strategy;
     this.sockets = sockets;
     this.mayArm = strategy.retirement() == Retirement.SERVER_CLOSE;
+    this.retryUnanswered =
+        strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered();
   }
 
   @Override
@@ -66,11 +74,38 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     if (Messages.mustAskServerToClose(strategy, sent + 1)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
-    ClassicHttpResponse response = super.execute(request, conn, informationCallback, context);
+    ClassicHttpResponse response = executeNoting(request, conn, informationCallback, context, sent > 0);
     if (mayArm && Messages.endsConnection(request, response) && arm(local, remote, context)) {
       log.debug("armed server close of {} -> {}", local, remote);
     }
     return response;
+  }
+
+  /**
+   * Executes; for pooled keep-alive that retries unanswered requests, notes in the context ({@link
+   * ClassicUnansweredRetryExec#UNANSWERED_ATTRIBUTE}) whether the exchange failed on a reused
+   * connection before any byte of its response arrived, which the socket layer tells from the bytes
+   * its connection read. The connection is still open here: HttpClient discards it after this
+   * throws.
+   */
+  private ClassicHttpResponse executeNoting(ClassicHttpRequest request, HttpClientConnection conn,
+      HttpResponseInformationCallback informationCallback, HttpContext context, boolean reused)
+      throws IOException, HttpException {
+    if (!retryUnanswered) {
+      return super.execute(request, conn, informationCallback, context);
+    }
+    context.removeAttribute(ClassicUnansweredRetryExec.UNANSWERED_ATTRIBUTE);
+    Socket socket = reused && conn instanceof ManagedHttpClientConnection
+        ? ((ManagedHttpClientConnection) conn).getSocket() : null;
+    ResponseMark mark = socket == null ? null : sockets.markResponse(socket);
+    try {
+      return super.execute(request, conn, informationCallback, context);
+    } catch (IOException e) {
+      if (mark != null && mark.unanswered()) {
+        context.setAttribute(ClassicUnansweredRetryExec.UNANSWERED_ATTRIBUTE, Boolean.TRUE);
+      }
+      throw e;
+    }
   }
 
   /** Arms with the caller's request's cancel flag, when {@link ClassicCancelExec} found one. */

@@ -11,7 +11,8 @@ import org.apache.hc.core5.http.protocol.HttpCoreContext;
 
 /**
  * The classic client's reuse decision: never for server close and reset; for pooled keep-alive,
- * HttpClient's own rules plus the cap on requests per connection, read from the connection's
+ * HttpClient's own rules, the server's {@code Keep-Alive: max=0}, and the cap on requests per
+ * connection, read from the connection's
  * request count (the executor put the connection's details in the context).
  *
  * <p>Thread-safe: stateless.
@@ -28,8 +29,9 @@ final class ClassicReuseStrategy implements ConnectionReuseStrategy {
     if (!strategy.keepAlive()) {
       return false;
     }
-    if (!DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)) {
-      return false;
+    if (!DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
+        || Messages.peerAllowsNoMore(response)) {
+      return false; // HttpClient's rules, and the server's Keep-Alive: max=0, which it ignores
     }
     EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
     return details == null || Messages.mayReuse(strategy, details.getRequestCount());

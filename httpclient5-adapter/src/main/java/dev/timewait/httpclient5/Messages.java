@@ -36,6 +36,13 @@ final class Messages {
         && !hasToken(response, HeaderElements.KEEP_ALIVE);
   }
 
+  /** Whether the server announced in {@code Keep-Alive: max=0} that it takes no more requests. */
+  static boolean peerAllowsNoMore(HttpResponse response) {
+    Header keepAlive = response.getFirstHeader("Keep-Alive");
+    return keepAlive != null
+        && dev.timewait.spi.KeepAliveAnnouncement.allowsNoMoreRequests(keepAlive.getValue());
+  }
+
   private static boolean hasToken(HttpMessage message, String token) {
     for (Header header : message.getHeaders(HttpHeaders.CONNECTION)) {
       String value = header.getValue();

@@ -84,6 +84,13 @@ final class TimeWaitIOSession implements IOSession {
       command.cancel(); // the connection is closing: nothing more runs on it
       return;
     }
+    if (StaleChecks.is(command) && connections.retireOnStaleCheck(connection)) {
+      // HttpClient asks before it reuses a connection idle past validateAfterInactivity: past
+      // what was learned of the peer's idle timeout, the answer is "stale", and the pool
+      // discards the connection instead of racing the peer's close with a request.
+      StaleChecks.answerStale(command);
+      return;
+    }
     delegate.enqueue(command, priority);
   }
 
@@ -204,8 +211,11 @@ final class TimeWaitIOSession implements IOSession {
   @Override
   public int read(ByteBuffer dst) throws IOException {
     int n = delegate.read(dst);
-    if (n < 0 && !tls) {
-      connection.peerFinSeen = true; // the plain socket's end of stream: the server's FIN
+    if (n < 0) {
+      connections.endOfStream(connection);
+      if (!tls) {
+        connection.peerFinSeen = true; // the plain socket's end of stream: the server's FIN
+      }
     }
     return n;
   }

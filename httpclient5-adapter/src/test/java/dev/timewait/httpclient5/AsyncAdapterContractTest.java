@@ -31,7 +31,7 @@ class AsyncAdapterContractTest extends AdapterContract {
                 .setTlsStrategy(new DefaultClientTlsStrategy(TestTls.get().clientContext()))
                 .build())
             .build(),
-        () -> new CloseStats(0, 0, 0, 0, 0, 0));
+        () -> new CloseStats(0, 0, 0, 0, 0, 0, 0, 0));
   }
 
   @Override

@@ -67,7 +67,7 @@ class BodylessResponseTest {
     }
     KernelTcp.awaitClientSettled(server.port(), SETTLE);
 
-    assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0));
+    assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0, 0, 0));
     assertThat(KernelTcp.clientTimeWait(server.port())).isZero();
     assertThat(KernelTcp.awaitServerTimeWait(server.port(), REQUESTS, SETTLE)).isEqualTo(REQUESTS);
   }
@@ -85,7 +85,7 @@ class BodylessResponseTest {
     }
     KernelTcp.awaitClientSettled(server.port(), SETTLE);
 
-    assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0));
+    assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0, 0, 0));
     assertThat(KernelTcp.clientTimeWait(server.port())).isZero();
     assertThat(KernelTcp.awaitServerTimeWait(server.port(), REQUESTS, SETTLE)).isEqualTo(REQUESTS);
   }

@@ -68,7 +68,7 @@ class ServerCloseBehaviourTest {
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(NO_HANG);
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
 
-      assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, 0, REQUESTS, 0, REQUESTS, 0));
+      assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, 0, REQUESTS, 0, REQUESTS, 0, 0, 0));
       assertThat(peer.accepted()).isEqualTo(REQUESTS);
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
       assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
@@ -89,7 +89,7 @@ class ServerCloseBehaviourTest {
       }
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
 
-      assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0));
+      assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0, 0, 0));
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
       assertThat(KernelTcp.awaitServerTimeWait(peer.port(), REQUESTS, SETTLE)).isEqualTo(REQUESTS);
     }

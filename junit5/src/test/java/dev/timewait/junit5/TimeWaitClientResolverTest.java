@@ -129,7 +129,7 @@ class TimeWaitClientResolverTest {
         .allSatisfy(e -> assertThat(e).startsWith("0 new client TIME_WAIT sockets towards port " + peerPort));
     assertThat(Kit.entries(results, "timewait.client")).contains(
         "TimeWaitSocketFactory (reset): CloseStats[connectionsOpened=10, closedAfterPeerFin=0, closedByReset=10, "
-            + "closedLocallyFirst=0, finWaitTimeouts=0, finWaitAborts=0]");
+            + "closedLocallyFirst=0, finWaitTimeouts=0, finWaitAborts=0, closedIdleByPeer=0, staleRetries=0]");
     assertThat(peer.requests()).isEqualTo(10);
     assertThat(KernelTcp.clientTimeWait(peerPort)).isZero();
   }
@@ -157,7 +157,7 @@ class TimeWaitClientResolverTest {
     assertThat(lastClient.isClosed()).isTrue();
     assertThat(Kit.entries(results, "timewait.client")).containsExactly(
         "ConfiguredKeepAliveClient (reset): CloseStats[connectionsOpened=1, closedAfterPeerFin=0, closedByReset=1, "
-            + "closedLocallyFirst=0, finWaitTimeouts=0, finWaitAborts=0]");
+            + "closedLocallyFirst=0, finWaitTimeouts=0, finWaitAborts=0, closedIdleByPeer=0, staleRetries=0]");
     assertThat(KernelTcp.clientTimeWait(peerPort)).isZero();
   }
 

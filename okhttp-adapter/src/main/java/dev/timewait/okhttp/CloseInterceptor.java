@@ -2,6 +2,7 @@ package dev.timewait.okhttp;
 
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.spi.KeepAliveAnnouncement;
@@ -41,6 +42,8 @@ final class CloseInterceptor implements Interceptor {
   private final boolean serverClose;
   private final int maxRequests;
   private final long maxLifetimeNanos;
+  /** Pooled keep-alive with {@link PooledKeepAlive#retryUnanswered()}. */
+  private final boolean retryUnanswered;
   /** Requests seen per connection; weak keys, so closed connections drop out. */
   private final Map<Connection, ConnectionUse> uses =
       Collections.synchronizedMap(new WeakHashMap<>());
@@ -54,7 +57,9 @@ final class CloseInterceptor implements Interceptor {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       this.maxRequests = pooled.maxRequestsPerConnection();
       this.maxLifetimeNanos = pooled.maxLifetime().toNanos();
+      this.retryUnanswered = pooled.retryUnanswered();
     } else {
+      this.retryUnanswered = false;
       this.maxRequests = 1;
       this.maxLifetimeNanos = Long.MAX_VALUE;
     }
@@ -74,7 +79,8 @@ final class CloseInterceptor implements Interceptor {
           "timewait cannot close connections through the SOCKS proxy " + proxy
               + ": OkHttp opens them without the socket factory; use an HTTP proxy or no proxy");
     }
-    boolean last = closeEveryRequest || isLastOn(connection);
+    int count = closeEveryRequest ? 1 : countOn(connection);
+    boolean last = closeEveryRequest || isLast(connection, count);
     if (last && !"close".equalsIgnoreCase(request.header("Connection"))) {
       // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
       request = request.newBuilder().header("Connection", "close").build();
@@ -83,7 +89,7 @@ final class CloseInterceptor implements Interceptor {
       // Reset closes need nothing more: OkHttp closes the connection after a Connection: close
       // exchange, and the socket resets. Over HTTP/2 the header never reaches the server, so an
       // unarmed (resetting) close is the right one there too.
-      return heedPeer(connection, chain.proceed(request));
+      return heedPeer(connection, proceedNoting(chain, request, connection, count > 1));
     }
     Call call = chain.call();
     ServerCloseTracker tracker =
@@ -92,7 +98,7 @@ final class CloseInterceptor implements Interceptor {
     ServerCloseTracker.Exchange exchange = tracker.begin(connection.socket());
     Response response;
     try {
-      response = chain.proceed(request);
+      response = proceedNoting(chain, request, connection, count > 1);
     } catch (IOException | RuntimeException e) {
       tracker.end(exchange);
       throw e;
@@ -103,16 +109,18 @@ final class CloseInterceptor implements Interceptor {
   /**
    * Pooled keep-alive: what the peer said about the connection in {@code response} decides when
    * it retires (OkHttp itself ignores both): an HTTP/1.0 response without {@code Connection:
-   * keep-alive} ends the connection, which must never be pooled; {@code Keep-Alive: timeout=N}
-   * retires it before the server's idle timeout ({@link KeepAliveAnnouncement}).
+   * keep-alive} ends the connection, which must never be pooled, and so does {@code Keep-Alive:
+   * max=0}; {@code Keep-Alive: timeout=N} retires it before the server's idle timeout ({@link
+   * KeepAliveAnnouncement}).
    */
   private Response heedPeer(Connection connection, Response response) {
     if (closeEveryRequest) {
       return response;
     }
     long retireAfter;
-    if (response.protocol() == Protocol.HTTP_1_0
-        && !"keep-alive".equalsIgnoreCase(response.header("Connection"))) {
+    if ((response.protocol() == Protocol.HTTP_1_0
+        && !"keep-alive".equalsIgnoreCase(response.header("Connection")))
+        || KeepAliveAnnouncement.allowsNoMoreRequests(response.header("Keep-Alive"))) {
       retireAfter = 0;
     } else {
       retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(response.header("Keep-Alive"));
@@ -127,14 +135,46 @@ final class CloseInterceptor implements Interceptor {
     return protocol == Protocol.HTTP_1_1 || protocol == Protocol.HTTP_1_0;
   }
 
-  /** Counts a request on {@code connection}; true if it must be the connection's last. */
-  private boolean isLastOn(Connection connection) {
-    ConnectionUse use;
-    synchronized (uses) {
-      use = uses.computeIfAbsent(connection, c -> new ConnectionUse(System.nanoTime()));
+  /**
+   * Proceeds; for pooled keep-alive, notes on the call ({@link UnansweredRetryInterceptor.Attempt})
+   * whether the exchange failed on a reused connection before any byte of its response arrived,
+   * which the socket layer tells from the bytes its connection read (a {@link ResponseMark}, which
+   * holds on to the connection: over TLS the JDK may close it on the peer's close_notify).
+   */
+  private Response proceedNoting(Chain chain, Request request, Connection connection, boolean reused)
+      throws IOException {
+    if (!retryUnanswered) {
+      return chain.proceed(request);
     }
-    int count = use.next();
-    return count >= maxRequests || System.nanoTime() - use.bornNanos >= maxLifetimeNanos;
+    UnansweredRetryInterceptor.Attempt attempt = chain.call().tag(UnansweredRetryInterceptor.Attempt.class);
+    if (attempt != null) {
+      attempt.unanswered = false; // each exchange of the call speaks for itself
+    }
+    ResponseMark mark = reused ? factory.markResponse(connection.socket()) : null;
+    try {
+      return chain.proceed(request);
+    } catch (IOException e) {
+      if (attempt != null && mark != null && mark.unanswered()) {
+        attempt.unanswered = true;
+      }
+      throw e;
+    }
+  }
+
+  /** Counts a request on {@code connection}: the how-manieth it is. */
+  private int countOn(Connection connection) {
+    return useOf(connection).next();
+  }
+
+  /** Whether the {@code count}-th request on {@code connection} must be its last. */
+  private boolean isLast(Connection connection, int count) {
+    return count >= maxRequests || System.nanoTime() - useOf(connection).bornNanos >= maxLifetimeNanos;
+  }
+
+  private ConnectionUse useOf(Connection connection) {
+    synchronized (uses) {
+      return uses.computeIfAbsent(connection, c -> new ConnectionUse(System.nanoTime()));
+    }
   }
 
   @Override

@@ -178,6 +178,9 @@ public final class TimeWaitOkHttp {
     }
     // HTTP/1.1 for every strategy; see the class javadoc for why, and for HTTP/2 with pooled RESET.
     builder.protocols(List.of(Protocol.HTTP_1_1));
+    if (strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered()) {
+      builder.addInterceptor(new UnansweredRetryInterceptor(accounting));
+    }
     builder.addNetworkInterceptor(new CloseInterceptor(strategy, factory));
     log.debug("configured OkHttp for {}", strategy);
     return builder;

@@ -1,0 +1,36 @@
+package dev.timewait.spi;
+
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * When pooled keep-alive sends a request again after its connection failed: the peer closed a
+ * reused connection just as the request went out (the close raced the reuse check, or a load
+ * balancer dropped the connection when its back end died), and no byte of the response came. Only
+ * where HTTP allows it: the method is idempotent (RFC 9110 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT,
+ * DELETE), its body can be sent again, the connection had carried an earlier exchange (a fresh
+ * connection that fails is the server's answer, not a stale connection), and this is the first
+ * such retry of the call. For adapters; not part of the user API. Stateless and thread-safe.
+ */
+public final class UnansweredRetry {
+  private static final Set<String> IDEMPOTENT =
+      Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+
+  private UnansweredRetry() {}
+
+  /**
+   * Whether the request may go out once more on a fresh connection.
+   *
+   * @param method the request's method
+   * @param bodyRepeatable the request has no body, or one that can be written again
+   * @param reusedConnection the failed connection had carried an earlier exchange
+   * @param unanswered no byte of the response arrived before the failure
+   * @param alreadyRetried this call was already sent again once for the same reason
+   * @return true if the request may be sent again
+   */
+  public static boolean mayRetry(String method, boolean bodyRepeatable, boolean reusedConnection,
+      boolean unanswered, boolean alreadyRetried) {
+    return method != null && IDEMPOTENT.contains(method.toUpperCase(Locale.ROOT)) && bodyRepeatable
+        && reusedConnection && unanswered && !alreadyRetried;
+  }
+}

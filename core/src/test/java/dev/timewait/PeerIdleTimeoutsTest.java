@@ -1,0 +1,58 @@
+package dev.timewait;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class PeerIdleTimeoutsTest {
+  private static final InetSocketAddress LB = new InetSocketAddress("127.0.0.1", 8443);
+  private static final InetSocketAddress OTHER = new InetSocketAddress("127.0.0.1", 9443);
+
+  @Test
+  void theShortestIdleTimeAfterWhichThePeerClosedIsKeptPerDestination() {
+    PeerIdleTimeouts timeouts = new PeerIdleTimeouts();
+    timeouts.observeClosedAfterIdle(LB, TimeUnit.MILLISECONDS.toNanos(2400));
+    timeouts.observeClosedAfterIdle(LB, TimeUnit.MILLISECONDS.toNanos(1200));
+    timeouts.observeClosedAfterIdle(LB, TimeUnit.MILLISECONDS.toNanos(3000));
+    assertThat(timeouts.learned()).containsOnlyKeys(LB).containsEntry(LB, Duration.ofMillis(1200));
+    assertThat(timeouts.retireAfterIdleNanos(OTHER)).isEqualTo(-1);
+    assertThat(timeouts.retireAfterIdle(OTHER)).isEmpty();
+  }
+
+  @Test
+  void connectionsRetireAFifthBeforeTheLearnedTimeButNeverMoreThanASecondBefore() {
+    PeerIdleTimeouts timeouts = new PeerIdleTimeouts();
+    timeouts.observeClosedAfterIdle(LB, TimeUnit.SECONDS.toNanos(1));
+    timeouts.observeClosedAfterIdle(OTHER, TimeUnit.SECONDS.toNanos(60));
+    assertThat(timeouts.retireAfterIdle(LB)).contains(Duration.ofMillis(800));
+    assertThat(timeouts.retireAfterIdle(OTHER)).contains(Duration.ofSeconds(59));
+  }
+
+  @Test
+  void closesSoonerThanTheFloorAreTheServerEndingTheExchangeAndTeachNothing() {
+    PeerIdleTimeouts timeouts = new PeerIdleTimeouts();
+    timeouts.observeClosedAfterIdle(LB, PeerIdleTimeouts.MIN_LEARNED.toNanos() - 1);
+    assertThat(timeouts.learned()).isEmpty();
+    timeouts.observeClosedAfterIdle(LB, PeerIdleTimeouts.MIN_LEARNED.toNanos() + 1);
+    assertThat(timeouts.retireAfterIdleNanos(LB)).isEqualTo(PeerIdleTimeouts.MIN_LEARNED.toNanos());
+  }
+
+  @Test
+  void atMostAThousandAndTwentyFourDestinationsAreRemembered() {
+    PeerIdleTimeouts timeouts = new PeerIdleTimeouts();
+    for (int port = 1; port <= PeerIdleTimeouts.MAX_DESTINATIONS + 10; port++) {
+      timeouts.observeClosedAfterIdle(new InetSocketAddress("127.0.0.1", port), TimeUnit.SECONDS.toNanos(5));
+    }
+    assertThat(timeouts.learned()).hasSize(PeerIdleTimeouts.MAX_DESTINATIONS);
+  }
+
+  @Test
+  void aNullDestinationIsRejectedByName() {
+    assertThatThrownBy(() -> new PeerIdleTimeouts().observeClosedAfterIdle(null, 1))
+        .isInstanceOf(NullPointerException.class).hasMessage("remote cannot be null");
+  }
+}

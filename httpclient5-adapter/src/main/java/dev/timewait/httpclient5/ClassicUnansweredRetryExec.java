@@ -1,0 +1,72 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.spi.UnansweredRetry;
+import java.io.IOException;
+import org.apache.hc.client5.http.classic.ExecChain;
+import org.apache.hc.client5.http.classic.ExecChainHandler;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An exec interceptor of pooled keep-alive, just before HttpClient's protocol handler (where
+ * HttpClient's own retry sits when it is on), that sends a request once more on a fresh connection when its reused connection
+ * failed before any byte of the response arrived: the peer closed the connection as the request
+ * went out, or a load balancer dropped it. Where that is allowed is core's rule ({@link
+ * UnansweredRetry}); whether the exchange failed unanswered on a reused connection is noted in the
+ * context by {@link ClassicRequestExecutor}, which sees the connection. HttpClient has discarded
+ * the failed connection by then, so the second attempt leases another. HttpClient's own retry
+ * strategy, further out in the chain, still governs every other failure.
+ *
+ * <p>Thread-safe: stateless beyond the accounting.
+ */
+final class ClassicUnansweredRetryExec implements ExecChainHandler {
+  private static final Logger log = LoggerFactory.getLogger(ClassicUnansweredRetryExec.class);
+
+  /** The name of this interceptor in HttpClient's exec chain. */
+  static final String NAME = "timewait-unanswered-retry";
+
+  /** The context attribute that says the exchange failed unanswered on a reused connection. */
+  static final String UNANSWERED_ATTRIBUTE = "dev.timewait.httpclient5.unanswered";
+
+  private final CloseAccounting accounting;
+
+  ClassicUnansweredRetryExec(CloseAccounting accounting) {
+    this.accounting = accounting;
+  }
+
+  @Override
+  public ClassicHttpResponse execute(
+      ClassicHttpRequest request, ExecChain.Scope scope, ExecChain chain)
+      throws IOException, HttpException {
+    scope.clientContext.removeAttribute(UNANSWERED_ATTRIBUTE);
+    try {
+      return chain.proceed(request, scope);
+    } catch (IOException e) {
+      boolean unanswered = Boolean.TRUE.equals(scope.clientContext.getAttribute(UNANSWERED_ATTRIBUTE));
+      scope.clientContext.removeAttribute(UNANSWERED_ATTRIBUTE);
+      HttpEntity entity = request.getEntity();
+      boolean repeatable = entity == null || entity.isRepeatable();
+      if (scope.execRuntime.isExecutionAborted()
+          || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, true, unanswered, false)) {
+        throw e;
+      }
+      accounting.recordStaleRetry();
+      log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a fresh"
+          + " connection", request.getMethod(), scope.route.getTargetHost(), e.toString());
+      try {
+        // As HttpClient's own retry does: the request below the protocol handler carries what it
+        // added, so the second attempt starts again from a copy of the original.
+        return chain.proceed(ClassicRequestBuilder.copy(scope.originalRequest).build(), scope);
+      } catch (IOException again) {
+        again.addSuppressed(e);
+        throw again;
+      }
+    }
+  }
+}
