@@ -12,14 +12,4 @@ class AsyncStaleConnectionTest extends StaleConnectionContract {
   protected FaultClient newClientWithoutRetries(PooledKeepAlive strategy, CloseAccounting accounting) {
     return ReliabilityClients.create(Flavor.ASYNC, strategy, accounting, Duration.ofSeconds(10), false);
   }
-
-  /**
-   * Measured: with automatic retries off, the async client still sent a request again on a new
-   * connection when the peer closed its reused connection right after reading the request, in
-   * about half the runs (plain and TLS; the POST too), without timewait's retry.
-   */
-  @Override
-  protected boolean clientResendsRequestsItDidNotSeeGoOut() {
-    return true;
-  }
 }
