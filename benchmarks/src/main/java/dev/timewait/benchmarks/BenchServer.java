@@ -1,9 +1,9 @@
 package dev.timewait.benchmarks;
 
-import dev.timewait.TcpCounts;
-import dev.timewait.TcpFilter;
-import dev.timewait.TcpState;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpCounts;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.diagnostics.TcpTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,9 +1,9 @@
 package dev.timewait.benchmarks;
 
-import dev.timewait.KernelCounters;
-import dev.timewait.TcpCounts;
-import dev.timewait.TcpFilter;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.KernelCounters;
+import dev.timewait.diagnostics.TcpCounts;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpTable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;

@@ -10,7 +10,7 @@ import com.github.tomakehurst.wiremock.common.Slf4jNotifier;
 import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpTable;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package dev.timewait.examples;
 
-import dev.timewait.KernelCounters;
-import dev.timewait.KernelSettings;
-import dev.timewait.PortBudget;
-import dev.timewait.TcpTable;
-import dev.timewait.Workload;
+import dev.timewait.diagnostics.KernelCounters;
+import dev.timewait.diagnostics.KernelSettings;
+import dev.timewait.diagnostics.PortBudget;
+import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.diagnostics.Workload;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code doctor [host:port]}: reports this host's kernel settings with what each means, its TCP
- * counters, the port budget towards a destination, the {@link dev.timewait.StrategyAdvisor}'s
+ * counters, the port budget towards a destination, the {@link dev.timewait.diagnostics.StrategyAdvisor}'s
  * recommendation for a workload described by flags, and what to change and why. With {@code
  * --json}, the same data as one JSON object on one line (see {@link DoctorReport#toJson()}).
  *

@@ -1,10 +1,10 @@
 package dev.timewait.examples;
 
 import dev.timewait.CloseStats;
-import dev.timewait.TcpCounts;
-import dev.timewait.TcpFilter;
-import dev.timewait.TcpState;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpCounts;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.diagnostics.TcpTable;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.timewait.KernelCounters;
-import dev.timewait.KernelSettings;
-import dev.timewait.PortBudget;
-import dev.timewait.TcpTable;
-import dev.timewait.Workload;
+import dev.timewait.diagnostics.KernelCounters;
+import dev.timewait.diagnostics.KernelSettings;
+import dev.timewait.diagnostics.PortBudget;
+import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.diagnostics.Workload;
 import dev.timewait.examples.LoadCliTest.Run;
 import dev.timewait.testing.ClientClosesFirst;
 import dev.timewait.testing.KernelTcp;

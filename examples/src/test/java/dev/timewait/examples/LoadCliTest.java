@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.TestTls;
 import java.io.PrintWriter;

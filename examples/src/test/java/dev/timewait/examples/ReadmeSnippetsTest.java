@@ -8,9 +8,9 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.junit5.WireMockTest;
-import dev.timewait.TcpFilter;
-import dev.timewait.TcpState;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.testing.KernelTcp;
 import java.io.IOException;
 import java.io.UncheckedIOException;

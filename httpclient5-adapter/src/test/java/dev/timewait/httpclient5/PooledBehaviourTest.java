@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.timewait.CloseAccounting;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
-import dev.timewait.TcpState;
+import dev.timewait.diagnostics.TcpState;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.Leaks;
 import dev.timewait.testing.RawHttpPeer;

@@ -1,6 +1,6 @@
 package dev.timewait.junit5;
 
-import dev.timewait.TcpFilter;
+import dev.timewait.diagnostics.TcpFilter;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,7 +1,7 @@
 package dev.timewait.junit5;
 
-import dev.timewait.TcpFilter;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpTable;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.time.Duration;

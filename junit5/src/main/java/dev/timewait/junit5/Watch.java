@@ -1,8 +1,8 @@
 package dev.timewait.junit5;
 
-import dev.timewait.TcpCounts;
-import dev.timewait.TcpState;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpCounts;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.diagnostics.TcpTable;
 import java.util.Locale;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.opentest4j.AssertionFailedError;
@@ -43,7 +43,7 @@ final class Watch {
     }
     if (!table.isSupported()) {
       skipped = true;
-      String reason = table.count(dev.timewait.TcpFilter.any()).unsupportedReason().orElse("unsupported");
+      String reason = table.count(dev.timewait.diagnostics.TcpFilter.any()).unsupportedReason().orElse("unsupported");
       String entry = "skipped for " + span + ": cannot read the kernel's TCP table (" + reason + ")";
       log.debug("TIME_WAIT guard {}", entry);
       context.publishReportEntry(TimeWaitGuard.REPORT_KEY, entry);

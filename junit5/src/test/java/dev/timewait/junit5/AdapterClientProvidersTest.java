@@ -10,7 +10,7 @@ import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.junit5.WireMockTest;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.junit5.TimeWaitClient.Strategy;
 import dev.timewait.testing.KernelTcp;
 import java.io.IOException;

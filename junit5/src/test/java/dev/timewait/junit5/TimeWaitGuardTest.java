@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.timewait.CloseStrategy;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;

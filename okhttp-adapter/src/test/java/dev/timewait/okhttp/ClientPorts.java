@@ -1,8 +1,8 @@
 package dev.timewait.okhttp;
 
-import dev.timewait.TcpFilter;
-import dev.timewait.TcpState;
-import dev.timewait.TcpTable;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.diagnostics.TcpTable;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Set;

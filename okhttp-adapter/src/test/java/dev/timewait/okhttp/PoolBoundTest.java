@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.PooledKeepAlive;
-import dev.timewait.TcpState;
+import dev.timewait.diagnostics.TcpState;
 import dev.timewait.testing.KernelTcp;
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,0 +1,588 @@
+package dev.timewait.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStats;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.ServerClose;
+import dev.timewait.diagnostics.TcpState;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Faults, written once and run by every adapter: servers that misbehave (ignore
+ * {@code Connection: close}, reset or close mid-body, send their FIN late), cancellation, a FIN
+ * wait cut short by a cancel, an interrupt or the client's close,
+ * timeouts in connect, response and FIN wait, refused connections and unresolvable names. Peers
+ * are real loopback sockets ({@link RawHttpPeer}), plain and, for the server faults and cancel,
+ * TLS. Each test checks that the caller gets the
+ * right outcome within a bound, that no connection is reused after a fault, and that nothing
+ * leaks: the accounting shows no open connection, the kernel's table shows no ESTABLISHED,
+ * CLOSE_WAIT or SYN_SENT socket left towards the peer, and no thread is left inside the
+ * library's socket layer.
+ */
+public abstract class FaultContract {
+  /** Bound on any one call: a call that takes longer hangs. */
+  protected static final Duration CALL_BOUND = Duration.ofSeconds(15);
+  /** Bound on the settling of sockets and threads after a client's close(). */
+  protected static final Duration SETTLE = Duration.ofSeconds(5);
+  /** Timeouts given to clients that are not testing a timeout. */
+  protected static final Duration GENEROUS_TIMEOUT = Duration.ofSeconds(30);
+  private static final int ATTEMPTS = 5;
+  /** Calls in the cancel-racing-connect test, on as many threads, within a bound. */
+  private static final int RACE_CALLS = 600;
+  private static final int RACE_THREADS = 8;
+  private static final Duration RACE_BOUND = Duration.ofSeconds(60);
+  /** A FIN wait long enough that "ended at once" cannot pass for "waited it out". */
+  protected static final Duration LONG_FIN_WAIT = Duration.ofSeconds(30);
+  /** Generous for "at once" (the target is 100 ms) on a loaded machine; far below the wait. */
+  protected static final Duration ENDED_AT_ONCE = Duration.ofSeconds(5);
+
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final ExecutorService caller = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "fault-contract-caller");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
+   * A client configured by the adapter with {@code strategy}, counting into {@code accounting},
+   * with {@code timeout} as its connect timeout and its response (read) timeout.
+   */
+  protected abstract FaultClient newClient(CloseStrategy strategy, CloseAccounting accounting,
+      Duration timeout) throws Exception;
+
+  @BeforeEach
+  void needsKernelTable() {
+    KernelTcp.assumeReadable();
+  }
+
+  @AfterEach
+  void closeEverything() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+    caller.shutdownNow();
+  }
+
+  static Stream<CloseStrategy> strategies() {
+    return Stream.of(CloseStrategy.serverClose(), CloseStrategy.reset(),
+        PooledKeepAlive.builder().maxTotal(4).maxPerRoute(4).build());
+  }
+
+  static Stream<Arguments> strategiesPlainAndTls() {
+    return strategies().flatMap(s -> Stream.of(Arguments.of(s, false), Arguments.of(s, true)));
+  }
+
+  private RawHttpPeer peer(RawHttpPeer.Behaviour behaviour, Duration lateClose) throws IOException {
+    return peer(behaviour, lateClose, false);
+  }
+
+  private RawHttpPeer peer(RawHttpPeer.Behaviour behaviour, Duration lateClose, boolean tls)
+      throws IOException {
+    RawHttpPeer peer = RawHttpPeer.start(behaviour, lateClose, tls);
+    toClose.add(peer);
+    return peer;
+  }
+
+  private FaultClient client(CloseStrategy strategy, CloseAccounting accounting, Duration timeout)
+      throws Exception {
+    FaultClient client = newClient(strategy, accounting, timeout);
+    toClose.add(client);
+    return client;
+  }
+
+  private static URI uri(RawHttpPeer peer) {
+    return uri(peer, false);
+  }
+
+  /** Over TLS the name is localhost: the test certificate's name, verified by every client. */
+  private static URI uri(RawHttpPeer peer, boolean tls) {
+    return URI.create((tls ? "https://localhost:" : "http://127.0.0.1:") + peer.port() + "/fault");
+  }
+
+  /** Runs {@code call} on another thread; fails the test if it does not end within CALL_BOUND. */
+  private <T> T bounded(java.util.concurrent.Callable<T> call) throws Exception {
+    Future<T> future = caller.submit(call);
+    try {
+      return future.get(CALL_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new AssertionError("call hung for more than " + CALL_BOUND, e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+  }
+
+  /** The failure of {@code call}, which must fail within CALL_BOUND. */
+  private Throwable failureOf(java.util.concurrent.Callable<?> call) throws Exception {
+    try {
+      Object result = bounded(call);
+      return fail("expected the call to fail, but it returned " + result);
+    } catch (AssertionError e) {
+      throw e;
+    } catch (Exception e) {
+      return e;
+    }
+  }
+
+  private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** After close(): nothing open in the accounting, kernel or socket layer. */
+  private static void assertNothingLeft(FaultClient client, CloseAccounting accounting, int port)
+      throws Exception {
+    client.close();
+    boolean settled = Leaks.await(() -> accounting.snapshot().open() == 0
+        && Leaks.liveClientSockets(port) == 0 && Leaks.threadsInTheSocketLayer().isEmpty(), SETTLE);
+    assertThat(accounting.snapshot().open()).as("connections the accounting still sees open: %s",
+        accounting.snapshot()).isZero();
+    assertThat(Leaks.liveClientSockets(port)).as("client sockets left towards the peer: %s",
+        KernelTcp.describe(port)).isZero();
+    assertThat(Leaks.threadsInTheSocketLayer()).as("threads left in the socket layer").isEmpty();
+    assertThat(settled).isTrue();
+  }
+
+  /** Cases of this contract that an adapter may not support yet; see {@link #assumeSupported}. */
+  protected enum Case {
+    /** A server close's FIN wait ended by the client's own cancel of the call. */
+    CANCEL_DURING_FIN_WAIT,
+    /** A server close's FIN wait ended by an interrupt of the thread that made the call. */
+    INTERRUPT_DURING_FIN_WAIT,
+    /** A server close's FIN wait ended by the client's close(). */
+    CLIENT_CLOSE_DURING_FIN_WAIT,
+    /** Calls cancelled 0-2 ms after they start, racing their connect. */
+    CANCEL_RACING_CONNECT,
+    /** The client's close() while calls read a stalled response body. */
+    CLIENT_CLOSE_MID_BODY
+  }
+
+  /**
+   * Skips, with its reason ({@code Assumptions.abort}), a case that this adapter cannot pass yet
+   * for reasons in its own code. None is skipped by default.
+   */
+  protected void assumeSupported(Case contractCase) {}
+
+  /**
+   * Whether one of this client's connections waits for a server's FIN now. By default: a thread
+   * reads in the socket layer's FIN wait. An adapter whose FIN wait runs elsewhere overrides it.
+   */
+  protected boolean finWaitUnderWay() {
+    return !Leaks.threadsInTheFinWait().isEmpty();
+  }
+
+  /** A peer that never closes and a server-close client with a long FIN wait, for the abort cases. */
+  private record FinWaitSetUp(RawHttpPeer peer, CloseAccounting accounting, FaultClient client) {}
+
+  private FinWaitSetUp finWaitSetUp(boolean tls) throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.NEVER_CLOSE, Duration.ZERO, tls);
+    CloseAccounting accounting = new CloseAccounting();
+    return new FinWaitSetUp(peer, accounting, client(
+        ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting, GENEROUS_TIMEOUT));
+  }
+
+  /** Waits, at most CALL_BOUND, for a FIN wait; fails the test if none began. */
+  private void awaitFinWait(RawHttpPeer peer) {
+    assertThat(Leaks.await(() -> peer.requests() == 1 && finWaitUnderWay(), CALL_BOUND))
+        .as("a server close waits for the FIN of a peer that never closes").isTrue();
+  }
+
+  /** One connection, whose FIN wait was aborted with an RST, and nothing left after close(). */
+  private static void assertOneFinWaitAborted(FaultClient client, CloseAccounting accounting,
+      RawHttpPeer peer) throws Exception {
+    assertThat(Leaks.await(() -> accounting.snapshot().closed() == 1, SETTLE))
+        .as("%s", accounting.snapshot()).isTrue();
+    CloseStats stats = accounting.snapshot();
+    assertThat(stats.connectionsOpened()).as("%s", stats).isEqualTo(1);
+    assertThat(stats.finWaitAborts()).as("%s", stats).isEqualTo(1);
+    assertThat(stats.finWaitTimeouts()).as("%s", stats).isZero();
+    assertThat(stats.closedByReset()).as("%s", stats).isEqualTo(1);
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  static Stream<CloseStrategy> perConnectionStrategies() {
+    return Stream.of(CloseStrategy.reset(), CloseStrategy.serverClose());
+  }
+
+  /**
+   * Many calls, each cancelled 0-2 ms after it starts: the cancels land before the connect, during
+   * the handshake, between the kernel's handshake and the client's registration of the
+   * connection, and during the exchange. The peer closes only after the client, so a client FIN
+   * would show as TIME_WAIT on the client; none may, and every connection the accounting saw
+   * opened must be closed.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("perConnectionStrategies")
+  void callsCancelledAsTheyConnectLeaveNoClientTimeWaitAndNothingOpen(CloseStrategy strategy)
+      throws Exception {
+    assumeSupported(Case.CANCEL_RACING_CONNECT);
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    URI target = uri(peer);
+    AtomicInteger next = new AtomicInteger();
+    long deadline = System.nanoTime() + RACE_BOUND.toNanos();
+    List<Future<?>> racers = new ArrayList<>();
+    for (int t = 0; t < RACE_THREADS; t++) {
+      racers.add(caller.submit(() -> {
+        while (next.incrementAndGet() <= RACE_CALLS && System.nanoTime() < deadline) {
+          FaultClient.InFlight call = client.start(target);
+          long until = System.nanoTime()
+              + ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(2));
+          while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+          }
+          call.cancel();
+          try {
+            call.await(CALL_BOUND);
+          } catch (TimeoutException e) {
+            throw new AssertionError("a cancelled call hung for " + CALL_BOUND, e);
+          } catch (Exception cancelled) {
+            // cancelled, or completed before the cancel: both are fine
+          }
+        }
+        return null;
+      }));
+    }
+    for (Future<?> racer : racers) {
+      racer.get(RACE_BOUND.toMillis() + CALL_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    client.close();
+    boolean closed = Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE);
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(closed).as("connections the accounting still sees open: %s; kernel: %s",
+        accounting.snapshot(), KernelTcp.describe(peer.port())).isTrue();
+    assertThat(peer.accepted()).as("the peer saw connections").isPositive();
+    assertThat(KernelTcp.clientTimeWait(peer.port()))
+        .as("%s; %s", accounting.snapshot(), KernelTcp.describe(peer.port())).isZero();
+    assertThat(accounting.snapshot().closedLocallyFirst()).isZero();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void cancellingACallThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
+      throws Exception {
+    assumeSupported(Case.CANCEL_DURING_FIN_WAIT);
+    FinWaitSetUp w = finWaitSetUp(tls);
+    FaultClient.InFlight call = w.client.start(uri(w.peer, tls));
+    awaitFinWait(w.peer);
+
+    long start = System.nanoTime();
+    call.cancel();
+    try {
+      call.await(CALL_BOUND); // the exchange was complete: it may succeed or fail as cancelled
+    } catch (TimeoutException e) {
+      fail("the call still waited for the FIN " + CALL_BOUND + " after the cancel");
+    } catch (Exception cancelled) {
+      // either outcome is the client's to choose
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ENDED_AT_ONCE);
+    assertOneFinWaitAborted(w.client, w.accounting, w.peer);
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void interruptingTheThreadThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
+      throws Exception {
+    assumeSupported(Case.INTERRUPT_DURING_FIN_WAIT);
+    FinWaitSetUp w = finWaitSetUp(tls);
+    Thread caller = new Thread(() -> {
+      try {
+        w.client.exchange("GET", uri(w.peer, tls), Map.of(), null);
+      } catch (Exception interrupted) {
+        // either outcome is the client's to choose
+      }
+    }, "fault-contract-interrupted-caller");
+    caller.setDaemon(true);
+    caller.start();
+    awaitFinWait(w.peer);
+
+    long start = System.nanoTime();
+    caller.interrupt();
+    caller.join(CALL_BOUND.toMillis());
+    assertThat(caller.isAlive()).as("the caller still waits for the FIN after its interrupt")
+        .isFalse();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ENDED_AT_ONCE);
+    assertOneFinWaitAborted(w.client, w.accounting, w.peer);
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void closingTheClientWhileACallWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls)
+      throws Exception {
+    assumeSupported(Case.CLIENT_CLOSE_DURING_FIN_WAIT);
+    FinWaitSetUp w = finWaitSetUp(tls);
+    FaultClient.InFlight call = w.client.start(uri(w.peer, tls));
+    awaitFinWait(w.peer);
+
+    long start = System.nanoTime();
+    bounded(() -> {
+      w.client.close();
+      return null;
+    });
+    try {
+      call.await(CALL_BOUND);
+    } catch (TimeoutException e) {
+      fail("the call still waited for the FIN " + CALL_BOUND + " after the client's close");
+    } catch (Exception closed) {
+      // either outcome is the client's to choose
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(ENDED_AT_ONCE);
+    assertOneFinWaitAborted(w.client, w.accounting, w.peer);
+  }
+
+  /**
+   * Calls still reading a response body when the client closes must end (fail) promptly, and an
+   * exchange that did not complete must never be armed: a server close would otherwise wait for a
+   * FIN (draining the rest of the body) while its caller waits too.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("perConnectionStrategies")
+  void closingTheClientWhileCallsReadAStalledBodyEndsEveryCallPromptly(CloseStrategy strategy)
+      throws Exception {
+    assumeSupported(Case.CLIENT_CLOSE_MID_BODY);
+    int calls = 5; // within OkHttp's default of 5 calls per host at once
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    List<FaultClient.InFlight> inFlight = new ArrayList<>();
+    for (int i = 0; i < calls; i++) {
+      inFlight.add(client.start(uri(peer)));
+    }
+    assertThat(Leaks.await(() -> peer.requests() == calls, CALL_BOUND))
+        .as("every call is reading its stalled body").isTrue();
+
+    long start = System.nanoTime();
+    bounded(() -> {
+      client.close();
+      return null;
+    });
+    int pending = 0;
+    for (FaultClient.InFlight call : inFlight) {
+      try {
+        call.await(ENDED_AT_ONCE);
+      } catch (TimeoutException e) {
+        pending++;
+      } catch (Exception failed) {
+        // the expected end: the exchange was cut off
+      }
+    }
+    assertThat(pending).as("calls still pending %s after the client's close", ENDED_AT_ONCE)
+        .isZero();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
+        .as("%s", accounting.snapshot()).isTrue();
+    assertThat(accounting.snapshot().finWaitTimeouts()).as("%s", accounting.snapshot()).isZero();
+    assertThat(accounting.snapshot().closedAfterPeerFin()).isZero();
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void aServerThatIgnoresConnectionCloseIsResetAtTheFinWaitBoundAndTheCallSucceeds(boolean tls)
+      throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.IGNORE_CONNECTION_CLOSE, Duration.ZERO, tls);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(ServerClose.builder().finWait(Duration.ofMillis(200)).build(),
+        accounting, GENEROUS_TIMEOUT);
+    for (int i = 0; i < ATTEMPTS; i++) {
+      assertThat(bounded(() -> client.get(uri(peer, tls)))).isEqualTo(200);
+    }
+    assertThat(Leaks.await(() -> accounting.snapshot().finWaitTimeouts() == ATTEMPTS, SETTLE))
+        .as("%s", accounting.snapshot()).isTrue();
+    CloseStats stats = accounting.snapshot();
+    assertThat(stats.connectionsOpened()).isEqualTo(ATTEMPTS);
+    assertThat(stats.closedByReset()).isEqualTo(ATTEMPTS);
+    assertThat(stats.closedAfterPeerFin()).isZero();
+    assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void aFinLaterThanTheBoundIsNotWaitedFor(boolean tls) throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.CLOSE_LATE, Duration.ofMillis(300), tls);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(ServerClose.builder().finWait(Duration.ofMillis(100)).build(),
+        accounting, GENEROUS_TIMEOUT);
+    for (int i = 0; i < ATTEMPTS; i++) {
+      assertThat(bounded(() -> client.get(uri(peer, tls)))).isEqualTo(200);
+    }
+    // Every wait ended before the peer's FIN (300 ms) came: the 100 ms bound held.
+    assertThat(Leaks.await(() -> accounting.snapshot().closed() == ATTEMPTS, SETTLE))
+        .as("%s", accounting.snapshot()).isTrue();
+    assertThat(accounting.snapshot().finWaitTimeouts()).as("%s", accounting.snapshot()).isEqualTo(ATTEMPTS);
+    assertThat(accounting.snapshot().closedAfterPeerFin()).isZero();
+    assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("strategiesPlainAndTls")
+  void aResetMidBodyFailsWithAnIoExceptionAndTheConnectionIsNeverReused(CloseStrategy strategy,
+      boolean tls) throws Exception {
+    assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour.RESET_MID_BODY, strategy, tls);
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("strategiesPlainAndTls")
+  void aTruncatedBodySurfacesAnErrorAndTheConnectionIsNeverReused(CloseStrategy strategy,
+      boolean tls) throws Exception {
+    assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour.TRUNCATED_BODY, strategy, tls);
+  }
+
+  private void assertMidBodyFaultFailsAndIsNotReused(RawHttpPeer.Behaviour behaviour,
+      CloseStrategy strategy, boolean tls) throws Exception {
+    RawHttpPeer peer = peer(behaviour, Duration.ZERO, tls);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    for (int i = 0; i < ATTEMPTS; i++) {
+      Throwable failure = failureOf(() -> client.exchange("GET", uri(peer, tls), Map.of(), null));
+      assertThat(hasCause(failure, IOException.class))
+          .as("an IOException in the cause chain of %s", failure).isTrue();
+    }
+    // The peer answers one request per connection and faults it: if a client had put a faulted
+    // connection back into use, the peer would have read a second request on it.
+    assertThat(peer.requests()).isGreaterThanOrEqualTo(ATTEMPTS).isEqualTo(peer.accepted());
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
+        .as("faulted connections are closed without close(): %s", accounting.snapshot()).isTrue();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("strategiesPlainAndTls")
+  void cancellingAStalledResponseEndsTheCallAndLeaksNothing(CloseStrategy strategy, boolean tls)
+      throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO, tls);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    FaultClient.InFlight call = client.start(uri(peer, tls));
+    assertThat(Leaks.await(() -> peer.requests() == 1, CALL_BOUND)).isTrue();
+    Thread.sleep(100); // let the half body arrive: the client is reading the stalled body
+    long start = System.nanoTime();
+    call.cancel();
+    Throwable failure = null;
+    try {
+      call.await(CALL_BOUND);
+    } catch (TimeoutException e) {
+      fail("the cancelled call hung for " + CALL_BOUND);
+    } catch (Exception e) {
+      failure = e;
+    }
+    assertThat(failure).as("a cancelled call fails").isNotNull();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
+        .as("the cancelled connection is closed: %s", accounting.snapshot()).isTrue();
+    assertThat(accounting.snapshot().finWaitTimeouts()).as("a cancel does not wait for a FIN").isZero();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void aResponseTimeoutEndsTheCallAndLeaksNothing(CloseStrategy strategy) throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, Duration.ofMillis(300));
+    Throwable failure = failureOf(() -> client.exchange("GET", uri(peer), Map.of(), null));
+    assertThat(hasCause(failure, IOException.class) || hasCause(failure, TimeoutException.class))
+        .as("a timeout in the cause chain of %s", failure).isTrue();
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
+        .as("the timed-out connection is closed: %s", accounting.snapshot()).isTrue();
+    assertThat(accounting.snapshot().finWaitTimeouts()).isZero();
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void aConnectTimeoutAgainstAFullBacklogEndsTheCallAndLeaksNothing(CloseStrategy strategy)
+      throws Exception {
+    // A loopback listener that never accepts, its backlog filled: the kernel drops further SYNs.
+    ServerSocket listener = new ServerSocket();
+    toClose.add(listener);
+    listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
+    int port = listener.getLocalPort();
+    for (int i = 0; i < 4; i++) {
+      Socket filler = new Socket();
+      toClose.add(filler);
+      try {
+        filler.connect(listener.getLocalSocketAddress(), 200);
+      } catch (IOException e) {
+        break; // the backlog is full
+      }
+    }
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, Duration.ofMillis(300));
+    URI target = URI.create("http://127.0.0.1:" + port + "/");
+    long start = System.nanoTime();
+    Throwable failure = failureOf(() -> client.exchange("GET", target, Map.of(), null));
+    assertThat(hasCause(failure, IOException.class) || hasCause(failure, TimeoutException.class))
+        .as("a connect timeout in the cause chain of %s", failure).isTrue();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
+    client.close();
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0
+        && KernelTcp.client(TcpState.SYN_SENT, port) == 0, SETTLE))
+        .as("%s; %s", accounting.snapshot(), KernelTcp.describe(port)).isTrue();
+    assertThat(Leaks.threadsInTheSocketLayer()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void aRefusedConnectionAndAnUnresolvableNameFailClearlyAndCountNothingOpen(CloseStrategy strategy)
+      throws Exception {
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort(); // free once closed: nothing listens there
+    }
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    Throwable refused = failureOf(() -> client.exchange("GET",
+        URI.create("http://127.0.0.1:" + closedPort + "/"), Map.of(), null));
+    assertThat(hasCause(refused, java.net.ConnectException.class))
+        .as("a ConnectException in the cause chain of %s", refused).isTrue();
+    Throwable unresolvable = failureOf(() -> client.exchange("GET",
+        URI.create("http://does-not-exist.invalid/"), Map.of(), null));
+    assertThat(hasCause(unresolvable, UnknownHostException.class))
+        .as("an UnknownHostException in the cause chain of %s", unresolvable).isTrue();
+    assertThat(accounting.snapshot().open()).as("%s", accounting.snapshot()).isZero();
+    client.close();
+    assertThat(accounting.snapshot().open()).isZero();
+    assertThat(Leaks.liveClientSockets(closedPort)).isZero();
+  }
+}

@@ -1,0 +1,123 @@
+package dev.timewait.testing;
+
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.diagnostics.TcpTable;
+import java.time.Duration;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * TIME_WAIT counted from the kernel's own tables, for tests: the client's side of connections to
+ * a port (remote port = it) and the server's side (local port = it).
+ *
+ * <p>Counts that a test asserts come from {@code ss} where it runs: it asks the kernel through
+ * netlink ({@code sock_diag}) with the port filter applied in the kernel, and was exact in every
+ * read measured here. {@code /proc/net/tcp{,6}} is not a snapshot: the kernel hands it out 4 KiB
+ * per read and resumes each read at a saved (hash bucket, offset) position, so while other sockets
+ * come and go between two reads it skips or repeats entries. Measured on this project's 2-core
+ * machine: 500 server TIME_WAIT sockets read back as 500 to 539 while other connections churned,
+ * and a CI run's {@code TcpExt.TW} counter said 500 entered TIME_WAIT (none killed or taken over)
+ * while the table showed 487 for five seconds. Where {@code ss} cannot run, the table is read.
+ */
+public final class KernelTcp {
+  private KernelTcp() {}
+
+  /** Skips the calling test, with the reason, where the kernel's tables cannot be read. */
+  public static void assumeReadable() {
+    Assumptions.assumeTrue(
+        TcpTable.system().isSupported(),
+        "needs /proc/net/tcp (Linux) to count TIME_WAIT from the kernel's table");
+  }
+
+  /** TIME_WAIT sockets on the client side of connections to {@code serverPort}. */
+  public static int clientTimeWait(int serverPort) {
+    Integer exact = SocketStatistics.timeWait("dport", serverPort);
+    return exact != null
+        ? exact
+        : TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.remotePort(serverPort));
+  }
+
+  /** TIME_WAIT sockets on the server side of {@code serverPort}. */
+  public static int serverTimeWait(int serverPort) {
+    Integer exact = SocketStatistics.timeWait("sport", serverPort);
+    return exact != null
+        ? exact
+        : TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.localPort(serverPort));
+  }
+
+  /**
+   * How TIME_WAIT on the server side of {@code serverPort} reads each way, for assertion messages:
+   * {@code ss} (netlink) and one scan of {@code /proc/net/tcp{,6}}.
+   */
+  public static String describeServerTimeWait(int serverPort) {
+    return "server TIME_WAIT by ss " + SocketStatistics.timeWait("sport", serverPort)
+        + ", by /proc/net/tcp{,6} "
+        + TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.localPort(serverPort));
+  }
+
+  /**
+   * Whether no socket but a listener uses {@code port} on either side: a server port that another
+   * run used within the last minute still has TIME_WAIT sockets on it, which would count as this
+   * test's. Where the table cannot be read, every port is fresh.
+   */
+  public static boolean isFresh(int port) {
+    if (!TcpTable.system().isSupported()) {
+      return true;
+    }
+    var local = TcpTable.system().count(TcpFilter.localPort(port));
+    return local.total() == local.get(TcpState.LISTEN)
+        && TcpTable.system().count(TcpFilter.remotePort(port)).total() == 0;
+  }
+
+  /** Both sides of connections to {@code serverPort} by state, for assertion messages. */
+  public static String describe(int serverPort) {
+    return "client side " + TcpTable.system().count(TcpFilter.remotePort(serverPort))
+        + ", server side " + TcpTable.system().count(TcpFilter.localPort(serverPort));
+  }
+
+  /** Sockets in {@code state} on the client side of connections to {@code serverPort}. */
+  public static int client(TcpState state, int serverPort) {
+    return TcpTable.system().count(state, TcpFilter.remotePort(serverPort));
+  }
+
+  /**
+   * Waits, at most {@code bound}, until the server side of {@code serverPort} shows at least
+   * {@code atLeast} TIME_WAIT sockets (the last ACK may still be in flight), and returns the count.
+   */
+  public static int awaitServerTimeWait(int serverPort, int atLeast, Duration bound) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    int count = serverTimeWait(serverPort);
+    while (count < atLeast && System.nanoTime() < deadline) {
+      sleep(20);
+      count = serverTimeWait(serverPort);
+    }
+    return count;
+  }
+
+  /**
+   * Waits, at most {@code bound}, until no socket on the client side of connections to
+   * {@code serverPort} is in a closing state other than TIME_WAIT (FIN_WAIT, LAST_ACK, CLOSING),
+   * so that a later TIME_WAIT count is final.
+   */
+  public static void awaitClientSettled(int serverPort, Duration bound) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (System.nanoTime() < deadline) {
+      var counts = TcpTable.system().count(TcpFilter.remotePort(serverPort));
+      int closing = counts.get(TcpState.FIN_WAIT1) + counts.get(TcpState.FIN_WAIT2)
+          + counts.get(TcpState.LAST_ACK) + counts.get(TcpState.CLOSING);
+      if (closing == 0) {
+        return;
+      }
+      sleep(20);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.timewait.testing;
+
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.diagnostics.TcpTable;
+import java.io.File;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What a test can check for leaks: open file descriptors, live threads, threads blocked in the
+ * library's sockets, and the kernel's sockets left towards a peer. Stateless and thread-safe.
+ */
+public final class Leaks {
+
+  /**
+   * Threads that the JVM, the test runner or a JDK facility may start on first use and keep:
+   * not a client's. Anything else still alive after a client's close() is a leak.
+   */
+  private static final List<String> JVM_INTERNAL_PREFIXES = List.of(
+      "Common-Cleaner", "Attach Listener", "process reaper", "ForkJoinPool.commonPool-worker",
+      "surefire-forkedjvm", "Signal Dispatcher", "Finalizer", "Reference Handler", "Notification Thread",
+      "JFR", "Keep-Alive-Timer", "InnocuousThread", "RMI");
+
+  private Leaks() {}
+
+  /** Open file descriptors of this process (/proc/self/fd), or -1 where it cannot be read. */
+  public static int openFds() {
+    String[] fds = new File("/proc/self/fd").list();
+    return fds == null ? -1 : fds.length;
+  }
+
+  /** Names of the live threads, for a baseline. */
+  public static Set<Thread> liveThreads() {
+    return new HashSet<>(Thread.getAllStackTraces().keySet());
+  }
+
+  /**
+   * Threads alive now that were not in {@code baseline}, excluding JVM-internal ones (see
+   * {@link #JVM_INTERNAL_PREFIXES}), as "name (state)" strings.
+   */
+  public static List<String> newThreads(Set<Thread> baseline) {
+    List<String> extra = new ArrayList<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (!baseline.contains(t) && t.isAlive() && !isJvmInternal(t.getName())) {
+        extra.add(t.getName() + " (" + t.getState() + ")");
+      }
+    }
+    return extra;
+  }
+
+  private static boolean isJvmInternal(String name) {
+    return JVM_INTERNAL_PREFIXES.stream().anyMatch(name::startsWith);
+  }
+
+  /**
+   * Threads whose stack is inside the library's socket layer (dev.timewait.TimeWaitSocket* or
+   * dev.timewait.internal): a close or read that the library left blocked.
+   */
+  public static List<String> threadsInTheSocketLayer() {
+    List<String> blocked = new ArrayList<>();
+    for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+      for (StackTraceElement frame : e.getValue()) {
+        String c = frame.getClassName();
+        if (c.startsWith("dev.timewait.TimeWaitSocket") || c.startsWith("dev.timewait.internal.")) {
+          blocked.add(e.getKey().getName() + " at " + frame);
+          break;
+        }
+      }
+    }
+    return blocked;
+  }
+
+  /**
+   * Threads that wait for a peer's FIN in the library's socket layer now (a server close's FIN
+   * wait, in {@code TimeWaitSocket.readSlices}), as "name" strings.
+   */
+  public static List<String> threadsInTheFinWait() {
+    List<String> waiting = new ArrayList<>();
+    for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+      for (StackTraceElement frame : e.getValue()) {
+        if (frame.getClassName().startsWith("dev.timewait.TimeWaitSocket")
+            && frame.getMethodName().equals("readSlices")) {
+          waiting.add(e.getKey().getName());
+          break;
+        }
+      }
+    }
+    return waiting;
+  }
+
+  /**
+   * Client-side sockets towards {@code port} that are still connected or half closed
+   * (ESTABLISHED, CLOSE_WAIT, SYN_SENT): what a leaked connection leaves in the kernel.
+   */
+  public static int liveClientSockets(int port) {
+    var counts = TcpTable.system().count(TcpFilter.remotePort(port));
+    return counts.get(TcpState.ESTABLISHED) + counts.get(TcpState.CLOSE_WAIT) + counts.get(TcpState.SYN_SENT);
+  }
+
+  /** Waits at most {@code bound} for {@code condition}; returns whether it held. */
+  public static boolean await(BooleanSupplier condition, Duration bound) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+}
