@@ -32,8 +32,8 @@ import java.util.function.LongSupplier;
  * <p>Run (Linux only; makes ~30,000 sockets in TIME_WAIT for 60 s):
  *
  * <pre>
- * ./mvnw -B -q -pl core test-compile
- * java -cp core/target/classes:core/target/test-classes:$HOME/.m2/repository/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar \
+ * ./mvnw -B -q -pl integration-tests -am test-compile
+ * java -cp core/target/classes:diagnostics/target/classes:testing/target/classes:integration-tests/target/test-classes:$HOME/.m2/repository/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar \
  *     dev.timewait.bench.TcpTableBenchmark [connections=30000] [pairs=31]
  * </pre>
  */
