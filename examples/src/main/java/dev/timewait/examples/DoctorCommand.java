@@ -22,8 +22,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code doctor [host:port]}: reports this host's kernel settings with what each means, its TCP
- * counters, the port budget towards a destination, the {@link dev.timewait.diagnostics.StrategyAdvisor}'s
- * recommendation for a workload described by flags, and what to change and why. With {@code
+ * counters, the port budget towards a destination, the
+ * {@link dev.timewait.diagnostics.StrategyAdvisor}'s recommendation for a workload described by
+ * flags, and what to change and why. With {@code
  * --json}, the same data as one JSON object on one line (see {@link DoctorReport#toJson()}).
  *
  * <pre>{@code
