@@ -41,6 +41,9 @@ final class TimeWaitSocket extends Socket {
    */
   static final int FIN_WAIT_SLICE_MILLIS = 50;
 
+  /** Nothing learned retires a connection sooner than this ({@link PeerIdleTimeouts#MIN_LEARNED}). */
+  private static final long MIN_CHECK_NANOS = PeerIdleTimeouts.MIN_LEARNED.toNanos();
+
   private static final int SLICE_TIMED_OUT = -2;
   private static final int SLICE_ABORTED = -3;
 
@@ -283,6 +286,9 @@ final class TimeWaitSocket extends Socket {
       }
       long idle = System.nanoTime() - lastIoNanos;
       long announced = retireAfterIdleNanos;
+      if (idle < MIN_CHECK_NANOS && idle < staleCheckNanos && (announced < 0 || idle < announced)) {
+        return false; // busy: nothing to check, nothing learned applies this soon (the hot path)
+      }
       long learned = factory.accounting().peerIdleTimeouts().retireAfterIdleNanos(remote);
       long retireAfter = announced < 0 ? learned : learned < 0 ? announced : Math.min(announced, learned);
       // A peer that was seen to close sooner than the check's threshold is checked sooner too.
