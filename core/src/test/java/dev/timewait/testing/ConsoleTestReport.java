@@ -18,7 +18,8 @@ import org.junit.platform.launcher.TestPlan;
 /**
  * The build's console report of a module's tests, registered through {@code META-INF/services}
  * (it travels in core's test jar to every module that uses it): one line per module in the form
- * {@code timewait-core: 158 passed, 0 failed, 2 skipped}, then each skipped test with its reason,
+ * {@code core: 158 passed, 0 failed, 2 skipped} (the module's artifactId less {@code timewait-}: one
+ * word, so that the line is a plain closing line CI tools recognise), then each skipped test with its reason,
  * and each failure at once with its stack trace. Surefire keeps its per-class lines and the tests'
  * own output off the console ({@code printSummary=false}, {@code redirectTestOutputToFile}: that
  * output is in {@code target/surefire-reports/*-output.txt}), so a green build stays short while
@@ -35,7 +36,7 @@ public final class ConsoleTestReport implements TestExecutionListener {
   /** The most lines of one failure's stack trace printed; the report file has all of it. */
   static final int MAX_TRACE_LINES = 40;
 
-  private final String module = System.getProperty(MODULE);
+  private final String module = shortName(System.getProperty(MODULE));
   private final PrintStream console =
       new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
   private final List<String> skipped = new ArrayList<>();
@@ -118,6 +119,10 @@ public final class ConsoleTestReport implements TestExecutionListener {
       return c.getClassName().substring(c.getClassName().lastIndexOf('.') + 1);
     }
     return test.getDisplayName();
+  }
+
+  private static String shortName(String artifactId) {
+    return artifactId == null ? null : artifactId.replaceFirst("^timewait-", "");
   }
 
   private static String oneLine(String text) {
