@@ -40,7 +40,9 @@ import picocli.CommandLine.Spec;
     header = "Loads one URL with one client and strategy; reports latency and TIME_WAIT.",
     description = {
       "Sends GETs to one URL (reading each whole body) and reports throughput, latency, how the "
-          + "client's connections closed, and TIME_WAIT counted from the kernel's table after the run.",
+          + "client's connections closed, and TIME_WAIT counted from the kernel's table before and after the run.",
+      "While it runs, stderr gets the TIME_WAIT baseline and, about once a second, requests done, errors, "
+          + "the rate and client TIME_WAIT now (off with --quiet, and with --json when no terminal is attached).",
       "Exit 0 when every request succeeded, 1 when any failed, 2 for bad arguments."
     })
 public final class LoadCommand implements Callable<Integer> {
@@ -105,17 +107,30 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Also print the result as one JSON object, the last line of stdout.")
   boolean json;
 
+  @Option(names = "--quiet", description = "No TIME_WAIT baseline and progress lines on stderr. They are also "
+      + "off with --json when no terminal is attached (a tool reads the output).")
+  boolean quiet;
+
   @Override
   public Integer call() throws InterruptedException {
     LoadSpec load = toSpec();
     PrintWriter out = spec.commandLine().getOut();
-    LoadResult result = LoadEngine.run(load);
+    LoadResult result = LoadEngine.run(load, progress());
     out.print(result.summary());
     if (json) {
       out.println(result.toJson());
     }
     out.flush();
     return result.exitCode();
+  }
+
+  /**
+   * The baseline and once-a-second progress on stderr, unless {@code --quiet}, or {@code --json}
+   * with no terminal attached ({@link System#console()} is null: output piped or redirected).
+   */
+  LoadProgress progress() {
+    boolean toolReads = json && System.console() == null;
+    return quiet || toolReads ? LoadProgress.OFF : LoadProgress.to(spec.commandLine().getErr());
   }
 
   /** Validates the options into a spec, or throws a ParameterException (exit 2) naming the problem. */

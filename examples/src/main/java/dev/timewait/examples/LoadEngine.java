@@ -44,8 +44,19 @@ public final class LoadEngine {
 
   /** Runs the load {@code spec} describes and returns what it measured. Never throws for a failed request. */
   public static LoadResult run(LoadSpec spec) throws InterruptedException {
+    return run(spec, LoadProgress.OFF);
+  }
+
+  /** {@link #run(LoadSpec)}, printing the TIME_WAIT baseline and progress through {@code progress}. */
+  public static LoadResult run(LoadSpec spec, LoadProgress progress) throws InterruptedException {
     URI url = spec.url();
     Target target = Target.of(url);
+    // The baseline: TIME_WAIT an earlier run left towards the same target is not this run's.
+    TcpTable table = TcpTable.system();
+    boolean countable = table.isSupported() && !target.addresses.isEmpty();
+    Integer clientTimeWaitBefore = countable ? clientTimeWait(table, target) : null;
+    Integer serverTimeWaitBefore = countable && target.local ? serverTimeWait(table, target) : null;
+    progress.baseline(clientTimeWaitBefore, serverTimeWaitBefore);
     Latencies latencies = new Latencies(spec.requests());
     AtomicInteger tickets = new AtomicInteger();
     AtomicInteger succeeded = new AtomicInteger();
@@ -58,6 +69,8 @@ public final class LoadEngine {
     long elapsed;
     LoadClient client = LoadClient.open(spec);
     ExecutorService workers = Executors.newFixedThreadPool(spec.concurrency(), daemonThreads());
+    LoadProgress.Ticker ticker = progress.start(() -> (long) succeeded.get() + failed.get(), failed::get,
+        countable ? () -> clientTimeWait(table, target) : null, clientTimeWaitBefore);
     try {
       for (int w = 0; w < spec.concurrency(); w++) {
         workers.execute(() -> {
@@ -90,6 +103,7 @@ public final class LoadEngine {
       }
       elapsed = System.nanoTime() - start;
     } finally {
+      ticker.close();
       workers.shutdownNow();
       try {
         client.close();
@@ -102,15 +116,11 @@ public final class LoadEngine {
 
     Integer clientTimeWait = null;
     Integer serverTimeWait = null;
-    TcpTable table = TcpTable.system();
-    if (table.isSupported() && !target.addresses.isEmpty()) {
+    if (countable) {
       settle(table, target);
-      clientTimeWait = 0;
-      for (TcpFilter f : target.clientSide()) {
-        clientTimeWait += table.count(f).timeWait();
-      }
+      clientTimeWait = clientTimeWait(table, target);
       if (target.local) {
-        serverTimeWait = table.count(TcpFilter.localPort(target.port)).timeWait();
+        serverTimeWait = serverTimeWait(table, target);
       }
     }
 
@@ -120,7 +130,21 @@ public final class LoadEngine {
     double perSecond = elapsed <= 0 ? 0 : requests * 1e9 / elapsed;
     return new LoadResult(spec.client().label(), spec.kind().label(), requests, failed.get(), firstError.get(),
         durationMs, perSecond, latencies.percentileMs(ok, 50), latencies.percentileMs(ok, 99), stats,
-        clientTimeWait, serverTimeWait, target.unresolvedHost);
+        clientTimeWait, serverTimeWait, target.unresolvedHost, clientTimeWaitBefore, serverTimeWaitBefore);
+  }
+
+  /** TIME_WAIT sockets towards the target's addresses and port. */
+  private static int clientTimeWait(TcpTable table, Target target) {
+    int n = 0;
+    for (TcpFilter f : target.clientSide()) {
+      n += table.count(f).timeWait();
+    }
+    return n;
+  }
+
+  /** TIME_WAIT sockets on the target's port on this host. */
+  private static int serverTimeWait(TcpTable table, Target target) {
+    return table.count(TcpFilter.localPort(target.port)).timeWait();
   }
 
   /**

@@ -24,6 +24,10 @@ import java.util.Locale;
  * @param clientTimeWait TIME_WAIT sockets towards the target after the run, from the kernel
  * @param serverTimeWait TIME_WAIT sockets on the target's port after the run, when it is local
  * @param unresolvedHost the target's host when it could not be resolved; null otherwise
+ * @param clientTimeWaitBefore {@code clientTimeWait} counted before the first request: what an
+ *     earlier run left (entries expire 60 s after their close, so for runs under a minute the
+ *     difference is what this run added)
+ * @param serverTimeWaitBefore {@code serverTimeWait} counted before the first request
  */
 public record LoadResult(
     String client,
@@ -38,7 +42,9 @@ public record LoadResult(
     CloseStats stats,
     Integer clientTimeWait,
     Integer serverTimeWait,
-    String unresolvedHost) {
+    String unresolvedHost,
+    Integer clientTimeWaitBefore,
+    Integer serverTimeWaitBefore) {
 
   /** The exit code of the load CLI: 0 with no errors, 1 with any. */
   public int exitCode() {
@@ -64,6 +70,8 @@ public record LoadResult(
         .field("finWaitTimeouts", stats == null ? null : stats.finWaitTimeouts())
         .field("clientTimeWait", clientTimeWait)
         .field("serverTimeWait", serverTimeWait)
+        .field("clientTimeWaitBefore", clientTimeWaitBefore)
+        .field("serverTimeWaitBefore", serverTimeWaitBefore)
         .toString();
   }
 
@@ -93,13 +101,23 @@ public record LoadResult(
           .append(System.lineSeparator());
     } else {
       s.append(String.format(Locale.ROOT, "TIME_WAIT     client %s, server %s (kernel table, after the run)%n",
-          count(clientTimeWait, "n/a (no /proc/net/tcp)"), count(serverTimeWait, "n/a (not local)")));
+          count(clientTimeWait, "n/a (no /proc/net/tcp)") + added(clientTimeWait, clientTimeWaitBefore),
+          count(serverTimeWait, "n/a (not local)") + added(serverTimeWait, serverTimeWaitBefore)));
+      if (clientTimeWaitBefore != null) {
+        s.append(String.format(Locale.ROOT, "              before the run: client %d%s%n", clientTimeWaitBefore,
+            serverTimeWaitBefore == null ? "" : ", server " + serverTimeWaitBefore));
+      }
     }
     return s.toString();
   }
 
   static String ms(Double value) {
     return value == null ? "-" : String.format(Locale.ROOT, "%.2f", value);
+  }
+
+  /** " (+N)": the change since the baseline, when both counts exist. */
+  private static String added(Integer after, Integer before) {
+    return after == null || before == null ? "" : String.format(Locale.ROOT, " (%+d)", after - before);
   }
 
   private static String count(Integer value, String absent) {

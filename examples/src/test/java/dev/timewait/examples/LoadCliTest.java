@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LoadCliTest {
   static final List<String> JSON_FIELDS = List.of("client", "strategy", "requests", "errors", "firstError",
       "durationMs", "requestsPerSecond", "p50Ms", "p99Ms", "connectionsOpened", "closedAfterPeerFin",
-      "closedByReset", "closedLocallyFirst", "finWaitTimeouts", "clientTimeWait", "serverTimeWait");
+      "closedByReset", "closedLocallyFirst", "finWaitTimeouts", "clientTimeWait", "serverTimeWait",
+      "clientTimeWaitBefore", "serverTimeWaitBefore");
 
   @RegisterExtension
   WireMockExtension server = WireMockExtension.newInstance()
@@ -244,6 +245,46 @@ class LoadCliTest {
     if (!strategy.equals("naive") && TcpTable.system().isSupported()) {
       assertThat(run.json().get("clientTimeWait").asInt()).as(run.out()).isZero();
     }
+  }
+
+  @Test
+  void aRunCountsTheTimeWaitAnEarlierRunLeftAsItsBaselineAndReportsWhatItAdded() throws Exception {
+    KernelTcp.assumeReadable();
+    Run first = cli("load", "--url", url(), "--client", "okhttp", "--requests", "30", "--concurrency", "2", "--json");
+    Run second = cli("load", "--url", url(), "--client", "okhttp", "--requests", "30", "--concurrency", "2");
+
+    assertThat(first.exitCode()).as(first.out() + first.err()).isZero();
+    assertThat(second.exitCode()).as(second.out() + second.err()).isZero();
+    int left = first.json().get("clientTimeWait").asInt();
+    assertThat(left).isGreaterThanOrEqualTo(27);
+    // The second run starts from what the first left (a few may be taken over by port reuse),
+    // and its summary shows the count after, what it added, and the baseline.
+    assertThat(second.err()).containsPattern("TIME_WAIT before the run: client (\\d+), server \\d+ \\(kernel table\\)");
+    java.util.regex.Matcher before = java.util.regex.Pattern
+        .compile("TIME_WAIT before the run: client (\\d+)").matcher(second.err());
+    assertThat(before.find()).isTrue();
+    assertThat(Integer.parseInt(before.group(1))).isBetween(left - 3, left + 3);
+    assertThat(second.out()).containsPattern("TIME_WAIT     client \\d+ \\(\\+\\d+\\), server \\d+ \\([+-]\\d+\\)")
+        .contains("before the run: client " + before.group(1));
+  }
+
+  @Test
+  void progressGoesToStderrAboutOnceASecondUnlessQuietOrJsonForATool() {
+    Run shown = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "1000000",
+        "--duration", "2");
+    Run quiet = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "20",
+        "--quiet");
+    Run json = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "20",
+        "--json");
+
+    assertThat(shown.exitCode()).as(shown.out() + shown.err()).isZero();
+    long progressLines = shown.err().lines().filter(l -> l.matches("\\[\\s*\\d+ s\\] .* requests, \\d+ errors, .*")).count();
+    // A 2 s run: a line at 1 s and perhaps at 2 s, never one per request.
+    assertThat(progressLines).as(shown.err()).isBetween(1L, 3L);
+    assertThat(shown.out()).as("progress stays off stdout").doesNotContain("req/s, client");
+    assertThat(quiet.err()).as("--quiet").isEmpty();
+    // Tests run without a terminal, as a tool that reads --json does.
+    assertThat(json.err()).as("--json, no terminal").isEmpty();
   }
 
   @Test
