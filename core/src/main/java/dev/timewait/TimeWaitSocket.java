@@ -41,6 +41,9 @@ final class TimeWaitSocket extends Socket {
    */
   static final int FIN_WAIT_SLICE_MILLIS = 50;
 
+  /** How long a reuse check's "alive" stands for the calls that follow it: 20 ms. */
+  private static final long CHECK_FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
   /** Nothing learned retires a connection sooner than this ({@link PeerIdleTimeouts#MIN_LEARNED}). */
   private static final long MIN_CHECK_NANOS = PeerIdleTimeouts.MIN_LEARNED.toNanos();
 
@@ -78,6 +81,8 @@ final class TimeWaitSocket extends Socket {
   /** Idle time after which the connection retires (the peer's announced timeout); -1: none. */
   private volatile long retireAfterIdleNanos = -1;
   private final AtomicBoolean checking = new AtomicBoolean();
+  /** When a reuse check last found the connection alive (an hour ago before any: nanoTime may be negative). */
+  private volatile long checkedAliveNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
   /** The peer, for what pooled keep-alive learns of its idle timeout; set once connected. */
   private volatile java.net.InetSocketAddress remote;
   /** Bytes read over the connection's life, pooled connections only: see {@link #bytesRead()}. */
@@ -293,7 +298,15 @@ final class TimeWaitSocket extends Socket {
       long retireAfter = announced < 0 ? learned : learned < 0 ? announced : Math.min(announced, learned);
       // A peer that was seen to close sooner than the check's threshold is checked sooner too.
       long checkAfter = learned < 0 ? staleCheckNanos : Math.min(staleCheckNanos, learned);
-      boolean peerClosed = idle >= checkAfter && peerClosedWhileIdle();
+      long now = idle + lastIoNanos;
+      // One check per reuse: a client asks isClosed() several times before it writes (OkHttp's
+      // health check twice, and the JDK's own getSoTimeout()/setSoTimeout() once each), and each
+      // read would wait its 1 ms again on a live connection (measured: 3 waits per OkHttp reuse).
+      boolean fresh = now - checkedAliveNanos < CHECK_FRESH_NANOS;
+      boolean peerClosed = idle >= checkAfter && !fresh && peerClosedWhileIdle();
+      if (!peerClosed && idle >= checkAfter && !fresh) {
+        checkedAliveNanos = System.nanoTime();
+      }
       if (peerClosed) {
         if (announced != 0) {
           // The peer ended a connection it had kept: an idle timeout, learned. (announced == 0:
