@@ -81,6 +81,16 @@ final class TimeWaitSocket extends Socket {
   /** Idle time after which the connection retires (the peer's announced timeout); -1: none. */
   private volatile long retireAfterIdleNanos = -1;
   private final AtomicBoolean checking = new AtomicBoolean();
+  /**
+   * Socket-option calls under way. The JDK's option methods ask {@code isClosed()} first and throw
+   * "Socket is closed" if it says so; a reuse check run from there, finding the peer gone, would
+   * close the socket under a client that has already chosen it (OkHttp sets the read timeout after
+   * its health check: measured in the balancer lab as "Socket is closed" failures). The check runs
+   * only when a client asks {@code isClosed()} itself.
+   */
+  private final AtomicInteger optionCalls = new AtomicInteger();
+  /** Reads the reuse check made, for tests; guarded by {@code this}. */
+  private int reuseChecks;
   /** When a reuse check last found the connection alive (an hour ago before any: nanoTime may be negative). */
   private volatile long checkedAliveNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
   /** The peer, for what pooled keep-alive learns of its idle timeout; set once connected. */
@@ -262,6 +272,53 @@ final class TimeWaitSocket extends Socket {
     return bytesRead;
   }
 
+  // The option methods clients call between choosing a pooled connection and writing to it; the
+  // JDK's versions ask isClosed() first (see optionCalls).
+
+  @Override
+  public void setSoTimeout(int timeout) throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      super.setSoTimeout(timeout);
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  @Override
+  public int getSoTimeout() throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      return super.getSoTimeout();
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  @Override
+  public void setTcpNoDelay(boolean on) throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      super.setTcpNoDelay(on);
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  @Override
+  public void setKeepAlive(boolean on) throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      super.setKeepAlive(on);
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  synchronized int reuseChecks() {
+    return reuseChecks;
+  }
+
   void retireWhenIdle(long afterIdleNanos) {
     retireAfterIdleNanos = afterIdleNanos;
   }
@@ -282,7 +339,7 @@ final class TimeWaitSocket extends Socket {
       return true;
     }
     if (staleCheckNanos < 0 || key == null || closing.get() || armed || finDeadline != 0
-        || activeIo.get() > 0 || !checking.compareAndSet(false, true)) {
+        || activeIo.get() > 0 || optionCalls.get() > 0 || !checking.compareAndSet(false, true)) {
       return false; // not pooled, not connected, closing, in use, or checked by another thread
     }
     try {
@@ -334,6 +391,7 @@ final class TimeWaitSocket extends Socket {
    * read-ahead buffer: whether the peer's FIN (end of stream) or RST arrived.
    */
   private synchronized boolean peerClosedWhileIdle() throws IOException {
+    reuseChecks++;
     InputStream raw = super.getInputStream();
     int saved = super.getSoTimeout();
     try {
