@@ -494,9 +494,11 @@ final class TimeWaitSocket extends Socket {
     if (staleCheckNanos >= 0) {
       lastIoNanos = System.nanoTime();
       lastIoWasRead = read;
-      if (!read) {
+      if (!read && bytesSincePause == 0) {
         pauseNanos = -1; // a request went out: whatever follows answers it
       }
+      // (After alert-sized bytes from the peer, a write is the client's own close_notify in
+      // reply, with close() next: the pause still tells the peer's idle timeout.)
     }
   }
 
