@@ -17,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -24,10 +25,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The load engine behind both {@code load} and {@code demo}: sends GETs to one URL with one
- * client at a fixed concurrency, bounded by a request count and optionally a duration, then
- * closes the client and counts TIME_WAIT from the kernel's table, on the client's side towards
- * the target and, for a target on this host, on the server's side.
+ * The load engine behind both {@code load} and {@code demo}: sends GETs or POSTs to one URL with
+ * one client at a fixed concurrency, paced as the spec says (as fast as the workers go, at a rate,
+ * or in bursts with idle gaps), bounded by a request count and optionally a duration, then closes
+ * the client and counts TIME_WAIT from the kernel's table, on the client's side towards the target
+ * and, for a target on this host, on the server's side.
  *
  * <pre>{@code
  * LoadResult result = LoadEngine.run(spec);
@@ -52,21 +54,40 @@ public final class LoadEngine {
     AtomicInteger failed = new AtomicInteger();
     AtomicReference<String> firstError = new AtomicReference<>();
 
+    byte[] body = spec.method() == LoadSpec.Method.POST ? body(spec.bodySize()) : null;
+    String method = spec.method().name();
+    LoadSpec.Pacing pacing = spec.pacing();
+    // One generator per worker, split in order from the seeded one here: the same seed gives every
+    // worker the same gaps again, whatever the threads' timing.
+    SplittableRandom seeded = new SplittableRandom(pacing.seed());
+    List<SplittableRandom> gaps = new ArrayList<>();
+    for (int w = 0; w < spec.concurrency(); w++) {
+      gaps.add(seeded.split());
+    }
+
     long start = System.nanoTime();
     long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
+    double nanosPerRequest = pacing.byRate() ? 1e9 / pacing.rate() : 0;
     CloseStats stats;
     long elapsed;
     LoadClient client = LoadClient.open(spec);
     ExecutorService workers = Executors.newFixedThreadPool(spec.concurrency(), daemonThreads());
     try {
       for (int w = 0; w < spec.concurrency(); w++) {
+        SplittableRandom random = gaps.get(w);
         workers.execute(() -> {
-          while (System.nanoTime() - deadline < 0 && tickets.getAndIncrement() < spec.requests()) {
+          int inBurst = 0;
+          int ticket;
+          while (System.nanoTime() - deadline < 0 && (ticket = tickets.getAndIncrement()) < spec.requests()) {
+            // Open loop: ticket i is due at start + i / rate, however long earlier requests took.
+            if (pacing.byRate() && !sleepUntil(start + (long) (ticket * nanosPerRequest), deadline)) {
+              break;
+            }
             long t0 = System.nanoTime();
             String error;
             try {
-              int status = client.get(url);
-              error = status >= 200 && status < 400 ? null : "HTTP " + status + " from GET " + redact(url);
+              int status = client.send(url, body);
+              error = status >= 200 && status < 400 ? null : "HTTP " + status + " from " + method + " " + redact(url);
             } catch (Exception e) {
               error = describe(e);
             } catch (Error e) {
@@ -78,6 +99,16 @@ public final class LoadEngine {
             } else {
               failed.incrementAndGet();
               firstError.compareAndSet(null, error);
+            }
+            if (pacing.byBursts() && ++inBurst == pacing.burst()) {
+              inBurst = 0;
+              // No gap after the last burst: the run would only idle.
+              if (tickets.get() < spec.requests()) {
+                long gapMs = pacing.gapMinMs() + random.nextLong(pacing.gapMaxMs() - pacing.gapMinMs() + 1);
+                if (!sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(gapMs), deadline)) {
+                  break;
+                }
+              }
             }
           }
         });
@@ -120,12 +151,13 @@ public final class LoadEngine {
     double perSecond = elapsed <= 0 ? 0 : requests * 1e9 / elapsed;
     return new LoadResult(spec.client().label(), spec.kind().label(), requests, failed.get(), firstError.get(),
         durationMs, perSecond, latencies.percentileMs(ok, 50), latencies.percentileMs(ok, 99), stats,
-        clientTimeWait, serverTimeWait, target.unresolvedHost);
+        clientTimeWait, serverTimeWait, target.unresolvedHost, LoadResult.Settings.of(spec));
   }
 
   /**
    * The longest the load may take: the duration asked for (or, with none, every request taking its
-   * full timeout in turn, per worker), plus one request's timeout for the requests in flight.
+   * full timeout in turn, per worker, plus the pacing's waits: the last request's due time at a
+   * rate, or every idle gap at its longest), plus one request's timeout for the requests in flight.
    */
   static Duration loadBound(LoadSpec spec) {
     Duration perRequest = LoadClient.CALL_TIMEOUT.plusSeconds(5);
@@ -133,7 +165,44 @@ public final class LoadEngine {
       return spec.duration().plus(perRequest);
     }
     long perWorker = (spec.requests() + spec.concurrency() - 1L) / spec.concurrency();
-    return perRequest.multipliedBy(perWorker + 1);
+    Duration bound = perRequest.multipliedBy(perWorker + 1);
+    LoadSpec.Pacing pacing = spec.pacing();
+    if (pacing.byRate()) {
+      bound = bound.plusMillis((long) Math.ceil(spec.requests() * 1000 / pacing.rate()));
+    } else if (pacing.byBursts()) {
+      // A worker may take every request when the others are slow: count every gap, per worker.
+      bound = bound.plusMillis(Math.multiplyExact(spec.requests() / pacing.burst() + 1L, pacing.gapMaxMs()));
+    }
+    return bound;
+  }
+
+  /**
+   * Sleeps until {@code due} (a {@link System#nanoTime()} value); false, at once, when {@code due}
+   * is past {@code deadline} (the run ends first) or the thread was interrupted (the run is over).
+   */
+  private static boolean sleepUntil(long due, long deadline) {
+    if (due - deadline >= 0) {
+      return false;
+    }
+    long left;
+    while ((left = due - System.nanoTime()) > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A POST body of {@code size} bytes: printable, so that a server's log of it stays readable. */
+  static byte[] body(int size) {
+    byte[] body = new byte[size];
+    for (int i = 0; i < size; i++) {
+      body[i] = (byte) ('a' + i % 26);
+    }
+    return body;
   }
 
   /** Waits, bounded by {@link #SETTLE}, until no socket of the target is still closing. */

@@ -1,6 +1,7 @@
 package dev.timewait.examples;
 
 import dev.timewait.CloseStats;
+import dev.timewait.PooledKeepAlive;
 import java.util.Locale;
 
 /**
@@ -24,6 +25,7 @@ import java.util.Locale;
  * @param clientTimeWait TIME_WAIT sockets towards the target after the run, from the kernel
  * @param serverTimeWait TIME_WAIT sockets on the target's port after the run, when it is local
  * @param unresolvedHost the target's host when it could not be resolved; null otherwise
+ * @param settings what each request was and how the requests were paced; null when unknown
  */
 public record LoadResult(
     String client,
@@ -38,7 +40,72 @@ public record LoadResult(
     CloseStats stats,
     Integer clientTimeWait,
     Integer serverTimeWait,
-    String unresolvedHost) {
+    String unresolvedHost,
+    Settings settings) {
+
+  /** The result without {@link #settings()}: the 13 fields the record had before them. */
+  public LoadResult(String client, String strategy, long requests, long errors, String firstError, long durationMs,
+      double requestsPerSecond, Double p50Ms, Double p99Ms, CloseStats stats, Integer clientTimeWait,
+      Integer serverTimeWait, String unresolvedHost) {
+    this(client, strategy, requests, errors, firstError, durationMs, requestsPerSecond, p50Ms, p99Ms, stats,
+        clientTimeWait, serverTimeWait, unresolvedHost, null);
+  }
+
+  /**
+   * What each request was and how the load was paced, as the JSON and the summary report them.
+   *
+   * @param method GET or POST
+   * @param bodySize the POST body's bytes (0 for GET)
+   * @param retries whether the client's own retries were on
+   * @param retirement pooled: how a connection retires (reset or server-close); null otherwise
+   * @param rate requests per second over all workers; null when not paced by a rate
+   * @param burst requests per burst, per worker; null when not paced by bursts
+   * @param idleGapMinMs the shortest idle gap after a burst; null without bursts
+   * @param idleGapMaxMs the longest idle gap after a burst; null without bursts
+   * @param seed the idle gaps' seed; null without bursts
+   */
+  public record Settings(String method, int bodySize, boolean retries, String retirement, Double rate,
+      Integer burst, Long idleGapMinMs, Long idleGapMaxMs, Long seed) {
+
+    /** The settings of {@code spec}. */
+    static Settings of(LoadSpec spec) {
+      LoadSpec.Pacing p = spec.pacing();
+      String retirement = spec.strategy() instanceof PooledKeepAlive pooled
+          ? pooled.retirement().name().toLowerCase(Locale.ROOT).replace('_', '-')
+          : null;
+      return new Settings(spec.method().name(), spec.bodySize(), spec.retries(), retirement,
+          p.byRate() ? p.rate() : null,
+          p.byBursts() ? p.burst() : null,
+          p.byBursts() ? p.gapMinMs() : null,
+          p.byBursts() ? p.gapMaxMs() : null,
+          p.byBursts() ? p.seed() : null);
+    }
+
+    /** One line for the summary, e.g. {@code POST 256 B, retries off, bursts of 6, idle gaps 800-1400 ms (seed 7)}. */
+    String describe() {
+      StringBuilder s = new StringBuilder(method);
+      if ("POST".equals(method)) {
+        s.append(' ').append(bodySize).append(" B");
+      }
+      s.append(", retries ").append(retries ? "on" : "off");
+      if (retirement != null) {
+        s.append(", retirement ").append(retirement);
+      }
+      if (rate != null) {
+        s.append(String.format(Locale.ROOT, ", paced at %s req/s", rateText(rate)));
+      } else if (burst != null) {
+        s.append(String.format(Locale.ROOT, ", bursts of %d per worker, idle gaps %d-%d ms (seed %d)",
+            burst, idleGapMinMs, idleGapMaxMs, seed));
+      } else {
+        s.append(", unpaced");
+      }
+      return s.toString();
+    }
+
+    private static String rateText(double rate) {
+      return rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate);
+    }
+  }
 
   /** The exit code of the load CLI: 0 with no errors, 1 with any. */
   public int exitCode() {
@@ -64,6 +131,15 @@ public record LoadResult(
         .field("finWaitTimeouts", stats == null ? null : stats.finWaitTimeouts())
         .field("clientTimeWait", clientTimeWait)
         .field("serverTimeWait", serverTimeWait)
+        .field("method", settings == null ? null : settings.method())
+        .field("bodySize", settings == null ? null : settings.bodySize())
+        .field("retries", settings == null ? null : settings.retries() ? "on" : "off")
+        .field("retirement", settings == null ? null : settings.retirement())
+        .field("rate", settings == null ? null : settings.rate())
+        .field("burst", settings == null ? null : settings.burst())
+        .field("idleGapMinMs", settings == null ? null : settings.idleGapMinMs())
+        .field("idleGapMaxMs", settings == null ? null : settings.idleGapMaxMs())
+        .field("seed", settings == null ? null : settings.seed())
         .toString();
   }
 
@@ -71,13 +147,19 @@ public record LoadResult(
   public String summary() {
     StringBuilder s = new StringBuilder();
     s.append(String.format(Locale.ROOT, "client %s, strategy %s%n", client, strategy));
+    if (settings != null) {
+      s.append("settings      ").append(settings.describe()).append(System.lineSeparator());
+    }
     s.append(String.format(Locale.ROOT, "requests      %d in %d ms (%.1f req/s), %d errors%n",
         requests, durationMs, requestsPerSecond, errors));
     if (firstError != null) {
       s.append("first error   ").append(firstError).append(System.lineSeparator());
     }
     s.append(String.format(Locale.ROOT, "latency       p50 %s ms, p99 %s ms%n", ms(p50Ms), ms(p99Ms)));
-    if (stats == null) {
+    if (stats == null && "raw".equals(strategy)) {
+      s.append("connections   not counted (raw: the client without timewait, whose sockets do the counting)")
+          .append(System.lineSeparator());
+    } else if (stats == null) {
       s.append("connections   not counted (naive HttpClient 5: no public socket-factory hook without the adapter)")
           .append(System.lineSeparator());
     } else {
