@@ -73,6 +73,8 @@ public final class LoadCommand implements Callable<Integer> {
   public static final double MAX_RATE = 1_000_000;
   /** The longest {@code --idle-gap}, in ms: 10 minutes. */
   public static final long MAX_IDLE_GAP_MS = 600_000;
+  /** The most {@code --warmup} requests. */
+  public static final int MAX_WARMUP = 1000;
   /** {@code --idle-gap}: MIN_MS or MIN_MS-MAX_MS. */
   private static final Pattern IDLE_GAP = Pattern.compile("(\\d{1,9})(?:-(\\d{1,9}))?");
 
@@ -141,6 +143,20 @@ public final class LoadCommand implements Callable<Integer> {
           + "Default: a random seed, printed in the summary and the JSON.")
   Long seed;
 
+  @Option(names = "--start-signal", paramLabel = "FILE",
+      description = "Build the client, print '" + LoadEngine.READY + " FILE' on stderr, then start the load "
+          + "only once FILE exists (a barrier for several processes: create FILE when all are ready); "
+          + "--duration and --rate count from then. Waits at most " + LoadEngine.MAX_START_WAIT_S
+          + " s, then fails. The JSON's startWaitMs is the wait.")
+  Path startSignal;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "0",
+      description = "Send N requests first (one after another, the same method and body), not counted in "
+          + "the results, before --start-signal and the load: the load then does not pay for class loading, "
+          + "the JIT and TLS set-up. Their connections stay in the pool. 0 to " + MAX_WARMUP
+          + ". Default: ${DEFAULT-VALUE}.")
+  int warmup;
+
   @Option(names = "--fin-timeout", paramLabel = "MS",
       description = "server-close (and pooled retirement): longest wait for the server's FIN. Default: 2000.")
   Integer finTimeout;
@@ -173,7 +189,7 @@ public final class LoadCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     LoadSpec load = toSpec();
     PrintWriter out = spec.commandLine().getOut();
-    LoadResult result = LoadEngine.run(load);
+    LoadResult result = LoadEngine.run(load, spec.commandLine().getErr());
     out.print(result.summary());
     if (json) {
       out.println(result.toJson());
@@ -224,13 +240,17 @@ public final class LoadCommand implements Callable<Integer> {
     int body = bodySize(httpMethod);
     boolean retry = parseRetries(retries);
     LoadSpec.Pacing pacing = pacing();
+    if (warmup < 0 || warmup > MAX_WARMUP) {
+      throw bad("--warmup must be 0 to " + MAX_WARMUP + ", but was " + warmup);
+    }
     CloseStrategy closeStrategy = parse("", () -> strategy(kind, retire));
     LoadSpec.Tls tls = truststore == null ? null : loadTrust();
     if (truststore == null && truststorePassword != null) {
       throw bad("--truststore-password needs --truststore");
     }
     return new LoadSpec(target, clientKind, kind, closeStrategy, requests, concurrency,
-        duration == null ? null : Duration.ofSeconds(duration), tls, httpMethod, body, retry, pacing);
+        duration == null ? null : Duration.ofSeconds(duration), tls, httpMethod, body, retry, pacing, startSignal,
+        warmup);
   }
 
   private Retirement parseRetirement(String text) {

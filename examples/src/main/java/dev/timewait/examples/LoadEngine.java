@@ -5,12 +5,15 @@ import dev.timewait.TcpCounts;
 import dev.timewait.TcpFilter;
 import dev.timewait.TcpState;
 import dev.timewait.TcpTable;
+import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -44,8 +47,24 @@ public final class LoadEngine {
 
   private LoadEngine() {}
 
+  /** What the engine prints, before the path, once the client is built and it waits for the start signal. */
+  public static final String READY = "load: ready, waiting for";
+  /** The longest the engine waits for {@link LoadSpec#startSignal()}, in seconds. */
+  public static final long MAX_START_WAIT_S = 600;
+  /** How often the engine looks for the start signal. */
+  private static final long SIGNAL_POLL_MS = 5;
+
   /** Runs the load {@code spec} describes and returns what it measured. Never throws for a failed request. */
   public static LoadResult run(LoadSpec spec) throws InterruptedException {
+    return run(spec, new PrintWriter(System.err, true));
+  }
+
+  /**
+   * Like {@link #run(LoadSpec)}; with a start signal, says on {@code err} when it is ready to start.
+   *
+   * @throws IllegalStateException when the start signal does not appear within {@link #MAX_START_WAIT_S}
+   */
+  public static LoadResult run(LoadSpec spec, PrintWriter err) throws InterruptedException {
     URI url = spec.url();
     Target target = Target.of(url);
     Latencies latencies = new Latencies(spec.requests());
@@ -65,12 +84,36 @@ public final class LoadEngine {
       gaps.add(seeded.split());
     }
 
-    long start = System.nanoTime();
+    long created = System.nanoTime();
+    LoadClient client = LoadClient.open(spec);
+    // --start-signal: the load (and its --duration and --rate clocks) begins once the file
+    // exists, so that processes that started their JVMs one after another load together.
+    // --warmup: sent on this thread, before the signal; failures counted apart, never in the load's.
+    int warmupErrors = 0;
+    for (int i = 0; i < spec.warmup(); i++) {
+      try {
+        int status = client.send(url, body);
+        warmupErrors += status >= 200 && status < 400 ? 0 : 1;
+      } catch (Exception e) {
+        warmupErrors++;
+      }
+    }
+    Long startWaitMs = null;
+    if (spec.startSignal() != null) {
+      long waitStart = System.nanoTime();
+      try {
+        awaitSignal(spec.startSignal(), err);
+      } catch (InterruptedException | RuntimeException e) {
+        closeQuietly(client);
+        throw e;
+      }
+      startWaitMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waitStart);
+    }
+    long start = spec.startSignal() == null ? created : System.nanoTime();
     long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
     double nanosPerRequest = pacing.byRate() ? 1e9 / pacing.rate() : 0;
     CloseStats stats;
     long elapsed;
-    LoadClient client = LoadClient.open(spec);
     ExecutorService workers = Executors.newFixedThreadPool(spec.concurrency(), daemonThreads());
     try {
       for (int w = 0; w < spec.concurrency(); w++) {
@@ -151,7 +194,8 @@ public final class LoadEngine {
     double perSecond = elapsed <= 0 ? 0 : requests * 1e9 / elapsed;
     return new LoadResult(spec.client().label(), spec.kind().label(), requests, failed.get(), firstError.get(),
         durationMs, perSecond, latencies.percentileMs(ok, 50), latencies.percentileMs(ok, 99), stats,
-        clientTimeWait, serverTimeWait, target.unresolvedHost, LoadResult.Settings.of(spec));
+        clientTimeWait, serverTimeWait, target.unresolvedHost, LoadResult.Settings.of(spec), startWaitMs,
+        spec.warmup() == 0 ? null : warmupErrors);
   }
 
   /**
@@ -174,6 +218,27 @@ public final class LoadEngine {
       bound = bound.plusMillis(Math.multiplyExact(spec.requests() / pacing.burst() + 1L, pacing.gapMaxMs()));
     }
     return bound;
+  }
+
+  /** Says it is ready, then waits, bounded by {@link #MAX_START_WAIT_S}, until {@code signal} exists. */
+  private static void awaitSignal(Path signal, PrintWriter err) throws InterruptedException {
+    err.println(READY + " " + signal);
+    err.flush();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_START_WAIT_S);
+    while (!Files.exists(signal)) {
+      if (System.nanoTime() - end > 0) {
+        throw new IllegalStateException("the start signal " + signal + " did not appear within " + MAX_START_WAIT_S + " s");
+      }
+      Thread.sleep(SIGNAL_POLL_MS);
+    }
+  }
+
+  private static void closeQuietly(LoadClient client) {
+    try {
+      client.close();
+    } catch (Exception e) {
+      // Interrupted before the load began: nothing was measured that a close failure could spoil.
+    }
   }
 
   /**

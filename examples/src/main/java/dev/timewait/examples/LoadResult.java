@@ -26,6 +26,8 @@ import java.util.Locale;
  * @param serverTimeWait TIME_WAIT sockets on the target's port after the run, when it is local
  * @param unresolvedHost the target's host when it could not be resolved; null otherwise
  * @param settings what each request was and how the requests were paced; null when unknown
+ * @param startWaitMs with a start signal: how long the built client waited for it; null without one
+ * @param warmupErrors with a warm-up: how many of its requests failed; null without one
  */
 public record LoadResult(
     String client,
@@ -41,14 +43,16 @@ public record LoadResult(
     Integer clientTimeWait,
     Integer serverTimeWait,
     String unresolvedHost,
-    Settings settings) {
+    Settings settings,
+    Long startWaitMs,
+    Integer warmupErrors) {
 
   /** The result without {@link #settings()}: the 13 fields the record had before them. */
   public LoadResult(String client, String strategy, long requests, long errors, String firstError, long durationMs,
       double requestsPerSecond, Double p50Ms, Double p99Ms, CloseStats stats, Integer clientTimeWait,
       Integer serverTimeWait, String unresolvedHost) {
     this(client, strategy, requests, errors, firstError, durationMs, requestsPerSecond, p50Ms, p99Ms, stats,
-        clientTimeWait, serverTimeWait, unresolvedHost, null);
+        clientTimeWait, serverTimeWait, unresolvedHost, null, null, null);
   }
 
   /**
@@ -63,9 +67,11 @@ public record LoadResult(
    * @param idleGapMinMs the shortest idle gap after a burst; null without bursts
    * @param idleGapMaxMs the longest idle gap after a burst; null without bursts
    * @param seed the idle gaps' seed; null without bursts
+   * @param startSignal {@code --start-signal}, the file that started the load; null without it
+   * @param warmup {@code --warmup}, requests sent before the load and not counted
    */
   public record Settings(String method, int bodySize, boolean retries, String retirement, Double rate,
-      Integer burst, Long idleGapMinMs, Long idleGapMaxMs, Long seed) {
+      Integer burst, Long idleGapMinMs, Long idleGapMaxMs, Long seed, String startSignal, int warmup) {
 
     /** The settings of {@code spec}. */
     static Settings of(LoadSpec spec) {
@@ -78,7 +84,9 @@ public record LoadResult(
           p.byBursts() ? p.burst() : null,
           p.byBursts() ? p.gapMinMs() : null,
           p.byBursts() ? p.gapMaxMs() : null,
-          p.byBursts() ? p.seed() : null);
+          p.byBursts() ? p.seed() : null,
+          spec.startSignal() == null ? null : spec.startSignal().toString(),
+          spec.warmup());
     }
 
     /** One line for the summary, e.g. {@code POST 256 B, retries off, bursts of 6, idle gaps 800-1400 ms (seed 7)}. */
@@ -140,6 +148,10 @@ public record LoadResult(
         .field("idleGapMinMs", settings == null ? null : settings.idleGapMinMs())
         .field("idleGapMaxMs", settings == null ? null : settings.idleGapMaxMs())
         .field("seed", settings == null ? null : settings.seed())
+        .field("startSignal", settings == null ? null : settings.startSignal())
+        .field("startWaitMs", startWaitMs)
+        .field("warmup", settings == null ? null : settings.warmup())
+        .field("warmupErrors", warmupErrors)
         .toString();
   }
 
@@ -149,6 +161,14 @@ public record LoadResult(
     s.append(String.format(Locale.ROOT, "client %s, strategy %s%n", client, strategy));
     if (settings != null) {
       s.append("settings      ").append(settings.describe()).append(System.lineSeparator());
+      if (settings.warmup() > 0 && warmupErrors != null) {
+        s.append(String.format(Locale.ROOT, "warm-up       %d requests before the load, not counted: %d failed%n",
+            settings.warmup(), warmupErrors));
+      }
+      if (settings.startSignal() != null && startWaitMs != null) {
+        s.append(String.format(Locale.ROOT, "start         on %s, after waiting %d ms for it%n",
+            settings.startSignal(), startWaitMs));
+      }
     }
     s.append(String.format(Locale.ROOT, "requests      %d in %d ms (%.1f req/s), %d errors%n",
         requests, durationMs, requestsPerSecond, errors));

@@ -3,6 +3,7 @@ package dev.timewait.examples;
 import dev.timewait.CloseStrategy;
 import java.net.URI;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
@@ -32,6 +33,11 @@ import javax.net.ssl.X509TrustManager;
  * @param bodySize the POST body's length in bytes; 0 for GET
  * @param retries whether the client's own automatic retries are on (its default retry settings)
  * @param pacing how requests are spaced in time
+ * @param startSignal a file whose appearance starts the load, once the client is built, so that
+ *     several processes start their load together; null to start as soon as the client is built
+ * @param warmup requests sent (and not counted) before the load and before the start signal, so
+ *     that the load does not pay for class loading, the JIT and TLS set-up; their connections stay
+ *     in the client's pool
  */
 public record LoadSpec(
     URI url,
@@ -45,7 +51,9 @@ public record LoadSpec(
     Method method,
     int bodySize,
     boolean retries,
-    Pacing pacing) {
+    Pacing pacing,
+    Path startSignal,
+    int warmup) {
 
   /** Validates: nulls, counts > 0, that {@code strategy} is null exactly for naive and raw, the body. */
   public LoadSpec {
@@ -70,6 +78,9 @@ public record LoadSpec(
     if (bodySize < 0) {
       throw new IllegalArgumentException("bodySize must be >= 0, but was " + bodySize);
     }
+    if (warmup < 0) {
+      throw new IllegalArgumentException("warmup must be >= 0, but was " + warmup);
+    }
     if (method == Method.GET && bodySize != 0) {
       throw new IllegalArgumentException("a GET carries no body, but bodySize was " + bodySize);
     }
@@ -78,7 +89,7 @@ public record LoadSpec(
   /** GETs, no retries, no pacing: what the load CLI did before it had those options. */
   public LoadSpec(URI url, ClientKind client, StrategyKind kind, CloseStrategy strategy, int requests,
       int concurrency, Duration duration, Tls tls) {
-    this(url, client, kind, strategy, requests, concurrency, duration, tls, Method.GET, 0, false, Pacing.NONE);
+    this(url, client, kind, strategy, requests, concurrency, duration, tls, Method.GET, 0, false, Pacing.NONE, null, 0);
   }
 
   /** The request's method. GET is idempotent (RFC 9110 9.2.2: a client may retry it); POST is not. */

@@ -1,6 +1,7 @@
 package dev.timewait.examples;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -20,10 +21,15 @@ import dev.timewait.testing.TestTls;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,7 +41,8 @@ class LoadCliTest {
       "durationMs", "requestsPerSecond", "p50Ms", "p99Ms", "connectionsOpened", "closedAfterPeerFin",
       "closedByReset", "closedLocallyFirst", "finWaitTimeouts", "clientTimeWait", "serverTimeWait",
       // Added for issue 14, after the original fields (tooling reads fields by name; none moved).
-      "method", "bodySize", "retries", "retirement", "rate", "burst", "idleGapMinMs", "idleGapMaxMs", "seed");
+      "method", "bodySize", "retries", "retirement", "rate", "burst", "idleGapMinMs", "idleGapMaxMs", "seed",
+      "startSignal", "startWaitMs", "warmup", "warmupErrors");
 
   @RegisterExtension
   WireMockExtension server = WireMockExtension.newInstance()
@@ -118,6 +125,8 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --burst 6 --idle-gap 800- | --idle-gap must be MIN_MS or MIN_MS-MAX_MS (whole milliseconds, e.g. 800-1400), but was 800-",
     "load --url http://127.0.0.1:1/ --idle-gap 600001       | --idle-gap must be at most 600000 ms, but was 600001",
     "load --url http://127.0.0.1:1/ --seed 7                | --seed 7 applies to --idle-gap only",
+    "load --url http://127.0.0.1:1/ --warmup -1             | --warmup must be 0 to 1000, but was -1",
+    "load --url http://127.0.0.1:1/ --warmup 1001           | --warmup must be 0 to 1000, but was 1001",
     "load --url http://127.0.0.1:1/ --strategy reset --retirement server-close | --retirement applies to --strategy pooled, not reset",
     "load --url http://127.0.0.1:1/ --strategy pooled --retirement linger | --retirement must be reset or server-close, but was linger",
     "load --url http://127.0.0.1:1/ --strategy raw --max-connections 4 | --max-connections and --max-requests-per-connection apply to --strategy pooled, not raw",
@@ -462,6 +471,65 @@ class LoadCliTest {
     assertThat(run.out()).contains("\"requests\":1,");
     // The run ends with --duration, not after the 60 s gap (the settle after it is bounded too).
     assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).isLessThan(java.time.Duration.ofSeconds(15));
+  }
+
+  @Test
+  void startSignalHoldsTheLoadUntilTheFileExistsAndTheDurationCountsFromThen(@TempDir Path dir) throws Exception {
+    Path signal = dir.resolve("go");
+    CompletableFuture<Run> running = CompletableFuture.supplyAsync(() -> cli("load", "--url", url(),
+        "--client", "okhttp", "--strategy", "pooled", "--requests", "3", "--concurrency", "1",
+        "--start-signal", signal.toString(), "--json"));
+    Thread.sleep(1_500);
+    assertThat(running).as("no load before the signal").isNotDone();
+    server.verify(0, getRequestedFor(urlEqualTo("/hello")));
+
+    Files.createFile(signal);
+    Run run = running.get(60, TimeUnit.SECONDS);
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.err()).contains(LoadEngine.READY + " " + signal);
+    JsonNode json = run.json();
+    assertThat(json.get("requests").asLong()).isEqualTo(3);
+    assertThat(json.get("startSignal").asText()).isEqualTo(signal.toString());
+    assertThat(json.get("startWaitMs").asLong()).isGreaterThanOrEqualTo(1_000);
+    // The load's own clock starts at the signal: three requests on loopback, not the wait.
+    assertThat(json.get("durationMs").asLong()).isLessThan(1_000);
+    assertThat(run.out()).contains("start         on " + signal + ", after waiting");
+  }
+
+  @Test
+  void warmupRequestsGoFirstAndAreNotCounted() throws Exception {
+    Run run = cli("load", "--url", url(), "--client", "hc5-async", "--strategy", "pooled", "--requests", "4",
+        "--concurrency", "1", "--warmup", "3", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode json = run.json();
+    assertThat(json.get("requests").asLong()).isEqualTo(4);
+    assertThat(json.get("warmup").asInt()).isEqualTo(3);
+    assertThat(json.get("warmupErrors").asInt()).isZero();
+    server.verify(7, getRequestedFor(urlEqualTo("/hello")));
+    assertThat(run.out()).contains("warm-up       3 requests before the load, not counted: 0 failed");
+  }
+
+  @Test
+  void failedWarmupRequestsAreCountedApart() throws Exception {
+    Run run = cli("load", "--url", "http://127.0.0.1:" + server.getPort() + "/missing", "--client", "okhttp",
+        "--strategy", "reset", "--requests", "1", "--concurrency", "1", "--warmup", "2", "--json");
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.json().get("warmupErrors").asInt()).isEqualTo(2);
+    assertThat(run.json().get("errors").asLong()).as("the load's own errors only").isEqualTo(1);
+  }
+
+  @Test
+  void aSignalThatIsAlreadyThereStartsTheLoadAtOnce(@TempDir Path dir) throws Exception {
+    Path signal = Files.createFile(dir.resolve("go"));
+
+    Run run = cli("load", "--url", url(), "--client", "hc5", "--strategy", "reset", "--requests", "1",
+        "--concurrency", "1", "--start-signal", signal.toString(), "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.json().get("startWaitMs").asLong()).isLessThan(1_000);
   }
 
   @Test
