@@ -86,28 +86,21 @@ public final class LoadEngine {
 
     long created = System.nanoTime();
     LoadClient client = LoadClient.open(spec);
-    // --start-signal: the load (and its --duration and --rate clocks) begins once the file
-    // exists, so that processes that started their JVMs one after another load together.
-    // --warmup: sent on this thread, before the signal; failures counted apart, never in the load's.
-    int warmupErrors = 0;
-    for (int i = 0; i < spec.warmup(); i++) {
-      try {
-        int status = client.send(url, body);
-        warmupErrors += status >= 200 && status < 400 ? 0 : 1;
-      } catch (Exception e) {
-        warmupErrors++;
-      }
-    }
+    int warmupErrors;
     Long startWaitMs = null;
-    if (spec.startSignal() != null) {
-      long waitStart = System.nanoTime();
-      try {
+    try {
+      // --warmup: sent on this thread, before the signal; failures counted apart, never in the load's.
+      warmupErrors = warmup(client, url, body, spec.warmup());
+      // --start-signal: the load (and its --duration and --rate clocks) begins once the file
+      // exists, so that processes that started their JVMs one after another load together.
+      if (spec.startSignal() != null) {
+        long waitStart = System.nanoTime();
         awaitSignal(spec.startSignal(), err);
-      } catch (InterruptedException | RuntimeException e) {
-        closeQuietly(client);
-        throw e;
+        startWaitMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waitStart);
       }
-      startWaitMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waitStart);
+    } catch (InterruptedException | RuntimeException e) {
+      closeQuietly(client);
+      throw e;
     }
     long start = spec.startSignal() == null ? created : System.nanoTime();
     long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
@@ -220,6 +213,22 @@ public final class LoadEngine {
     return bound;
   }
 
+  /** Sends {@code n} requests one after another; returns how many failed. */
+  private static int warmup(LoadClient client, URI url, byte[] body, int n) throws InterruptedException {
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+      try {
+        int status = client.send(url, body);
+        failed += status >= 200 && status < 400 ? 0 : 1;
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        failed++;
+      }
+    }
+    return failed;
+  }
+
   /** Says it is ready, then waits, bounded by {@link #MAX_START_WAIT_S}, until {@code signal} exists. */
   private static void awaitSignal(Path signal, PrintWriter err) throws InterruptedException {
     err.println(READY + " " + signal);
@@ -237,7 +246,7 @@ public final class LoadEngine {
     try {
       client.close();
     } catch (Exception e) {
-      // Interrupted before the load began: nothing was measured that a close failure could spoil.
+      // Ended before the load began: nothing was measured that a close failure could spoil.
     }
   }
 
