@@ -628,6 +628,7 @@ B_BACKEND_B=8082
 B_JVM=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xms16m -Xmx128m)
 B_TRUST_PW=changeit
 B_WARMUP=1   # one request: on a fresh connection, so it cannot meet one the peer closed
+B_READY_MAX=240     # seconds the rows of a scenario may take to be ready (JVM start, warm-up)
 B_SECONDS=0
 B_ROWS=()           # report rows: tab-separated fields, see the end of bl_check_row
 B_ROW_FAILURES=()   # pooled rows that broke the issue's promise (enforced unless --balancer-assert report)
@@ -848,14 +849,26 @@ bl_tls_material() {
 
 # Class-data sharing: a row's JVM spends most of its CPU loading and verifying the same
 # classes as every other row. An archive of them per client, dumped once per invocation
-# (from a run against a closed port, in a namespace of its own: no traffic), cut a run's
-# start-up CPU by about a quarter here (0.88 -> 0.65 s). Without an archive rows run as is.
+# from a run like a TLS row's (HAProxy terminating TLS in front of nginx, in a namespace of
+# its own), cuts each row's start-up CPU: by about a quarter for the client's own classes
+# alone (0.88 -> 0.65 s measured), more with JSSE's. Without an archive rows run as is.
 bl_cds_archives() {
-  local c ns="$NS_PREFIX-cds"
+  local c ns="$NS_PREFIX-cds" sdir="$TMP/bl-cds" tls=0
+  local -a target=(--url "http://127.0.0.1:$B_PLAIN_BASE/")
+  if $B_TLS; then
+    bl_tls_material
+    tls=1
+    target=(--url "https://127.0.0.1:$B_TLS_BASE/" --truststore "$TMP/tls/trust.p12" --truststore-password "$B_TRUST_PW")
+  fi
   bl_ns_create "$ns"
+  bl_nginx_conf "$sdir/nginx-a" 75s 1000 "$B_BACKEND_A"
+  bl_nginx_start "$ns" "$sdir/nginx-a" "$B_BACKEND_A"
+  bl_haproxy_conf "$sdir/haproxy" 10s 1 "$tls" 1
+  bl_haproxy_start "$ns" "$sdir/haproxy"
   for c in $B_CLIENTS; do
-    ip netns exec "$ns" timeout 60 java "${B_JVM[@]}" -XX:ArchiveClassesAtExit="$TMP/cds-$c.jsa" -jar "$JAR" \
-      load --url http://127.0.0.1:1/ --client "$c" --strategy pooled --requests 1 >"$TMP/cds-$c.log" 2>&1 || true
+    ip netns exec "$ns" timeout 120 java "${B_JVM[@]}" -XX:ArchiveClassesAtExit="$TMP/cds-$c.jsa" -jar "$JAR" \
+      load "${target[@]}" --client "$c" --strategy pooled --method POST --requests 2 --concurrency 1 \
+      >"$TMP/cds-$c.log" 2>&1 || true
     [[ -s "$TMP/cds-$c.jsa" ]] || log "  no class-data archive for $c (see $TMP/cds-$c.log): its rows start without one"
   done
   ns_destroy "$ns"
@@ -869,18 +882,18 @@ bl_jvm() {
 }
 
 # Waits until all $2 rows (logs in $1) have said they are ready, or have ended (a row that
-# failed to start is the harness's finding, below). Bounded: 240 s, then the rows that are
-# ready start anyway and the late ones are found by their startWaitMs.
+# failed to start is the harness's finding, below). Bounded: B_READY_MAX s, then the rows
+# that are ready start anyway (a late one starts when it is ready: it finds the signal).
 bl_await_ready() {
   local dir="$1" rows="$2" done_n i rc
   # One grep over all rows per look (not one per row): the JVMs need the CPU meanwhile.
-  for ((i = 0; i < 960; i++)); do
+  for ((i = 0; i < B_READY_MAX * 4; i++)); do
     done_n="$( { grep -l -- "^load: ready, waiting for" "$dir"/*.err 2>/dev/null || true
                  for rc in "$dir"/*.rc; do if [[ -e "$rc" ]]; then echo "${rc%.rc}.err"; fi; done; } | sort -u | wc -l)"
     (( done_n >= rows )) && return 0
     sleep 0.25
   done
-  log "  warning: $((rows - done_n)) rows not ready after 240 s; starting the others"
+  log "  warning: $((rows - done_n)) rows not ready after $B_READY_MAX s; starting the others"
 }
 
 # Scenario f: at the instant $2 (epoch ms, mid-run), SIGKILL backend b, master and worker,
@@ -949,18 +962,19 @@ bl_run_scenario() {
       ;;
   esac
 
-  # Every row at once, each under timeout: the bursts' sleeps at their longest, the run's
-  # duration (f), plus two minutes for JVM start-up on a busy machine and the CLI's settle.
+  # Every row at once, each under timeout: the wait at the barrier at its longest, the
+  # bursts' sleeps at their longest (2 s more per burst for its requests), the run's duration
+  # (f), and a minute for the CLI's settle and exit on a busy machine.
   gap_max=${S_GAP#*-}
-  timeout_s=$(( 120 + S_BURSTS * (gap_max / 1000 + 2) + ${S_DURATION:-0} ))
+  timeout_s=$(( B_READY_MAX + S_BURSTS * (gap_max / 1000 + 2) + ${S_DURATION:-0} + 60 ))
   # Every row starts its load at one instant, once every JVM has started, built its client
   # and sent B_WARMUP requests (not counted: class loading, JIT, TLS set-up; ~1-2 CPU-s per
   # row, tens of seconds for 30 rows on a busy 2-core machine): a barrier. Each CLI says it
   # is ready on stderr and waits for the signal file (--start-signal), which the script
   # creates when all have said so. Otherwise the first rows' bursts would run while later
   # JVMs start on the same cores, and in f some rows would only begin after the kill. The
-  # warm-up connections then idle through the wait: the first burst meets them closed by
-  # the peer (in a and c), which is the case under test too.
+  # warm-up connections then idle through the wait: the first burst may meet them closed by
+  # the peer (a, b, c), which is the case under test too.
   local signal="$dir/.start"
   rm -f -- "$signal"
   ROW_PIDS=()
