@@ -103,7 +103,9 @@ usage() {
 Usage: $0 [options]
 
 The load-balancer lab: port exhaustion with a naive client, and every timewait
-strategy surviving it, each run in a fresh network namespace against nginx.
+strategy surviving it, each run in a fresh network namespace against nginx; then
+the balancer stage: pooled connections that HAProxy, nginx or an HTTP/1.0 server
+closed while idle must lose no request (issue 14).
 
 Options:
   --jar PATH            load CLI jar (default: examples/target/timewait-load.jar,
