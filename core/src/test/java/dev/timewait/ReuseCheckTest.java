@@ -20,11 +20,7 @@ class ReuseCheckTest {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
       try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
            Socket peer = server.accept()) {
-        client.getOutputStream().write('q');
-        peer.getInputStream().read();
-        peer.getOutputStream().write('a');
-        InputStream in = client.getInputStream();
-        assertThat(in.read()).isEqualTo('a'); // the exchange is over: the connection is idle
+        exchangeOneByte(client, peer); // the exchange is over: the connection is idle
         peer.close(); // the peer's idle close: its FIN is in the client's receive queue
         Thread.sleep(150);
 
@@ -50,10 +46,7 @@ class ReuseCheckTest {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
       try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
            Socket peer = server.accept()) {
-        client.getOutputStream().write('q');
-        peer.getInputStream().read();
-        peer.getOutputStream().write('a');
-        assertThat(client.getInputStream().read()).isEqualTo('a');
+        exchangeOneByte(client, peer);
         Thread.sleep(150);
         assertThat(client.isClosed()).isFalse(); // checked: a 1 ms read found nothing
         for (int i = 0; i < 20; i++) {
@@ -64,5 +57,14 @@ class ReuseCheckTest {
         assertThat(((TimeWaitSocket) client).reuseChecks()).isEqualTo(1);
       }
     }
+  }
+
+  /** One request byte and one response byte: afterwards the client's last I/O was a read. */
+  private static void exchangeOneByte(Socket client, Socket peer) throws Exception {
+    client.getOutputStream().write('q');
+    peer.getInputStream().read();
+    peer.getOutputStream().write('a');
+    InputStream in = client.getInputStream();
+    assertThat(in.read()).isEqualTo('a');
   }
 }
