@@ -44,8 +44,11 @@ final class TimeWaitSocket extends Socket {
   /** How long a reuse check's "alive" stands for the calls that follow it: 20 ms. */
   private static final long CHECK_FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-  /** Nothing learned retires a connection sooner than this ({@link PeerIdleTimeouts#MIN_LEARNED}). */
-  private static final long MIN_CHECK_NANOS = PeerIdleTimeouts.MIN_LEARNED.toNanos();
+  /**
+   * Nothing learned retires a connection sooner, and no shorter pause is learned from: {@link
+   * PeerIdleTimeouts#MIN_LEARNED}.
+   */
+  private static final long MIN_LEARNED_NANOS = PeerIdleTimeouts.MIN_LEARNED.toNanos();
 
   private static final int SLICE_TIMED_OUT = -2;
   private static final int SLICE_ABORTED = -3;
@@ -348,29 +351,23 @@ final class TimeWaitSocket extends Socket {
       }
       long idle = System.nanoTime() - lastIoNanos;
       long announced = retireAfterIdleNanos;
-      if (idle < MIN_CHECK_NANOS && idle < staleCheckNanos && (announced < 0 || idle < announced)) {
+      if (idle < MIN_LEARNED_NANOS && idle < staleCheckNanos && (announced < 0 || idle < announced)) {
         return false; // busy: nothing to check, nothing learned applies this soon (the hot path)
       }
       long learned = factory.accounting().peerIdleTimeouts().retireAfterIdleNanos(remote);
       long retireAfter = announced < 0 ? learned : learned < 0 ? announced : Math.min(announced, learned);
       // A peer that was seen to close sooner than the check's threshold is checked sooner too.
       long checkAfter = learned < 0 ? staleCheckNanos : Math.min(staleCheckNanos, learned);
-      long now = idle + lastIoNanos;
-      // One check per reuse: a client asks isClosed() several times before it writes (OkHttp's
-      // health check twice, and the JDK's own getSoTimeout()/setSoTimeout() once each), and each
-      // read would wait its 1 ms again on a live connection (measured: 3 waits per OkHttp reuse).
-      boolean fresh = now - checkedAliveNanos < CHECK_FRESH_NANOS;
-      boolean peerClosed = idle >= checkAfter && !fresh && peerClosedWhileIdle();
-      if (!peerClosed && idle >= checkAfter && !fresh) {
+      // One check per reuse: a client asks isClosed() more than once before it writes (OkHttp's
+      // health check asks of the raw socket and of the socket over it, the same one over plain
+      // HTTP), and each read would wait its 1 ms again on a live connection.
+      boolean due = idle >= checkAfter && idle + lastIoNanos - checkedAliveNanos >= CHECK_FRESH_NANOS;
+      boolean peerClosed = due && peerClosedWhileIdle();
+      if (due && !peerClosed) {
         checkedAliveNanos = System.nanoTime();
       }
       if (peerClosed) {
-        if (announced != 0) {
-          // The peer ended a connection it had kept: an idle timeout, learned. (announced == 0:
-          // the response already ended it, HTTP/1.0 say; that close teaches nothing.)
-          factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
-        }
-        factory.accounting().recordClosedIdleByPeer();
+        peerClosedAfterIdle(idle);
         closeAfterPeerClosedWhileIdle();
         return true;
       }
@@ -466,7 +463,7 @@ final class TimeWaitSocket extends Socket {
       return;
     }
     long pause = System.nanoTime() - lastIoNanos;
-    if (pause >= PeerIdleTimeouts.MIN_LEARNED.toNanos()) {
+    if (pause >= MIN_LEARNED_NANOS) {
       pauseNanos = pause;
       bytesSincePause = 0;
     }
@@ -482,11 +479,20 @@ final class TimeWaitSocket extends Socket {
   private void peerEndedAfterPause() {
     long pause = pauseNanos;
     pauseNanos = -1;
-    java.net.InetSocketAddress peer = remote;
-    if (pause < 0 || peer == null || armed || retireAfterIdleNanos == 0) {
-      return; // no pause, or the exchange ended the connection: nothing to learn
+    if (pause >= 0 && !armed) {
+      peerClosedAfterIdle(pause);
     }
-    factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(peer, pause);
+  }
+
+  /**
+   * The peer closed this pooled connection after it sat idle {@code idle}: counted, and learned as
+   * its idle timeout unless the last response had already ended the connection (HTTP/1.0 without
+   * keep-alive, {@code max=0}: retire-after 0), whose close teaches nothing.
+   */
+  private void peerClosedAfterIdle(long idle) {
+    if (retireAfterIdleNanos != 0 && remote != null) {
+      factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
+    }
     factory.accounting().recordClosedIdleByPeer();
   }
 
