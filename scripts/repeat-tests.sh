@@ -64,7 +64,7 @@ for round in $(seq 1 "$rounds"); do
   else
     failed=$((failed + 1))
     echo "round $round/$rounds: FAILED (seed $seed), log $log:"
-    grep -E '^\[ERROR\] +(Tests run|[a-zA-Z].*(Test|Contract)\.)|server TIME_WAIT|Expecting|to be' "$log" \
+    grep -E '^\[ERROR\] +(Tests run|[a-zA-Z].*(Test|Contract)\.)|: FAILED |server TIME_WAIT|Expecting|to be' "$log" \
       | head -12 | sed 's/^/    /'
   fi
 done

@@ -74,12 +74,12 @@ public final class CloseAccounting {
     staleRetries.increment();
   }
 
-  /** What the pooled connections counted here learned of their peers' idle timeouts. */
+  /** {@return what the pooled connections counted here learned of their peers' idle timeouts} */
   public PeerIdleTimeouts peerIdleTimeouts() {
     return peerIdleTimeouts;
   }
 
-  /** The counts now. */
+  /** {@return the counts now} */
   public CloseStats snapshot() {
     return new CloseStats(
         opened.sum(), afterPeerFin.sum(), reset.sum(), locallyFirst.sum(), finWaitTimeouts.sum(),

@@ -42,17 +42,22 @@ public record CloseStats(
   /** All zero. */
   public static final CloseStats EMPTY = new CloseStats(0, 0, 0, 0, 0, 0, 0, 0);
 
-  /** Connections closed in any way. */
+  /** {@return the connections closed in any way} */
   public long closed() {
     return closedAfterPeerFin + closedByReset + closedLocallyFirst;
   }
 
-  /** Connections opened and not closed yet. */
+  /** {@return the connections opened and not closed yet} */
   public long open() {
     return connectionsOpened - closed();
   }
 
-  /** The difference {@code this - earlier}, field by field. */
+  /**
+   * The difference {@code this - earlier}, field by field.
+   *
+   * @param earlier a snapshot taken before this one
+   * @return the counts since {@code earlier}
+   */
   public CloseStats minus(CloseStats earlier) {
     return new CloseStats(
         connectionsOpened - earlier.connectionsOpened,

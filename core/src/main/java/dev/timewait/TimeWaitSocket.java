@@ -41,6 +41,15 @@ final class TimeWaitSocket extends Socket {
    */
   static final int FIN_WAIT_SLICE_MILLIS = 50;
 
+  /** How long a reuse check's "alive" stands for the calls that follow it: 20 ms. */
+  private static final long CHECK_FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  /**
+   * Nothing learned retires a connection sooner, and no shorter pause is learned from: {@link
+   * PeerIdleTimeouts#MIN_LEARNED}.
+   */
+  private static final long MIN_LEARNED_NANOS = PeerIdleTimeouts.MIN_LEARNED.toNanos();
+
   private static final int SLICE_TIMED_OUT = -2;
   private static final int SLICE_ABORTED = -3;
 
@@ -75,6 +84,18 @@ final class TimeWaitSocket extends Socket {
   /** Idle time after which the connection retires (the peer's announced timeout); -1: none. */
   private volatile long retireAfterIdleNanos = -1;
   private final AtomicBoolean checking = new AtomicBoolean();
+  /**
+   * Socket-option calls under way. The JDK's option methods ask {@code isClosed()} first and throw
+   * "Socket is closed" if it says so; a reuse check run from there, finding the peer gone, would
+   * close the socket under a client that has already chosen it (OkHttp sets the read timeout after
+   * its health check: measured in the balancer lab as "Socket is closed" failures). The check runs
+   * only when a client asks {@code isClosed()} itself.
+   */
+  private final AtomicInteger optionCalls = new AtomicInteger();
+  /** Reads the reuse check made, for tests; guarded by {@code this}. */
+  private int reuseChecks;
+  /** When a reuse check last found the connection alive (an hour ago before any: nanoTime may be negative). */
+  private volatile long checkedAliveNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
   /** The peer, for what pooled keep-alive learns of its idle timeout; set once connected. */
   private volatile java.net.InetSocketAddress remote;
   /** Bytes read over the connection's life, pooled connections only: see {@link #bytesRead()}. */
@@ -254,6 +275,53 @@ final class TimeWaitSocket extends Socket {
     return bytesRead;
   }
 
+  // The option methods clients call between choosing a pooled connection and writing to it; the
+  // JDK's versions ask isClosed() first (see optionCalls).
+
+  @Override
+  public void setSoTimeout(int timeout) throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      super.setSoTimeout(timeout);
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  @Override
+  public int getSoTimeout() throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      return super.getSoTimeout();
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  @Override
+  public void setTcpNoDelay(boolean on) throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      super.setTcpNoDelay(on);
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  @Override
+  public void setKeepAlive(boolean on) throws SocketException {
+    optionCalls.incrementAndGet();
+    try {
+      super.setKeepAlive(on);
+    } finally {
+      optionCalls.decrementAndGet();
+    }
+  }
+
+  synchronized int reuseChecks() {
+    return reuseChecks;
+  }
+
   void retireWhenIdle(long afterIdleNanos) {
     retireAfterIdleNanos = afterIdleNanos;
   }
@@ -274,7 +342,7 @@ final class TimeWaitSocket extends Socket {
       return true;
     }
     if (staleCheckNanos < 0 || key == null || closing.get() || armed || finDeadline != 0
-        || activeIo.get() > 0 || !checking.compareAndSet(false, true)) {
+        || activeIo.get() > 0 || optionCalls.get() > 0 || !checking.compareAndSet(false, true)) {
       return false; // not pooled, not connected, closing, in use, or checked by another thread
     }
     try {
@@ -283,18 +351,23 @@ final class TimeWaitSocket extends Socket {
       }
       long idle = System.nanoTime() - lastIoNanos;
       long announced = retireAfterIdleNanos;
+      if (idle < MIN_LEARNED_NANOS && idle < staleCheckNanos && (announced < 0 || idle < announced)) {
+        return false; // busy: nothing to check, nothing learned applies this soon (the hot path)
+      }
       long learned = factory.accounting().peerIdleTimeouts().retireAfterIdleNanos(remote);
       long retireAfter = announced < 0 ? learned : learned < 0 ? announced : Math.min(announced, learned);
       // A peer that was seen to close sooner than the check's threshold is checked sooner too.
       long checkAfter = learned < 0 ? staleCheckNanos : Math.min(staleCheckNanos, learned);
-      boolean peerClosed = idle >= checkAfter && peerClosedWhileIdle();
+      // One check per reuse: a client asks isClosed() more than once before it writes (OkHttp's
+      // health check asks of the raw socket and of the socket over it, the same one over plain
+      // HTTP), and each read would wait its 1 ms again on a live connection.
+      boolean due = idle >= checkAfter && idle + lastIoNanos - checkedAliveNanos >= CHECK_FRESH_NANOS;
+      boolean peerClosed = due && peerClosedWhileIdle();
+      if (due && !peerClosed) {
+        checkedAliveNanos = System.nanoTime();
+      }
       if (peerClosed) {
-        if (announced != 0) {
-          // The peer ended a connection it had kept: an idle timeout, learned. (announced == 0:
-          // the response already ended it, HTTP/1.0 say; that close teaches nothing.)
-          factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
-        }
-        factory.accounting().recordClosedIdleByPeer();
+        peerClosedAfterIdle(idle);
         closeAfterPeerClosedWhileIdle();
         return true;
       }
@@ -315,6 +388,7 @@ final class TimeWaitSocket extends Socket {
    * read-ahead buffer: whether the peer's FIN (end of stream) or RST arrived.
    */
   private synchronized boolean peerClosedWhileIdle() throws IOException {
+    reuseChecks++;
     InputStream raw = super.getInputStream();
     int saved = super.getSoTimeout();
     try {
@@ -389,7 +463,7 @@ final class TimeWaitSocket extends Socket {
       return;
     }
     long pause = System.nanoTime() - lastIoNanos;
-    if (pause >= PeerIdleTimeouts.MIN_LEARNED.toNanos()) {
+    if (pause >= MIN_LEARNED_NANOS) {
       pauseNanos = pause;
       bytesSincePause = 0;
     }
@@ -405,11 +479,20 @@ final class TimeWaitSocket extends Socket {
   private void peerEndedAfterPause() {
     long pause = pauseNanos;
     pauseNanos = -1;
-    java.net.InetSocketAddress peer = remote;
-    if (pause < 0 || peer == null || armed || retireAfterIdleNanos == 0) {
-      return; // no pause, or the exchange ended the connection: nothing to learn
+    if (pause >= 0 && !armed) {
+      peerClosedAfterIdle(pause);
     }
-    factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(peer, pause);
+  }
+
+  /**
+   * The peer closed this pooled connection after it sat idle {@code idle}: counted, and learned as
+   * its idle timeout unless the last response had already ended the connection (HTTP/1.0 without
+   * keep-alive, {@code max=0}: retire-after 0), whose close teaches nothing.
+   */
+  private void peerClosedAfterIdle(long idle) {
+    if (retireAfterIdleNanos != 0 && remote != null) {
+      factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
+    }
     factory.accounting().recordClosedIdleByPeer();
   }
 
@@ -417,9 +500,11 @@ final class TimeWaitSocket extends Socket {
     if (staleCheckNanos >= 0) {
       lastIoNanos = System.nanoTime();
       lastIoWasRead = read;
-      if (!read) {
+      if (!read && bytesSincePause == 0) {
         pauseNanos = -1; // a request went out: whatever follows answers it
       }
+      // (After alert-sized bytes from the peer, a write is the client's own close_notify in
+      // reply, with close() next: the pause still tells the peer's idle timeout.)
     }
   }
 

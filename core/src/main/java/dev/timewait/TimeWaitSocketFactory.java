@@ -83,12 +83,23 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     this.accounting = accounting;
   }
 
-  /** A factory for {@code strategy}, with an accounting of its own. */
+  /**
+   * A factory for {@code strategy}, with an accounting of its own.
+   *
+   * @param strategy how the factory's sockets close
+   * @return a new factory
+   */
   public static TimeWaitSocketFactory create(CloseStrategy strategy) {
     return create(strategy, new CloseAccounting());
   }
 
-  /** A factory for {@code strategy} that counts into {@code accounting}. */
+  /**
+   * A factory for {@code strategy} that counts into {@code accounting}.
+   *
+   * @param strategy how the factory's sockets close
+   * @param accounting counts every socket the factory makes
+   * @return a new factory
+   */
   public static TimeWaitSocketFactory create(CloseStrategy strategy, CloseAccounting accounting) {
     Preconditions.checkNotNull(strategy, "strategy");
     Preconditions.checkNotNull(accounting, "accounting");
@@ -100,28 +111,35 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * A factory whose sockets close exactly as plain sockets do, and are only counted: the baseline
    * that shows what a client does without timewait. A close counts as {@code closedLocallyFirst}
    * unless the client had read the server's FIN (end of stream) before it.
+   *
+   * @return a new observing factory
    */
   public static TimeWaitSocketFactory observing() {
     return observing(new CloseAccounting());
   }
 
-  /** Like {@link #observing()}, counting into {@code accounting}. */
+  /**
+   * Like {@link #observing()}, counting into {@code accounting}.
+   *
+   * @param accounting counts every socket the factory makes
+   * @return a new observing factory
+   */
   public static TimeWaitSocketFactory observing(CloseAccounting accounting) {
     Preconditions.checkNotNull(accounting, "accounting");
     return new TimeWaitSocketFactory(null, Mode.OBSERVE, accounting);
   }
 
-  /** The strategy, or null for an {@linkplain #observing() observing} factory. */
+  /** {@return the strategy, or null for an {@linkplain #observing() observing} factory} */
   public CloseStrategy strategy() {
     return strategy;
   }
 
-  /** The close accounting of every socket this factory made. */
+  /** {@return the close accounting of every socket this factory made} */
   public CloseAccounting accounting() {
     return accounting;
   }
 
-  /** Connections this factory made that are connected and not closed yet. */
+  /** {@return the connections this factory made that are connected and not closed yet} */
   public int openConnections() {
     return open.size();
   }
@@ -136,6 +154,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * still writes are TLS's close_notify, and a server that has already closed would answer them
    * with an RST instead of keeping its TIME_WAIT.
    *
+   * @param socket a socket of this factory, or one layered over it
    * @return true if the connection is one of this factory's and its strategy closes by server
    *     close; false otherwise (nothing changes)
    */
@@ -157,6 +176,8 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * socket (HttpClient 5's {@code HttpConnection}, {@code EndpointDetails}): arms the open
    * connection of this factory from {@code localAddress} to {@code remoteAddress}.
    *
+   * @param localAddress the connection's local endpoint
+   * @param remoteAddress the connection's remote endpoint
    * @return true if such a connection is open and this factory closes by server close; false
    *     otherwise (nothing changes; addresses that are not {@link InetSocketAddress}es never match)
    */
@@ -183,6 +204,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * cancel and call timeout). An interrupt of the waiting thread ends the wait the same way; a
    * second {@code close()} from another thread does not.
    *
+   * @param socket a socket of this factory, or one layered over it
    * @return true if the connection is one of this factory's and still open; false otherwise
    *     (nothing changes)
    */
@@ -225,6 +247,9 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * ends the wait with an RST, a FIN-wait abort. {@code abortWhen} must be cheap, thread-safe and
    * must not block.
    *
+   * @param localAddress the connection's local endpoint
+   * @param remoteAddress the connection's remote endpoint
+   * @param abortWhen polled during the FIN wait; true ends it
    * @return as {@link #arm(SocketAddress, SocketAddress)}
    */
   public boolean arm(SocketAddress localAddress, SocketAddress remoteAddress,
@@ -246,6 +271,10 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   /**
    * Whether this factory made the open connection from {@code localAddress} to {@code
    * remoteAddress}: {@link #owns(Socket)} by endpoints.
+   *
+   * @param localAddress the connection's local endpoint
+   * @param remoteAddress the connection's remote endpoint
+   * @return true if the connection is this factory's and open
    */
   public boolean owns(SocketAddress localAddress, SocketAddress remoteAddress) {
     Preconditions.checkNotNull(localAddress, "localAddress");
@@ -313,7 +342,12 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    */
   static final int TLS_ALERT_BYTES = 128;
 
-  /** Whether {@code socket} (or the socket beneath it) was made by this factory and is open. */
+  /**
+   * Whether {@code socket} (or the socket beneath it) was made by this factory and is open.
+   *
+   * @param socket any socket
+   * @return true if the connection is this factory's and open
+   */
   public boolean owns(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
     return find(socket) != null;

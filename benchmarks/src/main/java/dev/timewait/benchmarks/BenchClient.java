@@ -1,7 +1,9 @@
 package dev.timewait.benchmarks;
 
+import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.httpclient5.HttpClient5Options;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.okhttp.TimeWaitOkHttp;
 import java.io.IOException;
@@ -42,6 +44,7 @@ import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.http.protocol.HttpCoreContext;
 import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
@@ -82,6 +85,21 @@ interface BenchClient extends AutoCloseable {
      * per connection (the default before 0.1.0): compared with {@link #RAW_POOLED_CAPPED}.
      */
     LIB_POOLED_CAPPED("timewait pooled, cap 500"),
+    /**
+     * {@link #LIB_POOLED} without the reuse check and without the unanswered-request retry:
+     * {@code staleCheckAfterIdle(MAX_DURATION)} (a connection is checked only after 24 h idle, i.e.
+     * never; HttpClient 5's own {@code validateAfterInactivity} follows it) and {@code
+     * retryUnanswered(false)} (no retry interceptor). The socket layer's per-read/write bookkeeping
+     * for pooled connections is the same as {@link #LIB_POOLED}'s.
+     */
+    LIB_POOLED_NO_CHECK("timewait pooled, no reuse check, no retry"),
+    /**
+     * HttpClient 5 only, a diagnostic: {@link #LIB_POOLED} with HttpClient's own {@code
+     * validateAfterInactivity} turned off by the user (-1), so that only the socket layer's check
+     * (classic: {@code TimeWaitSocket.isClosed()}, which the JDK's socket methods ask) runs; the
+     * async client then sends no stale check at all.
+     */
+    LIB_POOLED_OWN_CHECK_OFF("timewait pooled, HttpClient's own check off"),
     /** timewait server close (default 2 s FIN wait). */
     LIB_SERVER_CLOSE("timewait server-close"),
     /** timewait reset close. */
@@ -112,15 +130,19 @@ interface BenchClient extends AutoCloseable {
 
     /** Whether the variant opens a connection per request. */
     boolean perConnection() {
-      return this != LIB_POOLED && this != LIB_POOLED_CAPPED && this != RAW_POOLED && this != RAW_POOLED_CAPPED;
+      return this != LIB_POOLED && this != LIB_POOLED_CAPPED && this != LIB_POOLED_NO_CHECK
+          && this != LIB_POOLED_OWN_CHECK_OFF && this != RAW_POOLED && this != RAW_POOLED_CAPPED;
     }
   }
 
   static BenchClient of(Library library, Variant variant, int poolSize) {
     CloseStrategy strategy = switch (variant) {
-      case LIB_POOLED -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize).build();
+      case LIB_POOLED, LIB_POOLED_OWN_CHECK_OFF ->
+          PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize).build();
       case LIB_POOLED_CAPPED -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
           .maxRequestsPerConnection(Capped.CAP).build();
+      case LIB_POOLED_NO_CHECK -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
+          .staleCheckAfterIdle(PooledKeepAlive.MAX_DURATION).retryUnanswered(false).build();
       case LIB_SERVER_CLOSE -> CloseStrategy.serverClose();
       case LIB_RESET -> CloseStrategy.reset();
       default -> null;
@@ -128,8 +150,10 @@ interface BenchClient extends AutoCloseable {
     boolean connectionClose = variant == Variant.RAW_CONNECTION_CLOSE;
     return switch (library) {
       case HC5 -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
+        case LIB_POOLED_OWN_CHECK_OFF -> new Hc5(
+            TimeWaitHttpClient5.configure(hc5(), strategy, new CloseAccounting(), ownCheckOff()).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5(rawHc5(poolSize).build(), connectionClose);
         case RAW_POOLED_CAPPED -> new Hc5(rawHc5(poolSize).setConnectionReuseStrategy(Capped.HC5).build(), false);
         case NAIVE_SHARED -> new Hc5(
@@ -137,8 +161,10 @@ interface BenchClient extends AutoCloseable {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5(rawHc5(poolSize).build(), false));
       };
       case HC5_ASYNC -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false);
+        case LIB_POOLED_OWN_CHECK_OFF -> new Hc5Async(
+            TimeWaitHttpClient5.configure(hc5Async(), strategy, new CloseAccounting(), ownCheckOff()).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5Async(rawHc5Async(poolSize).build(), connectionClose);
         case RAW_POOLED_CAPPED -> new Hc5Async(
             rawHc5Async(poolSize).setConnectionReuseStrategy(Capped.HC5_ASYNC).build(), false);
@@ -147,8 +173,9 @@ interface BenchClient extends AutoCloseable {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5Async(rawHc5Async(poolSize).build(), false));
       };
       case OKHTTP -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_SERVER_CLOSE, LIB_RESET ->
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET ->
             new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
+        case LIB_POOLED_OWN_CHECK_OFF -> throw new IllegalArgumentException(variant.label + ": HttpClient 5 only");
         case RAW_POOLED, RAW_CONNECTION_CLOSE ->
             new OkHttp(okHttp().connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES)).build(),
                 connectionClose);
@@ -162,6 +189,15 @@ interface BenchClient extends AutoCloseable {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new OkHttp(okHttp().build(), false));
       };
     };
+  }
+
+  /** HttpClient's defaults with its own stale check ({@code validateAfterInactivity}) off. */
+  private static HttpClient5Options ownCheckOff() {
+    return HttpClient5Options.builder()
+        .connectionConfig(ConnectionConfig.copy(HttpClient5Options.DEFAULT_CONNECTION_CONFIG)
+            .setValidateAfterInactivity(TimeValue.NEG_ONE_MILLISECOND)
+            .build())
+        .build();
   }
 
   private static RequestConfig requestConfig() {

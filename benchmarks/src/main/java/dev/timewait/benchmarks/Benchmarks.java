@@ -21,8 +21,8 @@ import java.util.Properties;
  *
  * <pre>{@code
  * ./mvnw -q -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 20 minutes on 2 cores
- * java -jar benchmarks/target/timewait-benchmarks.jar --quick    # about 8 minutes
+ * java -jar benchmarks/target/timewait-benchmarks.jar            # full: about 30 minutes on 2 cores
+ * java -jar benchmarks/target/timewait-benchmarks.jar --quick    # about 13 minutes
  * java -jar benchmarks/target/timewait-benchmarks.jar --only okhttp --rounds 6
  * }</pre>
  *
@@ -33,7 +33,10 @@ public final class Benchmarks {
 
   /** Everything one run measured. */
   record Report(List<Result> pairs, List<Allocation.PairedCost> costs, List<Allocation.PerRequest> perRequest,
-      List<Allocation.PerRead> perRead) {}
+      List<Allocation.PerRead> perRead, List<Paced.Result> paced, List<Paced.SocketCalls> socketCalls) {}
+
+  /** Question 7's scenario: pooled keep-alive with its reuse check (and retry) vs without. */
+  static final String REUSE_CHECK = "7 the reuse check";
 
   /** The pairs, in the order of the questions. */
   static List<Pair> pairs() {
@@ -67,6 +70,16 @@ public final class Benchmarks {
       pairs.add(new Pair("4 pooled vs per-connection", l, Variant.LIB_POOLED, Variant.LIB_RESET, none, none));
       pairs.add(new Pair("4 pooled vs per-connection", l, Variant.LIB_POOLED, Variant.LIB_SERVER_CLOSE, none, none));
     }
+    // Appended, so that the earlier pairs keep their indices (a fork is told its pair by index).
+    for (Library l : Library.values()) {
+      // Busy connections (never idle 500 ms): what the check's bookkeeping and the retry
+      // interceptor cost when no check runs. The target: within 2%.
+      pairs.add(new Pair(REUSE_CHECK, l, Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CHECK, 0.98, 1.02));
+    }
+    for (Library l : Library.values()) {
+      pairs.add(new Pair("7 control: A/A for the reuse check", l, Variant.LIB_POOLED, Variant.LIB_POOLED,
+          none, none));
+    }
     return pairs;
   }
 
@@ -77,6 +90,9 @@ public final class Benchmarks {
     boolean load = true;
     Integer forks = null;
     Integer child = null;
+    Integer pacedRounds = null;
+    Integer pacedGapMillis = null;
+    boolean paced = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> settings = Settings.quick();
@@ -89,10 +105,14 @@ public final class Benchmarks {
         case "--leg-ms" -> settings = withLegMillis(settings, positive(args, ++i));
         case "--only" -> only = value(args, ++i);
         case "--no-alloc" -> alloc = false;
+        case "--paced-rounds" -> pacedRounds = positive(args, ++i);
+        case "--paced-gap-ms" -> pacedGapMillis = positive(args, ++i);
+        case "--no-paced" -> paced = false;
         case "--alloc-only" -> load = false;
         case "-h", "--help" -> {
           System.out.println("usage: java -jar timewait-benchmarks.jar [--quick|--smoke] [--forks N] [--rounds N]"
-              + " [--leg-ms MS] [--only TEXT] [--no-alloc|--alloc-only]");
+              + " [--leg-ms MS] [--only TEXT] [--no-alloc|--alloc-only] [--paced-rounds N] [--paced-gap-ms MS]"
+              + " [--no-paced]");
           return;
         }
         default -> {
@@ -116,7 +136,14 @@ public final class Benchmarks {
             + " per-connection legs capped at %d requests (fresh server ports every round)%n",
         forks, settings.rounds(), settings.warmupRounds(), settings.legMillis(), settings.concurrency(),
         settings.poolSize(), settings.maxPerConnectionRequestsPerLeg()));
-    Report report = run(settings, forks, only, load, alloc, out);
+    Paced.Settings pacedSettings = Paced.Settings.forRun(settings);
+    if (pacedRounds != null) {
+      pacedSettings = pacedSettings.withRounds(pacedRounds);
+    }
+    if (pacedGapMillis != null) {
+      pacedSettings = pacedSettings.withGapMillis(pacedGapMillis);
+    }
+    Report report = run(settings, forks, only, load, alloc, paced ? pacedSettings : null, out);
     out.println();
     out.println(markdown(report));
   }
@@ -124,15 +151,22 @@ public final class Benchmarks {
   /** {@link #run(Settings, int, String, boolean, boolean, PrintStream)} in this JVM alone. */
   static Report run(Settings settings, String only, boolean load, boolean alloc, PrintStream log)
       throws IOException, InterruptedException {
-    return run(settings, 1, only, load, alloc, log);
+    return run(settings, 1, only, load, alloc, Paced.Settings.forRun(settings), log);
+  }
+
+  /** As below, with the paced runs' settings for {@code settings}. */
+  static Report run(Settings settings, int forks, String only, boolean load, boolean alloc, PrintStream log)
+      throws IOException, InterruptedException {
+    return run(settings, forks, only, load, alloc, Paced.Settings.forRun(settings), log);
   }
 
   /**
    * Runs the pairs whose label contains {@code only} (all if null), each in this JVM ({@code forks}
-   * 1) or in {@code forks} fresh JVMs one after another, then the allocation runs (in this JVM).
+   * 1) or in {@code forks} fresh JVMs one after another, then question 7's paced runs (in this JVM,
+   * unless {@code paced} is null or {@code load} false), then the allocation runs (in this JVM).
    */
-  static Report run(Settings settings, int forks, String only, boolean load, boolean alloc, PrintStream log)
-      throws IOException, InterruptedException {
+  static Report run(Settings settings, int forks, String only, boolean load, boolean alloc, Paced.Settings paced,
+      PrintStream log) throws IOException, InterruptedException {
     List<Result> results = new ArrayList<>();
     if (load) {
       PairRunner runner = new PairRunner(settings, log);
@@ -160,6 +194,49 @@ public final class Benchmarks {
             r.serverTimeWaitB(), r.errors(), (System.nanoTime() - t0) / 1e9));
       }
     }
+    List<Paced.Result> pacedResults = new ArrayList<>();
+    List<Paced.SocketCalls> socketCalls = new ArrayList<>();
+    if (load && paced != null) {
+      List<Variant[]> pacedPairs = new ArrayList<>();
+      List<Library> pacedLibraries = new ArrayList<>();
+      for (Library l : Library.values()) {
+        pacedLibraries.add(l);
+        pacedPairs.add(new Variant[] {Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CHECK});
+      }
+      // A diagnostic: HttpClient 5 classic with only the socket layer's check (its own one off).
+      pacedLibraries.add(Library.HC5);
+      pacedPairs.add(new Variant[] {Variant.LIB_POOLED_OWN_CHECK_OFF, Variant.LIB_POOLED_NO_CHECK});
+      for (int i = 0; i < pacedPairs.size(); i++) {
+        Library l = pacedLibraries.get(i);
+        Variant[] ab = pacedPairs.get(i);
+        if (only != null && !(REUSE_CHECK + ", paced " + l.label + ": " + ab[0].label).contains(only)) {
+          continue;
+        }
+        long t0 = System.nanoTime();
+        Paced.Result p = Paced.run(l, ab[0], ab[1], paced);
+        pacedResults.add(p);
+        log.println(String.format(Locale.ROOT,
+            "[%s, paced] %s: %s / %s, %d rounds of a %d ms gap: first request after the gap A %s, B %s ms"
+                + " (p50 / p90 / max), A - B %s ms (95%% CI %s); follow-up A %s, B %s ms, A - B %s ms (95%% CI %s);"
+                + " new connections A %d B %d; %d errors%s; %.1f s",
+            REUSE_CHECK, l.label, p.a().label, p.b().label, paced.rounds(), paced.gapMillis(),
+            Paced.Result.quantiles(p.firstA()), Paced.Result.quantiles(p.firstB()), Paced.Result.format(p.firstDifference()),
+            Paced.Result.ci(p.firstDifference()), Paced.Result.quantiles(p.followA()), Paced.Result.quantiles(p.followB()),
+            Paced.Result.format(p.followDifference()), Paced.Result.ci(p.followDifference()), p.connectionsA(), p.connectionsB(),
+            p.errors(), p.firstError() == null ? "" : " (first: " + p.firstError() + ")",
+            (System.nanoTime() - t0) / 1e9));
+      }
+      if (only == null || (REUSE_CHECK + ", socket calls").contains(only)) {
+        Paced.SocketCalls calls = Paced.socketCalls(Math.max(2, paced.rounds() / 2), paced.gapMillis());
+        socketCalls.add(calls);
+        for (int c = 0; c < Paced.SOCKET_CALLS.length; c++) {
+          log.println(String.format(Locale.ROOT,
+              "[%s, socket calls] %s after a %d ms gap: with the check %s ms, without %s ms (p50 / p90 / max, %d rounds)",
+              REUSE_CHECK, Paced.SOCKET_CALLS[c], calls.gapMillis(), Paced.Result.quantiles(calls.check()[c]),
+              Paced.Result.quantiles(calls.noCheck()[c]), calls.rounds()));
+        }
+      }
+    }
     List<Allocation.PerRequest> perRequest = new ArrayList<>();
     List<Allocation.PerRead> perRead = new ArrayList<>();
     List<Allocation.PairedCost> costs = new ArrayList<>();
@@ -167,17 +244,18 @@ public final class Benchmarks {
       boolean smoke = settings.rounds() <= 1 && settings.legMillis() <= 100;
       for (Library l : Library.values()) {
         for (Variant[] ab : new Variant[][] {{Variant.LIB_POOLED, Variant.RAW_POOLED},
-            {Variant.LIB_POOLED_CAPPED, Variant.RAW_POOLED_CAPPED}}) {
-          if (only != null && !("6 cost " + l.label + " " + ab[0].label + " / " + ab[1].label).contains(only)) {
+            {Variant.LIB_POOLED_CAPPED, Variant.RAW_POOLED_CAPPED}, {Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CHECK}}) {
+          String question = ab[1] == Variant.LIB_POOLED_NO_CHECK ? REUSE_CHECK + ", cost " : "6 cost ";
+          if (only != null && !(question + l.label + " " + ab[0].label + " / " + ab[1].label).contains(only)) {
             continue;
           }
           Allocation.PairedCost c = smoke
               ? Allocation.pairedCost(l, ab[0], ab[1], 5, 2, 5)
               : Allocation.pairedCost(l, ab[0], ab[1], 20_000, Math.max(10, settings.rounds()), 10_000);
           costs.add(c);
-          log.println(String.format(Locale.ROOT, "[6 cost] %s: %s / %s: client CPU per request A/B %s (95%% CI %s),"
+          log.println(String.format(Locale.ROOT, "[%s] %s: %s / %s: client CPU per request A/B %s (95%% CI %s),"
                   + " A %.2f µs, B %.2f µs; bytes per request A/B %s, A %.0f, B %.0f; %d errors",
-              l.label, ab[0].label, ab[1].label, c.cpuRatio().format(), c.cpuRatio().ci(), c.cpuMicrosA(),
+              question.trim(), l.label, ab[0].label, ab[1].label, c.cpuRatio().format(), c.cpuRatio().ci(), c.cpuMicrosA(),
               c.cpuMicrosB(), c.bytesRatio().format(), c.bytesA(), c.bytesB(), c.errors()));
         }
       }
@@ -207,7 +285,7 @@ public final class Benchmarks {
         }
       }
     }
-    return new Report(results, costs, perRequest, perRead);
+    return new Report(results, costs, perRequest, perRead, pacedResults, socketCalls);
   }
 
   /** The report as Markdown tables. */
@@ -232,6 +310,29 @@ public final class Benchmarks {
                 : "n/a",
             list(r.forkThroughputRatios()), list(r.forkP99Ratios()), r.pooledThroughputRatio(), r.pooledP99Ratio(),
             r.targetVerdict() + (r.errors() > 0 ? " (" + r.errors() + " errors)" : "")));
+      }
+    }
+    if (!report.paced().isEmpty()) {
+      sb.append("\n| client | A / B | rounds, gap | first request after the gap, A: p50 / p90 / max ms"
+          + " | B: p50 / p90 / max ms | A - B, median (min, max) ms | 95% CI | follow-up (busy), A: p50 / p90 / max ms"
+          + " | B | A - B, median (95% CI) ms | new connections A; B | errors |\n");
+      sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      for (Paced.Result p : report.paced()) {
+        sb.append(String.format(Locale.ROOT, "| %s | %s / %s | %d, %d ms | %s | %s | %s | %s | %s | %s | %s (%s) | %d; %d | %d |\n",
+            p.library().label, p.a().label, p.b().label, p.settings().rounds(), p.settings().gapMillis(),
+            Paced.Result.quantiles(p.firstA()), Paced.Result.quantiles(p.firstB()), Paced.Result.format(p.firstDifference()),
+            Paced.Result.ci(p.firstDifference()), Paced.Result.quantiles(p.followA()), Paced.Result.quantiles(p.followB()),
+            String.format(Locale.ROOT, "%.3f", p.followDifference().median()), Paced.Result.ci(p.followDifference()),
+            p.connectionsA(), p.connectionsB(), p.errors()));
+      }
+    }
+    for (Paced.SocketCalls calls : report.socketCalls()) {
+      sb.append(String.format(Locale.ROOT, "%n| call on an idle pooled `TimeWaitSocket`, in this order, after a %d ms gap"
+          + " | with the check: p50 / p90 / max ms | without: p50 / p90 / max ms |%n", calls.gapMillis()));
+      sb.append("|---|---|---|\n");
+      for (int c = 0; c < Paced.SOCKET_CALLS.length; c++) {
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", Paced.SOCKET_CALLS[c],
+            Paced.Result.quantiles(calls.check()[c]), Paced.Result.quantiles(calls.noCheck()[c])));
       }
     }
     if (!report.costs().isEmpty()) {

@@ -26,11 +26,17 @@ class BenchmarksSmokeTest {
       assertThat(r.throughputRatio().median()).as(r.pair().label()).isPositive().isFinite();
       assertThat(r.p99Ratio().median()).as(r.pair().label()).isPositive().isFinite();
     }
-    assertThat(report.costs()).hasSize(BenchClient.Library.values().length * 2)
+    assertThat(report.costs()).hasSize(BenchClient.Library.values().length * 3)
         .allSatisfy(c -> assertThat(c.errors()).isZero());
     assertThat(report.perRequest()).isNotEmpty().allSatisfy(a -> assertThat(a.errors()).isZero());
     assertThat(report.perRead()).hasSize(Allocation.SOCKET_KINDS.length * 2);
-    assertThat(Benchmarks.markdown(report)).contains("| 1 adapter overhead | hc5 |");
+    assertThat(report.socketCalls()).hasSize(1);
+    assertThat(report.paced()).hasSize(BenchClient.Library.values().length + 1).allSatisfy(p -> {
+      assertThat(p.errors()).as(p.library().label + ": " + p.firstError()).isZero();
+      assertThat(java.util.Arrays.stream(p.firstA()).allMatch(ms -> ms > 0 && Double.isFinite(ms))).isTrue();
+      assertThat(p.firstDifference().median()).isFinite();
+    });
+    assertThat(Benchmarks.markdown(report)).contains("| 1 adapter overhead | hc5 |", "| 7 the reuse check | okhttp |");
   }
 
   @Test

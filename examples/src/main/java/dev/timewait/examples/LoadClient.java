@@ -13,13 +13,17 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
+import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.Okio;
+import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
@@ -31,16 +35,23 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.util.Timeout;
 
 /**
- * One HTTP client as the load engine drives it: a GET that reads the whole body, the client's
- * close accounting, and close. {@link #open(LoadSpec)} builds it for a client and strategy:
- * timewait's strategies through the adapters' agreed API, naive as a new default client per
- * request. Automatic retries are off in every client, so a failed request is counted, not hidden.
+ * One HTTP client as the load engine drives it: a GET or POST that reads the whole response body,
+ * the client's close accounting, and close. {@link #open(LoadSpec)} builds it for a client and
+ * strategy: timewait's strategies through the adapters' agreed API, naive as a new default client
+ * per request, raw as one client with its own pool and no timewait. Every kind gets the same
+ * timeouts and the same retry switch ({@link LoadSpec#retries()}): off (the default) turns each
+ * client's automatic retries off, so a failed request is counted, not hidden; on leaves the
+ * client's own default retry settings (HttpClient 5: {@code DefaultHttpRequestRetryStrategy};
+ * OkHttp: {@code retryOnConnectionFailure(true)}).
  *
- * <p>Thread-safe: {@link #get} is called from many threads at once.
+ * <p>Thread-safe: {@link #send} is called from many threads at once.
  */
 interface LoadClient extends AutoCloseable {
   /** Bounds each connect. */
@@ -50,8 +61,14 @@ interface LoadClient extends AutoCloseable {
   /** Bounds a whole request, where the client has such a bound. */
   Duration CALL_TIMEOUT = CONNECT_TIMEOUT.plus(RESPONSE_TIMEOUT);
 
-  /** Sends {@code GET uri}, reads the whole body, and returns the status code. */
-  int get(URI uri) throws Exception;
+  /** The media type of a POST's body. */
+  String BODY_TYPE = "application/octet-stream";
+
+  /**
+   * Sends {@code GET uri} ({@code body} null) or {@code POST uri} with {@code body} (never
+   * modified), reads the whole response body, and returns the status code.
+   */
+  int send(URI uri, byte[] body) throws Exception;
 
   /** How the client's connections opened and closed, or null where this client cannot count. */
   CloseStats stats();
@@ -64,30 +81,42 @@ interface LoadClient extends AutoCloseable {
   static LoadClient open(LoadSpec spec) {
     CloseAccounting accounting = new CloseAccounting();
     LoadSpec.Tls tls = spec.tls();
+    boolean retries = spec.retries();
     if (spec.kind() == StrategyKind.NAIVE) {
       return switch (spec.client()) {
         // HttpClient takes no socket factory without the adapter: its naive run is not counted.
-        case HC5 -> new Naive(() -> new Hc5(naiveHc5(tls).build(), null), null);
-        case HC5_ASYNC -> new Naive(() -> new Hc5Async(naiveHc5Async(tls).build(), null), null);
+        case HC5 -> new Naive(() -> new Hc5(plainHc5(tls, retries).build(), null), null);
+        case HC5_ASYNC -> new Naive(() -> new Hc5Async(plainHc5Async(tls, retries).build(), null), null);
         case OKHTTP -> new Naive(
-            () -> new OkHttp(okHttp(tls).socketFactory(TimeWaitSocketFactory.observing(accounting)).build(), null),
+            () -> new OkHttp(okHttp(tls, retries).socketFactory(TimeWaitSocketFactory.observing(accounting)).build(),
+                null),
             accounting);
+      };
+    }
+    if (spec.kind() == StrategyKind.RAW) {
+      // No timewait at all, not even an observing socket factory (timewait's sockets are what
+      // answers OkHttp's health check), so raw runs are not counted.
+      return switch (spec.client()) {
+        case HC5 -> new Hc5(plainHc5(tls, retries).build(), null);
+        case HC5_ASYNC -> new Hc5Async(plainHc5Async(tls, retries).build(), null);
+        case OKHTTP -> new OkHttp(okHttp(tls, retries).build(), null);
       };
     }
     return switch (spec.client()) {
       case HC5 -> new Hc5(
           (tls == null
-                  ? TimeWaitHttpClient5.configure(hc5(), spec.strategy(), accounting)
-                  : TimeWaitHttpClient5.configure(hc5(), spec.strategy(), accounting, tls.context()))
+                  ? TimeWaitHttpClient5.configure(hc5(retries), spec.strategy(), accounting)
+                  : TimeWaitHttpClient5.configure(hc5(retries), spec.strategy(), accounting, tls.context()))
               .build(),
           accounting);
       case HC5_ASYNC -> new Hc5Async(
           (tls == null
-                  ? TimeWaitHttpClient5.configure(hc5Async(), spec.strategy(), accounting)
-                  : TimeWaitHttpClient5.configure(hc5Async(), spec.strategy(), accounting, tls.context()))
+                  ? TimeWaitHttpClient5.configure(hc5Async(retries), spec.strategy(), accounting)
+                  : TimeWaitHttpClient5.configure(hc5Async(retries), spec.strategy(), accounting, tls.context()))
               .build(),
           accounting);
-      case OKHTTP -> new OkHttp(TimeWaitOkHttp.configure(okHttp(tls), spec.strategy(), accounting).build(), accounting);
+      case OKHTTP -> new OkHttp(
+          TimeWaitOkHttp.configure(okHttp(tls, retries), spec.strategy(), accounting).build(), accounting);
     };
   }
 
@@ -105,36 +134,44 @@ interface LoadClient extends AutoCloseable {
         .build();
   }
 
-  private static HttpClientBuilder hc5() {
-    return HttpClients.custom().disableAutomaticRetries().setDefaultRequestConfig(requestConfig());
+  /** Retries off: {@code disableAutomaticRetries()}; on: the builder's default retry strategy. */
+  private static HttpClientBuilder hc5(boolean retries) {
+    HttpClientBuilder builder = HttpClients.custom().setDefaultRequestConfig(requestConfig());
+    return retries ? builder : builder.disableAutomaticRetries();
   }
 
-  private static HttpAsyncClientBuilder hc5Async() {
-    return HttpAsyncClients.custom().disableAutomaticRetries().setDefaultRequestConfig(requestConfig());
+  private static HttpAsyncClientBuilder hc5Async(boolean retries) {
+    HttpAsyncClientBuilder builder = HttpAsyncClients.custom().setDefaultRequestConfig(requestConfig());
+    return retries ? builder : builder.disableAutomaticRetries();
   }
 
-  /** HttpClient's defaults, with retries off, timeouts, and the trust asked for. */
-  private static HttpClientBuilder naiveHc5(LoadSpec.Tls tls) {
+  /**
+   * HttpClient's defaults (its pooling connection manager, which re-validates a connection idle
+   * for 2 s or more when no validateAfterInactivity is set), with timeouts, the retry switch and
+   * the trust asked for.
+   */
+  private static HttpClientBuilder plainHc5(LoadSpec.Tls tls, boolean retries) {
     PoolingHttpClientConnectionManagerBuilder manager =
         PoolingHttpClientConnectionManagerBuilder.create().setDefaultConnectionConfig(connectionConfig());
     if (tls != null) {
       manager.setTlsSocketStrategy(new DefaultClientTlsStrategy(tls.context()));
     }
-    return hc5().setConnectionManager(manager.build());
+    return hc5(retries).setConnectionManager(manager.build());
   }
 
-  private static HttpAsyncClientBuilder naiveHc5Async(LoadSpec.Tls tls) {
+  private static HttpAsyncClientBuilder plainHc5Async(LoadSpec.Tls tls, boolean retries) {
     PoolingAsyncClientConnectionManagerBuilder manager =
         PoolingAsyncClientConnectionManagerBuilder.create().setDefaultConnectionConfig(connectionConfig());
     if (tls != null) {
       manager.setTlsStrategy(new DefaultClientTlsStrategy(tls.context()));
     }
-    return hc5Async().setConnectionManager(manager.build());
+    return hc5Async(retries).setConnectionManager(manager.build());
   }
 
-  private static OkHttpClient.Builder okHttp(LoadSpec.Tls tls) {
+  /** OkHttp's defaults (its own connection pool), with timeouts, the retry switch and the trust. */
+  private static OkHttpClient.Builder okHttp(LoadSpec.Tls tls, boolean retries) {
     OkHttpClient.Builder builder = new OkHttpClient.Builder()
-        .retryOnConnectionFailure(false)
+        .retryOnConnectionFailure(retries)
         .connectTimeout(CONNECT_TIMEOUT)
         .readTimeout(RESPONSE_TIMEOUT)
         .callTimeout(CALL_TIMEOUT);
@@ -155,8 +192,16 @@ interface LoadClient extends AutoCloseable {
     }
 
     @Override
-    public int get(URI uri) throws IOException {
-      return client.execute(new HttpGet(uri), response -> {
+    public int send(URI uri, byte[] body) throws IOException {
+      ClassicHttpRequest request;
+      if (body == null) {
+        request = new HttpGet(uri);
+      } else {
+        // A ByteArrayEntity is repeatable, so the client's own retry (when on) may resend it.
+        request = new HttpPost(uri);
+        request.setEntity(new ByteArrayEntity(body, ContentType.create(BODY_TYPE)));
+      }
+      return client.execute(request, response -> {
         EntityUtils.consume(response.getEntity());
         return response.getCode();
       });
@@ -185,8 +230,11 @@ interface LoadClient extends AutoCloseable {
     }
 
     @Override
-    public int get(URI uri) throws Exception {
-      Future<SimpleHttpResponse> future = client.execute(SimpleRequestBuilder.get(uri).build(), null);
+    public int send(URI uri, byte[] body) throws Exception {
+      SimpleHttpRequest request = body == null
+          ? SimpleRequestBuilder.get(uri).build()
+          : SimpleRequestBuilder.post(uri).setBody(body, ContentType.create(BODY_TYPE)).build();
+      Future<SimpleHttpResponse> future = client.execute(request, null);
       try {
         return future.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).getCode();
       } catch (ExecutionException e) {
@@ -219,8 +267,12 @@ interface LoadClient extends AutoCloseable {
     }
 
     @Override
-    public int get(URI uri) throws IOException {
-      Request request = new Request.Builder().url(uri.toString()).build();
+    public int send(URI uri, byte[] body) throws IOException {
+      Request.Builder builder = new Request.Builder().url(uri.toString());
+      if (body != null) {
+        builder.post(RequestBody.create(body, MediaType.get(BODY_TYPE)));
+      }
+      Request request = builder.build();
       try (Response response = client.newCall(request).execute()) {
         response.body().source().readAll(Okio.blackhole());
         return response.code();
@@ -258,9 +310,9 @@ interface LoadClient extends AutoCloseable {
     }
 
     @Override
-    public int get(URI uri) throws Exception {
+    public int send(URI uri, byte[] body) throws Exception {
       try (LoadClient client = factory.newClient()) {
-        return client.get(uri);
+        return client.send(uri, body);
       }
     }
 

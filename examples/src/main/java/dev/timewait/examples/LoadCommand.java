@@ -2,6 +2,7 @@ package dev.timewait.examples;
 
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
 import dev.timewait.ServerClose;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +16,9 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -26,9 +30,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code load}: runs GETs against any URL with one client and strategy, prints a summary and,
- * with {@code --json}, one JSON object as the last line of stdout. A stable contract: other
- * tooling drives it.
+ * {@code load}: runs GETs or POSTs against any URL with one client and strategy, optionally paced
+ * (a rate, or bursts with idle gaps), prints a summary and, with {@code --json}, one JSON object as
+ * the last line of stdout. A stable contract: other tooling (scripts/clb-lab.sh) drives it; fields
+ * are only ever added, at the end.
  *
  * <p>Not thread-safe; picocli makes one per run.
  */
@@ -37,10 +42,17 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = TimeWaitLoad.Version.class,
     sortOptions = false,
-    header = "Loads one URL with one client and strategy; reports latency and TIME_WAIT.",
+    header = "Loads one URL with one client and strategy; reports failures, latency and TIME_WAIT.",
     description = {
-      "Sends GETs to one URL (reading each whole body) and reports throughput, latency, how the "
-          + "client's connections closed, and TIME_WAIT counted from the kernel's table after the run.",
+      "Sends GETs or POSTs to one URL (reading each whole response body), as fast as the workers go, "
+          + "at a --rate, or in bursts with idle gaps between them (--burst, --idle-gap), and reports "
+          + "failed requests with the first error, throughput, latency, how the client's connections "
+          + "closed, and TIME_WAIT counted from the kernel's table before and after the run.",
+      "The client's own automatic retries are OFF unless --retries on: a request that fails is "
+          + "counted, not hidden by a retry.",
+      "Every run is bounded by --requests, and by --duration when given.",
+      "While it runs, stderr gets the TIME_WAIT baseline and, about once a second, requests done, errors, "
+          + "the rate and client TIME_WAIT now (off with --quiet, and with --json when no terminal is attached).",
       "Exit 0 when every request succeeded, 1 when any failed, 2 for bad arguments."
     })
 public final class LoadCommand implements Callable<Integer> {
@@ -55,6 +67,18 @@ public final class LoadCommand implements Callable<Integer> {
    * preallocated slot per request). Use {@code --duration} for longer runs.
    */
   public static final int MAX_REQUESTS = 10_000_000;
+  /** Default {@code --body-size} of a POST, in bytes. */
+  public static final int DEFAULT_BODY_SIZE = 256;
+  /** The largest {@code --body-size}: 16 MiB (one array, shared by every request). */
+  public static final int MAX_BODY_SIZE = 16 << 20;
+  /** The highest {@code --rate}, requests per second. */
+  public static final double MAX_RATE = 1_000_000;
+  /** The longest {@code --idle-gap}, in ms: 10 minutes. */
+  public static final long MAX_IDLE_GAP_MS = 600_000;
+  /** The most {@code --warmup} requests. */
+  public static final int MAX_WARMUP = 1000;
+  /** {@code --idle-gap}: MIN_MS or MIN_MS-MAX_MS. */
+  private static final Pattern IDLE_GAP = Pattern.compile("(\\d{1,9})(?:-(\\d{1,9}))?");
 
   @Spec CommandSpec spec;
 
@@ -67,7 +91,8 @@ public final class LoadCommand implements Callable<Integer> {
 
   @Option(names = "--strategy", paramLabel = "STRATEGY", defaultValue = "naive",
       description = "naive (a new default client per request, closed after it: what harnesses do today), "
-          + "server-close, reset or pooled. Default: ${DEFAULT-VALUE}.")
+          + "server-close, reset, pooled, or raw (one client with its own default pool and no timewait, "
+          + "to compare against). Default: ${DEFAULT-VALUE}.")
   String strategy;
 
   @Option(names = "--requests", paramLabel = "N", defaultValue = "" + DEFAULT_REQUESTS,
@@ -82,6 +107,58 @@ public final class LoadCommand implements Callable<Integer> {
       description = "Stop after this many seconds, or after --requests, whichever comes first.")
   Integer duration;
 
+  @Option(names = "--method", paramLabel = "METHOD", defaultValue = "GET",
+      description = "GET or POST. Default: ${DEFAULT-VALUE}.")
+  String method;
+
+  @Option(names = "--body-size", paramLabel = "BYTES",
+      description = "POST only: the body's length in bytes (printable filler, application/octet-stream), "
+          + "0 to " + MAX_BODY_SIZE + ". Default: " + DEFAULT_BODY_SIZE + ".")
+  Integer bodySize;
+
+  @Option(names = "--retries", paramLabel = "on|off", defaultValue = "off",
+      description = "The client's own automatic retries. off (the default): HttpClient 5 "
+          + "disableAutomaticRetries(), OkHttp retryOnConnectionFailure(false), so every failed request "
+          + "is counted. on: the client's default retry settings (HttpClient 5: its default retry "
+          + "strategy, which resends idempotent requests; OkHttp: retryOnConnectionFailure(true)).")
+  String retries;
+
+  @Option(names = "--rate", paramLabel = "R",
+      description = "Pace the requests at R per second over all workers, open loop: request i is due at "
+          + "start + i/R however long earlier ones took (a late request goes at once; it is never "
+          + "dropped). 0 < R <= 1000000, decimals allowed. Not with --burst/--idle-gap.")
+  Double rate;
+
+  @Option(names = "--burst", paramLabel = "N",
+      description = "With --idle-gap: EACH WORKER (see --concurrency) sends N requests back to back, then "
+          + "sleeps one idle gap, and so on. Default with --idle-gap: 1.")
+  Integer burst;
+
+  @Option(names = "--idle-gap", paramLabel = "MIN_MS[-MAX_MS]",
+      description = "The idle gap after each burst: MIN_MS, or uniform in [MIN_MS, MAX_MS] from a random "
+          + "generator seeded with --seed (each worker its own, split from it). At most "
+          + MAX_IDLE_GAP_MS + " ms. No gap after the last burst.")
+  String idleGap;
+
+  @Option(names = "--seed", paramLabel = "S",
+      description = "With --idle-gap: the seed of the gaps' generator (a long), to repeat a run's gaps. "
+          + "Default: a random seed, printed in the summary and the JSON.")
+  Long seed;
+
+  @Option(names = "--start-signal", paramLabel = "FILE",
+      description = "Build the client, print '" + LoadEngine.READY + " FILE' on stderr, then start the load "
+          + "only once FILE exists (a barrier for several processes: create FILE when all are ready); "
+          + "--duration and --rate count from then. Waits at most " + LoadEngine.MAX_START_WAIT_S
+          + " s, then fails. The JSON's startWaitMs is the wait.")
+  Path startSignal;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "0",
+      description = "Send N requests first (one after another, the same method and body), not counted in "
+          + "the results, before --start-signal and the load: the load then does not pay for class loading, "
+          + "the JIT and TLS set-up. Their connections stay in the pool. 0 to " + MAX_WARMUP
+          + ". Default: ${DEFAULT-VALUE}.")
+  int warmup;
+
   @Option(names = "--fin-timeout", paramLabel = "MS",
       description = "server-close (and pooled retirement): longest wait for the server's FIN. Default: 2000.")
   Integer finTimeout;
@@ -94,6 +171,11 @@ public final class LoadCommand implements Callable<Integer> {
       description = "pooled: requests a connection serves before it retires. Default: 10,000 (PooledKeepAlive.DEFAULT_MAX_REQUESTS_PER_CONNECTION).")
   Integer maxRequestsPerConnection;
 
+  @Option(names = "--retirement", paramLabel = "HOW",
+      description = "pooled: how a connection retires: reset (SO_LINGER 0) or server-close (its last request "
+          + "asks for Connection: close and the client waits for the server's FIN). Default: reset.")
+  String retirement;
+
   @Option(names = "--truststore", paramLabel = "PATH",
       description = "PKCS12 truststore for https (a self-signed server, say).")
   Path truststore;
@@ -105,17 +187,30 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Also print the result as one JSON object, the last line of stdout.")
   boolean json;
 
+  @Option(names = "--quiet", description = "No TIME_WAIT baseline and progress lines on stderr. They are also "
+      + "off with --json when no terminal is attached (a tool reads the output).")
+  boolean quiet;
+
   @Override
   public Integer call() throws InterruptedException {
     LoadSpec load = toSpec();
     PrintWriter out = spec.commandLine().getOut();
-    LoadResult result = LoadEngine.run(load);
+    LoadResult result = LoadEngine.run(load, progress(), spec.commandLine().getErr());
     out.print(result.summary());
     if (json) {
       out.println(result.toJson());
     }
     out.flush();
     return result.exitCode();
+  }
+
+  /**
+   * The baseline and once-a-second progress on stderr, unless {@code --quiet}, or {@code --json}
+   * with no terminal attached ({@link System#console()} is null: output piped or redirected).
+   */
+  LoadProgress progress() {
+    boolean toolReads = json && System.console() == null;
+    return quiet || toolReads ? LoadProgress.OFF : LoadProgress.to(spec.commandLine().getErr());
   }
 
   /** Validates the options into a spec, or throws a ParameterException (exit 2) naming the problem. */
@@ -152,23 +247,111 @@ public final class LoadCommand implements Callable<Integer> {
     if ((maxConnections != null || maxRequestsPerConnection != null) && kind != StrategyKind.POOLED) {
       throw bad("--max-connections and --max-requests-per-connection apply to --strategy pooled, not " + kind);
     }
-    CloseStrategy closeStrategy = parse("", () -> strategy(kind));
+    Retirement retire = retirement == null ? PooledKeepAlive.DEFAULT_RETIREMENT : parseRetirement(retirement);
+    if (retirement != null && kind != StrategyKind.POOLED) {
+      throw bad("--retirement applies to --strategy pooled, not " + kind);
+    }
+    LoadSpec.Method httpMethod = parse("--", () -> LoadSpec.Method.of(method));
+    int body = bodySize(httpMethod);
+    boolean retry = parseRetries(retries);
+    LoadSpec.Pacing pacing = pacing();
+    if (warmup < 0 || warmup > MAX_WARMUP) {
+      throw bad("--warmup must be 0 to " + MAX_WARMUP + ", but was " + warmup);
+    }
+    CloseStrategy closeStrategy = parse("", () -> strategy(kind, retire));
     LoadSpec.Tls tls = truststore == null ? null : loadTrust();
     if (truststore == null && truststorePassword != null) {
       throw bad("--truststore-password needs --truststore");
     }
     return new LoadSpec(target, clientKind, kind, closeStrategy, requests, concurrency,
-        duration == null ? null : Duration.ofSeconds(duration), tls);
+        duration == null ? null : Duration.ofSeconds(duration), tls, httpMethod, body, retry, pacing, startSignal,
+        warmup);
   }
 
-  private CloseStrategy strategy(StrategyKind kind) {
+  private Retirement parseRetirement(String text) {
+    return switch (text) {
+      case "reset" -> Retirement.RESET;
+      case "server-close" -> Retirement.SERVER_CLOSE;
+      default -> throw bad("--retirement must be reset or server-close, but was " + text);
+    };
+  }
+
+  private int bodySize(LoadSpec.Method httpMethod) {
+    if (bodySize == null) {
+      return httpMethod == LoadSpec.Method.POST ? DEFAULT_BODY_SIZE : 0;
+    }
+    if (httpMethod != LoadSpec.Method.POST) {
+      throw bad("--body-size " + bodySize + " applies to --method POST only: a " + httpMethod + " carries no body");
+    }
+    if (bodySize < 0 || bodySize > MAX_BODY_SIZE) {
+      throw bad("--body-size must be 0 to " + MAX_BODY_SIZE + ", but was " + bodySize);
+    }
+    return bodySize;
+  }
+
+  private boolean parseRetries(String text) {
+    return switch (text) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> throw bad("--retries must be on or off, but was " + text);
+    };
+  }
+
+  /** --rate, or --burst/--idle-gap/--seed, or none; each checked and named when wrong. */
+  private LoadSpec.Pacing pacing() {
+    boolean bursts = burst != null || idleGap != null;
+    if (rate != null && bursts) {
+      throw bad("--rate " + rate + " and --burst/--idle-gap are two ways to pace requests: give one");
+    }
+    if (seed != null && idleGap == null) {
+      throw bad("--seed " + seed + " applies to --idle-gap only (it seeds the gaps)");
+    }
+    if (rate != null) {
+      if (!(rate > 0) || rate > MAX_RATE) {
+        throw bad("--rate must be > 0 and <= " + (long) MAX_RATE + " requests per second, but was " + rate);
+      }
+      return LoadSpec.Pacing.rate(rate);
+    }
+    if (!bursts) {
+      return LoadSpec.Pacing.NONE;
+    }
+    if (idleGap == null) {
+      throw bad("--burst " + burst + " needs --idle-gap MIN_MS[-MAX_MS]: the pause between bursts");
+    }
+    int n = burst == null ? 1 : burst;
+    if (n <= 0 || n > MAX_REQUESTS) {
+      throw bad("--burst must be 1 to " + MAX_REQUESTS + ", but was " + n);
+    }
+    long[] gap = parseIdleGap(idleGap);
+    long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+    return LoadSpec.Pacing.bursts(n, gap[0], gap[1], s);
+  }
+
+  /** {@code MIN} or {@code MIN-MAX}, in ms, 0 <= MIN <= MAX <= {@link #MAX_IDLE_GAP_MS}. */
+  private long[] parseIdleGap(String text) {
+    Matcher m = IDLE_GAP.matcher(text);
+    if (!m.matches()) {
+      throw bad("--idle-gap must be MIN_MS or MIN_MS-MAX_MS (whole milliseconds, e.g. 800-1400), but was " + text);
+    }
+    long min = Long.parseLong(m.group(1));
+    long max = m.group(2) == null ? min : Long.parseLong(m.group(2));
+    if (max < min) {
+      throw bad("--idle-gap MIN_MS must be <= MAX_MS, but was " + text);
+    }
+    if (max > MAX_IDLE_GAP_MS) {
+      throw bad("--idle-gap must be at most " + MAX_IDLE_GAP_MS + " ms, but was " + text);
+    }
+    return new long[] {min, max};
+  }
+
+  private CloseStrategy strategy(StrategyKind kind, Retirement retire) {
     Duration finWait = finTimeout == null ? ServerClose.DEFAULT_FIN_WAIT : Duration.ofMillis(finTimeout);
     return switch (kind) {
-      case NAIVE -> null;
+      case NAIVE, RAW -> null;
       case SERVER_CLOSE -> ServerClose.builder().finWait(finWait).build();
       case RESET -> CloseStrategy.reset();
       case POOLED -> {
-        PooledKeepAlive.Builder b = PooledKeepAlive.builder().finWait(finWait);
+        PooledKeepAlive.Builder b = PooledKeepAlive.builder().finWait(finWait).retirement(retire);
         if (maxConnections != null) {
           b.maxTotal(maxConnections).maxPerRoute(maxConnections);
         }

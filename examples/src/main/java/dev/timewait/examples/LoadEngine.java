@@ -5,18 +5,22 @@ import dev.timewait.diagnostics.TcpCounts;
 import dev.timewait.diagnostics.TcpFilter;
 import dev.timewait.diagnostics.TcpState;
 import dev.timewait.diagnostics.TcpTable;
+import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -24,10 +28,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The load engine behind both {@code load} and {@code demo}: sends GETs to one URL with one
- * client at a fixed concurrency, bounded by a request count and optionally a duration, then
- * closes the client and counts TIME_WAIT from the kernel's table, on the client's side towards
- * the target and, for a target on this host, on the server's side.
+ * The load engine behind both {@code load} and {@code demo}: sends GETs or POSTs to one URL with
+ * one client at a fixed concurrency, paced as the spec says (as fast as the workers go, at a rate,
+ * or in bursts with idle gaps), bounded by a request count and optionally a duration, then closes
+ * the client and counts TIME_WAIT from the kernel's table, on the client's side towards the target
+ * and, for a target on this host, on the server's side.
  *
  * <pre>{@code
  * LoadResult result = LoadEngine.run(spec);
@@ -42,31 +47,98 @@ public final class LoadEngine {
 
   private LoadEngine() {}
 
+  /** What the engine prints, before the path, once the client is built and it waits for the start signal. */
+  public static final String READY = "load: ready, waiting for";
+  /** The longest the engine waits for {@link LoadSpec#startSignal()}, in seconds. */
+  public static final long MAX_START_WAIT_S = 600;
+  /** How often the engine looks for the start signal. */
+  private static final long SIGNAL_POLL_MS = 5;
+
   /** Runs the load {@code spec} describes and returns what it measured. Never throws for a failed request. */
   public static LoadResult run(LoadSpec spec) throws InterruptedException {
+    return run(spec, LoadProgress.OFF, new PrintWriter(System.err, true));
+  }
+
+  /** {@link #run(LoadSpec)}, printing the TIME_WAIT baseline and progress through {@code progress}. */
+  public static LoadResult run(LoadSpec spec, LoadProgress progress) throws InterruptedException {
+    return run(spec, progress, new PrintWriter(System.err, true));
+  }
+
+  /**
+   * Like {@link #run(LoadSpec, LoadProgress)}; with a start signal, says on {@code err} when it is
+   * ready to start.
+   *
+   * @throws IllegalStateException when the start signal does not appear within {@link #MAX_START_WAIT_S}
+   */
+  public static LoadResult run(LoadSpec spec, LoadProgress progress, PrintWriter err)
+      throws InterruptedException {
     URI url = spec.url();
     Target target = Target.of(url);
+    // The baseline: TIME_WAIT an earlier run left towards the same target is not this run's.
+    TcpTable table = TcpTable.system();
+    boolean countable = table.isSupported() && !target.addresses.isEmpty();
+    Integer clientTimeWaitBefore = countable ? clientTimeWait(table, target) : null;
+    Integer serverTimeWaitBefore = countable && target.local ? serverTimeWait(table, target) : null;
+    progress.baseline(clientTimeWaitBefore, serverTimeWaitBefore);
     Latencies latencies = new Latencies(spec.requests());
     AtomicInteger tickets = new AtomicInteger();
     AtomicInteger succeeded = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
     AtomicReference<String> firstError = new AtomicReference<>();
 
-    long start = System.nanoTime();
+    byte[] body = spec.method() == LoadSpec.Method.POST ? body(spec.bodySize()) : null;
+    String method = spec.method().name();
+    LoadSpec.Pacing pacing = spec.pacing();
+    // One generator per worker, split in order from the seeded one here: the same seed gives every
+    // worker the same gaps again, whatever the threads' timing.
+    SplittableRandom seeded = new SplittableRandom(pacing.seed());
+    List<SplittableRandom> gaps = new ArrayList<>();
+    for (int w = 0; w < spec.concurrency(); w++) {
+      gaps.add(seeded.split());
+    }
+
+    long created = System.nanoTime();
+    LoadClient client = LoadClient.open(spec);
+    int warmupErrors;
+    Long startWaitMs = null;
+    try {
+      // --warmup: sent on this thread, before the signal; failures counted apart, never in the load's.
+      warmupErrors = warmup(client, url, body, spec.warmup());
+      // --start-signal: the load (and its --duration and --rate clocks) begins once the file
+      // exists, so that processes that started their JVMs one after another load together.
+      if (spec.startSignal() != null) {
+        long waitStart = System.nanoTime();
+        awaitSignal(spec.startSignal(), err);
+        startWaitMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waitStart);
+      }
+    } catch (InterruptedException | RuntimeException e) {
+      closeQuietly(client);
+      throw e;
+    }
+    long start = spec.startSignal() == null ? created : System.nanoTime();
     long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
+    double nanosPerRequest = pacing.byRate() ? 1e9 / pacing.rate() : 0;
     CloseStats stats;
     long elapsed;
-    LoadClient client = LoadClient.open(spec);
     ExecutorService workers = Executors.newFixedThreadPool(spec.concurrency(), daemonThreads());
+    LoadProgress.Ticker ticker = progress.start(() -> (long) succeeded.get() + failed.get(), failed::get,
+        countable ? () -> clientTimeWait(table, target) : null, clientTimeWaitBefore);
     try {
       for (int w = 0; w < spec.concurrency(); w++) {
+        SplittableRandom random = gaps.get(w);
         workers.execute(() -> {
-          while (System.nanoTime() - deadline < 0 && tickets.getAndIncrement() < spec.requests()) {
+          int inBurst = 0;
+          int ticket;
+          while (System.nanoTime() - deadline < 0 && (ticket = tickets.getAndIncrement()) < spec.requests()) {
+            // Open loop: ticket i is due at start + i / rate, however long earlier requests took.
+            if (pacing.byRate() && !sleepUntil(start + (long) (ticket * nanosPerRequest), deadline)) {
+              break;
+            }
             long t0 = System.nanoTime();
             String error;
             try {
-              int status = client.get(url);
-              error = status >= 200 && status < 400 ? null : "HTTP " + status + " from GET " + redact(url);
+              int status = client.send(url, body);
+              error = status >= 200 && status < 400 ? null : "HTTP " + status + " from " + method + " " + redact(url);
             } catch (Exception e) {
               error = describe(e);
             } catch (Error e) {
@@ -79,6 +151,16 @@ public final class LoadEngine {
               failed.incrementAndGet();
               firstError.compareAndSet(null, error);
             }
+            if (pacing.byBursts() && ++inBurst == pacing.burst()) {
+              inBurst = 0;
+              // No gap after the last burst: the run would only idle.
+              if (tickets.get() < spec.requests()) {
+                long gapMs = pacing.gapMinMs() + random.nextLong(pacing.gapMaxMs() - pacing.gapMinMs() + 1);
+                if (!sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(gapMs), deadline)) {
+                  break;
+                }
+              }
+            }
           }
         });
       }
@@ -90,6 +172,7 @@ public final class LoadEngine {
       }
       elapsed = System.nanoTime() - start;
     } finally {
+      ticker.close();
       workers.shutdownNow();
       try {
         client.close();
@@ -102,15 +185,11 @@ public final class LoadEngine {
 
     Integer clientTimeWait = null;
     Integer serverTimeWait = null;
-    TcpTable table = TcpTable.system();
-    if (table.isSupported() && !target.addresses.isEmpty()) {
+    if (countable) {
       settle(table, target);
-      clientTimeWait = 0;
-      for (TcpFilter f : target.clientSide()) {
-        clientTimeWait += table.count(f).timeWait();
-      }
+      clientTimeWait = clientTimeWait(table, target);
       if (target.local) {
-        serverTimeWait = table.count(TcpFilter.localPort(target.port)).timeWait();
+        serverTimeWait = serverTimeWait(table, target);
       }
     }
 
@@ -120,12 +199,28 @@ public final class LoadEngine {
     double perSecond = elapsed <= 0 ? 0 : requests * 1e9 / elapsed;
     return new LoadResult(spec.client().label(), spec.kind().label(), requests, failed.get(), firstError.get(),
         durationMs, perSecond, latencies.percentileMs(ok, 50), latencies.percentileMs(ok, 99), stats,
-        clientTimeWait, serverTimeWait, target.unresolvedHost);
+        clientTimeWait, serverTimeWait, target.unresolvedHost, clientTimeWaitBefore, serverTimeWaitBefore,
+        LoadResult.Settings.of(spec), startWaitMs, spec.warmup() == 0 ? null : warmupErrors);
+  }
+
+  /** TIME_WAIT sockets towards the target's addresses and port. */
+  private static int clientTimeWait(TcpTable table, Target target) {
+    int n = 0;
+    for (TcpFilter f : target.clientSide()) {
+      n += table.count(f).timeWait();
+    }
+    return n;
+  }
+
+  /** TIME_WAIT sockets on the target's port on this host. */
+  private static int serverTimeWait(TcpTable table, Target target) {
+    return table.count(TcpFilter.localPort(target.port)).timeWait();
   }
 
   /**
    * The longest the load may take: the duration asked for (or, with none, every request taking its
-   * full timeout in turn, per worker), plus one request's timeout for the requests in flight.
+   * full timeout in turn, per worker, plus the pacing's waits: the last request's due time at a
+   * rate, or every idle gap at its longest), plus one request's timeout for the requests in flight.
    */
   static Duration loadBound(LoadSpec spec) {
     Duration perRequest = LoadClient.CALL_TIMEOUT.plusSeconds(5);
@@ -133,7 +228,81 @@ public final class LoadEngine {
       return spec.duration().plus(perRequest);
     }
     long perWorker = (spec.requests() + spec.concurrency() - 1L) / spec.concurrency();
-    return perRequest.multipliedBy(perWorker + 1);
+    Duration bound = perRequest.multipliedBy(perWorker + 1);
+    LoadSpec.Pacing pacing = spec.pacing();
+    if (pacing.byRate()) {
+      bound = bound.plusMillis((long) Math.ceil(spec.requests() * 1000 / pacing.rate()));
+    } else if (pacing.byBursts()) {
+      // A worker may take every request when the others are slow: count every gap, per worker.
+      bound = bound.plusMillis(Math.multiplyExact(spec.requests() / pacing.burst() + 1L, pacing.gapMaxMs()));
+    }
+    return bound;
+  }
+
+  /** Sends {@code n} requests one after another; returns how many failed. */
+  private static int warmup(LoadClient client, URI url, byte[] body, int n) throws InterruptedException {
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+      try {
+        int status = client.send(url, body);
+        failed += status >= 200 && status < 400 ? 0 : 1;
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        failed++;
+      }
+    }
+    return failed;
+  }
+
+  /** Says it is ready, then waits, bounded by {@link #MAX_START_WAIT_S}, until {@code signal} exists. */
+  private static void awaitSignal(Path signal, PrintWriter err) throws InterruptedException {
+    err.println(READY + " " + signal);
+    err.flush();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_START_WAIT_S);
+    while (!Files.exists(signal)) {
+      if (System.nanoTime() - end > 0) {
+        throw new IllegalStateException("the start signal " + signal + " did not appear within " + MAX_START_WAIT_S + " s");
+      }
+      Thread.sleep(SIGNAL_POLL_MS);
+    }
+  }
+
+  private static void closeQuietly(LoadClient client) {
+    try {
+      client.close();
+    } catch (Exception e) {
+      // Ended before the load began: nothing was measured that a close failure could spoil.
+    }
+  }
+
+  /**
+   * Sleeps until {@code due} (a {@link System#nanoTime()} value); false, at once, when {@code due}
+   * is past {@code deadline} (the run ends first) or the thread was interrupted (the run is over).
+   */
+  private static boolean sleepUntil(long due, long deadline) {
+    if (due - deadline >= 0) {
+      return false;
+    }
+    long left;
+    while ((left = due - System.nanoTime()) > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A POST body of {@code size} bytes: printable, so that a server's log of it stays readable. */
+  static byte[] body(int size) {
+    byte[] body = new byte[size];
+    for (int i = 0; i < size; i++) {
+      body[i] = (byte) ('a' + i % 26);
+    }
+    return body;
   }
 
   /** Waits, bounded by {@link #SETTLE}, until no socket of the target is still closing. */

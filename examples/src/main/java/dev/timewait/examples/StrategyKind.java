@@ -5,7 +5,8 @@ import java.util.stream.Collectors;
 
 /**
  * How the load engine's client closes its connections: {@link #NAIVE}, the mistake harnesses make
- * today, or one of timewait's three strategies. Immutable and thread-safe (an enum).
+ * today, one of timewait's three strategies, or {@link #RAW}: the client's own pool without
+ * timewait, to compare against. Immutable and thread-safe (an enum).
  */
 public enum StrategyKind {
   /**
@@ -18,12 +19,23 @@ public enum StrategyKind {
   /** timewait's reset close ({@link dev.timewait.ResetClose}). */
   RESET("reset"),
   /** timewait's pooled keep-alive ({@link dev.timewait.PooledKeepAlive}). */
-  POOLED("pooled");
+  POOLED("pooled"),
+  /**
+   * The same client without timewait: one shared client, pooled by the client's own defaults
+   * (HttpClient 5: its pooling connection manager, re-validation after 2 s idle; OkHttp: its
+   * connection pool), with the same timeouts and retry switch as the other kinds. For comparison.
+   */
+  RAW("raw");
 
   private final String label;
 
   StrategyKind(String label) {
     this.label = label;
+  }
+
+  /** True for the kinds that use none of timewait's strategies: {@link #NAIVE} and {@link #RAW}. */
+  public boolean withoutTimewait() {
+    return this == NAIVE || this == RAW;
   }
 
   /** The name on the command line and in the output. */

@@ -1,32 +1,49 @@
 package dev.timewait.examples;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
 import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.TestTls;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
 
 /** The load CLI's contract: exit codes, messages, and the --json line. */
 class LoadCliTest {
   static final List<String> JSON_FIELDS = List.of("client", "strategy", "requests", "errors", "firstError",
       "durationMs", "requestsPerSecond", "p50Ms", "p99Ms", "connectionsOpened", "closedAfterPeerFin",
-      "closedByReset", "closedLocallyFirst", "finWaitTimeouts", "clientTimeWait", "serverTimeWait");
+      "closedByReset", "closedLocallyFirst", "finWaitTimeouts", "clientTimeWait", "serverTimeWait",
+      "clientTimeWaitBefore", "serverTimeWaitBefore",
+      // Added for issue 14, after the original fields (tooling reads fields by name; none moved).
+      "method", "bodySize", "retries", "retirement", "rate", "burst", "idleGapMinMs", "idleGapMaxMs", "seed",
+      "startSignal", "startWaitMs", "warmup", "warmupErrors");
 
   @RegisterExtension
   WireMockExtension server = WireMockExtension.newInstance()
@@ -80,7 +97,7 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --concurrency -1        | --concurrency must be > 0, but was -1",
     "load --url http://127.0.0.1:1/ --duration 0            | --duration must be > 0, but was 0",
     "load --url http://127.0.0.1:1/ --client curl           | --client must be one of hc5, hc5-async, okhttp, but was curl",
-    "load --url http://127.0.0.1:1/ --strategy linger       | --strategy must be one of naive, server-close, reset, pooled, but was linger",
+    "load --url http://127.0.0.1:1/ --strategy linger       | --strategy must be one of naive, server-close, reset, pooled, raw, but was linger",
     "load --url http://127.0.0.1:1/ --strategy reset --max-connections 4 | --max-connections and --max-requests-per-connection apply to --strategy pooled, not reset",
     "load --url http://127.0.0.1:1/ --strategy pooled --max-connections -4 | --max-connections must be > 0, but was -4",
     "load --url http://127.0.0.1:1/ --strategy server-close --fin-timeout 61000 | --fin-timeout must be <= 60000, but was 61000",
@@ -88,6 +105,33 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --strategy reset --fin-timeout 100 | --fin-timeout applies to --strategy server-close or pooled, not reset",
     "load --url https://127.0.0.1:1/ --truststore /no/such/store.p12 --truststore-password x | --truststore file not found: /no/such/store.p12",
     "''                                                     | Missing a command",
+    "load --url http://127.0.0.1:1/ --method PUT            | --method must be GET or POST, but was PUT",
+    "load --url http://127.0.0.1:1/ --body-size 10          | --body-size 10 applies to --method POST only: a GET carries no body",
+    "load --url http://127.0.0.1:1/ --method GET --body-size 0 | --body-size 0 applies to --method POST only: a GET carries no body",
+    "load --url http://127.0.0.1:1/ --method POST --body-size -1 | --body-size must be 0 to 16777216, but was -1",
+    "load --url http://127.0.0.1:1/ --method POST --body-size 16777217 | --body-size must be 0 to 16777216, but was 16777217",
+    "load --url http://127.0.0.1:1/ --retries maybe         | --retries must be on or off, but was maybe",
+    "load --url http://127.0.0.1:1/ --retries ON            | --retries must be on or off, but was ON",
+    "load --url http://127.0.0.1:1/ --rate 0                | --rate must be > 0 and <= 1000000 requests per second, but was 0.0",
+    "load --url http://127.0.0.1:1/ --rate -5               | --rate must be > 0 and <= 1000000 requests per second, but was -5.0",
+    "load --url http://127.0.0.1:1/ --rate NaN              | --rate must be > 0 and <= 1000000 requests per second, but was NaN",
+    "load --url http://127.0.0.1:1/ --rate 1000001          | --rate must be > 0 and <= 1000000 requests per second, but was 1000001.0",
+    "load --url http://127.0.0.1:1/ --rate fast             | Invalid value for option '--rate': 'fast' is not a double",
+    "load --url http://127.0.0.1:1/ --rate 5 --idle-gap 10  | --rate 5.0 and --burst/--idle-gap are two ways to pace requests: give one",
+    "load --url http://127.0.0.1:1/ --burst 6               | --burst 6 needs --idle-gap MIN_MS[-MAX_MS]",
+    "load --url http://127.0.0.1:1/ --burst 0 --idle-gap 10 | --burst must be 1 to 10000000, but was 0",
+    "load --url http://127.0.0.1:1/ --burst 6 --idle-gap 1400-800 | --idle-gap MIN_MS must be <= MAX_MS, but was 1400-800",
+    "load --url http://127.0.0.1:1/ --burst 6 --idle-gap 1.5s | --idle-gap must be MIN_MS or MIN_MS-MAX_MS (whole milliseconds, e.g. 800-1400), but was 1.5s",
+    "load --url http://127.0.0.1:1/ --burst 6 --idle-gap -5 | --idle-gap must be MIN_MS or MIN_MS-MAX_MS (whole milliseconds, e.g. 800-1400), but was -5",
+    "load --url http://127.0.0.1:1/ --burst 6 --idle-gap 800- | --idle-gap must be MIN_MS or MIN_MS-MAX_MS (whole milliseconds, e.g. 800-1400), but was 800-",
+    "load --url http://127.0.0.1:1/ --idle-gap 600001       | --idle-gap must be at most 600000 ms, but was 600001",
+    "load --url http://127.0.0.1:1/ --seed 7                | --seed 7 applies to --idle-gap only",
+    "load --url http://127.0.0.1:1/ --warmup -1             | --warmup must be 0 to 1000, but was -1",
+    "load --url http://127.0.0.1:1/ --warmup 1001           | --warmup must be 0 to 1000, but was 1001",
+    "load --url http://127.0.0.1:1/ --strategy reset --retirement server-close | --retirement applies to --strategy pooled, not reset",
+    "load --url http://127.0.0.1:1/ --strategy pooled --retirement linger | --retirement must be reset or server-close, but was linger",
+    "load --url http://127.0.0.1:1/ --strategy raw --max-connections 4 | --max-connections and --max-requests-per-connection apply to --strategy pooled, not raw",
+    "load --url http://127.0.0.1:1/ --strategy raw --fin-timeout 100 | --fin-timeout applies to --strategy server-close or pooled, not raw",
   })
   void badArgumentsExitTwoWithAOneLineReasonAndTheUsageButNoStackTrace(String args, String reason) {
     Run run = cli(args.isEmpty() ? new String[0] : args.trim().split("\\s+"));
@@ -247,11 +291,297 @@ class LoadCliTest {
   }
 
   @Test
+  void aRunCountsTheTimeWaitAnEarlierRunLeftAsItsBaselineAndReportsWhatItAdded() throws Exception {
+    KernelTcp.assumeReadable();
+    Run first = cli("load", "--url", url(), "--client", "okhttp", "--requests", "30", "--concurrency", "2", "--json");
+    Run second = cli("load", "--url", url(), "--client", "okhttp", "--requests", "30", "--concurrency", "2");
+
+    assertThat(first.exitCode()).as(first.out() + first.err()).isZero();
+    assertThat(second.exitCode()).as(second.out() + second.err()).isZero();
+    int left = first.json().get("clientTimeWait").asInt();
+    assertThat(left).isGreaterThanOrEqualTo(27);
+    // The second run starts from what the first left (a few may be taken over by port reuse),
+    // and its summary shows the count after, what it added, and the baseline.
+    assertThat(second.err()).containsPattern("TIME_WAIT before the run: client (\\d+), server \\d+ \\(kernel table\\)");
+    java.util.regex.Matcher before = java.util.regex.Pattern
+        .compile("TIME_WAIT before the run: client (\\d+)").matcher(second.err());
+    assertThat(before.find()).isTrue();
+    assertThat(Integer.parseInt(before.group(1))).isBetween(left - 3, left + 3);
+    assertThat(second.out()).containsPattern("TIME_WAIT     client \\d+ \\(\\+\\d+\\), server \\d+ \\([+-]\\d+\\)")
+        .contains("before the run: client " + before.group(1));
+  }
+
+  @Test
+  void progressGoesToStderrAboutOnceASecondUnlessQuietOrJsonForATool() {
+    Run shown = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "1000000",
+        "--duration", "2");
+    Run quiet = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "20",
+        "--quiet");
+    Run json = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "20",
+        "--json");
+
+    assertThat(shown.exitCode()).as(shown.out() + shown.err()).isZero();
+    long progressLines = shown.err().lines().filter(l -> l.matches("\\[\\s*\\d+ s\\] .* requests, \\d+ errors, .*")).count();
+    // A 2 s run: a line at 1 s and perhaps at 2 s, never one per request.
+    assertThat(progressLines).as(shown.err()).isBetween(1L, 3L);
+    assertThat(shown.out()).as("progress stays off stdout").doesNotContain("req/s, client");
+    assertThat(quiet.err()).as("--quiet").isEmpty();
+    // Tests run without a terminal, as a tool that reads --json does.
+    assertThat(json.err()).as("--json, no terminal").isEmpty();
+  }
+
+  @Test
   void durationStopsTheLoadBeforeTheRequestCount() {
     Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "1000000",
         "--duration", "1", "--json");
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("\"errors\":0");
+  }
+
+  /** The spec the load command makes of {@code args}, without running it. */
+  static LoadSpec spec(String... args) {
+    LoadCommand command = new LoadCommand();
+    new CommandLine(command).parseArgs(args);
+    return command.toSpec();
+  }
+
+  @Test
+  void defaultsAreGetRetriesOffUnpaced() {
+    LoadSpec spec = spec("--url", "http://127.0.0.1:1/");
+
+    assertThat(spec.method()).isEqualTo(LoadSpec.Method.GET);
+    assertThat(spec.bodySize()).isZero();
+    assertThat(spec.retries()).as("retries are off unless asked for").isFalse();
+    assertThat(spec.pacing()).isEqualTo(LoadSpec.Pacing.NONE);
+  }
+
+  @Test
+  void postTakesTheDefaultOrTheGivenBodySize() {
+    assertThat(spec("--url", "http://127.0.0.1:1/", "--method", "POST").bodySize())
+        .isEqualTo(LoadCommand.DEFAULT_BODY_SIZE);
+    assertThat(spec("--url", "http://127.0.0.1:1/", "--method", "post", "--body-size", "0").bodySize()).isZero();
+    LoadSpec spec = spec("--url", "http://127.0.0.1:1/", "--method", "POST", "--body-size", "4096", "--retries", "on");
+    assertThat(spec.method()).isEqualTo(LoadSpec.Method.POST);
+    assertThat(spec.bodySize()).isEqualTo(4096);
+    assertThat(spec.retries()).isTrue();
+  }
+
+  @Test
+  void idleGapParsesARangeOrOneValueAndKeepsTheSeed() {
+    LoadSpec.Pacing range = spec("--url", "http://127.0.0.1:1/", "--burst", "6", "--idle-gap", "800-1400",
+        "--seed", "-42").pacing();
+    assertThat(range).isEqualTo(LoadSpec.Pacing.bursts(6, 800, 1400, -42));
+    assertThat(range.byBursts()).isTrue();
+    assertThat(range.byRate()).isFalse();
+
+    LoadSpec.Pacing one = spec("--url", "http://127.0.0.1:1/", "--idle-gap", "250").pacing();
+    assertThat(one.burst()).as("--idle-gap alone: a gap after every request").isEqualTo(1);
+    assertThat(one.gapMinMs()).isEqualTo(250);
+    assertThat(one.gapMaxMs()).isEqualTo(250);
+  }
+
+  @Test
+  void rateAcceptsDecimals() {
+    LoadSpec.Pacing pacing = spec("--url", "http://127.0.0.1:1/", "--rate", "2.5").pacing();
+
+    assertThat(pacing.byRate()).isTrue();
+    assertThat(pacing.rate()).isEqualTo(2.5);
+  }
+
+  @Test
+  void rawHasNoTimewaitStrategyAndPooledTakesTheRetirement() {
+    LoadSpec raw = spec("--url", "http://127.0.0.1:1/", "--strategy", "raw");
+    assertThat(raw.kind()).isEqualTo(StrategyKind.RAW);
+    assertThat(raw.strategy()).isNull();
+
+    LoadSpec pooled = spec("--url", "http://127.0.0.1:1/", "--strategy", "pooled", "--retirement", "server-close");
+    assertThat(((PooledKeepAlive) pooled.strategy()).retirement()).isEqualTo(Retirement.SERVER_CLOSE);
+    LoadSpec byDefault = spec("--url", "http://127.0.0.1:1/", "--strategy", "pooled");
+    assertThat(((PooledKeepAlive) byDefault.strategy()).retirement()).isEqualTo(PooledKeepAlive.DEFAULT_RETIREMENT);
+  }
+
+  @Test
+  void helpSaysRetriesAreOffByDefaultAndBurstsArePerWorker() {
+    Run run = cli("load", "--help");
+
+    assertThat(run.exitCode()).isZero();
+    String help = run.out().replaceAll("\\s+", " ");
+    assertThat(help).contains("automatic retries are OFF unless --retries on")
+        .contains("--retries=on|off The client's own automatic retries. off (the default)")
+        .contains("EACH WORKER")
+        .contains("raw (one client with its own default pool and no timewait");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hc5", "hc5-async", "okhttp"})
+  void postSendsTheBodyAndReportsTheSettings(String client) throws Exception {
+    server.stubFor(post("/hello").willReturn(ok("posted")));
+
+    Run run = cli("load", "--url", url(), "--client", client, "--strategy", "pooled", "--retirement", "server-close",
+        "--method", "POST", "--body-size", "37", "--requests", "5", "--concurrency", "1", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode json = run.json();
+    assertThat(json.get("errors").asLong()).isZero();
+    assertThat(json.get("method").asText()).isEqualTo("POST");
+    assertThat(json.get("bodySize").asInt()).isEqualTo(37);
+    assertThat(json.get("retries").asText()).isEqualTo("off");
+    assertThat(json.get("retirement").asText()).isEqualTo("server-close");
+    assertThat(json.get("rate").isNull()).isTrue();
+    server.verify(5, postRequestedFor(urlEqualTo("/hello"))
+        .withHeader("Content-Length", equalTo("37"))
+        .withRequestBody(equalTo("abcdefghijklmnopqrstuvwxyzabcdefghijk")));
+    assertThat(run.out()).contains("settings      POST 37 B, retries off, retirement server-close, unpaced");
+  }
+
+  @Test
+  void anHttpErrorStatusNamesTheMethod() throws Exception {
+    Run run = cli("load", "--url", "http://127.0.0.1:" + server.getPort() + "/missing", "--client", "okhttp",
+        "--strategy", "reset", "--method", "POST", "--requests", "2", "--concurrency", "1", "--json");
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.json().get("errors").asLong()).isEqualTo(2);
+    assertThat(run.json().get("firstError").asText()).startsWith("HTTP 404 from POST http://127.0.0.1:");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hc5", "hc5-async", "okhttp"})
+  void rawRunsTheClientWithoutTimewait(String client) throws Exception {
+    Run run = cli("load", "--url", url(), "--client", client, "--strategy", "raw", "--requests", "20",
+        "--concurrency", "2", "--retries", "on", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode json = run.json();
+    assertThat(json.get("strategy").asText()).isEqualTo("raw");
+    assertThat(json.get("errors").asLong()).isZero();
+    assertThat(json.get("retries").asText()).isEqualTo("on");
+    assertThat(json.get("retirement").isNull()).isTrue();
+    // No timewait socket factory: nothing counts the connections.
+    assertThat(json.get("connectionsOpened").isNull()).isTrue();
+    assertThat(run.out()).contains("not counted (raw:");
+  }
+
+  @Test
+  void burstsSleepTheGapBetweenBurstsButNotAfterTheLast() throws Exception {
+    Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "6",
+        "--concurrency", "1", "--burst", "2", "--idle-gap", "250-300", "--seed", "7", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode json = run.json();
+    assertThat(json.get("requests").asLong()).isEqualTo(6);
+    // Three bursts, two gaps of 250-300 ms between them, none after the third.
+    assertThat(json.get("durationMs").asLong()).isBetween(500L, 5_000L);
+    assertThat(json.get("burst").asInt()).isEqualTo(2);
+    assertThat(json.get("idleGapMinMs").asLong()).isEqualTo(250);
+    assertThat(json.get("idleGapMaxMs").asLong()).isEqualTo(300);
+    assertThat(json.get("seed").asLong()).isEqualTo(7);
+    assertThat(run.out()).contains("bursts of 2 per worker, idle gaps 250-300 ms (seed 7)");
+  }
+
+  @Test
+  void withoutASeedTheRunPrintsTheOneItDrew() throws Exception {
+    Run run = cli("load", "--url", url(), "--client", "hc5", "--strategy", "reset", "--requests", "2",
+        "--concurrency", "1", "--idle-gap", "0", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    long seed = run.json().get("seed").asLong();
+    assertThat(run.out()).contains("(seed " + seed + ")");
+  }
+
+  @Test
+  void rateSpacesTheRequestsOverAllWorkers() throws Exception {
+    Run run = cli("load", "--url", url(), "--client", "hc5-async", "--strategy", "pooled", "--requests", "5",
+        "--concurrency", "2", "--rate", "10", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode json = run.json();
+    // The fifth request is due 400 ms after the start, whichever worker sends it.
+    assertThat(json.get("durationMs").asLong()).isBetween(400L, 5_000L);
+    assertThat(json.get("rate").asDouble()).isEqualTo(10.0);
+    assertThat(json.get("burst").isNull()).isTrue();
+  }
+
+  @Test
+  void durationCutsALongIdleGapShort() {
+    long t0 = System.nanoTime();
+    Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "reset", "--requests", "100",
+        "--concurrency", "1", "--idle-gap", "60000", "--duration", "1", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("\"requests\":1,");
+    // The run ends with --duration, not after the 60 s gap (the settle after it is bounded too).
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).isLessThan(java.time.Duration.ofSeconds(15));
+  }
+
+  @Test
+  void startSignalHoldsTheLoadUntilTheFileExistsAndTheDurationCountsFromThen(@TempDir Path dir) throws Exception {
+    Path signal = dir.resolve("go");
+    CompletableFuture<Run> running = CompletableFuture.supplyAsync(() -> cli("load", "--url", url(),
+        "--client", "okhttp", "--strategy", "pooled", "--requests", "3", "--concurrency", "1",
+        "--start-signal", signal.toString(), "--json"));
+    Thread.sleep(1_500);
+    assertThat(running).as("no load before the signal").isNotDone();
+    server.verify(0, getRequestedFor(urlEqualTo("/hello")));
+
+    Files.createFile(signal);
+    Run run = running.get(60, TimeUnit.SECONDS);
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.err()).contains(LoadEngine.READY + " " + signal);
+    JsonNode json = run.json();
+    assertThat(json.get("requests").asLong()).isEqualTo(3);
+    assertThat(json.get("startSignal").asText()).isEqualTo(signal.toString());
+    assertThat(json.get("startWaitMs").asLong()).isGreaterThanOrEqualTo(1_000);
+    // The load's own clock starts at the signal: three requests on loopback, not the wait.
+    assertThat(json.get("durationMs").asLong()).isLessThan(1_000);
+    assertThat(run.out()).contains("start         on " + signal + ", after waiting");
+  }
+
+  @Test
+  void warmupRequestsGoFirstAndAreNotCounted() throws Exception {
+    Run run = cli("load", "--url", url(), "--client", "hc5-async", "--strategy", "pooled", "--requests", "4",
+        "--concurrency", "1", "--warmup", "3", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode json = run.json();
+    assertThat(json.get("requests").asLong()).isEqualTo(4);
+    assertThat(json.get("warmup").asInt()).isEqualTo(3);
+    assertThat(json.get("warmupErrors").asInt()).isZero();
+    server.verify(7, getRequestedFor(urlEqualTo("/hello")));
+    assertThat(run.out()).contains("warm-up       3 requests before the load, not counted: 0 failed");
+  }
+
+  @Test
+  void failedWarmupRequestsAreCountedApart() throws Exception {
+    Run run = cli("load", "--url", "http://127.0.0.1:" + server.getPort() + "/missing", "--client", "okhttp",
+        "--strategy", "reset", "--requests", "1", "--concurrency", "1", "--warmup", "2", "--json");
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.json().get("warmupErrors").asInt()).isEqualTo(2);
+    assertThat(run.json().get("errors").asLong()).as("the load's own errors only").isEqualTo(1);
+  }
+
+  @Test
+  void aSignalThatIsAlreadyThereStartsTheLoadAtOnce(@TempDir Path dir) throws Exception {
+    Path signal = Files.createFile(dir.resolve("go"));
+
+    Run run = cli("load", "--url", url(), "--client", "hc5", "--strategy", "reset", "--requests", "1",
+        "--concurrency", "1", "--start-signal", signal.toString(), "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.json().get("startWaitMs").asLong()).isLessThan(1_000);
+  }
+
+  @Test
+  void loadBoundCountsThePacingWaits() {
+    LoadSpec plain = spec("--url", "http://127.0.0.1:1/", "--requests", "10", "--concurrency", "1");
+    LoadSpec paced = spec("--url", "http://127.0.0.1:1/", "--requests", "10", "--concurrency", "1",
+        "--rate", "0.1");
+    LoadSpec gapped = spec("--url", "http://127.0.0.1:1/", "--requests", "10", "--concurrency", "1",
+        "--burst", "2", "--idle-gap", "1000-9000");
+
+    assertThat(LoadEngine.loadBound(paced)).isEqualTo(LoadEngine.loadBound(plain).plusSeconds(100));
+    assertThat(LoadEngine.loadBound(gapped)).isEqualTo(LoadEngine.loadBound(plain).plusSeconds(6 * 9));
   }
 }

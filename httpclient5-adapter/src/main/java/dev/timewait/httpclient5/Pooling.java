@@ -18,8 +18,13 @@ final class Pooling {
    */
   static ConnectionConfig connectionConfig(PooledKeepAlive pooled, ConnectionConfig user) {
     ConnectionConfig.Builder config = ConnectionConfig.copy(user)
-        .setTimeToLive(TimeValue.of(pooled.maxLifetime()))
-        .setIdleTimeout(Timeout.of(pooled.idleTimeout()));
+        .setTimeToLive(TimeValue.of(pooled.maxLifetime()));
+    try {
+      config.setIdleTimeout(Timeout.of(pooled.idleTimeout()));
+    } catch (NoSuchMethodError beforeHttpClient56) {
+      // ConnectionConfig's idle timeout came with HttpClient 5.6; before it, the idle eviction
+      // both configurers set (evictIdleConnections) is what retires idle connections.
+    }
     if (user.getValidateAfterInactivity() == null) {
       config.setValidateAfterInactivity(TimeValue.of(pooled.staleCheckAfterIdle()));
     }

@@ -169,7 +169,12 @@ public final class TimeWaitHttpClient5 {
     Objects.requireNonNull(accounting, "accounting cannot be null");
     Objects.requireNonNull(options, "options cannot be null");
     checkNotConfigured(builder);
-    HttpClientBuilder configured = ClassicConfigurer.configure(builder, strategy, accounting, options);
+    HttpClientBuilder configured;
+    try {
+      configured = ClassicConfigurer.configure(builder, strategy, accounting, options);
+    } catch (LinkageError older) {
+      throw olderHttpClient(older);
+    }
     remember(builder, strategy);
     return configured;
   }
@@ -257,7 +262,12 @@ public final class TimeWaitHttpClient5 {
     Objects.requireNonNull(accounting, "accounting cannot be null");
     Objects.requireNonNull(options, "options cannot be null");
     checkNotConfigured(builder);
-    HttpAsyncClientBuilder configured = AsyncConfigurer.configure(builder, strategy, accounting, options);
+    HttpAsyncClientBuilder configured;
+    try {
+      configured = AsyncConfigurer.configure(builder, strategy, accounting, options);
+    } catch (LinkageError older) {
+      throw olderHttpClient(older);
+    }
     remember(builder, strategy);
     return configured;
   }
@@ -304,5 +314,15 @@ public final class TimeWaitHttpClient5 {
     synchronized (CONFIGURED) {
       CONFIGURED.put(builder, strategy);
     }
+  }
+
+  /**
+   * The configurers use HttpClient 5.4's socket strategies ({@code TlsSocketStrategy}, {@code
+   * DetachedSocketFactory}); an older HttpClient (Spring Boot pins its own) fails to link them.
+   */
+  private static IllegalStateException olderHttpClient(LinkageError cause) {
+    return new IllegalStateException("timewait-httpclient5 needs HttpClient 5.4 or later"
+        + " (org.apache.httpcomponents.client5:httpclient5), but an older one is on the class path ("
+        + cause + "); manage httpclient5 to 5.4+ (5.6 tested in full) in your build", cause);
   }
 }

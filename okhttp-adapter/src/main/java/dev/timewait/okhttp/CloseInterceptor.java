@@ -79,8 +79,13 @@ final class CloseInterceptor implements Interceptor {
           "timewait cannot close connections through the SOCKS proxy " + proxy
               + ": OkHttp opens them without the socket factory; use an HTTP proxy or no proxy");
     }
-    int count = closeEveryRequest ? 1 : countOn(connection);
-    boolean last = closeEveryRequest || isLast(connection, count);
+    int count = 1;
+    boolean last = true;
+    if (!closeEveryRequest) {
+      ConnectionUse use = useOf(connection); // one synchronized lookup per request
+      count = use.next();
+      last = count >= maxRequests || System.nanoTime() - use.bornNanos >= maxLifetimeNanos;
+    }
     if (last && !"close".equalsIgnoreCase(request.header("Connection"))) {
       // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
       request = request.newBuilder().header("Connection", "close").build();
@@ -159,16 +164,6 @@ final class CloseInterceptor implements Interceptor {
       }
       throw e;
     }
-  }
-
-  /** Counts a request on {@code connection}: the how-manieth it is. */
-  private int countOn(Connection connection) {
-    return useOf(connection).next();
-  }
-
-  /** Whether the {@code count}-th request on {@code connection} must be its last. */
-  private boolean isLast(Connection connection, int count) {
-    return count >= maxRequests || System.nanoTime() - useOf(connection).bornNanos >= maxLifetimeNanos;
   }
 
   private ConnectionUse useOf(Connection connection) {

@@ -11,11 +11,14 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import javax.net.SocketFactory;
+import okhttp3.Call;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
+import okhttp3.EventListener;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
+import okhttp3.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -268,6 +271,24 @@ public final class TimeWaitOkHttp {
     }
   }
 
+  /**
+   * Fails fast on an OkHttp older than 5.4: the adapter keeps per-call state in {@code
+   * Call.tag(Class, Function0)} (OkHttp 5.3) and listens with {@code Call.addEventListener} (5.4),
+   * and an older OkHttp (4.12 beside Retrofit or Feign, say) would otherwise fail with {@code
+   * NoSuchMethodError} at the first call. Both are tried on a call that is never executed.
+   */
+  private static void requireSupportedOkHttp(OkHttpClient client) {
+    try {
+      Call probe = client.newCall(new Request.Builder().url("http://localhost/").build());
+      probe.tag(String.class, () -> "timewait");
+      probe.addEventListener(EventListener.NONE);
+    } catch (LinkageError older) {
+      throw new IllegalStateException("timewait-okhttp needs OkHttp 5.4 or later"
+          + " (com.squareup.okhttp3:okhttp-jvm), but an older OkHttp is on the class path ("
+          + older + "); with Retrofit or Feign, manage okhttp to 5.4+ in your build", older);
+    }
+  }
+
   private static void checkConfigurable(OkHttpClient.Builder builder) {
     for (Interceptor interceptor : builder.networkInterceptors()) {
       if (interceptor instanceof CloseInterceptor) {
@@ -278,6 +299,7 @@ public final class TimeWaitOkHttp {
     }
     // Building is the public way to read the builder's proxy and socket factory.
     OkHttpClient current = builder.build();
+    requireSupportedOkHttp(current);
     Proxy proxy = current.proxy();
     if (proxy != null && proxy.type() == Proxy.Type.SOCKS) {
       throw new IllegalArgumentException(

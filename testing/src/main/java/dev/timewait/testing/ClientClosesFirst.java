@@ -35,6 +35,7 @@ public final class ClientClosesFirst implements AutoCloseable {
   private static final int READ_TIMEOUT_MILLIS = 5_000;
   private static final AtomicInteger IDS = new AtomicInteger();
 
+  private final java.util.Set<String> clientPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<ServerSocket> servers = new ArrayList<>();
   private final List<Thread> acceptors = new ArrayList<>();
   private final InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -102,6 +103,7 @@ public final class ClientClosesFirst implements AutoCloseable {
    * ports with one client thread per port, stopping at {@code bound}. Returns how many were made.
    */
   public int run(int connections, Duration bound) throws InterruptedException {
+    clientPorts.clear();
     long deadline = System.nanoTime() + bound.toNanos();
     AtomicInteger made = new AtomicInteger();
     List<Thread> clients = new ArrayList<>();
@@ -112,6 +114,7 @@ public final class ClientClosesFirst implements AutoCloseable {
       Thread t = new Thread(() -> {
         for (int k = 0; k < share && System.nanoTime() < deadline; k++) {
           try (Socket c = new Socket(loopback, port)) {
+            clientPorts.add(c.getLocalPort() + ":" + port);
             // The client's FIN goes first; then wait for the server's FIN before close(), so the
             // socket is already in TIME_WAIT when its descriptor closes. Closing at once after
             // connect() instead lets a few connections in a few hundred end in an RST (a
@@ -136,6 +139,16 @@ public final class ClientClosesFirst implements AutoCloseable {
       t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000 + 1_000));
     }
     return made.get();
+  }
+
+  /**
+   * The distinct 4-tuples the last {@link #run} connected from, towards {@code serverPort}: the
+   * client TIME_WAIT it leaves, exactly. TIME_WAIT is per tuple, and on loopback (tcp_tw_reuse=2)
+   * connect() may hand out a port whose TIME_WAIT is over 1 s old: the new connection takes it over.
+   */
+  public int distinctTuples(int serverPort) {
+    String suffix = ":" + serverPort;
+    return (int) clientPorts.stream().filter(t -> t.endsWith(suffix)).count();
   }
 
   /** Closes the listening sockets and waits (bounded) for the acceptor threads to end. */

@@ -1,0 +1,70 @@
+package dev.timewait;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The reuse check of pooled connections, on a plain loopback peer that closes after one byte. */
+class ReuseCheckTest {
+  private static final PooledKeepAlive POOLED =
+      PooledKeepAlive.builder().staleCheckAfterIdle(Duration.ofMillis(50)).build();
+
+  @Test
+  void socketOptionCallsNeverRunTheCheckAndOnlyTheClientsOwnIsClosedFindsThePeerGone() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
+      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+           Socket peer = server.accept()) {
+        exchangeOneByte(client, peer); // the exchange is over: the connection is idle
+        peer.close(); // the peer's idle close: its FIN is in the client's receive queue
+        Thread.sleep(150);
+
+        // A client that already chose the connection sets its read timeout: that must not close
+        // the socket under it ("Socket is closed"), as the JDK's option methods ask isClosed().
+        client.setSoTimeout(2000);
+        assertThat(client.getSoTimeout()).isEqualTo(2000);
+        client.setTcpNoDelay(true);
+        assertThat(factory.accounting().snapshot().closedIdleByPeer()).isZero();
+
+        // The client's own question before reuse finds the FIN and retires the connection.
+        assertThat(client.isClosed()).isTrue();
+        CloseStats stats = factory.accounting().snapshot();
+        assertThat(stats.closedIdleByPeer()).as("%s", stats).isEqualTo(1);
+        assertThat(stats.closedAfterPeerFin()).as("%s", stats).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
+  void aLiveConnectionIsCheckedOncePerReuseNotOncePerQuestion() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
+      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+           Socket peer = server.accept()) {
+        exchangeOneByte(client, peer);
+        Thread.sleep(150);
+        assertThat(client.isClosed()).isFalse(); // checked: a 1 ms read found nothing
+        for (int i = 0; i < 20; i++) {
+          assertThat(client.isClosed()).isFalse();
+        }
+        // Twenty more questions right after the check do not read again: each read would wait
+        // its 1 ms on this live connection (OkHttp asks three times per reuse).
+        assertThat(((TimeWaitSocket) client).reuseChecks()).isEqualTo(1);
+      }
+    }
+  }
+
+  /** One request byte and one response byte: afterwards the client's last I/O was a read. */
+  private static void exchangeOneByte(Socket client, Socket peer) throws Exception {
+    client.getOutputStream().write('q');
+    peer.getInputStream().read();
+    peer.getOutputStream().write('a');
+    InputStream in = client.getInputStream();
+    assertThat(in.read()).isEqualTo('a');
+  }
+}

@@ -1,0 +1,131 @@
+package dev.timewait.testsupport;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.TestSource;
+import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.MethodSource;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
+
+/**
+ * The build's console report of a module's tests, registered through {@code META-INF/services}
+ * (every module has this unpublished module on its test class path): one line per module in the form
+ * {@code core: 158 passed, 0 failed, 2 skipped} (the module's artifactId less {@code timewait-}: one
+ * word, so that the line is a plain closing line CI tools recognise), then each skipped test with its reason,
+ * and each failure at once with its stack trace. Surefire keeps its per-class lines and the tests'
+ * own output off the console ({@code printSummary=false}, {@code redirectTestOutputToFile}: that
+ * output is in {@code target/surefire-reports/*-output.txt}), so a green build stays short while
+ * a skip is never silent and a failure is never only in a file.
+ *
+ * <p>Writes to the process's own standard error, past the stream Surefire captures, and only when
+ * the build names the module (system property {@value #MODULE}): a run in an IDE prints nothing.
+ *
+ * <p>JUnit calls a listener from one thread at a time; the counts are not otherwise guarded.
+ */
+public final class ConsoleTestReport implements TestExecutionListener {
+  /** The system property, set by the parent POM's Surefire configuration, naming the module. */
+  public static final String MODULE = "timewait.module";
+  /** The most lines of one failure's stack trace printed; the report file has all of it. */
+  static final int MAX_TRACE_LINES = 40;
+
+  private final String module = shortName(System.getProperty(MODULE));
+  private final PrintStream console =
+      new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+  private final List<String> skipped = new ArrayList<>();
+  private int passed;
+  private int failed;
+  private TestPlan plan;
+
+  @Override
+  public void testPlanExecutionStarted(TestPlan testPlan) {
+    plan = testPlan;
+  }
+
+  @Override
+  public void executionSkipped(TestIdentifier test, String reason) {
+    if (module == null) {
+      return;
+    }
+    // A skipped container skips every test in it: one line for the container says it.
+    skipped.add(name(test) + ": " + oneLine(reason));
+  }
+
+  @Override
+  public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+    if (module == null) {
+      return;
+    }
+    switch (result.getStatus()) {
+      case SUCCESSFUL -> {
+        if (test.isTest()) {
+          passed++;
+        }
+      }
+      case ABORTED -> skipped.add(name(test) + ": "
+          + oneLine(result.getThrowable().map(Throwable::getMessage).orElse("aborted")));
+      case FAILED -> {
+        failed++;
+        console.println(module + ": FAILED " + name(test));
+        result.getThrowable().ifPresent(this::printTrace);
+      }
+    }
+  }
+
+  @Override
+  public void testPlanExecutionFinished(TestPlan testPlan) {
+    if (module == null) {
+      return;
+    }
+    // The plain closing line: "NAME: N passed, N failed, N skipped".
+    console.println(module + ": " + passed + " passed, " + failed + " failed, " + skipped.size() + " skipped");
+    for (String s : skipped) {
+      console.println("  skipped " + s);
+    }
+  }
+
+  private void printTrace(Throwable failure) {
+    java.io.StringWriter text = new java.io.StringWriter();
+    failure.printStackTrace(new java.io.PrintWriter(text));
+    String[] lines = text.toString().split("\\R");
+    for (int i = 0; i < lines.length && i < MAX_TRACE_LINES; i++) {
+      console.println("    " + lines[i]);
+    }
+    if (lines.length > MAX_TRACE_LINES) {
+      console.println("    ... " + (lines.length - MAX_TRACE_LINES) + " more lines in target/surefire-reports");
+    }
+  }
+
+  /** {@code Class > method [display name]} for a method, the display name otherwise. */
+  private String name(TestIdentifier test) {
+    Optional<TestSource> source = test.getSource();
+    if (source.isPresent() && source.get() instanceof MethodSource m) {
+      String cls = m.getClassName().substring(m.getClassName().lastIndexOf('.') + 1);
+      String method = m.getMethodName() + "(" + m.getMethodParameterTypes() + ")";
+      String shown = test.getDisplayName();
+      // Parameterized and repeated invocations: the invocation's name says which one.
+      boolean invocation = plan != null && plan.getParent(test).flatMap(TestIdentifier::getSource)
+          .filter(MethodSource.class::isInstance).isPresent();
+      return cls + " > " + method + (invocation ? " " + shown : "");
+    }
+    if (source.isPresent() && source.get() instanceof ClassSource c) {
+      return c.getClassName().substring(c.getClassName().lastIndexOf('.') + 1);
+    }
+    return test.getDisplayName();
+  }
+
+  private static String shortName(String artifactId) {
+    return artifactId == null ? null : artifactId.replaceFirst("^timewait-", "");
+  }
+
+  private static String oneLine(String text) {
+    return text == null ? "" : text.replaceAll("\\s*\\R\\s*", " ");
+  }
+}
