@@ -72,6 +72,15 @@ public final class LoadEngine {
    */
   public static LoadResult run(LoadSpec spec, LoadProgress progress, PrintWriter err)
       throws InterruptedException {
+    return run(spec, progress, err, null);
+  }
+
+  /**
+   * Like {@link #run(LoadSpec, LoadProgress, PrintWriter)}; with a {@code timeline}, samples the
+   * run into it (once a second, on its own thread, see {@link LoadTimeline}); null for none.
+   */
+  public static LoadResult run(LoadSpec spec, LoadProgress progress, PrintWriter err, LoadTimeline timeline)
+      throws InterruptedException {
     URI url = spec.url();
     Target target = Target.of(url);
     // The baseline: TIME_WAIT an earlier run left towards the same target is not this run's.
@@ -123,6 +132,9 @@ public final class LoadEngine {
     ExecutorService workers = Executors.newFixedThreadPool(spec.concurrency(), daemonThreads());
     LoadProgress.Ticker ticker = progress.start(() -> (long) succeeded.get() + failed.get(), failed::get,
         countable ? () -> clientTimeWait(table, target) : null, clientTimeWaitBefore);
+    LoadTimeline.Sampler sampler = timeline == null ? null : timeline.start(succeeded, failed, latencies,
+        countable ? () -> clientTimeWait(table, target) : null,
+        countable && target.local ? () -> serverTimeWait(table, target) : null);
     try {
       for (int w = 0; w < spec.concurrency(); w++) {
         SplittableRandom random = gaps.get(w);
@@ -173,6 +185,9 @@ public final class LoadEngine {
       elapsed = System.nanoTime() - start;
     } finally {
       ticker.close();
+      if (sampler != null) {
+        sampler.close();
+      }
       workers.shutdownNow();
       try {
         client.close();
