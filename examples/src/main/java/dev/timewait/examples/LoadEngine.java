@@ -124,7 +124,9 @@ public final class LoadEngine {
       closeQuietly(client);
       throw e;
     }
-    long start = spec.startSignal() == null ? created : System.nanoTime();
+    // The load's clocks (--duration, --rate) start after the warm-up too: from `created`, the warm-up's
+    // time would make a rate's first tickets overdue, all sent at once.
+    long start = spec.startSignal() == null && spec.warmup() == 0 ? created : System.nanoTime();
     long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
     double nanosPerRequest = pacing.byRate() ? 1e9 / pacing.rate() : 0;
     CloseStats stats;

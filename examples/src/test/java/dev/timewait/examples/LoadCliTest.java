@@ -556,6 +556,21 @@ class LoadCliTest {
   }
 
   @Test
+  void aRateCountsFromTheEndOfTheWarmupSoItsFirstRequestsAreNotSentAtOnce() throws Exception {
+    Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "4",
+        "--concurrency", "1", "--warmup", "300", "--rate", "10", "--quiet");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    // Newest first. The load's 4 are due 0, 100, 200 and 300 ms after the warm-up, however long it took
+    // (a cold client's 300 requests take longer than that: counted from before it, all 4 were overdue).
+    List<com.github.tomakehurst.wiremock.stubbing.ServeEvent> served = server.getAllServeEvents();
+    assertThat(served).hasSize(304);
+    long spreadMs = served.get(0).getRequest().getLoggedDate().getTime()
+        - served.get(3).getRequest().getLoggedDate().getTime();
+    assertThat(spreadMs).isGreaterThanOrEqualTo(250);
+  }
+
+  @Test
   void failedWarmupRequestsAreCountedApart() throws Exception {
     Run run = cli("load", "--url", "http://127.0.0.1:" + server.getPort() + "/missing", "--client", "okhttp",
         "--strategy", "reset", "--requests", "1", "--concurrency", "1", "--warmup", "2", "--json");
