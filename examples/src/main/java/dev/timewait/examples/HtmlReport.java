@@ -92,6 +92,9 @@ public final class HtmlReport {
     return h.toString();
   }
 
+  /** The shortest interval a rate is taken over: half of {@link LoadTimeline#INTERVAL}. */
+  static final long MIN_RATE_WINDOW_MS = LoadTimeline.INTERVAL.toMillis() / 2;
+
   /** The chart ids (also the data's series names) and their captions, in page order. */
   static final String[][] CHARTS = {
     {"rps", "Requests per second"},
@@ -149,11 +152,17 @@ public final class HtmlReport {
       for (int i = 0; i < s.size(); i++) {
         LoadTimeline.Sample now = s.get(i);
         t.add(now.elapsedMs() / 1000.0);
-        if (i == 0 || now.elapsedMs() <= s.get(i - 1).elapsedMs()) {
+        // A rate over at least MIN_RATE_WINDOW_MS: the last sample, taken when the load ends, may
+        // come a few ms after a tick, and a few requests over a few ms would chart as a spike.
+        int j = i - 1;
+        while (j > 0 && now.elapsedMs() - s.get(j).elapsedMs() < MIN_RATE_WINDOW_MS) {
+          j--;
+        }
+        if (i == 0 || now.elapsedMs() <= s.get(j).elapsedMs()) {
           rps.add(null);
           eps.add(null);
         } else {
-          LoadTimeline.Sample before = s.get(i - 1);
+          LoadTimeline.Sample before = s.get(j);
           double seconds = (now.elapsedMs() - before.elapsedMs()) / 1000.0;
           rps.add((now.requests() - before.requests()) / seconds);
           eps.add((now.errors() - before.errors()) / seconds);
@@ -240,15 +249,18 @@ public final class HtmlReport {
           if (parent) { parent.appendChild(e); }
           return e;
         }
-        function nice(max) {
-          if (!(max > 0)) { return 1; }
-          var p = Math.pow(10, Math.floor(Math.log(max) / Math.LN10));
-          var steps = [1, 2, 2.5, 5, 10];
-          for (var i = 0; i !== steps.length; i++) { if (steps[i] * p >= max) { return steps[i] * p; } }
-          return 10 * p;
+        // Axis ticks: a round step (1, 2, 2.5 or 5 times a power of ten) giving about four intervals,
+        // and the axis ends at the first step at or above the maximum.
+        function axis(max) {
+          if (!(max > 0)) { return {top: 1, step: 0.25, n: 4}; }
+          var raw = max / 4, p = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10)), step = 10 * p;
+          var steps = [1, 2, 2.5, 5];
+          for (var i = steps.length - 1; i !== -1; i--) { if (steps[i] * p >= raw) { step = steps[i] * p; } }
+          var n = Math.max(1, Math.ceil(max / step - 1e-9));
+          return {top: n * step, step: step, n: n};
         }
         function label(v) {
-          if (v >= 10000) { return Math.round(v / 1000) + 'k'; }
+          if (v >= 10000) { return Math.round(v / 100) / 10 + 'k'; }
           return String(Math.round(v * 100) / 100);
         }
         function draw(figure) {
@@ -262,18 +274,22 @@ public final class HtmlReport {
             tMax = Math.max(tMax, run.t.length ? run.t[run.t.length - 1] : 0);
             (n ? present : absent).push(i);
           });
-          var xTop = nice(tMax), yTop = nice(yMax);
+          var xAxis = axis(tMax), yAxis = axis(yMax), xTop = xAxis.top, yTop = yAxis.top;
           function x(t) { return L + (W - L - R) * t / xTop; }
           function y(v) { return H - B - (H - B - T) * v / yTop; }
           var svg = el('svg', {viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img'}, figure);
           el('title', {}, svg).textContent = figure.querySelector('figcaption').textContent;
-          for (var g = 0; g !== 5; g++) {
-            var v = yTop * g / 4, gy = y(v);
-            el('line', {'class': g ? 'grid' : 'axis', x1: L, x2: W - R, y1: gy, y2: gy}, svg);
-            el('text', {x: L - 6, y: gy + 4, 'text-anchor': 'end'}, svg).textContent = label(v);
-            var tv = xTop * g / 4, gx = x(tv);
-            el('line', {'class': g ? 'grid' : 'axis', x1: gx, x2: gx, y1: T, y2: H - B}, svg);
-            el('text', {x: gx, y: H - B + 16, 'text-anchor': 'middle'}, svg).textContent = label(tv) + ' s';
+          for (var gy = 0; gy !== yAxis.n + 1; gy++) { tick(false, gy * yAxis.step); }
+          for (var gx = 0; gx !== xAxis.n + 1; gx++) { tick(true, gx * xAxis.step); }
+          function tick(vertical, v) {
+            var line = v === 0 ? 'axis' : 'grid';
+            if (vertical) {
+              el('line', {'class': line, x1: x(v), x2: x(v), y1: T, y2: H - B}, svg);
+              el('text', {x: x(v), y: H - B + 16, 'text-anchor': 'middle'}, svg).textContent = label(v) + ' s';
+            } else {
+              el('line', {'class': line, x1: L, x2: W - R, y1: y(v), y2: y(v)}, svg);
+              el('text', {x: L - 6, y: y(v) + 4, 'text-anchor': 'end'}, svg).textContent = label(v);
+            }
           }
           present.forEach(function (i) {
             var run = data.runs[i], d = '', pen = 'M', points = 0;

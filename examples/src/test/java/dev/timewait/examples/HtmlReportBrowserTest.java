@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HtmlReportBrowserTest {
   /** The browser's whole run, bounded: a hung browser fails the test, it never hangs the build. */
-  static final long BROWSER_TIMEOUT_S = 60;
+  static final long BROWSER_TIMEOUT_S = 90;
   static final List<String> NAMES = List.of("chromium", "chromium-browser", "google-chrome", "google-chrome-stable");
 
   static Path browser;

@@ -124,6 +124,21 @@ class HtmlReportTest {
   }
 
   @Test
+  void aShortLastIntervalIsTakenTogetherWithTheOneBeforeItNotChartedAsASpike() throws Exception {
+    // The load ended 40 ms after a tick, with 20 more requests: 500/s over 40 ms, but 20 + 100 over 1.04 s.
+    List<LoadTimeline.Sample> samples = List.of(
+        new LoadTimeline.Sample(0, 0, 0, null, 0, null),
+        new LoadTimeline.Sample(1000, 100, 0, 1.0, 0, null),
+        new LoadTimeline.Sample(2000, 200, 0, 1.0, 0, null),
+        new LoadTimeline.Sample(2040, 220, 0, 1.0, 0, null));
+    String html = HtmlReport.render(URL, List.of(new HtmlReport.Run(result("hc5", "reset", null), samples)), WRITTEN);
+
+    List<Double> rps = values(data(html).get("runs").get(0).get("rps"));
+    assertThat(rps.subList(0, 3)).containsExactly(null, 100.0, 100.0);
+    assertThat(rps.get(3)).isCloseTo(120 / 1.04, org.assertj.core.data.Offset.offset(0.01));
+  }
+
+  @Test
   void aRunWithoutSamplesOrRunsIsRefusedOrEmpty() throws Exception {
     assertThatThrownBy(() -> HtmlReport.render(URL, List.of(), WRITTEN))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("runs must not be empty");
