@@ -123,7 +123,7 @@ public final class LoadTimeline {
       this.latencies = latencies;
       this.clientTimeWait = clientTimeWait;
       this.serverTimeWait = serverTimeWait;
-      sample();
+      sampleQuietly();
       timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "load-timeline");
         t.setDaemon(true);
