@@ -186,9 +186,7 @@ public record PortBudget(
 
   /** {@return a report in a few lines, or the reason the budget is unsupported} */
   public String describe() {
-    String to = destination.getAddress() != null
-        ? destination.getAddress().getHostAddress() + ":" + destination.getPort()
-        : destination.toString();
+    String to = HostPort.of(destination);
     if (!supported) {
       return "port budget towards " + to + ": " + unsupportedReason;
     }
@@ -205,8 +203,14 @@ public record PortBudget(
             sustainableNewConnectionsPerSecond),
         usablePorts,
         KernelSettings.TIME_WAIT_SECONDS,
-        twReuseMayApply
-            ? "may take over TIME_WAIT ports older than 1 s, if the peer uses TCP timestamps too"
-            : "does not apply to this destination; TIME_WAIT ports stay held for 60 s");
+        twReuseExplanation());
+  }
+
+  /**
+   * {@return what {@code tcp_tw_reuse} means towards this destination, in one line, from {@link
+   * #twReuseMayApply()}}
+   */
+  public String twReuseExplanation() {
+    return TwReuseAdvice.forBudget(twReuseMayApply);
   }
 }

@@ -2,6 +2,8 @@ package dev.timewait.diagnostics;
 
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.ResetClose;
+import dev.timewait.Retirement;
 import dev.timewait.internal.Preconditions;
 import java.util.List;
 
@@ -54,6 +56,31 @@ public record StrategyAdvice(
     Preconditions.checkNotNull(rule, "rule");
     Preconditions.checkNotNull(reasons, "reasons");
     reasons = List.copyOf(reasons);
+  }
+
+  /**
+   * {@return the strategy in words: {@code pooled keep-alive retired by reset}, {@code pooled
+   * keep-alive retired by server close}, {@code reset close} or {@code server close}}
+   */
+  public String inWords() {
+    if (strategy instanceof PooledKeepAlive p) {
+      return "pooled keep-alive retired by "
+          + (p.retirement() == Retirement.RESET ? "reset" : "server close");
+    }
+    return strategy instanceof ResetClose ? "reset close" : "server close";
+  }
+
+  /**
+   * {@return the Java expression that makes the strategy: {@code CloseStrategy.reset()}, {@code
+   * CloseStrategy.serverClose()} or {@code PooledKeepAlive.builder().retirement(...).build()}}
+   */
+  public String inCode() {
+    if (strategy instanceof PooledKeepAlive p) {
+      return "PooledKeepAlive.builder().retirement(Retirement." + p.retirement().name()
+          + ").build()";
+    }
+    return strategy instanceof ResetClose ? "CloseStrategy.reset()"
+        : "CloseStrategy.serverClose()";
   }
 
   /** {@return the advice as text: the strategy, then one line per reason} */

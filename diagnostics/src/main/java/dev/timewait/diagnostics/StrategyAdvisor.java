@@ -134,7 +134,7 @@ public final class StrategyAdvisor {
     double rate = workload.newConnectionsPerSecond();
     double plainLimit = usable / (double) KernelSettings.TIME_WAIT_SECONDS;
     List<String> reuseReasons = new ArrayList<>();
-    boolean reuseHelps = twReuse(reuse, timestamps, workload, reuseReasons);
+    boolean reuseHelps = TwReuseAdvice.helps(reuse, timestamps, workload, reuseReasons);
     double reuseDelaySeconds = settings.twReuseDelayMillis() > 0
         ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
     double limit = reuseHelps ? usable / Math.max(reuseDelaySeconds, 0.001) : plainLimit;
@@ -188,36 +188,6 @@ public final class StrategyAdvisor {
     }
     return new StrategyAdvice(strategy, strategy.name(), rule.name(), reasons, plainLimit,
         reuseHelps);
-  }
-
-  /** Whether tcp_tw_reuse helps this workload; adds the reason either way. */
-  private static boolean twReuse(
-      TwReuse reuse, TcpTimestamps timestamps, Workload workload, List<String> reasons) {
-    if (reuse == TwReuse.OFF) {
-      reasons.add("tcp_tw_reuse=0: the kernel never reuses TIME_WAIT ports, so each one stays"
-          + " held for 60 s.");
-      return false;
-    }
-    if (reuse == TwReuse.LOOPBACK_ONLY && !workload.loopbackDestination()) {
-      reasons.add("tcp_tw_reuse=2 reuses TIME_WAIT ports only for loopback connections, and this"
-          + " destination is not loopback: each TIME_WAIT holds its port for 60 s.");
-      return false;
-    }
-    if (!timestamps.enabled()) {
-      reasons.add("tcp_tw_reuse is useless here: tcp_timestamps=0 on this host, and the kernel"
-          + " reuses a TIME_WAIT port only when both ends use TCP timestamps.");
-      return false;
-    }
-    if (workload.peerMayDisableTimestamps()) {
-      reasons.add("tcp_tw_reuse is useless here: the peer may have TCP timestamps off (load"
-          + " balancers often do), and the kernel reuses a TIME_WAIT port only when both ends"
-          + " use timestamps. Plan as if each TIME_WAIT holds its port for 60 s.");
-      return false;
-    }
-    reasons.add("tcp_tw_reuse=" + reuse.code() + " applies: with timestamps on both ends the"
-        + " kernel may take over a TIME_WAIT port after about 1 s, so far more connections"
-        + " per second fit; the strategy still keeps TIME_WAIT off the client.");
-    return true;
   }
 
   private static String number(double v) {

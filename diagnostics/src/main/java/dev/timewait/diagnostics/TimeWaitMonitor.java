@@ -281,8 +281,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
   }
 
   private static String hostPort(PortBudget b) {
-    InetSocketAddress d = b.destination();
-    return d.getAddress() != null ? d.getAddress().getHostAddress() + ":" + d.getPort() : d.toString();
+    return HostPort.of(b.destination());
   }
 
   /**
