@@ -61,7 +61,9 @@ public record PortBudget(
     boolean twReuseMayApply) {
 
   /**
-   * Validates: the reason, destination and sockets must be non-null.
+   * Validates: the reason, destination and sockets must be non-null. Not the way in: use {@link
+   * #of(InetSocketAddress)} and its overloads, or {@link #unsupported}; a later version may add
+   * components, which changes this constructor.
    *
    * @param supported whether the kernel's settings and tables could be read
    * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported

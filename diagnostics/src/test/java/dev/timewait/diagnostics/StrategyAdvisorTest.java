@@ -17,9 +17,7 @@ class StrategyAdvisorTest {
   private static final KernelSettings TUNED = KernelSettings.read(ProcFixtures.root("proc-tuned"));
 
   private static KernelSettings withReuse(KernelSettings s, TwReuse reuse) {
-    return new KernelSettings(s.supported(), s.unsupportedReason(), s.localPortRange(),
-        s.reservedPorts(), s.usablePorts(), reuse, s.timestamps(), s.finTimeoutSeconds(),
-        s.maxTwBuckets(), s.twRecycleExists(), s.twReuseDelayMillis(), s.settings());
+    return s.toBuilder().twReuse(reuse).build();
   }
 
   private static Workload.Builder remote() {
@@ -167,9 +165,9 @@ class StrategyAdvisorTest {
 
   @Test
   void aKernelWithTcpTwRecycleGetsAWordOfWarning() {
-    KernelSettings old = new KernelSettings(true, "", DEFAULTS.localPortRange(), List.of(),
-        DEFAULTS.usablePorts(), TwReuse.OFF, TcpTimestamps.ON, 60, 131072, true,
-        KernelSettings.UNKNOWN, List.of());
+    KernelSettings old = KernelSettings.builder().localPortRange(DEFAULTS.localPortRange())
+        .twReuse(TwReuse.OFF).timestamps(TcpTimestamps.ON).finTimeoutSeconds(60)
+        .maxTwBuckets(131072).twRecycleExists(true).build();
 
     assertThat(StrategyAdvisor.advise(old, Workload.builder().build()).reasons())
         .last().asString().contains("still has tcp_tw_recycle");
