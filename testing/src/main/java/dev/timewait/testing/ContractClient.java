@@ -10,10 +10,20 @@ import java.net.URI;
  */
 public interface ContractClient extends AutoCloseable {
 
-  /** Sends {@code GET uri}, reads the whole body, and returns the status code. */
+  /**
+   * Sends {@code GET uri}, reads the whole body, and returns the status code.
+   *
+   * @param uri the resource
+   * @return the response's status code
+   * @throws Exception what the client throws when the exchange fails
+   */
   int get(URI uri) throws Exception;
 
-  /** The close accounting of this client's connections. */
+  /**
+   * The close accounting of this client's connections.
+   *
+   * @return the client's close accounting
+   */
   CloseStats stats();
 
   /** Closes the client and its pool. */
