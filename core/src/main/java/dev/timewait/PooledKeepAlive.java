@@ -6,8 +6,8 @@ import java.time.Duration;
 /**
  * Pooled keep-alive: few long-lived connections, so few connections ever close. The pool is
  * bounded in total and per route; a connection retires when it has been idle for {@link
- * #idleTimeout()}, when it has lived {@link #maxLifetime()}, or when it has served {@link
- * #maxRequestsPerConnection()} requests. A retiring connection closes as {@link #retirement()}
+ * #idleTimeout()}, with its first request once it has lived {@link #maxLifetime()}, or with its
+ * {@link #maxRequestsPerConnection()}-th request. A retiring connection closes as {@link #retirement()}
  * says, and so do the connections a pool shutdown closes.
  *
  * <pre>{@code
@@ -35,7 +35,7 @@ import java.time.Duration;
  * @param maxTotal the most connections open at once, over all routes; 1 to {@link #MAX_CONNECTIONS}
  * @param maxPerRoute the most connections open at once to one route; 1 to {@code maxTotal}
  * @param idleTimeout how long a connection may sit idle before it retires
- * @param maxLifetime how long a connection may live, busy or not, before it retires
+ * @param maxLifetime how long a connection lives before its next request is its last
  * @param maxRequestsPerConnection the requests a connection serves before it retires
  * @param retirement how a retiring connection closes
  * @param finWait the longest a server-close retirement waits for the server's FIN
@@ -114,7 +114,7 @@ public record PooledKeepAlive(
    * @param maxTotal the most connections open at once, over all routes; 1 to {@link #MAX_CONNECTIONS}
    * @param maxPerRoute the most connections open at once to one route; 1 to {@code maxTotal}
    * @param idleTimeout how long a connection may sit idle before it retires
-   * @param maxLifetime how long a connection may live, busy or not, before it retires
+   * @param maxLifetime how long a connection lives before its next request is its last
    * @param maxRequestsPerConnection the requests a connection serves before it retires
    * @param retirement how a retiring connection closes
    * @param finWait the longest a server-close retirement waits for the server's FIN
@@ -168,8 +168,8 @@ public record PooledKeepAlive(
   }
 
   @Override
-  public String name() {
-    return "pooled";
+  public Kind kind() {
+    return Kind.POOLED;
   }
 
   /**

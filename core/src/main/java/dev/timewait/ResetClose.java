@@ -36,8 +36,8 @@ public final class ResetClose implements CloseStrategy {
   }
 
   @Override
-  public String name() {
-    return "reset";
+  public Kind kind() {
+    return Kind.RESET;
   }
 
   @Override

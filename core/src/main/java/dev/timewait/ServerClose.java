@@ -49,8 +49,8 @@ public record ServerClose(Duration finWait) implements CloseStrategy {
   }
 
   @Override
-  public String name() {
-    return "server-close";
+  public Kind kind() {
+    return Kind.SERVER_CLOSE;
   }
 
   /** Builds a {@link ServerClose}. Not thread-safe; use one builder per thread. */

@@ -282,6 +282,19 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     return find(localAddress, remoteAddress) != null;
   }
 
+  /**
+   * How long ago the open connection from {@code localAddress} to {@code remoteAddress} was
+   * established, for the connection rules' lifetime ({@link dev.timewait.spi.ConnectionRules}).
+   *
+   * @param localAddress the connection's local endpoint
+   * @param remoteAddress the connection's remote endpoint
+   * @return its age in nanoseconds, or -1 if no such connection of this factory is open
+   */
+  public long ageNanos(SocketAddress localAddress, SocketAddress remoteAddress) {
+    TimeWaitSocket target = find(localAddress, remoteAddress);
+    return target == null ? -1 : target.ageNanos();
+  }
+
   private TimeWaitSocket find(SocketAddress localAddress, SocketAddress remoteAddress) {
     if (!(localAddress instanceof InetSocketAddress) || !(remoteAddress instanceof InetSocketAddress)) {
       return null;

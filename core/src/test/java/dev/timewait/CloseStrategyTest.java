@@ -33,6 +33,21 @@ class CloseStrategyTest {
   }
 
   @Test
+  void eachStrategyHasAKindWhoseStableIdReadsBack() {
+    assertThat(CloseStrategy.serverClose().kind()).isEqualTo(CloseStrategy.Kind.SERVER_CLOSE);
+    assertThat(CloseStrategy.reset().kind()).isEqualTo(CloseStrategy.Kind.RESET);
+    assertThat(CloseStrategy.pooled().kind()).isEqualTo(CloseStrategy.Kind.POOLED);
+    for (CloseStrategy.Kind kind : CloseStrategy.Kind.values()) {
+      assertThat(CloseStrategy.Kind.forId(kind.id())).isEqualTo(kind);
+      assertThat(kind.defaults().kind()).isEqualTo(kind);
+      assertThat(kind.defaults().name()).isEqualTo(kind.id());
+    }
+    assertThatThrownBy(() -> CloseStrategy.Kind.forId("linger"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("strategy must be one of server-close, reset, pooled, but was linger");
+  }
+
+  @Test
   void builderKeepsEveryValue() {
     PooledKeepAlive p = PooledKeepAlive.builder().maxTotal(8).maxPerRoute(4).idleTimeout(Duration.ofSeconds(5))
         .maxLifetime(Duration.ofMinutes(1)).maxRequestsPerConnection(10).retirement(Retirement.SERVER_CLOSE)

@@ -107,9 +107,10 @@ public final class HttpClient5Options {
   /**
    * The connection manager's default {@link ConnectionConfig}, for the classic and the async
    * client: its connect timeout, socket timeout and validate-after-inactivity apply as HttpClient
-   * documents them. Under a {@link PooledKeepAlive} strategy, the strategy's {@code maxLifetime}
-   * and {@code idleTimeout} replace its time-to-live and idle timeout, so that the pool retires
-   * connections as the strategy says.
+   * documents them. Under a {@link PooledKeepAlive} strategy, the strategy's {@code idleTimeout}
+   * replaces its idle timeout, and its time-to-live is cleared: the strategy's {@code
+   * maxLifetime} retires a connection with its next request instead (with HTTP/2 allowed, it is
+   * the time-to-live), so that the pool retires connections as the strategy says.
    *
    * @return the connection manager's default {@link ConnectionConfig}, for the classic and the async client
    */
