@@ -56,7 +56,7 @@ public final class StrategyAdvisor {
    * @param keepAliveAllowed the workload's {@link Workload#keepAliveAllowed()}, or null for any
    * @param resetsAcceptable the workload's {@link Workload#resetsAcceptable()}, or null for any
    * @param overBudget whether the rate is over budget, or null for any
-   * @param kind the strategy recommended: {@code pooled}, {@code server-close} or {@code reset}
+   * @param kind the strategy recommended
    * @param retirement for {@code pooled}, how connections retire; null otherwise
    * @param reason why, in plain words
    */
@@ -65,7 +65,7 @@ public final class StrategyAdvisor {
       Boolean keepAliveAllowed,
       Boolean resetsAcceptable,
       Boolean overBudget,
-      String kind,
+      CloseStrategy.Kind kind,
       Retirement retirement,
       String reason) {
     boolean matches(Workload w, boolean over) {
@@ -77,25 +77,25 @@ public final class StrategyAdvisor {
 
   /** The table, first match wins; it covers every workload. */
   public static final List<Rule> RULES = List.of(
-      new Rule("keep-alive, resets acceptable", true, true, null, "pooled", Retirement.RESET,
+      new Rule("keep-alive, resets acceptable", true, true, null, CloseStrategy.Kind.POOLED, Retirement.RESET,
           "Keep-alive is allowed: a bounded pool reuses a few connections for many requests, and"
               + " RSTs are acceptable, so each retiring connection is reset and neither side"
               + " keeps TIME_WAIT."),
-      new Rule("keep-alive, no resets", true, false, null, "pooled", Retirement.SERVER_CLOSE,
+      new Rule("keep-alive, no resets", true, false, null, CloseStrategy.Kind.POOLED, Retirement.SERVER_CLOSE,
           "Keep-alive is allowed: a bounded pool reuses a few connections for many requests;"
               + " RSTs are not acceptable, so each retiring connection asks the server to close"
               + " first (Connection: close on its last request) and TIME_WAIT lands on the"
               + " server."),
-      new Rule("no keep-alive, no resets", false, false, null, "server-close", null,
+      new Rule("no keep-alive, no resets", false, false, null, CloseStrategy.Kind.SERVER_CLOSE, null,
           "Each request needs its own connection and RSTs are not acceptable: send Connection:"
               + " close and wait for the server's FIN before closing, so TIME_WAIT lands on the"
               + " server and the client's ports are free again at once."),
       new Rule("no keep-alive, resets acceptable, within budget", false, true, false,
-          "server-close", null,
+          CloseStrategy.Kind.SERVER_CLOSE, null,
           "Each request needs its own connection and the rate fits the port budget: server close"
               + " is the gentlest way to keep the client free of TIME_WAIT, with a normal FIN"
               + " exchange."),
-      new Rule("no keep-alive, resets acceptable, over budget", false, true, true, "reset", null,
+      new Rule("no keep-alive, resets acceptable, over budget", false, true, true, CloseStrategy.Kind.RESET, null,
           "Each request needs its own connection, the rate is over the port budget and RSTs are"
               + " acceptable: reset close (SO_LINGER 0) after the complete exchange leaves no"
               + " TIME_WAIT on either side and does not wait for the server's FIN."));
@@ -152,7 +152,7 @@ public final class StrategyAdvisor {
 
     CloseStrategy strategy;
     switch (rule.kind()) {
-      case "pooled" -> {
+      case POOLED -> {
         PooledKeepAlive pooled = PooledKeepAlive.builder().retirement(rule.retirement()).build();
         strategy = pooled;
         double opens = rate / pooled.maxRequestsPerConnection();
@@ -161,7 +161,7 @@ public final class StrategyAdvisor {
                 + " connections/s, and none of them leaves TIME_WAIT on the client.",
             pooled.maxRequestsPerConnection(), number(rate), number(opens)));
       }
-      case "server-close" -> {
+      case SERVER_CLOSE -> {
         strategy = CloseStrategy.serverClose();
         reasons.add("If the server does not close within the FIN wait ("
             + ServerClose.DEFAULT_FIN_WAIT.toSeconds() + " s), the client resets instead: the"
@@ -175,18 +175,18 @@ public final class StrategyAdvisor {
               + " (TCPTimeWaitOverflow). Harmless for the client; keep-alive would avoid it.");
         }
       }
-      case "reset" -> {
+      case RESET -> {
         strategy = CloseStrategy.reset();
         reasons.add("The RST goes out only after the whole response was read; the server sees"
             + " the reset of a finished exchange, and TcpExt.TCPAbortOnData counts them here.");
       }
-      default -> throw new IllegalStateException("unknown kind " + rule.kind());
+      default -> throw new IllegalStateException("no strategy for " + rule.kind());
     }
     if (settings.twRecycleExists()) {
       reasons.add("This kernel still has tcp_tw_recycle (before Linux 4.12): keep it 0, it drops"
           + " connections from clients behind NAT.");
     }
-    return new StrategyAdvice(strategy, strategy.name(), rule.name(), reasons, plainLimit,
+    return new StrategyAdvice(strategy, rule.name(), reasons, plainLimit,
         reuseHelps);
   }
 

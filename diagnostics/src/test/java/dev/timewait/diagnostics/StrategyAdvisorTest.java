@@ -42,7 +42,7 @@ class StrategyAdvisorTest {
     StrategyAdvice advice = StrategyAdvisor.advise(DEFAULTS, remote()
         .keepAliveAllowed(keepAlive).resetsAcceptable(resetsOk).newConnectionsPerSecond(rate).build());
 
-    assertThat(advice.kind()).isEqualTo(kind);
+    assertThat(advice.kind()).isEqualTo(CloseStrategy.Kind.forId(kind));
     assertThat(advice.strategy().name()).isEqualTo(kind);
     assertThat(advice.strategy().retirement()).isEqualTo(retirement);
     assertThat(advice.rule()).isEqualTo(rule);
@@ -132,7 +132,7 @@ class StrategyAdvisorTest {
     StrategyAdvice advice = StrategyAdvisor.advise(DEFAULTS, remote()
         .keepAliveAllowed(false).resetsAcceptable(false).newConnectionsPerSecond(5000).build());
 
-    assertThat(advice.kind()).isEqualTo("server-close");
+    assertThat(advice.kind()).isEqualTo(CloseStrategy.Kind.SERVER_CLOSE);
     assertThat(advice.reasons()).anySatisfy(r -> assertThat(r)
         .contains("the server holds about 300000 sockets in TIME_WAIT, more than tcp_max_tw_buckets (131072"));
     assertThat(advice.reasons()).anySatisfy(r -> assertThat(r).contains("must honour Connection: close"));
@@ -160,7 +160,7 @@ class StrategyAdvisorTest {
     assertThat(advice.reasons().get(1)).startsWith("A client that closes first can open at most"
         + " 28232 usable ports / 60 s");
     assertThat(advice.plainCloseLimitPerSecond()).isEqualTo(28232 / 60.0);
-    assertThat(advice.kind()).isEqualTo("reset");
+    assertThat(advice.kind()).isEqualTo(CloseStrategy.Kind.RESET);
   }
 
   @Test

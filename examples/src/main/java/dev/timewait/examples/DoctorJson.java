@@ -1,6 +1,6 @@
 package dev.timewait.examples;
 
-import dev.timewait.PooledKeepAlive;
+import dev.timewait.CloseStrategy;
 import dev.timewait.diagnostics.Diagnosis;
 import dev.timewait.diagnostics.HostPort;
 import dev.timewait.diagnostics.KernelCounter;
@@ -114,8 +114,9 @@ final class DoctorJson {
   private static Json adviceJson(KernelSettings settings, StrategyAdvice advice) {
     return new Json()
         .field("assumesLinuxDefaults", !settings.supported())
-        .field("strategy", advice.kind())
-        .field("retirement", advice.strategy() instanceof PooledKeepAlive p ? p.retirement().name() : null)
+        .field("strategy", advice.kind().id())
+        .field("retirement", advice.kind() == CloseStrategy.Kind.POOLED
+            ? advice.strategy().retirement().name() : null)
         .field("code", advice.inCode())
         .field("rule", advice.rule())
         .array("reasons", advice.reasons())

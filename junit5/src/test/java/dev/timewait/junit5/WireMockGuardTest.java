@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.junit5.WireMockTest;
 import dev.timewait.TimeWaitSocketFactory;
-import dev.timewait.junit5.TimeWaitClient.Strategy;
+import dev.timewait.CloseStrategy.Kind;
 import dev.timewait.testing.KernelTcp;
 import java.io.IOException;
 import java.time.Duration;
@@ -46,7 +46,7 @@ class WireMockGuardTest {
 
     @Test
     void fiveRequestsClosedByTheServer(
-        WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) TimeWaitSocketFactory sockets)
+        WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Kind.SERVER_CLOSE) TimeWaitSocketFactory sockets)
         throws IOException {
       wireMockPort = wm.getHttpPort();
       stubFor(get("/").willReturn(ok("hello")));
