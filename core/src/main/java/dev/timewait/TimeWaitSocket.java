@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
- * A plain socket whose {@link #close()} follows its factory's mode; see {@link
+ * A plain socket whose {@link #close()} follows its factory's retirement (or, observing, a plain close); see {@link
  * TimeWaitSocketFactory}. Its streams are thin wrappers that note, without allocating, whether a
  * read or write is under way, whether one failed, and whether the peer's FIN was read.
  *
@@ -202,7 +202,7 @@ final class TimeWaitSocket extends Socket {
 
   @Override
   public void connect(SocketAddress endpoint, int timeout) throws IOException {
-    if (factory.mode() != TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() != null) {
       // Before the SYN: a close from another thread (a cancel) can land during the handshake, or
       // after the kernel completed it but before this connection is registered. That close sees
       // no connection of ours, and with SO_LINGER(0) it still sends an RST, not a FIN that would
@@ -247,7 +247,7 @@ final class TimeWaitSocket extends Socket {
    */
   @Override
   public void shutdownOutput() throws IOException {
-    if (factory.mode() == TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() == null) {
       super.shutdownOutput();
     }
   }
@@ -255,7 +255,7 @@ final class TimeWaitSocket extends Socket {
   /** Swallowed unless the factory only observes; see {@link #shutdownOutput()}. */
   @Override
   public void shutdownInput() throws IOException {
-    if (factory.mode() == TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() == null) {
       super.shutdownInput();
     }
   }
@@ -267,7 +267,7 @@ final class TimeWaitSocket extends Socket {
    */
   @Override
   public void setSoLinger(boolean on, int linger) throws SocketException {
-    if (factory.mode() == TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() == null) {
       super.setSoLinger(on, linger);
     }
   }
@@ -548,16 +548,12 @@ final class TimeWaitSocket extends Socket {
   }
 
   private String closeConnected() throws IOException {
-    switch (factory.mode()) {
-      case OBSERVE:
-        // SO_LINGER untouched: exactly a plain socket's close
-        return finish(peerFinSeen ? CloseOutcome.AFTER_PEER_FIN : CloseOutcome.LOCAL_FIRST);
-      case RESET:
-        return finish(CloseOutcome.RESET);
-      case SERVER_CLOSE:
-      default:
-        return serverClose();
+    Retirement retirement = factory.retirement();
+    if (retirement == null) {
+      // Observing: SO_LINGER untouched, exactly a plain socket's close.
+      return finish(peerFinSeen ? CloseOutcome.AFTER_PEER_FIN : CloseOutcome.LOCAL_FIRST);
     }
+    return retirement == Retirement.RESET ? finish(CloseOutcome.RESET) : serverClose();
   }
 
   private String serverClose() throws IOException {
@@ -590,7 +586,7 @@ final class TimeWaitSocket extends Socket {
   private String finish(CloseOutcome outcome) throws IOException {
     switch (outcome) {
       case AFTER_PEER_FIN:
-        if (factory.mode() == TimeWaitSocketFactory.Mode.OBSERVE) {
+        if (factory.retirement() == null) {
           super.close();
         } else {
           gracefulClose();

@@ -1,5 +1,6 @@
 package dev.timewait.spi;
 
+import dev.timewait.internal.NotInlined;
 import dev.timewait.CloseAccounting;
 
 /**
@@ -30,7 +31,7 @@ public enum CloseOutcome {
    * completed exchange leaves at most a TLS close_notify and a few records unread; more means the
    * peer is still sending, and the wait ends with {@link #UNREAD_DATA}.
    */
-  public static final int MAX_DRAIN_BYTES = 64 * 1024;
+  public static final int MAX_DRAIN_BYTES = NotInlined.of(64 * 1024);
 
   /**
    * Counts this outcome onto {@code accounting}: one close, of the kind this outcome is, plus a

@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.internal.NotInlined;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResetClose;
 import dev.timewait.ServerClose;
@@ -34,16 +35,16 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 public final class HttpClient5Options {
   /**
    * The default bound on open connections, in total and per route, for {@link ServerClose} and
-   * {@link ResetClose}, which open one connection per request: {@value}. (A {@link
+   * {@link ResetClose}, which open one connection per request: 64. (A {@link
    * PooledKeepAlive} strategy brings its own {@code maxTotal} and {@code maxPerRoute}.)
    */
-  public static final int DEFAULT_MAX_CONNECTIONS = 64;
+  public static final int DEFAULT_MAX_CONNECTIONS = NotInlined.of(64);
 
-  /** The largest {@link Builder#maxConnections(int)}: {@value}. */
+  /** The largest {@link Builder#maxConnections(int)}: {@link PooledKeepAlive#MAX_CONNECTIONS}. */
   public static final int MAX_CONNECTIONS = PooledKeepAlive.MAX_CONNECTIONS;
 
-  /** Whether the async client may negotiate HTTP/2 by default: {@value}. */
-  public static final boolean DEFAULT_ALLOW_HTTP2 = false;
+  /** Whether the async client may negotiate HTTP/2 by default: false. */
+  public static final boolean DEFAULT_ALLOW_HTTP2 = NotInlined.of(false);
 
   /**
    * The default {@link #connectionConfig()}: HttpClient's own {@link ConnectionConfig#DEFAULT}
