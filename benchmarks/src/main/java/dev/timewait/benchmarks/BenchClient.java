@@ -1,11 +1,13 @@
 package dev.timewait.benchmarks;
 
 import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.httpclient5.HttpClient5Options;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.okhttp.TimeWaitOkHttp;
+import dev.timewait.testing.ContractClient;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -55,12 +57,19 @@ import org.apache.hc.core5.util.Timeout;
  *
  * <p>Thread-safe: {@link #get} is called from many threads at once.
  */
-interface BenchClient extends AutoCloseable {
+interface BenchClient extends ContractClient {
   Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
   Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
 
   /** Sends {@code GET uri}, reads the whole body, and returns the status code. */
+  @Override
   int get(URI uri) throws Exception;
+
+  /** None: the harness measures the exchanges, it does not count how connections closed. */
+  @Override
+  default CloseStats stats() {
+    return null;
+  }
 
   @Override
   void close();

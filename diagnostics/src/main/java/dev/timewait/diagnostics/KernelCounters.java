@@ -67,7 +67,9 @@ public record KernelCounters(
   public static final long UNKNOWN = -1;
 
   /**
-   * Validates: {@code unsupportedReason} must be non-null.
+   * Validates: {@code unsupportedReason} must be non-null. Not the way in: use {@link #read()},
+   * {@link #unsupported(String)} or {@link #builder()}; a later version may add components, which
+   * changes this constructor.
    *
    * @param supported whether the counters could be read
    * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
@@ -257,5 +259,180 @@ public record KernelCounters(
       sb.append(c.describe()).append('\n');
     }
     return sb.toString();
+  }
+
+  /** {@return a builder for counters that were read, every value {@link #UNKNOWN} until set} */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds {@link KernelCounters} that were read ({@link #supported()} true): fixtures, or an
+   * earlier reading kept elsewhere. Each value defaults to {@link #UNKNOWN}. Not thread-safe.
+   */
+  public static final class Builder {
+    private long timeWait = UNKNOWN;
+    private long inUse = UNKNOWN;
+    private long orphans = UNKNOWN;
+    private long activeOpens = UNKNOWN;
+    private long attemptFails = UNKNOWN;
+    private long estabResets = UNKNOWN;
+    private long outRsts = UNKNOWN;
+    private long twEntered = UNKNOWN;
+    private long twRecycled = UNKNOWN;
+    private long twKilled = UNKNOWN;
+    private long timeWaitOverflow = UNKNOWN;
+    private long abortOnData = UNKNOWN;
+    private long abortOnClose = UNKNOWN;
+
+    private Builder() {}
+
+    /**
+     * Gauge: sockets in TIME_WAIT now.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder timeWait(long value) {
+      this.timeWait = value;
+      return this;
+    }
+
+    /**
+     * Gauge: TCP sockets in use.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder inUse(long value) {
+      this.inUse = value;
+      return this;
+    }
+
+    /**
+     * Gauge: orphaned TCP sockets.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder orphans(long value) {
+      this.orphans = value;
+      return this;
+    }
+
+    /**
+     * {@code Tcp.ActiveOpens}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder activeOpens(long value) {
+      this.activeOpens = value;
+      return this;
+    }
+
+    /**
+     * {@code Tcp.AttemptFails}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder attemptFails(long value) {
+      this.attemptFails = value;
+      return this;
+    }
+
+    /**
+     * {@code Tcp.EstabResets}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder estabResets(long value) {
+      this.estabResets = value;
+      return this;
+    }
+
+    /**
+     * {@code Tcp.OutRsts}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder outRsts(long value) {
+      this.outRsts = value;
+      return this;
+    }
+
+    /**
+     * {@code TcpExt.TW}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder twEntered(long value) {
+      this.twEntered = value;
+      return this;
+    }
+
+    /**
+     * {@code TcpExt.TWRecycled}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder twRecycled(long value) {
+      this.twRecycled = value;
+      return this;
+    }
+
+    /**
+     * {@code TcpExt.TWKilled}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder twKilled(long value) {
+      this.twKilled = value;
+      return this;
+    }
+
+    /**
+     * {@code TcpExt.TCPTimeWaitOverflow}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder timeWaitOverflow(long value) {
+      this.timeWaitOverflow = value;
+      return this;
+    }
+
+    /**
+     * {@code TcpExt.TCPAbortOnData}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder abortOnData(long value) {
+      this.abortOnData = value;
+      return this;
+    }
+
+    /**
+     * {@code TcpExt.TCPAbortOnClose}.
+     *
+     * @param value the value, or {@link KernelCounters#UNKNOWN}
+     * @return this builder
+     */
+    public Builder abortOnClose(long value) {
+      this.abortOnClose = value;
+      return this;
+    }
+
+    /** {@return the counters} */
+    public KernelCounters build() {
+      return new KernelCounters(true, "", timeWait, inUse, orphans, activeOpens, attemptFails, estabResets, outRsts, twEntered, twRecycled, twKilled, timeWaitOverflow, abortOnData, abortOnClose);
+    }
   }
 }

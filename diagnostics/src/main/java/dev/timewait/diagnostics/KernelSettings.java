@@ -73,7 +73,9 @@ public record KernelSettings(
   public static final String SETTINGS_DIR = "sys/net/ipv4";
 
   /**
-   * Validates: lists and enums must be non-null.
+   * Validates: lists and enums must be non-null. Not the way in: use {@link #read()}, {@link
+   * #unsupported(String)} or {@link #builder()}; a later version may add components, which changes
+   * this constructor.
    *
    * @param supported whether the settings could be read
    * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
@@ -203,8 +205,9 @@ public record KernelSettings(
             + " drops connections from clients behind NAT"
         : "removed in Linux 4.12 (it broke clients behind NAT): advice to turn it on is obsolete"));
 
-    return new KernelSettings(true, "", range, reserved, usable, reuse, ts, fin, buckets, recycle,
-        delay, rows);
+    return builder().localPortRange(range).reservedPorts(reserved).twReuse(reuse).timestamps(ts)
+        .finTimeoutSeconds(fin).maxTwBuckets(buckets).twRecycleExists(recycle)
+        .twReuseDelayMillis(delay).settings(rows).build();
   }
 
   private static String value(Path dir, String name) {
@@ -281,5 +284,162 @@ public record KernelSettings(
       sb.append(s.describe()).append('\n');
     }
     return sb.toString();
+  }
+
+  /**
+   * {@return a builder for settings that were read, every value unknown until set; fixtures and
+   * what-if questions ("the same host with tcp_tw_reuse=0") are its use}
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * {@return a builder holding these settings, to change some of them}
+   *
+   * @throws IllegalStateException if these settings are unsupported: they hold no values
+   */
+  public Builder toBuilder() {
+    if (!supported) {
+      throw new IllegalStateException("settings are unsupported (" + unsupportedReason
+          + "): they hold no values to change");
+    }
+    return new Builder().localPortRange(localPortRange).reservedPorts(reservedPorts)
+        .twReuse(twReuse).timestamps(timestamps).finTimeoutSeconds(finTimeoutSeconds)
+        .maxTwBuckets(maxTwBuckets).twRecycleExists(twRecycleExists)
+        .twReuseDelayMillis(twReuseDelayMillis).settings(settings);
+  }
+
+  /**
+   * Builds {@link KernelSettings} that were read ({@link #supported()} true). {@link
+   * #usablePorts()} is derived: the range's size less the reserved ports in it. Nulls fail at
+   * once; {@link #build()} needs a port range. Not thread-safe.
+   */
+  public static final class Builder {
+    private PortRange localPortRange;
+    private List<PortRange> reservedPorts = List.of();
+    private TwReuse twReuse = TwReuse.UNKNOWN;
+    private TcpTimestamps timestamps = TcpTimestamps.UNKNOWN;
+    private int finTimeoutSeconds = UNKNOWN;
+    private int maxTwBuckets = UNKNOWN;
+    private boolean twRecycleExists;
+    private int twReuseDelayMillis = UNKNOWN;
+    private List<KernelSetting> settings = List.of();
+
+    private Builder() {}
+
+    /**
+     * {@code ip_local_port_range}; required.
+     *
+     * @param localPortRange the ephemeral ports
+     * @return this builder
+     */
+    public Builder localPortRange(PortRange localPortRange) {
+      this.localPortRange = Preconditions.checkNotNull(localPortRange, "localPortRange");
+      return this;
+    }
+
+    /**
+     * {@code ip_local_reserved_ports}; default none.
+     *
+     * @param reservedPorts ports {@code connect()} never picks
+     * @return this builder
+     */
+    public Builder reservedPorts(List<PortRange> reservedPorts) {
+      this.reservedPorts = List.copyOf(Preconditions.checkNotNull(reservedPorts, "reservedPorts"));
+      return this;
+    }
+
+    /**
+     * {@code tcp_tw_reuse}; default {@link TwReuse#UNKNOWN}.
+     *
+     * @param twReuse the setting
+     * @return this builder
+     */
+    public Builder twReuse(TwReuse twReuse) {
+      this.twReuse = Preconditions.checkNotNull(twReuse, "twReuse");
+      return this;
+    }
+
+    /**
+     * {@code tcp_timestamps}; default {@link TcpTimestamps#UNKNOWN}.
+     *
+     * @param timestamps the setting
+     * @return this builder
+     */
+    public Builder timestamps(TcpTimestamps timestamps) {
+      this.timestamps = Preconditions.checkNotNull(timestamps, "timestamps");
+      return this;
+    }
+
+    /**
+     * {@code tcp_fin_timeout} in seconds; default {@link KernelSettings#UNKNOWN}.
+     *
+     * @param finTimeoutSeconds the setting
+     * @return this builder
+     */
+    public Builder finTimeoutSeconds(int finTimeoutSeconds) {
+      this.finTimeoutSeconds = finTimeoutSeconds;
+      return this;
+    }
+
+    /**
+     * {@code tcp_max_tw_buckets}; default {@link KernelSettings#UNKNOWN}.
+     *
+     * @param maxTwBuckets the setting
+     * @return this builder
+     */
+    public Builder maxTwBuckets(int maxTwBuckets) {
+      this.maxTwBuckets = maxTwBuckets;
+      return this;
+    }
+
+    /**
+     * Whether {@code tcp_tw_recycle} exists; default false, as since Linux 4.12.
+     *
+     * @param twRecycleExists whether the setting exists
+     * @return this builder
+     */
+    public Builder twRecycleExists(boolean twRecycleExists) {
+      this.twRecycleExists = twRecycleExists;
+      return this;
+    }
+
+    /**
+     * {@code tcp_tw_reuse_delay} in milliseconds; default {@link KernelSettings#UNKNOWN}.
+     *
+     * @param twReuseDelayMillis the setting
+     * @return this builder
+     */
+    public Builder twReuseDelayMillis(int twReuseDelayMillis) {
+      this.twReuseDelayMillis = twReuseDelayMillis;
+      return this;
+    }
+
+    /**
+     * The rows of a report, each setting with its raw value and explanation; default none.
+     *
+     * @param settings the rows
+     * @return this builder
+     */
+    public Builder settings(List<KernelSetting> settings) {
+      this.settings = List.copyOf(Preconditions.checkNotNull(settings, "settings"));
+      return this;
+    }
+
+    /**
+     * {@return the settings}
+     *
+     * @throws IllegalStateException if no port range was set
+     */
+    public KernelSettings build() {
+      if (localPortRange == null) {
+        throw new IllegalStateException("localPortRange must be set");
+      }
+      int usable = localPortRange.size() - PortRange.countIn(localPortRange, reservedPorts);
+      return new KernelSettings(true, "", localPortRange, reservedPorts, usable, twReuse,
+          timestamps, finTimeoutSeconds, maxTwBuckets, twRecycleExists, twReuseDelayMillis,
+          settings);
+    }
   }
 }

@@ -61,7 +61,9 @@ public record PortBudget(
     boolean twReuseMayApply) {
 
   /**
-   * Validates: the reason, destination and sockets must be non-null.
+   * Validates: the reason, destination and sockets must be non-null. Not the way in: use {@link
+   * #of(InetSocketAddress)} and its overloads, or {@link #unsupported}; a later version may add
+   * components, which changes this constructor.
    *
    * @param supported whether the kernel's settings and tables could be read
    * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
@@ -186,9 +188,7 @@ public record PortBudget(
 
   /** {@return a report in a few lines, or the reason the budget is unsupported} */
   public String describe() {
-    String to = destination.getAddress() != null
-        ? destination.getAddress().getHostAddress() + ":" + destination.getPort()
-        : destination.toString();
+    String to = HostPort.of(destination);
     if (!supported) {
       return "port budget towards " + to + ": " + unsupportedReason;
     }
@@ -205,8 +205,14 @@ public record PortBudget(
             sustainableNewConnectionsPerSecond),
         usablePorts,
         KernelSettings.TIME_WAIT_SECONDS,
-        twReuseMayApply
-            ? "may take over TIME_WAIT ports older than 1 s, if the peer uses TCP timestamps too"
-            : "does not apply to this destination; TIME_WAIT ports stay held for 60 s");
+        twReuseExplanation());
+  }
+
+  /**
+   * {@return what {@code tcp_tw_reuse} means towards this destination, in one line, from {@link
+   * #twReuseMayApply()}}
+   */
+  public String twReuseExplanation() {
+    return TwReuseAdvice.forBudget(twReuseMayApply);
   }
 }

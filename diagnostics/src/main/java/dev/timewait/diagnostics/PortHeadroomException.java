@@ -37,9 +37,7 @@ public final class PortHeadroomException extends IllegalStateException {
   }
 
   private static String message(PortBudget b, int minHeadroom) {
-    String to = b.destination().getAddress() != null
-        ? b.destination().getAddress().getHostAddress() + ":" + b.destination().getPort()
-        : b.destination().toString();
+    String to = HostPort.of(b.destination());
     return "Only " + b.headroom() + " ephemeral ports are left towards " + to + " (minimum "
         + minHeadroom + "): " + b.holdingPorts() + " of " + b.usablePorts() + " usable ports are"
         + " held, " + b.timeWait() + " of them in TIME_WAIT for up to 60 s. New connections will"

@@ -56,7 +56,7 @@ public final class StrategyAdvisor {
    * @param keepAliveAllowed the workload's {@link Workload#keepAliveAllowed()}, or null for any
    * @param resetsAcceptable the workload's {@link Workload#resetsAcceptable()}, or null for any
    * @param overBudget whether the rate is over budget, or null for any
-   * @param kind the strategy recommended: {@code pooled}, {@code server-close} or {@code reset}
+   * @param kind the strategy recommended
    * @param retirement for {@code pooled}, how connections retire; null otherwise
    * @param reason why, in plain words
    */
@@ -65,7 +65,7 @@ public final class StrategyAdvisor {
       Boolean keepAliveAllowed,
       Boolean resetsAcceptable,
       Boolean overBudget,
-      String kind,
+      CloseStrategy.Kind kind,
       Retirement retirement,
       String reason) {
     boolean matches(Workload w, boolean over) {
@@ -77,25 +77,25 @@ public final class StrategyAdvisor {
 
   /** The table, first match wins; it covers every workload. */
   public static final List<Rule> RULES = List.of(
-      new Rule("keep-alive, resets acceptable", true, true, null, "pooled", Retirement.RESET,
+      new Rule("keep-alive, resets acceptable", true, true, null, CloseStrategy.Kind.POOLED, Retirement.RESET,
           "Keep-alive is allowed: a bounded pool reuses a few connections for many requests, and"
               + " RSTs are acceptable, so each retiring connection is reset and neither side"
               + " keeps TIME_WAIT."),
-      new Rule("keep-alive, no resets", true, false, null, "pooled", Retirement.SERVER_CLOSE,
+      new Rule("keep-alive, no resets", true, false, null, CloseStrategy.Kind.POOLED, Retirement.SERVER_CLOSE,
           "Keep-alive is allowed: a bounded pool reuses a few connections for many requests;"
               + " RSTs are not acceptable, so each retiring connection asks the server to close"
               + " first (Connection: close on its last request) and TIME_WAIT lands on the"
               + " server."),
-      new Rule("no keep-alive, no resets", false, false, null, "server-close", null,
+      new Rule("no keep-alive, no resets", false, false, null, CloseStrategy.Kind.SERVER_CLOSE, null,
           "Each request needs its own connection and RSTs are not acceptable: send Connection:"
               + " close and wait for the server's FIN before closing, so TIME_WAIT lands on the"
               + " server and the client's ports are free again at once."),
       new Rule("no keep-alive, resets acceptable, within budget", false, true, false,
-          "server-close", null,
+          CloseStrategy.Kind.SERVER_CLOSE, null,
           "Each request needs its own connection and the rate fits the port budget: server close"
               + " is the gentlest way to keep the client free of TIME_WAIT, with a normal FIN"
               + " exchange."),
-      new Rule("no keep-alive, resets acceptable, over budget", false, true, true, "reset", null,
+      new Rule("no keep-alive, resets acceptable, over budget", false, true, true, CloseStrategy.Kind.RESET, null,
           "Each request needs its own connection, the rate is over the port budget and RSTs are"
               + " acceptable: reset close (SO_LINGER 0) after the complete exchange leaves no"
               + " TIME_WAIT on either side and does not wait for the server's FIN."));
@@ -134,7 +134,7 @@ public final class StrategyAdvisor {
     double rate = workload.newConnectionsPerSecond();
     double plainLimit = usable / (double) KernelSettings.TIME_WAIT_SECONDS;
     List<String> reuseReasons = new ArrayList<>();
-    boolean reuseHelps = twReuse(reuse, timestamps, workload, reuseReasons);
+    boolean reuseHelps = TwReuseAdvice.helps(reuse, timestamps, workload, reuseReasons);
     double reuseDelaySeconds = settings.twReuseDelayMillis() > 0
         ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
     double limit = reuseHelps ? usable / Math.max(reuseDelaySeconds, 0.001) : plainLimit;
@@ -152,7 +152,7 @@ public final class StrategyAdvisor {
 
     CloseStrategy strategy;
     switch (rule.kind()) {
-      case "pooled" -> {
+      case POOLED -> {
         PooledKeepAlive pooled = PooledKeepAlive.builder().retirement(rule.retirement()).build();
         strategy = pooled;
         double opens = rate / pooled.maxRequestsPerConnection();
@@ -161,7 +161,7 @@ public final class StrategyAdvisor {
                 + " connections/s, and none of them leaves TIME_WAIT on the client.",
             pooled.maxRequestsPerConnection(), number(rate), number(opens)));
       }
-      case "server-close" -> {
+      case SERVER_CLOSE -> {
         strategy = CloseStrategy.serverClose();
         reasons.add("If the server does not close within the FIN wait ("
             + ServerClose.DEFAULT_FIN_WAIT.toSeconds() + " s), the client resets instead: the"
@@ -175,49 +175,19 @@ public final class StrategyAdvisor {
               + " (TCPTimeWaitOverflow). Harmless for the client; keep-alive would avoid it.");
         }
       }
-      case "reset" -> {
+      case RESET -> {
         strategy = CloseStrategy.reset();
         reasons.add("The RST goes out only after the whole response was read; the server sees"
             + " the reset of a finished exchange, and TcpExt.TCPAbortOnData counts them here.");
       }
-      default -> throw new IllegalStateException("unknown kind " + rule.kind());
+      default -> throw new IllegalStateException("no strategy for " + rule.kind());
     }
     if (settings.twRecycleExists()) {
       reasons.add("This kernel still has tcp_tw_recycle (before Linux 4.12): keep it 0, it drops"
           + " connections from clients behind NAT.");
     }
-    return new StrategyAdvice(strategy, strategy.name(), rule.name(), reasons, plainLimit,
+    return new StrategyAdvice(strategy, rule.name(), reasons, plainLimit,
         reuseHelps);
-  }
-
-  /** Whether tcp_tw_reuse helps this workload; adds the reason either way. */
-  private static boolean twReuse(
-      TwReuse reuse, TcpTimestamps timestamps, Workload workload, List<String> reasons) {
-    if (reuse == TwReuse.OFF) {
-      reasons.add("tcp_tw_reuse=0: the kernel never reuses TIME_WAIT ports, so each one stays"
-          + " held for 60 s.");
-      return false;
-    }
-    if (reuse == TwReuse.LOOPBACK_ONLY && !workload.loopbackDestination()) {
-      reasons.add("tcp_tw_reuse=2 reuses TIME_WAIT ports only for loopback connections, and this"
-          + " destination is not loopback: each TIME_WAIT holds its port for 60 s.");
-      return false;
-    }
-    if (!timestamps.enabled()) {
-      reasons.add("tcp_tw_reuse is useless here: tcp_timestamps=0 on this host, and the kernel"
-          + " reuses a TIME_WAIT port only when both ends use TCP timestamps.");
-      return false;
-    }
-    if (workload.peerMayDisableTimestamps()) {
-      reasons.add("tcp_tw_reuse is useless here: the peer may have TCP timestamps off (load"
-          + " balancers often do), and the kernel reuses a TIME_WAIT port only when both ends"
-          + " use timestamps. Plan as if each TIME_WAIT holds its port for 60 s.");
-      return false;
-    }
-    reasons.add("tcp_tw_reuse=" + reuse.code() + " applies: with timestamps on both ends the"
-        + " kernel may take over a TIME_WAIT port after about 1 s, so far more connections"
-        + " per second fit; the strategy still keeps TIME_WAIT off the client.");
-    return true;
   }
 
   private static String number(double v) {

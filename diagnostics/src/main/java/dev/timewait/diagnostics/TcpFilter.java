@@ -160,6 +160,6 @@ public final class TcpFilter {
         host = Arrays.toString(address);
       }
     }
-    return host + ":" + (port == ANY_PORT ? "*" : Integer.toString(port));
+    return HostPort.of(host, port == ANY_PORT ? "*" : Integer.toString(port));
   }
 }

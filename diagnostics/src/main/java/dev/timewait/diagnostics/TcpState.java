@@ -31,14 +31,6 @@ public enum TcpState {
   /** A request socket: the kernel's lightweight form of {@link #SYN_RECV}. */
   NEW_SYN_RECV(0x0C);
 
-  private static final TcpState[] BY_CODE = new TcpState[16];
-
-  static {
-    for (TcpState s : values()) {
-      BY_CODE[s.code] = s;
-    }
-  }
-
   private final int code;
 
   TcpState(int code) {
@@ -48,15 +40,5 @@ public enum TcpState {
   /** {@return the kernel's number for this state} */
   public int code() {
     return code;
-  }
-
-  /**
-   * The state with the kernel's number {@code code}, or null if there is none.
-   *
-   * @param code the kernel's state code
-   * @return the state with the kernel's number {@code code}, or null if there is none
-   */
-  public static TcpState ofCode(int code) {
-    return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
   }
 }

@@ -7,13 +7,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,19 +80,13 @@ public final class TimeWaitMonitor implements AutoCloseable {
   private final double minHeadroomShare;
   private final KernelSettings settings;
   private final TcpTable table;
-  private final List<Listener> listeners;
+  private final MonitorListeners listeners;
   private final String threadName;
+  private final SamplerThread sampler;
 
   /** Serializes samples, so listeners and warnings see them in order. */
   private final ReentrantLock sampleLock = new ReentrantLock();
-  private final boolean[] warned;
-  private final Set<Listener> failedListeners = ConcurrentHashMap.newKeySet();
-
-  /** Guards the thread's life. */
-  private final ReentrantLock lifeLock = new ReentrantLock();
-  private final Condition wake = lifeLock.newCondition();
-  private Thread thread;
-  private boolean closed;
+  private final WarningHysteresis warnings;
 
   private volatile Sample latest;
 
@@ -113,9 +102,10 @@ public final class TimeWaitMonitor implements AutoCloseable {
     this.minHeadroomShare = b.minHeadroomShare;
     this.settings = b.settings != null ? b.settings : KernelSettings.read();
     this.table = b.table != null ? b.table : TcpTable.system();
-    this.listeners = new CopyOnWriteArrayList<>(b.listeners);
-    this.warned = new boolean[destinations.size()];
+    this.listeners = new MonitorListeners(b.listeners);
+    this.warnings = new WarningHysteresis(warnShare, destinations.size());
     this.threadName = THREAD_NAME_PREFIX + THREAD_IDS.incrementAndGet();
+    this.sampler = new SamplerThread(threadName, period, this::sampleNow);
   }
 
   /** {@return a builder that starts from the defaults; add at least one destination} */
@@ -131,27 +121,8 @@ public final class TimeWaitMonitor implements AutoCloseable {
    * @throws IllegalStateException if the monitor was closed
    */
   public TimeWaitMonitor start() {
-    lifeLock.lock();
-    try {
-      if (closed) {
-        throw new IllegalStateException("monitor is closed");
-      }
-      if (thread != null) {
-        return this;
-      }
-      String reason = unsupportedReason();
-      if (reason != null) {
-        LOG.debug("TIME_WAIT monitor not sampling: {}", reason);
-        return this;
-      }
-      thread = new Thread(this::run, threadName);
-      thread.setDaemon(true);
-      thread.start();
-      LOG.debug("TIME_WAIT monitor {} started: {} every {}", threadName, destinations, period);
-      return this;
-    } finally {
-      lifeLock.unlock();
-    }
+    sampler.start(this::unsupportedReason, destinations);
+    return this;
   }
 
   private String unsupportedReason() {
@@ -162,37 +133,6 @@ public final class TimeWaitMonitor implements AutoCloseable {
       return table.count(TcpFilter.any()).unsupportedReason().orElse("unsupported on this OS");
     }
     return null;
-  }
-
-  private void run() {
-    long periodNanos = period.toNanos();
-    long next = System.nanoTime();
-    while (true) {
-      try {
-        sampleNow();
-      } catch (RuntimeException e) {
-        LOG.warn("TIME_WAIT monitor {}: a sample failed", threadName, e);
-      }
-      next += periodNanos;
-      long now = System.nanoTime();
-      if (next - now < 0) {
-        next = now; // sampling took longer than the period: no backlog
-      }
-      lifeLock.lock();
-      try {
-        long wait = next - System.nanoTime();
-        while (!closed && wait > 0) {
-          wait = wake.awaitNanos(wait);
-        }
-        if (closed) {
-          return;
-        }
-      } catch (InterruptedException e) {
-        return;
-      } finally {
-        lifeLock.unlock();
-      }
-    }
   }
 
   /**
@@ -215,13 +155,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
       for (int i = 0; i < budgets.size(); i++) {
         judge(i, budgets.get(i));
       }
-      for (Listener l : listeners) {
-        try {
-          l.onSample(sample);
-        } catch (RuntimeException e) {
-          listenerFailed(l, e);
-        }
-      }
+      listeners.each(l -> l.onSample(sample));
       return sample;
     } finally {
       sampleLock.unlock();
@@ -229,60 +163,28 @@ public final class TimeWaitMonitor implements AutoCloseable {
   }
 
   private void judge(int i, PortBudget b) {
-    if (!b.supported()) {
-      return;
-    }
-    double warnLevel = warnShare * b.usablePorts();
-    if (!warned[i] && b.timeWait() >= warnLevel) {
-      warned[i] = true;
-      String message = String.format(Locale.ROOT,
-          "TIME_WAIT towards %s holds %d of %d usable ephemeral ports (%.0f%%, warning at %.0f%%);"
-              + " %d ports left. A client that closes first can sustain only %s new"
-              + " connections/s to one destination: let the server close first, reset, or keep"
-              + " connections alive (see timewait's CloseStrategy).",
-          hostPort(b), b.timeWait(), b.usablePorts(), 100 * b.timeWaitShare(), 100 * warnShare,
-          b.headroom(), rate(b.sustainableNewConnectionsPerSecond()));
-      LOG.warn(message);
-      for (Listener l : listeners) {
-        try {
-          l.onWarning(b, message);
-        } catch (RuntimeException e) {
-          listenerFailed(l, e);
+    switch (warnings.judge(i, b)) {
+      case WARNED -> {
+        String message = warnings.message(b);
+        LOG.warn(message);
+        listeners.each(l -> l.onWarning(b, message));
+      }
+      case RECOVERED -> {
+        LOG.debug("TIME_WAIT towards {} back to {} of {} usable ports", hostPort(b), b.timeWait(),
+            b.usablePorts());
+        listeners.each(l -> l.onRecovered(b));
+      }
+      case NONE -> {
+        if (b.supported() && LOG.isDebugEnabled()) {
+          LOG.debug("TIME_WAIT towards {}: {} of {} usable ports, headroom {}", hostPort(b),
+              b.timeWait(), b.usablePorts(), b.headroom());
         }
       }
-    } else if (warned[i] && b.timeWait() < RECOVERY_FACTOR * warnLevel) {
-      warned[i] = false;
-      LOG.debug("TIME_WAIT towards {} back to {} of {} usable ports", hostPort(b), b.timeWait(),
-          b.usablePorts());
-      for (Listener l : listeners) {
-        try {
-          l.onRecovered(b);
-        } catch (RuntimeException e) {
-          listenerFailed(l, e);
-        }
-      }
-    } else if (LOG.isDebugEnabled()) {
-      LOG.debug("TIME_WAIT towards {}: {} of {} usable ports, headroom {}", hostPort(b),
-          b.timeWait(), b.usablePorts(), b.headroom());
     }
-  }
-
-  private void listenerFailed(Listener l, RuntimeException e) {
-    if (failedListeners.add(l)) {
-      LOG.warn("TIME_WAIT monitor listener {} failed; later failures of it are logged at debug",
-          l, e);
-    } else {
-      LOG.debug("TIME_WAIT monitor listener {} failed", l, e);
-    }
-  }
-
-  private static String rate(double perSecond) {
-    return String.format(Locale.ROOT, perSecond >= 10 ? "%.0f" : "%.1f", perSecond);
   }
 
   private static String hostPort(PortBudget b) {
-    InetSocketAddress d = b.destination();
-    return d.getAddress() != null ? d.getAddress().getHostAddress() + ":" + d.getPort() : d.toString();
+    return HostPort.of(b.destination());
   }
 
   /**
@@ -367,12 +269,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
 
   /** {@return whether the sampler thread runs} */
   public boolean isRunning() {
-    lifeLock.lock();
-    try {
-      return thread != null && !closed;
-    } finally {
-      lifeLock.unlock();
-    }
+    return sampler.isRunning();
   }
 
   /** {@return the name of this monitor's sampler thread, {@link #THREAD_NAME_PREFIX} and a number} */
@@ -411,30 +308,7 @@ public final class TimeWaitMonitor implements AutoCloseable {
    */
   @Override
   public void close() {
-    Thread t;
-    lifeLock.lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      wake.signalAll();
-      t = thread;
-    } finally {
-      lifeLock.unlock();
-    }
-    if (t != null && t != Thread.currentThread()) {
-      try {
-        t.join(CLOSE_TIMEOUT.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      if (t.isAlive()) {
-        LOG.warn("TIME_WAIT monitor thread {} did not end within {}", threadName, CLOSE_TIMEOUT);
-      } else {
-        LOG.debug("TIME_WAIT monitor {} stopped", threadName);
-      }
-    }
+    sampler.close();
   }
 
   /**

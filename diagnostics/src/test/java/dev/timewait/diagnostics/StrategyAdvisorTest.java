@@ -17,9 +17,7 @@ class StrategyAdvisorTest {
   private static final KernelSettings TUNED = KernelSettings.read(ProcFixtures.root("proc-tuned"));
 
   private static KernelSettings withReuse(KernelSettings s, TwReuse reuse) {
-    return new KernelSettings(s.supported(), s.unsupportedReason(), s.localPortRange(),
-        s.reservedPorts(), s.usablePorts(), reuse, s.timestamps(), s.finTimeoutSeconds(),
-        s.maxTwBuckets(), s.twRecycleExists(), s.twReuseDelayMillis(), s.settings());
+    return s.toBuilder().twReuse(reuse).build();
   }
 
   private static Workload.Builder remote() {
@@ -44,7 +42,7 @@ class StrategyAdvisorTest {
     StrategyAdvice advice = StrategyAdvisor.advise(DEFAULTS, remote()
         .keepAliveAllowed(keepAlive).resetsAcceptable(resetsOk).newConnectionsPerSecond(rate).build());
 
-    assertThat(advice.kind()).isEqualTo(kind);
+    assertThat(advice.kind()).isEqualTo(CloseStrategy.Kind.forId(kind));
     assertThat(advice.strategy().name()).isEqualTo(kind);
     assertThat(advice.strategy().retirement()).isEqualTo(retirement);
     assertThat(advice.rule()).isEqualTo(rule);
@@ -134,7 +132,7 @@ class StrategyAdvisorTest {
     StrategyAdvice advice = StrategyAdvisor.advise(DEFAULTS, remote()
         .keepAliveAllowed(false).resetsAcceptable(false).newConnectionsPerSecond(5000).build());
 
-    assertThat(advice.kind()).isEqualTo("server-close");
+    assertThat(advice.kind()).isEqualTo(CloseStrategy.Kind.SERVER_CLOSE);
     assertThat(advice.reasons()).anySatisfy(r -> assertThat(r)
         .contains("the server holds about 300000 sockets in TIME_WAIT, more than tcp_max_tw_buckets (131072"));
     assertThat(advice.reasons()).anySatisfy(r -> assertThat(r).contains("must honour Connection: close"));
@@ -162,14 +160,14 @@ class StrategyAdvisorTest {
     assertThat(advice.reasons().get(1)).startsWith("A client that closes first can open at most"
         + " 28232 usable ports / 60 s");
     assertThat(advice.plainCloseLimitPerSecond()).isEqualTo(28232 / 60.0);
-    assertThat(advice.kind()).isEqualTo("reset");
+    assertThat(advice.kind()).isEqualTo(CloseStrategy.Kind.RESET);
   }
 
   @Test
   void aKernelWithTcpTwRecycleGetsAWordOfWarning() {
-    KernelSettings old = new KernelSettings(true, "", DEFAULTS.localPortRange(), List.of(),
-        DEFAULTS.usablePorts(), TwReuse.OFF, TcpTimestamps.ON, 60, 131072, true,
-        KernelSettings.UNKNOWN, List.of());
+    KernelSettings old = KernelSettings.builder().localPortRange(DEFAULTS.localPortRange())
+        .twReuse(TwReuse.OFF).timestamps(TcpTimestamps.ON).finTimeoutSeconds(60)
+        .maxTwBuckets(131072).twRecycleExists(true).build();
 
     assertThat(StrategyAdvisor.advise(old, Workload.builder().build()).reasons())
         .last().asString().contains("still has tcp_tw_recycle");

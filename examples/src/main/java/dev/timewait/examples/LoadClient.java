@@ -5,6 +5,7 @@ import dev.timewait.CloseStats;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.okhttp.TimeWaitOkHttp;
+import dev.timewait.testing.ContractClient;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -53,7 +54,7 @@ import org.apache.hc.core5.util.Timeout;
  *
  * <p>Thread-safe: {@link #send} is called from many threads at once.
  */
-interface LoadClient extends AutoCloseable {
+interface LoadClient extends ContractClient {
   /** Bounds each connect. */
   Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
   /** Bounds the wait for each response, between bytes. */
@@ -70,7 +71,14 @@ interface LoadClient extends AutoCloseable {
    */
   int send(URI uri, byte[] body) throws Exception;
 
+  /** Sends {@code GET uri}: {@link #send} without a body. */
+  @Override
+  default int get(URI uri) throws Exception {
+    return send(uri, null);
+  }
+
   /** How the client's connections opened and closed, or null where this client cannot count. */
+  @Override
   CloseStats stats();
 
   /** Closes the client and its pool. Idempotent. */

@@ -1,41 +1,52 @@
 package dev.timewait.examples;
 
+import dev.timewait.CloseStrategy;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
  * How the load engine's client closes its connections: {@link #NAIVE}, the mistake harnesses make
- * today, one of timewait's three strategies, or {@link #RAW}: the client's own pool without
- * timewait, to compare against. Immutable and thread-safe (an enum).
+ * today, one of timewait's three strategies (each names its {@link CloseStrategy.Kind}, whose id
+ * is its label), or {@link #RAW}: the client's own pool without timewait, to compare against.
+ * Immutable and thread-safe (an enum).
  */
 public enum StrategyKind {
   /**
    * A new default client per request, closed after it: the client closes first and keeps
    * TIME_WAIT for every connection.
    */
-  NAIVE("naive"),
+  NAIVE("naive", null),
   /** timewait's server close ({@link dev.timewait.ServerClose}). */
-  SERVER_CLOSE("server-close"),
+  SERVER_CLOSE(null, CloseStrategy.Kind.SERVER_CLOSE),
   /** timewait's reset close ({@link dev.timewait.ResetClose}). */
-  RESET("reset"),
+  RESET(null, CloseStrategy.Kind.RESET),
   /** timewait's pooled keep-alive ({@link dev.timewait.PooledKeepAlive}). */
-  POOLED("pooled"),
+  POOLED(null, CloseStrategy.Kind.POOLED),
   /**
    * The same client without timewait: one shared client, pooled by the client's own defaults
    * (HttpClient 5: its pooling connection manager, re-validation after 2 s idle; OkHttp: its
    * connection pool), with the same timeouts and retry switch as the other kinds. For comparison.
    */
-  RAW("raw");
+  RAW("raw", null);
 
   private final String label;
+  private final CloseStrategy.Kind timewait;
 
-  StrategyKind(String label) {
-    this.label = label;
+  /** A baseline has its own label; one of timewait's strategies takes core's stable id. */
+  StrategyKind(String label, CloseStrategy.Kind timewait) {
+    this.label = timewait != null ? timewait.id() : label;
+    this.timewait = timewait;
   }
 
   /** True for the kinds that use none of timewait's strategies: {@link #NAIVE} and {@link #RAW}. */
   public boolean withoutTimewait() {
-    return this == NAIVE || this == RAW;
+    return timewait == null;
+  }
+
+  /** {@return core's kind of the strategy this runs, empty for {@link #NAIVE} and {@link #RAW}} */
+  public Optional<CloseStrategy.Kind> timewait() {
+    return Optional.ofNullable(timewait);
   }
 
   /** The name on the command line and in the output. */

@@ -3,8 +3,8 @@ package dev.timewait.examples;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static com.github.tomakehurst.wiremock.client.WireMock.stubFor;
-import static dev.timewait.junit5.TimeWaitClient.Strategy.RESET;
-import static dev.timewait.junit5.TimeWaitClient.Strategy.SERVER_CLOSE;
+import static dev.timewait.CloseStrategy.Kind.RESET;
+import static dev.timewait.CloseStrategy.Kind.SERVER_CLOSE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;

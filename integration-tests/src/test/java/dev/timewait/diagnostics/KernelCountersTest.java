@@ -84,8 +84,9 @@ class KernelCountersTest {
   @Test
   void minusSubtractsCountersAndKeepsGauges() {
     KernelCounters now = KernelCounters.read(ProcFixtures.root("proc-default"));
-    KernelCounters earlier = new KernelCounters(true, "", 99, 99, 99, 2, 0, 0, 0, 4, 0, 0, 0, 0,
-        KernelCounters.UNKNOWN);
+    KernelCounters earlier = KernelCounters.builder().timeWait(99).inUse(99).orphans(99)
+        .activeOpens(2).attemptFails(0).estabResets(0).outRsts(0).twEntered(4).twRecycled(0)
+        .twKilled(0).timeWaitOverflow(0).abortOnData(0).build();
 
     KernelCounters delta = now.minus(earlier);
 

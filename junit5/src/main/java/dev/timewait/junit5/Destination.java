@@ -1,8 +1,7 @@
 package dev.timewait.junit5;
 
+import dev.timewait.diagnostics.HostPort;
 import dev.timewait.diagnostics.TcpFilter;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /** A resolved destination: which kernel-table rows count, and how messages name it. Immutable. */
@@ -22,9 +21,7 @@ final class Destination {
 
   /** The client side of connections to {@code address}, which must be resolved. */
   static Destination address(InetSocketAddress address) {
-    InetAddress ip = address.getAddress();
-    String host = ip instanceof Inet6Address ? "[" + ip.getHostAddress() + "]" : ip.getHostAddress();
-    return new Destination(TcpFilter.remote(address), host + ":" + address.getPort());
+    return new Destination(TcpFilter.remote(address), HostPort.of(address));
   }
 
   TcpFilter filter() {

@@ -18,7 +18,7 @@ import org.apache.hc.core5.io.CloseMode;
  *
  * <pre>{@code
  * @Test
- * void fetches(@TimeWaitClient(strategy = Strategy.POOLED) CloseableHttpAsyncClient client) throws Exception {
+ * void fetches(@TimeWaitClient(strategy = Kind.POOLED) CloseableHttpAsyncClient client) throws Exception {
  *   SimpleHttpResponse r = client.execute(SimpleRequestBuilder.get(url).build(), null).get(10, SECONDS);
  * }
  * }</pre>

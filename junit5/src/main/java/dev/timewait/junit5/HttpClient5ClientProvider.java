@@ -18,7 +18,7 @@ import org.apache.hc.core5.io.CloseMode;
  *
  * <pre>{@code
  * @Test
- * void fetches(@TimeWaitClient(strategy = Strategy.RESET) CloseableHttpClient client) throws IOException {
+ * void fetches(@TimeWaitClient(strategy = Kind.RESET) CloseableHttpClient client) throws IOException {
  *   String body = client.execute(new HttpGet(url), r -> EntityUtils.toString(r.getEntity()));
  * }
  * }</pre>

@@ -17,7 +17,7 @@ import okhttp3.OkHttpClient;
  *
  * <pre>{@code
  * @Test
- * void fetches(@TimeWaitClient(strategy = Strategy.SERVER_CLOSE) OkHttpClient client) throws IOException {
+ * void fetches(@TimeWaitClient(strategy = Kind.SERVER_CLOSE) OkHttpClient client) throws IOException {
  *   try (Response r = client.newCall(new Request.Builder().url(url).build()).execute()) { ... }
  * }
  * }</pre>

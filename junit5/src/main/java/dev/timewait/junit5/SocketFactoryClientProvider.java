@@ -13,7 +13,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * @Test
- * void talksRaw(@TimeWaitClient(strategy = Strategy.RESET) TimeWaitSocketFactory sockets) throws IOException {
+ * void talksRaw(@TimeWaitClient(strategy = Kind.RESET) TimeWaitSocketFactory sockets) throws IOException {
  *   try (Socket s = sockets.createSocket("127.0.0.1", port)) { ... } // closes with an RST
  * }
  * }</pre>

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <pre>{@code
  * @Test
- * void fetchesTheCatalog(@TimeWaitClient(strategy = Strategy.RESET) CloseableHttpClient client) {...}
+ * void fetchesTheCatalog(@TimeWaitClient(strategy = Kind.RESET) CloseableHttpClient client) {...}
  *
  * @Test
  * void fetchesPrices(@TimeWaitClient(strategyMethod = "pooled") OkHttpClient client) {...}
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }
  *
  * @Test  // built in: core's socket factory, for any client that takes a SocketFactory
- * void rawSockets(@TimeWaitClient(strategy = Strategy.SERVER_CLOSE) TimeWaitSocketFactory sockets) {...}
+ * void rawSockets(@TimeWaitClient(strategy = Kind.SERVER_CLOSE) TimeWaitSocketFactory sockets) {...}
  * }</pre>
  *
  * <p>Clients for HttpClient 5 and OkHttp come from providers for the timewait adapters; a
@@ -39,8 +39,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TimeWaitClientResolver.class)
 public @interface TimeWaitClient {
 
-  /** {@return the strategy, with its defaults; default {@link Strategy#SERVER_CLOSE}} */
-  Strategy strategy() default Strategy.SERVER_CLOSE;
+  /**
+   * {@return the strategy, with its defaults ({@link CloseStrategy.Kind#defaults()}); default
+   * {@link CloseStrategy.Kind#SERVER_CLOSE}}
+   */
+  CloseStrategy.Kind strategy() default CloseStrategy.Kind.SERVER_CLOSE;
 
   /**
    * The name of a field or method of the test class that yields the {@link CloseStrategy} to
@@ -50,28 +53,4 @@ public @interface TimeWaitClient {
    * @return the name of a field or method of the test class that yields the {@link CloseStrategy} to use instead of {@link #strategy()}
    */
   String strategyMethod() default "";
-
-  /**
-   * The strategies with their defaults, as annotation values. Thread-safe (an enum).
-   */
-  enum Strategy {
-    /** {@link CloseStrategy#serverClose()}. */
-    SERVER_CLOSE,
-    /** {@link CloseStrategy#reset()}. */
-    RESET,
-    /** {@link CloseStrategy#pooled()}. */
-    POOLED;
-
-    /** {@return the strategy this stands for} */
-    public CloseStrategy closeStrategy() {
-      switch (this) {
-        case SERVER_CLOSE:
-          return CloseStrategy.serverClose();
-        case RESET:
-          return CloseStrategy.reset();
-        default:
-          return CloseStrategy.pooled();
-      }
-    }
-  }
 }

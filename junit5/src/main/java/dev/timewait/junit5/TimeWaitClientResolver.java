@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * @GuardTimeWait(portSupplier = "port")
  * class ClientTest {
  *   @Test
- *   void fetches(@TimeWaitClient(strategy = Strategy.RESET) CloseableHttpClient client) { ... }
+ *   void fetches(@TimeWaitClient(strategy = Kind.RESET) CloseableHttpClient client) { ... }
  * }
  * }</pre>
  *
@@ -97,7 +97,7 @@ public final class TimeWaitClientResolver implements ParameterResolver {
   private static CloseStrategy strategy(TimeWaitClient annotation, ExtensionContext context) {
     String name = annotation.strategyMethod();
     if (name.isEmpty()) {
-      return annotation.strategy().closeStrategy();
+      return annotation.strategy().defaults();
     }
     Object value;
     try {

@@ -11,7 +11,7 @@ import com.github.tomakehurst.wiremock.junit5.WireMockTest;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.diagnostics.TcpTable;
-import dev.timewait.junit5.TimeWaitClient.Strategy;
+import dev.timewait.CloseStrategy.Kind;
 import dev.timewait.testing.KernelTcp;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,19 +60,19 @@ class AdapterClientProvidersTest {
     }
 
     @Test
-    void reset(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.RESET) CloseableHttpClient client)
+    void reset(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Kind.RESET) CloseableHttpClient client)
         throws IOException {
       send(client, url(wm));
     }
 
     @Test
     void serverClose(WireMockRuntimeInfo wm,
-        @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) CloseableHttpClient client) throws IOException {
+        @TimeWaitClient(strategy = Kind.SERVER_CLOSE) CloseableHttpClient client) throws IOException {
       send(client, url(wm));
     }
 
     @Test
-    void pooled(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.POOLED) CloseableHttpClient client)
+    void pooled(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Kind.POOLED) CloseableHttpClient client)
         throws IOException {
       send(client, url(wm));
     }
@@ -97,19 +97,19 @@ class AdapterClientProvidersTest {
 
     @Test
     void reset(WireMockRuntimeInfo wm,
-        @TimeWaitClient(strategy = Strategy.RESET) CloseableHttpAsyncClient client) throws Exception {
+        @TimeWaitClient(strategy = Kind.RESET) CloseableHttpAsyncClient client) throws Exception {
       send(client, url(wm));
     }
 
     @Test
     void serverClose(WireMockRuntimeInfo wm,
-        @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) CloseableHttpAsyncClient client) throws Exception {
+        @TimeWaitClient(strategy = Kind.SERVER_CLOSE) CloseableHttpAsyncClient client) throws Exception {
       send(client, url(wm));
     }
 
     @Test
     void pooled(WireMockRuntimeInfo wm,
-        @TimeWaitClient(strategy = Strategy.POOLED) CloseableHttpAsyncClient client) throws Exception {
+        @TimeWaitClient(strategy = Kind.POOLED) CloseableHttpAsyncClient client) throws Exception {
       send(client, url(wm));
     }
 
@@ -131,19 +131,19 @@ class AdapterClientProvidersTest {
     }
 
     @Test
-    void reset(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.RESET) OkHttpClient client)
+    void reset(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Kind.RESET) OkHttpClient client)
         throws IOException {
       send(client, url(wm));
     }
 
     @Test
-    void serverClose(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) OkHttpClient client)
+    void serverClose(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Kind.SERVER_CLOSE) OkHttpClient client)
         throws IOException {
       send(client, url(wm));
     }
 
     @Test
-    void pooled(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.POOLED) OkHttpClient client)
+    void pooled(WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Kind.POOLED) OkHttpClient client)
         throws IOException {
       send(client, url(wm));
     }

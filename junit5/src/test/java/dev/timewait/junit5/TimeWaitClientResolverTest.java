@@ -8,7 +8,7 @@ import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.junit5.TestClients.ConfiguredKeepAliveClient;
 import dev.timewait.junit5.TestClients.KeepAliveClient;
 import dev.timewait.junit5.TestClients.NaiveKeepAliveClient;
-import dev.timewait.junit5.TimeWaitClient.Strategy;
+import dev.timewait.CloseStrategy.Kind;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
@@ -47,7 +47,7 @@ class TimeWaitClientResolverTest {
     }
 
     @Test
-    void resetFactory(@TimeWaitClient(strategy = Strategy.RESET) TimeWaitSocketFactory sockets) throws IOException {
+    void resetFactory(@TimeWaitClient(strategy = Kind.RESET) TimeWaitSocketFactory sockets) throws IOException {
       assertThat(sockets.strategy()).isSameAs(CloseStrategy.reset());
       RawClient.through(sockets, peerPort, 10, s -> {});
       assertThat(sockets.accounting().snapshot().closedByReset()).isEqualTo(10);
@@ -79,7 +79,7 @@ class TimeWaitClientResolverTest {
   @GuardTimeWait(portSupplier = "peerPort")
   static class ConfiguredKeepAlive {
     @Test
-    void threeRequestsOnOneConnection(@TimeWaitClient(strategy = Strategy.RESET) ConfiguredKeepAliveClient client)
+    void threeRequestsOnOneConnection(@TimeWaitClient(strategy = Kind.RESET) ConfiguredKeepAliveClient client)
         throws IOException {
       lastClient = client;
       for (int i = 0; i < 3; i++) {
@@ -91,7 +91,7 @@ class TimeWaitClientResolverTest {
   /** No guard: the client is still closed after the test. */
   static class Unguarded {
     @Test
-    void oneRequest(@TimeWaitClient(strategy = Strategy.RESET) ConfiguredKeepAliveClient client) throws IOException {
+    void oneRequest(@TimeWaitClient(strategy = Kind.RESET) ConfiguredKeepAliveClient client) throws IOException {
       lastClient = client;
       assertThat(client.get(peerPort)).isEqualTo(200);
     }

@@ -8,8 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.junit5.WireMockTest;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.CloseStrategy.Kind;
 import dev.timewait.spi.SocketControl;
-import dev.timewait.junit5.TimeWaitClient.Strategy;
 import dev.timewait.testing.KernelTcp;
 import java.io.IOException;
 import java.time.Duration;
@@ -47,7 +47,7 @@ class WireMockGuardTest {
 
     @Test
     void fiveRequestsClosedByTheServer(
-        WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Strategy.SERVER_CLOSE) TimeWaitSocketFactory sockets)
+        WireMockRuntimeInfo wm, @TimeWaitClient(strategy = Kind.SERVER_CLOSE) TimeWaitSocketFactory sockets)
         throws IOException {
       wireMockPort = wm.getHttpPort();
       stubFor(get("/").willReturn(ok("hello")));

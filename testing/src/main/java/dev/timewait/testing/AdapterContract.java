@@ -37,19 +37,31 @@ import org.junit.jupiter.params.provider.ValueSource;
  * HTTPS, and counts TIME_WAIT from the kernel's table for that test's own server port.
  */
 public abstract class AdapterContract {
+  /** Requests per load run. */
   protected static final int REQUESTS = 500;
+  /** Requests in flight at once during a load run. */
   protected static final int CONCURRENCY = 8;
   private static final Duration LOAD_BOUND = Duration.ofMinutes(3);
   private static final Duration SETTLE = Duration.ofSeconds(5);
 
+  /** The WireMock server of the current test, plain and HTTPS. */
   protected WireMockServer server;
 
-  /** A client configured by the adapter with {@code strategy}, trusting {@link TestTls}. */
+  /**
+   * A client configured by the adapter with {@code strategy}, trusting {@link TestTls}.
+   *
+   * @param strategy the strategy under test
+   * @return a new client
+   * @throws Exception if the client cannot be made
+   */
   protected abstract ContractClient newClient(CloseStrategy strategy) throws Exception;
 
   /**
    * A client with the library's defaults and no timewait configuration, trusting {@link TestTls}:
    * the control.
+   *
+   * @return a new client
+   * @throws Exception if the client cannot be made
    */
   protected abstract ContractClient newUnconfiguredClient() throws Exception;
 
@@ -79,7 +91,12 @@ public abstract class AdapterContract {
    */
   private final Set<Integer> acceptedTuples = ConcurrentHashMap.newKeySet();
 
-  /** Distinct client ports the server saw on {@code serverPort}. */
+  /**
+   * Distinct client ports the server saw on {@code serverPort}.
+   *
+   * @param serverPort the server port
+   * @return how many distinct client ports connected to it
+   */
   protected int distinctClientPorts(int serverPort) {
     int n = 0;
     for (int tuple : acceptedTuples) {
@@ -124,13 +141,24 @@ public abstract class AdapterContract {
     }
   }
 
-  /** The URI of the test resource, plain or HTTPS. */
+  /**
+   * The URI of the test resource, plain or HTTPS.
+   *
+   * @param tls whether the HTTPS port is meant
+   * @return the URI of {@code /hello}
+   */
   protected URI uri(boolean tls) {
     return tls
         ? URI.create("https://localhost:" + server.httpsPort() + "/hello")
         : URI.create("http://127.0.0.1:" + server.port() + "/hello");
   }
 
+  /**
+   * The server's plain or HTTPS port.
+   *
+   * @param tls whether the HTTPS port is meant
+   * @return the port
+   */
   protected int port(boolean tls) {
     return tls ? server.httpsPort() : server.port();
   }
@@ -141,6 +169,8 @@ public abstract class AdapterContract {
    * help (HttpClient 5 classic closes with the server's close_notify unread, so Linux resets; its
    * async client lets Jetty close first). Over TLS, core's socket-layer control shows that the
    * kernel count can fail.
+   *
+   * @return the reason, or empty when the control holds over TLS
    */
   protected java.util.Optional<String> controlDoesNotHoldOverTls() {
     return java.util.Optional.empty();
@@ -242,6 +272,11 @@ public abstract class AdapterContract {
    * Runs {@link #REQUESTS} GETs at {@link #CONCURRENCY} through a client made for
    * {@code strategy}, closes the client, waits for the kernel to settle, and returns the client's
    * close accounting. Every request must return 200.
+   *
+   * @param strategy the strategy under test
+   * @param tls whether to load over HTTPS
+   * @return the client's close accounting after the run
+   * @throws Exception if a request fails or the run overruns its bound
    */
   protected CloseStats load(CloseStrategy strategy, boolean tls) throws Exception {
     URI uri = uri(tls);

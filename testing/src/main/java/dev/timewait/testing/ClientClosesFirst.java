@@ -42,7 +42,13 @@ public final class ClientClosesFirst implements AutoCloseable {
 
   private ClientClosesFirst() {}
 
-  /** Listens on {@code ports} free ports of 127.0.0.1. */
+  /**
+   * Listens on {@code ports} free ports of 127.0.0.1.
+   *
+   * @param ports how many ports to listen on
+   * @return the started servers
+   * @throws IOException if a port cannot be bound
+   */
   public static ClientClosesFirst start(int ports) throws IOException {
     if (ports <= 0) {
       throw new IllegalArgumentException("ports must be > 0, but was " + ports);
@@ -84,7 +90,11 @@ public final class ClientClosesFirst implements AutoCloseable {
     }
   }
 
-  /** The listening ports, in order. */
+  /**
+   * The listening ports, in order.
+   *
+   * @return the listening ports
+   */
   public List<Integer> ports() {
     List<Integer> ports = new ArrayList<>();
     for (ServerSocket s : servers) {
@@ -93,7 +103,12 @@ public final class ClientClosesFirst implements AutoCloseable {
     return ports;
   }
 
-  /** The destination 127.0.0.1:port of listening port {@code index}. */
+  /**
+   * The destination 127.0.0.1:port of listening port {@code index}.
+   *
+   * @param index the listening port's index, from 0
+   * @return its destination
+   */
   public InetSocketAddress destination(int index) {
     return new InetSocketAddress(loopback, servers.get(index).getLocalPort());
   }
@@ -101,6 +116,11 @@ public final class ClientClosesFirst implements AutoCloseable {
   /**
    * Opens and at once closes up to {@code connections} connections, spread evenly over the
    * ports with one client thread per port, stopping at {@code bound}. Returns how many were made.
+   *
+   * @param connections the most connections to make
+   * @param bound the longest the run may take
+   * @return how many connections were made
+   * @throws InterruptedException if interrupted while waiting for the client threads
    */
   public int run(int connections, Duration bound) throws InterruptedException {
     clientPorts.clear();
@@ -145,6 +165,9 @@ public final class ClientClosesFirst implements AutoCloseable {
    * The distinct 4-tuples the last {@link #run} connected from, towards {@code serverPort}: the
    * client TIME_WAIT it leaves, exactly. TIME_WAIT is per tuple, and on loopback (tcp_tw_reuse=2)
    * connect() may hand out a port whose TIME_WAIT is over 1 s old: the new connection takes it over.
+   *
+   * @param serverPort one of the listening ports
+   * @return how many distinct (client port, server port) tuples connected to it
    */
   public int distinctTuples(int serverPort) {
     String suffix = ":" + serverPort;

@@ -75,6 +75,12 @@ public abstract class FaultContract {
   /**
    * A client configured by the adapter with {@code strategy}, counting into {@code accounting},
    * with {@code timeout} as its connect timeout and its response (read) timeout.
+   *
+   * @param strategy the strategy under test
+   * @param accounting where the client counts how its connections end
+   * @param timeout the connect and response timeout
+   * @return a new client
+   * @throws Exception if the client cannot be made
    */
   protected abstract FaultClient newClient(CloseStrategy strategy, CloseAccounting accounting,
       Duration timeout) throws Exception;
@@ -193,12 +199,16 @@ public abstract class FaultContract {
   /**
    * Skips, with its reason ({@code Assumptions.abort}), a case that this adapter cannot pass yet
    * for reasons in its own code. None is skipped by default.
+   *
+   * @param contractCase the case about to run
    */
   protected void assumeSupported(Case contractCase) {}
 
   /**
    * Whether one of this client's connections waits for a server's FIN now. By default: a thread
    * reads in the socket layer's FIN wait. An adapter whose FIN wait runs elsewhere overrides it.
+   *
+   * @return whether a FIN wait is under way
    */
   protected boolean finWaitUnderWay() {
     return !Leaks.threadsInTheFinWait().isEmpty();

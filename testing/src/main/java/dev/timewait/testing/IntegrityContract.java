@@ -45,13 +45,19 @@ import org.slf4j.LoggerFactory;
  * fails when it takes longer.
  */
 public abstract class IntegrityContract {
+  /** Uploads per run. */
   protected static final int UPLOADS = 1000;
+  /** Bytes per upload: 1 MiB. */
   protected static final int UPLOAD_BYTES = 1 << 20;
+  /** Downloads per run. */
   protected static final int DOWNLOADS = 200;
+  /** Bytes per download: 10 MiB. */
   protected static final int DOWNLOAD_BYTES = 10 << 20;
+  /** Exchanges in flight at once. */
   protected static final int CONCURRENCY = 4;
   /** Distinct download bodies the server holds (each request takes one of them). */
   private static final int DOWNLOAD_BODIES = 4;
+  /** The longest a run may take. */
   protected static final Duration RUN_BOUND = Duration.ofMinutes(2);
   private static final Logger log = LoggerFactory.getLogger(IntegrityContract.class);
 
@@ -66,6 +72,12 @@ public abstract class IntegrityContract {
   /**
    * A client configured by the adapter with {@code strategy}, counting into {@code accounting},
    * with {@code timeout} as its connect and response timeouts.
+   *
+   * @param strategy the strategy under test
+   * @param accounting where the client counts how its connections end
+   * @param timeout the connect and response timeout
+   * @return a new client
+   * @throws Exception if the client cannot be made
    */
   protected abstract FaultClient newClient(CloseStrategy strategy, CloseAccounting accounting,
       Duration timeout) throws Exception;

@@ -29,7 +29,12 @@ public final class KernelTcp {
         "needs /proc/net/tcp (Linux) to count TIME_WAIT from the kernel's table");
   }
 
-  /** TIME_WAIT sockets on the client side of connections to {@code serverPort}. */
+  /**
+   * TIME_WAIT sockets on the client side of connections to {@code serverPort}.
+   *
+   * @param serverPort the server port
+   * @return the client TIME_WAIT count
+   */
   public static int clientTimeWait(int serverPort) {
     Integer exact = SocketStatistics.timeWait("dport", serverPort);
     return exact != null
@@ -37,7 +42,12 @@ public final class KernelTcp {
         : TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.remotePort(serverPort));
   }
 
-  /** TIME_WAIT sockets on the server side of {@code serverPort}. */
+  /**
+   * TIME_WAIT sockets on the server side of {@code serverPort}.
+   *
+   * @param serverPort the server port
+   * @return the server TIME_WAIT count
+   */
   public static int serverTimeWait(int serverPort) {
     Integer exact = SocketStatistics.timeWait("sport", serverPort);
     return exact != null
@@ -48,6 +58,9 @@ public final class KernelTcp {
   /**
    * How TIME_WAIT on the server side of {@code serverPort} reads each way, for assertion messages:
    * {@code ss} (netlink) and one scan of {@code /proc/net/tcp{,6}}.
+   *
+   * @param serverPort the server port
+   * @return both readings in words
    */
   public static String describeServerTimeWait(int serverPort) {
     return "server TIME_WAIT by ss " + SocketStatistics.timeWait("sport", serverPort)
@@ -59,6 +72,9 @@ public final class KernelTcp {
    * Whether no socket but a listener uses {@code port} on either side: a server port that another
    * run used within the last minute still has TIME_WAIT sockets on it, which would count as this
    * test's. Where the table cannot be read, every port is fresh.
+   *
+   * @param port a server port
+   * @return whether no socket but a listener uses it
    */
   public static boolean isFresh(int port) {
     if (!TcpTable.system().isSupported()) {
@@ -69,13 +85,24 @@ public final class KernelTcp {
         && TcpTable.system().count(TcpFilter.remotePort(port)).total() == 0;
   }
 
-  /** Both sides of connections to {@code serverPort} by state, for assertion messages. */
+  /**
+   * Both sides of connections to {@code serverPort} by state, for assertion messages.
+   *
+   * @param serverPort the server port
+   * @return the sockets by side and state, in words
+   */
   public static String describe(int serverPort) {
     return "client side " + TcpTable.system().count(TcpFilter.remotePort(serverPort))
         + ", server side " + TcpTable.system().count(TcpFilter.localPort(serverPort));
   }
 
-  /** Sockets in {@code state} on the client side of connections to {@code serverPort}. */
+  /**
+   * Sockets in {@code state} on the client side of connections to {@code serverPort}.
+   *
+   * @param state the TCP state
+   * @param serverPort the server port
+   * @return the count
+   */
   public static int client(TcpState state, int serverPort) {
     return TcpTable.system().count(state, TcpFilter.remotePort(serverPort));
   }
@@ -83,6 +110,11 @@ public final class KernelTcp {
   /**
    * Waits, at most {@code bound}, until the server side of {@code serverPort} shows at least
    * {@code atLeast} TIME_WAIT sockets (the last ACK may still be in flight), and returns the count.
+   *
+   * @param serverPort the server port
+   * @param atLeast the count to wait for
+   * @param bound the longest to wait
+   * @return the last count read
    */
   public static int awaitServerTimeWait(int serverPort, int atLeast, Duration bound) {
     long deadline = System.nanoTime() + bound.toNanos();
@@ -98,6 +130,9 @@ public final class KernelTcp {
    * Waits, at most {@code bound}, until no socket on the client side of connections to
    * {@code serverPort} is in a closing state other than TIME_WAIT (FIN_WAIT, LAST_ACK, CLOSING),
    * so that a later TIME_WAIT count is final.
+   *
+   * @param serverPort the server port
+   * @param bound the longest to wait
    */
   public static void awaitClientSettled(int serverPort, Duration bound) {
     long deadline = System.nanoTime() + bound.toNanos();

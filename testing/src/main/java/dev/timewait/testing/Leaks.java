@@ -29,13 +29,21 @@ public final class Leaks {
 
   private Leaks() {}
 
-  /** Open file descriptors of this process (/proc/self/fd), or -1 where it cannot be read. */
+  /**
+   * Open file descriptors of this process (/proc/self/fd), or -1 where it cannot be read.
+   *
+   * @return the open descriptors, or -1
+   */
   public static int openFds() {
     String[] fds = new File("/proc/self/fd").list();
     return fds == null ? -1 : fds.length;
   }
 
-  /** Names of the live threads, for a baseline. */
+  /**
+   * Names of the live threads, for a baseline.
+   *
+   * @return the live threads
+   */
   public static Set<Thread> liveThreads() {
     return new HashSet<>(Thread.getAllStackTraces().keySet());
   }
@@ -43,6 +51,9 @@ public final class Leaks {
   /**
    * Threads alive now that were not in {@code baseline}, excluding JVM-internal ones (see
    * {@link #JVM_INTERNAL_PREFIXES}), as "name (state)" strings.
+   *
+   * @param baseline the threads that lived before
+   * @return the new threads, as "name (state)"
    */
   public static List<String> newThreads(Set<Thread> baseline) {
     List<String> extra = new ArrayList<>();
@@ -61,6 +72,8 @@ public final class Leaks {
   /**
    * Threads whose stack is inside the library's socket layer (dev.timewait.TimeWaitSocket* or
    * dev.timewait.internal): a close or read that the library left blocked.
+   *
+   * @return the threads, as "name at frame"
    */
   public static List<String> threadsInTheSocketLayer() {
     List<String> blocked = new ArrayList<>();
@@ -79,6 +92,8 @@ public final class Leaks {
   /**
    * Threads that wait for a peer's FIN in the library's socket layer now (a server close's FIN
    * wait, in {@code TimeWaitSocket.readSlices}), as "name" strings.
+   *
+   * @return the threads' names
    */
   public static List<String> threadsInTheFinWait() {
     List<String> waiting = new ArrayList<>();
@@ -97,13 +112,22 @@ public final class Leaks {
   /**
    * Client-side sockets towards {@code port} that are still connected or half closed
    * (ESTABLISHED, CLOSE_WAIT, SYN_SENT): what a leaked connection leaves in the kernel.
+   *
+   * @param port the server port
+   * @return the count
    */
   public static int liveClientSockets(int port) {
     var counts = TcpTable.system().count(TcpFilter.remotePort(port));
     return counts.get(TcpState.ESTABLISHED) + counts.get(TcpState.CLOSE_WAIT) + counts.get(TcpState.SYN_SENT);
   }
 
-  /** Waits at most {@code bound} for {@code condition}; returns whether it held. */
+  /**
+   * Waits at most {@code bound} for {@code condition}; returns whether it held.
+   *
+   * @param condition what to wait for
+   * @param bound the longest to wait
+   * @return whether the condition held in time
+   */
   public static boolean await(BooleanSupplier condition, Duration bound) {
     long deadline = System.nanoTime() + bound.toNanos();
     while (!condition.getAsBoolean()) {

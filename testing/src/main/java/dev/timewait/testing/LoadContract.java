@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * jar); threads must all be gone except JVM-internal ones ({@link Leaks#newThreads}).
  */
 public abstract class LoadContract {
+  /** Requests per run. */
   protected static final int REQUESTS = 100_000;
+  /** Requests in flight at once. */
   protected static final int CONCURRENCY = 64;
   /**
    * Bounds one run. The run proves correctness under load, not speed: 100,000 requests take 35 s
@@ -46,7 +48,9 @@ public abstract class LoadContract {
    * bound leaves room for a loaded CI machine and still ends a stuck run.
    */
   protected static final Duration RUN_BOUND = Duration.ofSeconds(240);
+  /** How long the kernel gets to finish the closes after the client is closed. */
   protected static final Duration SETTLE = Duration.ofSeconds(15);
+  /** File descriptors a run may leave open above its baseline (a class loaded on a rare path opens a jar). */
   protected static final int FD_TOLERANCE = 2;
   private static final int WARM_UP = 2_000;
   private static final Logger log = LoggerFactory.getLogger(LoadContract.class);
@@ -54,6 +58,12 @@ public abstract class LoadContract {
   /**
    * A client configured by the adapter with {@code strategy}, counting into {@code accounting},
    * with {@code timeout} as its connect and response timeouts.
+   *
+   * @param strategy the strategy under test
+   * @param accounting where the client counts how its connections end
+   * @param timeout the connect and response timeout
+   * @return a new client
+   * @throws Exception if the client cannot be made
    */
   protected abstract FaultClient newClient(CloseStrategy strategy, CloseAccounting accounting,
       Duration timeout) throws Exception;
@@ -120,6 +130,8 @@ public abstract class LoadContract {
    * and that end by themselves after idling (e.g. OkHttp's TaskRunner, whose threads end 60 s after
    * they idle): they may still be there, idle (not RUNNABLE), after close(). Empty by default; an
    * adapter that declares one says why in its javadoc.
+   *
+   * @return the prefixes, none by default
    */
   protected List<String> sharedIdleThreadPrefixes() {
     return List.of();

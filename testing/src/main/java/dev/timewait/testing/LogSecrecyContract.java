@@ -38,6 +38,12 @@ public abstract class LogSecrecyContract {
   /**
    * A client configured by the adapter with {@code strategy}, counting into {@code accounting},
    * with {@code timeout} as its connect and response timeouts.
+   *
+   * @param strategy the strategy under test
+   * @param accounting where the client counts how its connections end
+   * @param timeout the connect and response timeout
+   * @return a new client
+   * @throws Exception if the client cannot be made
    */
   protected abstract FaultClient newClient(CloseStrategy strategy, CloseAccounting accounting,
       Duration timeout) throws Exception;

@@ -123,12 +123,26 @@ public final class RawHttpPeer implements AutoCloseable {
     pool.execute(this::acceptLoop);
   }
 
-  /** A plain peer on a free loopback port. */
+  /**
+   * A plain peer on a free loopback port.
+   *
+   * @param behaviour what the peer does with each connection
+   * @return the started peer
+   * @throws IOException if no port can be bound
+   */
   public static RawHttpPeer start(Behaviour behaviour) throws IOException {
     return start(behaviour, Duration.ZERO, false);
   }
 
-  /** A peer on a free loopback port, TLS with {@link TestTls} if {@code tls}. */
+  /**
+   * A peer on a free loopback port, TLS with {@link TestTls} if {@code tls}.
+   *
+   * @param behaviour what the peer does with each connection
+   * @param lateCloseDelay how long a late close waits
+   * @param tls whether to speak TLS
+   * @return the started peer
+   * @throws IOException if no port can be bound
+   */
   public static RawHttpPeer start(Behaviour behaviour, Duration lateCloseDelay, boolean tls)
       throws IOException {
     boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
@@ -149,14 +163,17 @@ public final class RawHttpPeer implements AutoCloseable {
         tls ? TestTls.get().serverContext().getSocketFactory() : null);
   }
 
+  /** {@return the port the peer listens on} */
   public int port() {
     return server.getLocalPort();
   }
 
+  /** {@return the connections accepted so far} */
   public int accepted() {
     return accepted.get();
   }
 
+  /** {@return the requests read so far} */
   public int requests() {
     return requests.get();
   }

@@ -38,6 +38,11 @@ public abstract class StaleConnectionContract {
    * A pooled client made by the adapter for {@code strategy}, counting into {@code accounting},
    * with the client's own retries off (HttpClient's retry strategy, OkHttp's
    * retryOnConnectionFailure), trusting {@link TestTls}.
+   *
+   * @param strategy the strategy under test
+   * @param accounting where the client counts how its connections end
+   * @return a new client
+   * @throws Exception if the client cannot be made
    */
   protected abstract FaultClient newClientWithoutRetries(
       PooledKeepAlive strategy, CloseAccounting accounting) throws Exception;

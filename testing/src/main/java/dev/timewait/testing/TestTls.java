@@ -17,6 +17,7 @@ import javax.net.ssl.X509TrustManager;
  * this certificate, with hostname verification left on.
  */
 public final class TestTls {
+  /** The password of the key store. */
   public static final String PASSWORD = "timewait";
   private static TestTls instance;
 
@@ -28,7 +29,11 @@ public final class TestTls {
     this.keyStore = keyStore;
   }
 
-  /** The one certificate of this JVM, made on first use. */
+  /**
+   * The one certificate of this JVM, made on first use.
+   *
+   * @return the test certificate and keys
+   */
   public static synchronized TestTls get() {
     if (instance == null) {
       instance = create();
@@ -65,12 +70,20 @@ public final class TestTls {
     }
   }
 
-  /** The PKCS12 key store with the server's key and certificate; password {@link #PASSWORD}. */
+  /**
+   * The PKCS12 key store with the server's key and certificate; password {@link #PASSWORD}.
+   *
+   * @return the key store's path
+   */
   public Path keyStorePath() {
     return keyStorePath;
   }
 
-  /** The server's TLS context. */
+  /**
+   * The server's TLS context.
+   *
+   * @return the server's context
+   */
   public SSLContext serverContext() {
     try {
       KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
@@ -83,7 +96,11 @@ public final class TestTls {
     }
   }
 
-  /** A trust manager that trusts exactly the test certificate. */
+  /**
+   * A trust manager that trusts exactly the test certificate.
+   *
+   * @return the trust manager
+   */
   public X509TrustManager trustManager() {
     try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -94,7 +111,11 @@ public final class TestTls {
     }
   }
 
-  /** The client's TLS context, trusting the test certificate. */
+  /**
+   * The client's TLS context, trusting the test certificate.
+   *
+   * @return the client's context
+   */
   public SSLContext clientContext() {
     try {
       SSLContext context = SSLContext.getInstance("TLS");
