@@ -35,6 +35,33 @@ final class Latencies {
     return percentileMs(sorted, percentile);
   }
 
+  /**
+   * The {@code percentile} of slots {@code [from, to)} in milliseconds, read while recorders may
+   * still run (the load report's per-second p99): a slot handed out but not yet written reads 0
+   * and is left out, and a plain read may miss a write that just happened, so a request that ended
+   * as the window closed can fall out of it. Null when no slot in the window holds a latency.
+   */
+  Double windowPercentileMs(int from, int to, double percentile) {
+    if (from < 0 || to > nanos.length || from > to) {
+      throw new IllegalArgumentException("window must be 0 <= from <= to <= " + nanos.length + ", but was "
+          + from + "-" + to);
+    }
+    long[] window = new long[to - from];
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      long v = nanos[i];
+      if (v > 0) {
+        window[n++] = v;
+      }
+    }
+    if (n == 0) {
+      return null;
+    }
+    long[] sorted = Arrays.copyOf(window, n);
+    Arrays.sort(sorted);
+    return percentileMs(sorted, percentile);
+  }
+
   /** The {@code percentile} of already sorted {@code sorted}, in milliseconds (nearest rank). */
   static double percentileMs(long[] sorted, double percentile) {
     if (!(percentile > 0 && percentile <= 100)) {

@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
@@ -184,6 +186,19 @@ public final class LoadCommand implements Callable<Integer> {
       arity = "1")
   String truststorePassword;
 
+  @Option(names = "--report", paramLabel = "FILE.html",
+      description = "Also write one self-contained HTML page (no network needed to view it) with charts over "
+          + "the run, sampled once a second: requests and errors per second, p99 latency, client and server "
+          + "TIME_WAIT; with --compare-naive both runs on the same axes. Its directory must exist; the file is "
+          + "replaced.")
+  Path report;
+
+  @Option(names = "--compare-naive",
+      description = "Then run the same load again with --strategy naive (the same client and options) and "
+          + "report both. The strategy runs first, so that naive's TIME_WAIT (each entry lives 60 s) is not "
+          + "in its counts. --json prints the strategy's run; the exit code is 1 when either run had an error.")
+  boolean compareNaive;
+
   @Option(names = "--json", description = "Also print the result as one JSON object, the last line of stdout.")
   boolean json;
 
@@ -194,14 +209,78 @@ public final class LoadCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     LoadSpec load = toSpec();
+    Path page = reportFile();
+    if (compareNaive && load.kind() == StrategyKind.NAIVE) {
+      throw bad("--compare-naive runs naive after a strategy: give --strategy server-close, reset, pooled or "
+          + "raw, not naive");
+    }
     PrintWriter out = spec.commandLine().getOut();
-    LoadResult result = LoadEngine.run(load, progress(), spec.commandLine().getErr());
+    PrintWriter err = spec.commandLine().getErr();
+    List<HtmlReport.Run> runs = new ArrayList<>();
+    LoadResult result = run(load, page != null, runs);
     out.print(result.summary());
+    int exit = result.exitCode();
+    if (compareNaive) {
+      out.flush();
+      LoadResult naive = run(asNaive(load), page != null, runs);
+      out.println();
+      out.print(naive.summary());
+      exit = Math.max(exit, naive.exitCode());
+    }
+    if (page != null) {
+      try {
+        HtmlReport.write(page, load.url(), runs);
+        out.println("report        " + page);
+      } catch (IOException e) {
+        err.println("load: error: --report " + page + " could not be written: " + LoadEngine.describe(e));
+        exit = TimeWaitLoad.EXIT_FAILED;
+      }
+    }
     if (json) {
       out.println(result.toJson());
     }
     out.flush();
-    return result.exitCode();
+    err.flush();
+    return exit;
+  }
+
+  /** One run; with a report, sampled into a timeline that joins {@code runs}. */
+  private LoadResult run(LoadSpec load, boolean report, List<HtmlReport.Run> runs) throws InterruptedException {
+    LoadTimeline timeline = report ? new LoadTimeline() : null;
+    LoadResult result = LoadEngine.run(load, progress(), spec.commandLine().getErr(), timeline);
+    if (timeline != null) {
+      runs.add(new HtmlReport.Run(result, timeline.samples()));
+    }
+    return result;
+  }
+
+  /** {@code load} with a new default client per request: {@code --compare-naive}'s second run. */
+  static LoadSpec asNaive(LoadSpec load) {
+    return new LoadSpec(load.url(), load.client(), StrategyKind.NAIVE, null, load.requests(), load.concurrency(),
+        load.duration(), load.tls(), load.method(), load.bodySize(), load.retries(), load.pacing(),
+        load.startSignal(), load.warmup());
+  }
+
+  /** {@code --report}, checked before any request: an .html file in a directory that exists; null without it. */
+  Path reportFile() {
+    if (report == null) {
+      return null;
+    }
+    String name = report.getFileName() == null ? "" : report.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (!name.endsWith(".html") && !name.endsWith(".htm")) {
+      throw bad("--report must name an .html file, but was " + report);
+    }
+    if (Files.isDirectory(report)) {
+      throw bad("--report must be a file, but was a directory: " + report);
+    }
+    Path dir = report.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw bad("--report directory does not exist: " + dir + " (for --report " + report + ")");
+    }
+    if (!Files.isWritable(dir) || (Files.exists(report) && !Files.isWritable(report))) {
+      throw bad("--report is not writable: " + report);
+    }
+    return report;
   }
 
   /**

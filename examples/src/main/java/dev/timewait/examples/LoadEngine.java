@@ -72,6 +72,15 @@ public final class LoadEngine {
    */
   public static LoadResult run(LoadSpec spec, LoadProgress progress, PrintWriter err)
       throws InterruptedException {
+    return run(spec, progress, err, null);
+  }
+
+  /**
+   * Like {@link #run(LoadSpec, LoadProgress, PrintWriter)}; with a {@code timeline}, samples the
+   * run into it (once a second, on its own thread, see {@link LoadTimeline}); null for none.
+   */
+  public static LoadResult run(LoadSpec spec, LoadProgress progress, PrintWriter err, LoadTimeline timeline)
+      throws InterruptedException {
     URI url = spec.url();
     Target target = Target.of(url);
     // The baseline: TIME_WAIT an earlier run left towards the same target is not this run's.
@@ -115,7 +124,9 @@ public final class LoadEngine {
       closeQuietly(client);
       throw e;
     }
-    long start = spec.startSignal() == null ? created : System.nanoTime();
+    // The load's clocks (--duration, --rate) start after the warm-up too: from `created`, the warm-up's
+    // time would make a rate's first tickets overdue, all sent at once.
+    long start = spec.startSignal() == null && spec.warmup() == 0 ? created : System.nanoTime();
     long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
     double nanosPerRequest = pacing.byRate() ? 1e9 / pacing.rate() : 0;
     CloseStats stats;
@@ -123,6 +134,9 @@ public final class LoadEngine {
     ExecutorService workers = Executors.newFixedThreadPool(spec.concurrency(), daemonThreads());
     LoadProgress.Ticker ticker = progress.start(() -> (long) succeeded.get() + failed.get(), failed::get,
         countable ? () -> clientTimeWait(table, target) : null, clientTimeWaitBefore);
+    LoadTimeline.Sampler sampler = timeline == null ? null : timeline.start(succeeded, failed, latencies,
+        countable ? () -> clientTimeWait(table, target) : null,
+        countable && target.local ? () -> serverTimeWait(table, target) : null);
     try {
       for (int w = 0; w < spec.concurrency(); w++) {
         SplittableRandom random = gaps.get(w);
@@ -173,6 +187,9 @@ public final class LoadEngine {
       elapsed = System.nanoTime() - start;
     } finally {
       ticker.close();
+      if (sampler != null) {
+        sampler.close();
+      }
       workers.shutdownNow();
       try {
         client.close();

@@ -132,6 +132,9 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --strategy pooled --retirement linger | --retirement must be reset or server-close, but was linger",
     "load --url http://127.0.0.1:1/ --strategy raw --max-connections 4 | --max-connections and --max-requests-per-connection apply to --strategy pooled, not raw",
     "load --url http://127.0.0.1:1/ --strategy raw --fin-timeout 100 | --fin-timeout applies to --strategy server-close or pooled, not raw",
+    "load --url http://127.0.0.1:1/ --report /no/such/dir/run.html | --report directory does not exist: /no/such/dir (for --report /no/such/dir/run.html)",
+    "load --url http://127.0.0.1:1/ --report run.txt        | --report must name an .html file, but was run.txt",
+    "load --url http://127.0.0.1:1/ --report /tmp/x.html --compare-naive | --compare-naive runs naive after a strategy: give --strategy server-close, reset, pooled or raw, not naive",
   })
   void badArgumentsExitTwoWithAOneLineReasonAndTheUsageButNoStackTrace(String args, String reason) {
     Run run = cli(args.isEmpty() ? new String[0] : args.trim().split("\\s+"));
@@ -553,6 +556,21 @@ class LoadCliTest {
   }
 
   @Test
+  void aRateCountsFromTheEndOfTheWarmupSoItsFirstRequestsAreNotSentAtOnce() throws Exception {
+    Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "pooled", "--requests", "4",
+        "--concurrency", "1", "--warmup", "300", "--rate", "10", "--quiet");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    // Newest first. The load's 4 are due 0, 100, 200 and 300 ms after the warm-up, however long it took
+    // (a cold client's 300 requests take longer than that: counted from before it, all 4 were overdue).
+    List<com.github.tomakehurst.wiremock.stubbing.ServeEvent> served = server.getAllServeEvents();
+    assertThat(served).hasSize(304);
+    long spreadMs = served.get(0).getRequest().getLoggedDate().getTime()
+        - served.get(3).getRequest().getLoggedDate().getTime();
+    assertThat(spreadMs).isGreaterThanOrEqualTo(250);
+  }
+
+  @Test
   void failedWarmupRequestsAreCountedApart() throws Exception {
     Run run = cli("load", "--url", "http://127.0.0.1:" + server.getPort() + "/missing", "--client", "okhttp",
         "--strategy", "reset", "--requests", "1", "--concurrency", "1", "--warmup", "2", "--json");
@@ -571,6 +589,46 @@ class LoadCliTest {
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.json().get("startWaitMs").asLong()).isLessThan(1_000);
+  }
+
+  @Test
+  void reportChartsTheStrategyAndThenNaiveOnOnePageAndJsonStaysTheStrategys(@TempDir Path dir) throws Exception {
+    Path page = dir.resolve("run.html");
+    Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "reset", "--requests", "200",
+        "--concurrency", "4", "--compare-naive", "--report", page.toString(), "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("client okhttp, strategy reset", "client okhttp, strategy naive",
+        "report        " + page);
+    assertThat(run.json().get("strategy").asText()).isEqualTo("reset");
+    String html = Files.readString(page);
+    HtmlReportTest.parseXml(html);
+    JsonNode runs = HtmlReportTest.data(html).get("runs");
+    assertThat(runs).hasSize(2);
+    assertThat(runs.get(0).get("label").asText()).isEqualTo("okhttp reset");
+    assertThat(runs.get(1).get("label").asText()).isEqualTo("okhttp naive");
+    for (JsonNode r : runs) {
+      // The start and the end at least; the rate between them counts every request.
+      assertThat(r.get("t").size()).isGreaterThanOrEqualTo(2);
+      assertThat(r.get("rps").size()).isEqualTo(r.get("t").size());
+    }
+    if (TcpTable.system().isSupported()) {
+      JsonNode reset = runs.get(0).get("clientTimeWait");
+      JsonNode naive = runs.get(1).get("clientTimeWait");
+      // The naive run's last sample counts about one TIME_WAIT per request, added to what reset left (none).
+      assertThat(naive.get(naive.size() - 1).asInt() - naive.get(0).asInt()).isGreaterThanOrEqualTo(190);
+      assertThat(reset.get(reset.size() - 1).asInt()).isLessThanOrEqualTo(reset.get(0).asInt());
+    }
+  }
+
+  @Test
+  void reportRefusesADirectoryBeforeAnyRequest(@TempDir Path dir) throws Exception {
+    Path folder = Files.createDirectory(dir.resolve("charts.html"));
+    Run run = cli("load", "--url", url(), "--report", folder.toString());
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).startsWith("--report must be a file, but was a directory: " + folder);
+    server.verify(0, getRequestedFor(urlEqualTo("/hello")));
   }
 
   @Test

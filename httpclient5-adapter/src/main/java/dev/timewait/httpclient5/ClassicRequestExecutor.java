@@ -1,10 +1,12 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.spi.SocketControl;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.ConnectionRules;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -25,9 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The classic client's request executor (HttpClientBuilder#setRequestExecutor): the one place that
- * sees both an exchange and the connection it runs on. Before sending, it asks the server to close
- * when the strategy says so (every request under server close; the last one a pooled connection
- * may carry when it retires by server close). Once the response head arrived, if the exchange ends
+ * sees both an exchange and the connection it runs on. Before sending, it asks {@link
+ * ConnectionRules} whether the request is its connection's last (by count and by the connection's
+ * age) and sets {@code Connection: close} where they say so. Once the response head arrived, if the exchange ends
  * the connection, it arms the connection's socket, so that HttpClient's later close waits for the
  * server's FIN (and, with the caller's request from {@link ClassicCancelExec}, ends that wait
  * when the request is cancelled). It also checks that the connection came from this adapter's
@@ -38,7 +40,13 @@ import org.slf4j.LoggerFactory;
 final class ClassicRequestExecutor extends HttpRequestExecutor {
   private static final Logger log = LoggerFactory.getLogger(ClassicRequestExecutor.class);
 
-  private final CloseStrategy strategy;
+  /**
+   * Context attribute: {@code Boolean.TRUE} if the request is its connection's last ({@link
+   * ConnectionRules#isLast}), for {@link ClassicReuseStrategy}.
+   */
+  static final String LAST_ATTRIBUTE = "dev.timewait.httpclient5.last";
+
+  private final ConnectionRules rules;
   private final TimeWaitSocketFactory sockets;
   /** Whether a connection may be armed: server close, or pooled with server-close retirement. */
   private final boolean mayArm;
@@ -46,7 +54,7 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
   private final boolean retryUnanswered;
 
   ClassicRequestExecutor(CloseStrategy strategy, TimeWaitSocketFactory sockets) {
-    this.strategy = strategy;
+    this.rules = ConnectionRules.of(strategy);
     this.sockets = sockets;
     this.mayArm = strategy.retirement() == Retirement.SERVER_CLOSE;
     this.retryUnanswered =
@@ -66,16 +74,22 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     long sent = details != null ? details.getRequestCount() : 0;
     SocketAddress local = details != null ? details.getLocalAddress() : conn.getLocalAddress();
     SocketAddress remote = details != null ? details.getRemoteAddress() : conn.getRemoteAddress();
-    if (sent == 0 && (local == null || remote == null || !sockets.owns(local, remote))) {
+    if (sent == 0 && (local == null || remote == null || !SocketControl.owns(sockets, local, remote))) {
       throw new IllegalStateException("timewait: connection " + local + " -> " + remote
           + " was not opened by the socket factory that TimeWaitHttpClient5.configure installed;"
           + " do not replace the connection manager or request executor after configure");
     }
-    if (Messages.mustAskServerToClose(strategy, sent + 1)) {
+    // The connection's age costs a lookup in the factory's table, so only pooled connections,
+    // whose lifetime can end them, pay it.
+    boolean last = rules.isLast(sent + 1, rules.keepAlive() ? SocketControl.ageNanos(sockets, local, remote) : 0);
+    if (rules.keepAlive()) {
+      context.setAttribute(LAST_ATTRIBUTE, last);
+    }
+    if (rules.mustAskServerToClose(last)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
     ClassicHttpResponse response = executeNoting(request, conn, informationCallback, context, sent > 0);
-    if (mayArm && Messages.endsConnection(request, response) && arm(local, remote, context)) {
+    if (mayArm && Messages.endsByAgreement(request, response) && arm(local, remote, context)) {
       log.debug("armed server close of {} -> {}", local, remote);
     }
     return response;
@@ -97,7 +111,7 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     context.removeAttribute(ClassicUnansweredRetryExec.UNANSWERED_ATTRIBUTE);
     Socket socket = reused && conn instanceof ManagedHttpClientConnection
         ? ((ManagedHttpClientConnection) conn).getSocket() : null;
-    ResponseMark mark = socket == null ? null : sockets.markResponse(socket);
+    ResponseMark mark = socket == null ? null : SocketControl.markResponse(sockets, socket);
     try {
       return super.execute(request, conn, informationCallback, context);
     } catch (IOException e) {
@@ -113,8 +127,8 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     Object caller = context.getAttribute(ClassicCancelExec.REQUEST_ATTRIBUTE);
     if (caller instanceof CancellableDependency) {
       CancellableDependency request = (CancellableDependency) caller;
-      return sockets.arm(local, remote, request::isCancelled);
+      return SocketControl.arm(sockets, local, remote, request::isCancelled);
     }
-    return sockets.arm(local, remote);
+    return SocketControl.arm(sockets, local, remote, null);
   }
 }

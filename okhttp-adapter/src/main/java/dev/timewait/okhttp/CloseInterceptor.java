@@ -1,10 +1,12 @@
 package dev.timewait.okhttp;
 
+import dev.timewait.spi.SocketControl;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.ConnectionRules;
 import dev.timewait.spi.KeepAliveAnnouncement;
 import java.io.IOException;
 import java.net.ProtocolException;
@@ -27,10 +29,9 @@ import okhttp3.Response;
  * that carries it, and
  *
  * <ul>
- *   <li>sets {@code Connection: close} on the request that ends its connection: every request for
- *       server close and reset; for pooled keep-alive the connection's {@code
- *       maxRequestsPerConnection}-th request, or its first request after {@code maxLifetime}
- *       (counted per {@link Connection}, from the first request this interceptor saw on it);
+ *   <li>sets {@code Connection: close} on the request that {@link ConnectionRules#isLast} says
+ *       ends its connection (its age counted per {@link Connection}, from the first request this
+ *       interceptor saw on it: OkHttp does not tell when it connected);
  *   <li>for server close over HTTP/1.x, tracks the exchange with a {@link ServerCloseTracker} so
  *       that the connection is armed exactly when its response has been read to the end;
  *   <li>fails a call routed through a SOCKS proxy, which bypasses the socket factory.
@@ -47,10 +48,9 @@ final class CloseInterceptor implements Interceptor {
   /** Makes a call's tracker; one instance, not a capturing lambda per call. */
   private final Function0<ServerCloseTracker> newTracker;
   private final TimeWaitSocketFactory factory;
+  private final ConnectionRules rules;
   private final boolean closeEveryRequest;
   private final boolean serverClose;
-  private final int maxRequests;
-  private final long maxLifetimeNanos;
   /** Pooled keep-alive with {@link PooledKeepAlive#retryUnanswered()}. */
   private final boolean retryUnanswered;
   /** Requests seen per connection; weak keys, so closed connections drop out. */
@@ -61,18 +61,11 @@ final class CloseInterceptor implements Interceptor {
     this.strategy = strategy;
     this.factory = factory;
     this.newTracker = () -> new ServerCloseTracker(factory);
-    this.closeEveryRequest = !strategy.keepAlive();
+    this.rules = ConnectionRules.of(strategy);
+    this.closeEveryRequest = !rules.keepAlive();
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
-    if (strategy instanceof PooledKeepAlive) {
-      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
-      this.maxRequests = pooled.maxRequestsPerConnection();
-      this.maxLifetimeNanos = pooled.maxLifetime().toNanos();
-      this.retryUnanswered = pooled.retryUnanswered();
-    } else {
-      this.retryUnanswered = false;
-      this.maxRequests = 1;
-      this.maxLifetimeNanos = Long.MAX_VALUE;
-    }
+    this.retryUnanswered =
+        strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered();
   }
 
   @Override
@@ -94,8 +87,10 @@ final class CloseInterceptor implements Interceptor {
     if (!closeEveryRequest) {
       ConnectionUse use = useOf(connection); // one synchronized lookup per request
       count = use.next();
-      last = count >= maxRequests || System.nanoTime() - use.bornNanos >= maxLifetimeNanos;
+      last = rules.isLast(count, System.nanoTime() - use.bornNanos);
     }
+    // Every last request carries Connection: close, under reset retirement too: it is the only way
+    // to keep OkHttp from pooling the connection again (the socket then closes with a reset).
     if (last && !"close".equalsIgnoreCase(request.header("Connection"))) {
       // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
       request = request.newBuilder().header("Connection", "close").build();
@@ -131,16 +126,16 @@ final class CloseInterceptor implements Interceptor {
     if (closeEveryRequest) {
       return response;
     }
+    String keepAlive = response.header("Keep-Alive");
     long retireAfter;
-    if ((response.protocol() == Protocol.HTTP_1_0
-        && !"keep-alive".equalsIgnoreCase(response.header("Connection")))
-        || KeepAliveAnnouncement.allowsNoMoreRequests(response.header("Keep-Alive"))) {
+    if (!ConnectionRules.peerAllowsReuse(
+        response.protocol() == Protocol.HTTP_1_0, response.header("Connection"), keepAlive)) {
       retireAfter = 0;
     } else {
-      retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(response.header("Keep-Alive"));
+      retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(keepAlive);
     }
     if (retireAfter != KeepAliveAnnouncement.NOT_ANNOUNCED) {
-      factory.retireWhenIdle(connection.socket(), retireAfter);
+      SocketControl.retireWhenIdle(factory, connection.socket(), retireAfter);
     }
     return response;
   }
@@ -164,7 +159,7 @@ final class CloseInterceptor implements Interceptor {
     if (attempt != null) {
       attempt.unanswered = false; // each exchange of the call speaks for itself
     }
-    ResponseMark mark = reused ? factory.markResponse(connection.socket()) : null;
+    ResponseMark mark = reused ? SocketControl.markResponse(factory, connection.socket()) : null;
     try {
       return chain.proceed(request);
     } catch (IOException e) {
