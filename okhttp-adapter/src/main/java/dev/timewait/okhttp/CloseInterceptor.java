@@ -14,6 +14,9 @@ import java.net.Proxy;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import kotlin.jvm.JvmClassMappingKt;
+import kotlin.jvm.functions.Function0;
+import kotlin.reflect.KClass;
 import okhttp3.Call;
 import okhttp3.Connection;
 import okhttp3.Interceptor;
@@ -37,7 +40,13 @@ import okhttp3.Response;
  * <p>Thread-safe: one instance serves every call of a client.
  */
 final class CloseInterceptor implements Interceptor {
+  /** The tag key, made once (OkHttp's {@code tag(Class, ...)} makes a {@code KClass} per call). */
+  private static final KClass<ServerCloseTracker> SERVER_CLOSE_TRACKER =
+      JvmClassMappingKt.getKotlinClass(ServerCloseTracker.class);
+
   private final CloseStrategy strategy;
+  /** Makes a call's tracker; one instance, not a capturing lambda per call. */
+  private final Function0<ServerCloseTracker> newTracker;
   private final TimeWaitSocketFactory factory;
   private final ConnectionRules rules;
   private final boolean closeEveryRequest;
@@ -51,6 +60,7 @@ final class CloseInterceptor implements Interceptor {
   CloseInterceptor(CloseStrategy strategy, TimeWaitSocketFactory factory) {
     this.strategy = strategy;
     this.factory = factory;
+    this.newTracker = () -> new ServerCloseTracker(factory);
     this.rules = ConnectionRules.of(strategy);
     this.closeEveryRequest = !rules.keepAlive();
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
@@ -92,8 +102,7 @@ final class CloseInterceptor implements Interceptor {
       return heedPeer(connection, proceedNoting(chain, request, connection, count > 1));
     }
     Call call = chain.call();
-    ServerCloseTracker tracker =
-        call.tag(ServerCloseTracker.class, () -> new ServerCloseTracker(factory));
+    ServerCloseTracker tracker = call.tag(SERVER_CLOSE_TRACKER, newTracker);
     tracker.attachTo(call);
     ServerCloseTracker.Exchange exchange = tracker.begin(connection.socket());
     Response response;
@@ -146,7 +155,7 @@ final class CloseInterceptor implements Interceptor {
     if (!retryUnanswered) {
       return chain.proceed(request);
     }
-    UnansweredRetryInterceptor.Attempt attempt = chain.call().tag(UnansweredRetryInterceptor.Attempt.class);
+    UnansweredRetryInterceptor.Attempt attempt = chain.call().tag(UnansweredRetryInterceptor.ATTEMPT);
     if (attempt != null) {
       attempt.unanswered = false; // each exchange of the call speaks for itself
     }

@@ -7,11 +7,9 @@ import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import okhttp3.Call;
@@ -19,6 +17,9 @@ import okhttp3.EventListener;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.Response;
+import kotlin.jvm.JvmClassMappingKt;
+import kotlin.jvm.functions.Function0;
+import kotlin.reflect.KClass;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,12 @@ final class SlotInterceptor implements Interceptor {
   private static final Logger log = LoggerFactory.getLogger(SlotInterceptor.class);
   /** How often a waiting call checks whether it was canceled. */
   private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /**
+   * The call's tag key, made once: OkHttp's {@code tag(Class, ...)} turns the {@code Class} into
+   * a Kotlin {@code KClass} (a new {@code ClassReference}) on every call (issue 19: allocation per
+   * request).
+   */
+  private static final KClass<CallSlot> CALL_SLOT = JvmClassMappingKt.getKotlinClass(CallSlot.class);
 
   private final int maxTotal;
   private final int maxPerRoute;
@@ -51,7 +58,14 @@ final class SlotInterceptor implements Interceptor {
   // Guarded by lock.
   private int total;
   private final Map<Route, Integer> perRoute = new HashMap<>();
-  private final Set<Slot> held = new HashSet<>();
+  /**
+   * The slots held, as a list threaded through them: it keeps each slot (a weak reference to its
+   * call) strongly reachable until released, so that a leaked call's slot is enqueued, without a
+   * set entry per call.
+   */
+  private Slot held;
+  /** Makes a call's {@link CallSlot} tag; one instance, not a lambda per call. */
+  private final Function0<CallSlot> newCallSlot = () -> new CallSlot(this);
 
   /** Whether the per-route bound binds at all: with maxPerRoute == maxTotal the total bounds it. */
   private final boolean perRouteBound;
@@ -69,12 +83,15 @@ final class SlotInterceptor implements Interceptor {
   @Override
   public Response intercept(Chain chain) throws IOException {
     Call call = chain.call();
-    CallSlot callSlot = call.tag(CallSlot.class, () -> new CallSlot(this));
+    CallSlot callSlot = call.tag(CALL_SLOT, newCallSlot);
     if (callSlot.owner == this && callSlot.slot == null) {
       long waitNanos = chain.connectTimeoutMillis() > 0
           ? TimeUnit.MILLISECONDS.toNanos(chain.connectTimeoutMillis())
           : slotWaitNanos;
-      callSlot.slot = acquire(call, route(chain.request().url()), waitNanos);
+      HttpUrl url = chain.request().url();
+      // The per-route key only where the per-route bound binds (not by default: maxPerRoute ==
+      // maxTotal); a leaked call's warning names the URL's host either way.
+      callSlot.slot = acquire(call, url, perRouteBound ? route(url) : null, waitNanos);
       call.addEventListener(callSlot);
     }
     return chain.proceed(chain.request());
@@ -102,7 +119,7 @@ final class SlotInterceptor implements Interceptor {
     }
   }
 
-  private Slot acquire(Call call, Route route, long waitNanos) throws IOException {
+  private Slot acquire(Call call, HttpUrl url, Route route, long waitNanos) throws IOException {
     long deadline = System.nanoTime() + waitNanos;
     lock.lock();
     try {
@@ -114,8 +131,12 @@ final class SlotInterceptor implements Interceptor {
           if (perRouteBound) {
             perRoute.put(route, onRoute + 1);
           }
-          Slot slot = new Slot(call, route, collected);
-          held.add(slot);
+          Slot slot = new Slot(call, url, route, collected);
+          slot.next = held;
+          if (held != null) {
+            held.previous = slot;
+          }
+          held = slot;
           return slot;
         }
         if (call.isCanceled()) {
@@ -142,12 +163,12 @@ final class SlotInterceptor implements Interceptor {
   }
 
   private void release(Slot slot) {
-    if (!slot.released.compareAndSet(false, true)) {
+    if (!RELEASED.compareAndSet(slot, 0, 1)) {
       return;
     }
     lock.lock();
     try {
-      if (held.remove(slot)) {
+      if (slot.unlink()) {
         total--;
         if (perRouteBound) {
           int onRoute = perRoute.getOrDefault(slot.route, 1) - 1;
@@ -170,9 +191,9 @@ final class SlotInterceptor implements Interceptor {
     Reference<? extends Call> ref;
     while ((ref = collected.poll()) != null) {
       Slot slot = (Slot) ref;
-      if (!slot.released.get()) {
-        log.warn("A call to {} was never closed (leaked response); its connection slot is freed."
-            + " Close every response.", slot.route);
+      if (slot.released == 0) {
+        log.warn("A call to {}://{}:{} was never closed (leaked response); its connection slot is"
+            + " freed. Close every response.", slot.scheme, slot.host, slot.port);
         release(slot);
       }
     }
@@ -184,14 +205,51 @@ final class SlotInterceptor implements Interceptor {
         + "]";
   }
 
-  /** A slot, weakly bound to the call that holds it. */
-  private static final class Slot extends WeakReference<Call> {
-    final Route route;
-    final AtomicBoolean released = new AtomicBoolean();
+  private static final AtomicIntegerFieldUpdater<Slot> RELEASED =
+      AtomicIntegerFieldUpdater.newUpdater(Slot.class, "released");
 
-    Slot(Call call, Route route, ReferenceQueue<Call> queue) {
+  /**
+   * A slot, weakly bound to the call that holds it, and a link of the interceptor's list of held
+   * slots (links guarded by the interceptor's lock).
+   */
+  private final class Slot extends WeakReference<Call> {
+    /** The per-route key, or null where no per-route bound applies. */
+    final Route route;
+    // The destination, for the leaked-call warning (the URL's own strings: nothing copied).
+    final String scheme;
+    final String host;
+    final int port;
+    /** 1 once released (RELEASED): a field, not an AtomicBoolean per call. */
+    volatile int released;
+    Slot previous;
+    Slot next;
+    private boolean linked = true;
+
+    Slot(Call call, HttpUrl url, Route route, ReferenceQueue<Call> queue) {
       super(call, queue);
       this.route = route;
+      this.scheme = url.scheme();
+      this.host = url.host();
+      this.port = url.port();
+    }
+
+    /** Takes this slot out of the held list; false if it was not in it. Under the lock. */
+    boolean unlink() {
+      if (!linked) {
+        return false;
+      }
+      linked = false;
+      if (previous != null) {
+        previous.next = next;
+      } else {
+        held = next;
+      }
+      if (next != null) {
+        next.previous = previous;
+      }
+      previous = null;
+      next = null;
+      return true;
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import javax.net.SocketFactory;
+import kotlin.jvm.JvmClassMappingKt;
 import okhttp3.Call;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
@@ -218,14 +219,14 @@ public final class TimeWaitOkHttp {
 
   /**
    * Fails fast on an OkHttp older than 5.4: the adapter keeps per-call state in {@code
-   * Call.tag(Class, Function0)} (OkHttp 5.3) and listens with {@code Call.addEventListener} (5.4),
+   * Call.tag(KClass, Function0)} (OkHttp 5.3) and listens with {@code Call.addEventListener} (5.4),
    * and an older OkHttp (4.12 beside Retrofit or Feign, say) would otherwise fail with {@code
    * NoSuchMethodError} at the first call. Both are tried on a call that is never executed.
    */
   private static void requireSupportedOkHttp(OkHttpClient client) {
     try {
       Call probe = client.newCall(new Request.Builder().url("http://localhost/").build());
-      probe.tag(String.class, () -> "timewait");
+      probe.tag(JvmClassMappingKt.getKotlinClass(String.class), () -> "timewait");
       probe.addEventListener(EventListener.NONE);
     } catch (LinkageError older) {
       throw new IllegalStateException("timewait-okhttp needs OkHttp 5.4 or later"

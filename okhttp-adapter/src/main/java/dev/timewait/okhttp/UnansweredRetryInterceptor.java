@@ -4,6 +4,8 @@ import dev.timewait.spi.Counting;
 import dev.timewait.CloseAccounting;
 import dev.timewait.spi.UnansweredRetry;
 import java.io.IOException;
+import kotlin.jvm.JvmClassMappingKt;
+import kotlin.reflect.KClass;
 import okhttp3.Call;
 import okhttp3.Interceptor;
 import okhttp3.Request;
@@ -27,6 +29,12 @@ import org.slf4j.LoggerFactory;
 final class UnansweredRetryInterceptor implements Interceptor {
   private static final Logger log = LoggerFactory.getLogger(UnansweredRetryInterceptor.class);
 
+  /**
+   * The call's tag key, made once: OkHttp's {@code tag(Class, ...)} makes a new Kotlin {@code
+   * KClass} per call (issue 19: allocation per request).
+   */
+  static final KClass<Attempt> ATTEMPT = JvmClassMappingKt.getKotlinClass(Attempt.class);
+
   private final CloseAccounting accounting;
 
   UnansweredRetryInterceptor(CloseAccounting accounting) {
@@ -36,7 +44,7 @@ final class UnansweredRetryInterceptor implements Interceptor {
   @Override
   public Response intercept(Chain chain) throws IOException {
     Call call = chain.call();
-    Attempt attempt = call.tag(Attempt.class, Attempt::new);
+    Attempt attempt = call.tag(ATTEMPT, Attempt::new);
     Request request = chain.request();
     try {
       return chain.proceed(request);
