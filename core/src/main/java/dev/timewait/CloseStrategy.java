@@ -54,9 +54,73 @@ public sealed interface CloseStrategy permits ServerClose, ResetClose, PooledKee
 
   /** {@return whether connections are reused for more than one request} */
   default boolean keepAlive() {
-    return this instanceof PooledKeepAlive;
+    return kind() == Kind.POOLED;
   }
 
-  /** {@return a short stable name: {@code server-close}, {@code reset} or {@code pooled}} */
-  String name();
+  /** {@return which of the three strategies this is} */
+  Kind kind();
+
+  /**
+   * A short stable name, for logs and command lines: {@link Kind#id()}.
+   *
+   * @return {@code server-close}, {@code reset} or {@code pooled}
+   */
+  default String name() {
+    return kind().id();
+  }
+
+  /**
+   * The three strategies, as a value to switch on or to choose one by (a command line's
+   * {@code --strategy}); {@link #forId} reads the stable {@link #id()} back. Thread-safe (an enum).
+   */
+  enum Kind {
+    /** {@link ServerClose}. */
+    SERVER_CLOSE("server-close"),
+    /** {@link ResetClose}. */
+    RESET("reset"),
+    /** {@link PooledKeepAlive}. */
+    POOLED("pooled");
+
+    private final String id;
+
+    Kind(String id) {
+      this.id = id;
+    }
+
+    /** {@return the stable name: {@code server-close}, {@code reset} or {@code pooled}} */
+    public String id() {
+      return id;
+    }
+
+    /** {@return the strategy of this kind with its defaults} */
+    public CloseStrategy defaults() {
+      switch (this) {
+        case SERVER_CLOSE:
+          return CloseStrategy.serverClose();
+        case RESET:
+          return CloseStrategy.reset();
+        case POOLED:
+        default:
+          return CloseStrategy.pooled();
+      }
+    }
+
+    /**
+     * The kind whose {@link #id()} is {@code id}.
+     *
+     * @param id {@code server-close}, {@code reset} or {@code pooled}
+     * @return the kind
+     * @throws IllegalArgumentException naming the value and the accepted ones, for any other
+     */
+    public static Kind forId(String id) {
+      dev.timewait.internal.Preconditions.checkNotNull(id, "id");
+      for (Kind kind : values()) {
+        if (kind.id.equals(id)) {
+          return kind;
+        }
+      }
+      throw new IllegalArgumentException(
+          "strategy must be one of server-close, reset, pooled, but was " + id);
+    }
+  }
 }

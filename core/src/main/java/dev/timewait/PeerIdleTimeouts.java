@@ -1,5 +1,6 @@
 package dev.timewait;
 
+import dev.timewait.internal.NotInlined;
 import dev.timewait.internal.Preconditions;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,7 +40,7 @@ public final class PeerIdleTimeouts {
    */
   public static final Duration MIN_LEARNED = Duration.ofMillis(100);
   /** The most destinations remembered: 1,024. */
-  public static final int MAX_DESTINATIONS = 1024;
+  public static final int MAX_DESTINATIONS = NotInlined.of(1024);
   /** The largest margin kept before a learned timeout: 1 s, as for an announced one. */
   private static final long MAX_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long MIN_LEARNED_NANOS = MIN_LEARNED.toNanos();

@@ -1,13 +1,15 @@
 package dev.timewait;
 
+import dev.timewait.internal.NotInlined;
 import dev.timewait.internal.Preconditions;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Pooled keep-alive: few long-lived connections, so few connections ever close. The pool is
  * bounded in total and per route; a connection retires when it has been idle for {@link
- * #idleTimeout()}, when it has lived {@link #maxLifetime()}, or when it has served {@link
- * #maxRequestsPerConnection()} requests. A retiring connection closes as {@link #retirement()}
+ * #idleTimeout()}, with its first request once it has lived {@link #maxLifetime()}, or with its
+ * {@link #maxRequestsPerConnection()}-th request. A retiring connection closes as {@link #retirement()}
  * says, and so do the connections a pool shutdown closes.
  *
  * <pre>{@code
@@ -32,34 +34,16 @@ import java.time.Duration;
  * ({@code Keep-Alive: timeout=N}) retires before that timeout, and a response that ends its
  * connection (HTTP/1.0 without keep-alive, {@code Connection: close}) is never pooled.
  *
- * @param maxTotal the most connections open at once, over all routes; 1 to {@link #MAX_CONNECTIONS}
- * @param maxPerRoute the most connections open at once to one route; 1 to {@code maxTotal}
- * @param idleTimeout how long a connection may sit idle before it retires
- * @param maxLifetime how long a connection may live, busy or not, before it retires
- * @param maxRequestsPerConnection the requests a connection serves before it retires
- * @param retirement how a retiring connection closes
- * @param finWait the longest a server-close retirement waits for the server's FIN
- * @param staleCheckAfterIdle how long a connection may sit idle before it is checked for the
- *     peer's close when it is next used
- * @param retryUnanswered whether an idempotent request whose reused connection failed before any
- *     byte of the response arrived is sent once more on a fresh connection
+ * <p>Built only through {@link #builder()}, {@link #toBuilder()} or {@link
+ * CloseStrategy#pooled()}, so that a setting can be added without breaking callers. Equal when
+ * the settings are.
  */
-public record PooledKeepAlive(
-    int maxTotal,
-    int maxPerRoute,
-    Duration idleTimeout,
-    Duration maxLifetime,
-    int maxRequestsPerConnection,
-    Retirement retirement,
-    Duration finWait,
-    Duration staleCheckAfterIdle,
-    boolean retryUnanswered)
-    implements CloseStrategy {
+public final class PooledKeepAlive implements CloseStrategy {
 
   /** Default {@link #maxTotal()}: 20 connections. */
-  public static final int DEFAULT_MAX_TOTAL = 20;
+  public static final int DEFAULT_MAX_TOTAL = NotInlined.of(20);
   /** Default {@link #maxPerRoute()}: 20 connections, since most clients call one load balancer. */
-  public static final int DEFAULT_MAX_PER_ROUTE = 20;
+  public static final int DEFAULT_MAX_PER_ROUTE = NotInlined.of(20);
   /**
    * Default {@link #idleTimeout()}: 30 seconds, below the idle timeouts of nginx (75 s) and of the
    * common cloud load balancers (60 s), so the client retires a connection before the server does.
@@ -76,7 +60,7 @@ public record PooledKeepAlive(
    * {@code keepalive_requests} 1000, Tomcat's 100) end the connection first with {@code
    * Connection: close}; that close leaves no TIME_WAIT on the client either.
    */
-  public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 10_000;
+  public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = NotInlined.of(10_000);
   /** Default {@link #retirement()}: {@link Retirement#RESET}, which adds no latency. */
   public static final Retirement DEFAULT_RETIREMENT = Retirement.RESET;
   /**
@@ -94,10 +78,10 @@ public record PooledKeepAlive(
    * carried an earlier exchange, only before any response byte, and once per call; independent of
    * the client's own retry settings, which still govern every other failure.
    */
-  public static final boolean DEFAULT_RETRY_UNANSWERED = true;
+  public static final boolean DEFAULT_RETRY_UNANSWERED = NotInlined.of(true);
 
   /** The largest pool accepted: 65,535 connections, more than any port range holds. */
-  public static final int MAX_CONNECTIONS = 65_535;
+  public static final int MAX_CONNECTIONS = NotInlined.of(65_535);
   /** The largest idle timeout or lifetime accepted: 24 hours. */
   public static final Duration MAX_DURATION = Duration.ofHours(24);
   /**
@@ -108,21 +92,27 @@ public record PooledKeepAlive(
 
   static final PooledKeepAlive DEFAULTS = builder().build();
 
-  /**
-   * Validates every component; messages name the field and the value.
-   *
-   * @param maxTotal the most connections open at once, over all routes; 1 to {@link #MAX_CONNECTIONS}
-   * @param maxPerRoute the most connections open at once to one route; 1 to {@code maxTotal}
-   * @param idleTimeout how long a connection may sit idle before it retires
-   * @param maxLifetime how long a connection may live, busy or not, before it retires
-   * @param maxRequestsPerConnection the requests a connection serves before it retires
-   * @param retirement how a retiring connection closes
-   * @param finWait the longest a server-close retirement waits for the server's FIN
-   * @param staleCheckAfterIdle the idle time after which a connection is checked before reuse
-   * @param retryUnanswered whether an idempotent request is sent again after its reused connection
-   *     failed unanswered
-   */
-  public PooledKeepAlive {
+  private final int maxTotal;
+  private final int maxPerRoute;
+  private final Duration idleTimeout;
+  private final Duration maxLifetime;
+  private final int maxRequestsPerConnection;
+  private final Retirement retirement;
+  private final Duration finWait;
+  private final Duration staleCheckAfterIdle;
+  private final boolean retryUnanswered;
+
+  /** Validates every setting; messages name the field and the value. */
+  private PooledKeepAlive(
+      int maxTotal,
+      int maxPerRoute,
+      Duration idleTimeout,
+      Duration maxLifetime,
+      int maxRequestsPerConnection,
+      Retirement retirement,
+      Duration finWait,
+      Duration staleCheckAfterIdle,
+      boolean retryUnanswered) {
     Preconditions.checkInRange(maxTotal, 1, MAX_CONNECTIONS, "maxTotal");
     Preconditions.checkInRange(maxPerRoute, 1, MAX_CONNECTIONS, "maxPerRoute");
     if (maxPerRoute > maxTotal) {
@@ -139,6 +129,103 @@ public record PooledKeepAlive(
       throw new IllegalArgumentException("staleCheckAfterIdle must be >= 0 and <= " + MAX_DURATION
           + ", but was " + staleCheckAfterIdle);
     }
+    this.maxTotal = maxTotal;
+    this.maxPerRoute = maxPerRoute;
+    this.idleTimeout = idleTimeout;
+    this.maxLifetime = maxLifetime;
+    this.maxRequestsPerConnection = maxRequestsPerConnection;
+    this.retirement = retirement;
+    this.finWait = finWait;
+    this.staleCheckAfterIdle = staleCheckAfterIdle;
+    this.retryUnanswered = retryUnanswered;
+  }
+
+  /** {@return the most connections open at once, over all routes; 1 to {@link #MAX_CONNECTIONS}} */
+  public int maxTotal() {
+    return maxTotal;
+  }
+
+  /** {@return the most connections open at once to one route; 1 to {@code maxTotal}} */
+  public int maxPerRoute() {
+    return maxPerRoute;
+  }
+
+  /** {@return how long a connection may sit idle before it retires} */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  /** {@return how long a connection lives before its next request is its last} */
+  public Duration maxLifetime() {
+    return maxLifetime;
+  }
+
+  /** {@return the requests a connection serves before it retires} */
+  public int maxRequestsPerConnection() {
+    return maxRequestsPerConnection;
+  }
+
+  /** {@return how a retiring connection closes} */
+  @Override
+  public Retirement retirement() {
+    return retirement;
+  }
+
+  /** {@return the longest a server-close retirement waits for the server's FIN} */
+  @Override
+  public Duration finWait() {
+    return finWait;
+  }
+
+  /**
+   * {@return how long a connection may sit idle before it is checked for the peer's close when it
+   * is next used}
+   */
+  public Duration staleCheckAfterIdle() {
+    return staleCheckAfterIdle;
+  }
+
+  /**
+   * {@return whether an idempotent request whose reused connection failed before any byte of the
+   * response arrived is sent once more on a fresh connection}
+   */
+  public boolean retryUnanswered() {
+    return retryUnanswered;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof PooledKeepAlive)) {
+      return false;
+    }
+    PooledKeepAlive other = (PooledKeepAlive) o;
+    return maxTotal == other.maxTotal
+        && maxPerRoute == other.maxPerRoute
+        && idleTimeout.equals(other.idleTimeout)
+        && maxLifetime.equals(other.maxLifetime)
+        && maxRequestsPerConnection == other.maxRequestsPerConnection
+        && retirement == other.retirement
+        && finWait.equals(other.finWait)
+        && staleCheckAfterIdle.equals(other.staleCheckAfterIdle)
+        && retryUnanswered == other.retryUnanswered;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(maxTotal, maxPerRoute, idleTimeout, maxLifetime, maxRequestsPerConnection,
+        retirement, finWait, staleCheckAfterIdle, retryUnanswered);
+  }
+
+  @Override
+  public String toString() {
+    return "PooledKeepAlive[maxTotal=" + maxTotal + ", maxPerRoute=" + maxPerRoute
+        + ", idleTimeout=" + idleTimeout + ", maxLifetime=" + maxLifetime
+        + ", maxRequestsPerConnection=" + maxRequestsPerConnection + ", retirement=" + retirement
+        + ", finWait=" + finWait + ", staleCheckAfterIdle=" + staleCheckAfterIdle
+        + ", retryUnanswered=" + retryUnanswered + "]";
   }
 
   private static void checkDuration(Duration value, String name) {
@@ -168,8 +255,8 @@ public record PooledKeepAlive(
   }
 
   @Override
-  public String name() {
-    return "pooled";
+  public Kind kind() {
+    return Kind.POOLED;
   }
 
   /**

@@ -19,11 +19,6 @@ public final class ResetClose implements CloseStrategy {
 
   private ResetClose() {}
 
-  /** {@return the one instance} */
-  public static ResetClose instance() {
-    return INSTANCE;
-  }
-
   @Override
   public Retirement retirement() {
     return Retirement.RESET;
@@ -36,8 +31,8 @@ public final class ResetClose implements CloseStrategy {
   }
 
   @Override
-  public String name() {
-    return "reset";
+  public Kind kind() {
+    return Kind.RESET;
   }
 
   @Override

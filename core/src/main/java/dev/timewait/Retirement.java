@@ -15,8 +15,8 @@ public enum Retirement {
   /**
    * The connection's last request carries {@code Connection: close}, and the client waits, bounded
    * by the FIN wait, for the server's FIN before it closes: TIME_WAIT lands on the server. A
-   * connection retired with no request to carry the header (idle eviction, lifetime, shutdown)
-   * closes plainly if the server already closed it, and is reset otherwise: it never leaves
+   * connection retired with no request to carry the header (idle eviction, shutdown) closes
+   * plainly if the server already closed it, and is reset otherwise: it never leaves
    * TIME_WAIT on the client.
    */
   SERVER_CLOSE

@@ -15,11 +15,11 @@ import java.time.Duration;
  * ServerClose strategy = ServerClose.builder().finWait(Duration.ofMillis(500)).build();
  * }</pre>
  *
- * <p>Defaults: {@link #DEFAULT_FIN_WAIT} (2 s). Immutable and thread-safe.
- *
- * @param finWait the longest a close waits for the server's FIN; at most {@link #MAX_FIN_WAIT}
+ * <p>Built only through {@link #builder()} (or {@link CloseStrategy#serverClose()}), so that a
+ * setting can be added without breaking callers. Defaults: {@link #DEFAULT_FIN_WAIT} (2 s).
+ * Immutable and thread-safe; equal when the settings are.
  */
-public record ServerClose(Duration finWait) implements CloseStrategy {
+public final class ServerClose implements CloseStrategy {
 
   /** The default FIN wait: 2 seconds. */
   public static final Duration DEFAULT_FIN_WAIT = Duration.ofSeconds(2);
@@ -29,13 +29,31 @@ public record ServerClose(Duration finWait) implements CloseStrategy {
 
   static final ServerClose DEFAULTS = new ServerClose(DEFAULT_FIN_WAIT);
 
-  /**
-   * Validates: {@code finWait} must be non-null, positive and at most {@link #MAX_FIN_WAIT}.
-   *
-   * @param finWait the longest a close waits for the server's FIN; at most {@link #MAX_FIN_WAIT}
-   */
-  public ServerClose {
-    Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
+  private final Duration finWait;
+
+  private ServerClose(Duration finWait) {
+    this.finWait = Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
+  }
+
+  /** {@return the longest a close waits for the server's FIN; at most {@link #MAX_FIN_WAIT}} */
+  @Override
+  public Duration finWait() {
+    return finWait;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ServerClose && ((ServerClose) o).finWait.equals(finWait);
+  }
+
+  @Override
+  public int hashCode() {
+    return finWait.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "ServerClose[finWait=" + finWait + "]";
   }
 
   /** {@return a builder that starts from the defaults} */
@@ -49,8 +67,8 @@ public record ServerClose(Duration finWait) implements CloseStrategy {
   }
 
   @Override
-  public String name() {
-    return "server-close";
+  public Kind kind() {
+    return Kind.SERVER_CLOSE;
   }
 
   /** Builds a {@link ServerClose}. Not thread-safe; use one builder per thread. */

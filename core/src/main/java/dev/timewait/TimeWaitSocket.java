@@ -1,5 +1,6 @@
 package dev.timewait;
 
+import dev.timewait.spi.CloseOutcome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
- * A plain socket whose {@link #close()} follows its factory's mode; see {@link
+ * A plain socket whose {@link #close()} follows its factory's retirement (or, observing, a plain close); see {@link
  * TimeWaitSocketFactory}. Its streams are thin wrappers that note, without allocating, whether a
  * read or write is under way, whether one failed, and whether the peer's FIN was read.
  *
@@ -31,9 +32,6 @@ import java.util.function.BooleanSupplier;
  * connection was registered, so it is counted opened and closed, or not at all.
  */
 final class TimeWaitSocket extends Socket {
-  /** A completed exchange leaves at most a TLS close_notify and a few records unread. */
-  static final int MAX_DRAIN_BYTES = 64 * 1024;
-
   /**
    * The longest one read of a FIN wait blocks. A blocking socket read ignores {@link
    * Thread#interrupt()} (platform threads), so the wait reads in slices and checks the interrupt
@@ -75,6 +73,8 @@ final class TimeWaitSocket extends Socket {
   private final long staleCheckNanos;
   /** When a read or write last ended; only kept for pooled connections. */
   private volatile long lastIoNanos = System.nanoTime();
+  /** When connect() completed. */
+  private volatile long connectedNanos = System.nanoTime();
   /**
    * Whether the last I/O was a read: a connection between exchanges last read a response. One
    * whose last I/O was a write is inside an exchange (request sent, response not read yet), and is
@@ -195,9 +195,14 @@ final class TimeWaitSocket extends Socket {
     return armed;
   }
 
+  /** How long ago the connection was established, in nanoseconds. */
+  long ageNanos() {
+    return System.nanoTime() - connectedNanos;
+  }
+
   @Override
   public void connect(SocketAddress endpoint, int timeout) throws IOException {
-    if (factory.mode() != TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() != null) {
       // Before the SYN: a close from another thread (a cancel) can land during the handshake, or
       // after the kernel completed it but before this connection is registered. That close sees
       // no connection of ours, and with SO_LINGER(0) it still sends an RST, not a FIN that would
@@ -205,6 +210,7 @@ final class TimeWaitSocket extends Socket {
       super.setSoLinger(true, 0);
     }
     super.connect(endpoint, timeout);
+    connectedNanos = System.nanoTime();
     TimeWaitSocketFactory.ConnectionKey k = TimeWaitSocketFactory.ConnectionKey.of(this);
     synchronized (registration) {
       if (!closing.get()) {
@@ -241,7 +247,7 @@ final class TimeWaitSocket extends Socket {
    */
   @Override
   public void shutdownOutput() throws IOException {
-    if (factory.mode() == TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() == null) {
       super.shutdownOutput();
     }
   }
@@ -249,7 +255,7 @@ final class TimeWaitSocket extends Socket {
   /** Swallowed unless the factory only observes; see {@link #shutdownOutput()}. */
   @Override
   public void shutdownInput() throws IOException {
-    if (factory.mode() == TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() == null) {
       super.shutdownInput();
     }
   }
@@ -261,7 +267,7 @@ final class TimeWaitSocket extends Socket {
    */
   @Override
   public void setSoLinger(boolean on, int linger) throws SocketException {
-    if (factory.mode() == TimeWaitSocketFactory.Mode.OBSERVE) {
+    if (factory.retirement() == null) {
       super.setSoLinger(on, linger);
     }
   }
@@ -434,11 +440,11 @@ final class TimeWaitSocket extends Socket {
     try {
       if (ioFailed) {
         super.close(); // the peer reset it: nothing left to send
-        factory.accounting().recordClosedByReset();
+        CloseOutcome.PEER_RESET.recordOn(factory.accounting());
         how = "peer reset while idle";
       } else {
         gracefulClose();
-        factory.accounting().recordClosedAfterPeerFin();
+        CloseOutcome.AFTER_PEER_FIN.recordOn(factory.accounting());
       }
     } finally {
       factory.closed(this, k, how);
@@ -542,31 +548,17 @@ final class TimeWaitSocket extends Socket {
   }
 
   private String closeConnected() throws IOException {
-    CloseAccounting accounting = factory.accounting();
-    switch (factory.mode()) {
-      case OBSERVE:
-        boolean afterFin = peerFinSeen;
-        super.close(); // SO_LINGER untouched: exactly a plain socket's close
-        if (afterFin) {
-          accounting.recordClosedAfterPeerFin();
-          return "after peer FIN";
-        }
-        accounting.recordClosedLocallyFirst();
-        return "client closed first";
-      case RESET:
-        reset();
-        return "reset";
-      case SERVER_CLOSE:
-      default:
-        return serverClose(accounting);
+    Retirement retirement = factory.retirement();
+    if (retirement == null) {
+      // Observing: SO_LINGER untouched, exactly a plain socket's close.
+      return finish(peerFinSeen ? CloseOutcome.AFTER_PEER_FIN : CloseOutcome.LOCAL_FIRST);
     }
+    return retirement == Retirement.RESET ? finish(CloseOutcome.RESET) : serverClose();
   }
 
-  private String serverClose(CloseAccounting accounting) throws IOException {
+  private String serverClose() throws IOException {
     if (peerFinSeen) {
-      gracefulClose();
-      accounting.recordClosedAfterPeerFin();
-      return "after peer FIN";
+      return finish(CloseOutcome.AFTER_PEER_FIN);
     }
     if (!armed || super.isClosed()) {
       reset();
@@ -582,34 +574,50 @@ final class TimeWaitSocket extends Socket {
       return "reset: exchange aborted";
     }
     if (abortAsked()) {
-      return abortedFinWait(accounting);
+      return finish(CloseOutcome.FIN_WAIT_ABORTED);
     }
-    switch (awaitPeerFin()) {
-      case EOF:
-        gracefulClose();
-        accounting.recordClosedAfterPeerFin();
-        return "after peer FIN";
-      case ABORTED:
-        return abortedFinWait(accounting);
-      case PEER_RESET:
-        super.close();
-        accounting.recordClosedByReset();
-        return "peer reset";
-      case TIMEOUT:
-        accounting.recordFinWaitTimeout();
-        reset();
-        return "reset: FIN wait timed out";
-      case UNEXPECTED_DATA:
-      default:
-        reset();
-        return "reset: unread data";
-    }
+    return finish(awaitPeerFin());
   }
 
-  private String abortedFinWait(CloseAccounting accounting) throws IOException {
-    accounting.recordFinWaitAbort();
-    reset();
-    return "reset: FIN wait aborted";
+  /**
+   * Closes the socket as {@code outcome} says (a FIN after the peer's, a plain close, or an RST)
+   * and records it; returns how, for the log.
+   */
+  private String finish(CloseOutcome outcome) throws IOException {
+    switch (outcome) {
+      case AFTER_PEER_FIN:
+        if (factory.retirement() == null) {
+          super.close();
+        } else {
+          gracefulClose();
+        }
+        break;
+      case LOCAL_FIRST:
+      case PEER_RESET:
+        super.close();
+        break;
+      default:
+        resetSocket();
+        break;
+    }
+    outcome.recordOn(factory.accounting());
+    switch (outcome) {
+      case AFTER_PEER_FIN:
+        return "after peer FIN";
+      case LOCAL_FIRST:
+        return "client closed first";
+      case PEER_RESET:
+        return "peer reset";
+      case FIN_WAIT_TIMEOUT:
+        return "reset: FIN wait timed out";
+      case FIN_WAIT_ABORTED:
+        return "reset: FIN wait aborted";
+      case UNREAD_DATA:
+        return "reset: unread data";
+      case RESET:
+      default:
+        return "reset";
+    }
   }
 
   /**
@@ -628,7 +636,13 @@ final class TimeWaitSocket extends Socket {
     super.close();
   }
 
+  /** Closes with an RST and records it. */
   private void reset() throws IOException {
+    resetSocket();
+    CloseOutcome.RESET.recordOn(factory.accounting());
+  }
+
+  private void resetSocket() throws IOException {
     try {
       if (!super.isClosed()) {
         super.setSoLinger(true, 0);
@@ -637,18 +651,10 @@ final class TimeWaitSocket extends Socket {
       // already dead: closing below sends nothing that leaves TIME_WAIT
     }
     super.close();
-    factory.accounting().recordClosedByReset();
   }
 
-  private enum FinWait {
-    EOF,
-    TIMEOUT,
-    ABORTED,
-    PEER_RESET,
-    UNEXPECTED_DATA
-  }
-
-  private FinWait awaitPeerFin() {
+  /** Waits for the peer's FIN: {@link CloseOutcome#AFTER_PEER_FIN} or how the wait failed. */
+  private CloseOutcome awaitPeerFin() {
     long deadline = startFinWait();
     byte[] buffer = new byte[512];
     int drained = 0;
@@ -657,21 +663,21 @@ final class TimeWaitSocket extends Socket {
       while (true) {
         int n = readSlices(raw, buffer, 0, buffer.length, deadline);
         if (n == SLICE_TIMED_OUT) {
-          return FinWait.TIMEOUT;
+          return CloseOutcome.FIN_WAIT_TIMEOUT;
         }
         if (n == SLICE_ABORTED) {
-          return FinWait.ABORTED;
+          return CloseOutcome.FIN_WAIT_ABORTED;
         }
         if (n < 0) {
-          return FinWait.EOF;
+          return CloseOutcome.AFTER_PEER_FIN;
         }
         drained += n;
-        if (drained > MAX_DRAIN_BYTES) {
-          return FinWait.UNEXPECTED_DATA;
+        if (drained > CloseOutcome.MAX_DRAIN_BYTES) {
+          return CloseOutcome.UNREAD_DATA;
         }
       }
     } catch (IOException e) {
-      return abortRequested ? FinWait.ABORTED : FinWait.PEER_RESET;
+      return abortRequested ? CloseOutcome.FIN_WAIT_ABORTED : CloseOutcome.PEER_RESET;
     }
   }
 

@@ -58,24 +58,18 @@ import org.slf4j.LoggerFactory;
 public final class TimeWaitSocketFactory extends SocketFactory {
   private static final Logger log = LoggerFactory.getLogger(TimeWaitSocketFactory.class);
 
-  /** How the sockets of a factory close. */
-  enum Mode {
-    OBSERVE,
-    RESET,
-    SERVER_CLOSE
-  }
-
   private final CloseStrategy strategy;
-  private final Mode mode;
+  /** How the sockets close: the strategy's retirement; null for an observing factory. */
+  private final Retirement retirement;
   private final long finWaitNanos;
   /** Pooled strategies: the idle time after which a reuse check probes for the peer's close; -1. */
   private final long staleCheckNanos;
   private final CloseAccounting accounting;
   private final Map<ConnectionKey, TimeWaitSocket> open = new ConcurrentHashMap<>();
 
-  private TimeWaitSocketFactory(CloseStrategy strategy, Mode mode, CloseAccounting accounting) {
+  private TimeWaitSocketFactory(CloseStrategy strategy, CloseAccounting accounting) {
     this.strategy = strategy;
-    this.mode = mode;
+    this.retirement = strategy == null ? null : strategy.retirement();
     this.finWaitNanos = strategy == null ? 0 : strategy.finWait().toNanos();
     this.staleCheckNanos = strategy instanceof PooledKeepAlive
         ? ((PooledKeepAlive) strategy).staleCheckAfterIdle().toNanos()
@@ -103,8 +97,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   public static TimeWaitSocketFactory create(CloseStrategy strategy, CloseAccounting accounting) {
     Preconditions.checkNotNull(strategy, "strategy");
     Preconditions.checkNotNull(accounting, "accounting");
-    Mode mode = strategy.retirement() == Retirement.RESET ? Mode.RESET : Mode.SERVER_CLOSE;
-    return new TimeWaitSocketFactory(strategy, mode, accounting);
+    return new TimeWaitSocketFactory(strategy, accounting);
   }
 
   /**
@@ -126,7 +119,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    */
   public static TimeWaitSocketFactory observing(CloseAccounting accounting) {
     Preconditions.checkNotNull(accounting, "accounting");
-    return new TimeWaitSocketFactory(null, Mode.OBSERVE, accounting);
+    return new TimeWaitSocketFactory(null, accounting);
   }
 
   /** {@return the strategy, or null for an {@linkplain #observing() observing} factory} */
@@ -160,7 +153,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    */
   public boolean arm(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
-    if (mode != Mode.SERVER_CLOSE) {
+    if (retirement != Retirement.SERVER_CLOSE) {
       return false;
     }
     TimeWaitSocket target = find(socket);
@@ -184,7 +177,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   public boolean arm(SocketAddress localAddress, SocketAddress remoteAddress) {
     Preconditions.checkNotNull(localAddress, "localAddress");
     Preconditions.checkNotNull(remoteAddress, "remoteAddress");
-    if (mode != Mode.SERVER_CLOSE) {
+    if (retirement != Retirement.SERVER_CLOSE) {
       return false;
     }
     TimeWaitSocket target = find(localAddress, remoteAddress);
@@ -257,7 +250,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     Preconditions.checkNotNull(localAddress, "localAddress");
     Preconditions.checkNotNull(remoteAddress, "remoteAddress");
     Preconditions.checkNotNull(abortWhen, "abortWhen");
-    if (mode != Mode.SERVER_CLOSE) {
+    if (retirement != Retirement.SERVER_CLOSE) {
       return false;
     }
     TimeWaitSocket target = find(localAddress, remoteAddress);
@@ -280,6 +273,19 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     Preconditions.checkNotNull(localAddress, "localAddress");
     Preconditions.checkNotNull(remoteAddress, "remoteAddress");
     return find(localAddress, remoteAddress) != null;
+  }
+
+  /**
+   * How long ago the open connection from {@code localAddress} to {@code remoteAddress} was
+   * established, for the connection rules' lifetime ({@link dev.timewait.spi.ConnectionRules}).
+   *
+   * @param localAddress the connection's local endpoint
+   * @param remoteAddress the connection's remote endpoint
+   * @return its age in nanoseconds, or -1 if no such connection of this factory is open
+   */
+  public long ageNanos(SocketAddress localAddress, SocketAddress remoteAddress) {
+    TimeWaitSocket target = find(localAddress, remoteAddress);
+    return target == null ? -1 : target.ageNanos();
   }
 
   private TimeWaitSocket find(SocketAddress localAddress, SocketAddress remoteAddress) {
@@ -405,8 +411,9 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     }
   }
 
-  Mode mode() {
-    return mode;
+  /** {@return how the sockets close, or null if they close as plain sockets do (observing)} */
+  Retirement retirement() {
+    return retirement;
   }
 
   long staleCheckNanos() {
@@ -421,7 +428,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     open.put(key, socket);
     accounting.recordOpened();
     if (log.isDebugEnabled()) {
-      log.debug("opened {} ({})", key, mode);
+      log.debug("opened {} ({})", key, retirement == null ? "observed" : retirement);
     }
   }
 

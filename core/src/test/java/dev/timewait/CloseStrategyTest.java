@@ -33,12 +33,29 @@ class CloseStrategyTest {
   }
 
   @Test
+  void eachStrategyHasAKindWhoseStableIdReadsBack() {
+    assertThat(CloseStrategy.serverClose().kind()).isEqualTo(CloseStrategy.Kind.SERVER_CLOSE);
+    assertThat(CloseStrategy.reset().kind()).isEqualTo(CloseStrategy.Kind.RESET);
+    assertThat(CloseStrategy.pooled().kind()).isEqualTo(CloseStrategy.Kind.POOLED);
+    for (CloseStrategy.Kind kind : CloseStrategy.Kind.values()) {
+      assertThat(CloseStrategy.Kind.forId(kind.id())).isEqualTo(kind);
+      assertThat(kind.defaults().kind()).isEqualTo(kind);
+      assertThat(kind.defaults().name()).isEqualTo(kind.id());
+    }
+    assertThatThrownBy(() -> CloseStrategy.Kind.forId("linger"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("strategy must be one of server-close, reset, pooled, but was linger");
+  }
+
+  @Test
   void builderKeepsEveryValue() {
     PooledKeepAlive p = PooledKeepAlive.builder().maxTotal(8).maxPerRoute(4).idleTimeout(Duration.ofSeconds(5))
         .maxLifetime(Duration.ofMinutes(1)).maxRequestsPerConnection(10).retirement(Retirement.SERVER_CLOSE)
         .finWait(Duration.ofMillis(300)).retryUnanswered(false).build();
-    assertThat(p).isEqualTo(new PooledKeepAlive(8, 4, Duration.ofSeconds(5), Duration.ofMinutes(1), 10,
-        Retirement.SERVER_CLOSE, Duration.ofMillis(300), PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE, false));
+    assertThat(p).hasToString("PooledKeepAlive[maxTotal=8, maxPerRoute=4, idleTimeout=PT5S,"
+        + " maxLifetime=PT1M, maxRequestsPerConnection=10, retirement=SERVER_CLOSE, finWait=PT0.3S,"
+        + " staleCheckAfterIdle=" + PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE
+        + ", retryUnanswered=false]");
     assertThat(PooledKeepAlive.builder().build().retryUnanswered()).isTrue();
     assertThat(p.toBuilder().build()).isEqualTo(p);
     assertThat(PooledKeepAlive.builder().maxTotal(4).build().maxPerRoute()).isEqualTo(4);
@@ -52,7 +69,7 @@ class CloseStrategyTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage("finWait must be > 0, but was PT-0.003S");
     assertThatThrownBy(() -> ServerClose.builder().finWait(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("finWait must be > 0, but was PT0S");
-    assertThatThrownBy(() -> new ServerClose(Duration.ofDays(3)))
+    assertThatThrownBy(() -> ServerClose.builder().finWait(Duration.ofDays(3)).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessage("finWait must be <= PT1M, but was PT72H");
   }
 

@@ -55,7 +55,7 @@ final class AsyncConfigurer {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       manager.setMaxConnTotal(pooled.maxTotal())
           .setMaxConnPerRoute(pooled.maxPerRoute())
-          .setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig()));
+          .setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig(), http2));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
       builder.setKeepAliveStrategy(new PeerKeepAlive(accounting.peerIdleTimeouts()));

@@ -22,25 +22,16 @@ final class AsyncConnection {
     CLOSED
   }
 
-  /** How the connection ended, for the accounting. */
-  enum Outcome {
-    RESET,
-    AFTER_PEER_FIN,
-    FIN_WAIT_TIMEOUT,
-    /** The FIN wait was cut short: the client closed, or the exchange was cancelled; an RST. */
-    FIN_WAIT_ABORTED,
-    PEER_RESET,
-    UNREAD_DATA,
-    /** The client sent its FIN first (HttpCore's TLS layer closed the socket by itself). */
-    LOCAL_FIRST
-  }
-
   /** The reactor's own session for the socket: plain, beneath any TLS. */
   final IOSession raw;
   final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
   final AtomicBoolean opened = new AtomicBoolean();
   final AtomicBoolean counted = new AtomicBoolean();
   final AtomicLong requests = new AtomicLong();
+  /** When the TCP connection was seen up, for its lifetime. */
+  volatile long openedNanos = System.nanoTime();
+  /** The request under way is the connection's last ({@link dev.timewait.spi.ConnectionRules#isLast}). */
+  volatile boolean last;
   volatile Endpoints endpoints;
   volatile boolean armed;
   /**

@@ -3,10 +3,10 @@ package dev.timewait.httpclient5;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PeerIdleTimeouts;
-import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
+import dev.timewait.spi.CloseOutcome;
+import dev.timewait.spi.ConnectionRules;
 import dev.timewait.httpclient5.AsyncConnection.Endpoints;
-import dev.timewait.httpclient5.AsyncConnection.Outcome;
 import dev.timewait.httpclient5.AsyncConnection.State;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -67,14 +67,11 @@ import org.slf4j.LoggerFactory;
 final class AsyncConnections implements Decorator<IOSession>, IOSessionListener {
   private static final Logger log = LoggerFactory.getLogger(AsyncConnections.class);
 
-  /** A completed exchange leaves at most a TLS close_notify and a few records unread. */
-  static final int MAX_DRAIN_BYTES = 64 * 1024;
-
   private static final AtomicInteger FIN_WAITS = new AtomicInteger();
   /** How long a FIN wait may go on once its client shuts down: 100 ms. */
   static final long SHUTDOWN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-  private final CloseStrategy strategy;
+  private final ConnectionRules rules;
   private final boolean serverClose;
   private final long finWaitNanos;
   private final CloseAccounting accounting;
@@ -84,15 +81,16 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   private final Queue<AsyncConnection> connecting = new ConcurrentLinkedQueue<>();
 
   AsyncConnections(CloseStrategy strategy, CloseAccounting accounting) {
-    this.strategy = strategy;
+    this.rules = ConnectionRules.of(strategy);
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
     this.finWaitNanos = strategy.finWait().toNanos();
     this.accounting = accounting;
-    this.pooled = strategy instanceof PooledKeepAlive;
+    this.pooled = rules.keepAlive();
   }
 
-  CloseStrategy strategy() {
-    return strategy;
+  /** The strategy's connection rules. */
+  ConnectionRules rules() {
+    return rules;
   }
 
   /** Whether connections are pooled: their idle times are tracked, and learned from. */
@@ -269,14 +267,14 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       // Closed past the decorator: by HttpClient's close(IMMEDIATE) (SO_LINGER(0), an RST), by a
       // plain close of a socket that has SO_LINGER(0) since the decorator saw it (an RST), or by
       // HttpCore's TLS layer on its own (close_notify, then shutdownOutput: the client's FIN).
-      Outcome outcome;
+      CloseOutcome outcome;
       if (before == State.FIN_WAIT) {
         log.debug("{}: FIN wait cut short by an immediate close", connection);
-        outcome = Outcome.FIN_WAIT_ABORTED;
+        outcome = CloseOutcome.FIN_WAIT_ABORTED;
       } else {
-        outcome = tlsLayerClosedItself(connection) ? Outcome.LOCAL_FIRST : Outcome.RESET;
+        outcome = tlsLayerClosedItself(connection) ? CloseOutcome.LOCAL_FIRST : CloseOutcome.RESET;
       }
-      if (outcome == Outcome.LOCAL_FIRST) {
+      if (outcome == CloseOutcome.LOCAL_FIRST) {
         log.debug("{}: closed past the decorator with the client's FIN first", connection);
       }
       count(connection, outcome);
@@ -307,6 +305,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     if (connection.opened.compareAndSet(false, true)) {
       Endpoints endpoints = new Endpoints(session.getLocalAddress(), session.getRemoteAddress());
       connection.endpoints = endpoints;
+      connection.openedNanos = System.nanoTime();
       if (endpoints.local() != null && endpoints.remote() != null) {
         byEndpoints.put(endpoints, connection);
       }
@@ -334,7 +333,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     }
     FIN_WAITS.incrementAndGet();
     if (connection.peerFinSeen) {
-      finish(connection, Outcome.AFTER_PEER_FIN);
+      finish(connection, CloseOutcome.AFTER_PEER_FIN);
       return;
     }
     connection.finWaitDeadlineNanos = System.nanoTime() + finWaitNanos;
@@ -381,7 +380,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   void abortFinWait(AsyncConnection connection, String why) {
     if (connection.state.get() == State.FIN_WAIT) {
       log.debug("{}: {}; FIN wait aborted", connection, why);
-      finish(connection, Outcome.FIN_WAIT_ABORTED);
+      finish(connection, CloseOutcome.FIN_WAIT_ABORTED);
     }
   }
 
@@ -406,9 +405,9 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       session.close(CloseMode.IMMEDIATE);
       if (tlsClosedItself) {
         log.debug("{}: the TLS layer had closed the socket itself, client FIN first", connection);
-        count(connection, Outcome.LOCAL_FIRST);
+        count(connection, CloseOutcome.LOCAL_FIRST);
       } else {
-        count(connection, Outcome.RESET);
+        count(connection, CloseOutcome.RESET);
       }
     } finally {
       lock.unlock();
@@ -421,25 +420,25 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       return;
     }
     try {
-      if (connection.raw.read(ByteBuffer.allocate(MAX_DRAIN_BYTES)) < 0) {
-        finish(connection, Outcome.AFTER_PEER_FIN); // arrived, but the reactor did not tell us
+      if (connection.raw.read(ByteBuffer.allocate(CloseOutcome.MAX_DRAIN_BYTES)) < 0) {
+        finish(connection, CloseOutcome.AFTER_PEER_FIN); // arrived, but the reactor did not tell us
         return;
       }
     } catch (IOException | RuntimeException e) {
       // closed or reset meanwhile: the timeout below finds the state changed or resets
     }
-    finish(connection, Outcome.FIN_WAIT_TIMEOUT);
+    finish(connection, CloseOutcome.FIN_WAIT_TIMEOUT);
   }
 
   /** Ends a FIN wait once: closes the plain session and counts how. Any thread. */
-  void finish(AsyncConnection connection, Outcome outcome) {
+  void finish(AsyncConnection connection, CloseOutcome outcome) {
     if (!connection.state.compareAndSet(State.FIN_WAIT, State.CLOSED)) {
       return;
     }
     FIN_WAITS.decrementAndGet();
     cancelTimer(connection);
     count(connection, outcome);
-    if (outcome == Outcome.AFTER_PEER_FIN) {
+    if (outcome == CloseOutcome.AFTER_PEER_FIN) {
       // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify. The
       // only close that must not reset: SO_LINGER off first.
       setLinger(connection, -1);
@@ -481,32 +480,11 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     }
   }
 
-  private void count(AsyncConnection connection, Outcome outcome) {
+  private void count(AsyncConnection connection, CloseOutcome outcome) {
     if (!connection.opened.get() || !connection.counted.compareAndSet(false, true)) {
       return;
     }
-    switch (outcome) {
-      case AFTER_PEER_FIN:
-        accounting.recordClosedAfterPeerFin();
-        break;
-      case FIN_WAIT_TIMEOUT:
-        accounting.recordFinWaitTimeout();
-        accounting.recordClosedByReset();
-        break;
-      case FIN_WAIT_ABORTED:
-        accounting.recordFinWaitAbort();
-        accounting.recordClosedByReset();
-        break;
-      case LOCAL_FIRST:
-        accounting.recordClosedLocallyFirst();
-        break;
-      case RESET:
-      case PEER_RESET:
-      case UNREAD_DATA:
-      default:
-        accounting.recordClosedByReset();
-        break;
-    }
+    outcome.recordOn(accounting);
   }
 
   private static void cancelTimer(AsyncConnection connection) {
@@ -537,13 +515,13 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       @Override
       public void timeout(IOSession session, Timeout timeout) {
         if (System.nanoTime() - connection.finWaitDeadlineNanos >= 0) {
-          finish(connection, Outcome.FIN_WAIT_TIMEOUT);
+          finish(connection, CloseOutcome.FIN_WAIT_TIMEOUT);
         }
       }
 
       @Override
       public void exception(IOSession session, Exception cause) {
-        finish(connection, Outcome.PEER_RESET);
+        finish(connection, CloseOutcome.PEER_RESET);
       }
 
       @Override
@@ -558,20 +536,20 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
         buffer.clear();
         int n = connection.raw.read(buffer);
         if (n < 0) {
-          finish(connection, Outcome.AFTER_PEER_FIN);
+          finish(connection, CloseOutcome.AFTER_PEER_FIN);
           return;
         }
         if (n == 0) {
           return;
         }
         connection.drained += n;
-        if (connection.drained > MAX_DRAIN_BYTES) {
-          finish(connection, Outcome.UNREAD_DATA);
+        if (connection.drained > CloseOutcome.MAX_DRAIN_BYTES) {
+          finish(connection, CloseOutcome.UNREAD_DATA);
           return;
         }
       }
     } catch (IOException e) {
-      finish(connection, Outcome.PEER_RESET);
+      finish(connection, CloseOutcome.PEER_RESET);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.spi.ConnectionRules;
 import org.apache.hc.client5.http.impl.DefaultClientConnectionReuseStrategy;
 import org.apache.hc.core5.http.ConnectionReuseStrategy;
 import org.apache.hc.core5.http.EndpointDetails;
@@ -18,9 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The async client's per-exchange rules. As a request interceptor (it runs once the request has a
  * connection: HttpCore puts the connection's endpoints in the context first) it counts the
- * connection's requests and asks the server to close when the strategy says so. As the connection
- * reuse strategy (consulted by the HTTP/1.1 duplexer when the response head arrives) it applies
- * the strategy's reuse rule and arms a connection whose exchange ends it by agreement.
+ * connection's requests, asks {@link ConnectionRules} whether the request is the connection's last
+ * (by count and age) and sets {@code Connection: close} where they say so. As the connection reuse
+ * strategy (consulted by the HTTP/1.1 duplexer when the response head arrives) it applies their
+ * reuse rule and arms a connection whose exchange ends it by agreement.
  *
  * <p>The adapter counts requests itself: HttpCore 5.4's async HTTP/1.1 duplexer increments its
  * request count both when a request goes out and when its response comes in.
@@ -58,7 +60,10 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       connection.lastDataWasRead = false;
       AsyncUnansweredRetryExec.noteReused(context, requests > 1);
     }
-    if (Messages.mustAskServerToClose(connections.strategy(), requests)) {
+    ConnectionRules rules = connections.rules();
+    boolean last = rules.isLast(requests, System.nanoTime() - connection.openedNanos);
+    connection.last = last;
+    if (rules.mustAskServerToClose(last)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
   }
@@ -71,10 +76,9 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       connection.lastDataWasRead = true;
     }
     boolean keep = connection != null
-        && Messages.mayReuse(connections.strategy(), connection.requests.get())
         && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
-        && !Messages.peerAllowsNoMore(response);
-    if (!keep && connection != null && Messages.endsConnection(request, response)) {
+        && Messages.mayReuse(connections.rules(), connection.last, response);
+    if (!keep && connection != null && Messages.endsByAgreement(request, response)) {
       connection.armed = true;
       log.debug("armed server close of {}", connection);
       if (connections.closesByServer()

@@ -4,6 +4,7 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.ConnectionRules;
 import java.io.IOException;
 import java.net.Proxy;
 import java.net.Socket;
@@ -123,7 +124,7 @@ final class ClassicConfigurer {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       manager.setMaxTotal(pooled.maxTotal());
       manager.setDefaultMaxPerRoute(pooled.maxPerRoute());
-      manager.setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig()));
+      manager.setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig(), false));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
       builder.setKeepAliveStrategy(new PeerKeepAlive(sockets.accounting().peerIdleTimeouts()));
@@ -143,7 +144,7 @@ final class ClassicConfigurer {
       builder.addExecInterceptorBefore(ChainElement.PROTOCOL.name(), ClassicUnansweredRetryExec.NAME,
           new ClassicUnansweredRetryExec(sockets.accounting()));
     }
-    builder.setConnectionReuseStrategy(new ClassicReuseStrategy(strategy));
+    builder.setConnectionReuseStrategy(new ClassicReuseStrategy(ConnectionRules.of(strategy)));
     log.debug("configured classic client for {}", strategy);
     return builder;
   }

@@ -5,6 +5,7 @@ import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.ConnectionRules;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -25,9 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The classic client's request executor (HttpClientBuilder#setRequestExecutor): the one place that
- * sees both an exchange and the connection it runs on. Before sending, it asks the server to close
- * when the strategy says so (every request under server close; the last one a pooled connection
- * may carry when it retires by server close). Once the response head arrived, if the exchange ends
+ * sees both an exchange and the connection it runs on. Before sending, it asks {@link
+ * ConnectionRules} whether the request is its connection's last (by count and by the connection's
+ * age) and sets {@code Connection: close} where they say so. Once the response head arrived, if the exchange ends
  * the connection, it arms the connection's socket, so that HttpClient's later close waits for the
  * server's FIN (and, with the caller's request from {@link ClassicCancelExec}, ends that wait
  * when the request is cancelled). It also checks that the connection came from this adapter's
@@ -38,7 +39,13 @@ import org.slf4j.LoggerFactory;
 final class ClassicRequestExecutor extends HttpRequestExecutor {
   private static final Logger log = LoggerFactory.getLogger(ClassicRequestExecutor.class);
 
-  private final CloseStrategy strategy;
+  /**
+   * Context attribute: {@code Boolean.TRUE} if the request is its connection's last ({@link
+   * ConnectionRules#isLast}), for {@link ClassicReuseStrategy}.
+   */
+  static final String LAST_ATTRIBUTE = "dev.timewait.httpclient5.last";
+
+  private final ConnectionRules rules;
   private final TimeWaitSocketFactory sockets;
   /** Whether a connection may be armed: server close, or pooled with server-close retirement. */
   private final boolean mayArm;
@@ -46,7 +53,7 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
   private final boolean retryUnanswered;
 
   ClassicRequestExecutor(CloseStrategy strategy, TimeWaitSocketFactory sockets) {
-    this.strategy = strategy;
+    this.rules = ConnectionRules.of(strategy);
     this.sockets = sockets;
     this.mayArm = strategy.retirement() == Retirement.SERVER_CLOSE;
     this.retryUnanswered =
@@ -71,11 +78,17 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
           + " was not opened by the socket factory that TimeWaitHttpClient5.configure installed;"
           + " do not replace the connection manager or request executor after configure");
     }
-    if (Messages.mustAskServerToClose(strategy, sent + 1)) {
+    // The connection's age costs a lookup in the factory's table, so only pooled connections,
+    // whose lifetime can end them, pay it.
+    boolean last = rules.isLast(sent + 1, rules.keepAlive() ? sockets.ageNanos(local, remote) : 0);
+    if (rules.keepAlive()) {
+      context.setAttribute(LAST_ATTRIBUTE, last);
+    }
+    if (rules.mustAskServerToClose(last)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
     ClassicHttpResponse response = executeNoting(request, conn, informationCallback, context, sent > 0);
-    if (mayArm && Messages.endsConnection(request, response) && arm(local, remote, context)) {
+    if (mayArm && Messages.endsByAgreement(request, response) && arm(local, remote, context)) {
       log.debug("armed server close of {} -> {}", local, remote);
     }
     return response;

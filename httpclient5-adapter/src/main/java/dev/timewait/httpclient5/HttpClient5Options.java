@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.internal.NotInlined;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResetClose;
 import dev.timewait.ServerClose;
@@ -34,16 +35,16 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 public final class HttpClient5Options {
   /**
    * The default bound on open connections, in total and per route, for {@link ServerClose} and
-   * {@link ResetClose}, which open one connection per request: {@value}. (A {@link
+   * {@link ResetClose}, which open one connection per request: 64. (A {@link
    * PooledKeepAlive} strategy brings its own {@code maxTotal} and {@code maxPerRoute}.)
    */
-  public static final int DEFAULT_MAX_CONNECTIONS = 64;
+  public static final int DEFAULT_MAX_CONNECTIONS = NotInlined.of(64);
 
-  /** The largest {@link Builder#maxConnections(int)}: {@value}. */
+  /** The largest {@link Builder#maxConnections(int)}: {@link PooledKeepAlive#MAX_CONNECTIONS}. */
   public static final int MAX_CONNECTIONS = PooledKeepAlive.MAX_CONNECTIONS;
 
-  /** Whether the async client may negotiate HTTP/2 by default: {@value}. */
-  public static final boolean DEFAULT_ALLOW_HTTP2 = false;
+  /** Whether the async client may negotiate HTTP/2 by default: false. */
+  public static final boolean DEFAULT_ALLOW_HTTP2 = NotInlined.of(false);
 
   /**
    * The default {@link #connectionConfig()}: HttpClient's own {@link ConnectionConfig#DEFAULT}
@@ -107,9 +108,10 @@ public final class HttpClient5Options {
   /**
    * The connection manager's default {@link ConnectionConfig}, for the classic and the async
    * client: its connect timeout, socket timeout and validate-after-inactivity apply as HttpClient
-   * documents them. Under a {@link PooledKeepAlive} strategy, the strategy's {@code maxLifetime}
-   * and {@code idleTimeout} replace its time-to-live and idle timeout, so that the pool retires
-   * connections as the strategy says.
+   * documents them. Under a {@link PooledKeepAlive} strategy, the strategy's {@code idleTimeout}
+   * replaces its idle timeout, and its time-to-live is cleared: the strategy's {@code
+   * maxLifetime} retires a connection with its next request instead (with HTTP/2 allowed, it is
+   * the time-to-live), so that the pool retires connections as the strategy says.
    *
    * @return the connection manager's default {@link ConnectionConfig}, for the classic and the async client
    */

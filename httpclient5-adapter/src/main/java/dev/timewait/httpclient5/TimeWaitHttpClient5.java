@@ -46,12 +46,12 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  *   <li>{@link ResetClose}: one connection per request, closed with an RST (SO_LINGER 0) once the
  *       exchange is complete, TLS included. Neither side keeps TIME_WAIT.
  *   <li>{@link PooledKeepAlive}: the pool is bounded by {@code maxTotal}/{@code maxPerRoute};
- *       connections idle longer than {@code idleTimeout} or older than {@code maxLifetime} are
- *       evicted; a connection carries at most {@code maxRequestsPerConnection} requests. A
- *       connection retires as its {@code retirement} says: RESET resets it; SERVER_CLOSE sends
- *       {@code Connection: close} on its last request and waits for the server's FIN. Idle and
- *       lifetime eviction and {@code client.close()} reset (an idle connection has no exchange to
- *       carry {@code Connection: close}): the client keeps no TIME_WAIT either way.
+ *       connections idle longer than {@code idleTimeout} are evicted; a connection carries at most
+ *       {@code maxRequestsPerConnection} requests, and its first request once it is {@code
+ *       maxLifetime} old is its last. A connection retires as its {@code retirement} says: RESET
+ *       resets it; SERVER_CLOSE sends {@code Connection: close} on its last request and waits for
+ *       the server's FIN. Idle eviction and {@code client.close()} reset (an idle connection has no
+ *       exchange to carry {@code Connection: close}): the client keeps no TIME_WAIT either way.
  * </ul>
  *
  * <h2>What {@code configure} replaces</h2>

@@ -103,4 +103,42 @@ class PooledBehaviourTest {
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
     }
   }
+
+  static Stream<Arguments> flavorsAndRetirements() {
+    return Stream.of(Flavor.values()).flatMap(f -> Stream.of(Retirement.values())
+        .map(r -> Arguments.of(f, r)));
+  }
+
+  /** The same lifetime rule as OkHttp's (ConnectionRules): the next request after it is the last. */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("flavorsAndRetirements")
+  void aConnectionPastItsLifetimeRetiresWithItsNextRequest(Flavor flavor, Retirement retirement)
+      throws Exception {
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(1)
+        .maxLifetime(Duration.ofMillis(100)).retirement(retirement).build();
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.KEEP_ALIVE, Duration.ZERO, false)) {
+      URI uri = URI.create("http://127.0.0.1:" + peer.port() + "/");
+      CloseAccounting accounting = new CloseAccounting();
+      try (TestClient client = flavor.client(strategy, accounting)) {
+        for (int i = 0; i < 6; i++) {
+          assertThat(client.get(uri)).isEqualTo(200);
+          if (i % 2 == 0) {
+            Thread.sleep(150); // the connection outlives its 100 ms: the next request is its last
+          }
+        }
+        Leaks.await(() -> accounting.snapshot().closed() == 3, EVICTION_BOUND);
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+
+      assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(3);
+      assertThat(peer.accepted()).isEqualTo(3);
+      assertThat(peer.requests()).isEqualTo(6);
+      if (retirement == Retirement.SERVER_CLOSE) {
+        assertThat(accounting.snapshot().closedAfterPeerFin()).isEqualTo(3);
+      } else {
+        assertThat(accounting.snapshot().closedByReset()).isEqualTo(3);
+      }
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
 }

@@ -5,6 +5,7 @@ import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.ConnectionRules;
 import dev.timewait.spi.KeepAliveAnnouncement;
 import java.io.IOException;
 import java.net.ProtocolException;
@@ -24,10 +25,9 @@ import okhttp3.Response;
  * that carries it, and
  *
  * <ul>
- *   <li>sets {@code Connection: close} on the request that ends its connection: every request for
- *       server close and reset; for pooled keep-alive the connection's {@code
- *       maxRequestsPerConnection}-th request, or its first request after {@code maxLifetime}
- *       (counted per {@link Connection}, from the first request this interceptor saw on it);
+ *   <li>sets {@code Connection: close} on the request that {@link ConnectionRules#isLast} says
+ *       ends its connection (its age counted per {@link Connection}, from the first request this
+ *       interceptor saw on it: OkHttp does not tell when it connected);
  *   <li>for server close over HTTP/1.x, tracks the exchange with a {@link ServerCloseTracker} so
  *       that the connection is armed exactly when its response has been read to the end;
  *   <li>fails a call routed through a SOCKS proxy, which bypasses the socket factory.
@@ -38,10 +38,9 @@ import okhttp3.Response;
 final class CloseInterceptor implements Interceptor {
   private final CloseStrategy strategy;
   private final TimeWaitSocketFactory factory;
+  private final ConnectionRules rules;
   private final boolean closeEveryRequest;
   private final boolean serverClose;
-  private final int maxRequests;
-  private final long maxLifetimeNanos;
   /** Pooled keep-alive with {@link PooledKeepAlive#retryUnanswered()}. */
   private final boolean retryUnanswered;
   /** Requests seen per connection; weak keys, so closed connections drop out. */
@@ -51,18 +50,11 @@ final class CloseInterceptor implements Interceptor {
   CloseInterceptor(CloseStrategy strategy, TimeWaitSocketFactory factory) {
     this.strategy = strategy;
     this.factory = factory;
-    this.closeEveryRequest = !strategy.keepAlive();
+    this.rules = ConnectionRules.of(strategy);
+    this.closeEveryRequest = !rules.keepAlive();
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
-    if (strategy instanceof PooledKeepAlive) {
-      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
-      this.maxRequests = pooled.maxRequestsPerConnection();
-      this.maxLifetimeNanos = pooled.maxLifetime().toNanos();
-      this.retryUnanswered = pooled.retryUnanswered();
-    } else {
-      this.retryUnanswered = false;
-      this.maxRequests = 1;
-      this.maxLifetimeNanos = Long.MAX_VALUE;
-    }
+    this.retryUnanswered =
+        strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered();
   }
 
   @Override
@@ -84,8 +76,10 @@ final class CloseInterceptor implements Interceptor {
     if (!closeEveryRequest) {
       ConnectionUse use = useOf(connection); // one synchronized lookup per request
       count = use.next();
-      last = count >= maxRequests || System.nanoTime() - use.bornNanos >= maxLifetimeNanos;
+      last = rules.isLast(count, System.nanoTime() - use.bornNanos);
     }
+    // Every last request carries Connection: close, under reset retirement too: it is the only way
+    // to keep OkHttp from pooling the connection again (the socket then closes with a reset).
     if (last && !"close".equalsIgnoreCase(request.header("Connection"))) {
       // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
       request = request.newBuilder().header("Connection", "close").build();
@@ -122,13 +116,13 @@ final class CloseInterceptor implements Interceptor {
     if (closeEveryRequest) {
       return response;
     }
+    String keepAlive = response.header("Keep-Alive");
     long retireAfter;
-    if ((response.protocol() == Protocol.HTTP_1_0
-        && !"keep-alive".equalsIgnoreCase(response.header("Connection")))
-        || KeepAliveAnnouncement.allowsNoMoreRequests(response.header("Keep-Alive"))) {
+    if (!ConnectionRules.peerAllowsReuse(
+        response.protocol() == Protocol.HTTP_1_0, response.header("Connection"), keepAlive)) {
       retireAfter = 0;
     } else {
-      retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(response.header("Keep-Alive"));
+      retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(keepAlive);
     }
     if (retireAfter != KeepAliveAnnouncement.NOT_ANNOUNCED) {
       factory.retireWhenIdle(connection.socket(), retireAfter);

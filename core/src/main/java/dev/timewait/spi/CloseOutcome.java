@@ -1,0 +1,66 @@
+package dev.timewait.spi;
+
+import dev.timewait.internal.NotInlined;
+import dev.timewait.CloseAccounting;
+
+/**
+ * How one connection closed, and how that is counted: the outcomes of a close, a server close's
+ * wait for the server's FIN among them, each {@linkplain #recordOn recorded} onto a {@link
+ * CloseAccounting} the same way by every adapter and by the socket layer.
+ *
+ * <p>Thread-safe (an enum).
+ */
+public enum CloseOutcome {
+  /** Closed with an RST ({@code SO_LINGER(0)}), without a FIN wait, or with one that had to end. */
+  RESET,
+  /** The server's FIN arrived first; the client's FIN followed, and the server keeps TIME_WAIT. */
+  AFTER_PEER_FIN,
+  /** The client sent its FIN first: TIME_WAIT stays on the client (an observing factory's close). */
+  LOCAL_FIRST,
+  /** The FIN wait ran out of time ({@code finWait}) and reset. */
+  FIN_WAIT_TIMEOUT,
+  /** The FIN wait was cut short, with an RST, by a cancel, an interrupt or a client's shutdown. */
+  FIN_WAIT_ABORTED,
+  /** The peer reset the connection during the FIN wait. */
+  PEER_RESET,
+  /** More than {@link #MAX_DRAIN_BYTES} arrived during the FIN wait instead of a FIN; reset. */
+  UNREAD_DATA;
+
+  /**
+   * The most bytes a FIN wait reads (and discards) while it waits for the server's FIN: 64 KiB. A
+   * completed exchange leaves at most a TLS close_notify and a few records unread; more means the
+   * peer is still sending, and the wait ends with {@link #UNREAD_DATA}.
+   */
+  public static final int MAX_DRAIN_BYTES = NotInlined.of(64 * 1024);
+
+  /**
+   * Counts this outcome onto {@code accounting}: one close, of the kind this outcome is, plus a
+   * FIN-wait timeout or abort where it is one.
+   *
+   * @param accounting the client's accounting
+   */
+  public void recordOn(CloseAccounting accounting) {
+    switch (this) {
+      case AFTER_PEER_FIN:
+        accounting.recordClosedAfterPeerFin();
+        break;
+      case LOCAL_FIRST:
+        accounting.recordClosedLocallyFirst();
+        break;
+      case FIN_WAIT_TIMEOUT:
+        accounting.recordFinWaitTimeout();
+        accounting.recordClosedByReset();
+        break;
+      case FIN_WAIT_ABORTED:
+        accounting.recordFinWaitAbort();
+        accounting.recordClosedByReset();
+        break;
+      case RESET:
+      case PEER_RESET:
+      case UNREAD_DATA:
+      default:
+        accounting.recordClosedByReset();
+        break;
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package dev.timewait.spi;
+
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import dev.timewait.internal.Preconditions;
+
+/**
+ * When a connection ends, for one {@link CloseStrategy}: the one place that decides it, so that an
+ * adapter only reports what its client's hooks see (the connection's request count and age, the
+ * messages' headers) and applies the answer.
+ *
+ * <ul>
+ *   <li>{@link #isLast}: whether a request is the last its connection carries: every request under
+ *       server close and reset; under pooled keep-alive the {@code maxRequestsPerConnection}-th
+ *       request, and the first request sent once the connection is {@code maxLifetime} old.
+ *   <li>{@link #mustAskServerToClose}: whether that request carries {@code Connection: close},
+ *       so that the server closes first (retirement by server close).
+ *   <li>{@link #mayReuse}: whether the connection may carry another request after a response:
+ *       decided from the request's {@code last} as it went out, so that a connection that turns
+ *       {@code maxLifetime} old while a request is under way retires with its next request.
+ *   <li>{@link #endsByAgreement} and {@link #peerAllowsReuse}: what the peer's messages said
+ *       ({@code Connection: close}, HTTP/1.0 without keep-alive, {@code Keep-Alive: max=0}).
+ * </ul>
+ *
+ * <p>Lifetime: a connection past {@code maxLifetime} retires with its next request, which carries
+ * {@code Connection: close} when it retires by server close, rather than being closed by a timer
+ * or at the pool's lease. Retiring with a request keeps the strategy's promise (under {@link
+ * Retirement#SERVER_CLOSE} the server takes the TIME_WAIT instead of receiving an RST on an idle
+ * connection), costs no extra connect, and needs nothing but a per-request hook, which every
+ * client has, where a time-to-live needs a pool that offers one (OkHttp's does not). A connection
+ * that sits idle past its lifetime is still bounded by {@code idleTimeout}.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class ConnectionRules {
+  private final boolean keepAlive;
+  private final boolean askServerToClose;
+  private final long maxRequests;
+  private final long maxLifetimeNanos;
+
+  private ConnectionRules(CloseStrategy strategy) {
+    this.keepAlive = strategy.keepAlive();
+    this.askServerToClose = strategy.retirement() == Retirement.SERVER_CLOSE;
+    if (strategy instanceof PooledKeepAlive) {
+      PooledKeepAlive pooled = (PooledKeepAlive) strategy;
+      this.maxRequests = pooled.maxRequestsPerConnection();
+      this.maxLifetimeNanos = pooled.maxLifetime().toNanos();
+    } else {
+      this.maxRequests = 1;
+      this.maxLifetimeNanos = Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * The rules of {@code strategy}.
+   *
+   * @param strategy the client's strategy
+   * @return its connection rules
+   */
+  public static ConnectionRules of(CloseStrategy strategy) {
+    return new ConnectionRules(Preconditions.checkNotNull(strategy, "strategy"));
+  }
+
+  /** {@return whether a connection ever carries more than one request} */
+  public boolean keepAlive() {
+    return keepAlive;
+  }
+
+  /**
+   * Whether the request that makes {@code requestsIncludingThis} requests on its connection is
+   * the connection's last.
+   *
+   * @param requestsIncludingThis the connection's requests, this one included (1 for the first)
+   * @param ageNanos how long ago the connection opened (or was first seen), in nanoseconds
+   * @return true if the connection carries no request after this one
+   */
+  public boolean isLast(long requestsIncludingThis, long ageNanos) {
+    return !keepAlive || requestsIncludingThis >= maxRequests || ageNanos >= maxLifetimeNanos;
+  }
+
+  /**
+   * Whether a request must carry {@code Connection: close}: it is its connection's {@linkplain
+   * #isLast last}, and connections retire by server close. (A client that can end reuse in no
+   * other way may send the header on every last request; under reset retirement its connection
+   * then still closes with a reset.)
+   *
+   * @param last what {@link #isLast} said of the request
+   * @return true if the request asks the server to close
+   */
+  public boolean mustAskServerToClose(boolean last) {
+    return last && askServerToClose;
+  }
+
+  /**
+   * Whether a connection may carry another request after a response: the strategy keeps
+   * connections alive, the request was not the connection's {@linkplain #isLast last}, and the
+   * peer allows it ({@link #peerAllowsReuse}).
+   *
+   * @param last what {@link #isLast} said of the request when it went out
+   * @param http10OrOlder whether the response's version is HTTP/1.0 or older
+   * @param responseConnection the response's {@code Connection} header value(s), or null
+   * @param responseKeepAlive the response's {@code Keep-Alive} header value, or null
+   * @return true if the connection may go back to the pool
+   */
+  public boolean mayReuse(
+      boolean last, boolean http10OrOlder, String responseConnection, String responseKeepAlive) {
+    return keepAlive && !last && peerAllowsReuse(http10OrOlder, responseConnection, responseKeepAlive);
+  }
+
+  /**
+   * Whether an exchange ends its connection by agreement, so that the server closes once it has
+   * answered and the client may wait for its FIN: either side said {@code Connection: close}, or
+   * an HTTP/1.0 server did not say {@code Connection: keep-alive}.
+   *
+   * @param requestConnection the request's {@code Connection} header value(s), comma-separated, or null
+   * @param http10OrOlder whether the response's version is HTTP/1.0 or older
+   * @param responseConnection the response's {@code Connection} header value(s), or null
+   * @return true if the exchange ends the connection
+   */
+  public static boolean endsByAgreement(
+      String requestConnection, boolean http10OrOlder, String responseConnection) {
+    return hasToken(requestConnection, "close") || peerEnds(http10OrOlder, responseConnection);
+  }
+
+  /**
+   * Whether the peer lets the connection carry another request after its response: not if it said
+   * {@code Connection: close}, answered HTTP/1.0 without {@code Connection: keep-alive}, or
+   * announced {@code Keep-Alive: max=0} ({@link KeepAliveAnnouncement#allowsNoMoreRequests}).
+   *
+   * @param http10OrOlder whether the response's version is HTTP/1.0 or older
+   * @param responseConnection the response's {@code Connection} header value(s), or null
+   * @param responseKeepAlive the response's {@code Keep-Alive} header value, or null
+   * @return true if the peer allows reuse
+   */
+  public static boolean peerAllowsReuse(
+      boolean http10OrOlder, String responseConnection, String responseKeepAlive) {
+    return !peerEnds(http10OrOlder, responseConnection)
+        && !KeepAliveAnnouncement.allowsNoMoreRequests(responseKeepAlive);
+  }
+
+  private static boolean peerEnds(boolean http10OrOlder, String responseConnection) {
+    return hasToken(responseConnection, "close")
+        || (http10OrOlder && !hasToken(responseConnection, "keep-alive"));
+  }
+
+  /**
+   * Whether a {@code Connection} header value lists {@code token} (case-insensitive).
+   *
+   * @param connection the header's value(s), comma-separated, or null
+   * @param token the connection option, such as {@code close}
+   * @return true if listed
+   */
+  public static boolean hasToken(String connection, String token) {
+    if (connection == null) {
+      return false;
+    }
+    int start = 0;
+    int length = connection.length();
+    while (start <= length) {
+      int comma = connection.indexOf(',', start);
+      int end = comma < 0 ? length : comma;
+      int from = start;
+      int to = end;
+      while (from < to && Character.isWhitespace(connection.charAt(from))) {
+        from++;
+      }
+      while (to > from && Character.isWhitespace(connection.charAt(to - 1))) {
+        to--;
+      }
+      if (to - from == token.length() && connection.regionMatches(true, from, token, 0, to - from)) {
+        return true;
+      }
+      if (comma < 0) {
+        return false;
+      }
+      start = comma + 1;
+    }
+    return false;
+  }
+
+  @Override
+  public String toString() {
+    return "ConnectionRules[keepAlive=" + keepAlive + ", maxRequests=" + maxRequests
+        + ", maxLifetimeNanos=" + maxLifetimeNanos + ", askServerToClose=" + askServerToClose + "]";
+  }
+}

@@ -1,0 +1,93 @@
+package dev.timewait.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ConnectionRulesTest {
+  private static final long YOUNG = 0;
+  private static final long MINUTE = TimeUnit.MINUTES.toNanos(1);
+
+  private static ConnectionRules pooled(Retirement retirement) {
+    return ConnectionRules.of(PooledKeepAlive.builder().maxRequestsPerConnection(3)
+        .maxLifetime(Duration.ofMinutes(1)).retirement(retirement).build());
+  }
+
+  @Test
+  void serverCloseMakesEveryRequestTheLastAndAsksTheServerToClose() {
+    ConnectionRules rules = ConnectionRules.of(CloseStrategy.serverClose());
+    assertThat(rules.keepAlive()).isFalse();
+    assertThat(rules.isLast(1, YOUNG)).isTrue();
+    assertThat(rules.mustAskServerToClose(rules.isLast(1, YOUNG))).isTrue();
+    assertThat(rules.mayReuse(false, false, null, null)).isFalse();
+  }
+
+  @Test
+  void resetCloseMakesEveryRequestTheLastWithoutAskingTheServer() {
+    ConnectionRules rules = ConnectionRules.of(CloseStrategy.reset());
+    assertThat(rules.isLast(1, YOUNG)).isTrue();
+    assertThat(rules.mustAskServerToClose(true)).isFalse();
+    assertThat(rules.mayReuse(false, false, null, null)).isFalse();
+  }
+
+  @Test
+  void aPooledConnectionsLastRequestIsItsCapthOrItsFirstPastItsLifetime() {
+    ConnectionRules rules = pooled(Retirement.RESET);
+    assertThat(rules.isLast(1, YOUNG)).isFalse();
+    assertThat(rules.isLast(2, MINUTE - 1)).isFalse();
+    assertThat(rules.isLast(3, YOUNG)).as("the cap").isTrue();
+    assertThat(rules.isLast(1, MINUTE)).as("the lifetime").isTrue();
+    assertThat(rules.isLast(1, -1)).as("age unknown").isFalse();
+  }
+
+  @Test
+  void onlyServerCloseRetirementAsksTheServerToCloseTheLastPooledRequest() {
+    assertThat(pooled(Retirement.SERVER_CLOSE).mustAskServerToClose(true)).isTrue();
+    assertThat(pooled(Retirement.SERVER_CLOSE).mustAskServerToClose(false)).isFalse();
+    assertThat(pooled(Retirement.RESET).mustAskServerToClose(true)).isFalse();
+  }
+
+  @Test
+  void aPooledConnectionIsReusedUnlessItsRequestWasLastOrThePeerSaidNo() {
+    ConnectionRules rules = pooled(Retirement.RESET);
+    assertThat(rules.mayReuse(false, false, null, null)).isTrue();
+    assertThat(rules.mayReuse(false, false, "keep-alive", "timeout=5, max=99")).isTrue();
+    assertThat(rules.mayReuse(true, false, null, null)).as("last").isFalse();
+    assertThat(rules.mayReuse(false, false, "Close", null)).as("Connection: close").isFalse();
+    assertThat(rules.mayReuse(false, true, null, null)).as("HTTP/1.0").isFalse();
+    assertThat(rules.mayReuse(false, true, "Keep-Alive", null)).as("HTTP/1.0 keep-alive").isTrue();
+    assertThat(rules.mayReuse(false, false, null, "timeout=5, max=0")).as("max=0").isFalse();
+  }
+
+  @Test
+  void anExchangeEndsItsConnectionByAgreementWhenEitherSideSaidCloseOrHttp10DidNotKeepAlive() {
+    assertThat(ConnectionRules.endsByAgreement("close", false, null)).isTrue();
+    assertThat(ConnectionRules.endsByAgreement(null, false, "keep-alive, close")).isTrue();
+    assertThat(ConnectionRules.endsByAgreement(null, true, null)).isTrue();
+    assertThat(ConnectionRules.endsByAgreement(null, true, "keep-alive")).isFalse();
+    assertThat(ConnectionRules.endsByAgreement("keep-alive", false, "keep-alive")).isFalse();
+    assertThat(ConnectionRules.endsByAgreement(null, false, null)).isFalse();
+  }
+
+  @Test
+  void connectionTokensAreMatchedWholeTrimmedAndCaseInsensitive() {
+    assertThat(ConnectionRules.hasToken(" Upgrade ,  CLOSE ", "close")).isTrue();
+    assertThat(ConnectionRules.hasToken("closed", "close")).isFalse();
+    assertThat(ConnectionRules.hasToken("x-close", "close")).isFalse();
+    assertThat(ConnectionRules.hasToken("", "close")).isFalse();
+    assertThat(ConnectionRules.hasToken(",,", "close")).isFalse();
+    assertThat(ConnectionRules.hasToken(null, "close")).isFalse();
+  }
+
+  @Test
+  void aNullStrategyIsRejectedByName() {
+    assertThatThrownBy(() -> ConnectionRules.of(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("strategy cannot be null");
+  }
+}
