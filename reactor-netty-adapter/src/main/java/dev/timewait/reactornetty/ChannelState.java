@@ -49,7 +49,7 @@ final class ChannelState {
   boolean peerFin;
   /** The peer's TLS close_notify arrived. */
   boolean peerCloseNotify;
-  /** A close on the peer's close_notify was put off until the read under way is delivered. */
+  /** A close on the peer's close_notify, during an exchange, is held until the exchange ends. */
   boolean closeDeferred;
   /** The request's method, for the unanswered retry. */
   volatile String method;

@@ -6,6 +6,9 @@ import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.spi.ConnectionRules;
 import io.netty.channel.Channel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,11 +47,14 @@ final class Connections {
 
   /**
    * Ends every connection of this client now, on its event loop: a FIN wait under way as a
-   * FIN-wait abort, any other connection (idle, or in an exchange) with an RST.
+   * FIN-wait abort, any other connection (idle, or in an exchange) with an RST. Waits at most
+   * {@code bound} for the channels to close (not at all on an event loop thread, which must not
+   * block).
    */
-  void shutdown() {
+  void shutdown(Duration bound) {
     shutDown = true;
-    for (Channel channel : open) {
+    List<Channel> channels = new ArrayList<>(open);
+    for (Channel channel : channels) {
       channel.eventLoop().execute(() -> {
         ChannelState state = ChannelState.of(channel);
         if (state != null && state.finWait != null) {
@@ -57,6 +63,22 @@ final class Connections {
           channel.close();
         }
       });
+    }
+    // Wait for the channels to go inactive, where each close is counted: their close futures
+    // complete just before that, so they would not do.
+    long deadline = System.nanoTime() + bound.toNanos();
+    for (Channel channel : channels) {
+      if (channel.eventLoop().inEventLoop()) {
+        return;
+      }
+    }
+    while (channels.stream().anyMatch(open::contains) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -149,18 +149,21 @@ final class SocketHandler extends ChannelDuplexHandler {
       ctx.close(promise);
       return;
     }
-    if (state.peerCloseNotify && state.inExchange && !state.closeDeferred) {
-      // Reactor Netty closes on the peer's close_notify at once, while the SslHandler has yet to
-      // pass on the plaintext that came before it in the same read (the end of the response):
-      // decide after this read, when the exchange has had its chance to complete.
-      state.closeDeferred = true;
-      ctx.executor().execute(() -> {
-        try {
-          close(ctx, promise);
-        } catch (Exception e) {
-          promise.tryFailure(e);
-        }
-      });
+    if (state.peerCloseNotify && state.inExchange) {
+      // Reactor Netty closes on the peer's close_notify at once, while the SslHandler may have
+      // yet to pass on the plaintext before it (the end of the response). Hold this close: the
+      // end of the exchange brings Reactor Netty's own close, the peer's FIN a plain one, and
+      // otherwise the FIN-wait bound decides.
+      ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+      if (!state.closeDeferred) {
+        state.closeDeferred = true;
+        ctx.executor().schedule(() -> {
+          if (ctx.channel().isActive() && state.outcome == null && state.finWait == null) {
+            state.outcome = CloseOutcome.RESET;
+            closeWith(ctx, false, ctx.newPromise());
+          }
+        }, state.connections.finWaitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      }
       return;
     }
     if (state.peerFin) {
@@ -190,7 +193,6 @@ final class SocketHandler extends ChannelDuplexHandler {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    state.connections.open.remove(ctx.channel());
     FinWait wait = state.finWait;
     if (wait != null) {
       wait.closedUnder();
@@ -207,6 +209,7 @@ final class SocketHandler extends ChannelDuplexHandler {
       }
       outcome.recordOn(state.connections.accounting);
     }
+    state.connections.open.remove(ctx.channel()); // after the count: shutdown waits for it
     super.channelInactive(ctx);
   }
 }

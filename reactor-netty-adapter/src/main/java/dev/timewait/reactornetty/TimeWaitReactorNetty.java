@@ -63,10 +63,14 @@ import reactor.netty.resources.ConnectionProvider;
  *       check before reuse is needed ({@code staleCheckAfterIdle} is not used).
  * </ul>
  *
- * <p><b>TLS</b> works for every strategy with {@link HttpClient#secure}: Netty's {@code
- * SslHandler} sends close_notify on close and then closes the channel, which, left alone, sends
- * the client's FIN first (TIME_WAIT on the client); here that close passes the socket handler
- * and ends as the strategy says.
+ * <p><b>TLS</b> works for every strategy with {@link HttpClient#secure}. Left alone, Netty's
+ * {@code SslHandler} sends close_notify on close and then closes the channel at once (Reactor
+ * Netty's {@code closeNotifyReadTimeout} is 0): the client's FIN goes first and the client keeps
+ * TIME_WAIT, as with the JDK's {@code SSLSocket}. Configured, a close from Reactor Netty or the
+ * pool reaches the socket handler past the {@code SslHandler}, without close_notify: a reset
+ * needs none, and a close_notify sent to a server that has already closed draws an RST that
+ * takes the TIME_WAIT from the server. The peer's close_notify is heeded: Reactor Netty closes
+ * on it, and the close waits until the plaintext that came with it has been delivered.
  *
  * <p><b>HTTP/2</b>: {@code configure} sets HTTP/1.1. HTTP/2 has no {@code Connection: close}, so
  * server close cannot be asked for, and Reactor Netty multiplexes streams on one connection, so a
@@ -218,9 +222,10 @@ public final class TimeWaitReactorNetty {
   private static void install(Connections connections, ChannelPipeline pipeline) {
     ChannelState state = new ChannelState(connections);
     pipeline.channel().attr(ChannelState.KEY).set(state);
-    pipeline.addFirst(SocketHandler.NAME, new SocketHandler(state));
+    SocketHandler socket = new SocketHandler(state);
+    pipeline.addFirst(SocketHandler.NAME, socket);
     if (pipeline.get(NettyPipeline.HttpCodec) != null) {
-      pipeline.addAfter(NettyPipeline.HttpCodec, ExchangeHandler.NAME, new ExchangeHandler(state));
+      pipeline.addAfter(NettyPipeline.HttpCodec, ExchangeHandler.NAME, new ExchangeHandler(state, socket));
     }
   }
 
@@ -249,7 +254,8 @@ public final class TimeWaitReactorNetty {
   /**
    * Shuts a configured client down: every connection it has open ends now, with an RST (a FIN
    * wait under way counts as a FIN-wait abort; exchanges under way fail), and its pooled
-   * provider, if any, is disposed (waiting at most {@link #SHUTDOWN_WAIT}). Reactor Netty's
+   * provider, if any, is disposed. Waits at most {@link #SHUTDOWN_WAIT} for each of the two (not
+   * for the connections when called on an event loop thread). Reactor Netty's
    * event loops are shared and stay. Idempotent.
    *
    * @param client the client to act on
@@ -257,7 +263,7 @@ public final class TimeWaitReactorNetty {
    */
   public static void shutdown(HttpClient client) {
     Connections connections = connections(client);
-    connections.shutdown();
+    connections.shutdown(SHUTDOWN_WAIT);
     ConnectionProvider provider = client.configuration().connectionProvider();
     if (PROVIDERS.containsKey(provider)) {
       provider.disposeLater().block(SHUTDOWN_WAIT);
