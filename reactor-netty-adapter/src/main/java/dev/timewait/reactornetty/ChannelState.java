@@ -42,7 +42,7 @@ final class ChannelState {
   volatile boolean retire;
   /** Announced idle time after which the connection retires (nanoseconds), or -1. */
   volatile long retireAfterIdleNanos = -1;
-  /** Bytes read from the socket so far: a failed exchange read none of its response if unchanged. */
+  /** HTTP bytes (after TLS) read so far: a failed exchange read none of its response if unchanged. */
   volatile long bytesRead;
 
   /** The peer's FIN arrived. */

@@ -57,7 +57,6 @@ final class SocketHandler extends ChannelDuplexHandler {
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     int bytes = msg instanceof ByteBuf ? ((ByteBuf) msg).readableBytes()
         : msg instanceof ByteBufHolder ? ((ByteBufHolder) msg).content().readableBytes() : 0;
-    state.bytesRead += bytes;
     FinWait wait = state.finWait;
     if (wait != null) {
       ReferenceCountUtil.release(msg); // the exchange is over: what comes now is discarded

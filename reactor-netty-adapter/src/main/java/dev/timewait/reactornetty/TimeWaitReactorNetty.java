@@ -226,6 +226,7 @@ public final class TimeWaitReactorNetty {
     pipeline.addFirst(SocketHandler.NAME, socket);
     if (pipeline.get(NettyPipeline.HttpCodec) != null) {
       pipeline.addAfter(NettyPipeline.HttpCodec, ExchangeHandler.NAME, new ExchangeHandler(state, socket));
+      pipeline.addBefore(NettyPipeline.HttpCodec, ResponseBytes.NAME, new ResponseBytes(state));
     }
   }
 
