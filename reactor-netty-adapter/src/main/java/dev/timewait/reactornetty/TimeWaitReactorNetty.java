@@ -3,13 +3,13 @@ package dev.timewait.reactornetty;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.internal.Preconditions;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.AttributeKey;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
-import java.util.Objects;
 import java.util.WeakHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,8 +127,8 @@ public final class TimeWaitReactorNetty {
    * @return Reactor Netty's provider for the strategy
    */
   public static ConnectionProvider connectionProvider(String name, CloseStrategy strategy) {
-    Objects.requireNonNull(name, "name cannot be null");
-    Objects.requireNonNull(strategy, "strategy cannot be null");
+    Preconditions.checkNotNull(name, "name");
+    Preconditions.checkNotNull(strategy, "strategy");
     if (!(strategy instanceof PooledKeepAlive)) {
       return ConnectionProvider.newConnection();
     }
@@ -177,9 +177,9 @@ public final class TimeWaitReactorNetty {
    */
   public static HttpClient configure(HttpClient client, CloseStrategy strategy,
       CloseAccounting accounting) {
-    Objects.requireNonNull(client, "client cannot be null");
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
+    Preconditions.checkNotNull(client, "client");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
     if (client.configuration().attributes().containsKey(CONNECTIONS)) {
       throw new IllegalArgumentException(
           "client must not be configured by TimeWaitReactorNetty yet, but it was; configure a client once");
@@ -277,7 +277,7 @@ public final class TimeWaitReactorNetty {
   }
 
   private static Connections connections(HttpClient client) {
-    Objects.requireNonNull(client, "client cannot be null");
+    Preconditions.checkNotNull(client, "client");
     Object connections = client.configuration().attributes().get(CONNECTIONS);
     if (!(connections instanceof Connections)) {
       throw new IllegalArgumentException(
