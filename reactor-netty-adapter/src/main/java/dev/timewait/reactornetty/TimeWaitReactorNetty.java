@@ -75,8 +75,8 @@ import reactor.netty.resources.ConnectionProvider;
  * <p><b>HTTP/2</b>: {@code configure} sets HTTP/1.1. HTTP/2 has no {@code Connection: close}, so
  * server close cannot be asked for, and Reactor Netty multiplexes streams on one connection, so a
  * request cap means nothing; a client switched back to {@code HttpProtocol.H2} after {@code
- * configure} keeps the socket handler (every close an RST: no client TIME_WAIT), without the
- * exchange handler, which needs the HTTP/1.1 codec.
+ * configure} keeps the socket handler (its closes reset, or follow the peer's FIN), without the
+ * exchange handler, which needs the HTTP/1.1 codec; no test covers it.
  *
  * <pre>{@code
  * CloseAccounting accounting = new CloseAccounting();
