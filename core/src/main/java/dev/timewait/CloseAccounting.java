@@ -1,16 +1,17 @@
 package dev.timewait;
 
+import dev.timewait.internal.CoreAccess;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counts how one client's connections open and close. A {@link TimeWaitSocketFactory} owns one
- * and counts every socket it makes; adapters whose client makes its own sockets count through the
- * {@code record} methods. {@link #snapshot()} gives an immutable {@link CloseStats}.
+ * and counts every socket it makes; adapters whose client makes its own sockets count through
+ * {@code dev.timewait.spi} ({@code CloseOutcome.recordOn}, {@code Counting}). {@link #snapshot()}
+ * gives an immutable {@link CloseStats}.
  *
  * <pre>{@code
  * CloseAccounting accounting = new CloseAccounting();
- * accounting.recordOpened();
- * accounting.recordClosedByReset();
+ * TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.reset(), accounting);
  * CloseStats stats = accounting.snapshot();
  * }</pre>
  *
@@ -18,6 +19,10 @@ import java.util.concurrent.atomic.LongAdder;
  * while connections close may be mid-update by one close.
  */
 public final class CloseAccounting {
+  static {
+    CoreAccess.register(CloseAccounting::increment);
+  }
+
   private final LongAdder opened = new LongAdder();
   private final LongAdder afterPeerFin = new LongAdder();
   private final LongAdder reset = new LongAdder();
@@ -29,27 +34,27 @@ public final class CloseAccounting {
   private final PeerIdleTimeouts peerIdleTimeouts = new PeerIdleTimeouts();
 
   /** A connection connected. */
-  public void recordOpened() {
+  void recordOpened() {
     opened.increment();
   }
 
   /** A connection closed after the peer's FIN arrived. */
-  public void recordClosedAfterPeerFin() {
+  void recordClosedAfterPeerFin() {
     afterPeerFin.increment();
   }
 
   /** A connection closed with an RST. */
-  public void recordClosedByReset() {
+  void recordClosedByReset() {
     reset.increment();
   }
 
   /** A connection closed by this side first, with a FIN: it left TIME_WAIT here. */
-  public void recordClosedLocallyFirst() {
+  void recordClosedLocallyFirst() {
     locallyFirst.increment();
   }
 
   /** A server close gave up waiting for the FIN and reset; also call {@link #recordClosedByReset}. */
-  public void recordFinWaitTimeout() {
+  void recordFinWaitTimeout() {
     finWaitTimeouts.increment();
   }
 
@@ -57,7 +62,7 @@ public final class CloseAccounting {
    * A server close's FIN wait was ended early, with an RST, by a cancel, an interrupt of the
    * waiting thread or a client's shutdown; also call {@link #recordClosedByReset}.
    */
-  public void recordFinWaitAbort() {
+  void recordFinWaitAbort() {
     finWaitAborts.increment();
   }
 
@@ -65,13 +70,46 @@ public final class CloseAccounting {
    * A pooled connection was found closed by its peer while it sat idle, before it carried another
    * request; also call {@link #recordClosedAfterPeerFin} or {@link #recordClosedByReset}.
    */
-  public void recordClosedIdleByPeer() {
+  void recordClosedIdleByPeer() {
     closedIdleByPeer.increment();
   }
 
   /** A request was sent again on a fresh connection after a reused one failed unanswered. */
-  public void recordStaleRetry() {
+  void recordStaleRetry() {
     staleRetries.increment();
+  }
+
+  /** Creates an accounting with every count at 0. */
+  public CloseAccounting() {}
+
+  private static void increment(CloseAccounting accounting, CoreAccess.Count count) {
+    switch (count) {
+      case OPENED:
+        accounting.recordOpened();
+        break;
+      case CLOSED_AFTER_PEER_FIN:
+        accounting.recordClosedAfterPeerFin();
+        break;
+      case CLOSED_BY_RESET:
+        accounting.recordClosedByReset();
+        break;
+      case CLOSED_LOCALLY_FIRST:
+        accounting.recordClosedLocallyFirst();
+        break;
+      case FIN_WAIT_TIMEOUT:
+        accounting.recordFinWaitTimeout();
+        break;
+      case FIN_WAIT_ABORT:
+        accounting.recordFinWaitAbort();
+        break;
+      case CLOSED_IDLE_BY_PEER:
+        accounting.recordClosedIdleByPeer();
+        break;
+      case STALE_RETRY:
+      default:
+        accounting.recordStaleRetry();
+        break;
+    }
   }
 
   /** {@return what the pooled connections counted here learned of their peers' idle timeouts} */

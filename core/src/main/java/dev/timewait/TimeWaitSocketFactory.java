@@ -1,5 +1,6 @@
 package dev.timewait;
 
+import dev.timewait.internal.CoreAccess;
 import dev.timewait.internal.Preconditions;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,18 +18,19 @@ import org.slf4j.LoggerFactory;
 /**
  * A {@link SocketFactory} whose sockets close the way a {@link CloseStrategy} says, so that the
  * client keeps no TIME_WAIT. This is the socket layer that the adapters share; use it directly
- * with any client that takes a {@code SocketFactory}.
+ * with any client that takes a {@code SocketFactory} (server close also needs the client's
+ * exchanges to arm their connections through {@link dev.timewait.spi.SocketControl}).
  *
  * <ul>
  *   <li><b>Reset</b> ({@link Retirement#RESET}): {@code close()} sets {@code SO_LINGER(0)} and
  *       closes, which sends an RST. Nobody keeps TIME_WAIT.
- *   <li><b>Server close</b> ({@link Retirement#SERVER_CLOSE}): once a connection is {@linkplain
- *       #arm armed} (its exchange carried {@code Connection: close}), {@code close()} first reads
+ *   <li><b>Server close</b> ({@link Retirement#SERVER_CLOSE}): once a connection is armed
+ *       ({@link dev.timewait.spi.SocketControl}: its exchange carried {@code Connection: close}), {@code close()} first reads
  *       until the server's FIN, bounded by {@link CloseStrategy#finWait()}, then closes: TIME_WAIT
  *       lands on the server. On timeout it resets and counts a FIN-wait timeout. A close that was
  *       not armed, or that comes while another thread is still reading or writing (a cancel), or
  *       after an I/O error, resets at once, unless the server's FIN had already been read. A
- *       cancel ({@link #abortFinWait}), an interrupt of the waiting thread or a client's
+ *       cancel ({@code SocketControl.abortFinWait}), an interrupt of the waiting thread or a client's
  *       shutdown ({@link #abortFinWaits}) ends the wait at once with an RST and counts a FIN-wait
  *       abort.
  * </ul>
@@ -57,6 +59,47 @@ import org.slf4j.LoggerFactory;
  */
 public final class TimeWaitSocketFactory extends SocketFactory {
   private static final Logger log = LoggerFactory.getLogger(TimeWaitSocketFactory.class);
+
+  static {
+    // The adapter operations are package-private; dev.timewait.spi.SocketControl reaches them.
+    CoreAccess.register(new CoreAccess.Sockets() {
+      @Override
+      public boolean arm(TimeWaitSocketFactory factory, Socket socket) {
+        return factory.arm(socket);
+      }
+
+      @Override
+      public boolean arm(TimeWaitSocketFactory factory, SocketAddress local, SocketAddress remote,
+          BooleanSupplier abortWhen) {
+        return abortWhen == null ? factory.arm(local, remote) : factory.arm(local, remote, abortWhen);
+      }
+
+      @Override
+      public boolean owns(TimeWaitSocketFactory factory, SocketAddress local, SocketAddress remote) {
+        return factory.owns(local, remote);
+      }
+
+      @Override
+      public long ageNanos(TimeWaitSocketFactory factory, SocketAddress local, SocketAddress remote) {
+        return factory.ageNanos(local, remote);
+      }
+
+      @Override
+      public boolean retireWhenIdle(TimeWaitSocketFactory factory, Socket socket, long afterIdleNanos) {
+        return factory.retireWhenIdle(socket, afterIdleNanos);
+      }
+
+      @Override
+      public ResponseMark markResponse(TimeWaitSocketFactory factory, Socket socket) {
+        return factory.markResponse(socket);
+      }
+
+      @Override
+      public boolean abortFinWait(TimeWaitSocketFactory factory, Socket socket) {
+        return factory.abortFinWait(socket);
+      }
+    });
+  }
 
   private final CloseStrategy strategy;
   /** How the sockets close: the strategy's retirement; null for an observing factory. */
@@ -151,7 +194,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @return true if the connection is one of this factory's and its strategy closes by server
    *     close; false otherwise (nothing changes)
    */
-  public boolean arm(Socket socket) {
+  boolean arm(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
     if (retirement != Retirement.SERVER_CLOSE) {
       return false;
@@ -174,7 +217,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @return true if such a connection is open and this factory closes by server close; false
    *     otherwise (nothing changes; addresses that are not {@link InetSocketAddress}es never match)
    */
-  public boolean arm(SocketAddress localAddress, SocketAddress remoteAddress) {
+  boolean arm(SocketAddress localAddress, SocketAddress remoteAddress) {
     Preconditions.checkNotNull(localAddress, "localAddress");
     Preconditions.checkNotNull(remoteAddress, "remoteAddress");
     if (retirement != Retirement.SERVER_CLOSE) {
@@ -201,7 +244,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @return true if the connection is one of this factory's and still open; false otherwise
    *     (nothing changes)
    */
-  public boolean abortFinWait(Socket socket) {
+  boolean abortFinWait(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
     TimeWaitSocket target = find(socket);
     if (target == null || target.isClosed()) {
@@ -212,7 +255,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   }
 
   /**
-   * {@link #abortFinWait(Socket)} for every open {@linkplain #arm armed} connection of this
+   * {@code SocketControl.abortFinWait} for every open armed connection of this
    * factory: for a client's shutdown, which should not wait out the FIN of exchanges that are
    * over. Connections that are not armed (idle, or with an exchange under way) are left alone.
    *
@@ -245,7 +288,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @param abortWhen polled during the FIN wait; true ends it
    * @return as {@link #arm(SocketAddress, SocketAddress)}
    */
-  public boolean arm(SocketAddress localAddress, SocketAddress remoteAddress,
+  boolean arm(SocketAddress localAddress, SocketAddress remoteAddress,
       BooleanSupplier abortWhen) {
     Preconditions.checkNotNull(localAddress, "localAddress");
     Preconditions.checkNotNull(remoteAddress, "remoteAddress");
@@ -269,7 +312,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @param remoteAddress the connection's remote endpoint
    * @return true if the connection is this factory's and open
    */
-  public boolean owns(SocketAddress localAddress, SocketAddress remoteAddress) {
+  boolean owns(SocketAddress localAddress, SocketAddress remoteAddress) {
     Preconditions.checkNotNull(localAddress, "localAddress");
     Preconditions.checkNotNull(remoteAddress, "remoteAddress");
     return find(localAddress, remoteAddress) != null;
@@ -283,7 +326,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @param remoteAddress the connection's remote endpoint
    * @return its age in nanoseconds, or -1 if no such connection of this factory is open
    */
-  public long ageNanos(SocketAddress localAddress, SocketAddress remoteAddress) {
+  long ageNanos(SocketAddress localAddress, SocketAddress remoteAddress) {
     TimeWaitSocket target = find(localAddress, remoteAddress);
     return target == null ? -1 : target.ageNanos();
   }
@@ -314,7 +357,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @param afterIdleNanos the idle time after which the connection retires; 0 or more
    * @return true if the connection is one of this factory's, open, and pooled
    */
-  public boolean retireWhenIdle(Socket socket, long afterIdleNanos) {
+  boolean retireWhenIdle(Socket socket, long afterIdleNanos) {
     Preconditions.checkNotNull(socket, "socket");
     if (afterIdleNanos < 0) {
       throw new IllegalArgumentException("afterIdleNanos must be >= 0, but was " + afterIdleNanos);
@@ -335,7 +378,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    * @param socket a socket of this factory, or one layered over it
    * @return the mark, or null
    */
-  public ResponseMark markResponse(Socket socket) {
+  ResponseMark markResponse(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
     TimeWaitSocket target = staleCheckNanos < 0 ? null : find(socket);
     return target == null ? null : new ResponseMark(target, socket != target);

@@ -1,6 +1,9 @@
 package dev.timewait.spi;
 
+import dev.timewait.internal.CoreAccess;
+import dev.timewait.internal.CoreAccess.Count;
 import dev.timewait.internal.NotInlined;
+import dev.timewait.internal.Preconditions;
 import dev.timewait.CloseAccounting;
 
 /**
@@ -40,26 +43,28 @@ public enum CloseOutcome {
    * @param accounting the client's accounting
    */
   public void recordOn(CloseAccounting accounting) {
+    Preconditions.checkNotNull(accounting, "accounting");
+    CoreAccess.Accounting counts = CoreAccess.accounting();
     switch (this) {
       case AFTER_PEER_FIN:
-        accounting.recordClosedAfterPeerFin();
+        counts.increment(accounting, Count.CLOSED_AFTER_PEER_FIN);
         break;
       case LOCAL_FIRST:
-        accounting.recordClosedLocallyFirst();
+        counts.increment(accounting, Count.CLOSED_LOCALLY_FIRST);
         break;
       case FIN_WAIT_TIMEOUT:
-        accounting.recordFinWaitTimeout();
-        accounting.recordClosedByReset();
+        counts.increment(accounting, Count.FIN_WAIT_TIMEOUT);
+        counts.increment(accounting, Count.CLOSED_BY_RESET);
         break;
       case FIN_WAIT_ABORTED:
-        accounting.recordFinWaitAbort();
-        accounting.recordClosedByReset();
+        counts.increment(accounting, Count.FIN_WAIT_ABORT);
+        counts.increment(accounting, Count.CLOSED_BY_RESET);
         break;
       case RESET:
       case PEER_RESET:
       case UNREAD_DATA:
       default:
-        accounting.recordClosedByReset();
+        counts.increment(accounting, Count.CLOSED_BY_RESET);
         break;
     }
   }

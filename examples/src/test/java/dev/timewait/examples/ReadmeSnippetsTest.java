@@ -79,6 +79,7 @@ class ReadmeSnippetsTest {
       "import dev.timewait.httpclient5.TimeWaitHttpClient5;",
       "import dev.timewait.junit5.GuardTimeWait;",
       "import dev.timewait.junit5.TimeWaitClient;",
+      "import dev.timewait.okhttp.OkHttpOptions;",
       "import dev.timewait.okhttp.TimeWaitOkHttp;",
       "import dev.timewait.reactornetty.TimeWaitReactorNetty;",
       "import java.io.IOException;",

@@ -81,7 +81,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     if (!keep && connection != null && Messages.endsByAgreement(request, response)) {
       connection.armed = true;
       log.debug("armed server close of {}", connection);
-      if (connections.closesByServer()
+      if (connections.closer().closesByServer()
           && !MessageSupport.canResponseHaveBody(request.getMethod(), response)) {
         // Without a body, HttpClient would validate the connection right after this and, finding
         // it closed, discard it with close(IMMEDIATE) past the decorator: a reset. So it stays

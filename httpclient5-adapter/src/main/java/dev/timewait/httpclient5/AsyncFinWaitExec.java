@@ -65,7 +65,7 @@ final class AsyncFinWaitExec implements AsyncExecChainHandler {
             layer.close(); // armed: starts the FIN wait
           }
         }
-        if (connection == null || !connections.runAfterFinWait(connection, callback::completed)) {
+        if (connection == null || !connections.closer().runAfterFinWait(connection, callback::completed)) {
           callback.completed();
         }
       }

@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.spi.Counting;
 import dev.timewait.CloseAccounting;
 import dev.timewait.spi.UnansweredRetry;
 import java.io.IOException;
@@ -98,7 +99,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
           callback.failed(cause);
           return;
         }
-        accounting.recordStaleRetry();
+        Counting.staleRetry(accounting);
         log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a"
             + " fresh connection", request.getMethod(), scope.route.getTargetHost(), cause.toString());
         scope.execRuntime.discardEndpoint();

@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.spi.SocketControl;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
@@ -73,14 +74,14 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     long sent = details != null ? details.getRequestCount() : 0;
     SocketAddress local = details != null ? details.getLocalAddress() : conn.getLocalAddress();
     SocketAddress remote = details != null ? details.getRemoteAddress() : conn.getRemoteAddress();
-    if (sent == 0 && (local == null || remote == null || !sockets.owns(local, remote))) {
+    if (sent == 0 && (local == null || remote == null || !SocketControl.owns(sockets, local, remote))) {
       throw new IllegalStateException("timewait: connection " + local + " -> " + remote
           + " was not opened by the socket factory that TimeWaitHttpClient5.configure installed;"
           + " do not replace the connection manager or request executor after configure");
     }
     // The connection's age costs a lookup in the factory's table, so only pooled connections,
     // whose lifetime can end them, pay it.
-    boolean last = rules.isLast(sent + 1, rules.keepAlive() ? sockets.ageNanos(local, remote) : 0);
+    boolean last = rules.isLast(sent + 1, rules.keepAlive() ? SocketControl.ageNanos(sockets, local, remote) : 0);
     if (rules.keepAlive()) {
       context.setAttribute(LAST_ATTRIBUTE, last);
     }
@@ -110,7 +111,7 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     context.removeAttribute(ClassicUnansweredRetryExec.UNANSWERED_ATTRIBUTE);
     Socket socket = reused && conn instanceof ManagedHttpClientConnection
         ? ((ManagedHttpClientConnection) conn).getSocket() : null;
-    ResponseMark mark = socket == null ? null : sockets.markResponse(socket);
+    ResponseMark mark = socket == null ? null : SocketControl.markResponse(sockets, socket);
     try {
       return super.execute(request, conn, informationCallback, context);
     } catch (IOException e) {
@@ -126,8 +127,8 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     Object caller = context.getAttribute(ClassicCancelExec.REQUEST_ATTRIBUTE);
     if (caller instanceof CancellableDependency) {
       CancellableDependency request = (CancellableDependency) caller;
-      return sockets.arm(local, remote, request::isCancelled);
+      return SocketControl.arm(sockets, local, remote, request::isCancelled);
     }
-    return sockets.arm(local, remote);
+    return SocketControl.arm(sockets, local, remote, null);
   }
 }

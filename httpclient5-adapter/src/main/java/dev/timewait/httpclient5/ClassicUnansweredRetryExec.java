@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.spi.Counting;
 import dev.timewait.CloseAccounting;
 import dev.timewait.spi.UnansweredRetry;
 import java.io.IOException;
@@ -56,7 +57,7 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
           || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, true, unanswered, false)) {
         throw e;
       }
-      accounting.recordStaleRetry();
+      Counting.staleRetry(accounting);
       log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a fresh"
           + " connection", request.getMethod(), scope.route.getTargetHost(), e.toString());
       try {

@@ -17,7 +17,7 @@ import org.apache.hc.core5.util.Timeout;
 /**
  * The async client's view of one I/O session (plain, or the TLS layer over it), as the reactor's
  * session decorator hands it out: it delegates everything, except that closes go to {@link
- * AsyncConnections#close}, a plain read of end-of-stream is noted, and while the connection waits
+ * AsyncCloser#close}, a plain read of end-of-stream is noted, and while the connection waits
  * for the server's FIN the reactor's events go to the drain handler and the session reports itself
  * closing.
  *
@@ -36,7 +36,7 @@ final class TimeWaitIOSession implements IOSession {
     this.connection = connection;
     this.connections = connections;
     this.tls = tls;
-    this.drain = connections.drainHandler(connection);
+    this.drain = new AsyncDrainHandler(connection, connections.closer());
     connection.layer = this;
   }
 
@@ -78,13 +78,13 @@ final class TimeWaitIOSession implements IOSession {
   public void enqueue(Command command, Command.Priority priority) {
     if (command instanceof ShutdownCommand) {
       // The client is closing: HttpCore enqueues this on every session. The connection ends now.
-      connections.shutdown(connection, delegate);
+      connections.closer().shutdown(connection, delegate);
     }
     if (connection.state.get() != State.OPEN) {
       command.cancel(); // the connection is closing: nothing more runs on it
       return;
     }
-    if (StaleChecks.is(command) && connections.retireOnStaleCheck(connection)) {
+    if (StaleChecks.is(command) && connections.peerIdle().retireOnStaleCheck(connection)) {
       // HttpClient asks before it reuses a connection idle past validateAfterInactivity: past
       // what was learned of the peer's idle timeout, the answer is "stale", and the pool
       // discards the connection instead of racing the peer's close with a request.
@@ -152,7 +152,7 @@ final class TimeWaitIOSession implements IOSession {
 
   @Override
   public void close(CloseMode closeMode) {
-    connections.close(connection, delegate, closeMode);
+    connections.closer().close(connection, delegate, closeMode);
   }
 
   @Override
@@ -212,7 +212,7 @@ final class TimeWaitIOSession implements IOSession {
   public int read(ByteBuffer dst) throws IOException {
     int n = delegate.read(dst);
     if (n < 0) {
-      connections.endOfStream(connection);
+      connections.peerIdle().endOfStream(connection);
       if (!tls) {
         connection.peerFinSeen = true; // the plain socket's end of stream: the server's FIN
       }

@@ -32,6 +32,6 @@ class AsyncFaultTest extends FaultContract {
   /** The async FIN wait runs on the I/O reactor (AsyncConnections), not in a caller's thread. */
   @Override
   protected boolean finWaitUnderWay() {
-    return AsyncConnections.finWaitsUnderWay() > 0;
+    return AsyncCloser.finWaitsUnderWay() > 0;
   }
 }

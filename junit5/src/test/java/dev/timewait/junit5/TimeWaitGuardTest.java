@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.timewait.CloseStrategy;
 import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.SocketControl;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
@@ -72,7 +73,7 @@ class TimeWaitGuardTest {
     @Test
     void twelveRequestsClosedByTheServer() throws IOException {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
-      RawClient.through(factory, peerPort, 12, factory::arm);
+      RawClient.through(factory, peerPort, 12, s -> SocketControl.arm(factory, s));
       assertThat(factory.accounting().snapshot().closedAfterPeerFin()).isEqualTo(12);
     }
   }

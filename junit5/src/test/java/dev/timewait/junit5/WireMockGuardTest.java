@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.junit5.WireMockTest;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.SocketControl;
 import dev.timewait.junit5.TimeWaitClient.Strategy;
 import dev.timewait.testing.KernelTcp;
 import java.io.IOException;
@@ -50,7 +51,7 @@ class WireMockGuardTest {
         throws IOException {
       wireMockPort = wm.getHttpPort();
       stubFor(get("/").willReturn(ok("hello")));
-      RawClient.through(sockets, wm.getHttpPort(), 5, sockets::arm);
+      RawClient.through(sockets, wm.getHttpPort(), 5, s -> SocketControl.arm(sockets, s));
       assertThat(sockets.accounting().snapshot().closedAfterPeerFin()).isEqualTo(5);
     }
   }

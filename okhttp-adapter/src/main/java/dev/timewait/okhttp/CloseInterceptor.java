@@ -1,5 +1,6 @@
 package dev.timewait.okhttp;
 
+import dev.timewait.spi.SocketControl;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
@@ -125,7 +126,7 @@ final class CloseInterceptor implements Interceptor {
       retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(keepAlive);
     }
     if (retireAfter != KeepAliveAnnouncement.NOT_ANNOUNCED) {
-      factory.retireWhenIdle(connection.socket(), retireAfter);
+      SocketControl.retireWhenIdle(factory, connection.socket(), retireAfter);
     }
     return response;
   }
@@ -149,7 +150,7 @@ final class CloseInterceptor implements Interceptor {
     if (attempt != null) {
       attempt.unanswered = false; // each exchange of the call speaks for itself
     }
-    ResponseMark mark = reused ? factory.markResponse(connection.socket()) : null;
+    ResponseMark mark = reused ? SocketControl.markResponse(factory, connection.socket()) : null;
     try {
       return chain.proceed(request);
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.timewait.okhttp;
 
+import dev.timewait.spi.SocketControl;
 import dev.timewait.TimeWaitSocketFactory;
 import java.io.IOException;
 import java.net.Socket;
@@ -98,10 +99,10 @@ final class ServerCloseTracker extends EventListener {
     }
     exchange.done = true;
     if (exchange.closeExpected && !exchange.closedEarly) {
-      exchange.armed = factory.arm(exchange.socket);
+      exchange.armed = SocketControl.arm(factory, exchange.socket);
       if (exchange.armed && call.isCanceled()) {
         // cancelled as the body completed: canceled() may have run before the arm
-        factory.abortFinWait(exchange.socket);
+        SocketControl.abortFinWait(factory, exchange.socket);
       }
     }
   }
@@ -115,7 +116,7 @@ final class ServerCloseTracker extends EventListener {
   public void canceled(Call call) {
     Exchange exchange = current;
     if (exchange != null && exchange.armed) {
-      factory.abortFinWait(exchange.socket);
+      SocketControl.abortFinWait(factory, exchange.socket);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.timewait.okhttp;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.io.InterruptedIOException;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * which use one connection at a time) and gives it back when OkHttp reports {@code callEnd} or
  * {@code callFailed}: OkHttp reports those after it released the call's connection, so a waiting
  * call that then starts finds that connection idle in the pool instead of opening another. A
- * call waits for a slot at most its connect timeout ({@link TimeWaitOkHttp#DEFAULT_SLOT_WAIT} if
+ * call waits for a slot at most its connect timeout ({@link OkHttpOptions#slotWait()} if
  * that is 0), polls its cancel flag (so {@code cancel()} and the call timeout end the wait), and
  * then fails with an {@link InterruptedIOException}. A call whose response is leaked never reports
  * its end; its slot comes back once the garbage collector clears the call.
@@ -55,7 +56,11 @@ final class SlotInterceptor implements Interceptor {
   /** Whether the per-route bound binds at all: with maxPerRoute == maxTotal the total bounds it. */
   private final boolean perRouteBound;
 
-  SlotInterceptor(int maxTotal, int maxPerRoute) {
+  /** The wait for a slot when the call has no connect timeout. */
+  private final long slotWaitNanos;
+
+  SlotInterceptor(int maxTotal, int maxPerRoute, Duration slotWait) {
+    this.slotWaitNanos = slotWait.toNanos();
     this.maxTotal = maxTotal;
     this.maxPerRoute = maxPerRoute;
     this.perRouteBound = maxPerRoute < maxTotal;
@@ -68,7 +73,7 @@ final class SlotInterceptor implements Interceptor {
     if (callSlot.owner == this && callSlot.slot == null) {
       long waitNanos = chain.connectTimeoutMillis() > 0
           ? TimeUnit.MILLISECONDS.toNanos(chain.connectTimeoutMillis())
-          : TimeWaitOkHttp.DEFAULT_SLOT_WAIT.toNanos();
+          : slotWaitNanos;
       callSlot.slot = acquire(call, route(chain.request().url()), waitNanos);
       call.addEventListener(callSlot);
     }

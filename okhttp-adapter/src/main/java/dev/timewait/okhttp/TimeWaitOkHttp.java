@@ -24,96 +24,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Configures an OkHttp 5 client so that its connections close the way a {@link CloseStrategy}
- * says, and leave no TIME_WAIT on the client. It plugs in through OkHttp's public extension points
- * only and hands back OkHttp's own types:
+ * says and leave no TIME_WAIT on the client: the OkHttp counterpart of {@code
+ * TimeWaitHttpClient5}, with the same {@code configure}/{@code newClient} shapes and misuse checks.
+ * It plugs in through OkHttp's public extension points only (a {@link TimeWaitSocketFactory} as
+ * the socket factory, a {@link ConnectionPool} of the configuration's own, interceptors, HTTP/1.1
+ * unless {@link OkHttpOptions#allowHttp2()}) and hands back OkHttp's own types. What each strategy
+ * does with OkHttp, and the limits (SOCKS proxies, HTTP/2, how {@code maxTotal} is bounded,
+ * WebSockets), are in the module's README.
  *
- * <ul>
- *   <li>a {@link TimeWaitSocketFactory} as the {@linkplain OkHttpClient.Builder#socketFactory
- *       socket factory} (TLS is layered over its sockets by OkHttp itself);
- *   <li>a {@link ConnectionPool} of this configuration's own: OkHttp's {@code Address.equals}
- *       ignores the socket factory, so a shared pool would hand this client connections made by
- *       another client's sockets;
- *   <li>a network interceptor that sets {@code Connection: close} on the requests that end a
- *       connection (every request for server close and reset, the capped or too-old request for
- *       pooled keep-alive) and, for server close, arms the connection once its response was read
- *       to the end;
- *   <li>for pooled keep-alive, an application interceptor that bounds the calls in flight (and so
- *       the connections in use) to {@link PooledKeepAlive#maxTotal()} and {@link
- *       PooledKeepAlive#maxPerRoute()};
- *   <li>{@linkplain OkHttpClient.Builder#protocols protocols}: HTTP/1.1 only, so that {@code
- *       Connection: close} reaches the server (see HTTP/2 below).
- * </ul>
- *
- * <p>What each strategy does with OkHttp:
- *
- * <ul>
- *   <li>{@link dev.timewait.ServerClose}: HTTP/1.1 only, every request carries {@code Connection:
- *       close}, no idle connections are kept. OkHttp closes the socket on the caller's thread as
- *       soon as the last body byte is read; the armed socket first waits, bounded by the FIN wait,
- *       for the server's FIN, so TIME_WAIT lands on the server. A response closed before it was
- *       read to the end, a cancel, a timeout or an I/O error resets the connection at once: no wait.
- *   <li>{@link dev.timewait.ResetClose}: HTTP/1.1 only, one connection per request: every request
- *       carries {@code Connection: close} (OkHttp itself then never reuses the connection, and the
- *       server does not wait for a next request) and the pool keeps no idle connection. OkHttp
- *       closes the socket once the response was read to the end (or closed), and the close sends
- *       an RST.
- *   <li>{@link PooledKeepAlive}: a pool keeping up to {@code maxTotal} idle connections for {@code
- *       idleTimeout}. A connection's {@code maxRequestsPerConnection}-th request, or its first
- *       request after {@code maxLifetime}, carries {@code Connection: close} and the connection
- *       retires once that exchange is complete: with {@link Retirement#SERVER_CLOSE} the client
- *       waits for the server's FIN (HTTP/1.1 only), with {@link Retirement#RESET} it resets. Idle
- *       eviction and {@link #shutdown(OkHttpClient)} reset.
- * </ul>
- *
- * <p><b>Limits.</b>
- *
- * <ul>
- *   <li><b>SOCKS proxies</b> bypass the socket factory (OkHttp makes {@code new Socket(proxy)}
- *       itself), so none of this applies to them. {@code configure} rejects a builder that has a
- *       SOCKS proxy, and a call routed through SOCKS by a {@code ProxySelector} fails with a
- *       {@link java.net.ProtocolException} that says so. HTTP proxies and CONNECT tunnels work.
- *   <li><b>HTTP/2</b>: every configuration uses HTTP/1.1 only. Over HTTP/2 OkHttp strips the
- *       {@code Connection} header and closes from the client, so server close cannot work; a
- *       request cap cannot be exact, because calls multiplexed on the connection before its
- *       capped request was answered finish on it too; and each retirement sends the waiting calls
- *       racing to open connections of which OkHttp keeps one and discards the rest (measured: 213
- *       and 225 connections opened for 500 requests at a cap of 10 and 8 calls in flight, against
- *       50 over HTTP/1.1). Pooled keep-alive with {@link Retirement#RESET} may be switched back to
- *       HTTP/2 after {@code configure}, with {@code builder.protocols(List.of(Protocol.HTTP_2,
- *       Protocol.HTTP_1_1))}: it then still leaves no TIME_WAIT on the client, with the cap
- *       approximate. With {@link Retirement#SERVER_CLOSE} retirement such connections are reset
- *       instead of waiting for a FIN that the server was never asked to send.
- *   <li><b>maxTotal</b>: OkHttp's pool bounds idle connections only, and its {@link Dispatcher}
- *       bounds only {@code enqueue()}d calls. This adapter bounds the <em>calls in flight</em>
- *       through the client, synchronous and asynchronous, to {@code maxTotal} ({@code maxPerRoute}
- *       per scheme, host and port): a call waits for a slot before it takes a connection, and
- *       frees it when OkHttp released the connection. So at most {@code maxTotal} connections are
- *       in use, and with one route (the usual case: one load balancer) at most {@code maxTotal}
- *       are open. With several routes, idle connections of one route can sit next to busy ones of
- *       others: then up to {@code maxTotal} busy plus {@code maxTotal} idle. A call waits for a
- *       slot at most its connect timeout ({@link #DEFAULT_SLOT_WAIT} if that is 0) and never past
- *       a cancel or its call timeout, then fails with an {@link java.io.InterruptedIOException}.
- *       Close every response, as OkHttp requires: a leaked response holds its slot until the
- *       garbage collector finds its call.
- *   <li>WebSockets skip network interceptors: their connections are simply reset when closed.
- * </ul>
- *
- * <pre>{@code
- * CloseAccounting accounting = new CloseAccounting();
- * OkHttpClient client = TimeWaitOkHttp.configure(
- *         new OkHttpClient.Builder().callTimeout(Duration.ofSeconds(10)),
- *         CloseStrategy.serverClose(), accounting)
- *     .build();
- * try (Response response = client.newCall(new Request.Builder().url(url).build()).execute()) {
- *   String body = response.body().string();
- * }
- * TimeWaitOkHttp.shutdown(client);
- * CloseStats stats = accounting.snapshot();
- * }</pre>
- *
- * <p>Configure a builder once, after setting its proxy, and do not set another socket factory or
- * connection pool on it afterwards. A client built from it, and clients made with its {@link
- * OkHttpClient#newBuilder()}, share this configuration (socket factory, pool and slots).
+ * <p>{@code configure} rejects, with an {@link IllegalArgumentException} naming the setting, a
+ * builder that has a SOCKS proxy or a socket factory of its own, one configured already, and
+ * {@code allowHttp2} under any strategy but pooled keep-alive with {@code RESET} retirement.
+ * Configure a builder once, after setting its proxy, and set no other socket factory or connection
+ * pool on it afterwards. Clients built from it, and their {@link OkHttpClient#newBuilder()}s,
+ * share the configuration (socket factory, pool and slots).
  *
  * <p>Thread-safe: the static methods may be called from any thread (an {@link
  * OkHttpClient.Builder} itself is not thread-safe), and the configured client is as thread-safe as
@@ -121,12 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TimeWaitOkHttp {
   private static final Logger log = LoggerFactory.getLogger(TimeWaitOkHttp.class);
-
-  /**
-   * How long a pooled keep-alive call waits for a free slot when the client's connect timeout is
-   * 0 (none): 10 seconds, OkHttp's default connect timeout.
-   */
-  public static final Duration DEFAULT_SLOT_WAIT = Duration.ofSeconds(10);
 
   /**
    * The keep-alive given to the pool of server close and reset, which keep no idle connection: 30
@@ -163,9 +81,34 @@ public final class TimeWaitOkHttp {
    */
   public static OkHttpClient.Builder configure(
       OkHttpClient.Builder builder, CloseStrategy strategy, CloseAccounting accounting) {
+    return configure(builder, strategy, accounting, OkHttpOptions.defaults());
+  }
+
+  /**
+   * Configures {@code builder} for {@code strategy} with {@code options}, counting every
+   * connection's close into {@code accounting}.
+   *
+   * @param builder the builder to configure; its other settings stay as they are
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @param options the settings beyond the strategy
+   * @return {@code builder}
+   * @throws IllegalArgumentException if the builder has a SOCKS proxy, a socket factory of its
+   *     own, or was configured by timewait already; if {@code options} allow HTTP/2 and {@code
+   *     strategy} is not pooled keep-alive with {@code RESET} retirement
+   */
+  public static OkHttpClient.Builder configure(OkHttpClient.Builder builder, CloseStrategy strategy,
+      CloseAccounting accounting, OkHttpOptions options) {
     Objects.requireNonNull(builder, "builder cannot be null");
     Objects.requireNonNull(strategy, "strategy cannot be null");
     Objects.requireNonNull(accounting, "accounting cannot be null");
+    Objects.requireNonNull(options, "options cannot be null");
+    boolean http2 = options.allowHttp2();
+    if (http2 && !(strategy instanceof PooledKeepAlive && strategy.retirement() == Retirement.RESET)) {
+      throw new IllegalArgumentException("allowHttp2 needs a pooled strategy with RESET retirement:"
+          + " HTTP/2 has no Connection: close, so " + strategy.name()
+          + " with " + strategy.retirement() + " retirement cannot run over it");
+    }
     checkConfigurable(builder);
 
     TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(strategy, accounting);
@@ -174,13 +117,15 @@ public final class TimeWaitOkHttp {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       builder.connectionPool(new ConnectionPool(
           pooled.maxTotal(), pooled.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
-      builder.interceptors().add(0, new SlotInterceptor(pooled.maxTotal(), pooled.maxPerRoute()));
+      builder.interceptors().add(0,
+          new SlotInterceptor(pooled.maxTotal(), pooled.maxPerRoute(), options.slotWait()));
     } else {
       builder.connectionPool(new ConnectionPool(
           0, UNPOOLED_KEEP_ALIVE.toNanos(), TimeUnit.NANOSECONDS));
     }
-    // HTTP/1.1 for every strategy; see the class javadoc for why, and for HTTP/2 with pooled RESET.
-    builder.protocols(List.of(Protocol.HTTP_1_1));
+    // HTTP/1.1 unless allowed: over HTTP/2 OkHttp strips the Connection header and closes from
+    // the client, so server close cannot work, and a request cap cannot be exact.
+    builder.protocols(http2 ? List.of(Protocol.HTTP_2, Protocol.HTTP_1_1) : List.of(Protocol.HTTP_1_1));
     if (strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered()) {
       builder.addInterceptor(new UnansweredRetryInterceptor(accounting));
     }

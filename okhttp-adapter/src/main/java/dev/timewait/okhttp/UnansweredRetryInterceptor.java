@@ -1,5 +1,6 @@
 package dev.timewait.okhttp;
 
+import dev.timewait.spi.Counting;
 import dev.timewait.CloseAccounting;
 import dev.timewait.spi.UnansweredRetry;
 import java.io.IOException;
@@ -47,7 +48,7 @@ final class UnansweredRetryInterceptor implements Interceptor {
         throw e;
       }
       attempt.retried = true;
-      accounting.recordStaleRetry();
+      Counting.staleRetry(accounting);
       log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a fresh"
           + " connection", request.method(), request.url().redact(), e.toString());
       try {

@@ -156,4 +156,30 @@ class TimeWaitOkHttpTest {
         .build();
     assertThat(client.protocols()).containsExactly(Protocol.HTTP_2, Protocol.HTTP_1_1);
   }
+
+  @Test
+  void optionsAllowHttp2OnlyForPooledResetAsHttpClient5sDo() {
+    OkHttpOptions http2 = OkHttpOptions.builder().allowHttp2(true).build();
+    OkHttpClient client = TimeWaitOkHttp.configure(
+        new OkHttpClient.Builder(), CloseStrategy.pooled(), new CloseAccounting(), http2).build();
+    assertThat(client.protocols()).containsExactly(Protocol.HTTP_2, Protocol.HTTP_1_1);
+    assertThatThrownBy(() -> TimeWaitOkHttp.configure(
+            new OkHttpClient.Builder(), CloseStrategy.serverClose(), new CloseAccounting(), http2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("allowHttp2 needs a pooled strategy with RESET retirement: HTTP/2 has no"
+            + " Connection: close, so server-close with SERVER_CLOSE retirement cannot run over it");
+    assertThatThrownBy(() -> TimeWaitOkHttp.configure(
+            new OkHttpClient.Builder(), CloseStrategy.reset(), new CloseAccounting(), null))
+        .isInstanceOf(NullPointerException.class).hasMessage("options cannot be null");
+  }
+
+  @Test
+  void optionsRejectBadValuesByName() {
+    assertThat(OkHttpOptions.defaults().slotWait()).isEqualTo(OkHttpOptions.DEFAULT_SLOT_WAIT);
+    assertThat(OkHttpOptions.defaults().toBuilder().build()).isEqualTo(OkHttpOptions.defaults());
+    assertThatThrownBy(() -> OkHttpOptions.builder().slotWait(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("slotWait must be > 0, but was PT0S");
+    assertThatThrownBy(() -> OkHttpOptions.builder().slotWait(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("slotWait cannot be null");
+  }
 }

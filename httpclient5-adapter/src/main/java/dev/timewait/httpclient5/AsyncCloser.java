@@ -1,0 +1,301 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.Retirement;
+import dev.timewait.httpclient5.AsyncConnection.State;
+import dev.timewait.spi.CloseOutcome;
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.SelectionKey;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How the async client's connections close under one strategy: the FIN-wait state machine.
+ *
+ * <p>Every close that goes through the decorator (the HTTP/1.1 duplexer's no-argument {@code
+ * close()}, the pool's GRACEFUL discards, idle eviction, {@code client.close()}) lands in {@link
+ * #close}. Reset retirement turns it into {@code close(IMMEDIATE)}: SO_LINGER(0) and an RST. Server
+ * close, for a connection whose exchange ended it by agreement (armed), keeps the socket open,
+ * hands its read events to an {@link AsyncDrainHandler} that reads (and discards) until the
+ * server's FIN, then closes the plain session gracefully: the client is the second to close and
+ * keeps no TIME_WAIT. TLS is not closed with close_notify (the server has already closed; data
+ * would draw an RST that robs it of its TIME_WAIT). The {@link FinWaitTimer} bounds the wait by
+ * the strategy's finWait; on timeout the socket is reset and the timeout counted. None of this
+ * blocks the reactor thread. An unarmed close resets. Each end is a {@link CloseOutcome},
+ * recorded once per connection.
+ *
+ * <p>Thread-safe: each connection's state changes by compare-and-set; closes may come from any
+ * thread, reads only from the reactor thread of the session.
+ */
+final class AsyncCloser {
+  private static final Logger log = LoggerFactory.getLogger(AsyncCloser.class);
+
+  private static final AtomicInteger FIN_WAITS = new AtomicInteger();
+  /** How long a FIN wait may go on once its client shuts down: 100 ms. */
+  static final long SHUTDOWN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private final boolean serverClose;
+  private final long finWaitNanos;
+  private final CloseAccounting accounting;
+
+  AsyncCloser(CloseStrategy strategy, CloseAccounting accounting) {
+    this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
+    this.finWaitNanos = strategy.finWait().toNanos();
+    this.accounting = accounting;
+  }
+
+  /** Whether connections retire by server close (server close, or pooled SERVER_CLOSE). */
+  boolean closesByServer() {
+    return serverClose;
+  }
+
+  /** A close through the decorator, from any thread. */
+  void close(AsyncConnection connection, IOSession layer, CloseMode mode) {
+    if (!serverClose || mode == CloseMode.IMMEDIATE || !connection.armed || connection.shuttingDown) {
+      // A reset, decided before any state change: the connection never looks like it waits for
+      // a FIN (whose drain handler would take the reactor's events meanwhile).
+      if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+        closeAndCount(connection, layer);
+      } else if (!serverClose) {
+        layer.close(CloseMode.IMMEDIATE);
+      }
+      return;
+    }
+    if (!connection.state.compareAndSet(State.OPEN, State.FIN_WAIT)) {
+      return; // already waiting for the FIN, or closed
+    }
+    FIN_WAITS.incrementAndGet();
+    if (connection.peerFinSeen) {
+      finish(connection, CloseOutcome.AFTER_PEER_FIN);
+      return;
+    }
+    connection.finWaitDeadlineNanos = System.nanoTime() + finWaitNanos;
+    connection.finWaitTimer = FinWaitTimer.schedule(() -> deadline(connection), finWaitNanos);
+    if (connection.state.get() != State.FIN_WAIT) {
+      cancelTimer(connection); // finished meanwhile
+      return;
+    }
+    // Read events now go to the drain handler (TimeWaitIOSession#getHandler); ask for them.
+    connection.raw.setEventMask(SelectionKey.OP_READ);
+    log.debug("{}: waiting up to {} ms for the server's FIN", connection,
+        TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
+  }
+
+  /**
+   * The client is shutting down: HttpCore enqueues a shutdown command on every session, and a
+   * graceful one waits for exchanges under way, for ever where a response body stalls (measured:
+   * calls still pending until the peer's 30 s bound ended them). A connection still carrying an
+   * exchange (or idle) resets now, so that its caller fails at once and nothing incomplete is ever
+   * armed. A connection waiting for the server's FIN gets {@link #SHUTDOWN_GRACE_NANOS} more for
+   * it (a responsive server's FIN is there within microseconds), then resets, counted as a
+   * FIN-wait abort; the reactor's own shutdown may close the socket sooner, which counts the same.
+   * Any thread.
+   */
+  void shutdown(AsyncConnection connection, IOSession layer) {
+    connection.shuttingDown = true;
+    if (connection.state.get() == State.FIN_WAIT) {
+      long left = connection.finWaitDeadlineNanos - System.nanoTime();
+      if (left > SHUTDOWN_GRACE_NANOS) {
+        FinWaitTimer.schedule(() -> abortFinWait(connection, "client shut down"), SHUTDOWN_GRACE_NANOS);
+      }
+      return;
+    }
+    if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+      log.debug("{}: client shutting down; reset", connection);
+      closeAndCount(connection, layer);
+    }
+  }
+
+  /**
+   * Ends {@code connection}'s FIN wait now, if it waits, with an RST counted as a FIN-wait abort:
+   * the exchange's caller cancelled, or the client is closing. Any thread.
+   */
+  void abortFinWait(AsyncConnection connection, String why) {
+    if (connection.state.get() == State.FIN_WAIT) {
+      log.debug("{}: {}; FIN wait aborted", connection, why);
+      finish(connection, CloseOutcome.FIN_WAIT_ABORTED);
+    }
+  }
+
+  /** FIN waits under way in every async client of this JVM; for tests. */
+  static int finWaitsUnderWay() {
+    return FIN_WAITS.get();
+  }
+
+  /**
+   * Resets {@code session} (a layer of {@code connection}) and counts how the socket really
+   * closed. Under the session's lock, which HttpCore's TLS layer holds while it closes the plain
+   * session by itself: either the socket is still open and this close resets it, or the TLS
+   * layer has already closed it, with the client's FIN first.
+   */
+  private void closeAndCount(AsyncConnection connection, IOSession session) {
+    Lock lock = session.getLock();
+    lock.lock();
+    try {
+      boolean tlsClosedItself = tlsLayerClosedItself(connection);
+      // An open socket: close(IMMEDIATE) sets SO_LINGER(0) and closes, an RST. A socket closed
+      // before, past the decorator: by close(IMMEDIATE), or by the TLS layer (client FIN first).
+      session.close(CloseMode.IMMEDIATE);
+      if (tlsClosedItself) {
+        log.debug("{}: the TLS layer had closed the socket itself, client FIN first", connection);
+        count(connection, CloseOutcome.LOCAL_FIRST);
+      } else {
+        count(connection, CloseOutcome.RESET);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The FIN wait's bound is up: one last look for the FIN, else reset. Timer thread. */
+  private void deadline(AsyncConnection connection) {
+    if (connection.state.get() != State.FIN_WAIT) {
+      return;
+    }
+    try {
+      if (connection.raw.read(ByteBuffer.allocate(CloseOutcome.MAX_DRAIN_BYTES)) < 0) {
+        finish(connection, CloseOutcome.AFTER_PEER_FIN); // arrived, but the reactor did not tell us
+        return;
+      }
+    } catch (IOException | RuntimeException e) {
+      // closed or reset meanwhile: the timeout below finds the state changed or resets
+    }
+    finish(connection, CloseOutcome.FIN_WAIT_TIMEOUT);
+  }
+
+  /** Ends a FIN wait once: closes the plain session and counts how. Any thread. */
+  void finish(AsyncConnection connection, CloseOutcome outcome) {
+    if (!connection.state.compareAndSet(State.FIN_WAIT, State.CLOSED)) {
+      return;
+    }
+    FIN_WAITS.decrementAndGet();
+    cancelTimer(connection);
+    count(connection, outcome);
+    if (outcome == CloseOutcome.AFTER_PEER_FIN) {
+      // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify. The
+      // only close that must not reset: SO_LINGER off first.
+      setLinger(connection, -1);
+      connection.raw.close(CloseMode.GRACEFUL);
+    } else {
+      connection.raw.close(CloseMode.IMMEDIATE);
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("{}: closed, {}", connection, outcome);
+    }
+    runAfterClose(connection);
+  }
+
+  /**
+   * Runs {@code task} once {@code connection}'s FIN wait is over, or now (returning false) if it
+   * is not waiting. HttpClient's async exchange completion discards a connection that is no longer
+   * open with {@code close(IMMEDIATE)}, past the decorator, which would reset a connection that
+   * still waits for the server's FIN; so the completion waits for the FIN wait instead.
+   */
+  boolean runAfterFinWait(AsyncConnection connection, Runnable task) {
+    if (connection.state.get() != State.FIN_WAIT) {
+      return false;
+    }
+    connection.afterClose.add(task);
+    if (connection.state.get() != State.FIN_WAIT) {
+      runAfterClose(connection); // ended meanwhile: make sure the task runs (once)
+    }
+    return true;
+  }
+
+  private static void runAfterClose(AsyncConnection connection) {
+    Runnable task;
+    while ((task = connection.afterClose.poll()) != null) {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        log.warn("{}: completing an exchange after its FIN wait failed", connection, e);
+      }
+    }
+  }
+
+  private void count(AsyncConnection connection, CloseOutcome outcome) {
+    if (!connection.opened.get() || !connection.counted.compareAndSet(false, true)) {
+      return;
+    }
+    outcome.recordOn(accounting);
+  }
+
+  private static void cancelTimer(AsyncConnection connection) {
+    Future<?> timer = connection.finWaitTimer;
+    if (timer != null) {
+      timer.cancel(false);
+    }
+  }
+
+  /**
+   * A TLS handshake failed or timed out on {@code connection}: reset it before HttpCore's TLS
+   * layer closes it gracefully (plain FIN first). Reactor thread.
+   */
+  void resetFailedHandshake(AsyncConnection connection, String why) {
+    TimeWaitIOSession layer = connection.layer;
+    if (layer != null && layer.tls() && connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+      log.debug("{}: TLS handshake {}; resetting before the TLS layer closes gracefully", connection, why);
+      closeAndCount(connection, layer.delegate());
+    }
+  }
+
+  /**
+   * The reactor closed {@code connection}'s session: end its FIN wait, complete what waited for
+   * it, and count a close that went past the decorator. Reactor thread.
+   */
+  void disconnected(AsyncConnection connection) {
+    State before = connection.state.getAndSet(State.CLOSED);
+    if (before == State.FIN_WAIT) {
+      FIN_WAITS.decrementAndGet();
+    }
+    cancelTimer(connection);
+    runAfterClose(connection);
+    if (connection.opened.get() && !connection.counted.get()) {
+      // Closed past the decorator: by HttpClient's close(IMMEDIATE) (SO_LINGER(0), an RST), by a
+      // plain close of a socket that has SO_LINGER(0) since the decorator saw it (an RST), or by
+      // HttpCore's TLS layer on its own (close_notify, then shutdownOutput: the client's FIN).
+      CloseOutcome outcome;
+      if (before == State.FIN_WAIT) {
+        log.debug("{}: FIN wait cut short by an immediate close", connection);
+        outcome = CloseOutcome.FIN_WAIT_ABORTED;
+      } else {
+        outcome = tlsLayerClosedItself(connection) ? CloseOutcome.LOCAL_FIRST : CloseOutcome.RESET;
+      }
+      if (outcome == CloseOutcome.LOCAL_FIRST) {
+        log.debug("{}: closed past the decorator with the client's FIN first", connection);
+      }
+      count(connection, outcome);
+    }
+  }
+
+  /** Whether HttpCore's TLS layer closed the socket by itself (it shuts its output down first). */
+  private static boolean tlsLayerClosedItself(AsyncConnection connection) {
+    TimeWaitIOSession layer = connection.layer;
+    return layer != null && layer.tls() && layer.delegateStatus() == IOSession.Status.CLOSED;
+  }
+
+  /** Sets SO_LINGER on the connection's socket (0: close resets; -1: off); whether it took. */
+  static boolean setLinger(AsyncConnection connection, int seconds) {
+    ByteChannel channel = connection.raw.channel();
+    if (channel instanceof NetworkChannel) {
+      try {
+        ((NetworkChannel) channel).setOption(StandardSocketOptions.SO_LINGER, seconds);
+        return true;
+      } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+        log.debug("{}: cannot set SO_LINGER({}): {}", connection, seconds, e.toString());
+      }
+    }
+    return false;
+  }
+}

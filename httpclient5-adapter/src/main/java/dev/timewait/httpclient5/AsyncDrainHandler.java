@@ -1,0 +1,81 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.httpclient5.AsyncConnection.State;
+import dev.timewait.spi.CloseOutcome;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import org.apache.hc.core5.reactor.IOEventHandler;
+import org.apache.hc.core5.reactor.IOSession;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * The event handler of one connection in FIN wait ({@link TimeWaitIOSession#getHandler} hands it
+ * out instead of HttpCore's): reads the plain socket to the server's FIN, discarding at most
+ * {@link CloseOutcome#MAX_DRAIN_BYTES}, and ends the wait through {@link AsyncCloser#finish}.
+ * Reactor thread only.
+ */
+final class AsyncDrainHandler implements IOEventHandler {
+  private final AsyncConnection connection;
+  private final AsyncCloser closer;
+
+  AsyncDrainHandler(AsyncConnection connection, AsyncCloser closer) {
+    this.connection = connection;
+    this.closer = closer;
+  }
+
+  @Override
+  public void connected(IOSession session) {}
+
+  @Override
+  public void inputReady(IOSession session, ByteBuffer src) {
+    drain();
+  }
+
+  @Override
+  public void outputReady(IOSession session) {
+    // Nothing to write; the TLS layer may have asked for a write (its close_notify) and
+    // dropped read interest after our close: read, and only read, from now on.
+    connection.raw.setEventMask(SelectionKey.OP_READ);
+  }
+
+  @Override
+  public void timeout(IOSession session, Timeout timeout) {
+    if (System.nanoTime() - connection.finWaitDeadlineNanos >= 0) {
+      closer.finish(connection, CloseOutcome.FIN_WAIT_TIMEOUT);
+    }
+  }
+
+  @Override
+  public void exception(IOSession session, Exception cause) {
+    closer.finish(connection, CloseOutcome.PEER_RESET);
+  }
+
+  @Override
+  public void disconnected(IOSession session) {}
+
+  /** Reads (and discards) what arrived, up to the peer's FIN. Reactor thread. */
+  private void drain() {
+    ByteBuffer buffer = ByteBuffer.allocate(4096);
+    try {
+      while (connection.state.get() == State.FIN_WAIT) {
+        buffer.clear();
+        int n = connection.raw.read(buffer);
+        if (n < 0) {
+          closer.finish(connection, CloseOutcome.AFTER_PEER_FIN);
+          return;
+        }
+        if (n == 0) {
+          return;
+        }
+        connection.drained += n;
+        if (connection.drained > CloseOutcome.MAX_DRAIN_BYTES) {
+          closer.finish(connection, CloseOutcome.UNREAD_DATA);
+          return;
+        }
+      }
+    } catch (IOException e) {
+      closer.finish(connection, CloseOutcome.PEER_RESET);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package dev.timewait.httpclient5;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.PeerIdleTimeouts;
+import dev.timewait.httpclient5.AsyncConnection.Endpoints;
+import dev.timewait.httpclient5.AsyncConnection.State;
+import dev.timewait.spi.Counting;
+import java.net.InetSocketAddress;
+
+/**
+ * Pooled async connections and their peers' idle timeouts: learns a peer's idle timeout from an
+ * end of stream on an idle connection ({@link PeerIdleTimeouts}), and retires a connection idle
+ * past it at HttpCore's stale check. Does nothing for server close and reset. Thread-safe: what it
+ * reads and writes is thread-safe.
+ */
+final class AsyncPeerIdle {
+  private final boolean pooled;
+  private final CloseAccounting accounting;
+
+  AsyncPeerIdle(boolean pooled, CloseAccounting accounting) {
+    this.pooled = pooled;
+    this.accounting = accounting;
+  }
+
+  /**
+   * The peer's end of stream arrived on {@code connection} (any layer). If the connection sat idle
+   * in the pool after a response, that is the peer's idle timeout, seen by the reactor as it came:
+   * learned ({@link PeerIdleTimeouts}) and counted as closed idle by the peer.
+   */
+  void endOfStream(AsyncConnection connection) {
+    if (!pooled || !connection.lastDataWasRead || connection.armed || connection.requests.get() == 0
+        || connection.state.get() != State.OPEN) {
+      return;
+    }
+    long idle = System.nanoTime() - connection.lastDataNanos;
+    InetSocketAddress remote = remoteOf(connection);
+    if (remote == null || idle < PeerIdleTimeouts.MIN_LEARNED.toNanos()) {
+      return; // the server ending the exchange, not an idle timeout
+    }
+    connection.lastDataWasRead = false; // once per connection: TLS reports its end, then TCP's
+    accounting.peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
+    Counting.closedIdleByPeer(accounting);
+  }
+
+  /**
+   * Whether HttpClient's stale check of pooled {@code connection} (after it sat idle {@code
+   * validateAfterInactivity}) should find it stale: idle past what was learned of its peer's idle
+   * timeout, it retires before the peer closes it, instead of racing that close.
+   */
+  boolean retireOnStaleCheck(AsyncConnection connection) {
+    if (!pooled) {
+      return false;
+    }
+    long retireAfter = accounting.peerIdleTimeouts().retireAfterIdleNanos(remoteOf(connection));
+    return retireAfter >= 0 && System.nanoTime() - connection.lastDataNanos >= retireAfter;
+  }
+
+  private static InetSocketAddress remoteOf(AsyncConnection connection) {
+    Endpoints endpoints = connection.endpoints;
+    return endpoints != null && endpoints.remote() instanceof InetSocketAddress
+        ? (InetSocketAddress) endpoints.remote() : null;
+  }
+}
