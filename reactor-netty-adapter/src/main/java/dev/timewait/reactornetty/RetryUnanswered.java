@@ -1,5 +1,6 @@
 package dev.timewait.reactornetty;
 
+import dev.timewait.spi.Counting;
 import dev.timewait.spi.UnansweredRetry;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
@@ -36,7 +37,7 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
             if (!first.mayRetry()) {
               return Mono.error(error);
             }
-            connections.accounting.recordStaleRetry();
+            Counting.staleRetry(connections.accounting);
             Attempt second = new Attempt(true);
             return once.contextWrite(context -> context.put(Attempt.class, second));
           });

@@ -1,6 +1,7 @@
 package dev.timewait.reactornetty;
 
 import dev.timewait.spi.CloseOutcome;
+import dev.timewait.spi.Counting;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
@@ -46,7 +47,7 @@ final class SocketHandler extends ChannelDuplexHandler {
       state.remote = (InetSocketAddress) ctx.channel().remoteAddress();
     }
     state.connections.open.add(ctx.channel());
-    state.connections.accounting.recordOpened();
+    Counting.opened(state.connections.accounting);
     if (state.connections.isShutDown()) {
       ctx.channel().close(); // connected as the client shut down: reset
     }
@@ -129,7 +130,7 @@ final class SocketHandler extends ChannelDuplexHandler {
       return;
     }
     state.closedIdleByPeerNoted = true;
-    state.connections.accounting.recordClosedIdleByPeer();
+    Counting.closedIdleByPeer(state.connections.accounting);
     long end = state.lastExchangeEndNanos;
     if (state.remote != null && end != 0) {
       state.connections.accounting.peerIdleTimeouts()
