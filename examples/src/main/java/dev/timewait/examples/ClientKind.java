@@ -10,7 +10,9 @@ public enum ClientKind {
   /** Apache HttpClient 5, async API. */
   HC5_ASYNC("hc5-async"),
   /** OkHttp 5. */
-  OKHTTP("okhttp");
+  OKHTTP("okhttp"),
+  /** Reactor Netty 1.3 (Spring WebClient's client), each call blocked on by its thread. */
+  REACTOR_NETTY("reactor-netty");
 
   private final String label;
 

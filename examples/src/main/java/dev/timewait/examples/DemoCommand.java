@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = TimeWaitLoad.Version.class,
     header = "Runs every client with every strategy against an embedded WireMock; prints one table.",
-    description = "Runs every client (hc5, hc5-async, okhttp) with every strategy (naive, server-close, reset, "
+    description = "Runs every client (hc5, hc5-async, okhttp, reactor-netty) with every strategy (naive, server-close, reset, "
         + "pooled) against an embedded WireMock on 127.0.0.1 and prints one table: naive leaves client "
         + "TIME_WAIT for about every request, timewait's strategies leave none.")
 public final class DemoCommand implements Callable<Integer> {

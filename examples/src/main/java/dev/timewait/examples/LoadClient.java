@@ -5,7 +5,11 @@ import dev.timewait.CloseStats;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.okhttp.TimeWaitOkHttp;
+import dev.timewait.reactornetty.TimeWaitReactorNetty;
 import dev.timewait.testing.ContractClient;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -41,6 +45,11 @@ import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.util.Timeout;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
  * One HTTP client as the load engine drives it: a GET or POST that reads the whole response body,
@@ -99,6 +108,8 @@ interface LoadClient extends ContractClient {
             () -> new OkHttp(okHttp(tls, retries).socketFactory(TimeWaitSocketFactory.observing(accounting)).build(),
                 null),
             accounting);
+        // A new client on a pool of its own per request, disposed after it: not counted.
+        case REACTOR_NETTY -> new Naive(() -> ReactorNetty.raw(tls, retries), null);
       };
     }
     if (spec.kind() == StrategyKind.RAW) {
@@ -108,6 +119,7 @@ interface LoadClient extends ContractClient {
         case HC5 -> new Hc5(plainHc5(tls, retries).build(), null);
         case HC5_ASYNC -> new Hc5Async(plainHc5Async(tls, retries).build(), null);
         case OKHTTP -> new OkHttp(okHttp(tls, retries).build(), null);
+        case REACTOR_NETTY -> ReactorNetty.raw(tls, retries);
       };
     }
     return switch (spec.client()) {
@@ -125,6 +137,10 @@ interface LoadClient extends ContractClient {
           accounting);
       case OKHTTP -> new OkHttp(
           TimeWaitOkHttp.configure(okHttp(tls, retries), spec.strategy(), accounting).build(), accounting);
+      case REACTOR_NETTY -> new ReactorNetty(TimeWaitReactorNetty.configure(
+          ReactorNetty.settings(HttpClient.create(
+              TimeWaitReactorNetty.connectionProvider("timewait-load", spec.strategy())), tls, retries),
+          spec.strategy(), accounting), accounting, null);
     };
   }
 
@@ -296,6 +312,74 @@ interface LoadClient extends ContractClient {
     public void close() {
       client.dispatcher().executorService().shutdown();
       client.connectionPool().evictAll();
+    }
+  }
+
+  /**
+   * Reactor Netty; each call is blocked on by the calling thread (as a WebClient user's block()
+   * would), the body aggregated. Configured: close is {@link TimeWaitReactorNetty#shutdown}; raw:
+   * one client on a pool of its own, disposed on close.
+   */
+  final class ReactorNetty implements LoadClient {
+    private final HttpClient client;
+    private final CloseAccounting accounting;
+    private final ConnectionProvider rawProvider;
+
+    ReactorNetty(HttpClient client, CloseAccounting accounting, ConnectionProvider rawProvider) {
+      this.client = client;
+      this.accounting = accounting;
+      this.rawProvider = rawProvider;
+    }
+
+    /** No timewait: Reactor Netty's defaults (HTTP/1.1) on a pool of its own. */
+    static ReactorNetty raw(LoadSpec.Tls tls, boolean retries) {
+      ConnectionProvider provider = ConnectionProvider.create("raw");
+      return new ReactorNetty(settings(HttpClient.create(provider), tls, retries)
+          .protocol(HttpProtocol.HTTP11), null, provider);
+    }
+
+    /** The timeouts every kind gets, TLS trusting {@code tls}, and the retry switch. */
+    static HttpClient settings(HttpClient client, LoadSpec.Tls tls, boolean retries) {
+      HttpClient configured = client
+          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis())
+          .responseTimeout(RESPONSE_TIMEOUT)
+          .disableRetry(!retries);
+      if (tls == null) {
+        return configured;
+      }
+      try {
+        SslContext context = SslContextBuilder.forClient().trustManager(tls.trustManager()).build();
+        return configured.secure(spec -> spec.sslContext(context));
+      } catch (javax.net.ssl.SSLException e) {
+        throw new IllegalStateException("cannot make the Netty TLS context: " + e, e);
+      }
+    }
+
+    @Override
+    public int send(URI uri, byte[] body) throws Exception {
+      Integer status = (body == null
+              ? client.get().uri(uri)
+              : client.post().uri(uri).send(ByteBufFlux.fromInbound(Mono.just(body))))
+          .responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
+          .block(CALL_TIMEOUT);
+      if (status == null) {
+        throw new IOException("no response");
+      }
+      return status;
+    }
+
+    @Override
+    public CloseStats stats() {
+      return accounting == null ? null : accounting.snapshot();
+    }
+
+    @Override
+    public void close() {
+      if (rawProvider != null) {
+        rawProvider.disposeLater().block(CALL_TIMEOUT);
+      } else {
+        TimeWaitReactorNetty.shutdown(client);
+      }
     }
   }
 

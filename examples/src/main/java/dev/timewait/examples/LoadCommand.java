@@ -88,7 +88,7 @@ public final class LoadCommand implements Callable<Integer> {
   String url;
 
   @Option(names = "--client", paramLabel = "CLIENT", defaultValue = "hc5",
-      description = "hc5, hc5-async or okhttp. Default: ${DEFAULT-VALUE}.")
+      description = "hc5, hc5-async, okhttp or reactor-netty. Default: ${DEFAULT-VALUE}.")
   String client;
 
   @Option(names = "--strategy", paramLabel = "STRATEGY", defaultValue = "naive",

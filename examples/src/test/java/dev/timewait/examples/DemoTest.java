@@ -22,10 +22,10 @@ class DemoTest {
     assertThat(code).as(out + "\n" + err).isZero();
     List<String> lines = out.toString().lines().toList();
     int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("client ")).findFirst().orElseThrow());
-    List<String[]> rows = lines.subList(header + 2, header + 14).stream()
+    List<String[]> rows = lines.subList(header + 2, header + 18).stream()
         .map(line -> line.trim().split("\\s+"))
         .toList();
-    assertThat(rows).as(out.toString()).hasSize(12);
+    assertThat(rows).as(out.toString()).hasSize(16);
     for (String[] row : rows) {
       int clientTimeWait = Integer.parseInt(row[8]);
       if (row[1].equals("naive")) {

@@ -96,7 +96,7 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --requests many         | Invalid value for option '--requests': 'many' is not an int",
     "load --url http://127.0.0.1:1/ --concurrency -1        | --concurrency must be > 0, but was -1",
     "load --url http://127.0.0.1:1/ --duration 0            | --duration must be > 0, but was 0",
-    "load --url http://127.0.0.1:1/ --client curl           | --client must be one of hc5, hc5-async, okhttp, but was curl",
+    "load --url http://127.0.0.1:1/ --client curl           | --client must be one of hc5, hc5-async, okhttp, reactor-netty, but was curl",
     "load --url http://127.0.0.1:1/ --strategy linger       | --strategy must be one of naive, server-close, reset, pooled, raw, but was linger",
     "load --url http://127.0.0.1:1/ --strategy reset --max-connections 4 | --max-connections and --max-requests-per-connection apply to --strategy pooled, not reset",
     "load --url http://127.0.0.1:1/ --strategy pooled --max-connections -4 | --max-connections must be > 0, but was -4",

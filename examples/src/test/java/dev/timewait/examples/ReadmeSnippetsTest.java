@@ -81,6 +81,7 @@ class ReadmeSnippetsTest {
       "import dev.timewait.junit5.TimeWaitClient;",
       "import dev.timewait.okhttp.OkHttpOptions;",
       "import dev.timewait.okhttp.TimeWaitOkHttp;",
+      "import dev.timewait.reactornetty.TimeWaitReactorNetty;",
       "import java.io.IOException;",
       "import java.time.Duration;",
       "import javax.net.ssl.SSLContext;",
@@ -97,7 +98,8 @@ class ReadmeSnippetsTest {
       "import org.apache.hc.client5.http.impl.classic.HttpClients;",
       "import org.apache.hc.core5.http.io.entity.EntityUtils;",
       "import org.apache.hc.core5.util.Timeout;",
-      "import org.junit.jupiter.api.Test;");
+      "import org.junit.jupiter.api.Test;",
+      "import reactor.netty.http.client.HttpClient;");
 
   private static final Pattern JAVA_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
   private static final Pattern TOP_LEVEL_CLASS =

@@ -155,8 +155,8 @@ public final class TimeWaitClientResolver implements ParameterResolver {
     }
     if (found.isEmpty()) {
       throw new ParameterResolutionException("@TimeWaitClient: no ClientProvider makes a " + type.getName()
-          + "; providers found: " + seen + ". For HttpClient 5 or OkHttp put timewait-httpclient5 or "
-          + "timewait-okhttp on the test classpath; for another client implement "
+          + "; providers found: " + seen + ". For HttpClient 5, OkHttp or Reactor Netty put timewait-httpclient5, "
+          + "timewait-okhttp or timewait-reactor-netty on the test classpath; for another client implement "
           + ClientProvider.class.getName() + " and list it in META-INF/services");
     }
     List<String> names = new ArrayList<>();

@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 
 /**
- * The providers for the adapters' clients (HttpClient 5 classic and async, OkHttp): under
+ * The providers for the adapters' clients (HttpClient 5 classic and async, OkHttp, Reactor Netty): under
  * {@link GuardTimeWait} against WireMock, each strategy's client sends its requests successfully
  * and passes the guard, which counts the kernel's table after the resolver closed the client.
  * Also: each provider loads, and names its client class, without its client library.
@@ -174,6 +174,47 @@ class AdapterClientProvidersTest {
     assertEveryStrategyPassesTheGuard(OkHttp.class);
   }
 
+  @WireMockTest
+  @GuardTimeWait(portSupplier = "port")
+  static class ReactorNetty {
+    static int port(WireMockRuntimeInfo wm) {
+      return wm.getHttpPort();
+    }
+
+    @Test
+    void reset(WireMockRuntimeInfo wm,
+        @TimeWaitClient(strategy = Kind.RESET) reactor.netty.http.client.HttpClient client) {
+      send(client, url(wm));
+    }
+
+    @Test
+    void serverClose(WireMockRuntimeInfo wm,
+        @TimeWaitClient(strategy = Kind.SERVER_CLOSE) reactor.netty.http.client.HttpClient client) {
+      send(client, url(wm));
+    }
+
+    @Test
+    void pooled(WireMockRuntimeInfo wm,
+        @TimeWaitClient(strategy = Kind.POOLED) reactor.netty.http.client.HttpClient client) {
+      send(client, url(wm));
+    }
+
+    static void send(reactor.netty.http.client.HttpClient client, String url) {
+      for (int i = 0; i < REQUESTS; i++) {
+        String body = client.get().uri(url).responseSingle((r, content) -> {
+          assertThat(r.status().code()).isEqualTo(200);
+          return content.asString();
+        }).block(Duration.ofSeconds(10));
+        assertThat(body).isEqualTo("hello");
+      }
+    }
+  }
+
+  @Test
+  void reactorNettyClientsOfEveryStrategyPassTheGuard() {
+    assertEveryStrategyPassesTheGuard(ReactorNetty.class);
+  }
+
   /**
    * Runs the fixture's three tests: all pass, the guard counted 0 new client TIME_WAIT for each
    * (on Linux; elsewhere it reports that it skipped), and the resolver closed each client and
@@ -205,7 +246,8 @@ class AdapterClientProvidersTest {
 
   @ParameterizedTest
   @ValueSource(classes = {
-    HttpClient5ClientProvider.class, HttpAsyncClient5ClientProvider.class, OkHttpClientProvider.class})
+    HttpClient5ClientProvider.class, HttpAsyncClient5ClientProvider.class, OkHttpClientProvider.class,
+    ReactorNettyClientProvider.class})
   void providerLoadsAndNamesItsClientWithoutTheClientLibrary(Class<?> providerClass) throws Exception {
     HidingLoader loader = new HidingLoader(providerClass.getName());
 
@@ -225,7 +267,9 @@ class AdapterClientProvidersTest {
         Arguments.of(HttpClient5ClientProvider.class, "dev.timewait.httpclient5.", "CloseableHttpClient",
             "dev.timewait:timewait-httpclient5"),
         Arguments.of(HttpAsyncClient5ClientProvider.class, "dev.timewait.httpclient5.",
-            "CloseableHttpAsyncClient", "dev.timewait:timewait-httpclient5"));
+            "CloseableHttpAsyncClient", "dev.timewait:timewait-httpclient5"),
+        Arguments.of(ReactorNettyClientProvider.class, "dev.timewait.reactornetty.", "HttpClient",
+            "dev.timewait:timewait-reactor-netty"));
   }
 
   @ParameterizedTest
@@ -270,7 +314,7 @@ class AdapterClientProvidersTest {
    */
   static final class HidingLoader extends ClassLoader {
     private static final List<String> HIDDEN = List.of("okhttp3.", "okio.", "kotlin.", "org.apache.hc.",
-        "dev.timewait.okhttp.", "dev.timewait.httpclient5.");
+        "reactor.", "dev.timewait.okhttp.", "dev.timewait.httpclient5.", "dev.timewait.reactornetty.");
     private final String own;
 
     private final List<String> hidden;

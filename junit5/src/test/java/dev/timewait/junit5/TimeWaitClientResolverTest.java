@@ -177,7 +177,8 @@ class TimeWaitClientResolverTest {
         .startsWith("@TimeWaitClient: no ClientProvider makes a java.lang.String; providers found: [")
         .contains("dev.timewait.junit5.SocketFactoryClientProvider -> dev.timewait.TimeWaitSocketFactory")
         .contains("dev.timewait.junit5.TestClients$AbsentProvider (client class absent: com.example.absent.HttpClient)")
-        .endsWith("For HttpClient 5 or OkHttp put timewait-httpclient5 or timewait-okhttp on the test classpath; "
+        .endsWith("For HttpClient 5, OkHttp or Reactor Netty put timewait-httpclient5, timewait-okhttp or"
+            + " timewait-reactor-netty on the test classpath; "
             + "for another client implement dev.timewait.junit5.ClientProvider and list it in META-INF/services");
   }
 

@@ -1,0 +1,84 @@
+package dev.timewait.reactornetty;
+
+import dev.timewait.spi.CloseOutcome;
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
+
+/**
+ * What the adapter knows of one channel (one TCP connection): its requests, where its current
+ * exchange stands, and how it is closing. Kept as a channel attribute, so that the pipeline's
+ * handlers, the request hooks and the pool's eviction predicate see the same object.
+ *
+ * <p>Confined to the channel's event loop, except the fields marked volatile, which the pool's
+ * eviction predicate and the request hooks may read from other threads.
+ */
+final class ChannelState {
+  static final AttributeKey<ChannelState> KEY = AttributeKey.valueOf("timewait.channelState");
+
+  final Connections connections;
+  final long bornNanos = System.nanoTime();
+  InetSocketAddress remote;
+  boolean opened;
+  boolean recorded;
+
+  /** Requests written on this connection so far, the current one included. */
+  volatile int requests;
+  /** The current request is the connection's last (ConnectionRules.isLast). */
+  boolean last;
+  /** The current request's Connection header, as it went out. */
+  String requestConnection;
+  /** The request was written to the end (its last content's write succeeded). */
+  boolean requestWritten;
+  /** The response was read to the end (its last content arrived). */
+  boolean responseComplete;
+  /** An exchange is under way: from the request's head until the response's end. */
+  volatile boolean inExchange;
+  /** The exchange ends the connection by agreement (either side said close). */
+  boolean endsByAgreement;
+  /** When the last exchange ended (System.nanoTime()), or 0. */
+  volatile long lastExchangeEndNanos;
+  /** The connection may not carry another request. */
+  volatile boolean retire;
+  /** Announced idle time after which the connection retires (nanoseconds), or -1. */
+  volatile long retireAfterIdleNanos = -1;
+  /** HTTP bytes (after TLS) read so far: a failed exchange read none of its response if unchanged. */
+  volatile long bytesRead;
+
+  /** The peer's FIN arrived. */
+  boolean peerFin;
+  /** The peer's TLS close_notify arrived. */
+  boolean peerCloseNotify;
+  /** A close on the peer's close_notify, during an exchange, is held until the exchange ends. */
+  boolean closeDeferred;
+  /** The request's method, for the unanswered retry. */
+  volatile String method;
+  /** Counted as closed idle by its peer already. */
+  boolean closedIdleByPeerNoted;
+  /** The next LastHttpContent ends an informational (1xx) response, not the exchange. */
+  boolean informational;
+  /** An I/O error (a reset by the peer, most often) arrived. */
+  boolean ioError;
+  /** How the close ended, once decided. */
+  CloseOutcome outcome;
+  /** The FIN wait under way, or null. */
+  FinWait finWait;
+
+  ChannelState(Connections connections) {
+    this.connections = connections;
+  }
+
+  static ChannelState of(Channel channel) {
+    return channel.attr(KEY).get();
+  }
+
+  /** The exchange is complete: the whole request written and the whole response read. */
+  boolean exchangeComplete() {
+    return requestWritten && responseComplete;
+  }
+
+  /** Idle in the pool: it carried an exchange and none is under way. */
+  boolean idle() {
+    return requests > 0 && !inExchange;
+  }
+}

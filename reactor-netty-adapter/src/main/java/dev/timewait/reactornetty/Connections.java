@@ -1,0 +1,89 @@
+package dev.timewait.reactornetty;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import dev.timewait.spi.ConnectionRules;
+import io.netty.channel.Channel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One configured client's part of the adapter: its strategy and rules, its accounting, and the
+ * channels it has open (so that {@link TimeWaitReactorNetty#shutdown} can end FIN waits and
+ * exchanges under way). Thread-safe.
+ */
+final class Connections {
+  /** FIN waits under way in this process, for tests that wait for one to begin. */
+  static final AtomicInteger FIN_WAITS = new AtomicInteger();
+
+  final CloseStrategy strategy;
+  final ConnectionRules rules;
+  final CloseAccounting accounting;
+  final boolean serverCloseRetirement;
+  final long finWaitNanos;
+  final boolean retryUnanswered;
+  final Set<Channel> open = ConcurrentHashMap.newKeySet();
+  private volatile boolean shutDown;
+
+  Connections(CloseStrategy strategy, CloseAccounting accounting) {
+    this.strategy = strategy;
+    this.rules = ConnectionRules.of(strategy);
+    this.accounting = accounting;
+    this.serverCloseRetirement = strategy.retirement() == Retirement.SERVER_CLOSE;
+    this.finWaitNanos = strategy.finWait().toNanos();
+    this.retryUnanswered =
+        strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered();
+  }
+
+  boolean isShutDown() {
+    return shutDown;
+  }
+
+  /**
+   * Ends every connection of this client now, on its event loop: a FIN wait under way as a
+   * FIN-wait abort, any other connection (idle, or in an exchange) with an RST. Waits at most
+   * {@code bound} for the channels to close (not at all on an event loop thread, which must not
+   * block).
+   */
+  void shutdown(Duration bound) {
+    shutDown = true;
+    List<Channel> channels = new ArrayList<>(open);
+    for (Channel channel : channels) {
+      channel.eventLoop().execute(() -> {
+        ChannelState state = ChannelState.of(channel);
+        if (state != null && state.finWait != null) {
+          state.finWait.abort();
+        } else if (channel.isOpen()) {
+          channel.close();
+        }
+      });
+    }
+    // Wait for the channels to go inactive, where each close is counted: their close futures
+    // complete just before that, so they would not do.
+    long deadline = System.nanoTime() + bound.toNanos();
+    for (Channel channel : channels) {
+      if (channel.eventLoop().inEventLoop()) {
+        return;
+      }
+    }
+    while (channels.stream().anyMatch(open::contains) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Connections[" + strategy + ", open=" + open.size() + "]";
+  }
+}

@@ -1,0 +1,28 @@
+package dev.timewait.reactornetty;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * Counts the bytes the HTTP codec receives: the peer's HTTP bytes, after TLS. A failed exchange
+ * that got none of them was unanswered (a TLS close_notify, which the socket handler sees as
+ * bytes, is not an answer). One instance per channel; confined to its event loop.
+ */
+final class ResponseBytes extends ChannelInboundHandlerAdapter {
+  static final String NAME = "timewait.responseBytes";
+
+  private final ChannelState state;
+
+  ResponseBytes(ChannelState state) {
+    this.state = state;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof ByteBuf) {
+      state.bytesRead += ((ByteBuf) msg).readableBytes();
+    }
+    ctx.fireChannelRead(msg);
+  }
+}

@@ -1,0 +1,215 @@
+package dev.timewait.reactornetty;
+
+import dev.timewait.spi.CloseOutcome;
+import dev.timewait.spi.Counting;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * The first handler of a configured channel's pipeline, next to the socket: every close that goes
+ * through the pipeline (Reactor Netty's, the pool's, and the {@code SslHandler}'s after its
+ * close_notify) passes here, and here it is decided how the socket closes:
+ *
+ * <ul>
+ *   <li>after the peer's FIN (the channel allows half closure, so the FIN arrives here as an event
+ *       instead of Netty's own close): a plain close, so the peer keeps the TIME_WAIT;
+ *   <li>an exchange that ended the connection by agreement, completed, under server-close
+ *       retirement: a {@link FinWait};
+ *   <li>anything else: {@code SO_LINGER(0)} on the live channel, then the close: an RST.
+ * </ul>
+ *
+ * <p>The channel starts with {@code SO_LINGER(0)} as a channel option, so a close that bypasses
+ * the pipeline (Netty's own, after an I/O error) resets too. How each channel ended is counted
+ * once, when it goes inactive. One instance per channel; confined to its event loop.
+ */
+final class SocketHandler extends ChannelDuplexHandler {
+  static final String NAME = "timewait.socket";
+
+  private final ChannelState state;
+
+  SocketHandler(ChannelState state) {
+    this.state = state;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    state.opened = true;
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress) {
+      state.remote = (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+    state.connections.open.add(ctx.channel());
+    Counting.opened(state.connections.accounting);
+    if (state.connections.isShutDown()) {
+      ctx.channel().close(); // connected as the client shut down: reset
+    }
+    super.channelActive(ctx);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    int bytes = msg instanceof ByteBuf ? ((ByteBuf) msg).readableBytes()
+        : msg instanceof ByteBufHolder ? ((ByteBufHolder) msg).content().readableBytes() : 0;
+    FinWait wait = state.finWait;
+    if (wait != null) {
+      ReferenceCountUtil.release(msg); // the exchange is over: what comes now is discarded
+      wait.drained(bytes);
+      return;
+    }
+    super.channelRead(ctx, msg);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      peerClosed(ctx);
+      return; // this close stands for the FIN: the codec learns of the end from channelInactive
+    }
+    if (evt instanceof ChannelInputShutdownReadComplete) {
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+    if (cause instanceof IOException) {
+      state.ioError = true; // most often "Connection reset by peer"
+      FinWait wait = state.finWait;
+      if (wait != null) {
+        wait.end(CloseOutcome.PEER_RESET);
+        return; // the exchange is over; nobody upstream waits for this connection
+      }
+    }
+    super.exceptionCaught(ctx, cause);
+  }
+
+  /**
+   * The peer's FIN (or, after an I/O error, its RST) arrived. Netty, allowing half closure,
+   * leaves the channel open; it closes here, plainly after a FIN.
+   */
+  private void peerClosed(ChannelHandlerContext ctx) {
+    if (state.ioError) {
+      FinWait wait = state.finWait;
+      if (wait != null) {
+        wait.end(CloseOutcome.PEER_RESET);
+      } else if (state.outcome == null) {
+        state.outcome = CloseOutcome.PEER_RESET;
+        ctx.close();
+      }
+      return;
+    }
+    state.peerFin = true;
+    FinWait wait = state.finWait;
+    if (wait != null) {
+      wait.end(CloseOutcome.AFTER_PEER_FIN);
+      return;
+    }
+    noteIdleCloseByPeer();
+    if (state.outcome == null && ctx.channel().isActive()) {
+      state.outcome = CloseOutcome.AFTER_PEER_FIN;
+      closeWith(ctx, true, ctx.newPromise());
+    }
+  }
+
+  /**
+   * A pooled connection whose peer closed it while it sat idle (its FIN or its TLS close_notify):
+   * counted, and the idle time taught to the accounting's {@code PeerIdleTimeouts}.
+   */
+  void noteIdleCloseByPeer() {
+    if (state.closedIdleByPeerNoted || !state.connections.rules.keepAlive() || !state.idle()
+        || state.retire || state.endsByAgreement) {
+      return;
+    }
+    state.closedIdleByPeerNoted = true;
+    Counting.closedIdleByPeer(state.connections.accounting);
+    long end = state.lastExchangeEndNanos;
+    if (state.remote != null && end != 0) {
+      state.connections.accounting.peerIdleTimeouts()
+          .observeClosedAfterIdle(state.remote, System.nanoTime() - end);
+    }
+  }
+
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+    if (state.finWait != null) {
+      // Closed again while the FIN wait holds the first close: done when the channel is closed.
+      ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+      return;
+    }
+    if (!ctx.channel().isActive() || state.outcome != null) {
+      ctx.close(promise);
+      return;
+    }
+    if (state.peerCloseNotify && state.inExchange) {
+      // Reactor Netty closes on the peer's close_notify at once, while the SslHandler may have
+      // yet to pass on the plaintext before it (the end of the response). Hold this close: the
+      // end of the exchange brings Reactor Netty's own close, the peer's FIN a plain one, and
+      // otherwise the FIN-wait bound decides.
+      ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+      if (!state.closeDeferred) {
+        state.closeDeferred = true;
+        ctx.executor().schedule(() -> {
+          if (ctx.channel().isActive() && state.outcome == null && state.finWait == null) {
+            state.outcome = CloseOutcome.RESET;
+            closeWith(ctx, false, ctx.newPromise());
+          }
+        }, state.connections.finWaitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      }
+      return;
+    }
+    if (state.peerFin) {
+      state.outcome = CloseOutcome.AFTER_PEER_FIN;
+      closeWith(ctx, true, promise);
+      return;
+    }
+    if (state.peerCloseNotify) {
+      noteIdleCloseByPeer();
+    }
+    if (state.connections.serverCloseRetirement && (state.endsByAgreement || state.peerCloseNotify)
+        && state.exchangeComplete() && !state.connections.isShutDown()) {
+      new FinWait(ctx, state, promise).start();
+      return;
+    }
+    state.outcome = CloseOutcome.RESET;
+    closeWith(ctx, false, promise);
+  }
+
+  /** Closes the socket: plainly (SO_LINGER off) or with an RST (SO_LINGER 0), set on the live channel. */
+  static void closeWith(ChannelHandlerContext ctx, boolean graceful, ChannelPromise promise) {
+    if (ctx.channel().isActive()) {
+      ctx.channel().config().setOption(ChannelOption.SO_LINGER, graceful ? -1 : 0);
+    }
+    ctx.close(promise);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    FinWait wait = state.finWait;
+    if (wait != null) {
+      wait.closedUnder();
+      if (state.outcome == null) {
+        state.outcome = state.ioError ? CloseOutcome.PEER_RESET : CloseOutcome.AFTER_PEER_FIN;
+      }
+    }
+    if (state.opened && !state.recorded) {
+      state.recorded = true;
+      CloseOutcome outcome = state.outcome;
+      if (outcome == null) {
+        // Closed by Netty itself, not through the pipeline: with SO_LINGER(0) from the start.
+        outcome = state.ioError ? CloseOutcome.PEER_RESET : CloseOutcome.RESET;
+      }
+      outcome.recordOn(state.connections.accounting);
+    }
+    state.connections.open.remove(ctx.channel()); // after the count: shutdown waits for it
+    super.channelInactive(ctx);
+  }
+}

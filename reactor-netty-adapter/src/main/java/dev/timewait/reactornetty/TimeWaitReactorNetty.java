@@ -1,0 +1,288 @@
+package dev.timewait.reactornetty;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.internal.Preconditions;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.util.AttributeKey;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.netty.NettyPipeline;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * Configures a Reactor Netty {@link HttpClient} (and so Spring's {@code WebClient} through {@code
+ * ReactorClientHttpConnector}) so that its connections close the way a {@link CloseStrategy}
+ * says and leave no TIME_WAIT on the client. It takes the user's {@code HttpClient} and hands
+ * back Reactor Netty's own types, through public hooks only:
+ *
+ * <ul>
+ *   <li>{@link #connectionProvider}: for pooled keep-alive a {@link ConnectionProvider} bounded by
+ *       {@link PooledKeepAlive#maxPerRoute()} ({@code maxConnections}; Reactor Netty pools per
+ *       remote address and has no bound over all of them, so {@code maxTotal} is not enforced
+ *       across hosts), with {@code maxIdleTime} = {@code idleTimeout}, background eviction and an
+ *       eviction predicate for the request cap and the idle times peers announce or are seen to
+ *       keep; for server close and reset, {@link ConnectionProvider#newConnection()}. Create the
+ *       {@code HttpClient} on it: {@code HttpClient.create(provider)}.
+ *   <li>{@link #configure}: {@code SO_LINGER(0)} and half closure as channel options; HTTP/1.1;
+ *       two Netty handlers added on every channel ({@code doOnChannelInit}): one next to the
+ *       socket that decides how each close ends (an RST; or, after the server's FIN, a plain
+ *       close; or a wait for the server's FIN), one after the HTTP codec that reports each
+ *       exchange to core's connection rules; a request and a response hook; and, for pooled
+ *       keep-alive that retries, a {@code mapConnect} that sends an unanswered idempotent request
+ *       once more.
+ * </ul>
+ *
+ * <p>What each strategy does:
+ *
+ * <ul>
+ *   <li>{@link dev.timewait.ServerClose}: one connection per request; every request carries
+ *       {@code Connection: close}; once the response was read to the end Reactor Netty closes the
+ *       connection, and the close waits on the event loop (a scheduled task bounds it; nothing
+ *       blocks) for the server's FIN, then closes: TIME_WAIT lands on the server. On timeout, a
+ *       reset by the peer, more than 64 KiB of late data, or {@link #shutdown}: an RST. A close
+ *       before the exchange completed (cancel, timeout, error) resets at once.
+ *   <li>{@link dev.timewait.ResetClose}: one connection per request, closed with {@code
+ *       SO_LINGER(0)} once the response was read to the end: an RST, no TIME_WAIT anywhere.
+ *   <li>{@link PooledKeepAlive}: the pool above; a connection's last request (the cap, or the
+ *       first after {@code maxLifetime}) ends it: with server-close retirement it carries {@code
+ *       Connection: close} and the close waits for the server's FIN; with reset retirement the
+ *       connection resets after it. Idle eviction, peers' announced ({@code Keep-Alive: timeout})
+ *       and learned idle timeouts, {@code Keep-Alive: max=0}, HTTP/1.0 without keep-alive, and
+ *       {@link #shutdown} close with an RST. Netty sees a peer's FIN on the event loop as it
+ *       comes: the connection closes then (plainly: the peer keeps the TIME_WAIT), leaves the
+ *       pool, and its idle time teaches {@link CloseAccounting#peerIdleTimeouts()}; so no read
+ *       check before reuse is needed ({@code staleCheckAfterIdle} is not used).
+ * </ul>
+ *
+ * <p><b>TLS</b> works for every strategy with {@link HttpClient#secure}. Left alone, Netty's
+ * {@code SslHandler} sends close_notify on close and then closes the channel at once (Reactor
+ * Netty's {@code closeNotifyReadTimeout} is 0): the client's FIN goes first and the client keeps
+ * TIME_WAIT, as with the JDK's {@code SSLSocket}. Configured, a close from Reactor Netty or the
+ * pool reaches the socket handler past the {@code SslHandler}, without close_notify: a reset
+ * needs none, and a close_notify sent to a server that has already closed draws an RST that
+ * takes the TIME_WAIT from the server. The peer's close_notify is heeded: Reactor Netty closes
+ * on it, and the close waits until the plaintext that came with it has been delivered.
+ *
+ * <p><b>HTTP/2</b>: {@code configure} sets HTTP/1.1. HTTP/2 has no {@code Connection: close}, so
+ * server close cannot be asked for, and Reactor Netty multiplexes streams on one connection, so a
+ * request cap means nothing; a client switched back to {@code HttpProtocol.H2} after {@code
+ * configure} keeps the socket handler (its closes reset, or follow the peer's FIN), without the
+ * exchange handler, which needs the HTTP/1.1 codec; no test covers it.
+ *
+ * <pre>{@code
+ * CloseAccounting accounting = new CloseAccounting();
+ * CloseStrategy strategy = PooledKeepAlive.builder().maxTotal(32).maxPerRoute(32).build();
+ * HttpClient client = TimeWaitReactorNetty.configure(
+ *     HttpClient.create(TimeWaitReactorNetty.connectionProvider("api", strategy))
+ *         .responseTimeout(Duration.ofSeconds(10)),
+ *     strategy, accounting);
+ * WebClient web = WebClient.builder().clientConnector(new ReactorClientHttpConnector(client)).build();
+ * ...
+ * TimeWaitReactorNetty.shutdown(client);
+ * }</pre>
+ *
+ * <p>Configure after the client's other settings that add channel options or protocols, and do
+ * not set {@code SO_LINGER}, {@code ALLOW_HALF_CLOSURE} or the protocol again afterwards. Thread-safe:
+ * static methods; {@code HttpClient} is immutable, and the configured one is as thread-safe as any.
+ */
+public final class TimeWaitReactorNetty {
+  private static final Logger log = LoggerFactory.getLogger(TimeWaitReactorNetty.class);
+
+  /** The attribute that carries a configured client's {@link Connections} onto its channels. */
+  static final AttributeKey<Connections> CONNECTIONS = AttributeKey.valueOf("timewait.connections");
+
+  /**
+   * The longest {@link #shutdown} waits for a pooled provider to close its connections: 5 s.
+   */
+  public static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
+
+  /**
+   * The pool's background eviction interval: 1 s, or the idle timeout if shorter. Without it
+   * Reactor Netty checks idle connections only when one is acquired or released.
+   */
+  static final Duration MAX_EVICTION_INTERVAL = Duration.ofSeconds(1);
+
+  /** The providers {@link #connectionProvider} made, with their strategy; weak keys. */
+  private static final Map<ConnectionProvider, PooledKeepAlive> PROVIDERS =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  private TimeWaitReactorNetty() {}
+
+  /**
+   * The connection provider for {@code strategy}: a bounded, evicting pool named {@code name} for
+   * pooled keep-alive, {@link ConnectionProvider#newConnection()} otherwise. Create the client on
+   * it ({@code HttpClient.create(provider)}), then {@link #configure} it with the same strategy.
+   *
+   * @param name the pool's name, in Reactor Netty's logs and metrics
+   * @param strategy how connections close
+   * @return Reactor Netty's provider for the strategy
+   */
+  public static ConnectionProvider connectionProvider(String name, CloseStrategy strategy) {
+    Preconditions.checkNotNull(name, "name");
+    Preconditions.checkNotNull(strategy, "strategy");
+    if (!(strategy instanceof PooledKeepAlive)) {
+      return ConnectionProvider.newConnection();
+    }
+    PooledKeepAlive pooled = (PooledKeepAlive) strategy;
+    Duration sweep = pooled.idleTimeout().compareTo(MAX_EVICTION_INTERVAL) < 0
+        ? pooled.idleTimeout() : MAX_EVICTION_INTERVAL;
+    // No maxLifeTime: a connection past maxLifetime retires with its next request (core's
+    // ConnectionRules), which under server-close retirement asks the server to close, where
+    // Reactor Netty's lifetime would reset it in the pool; an idle one is still bounded by
+    // idleTimeout.
+    ConnectionProvider provider = ConnectionProvider.builder(name)
+        .maxConnections(pooled.maxPerRoute())
+        .pendingAcquireMaxCount(2 * pooled.maxPerRoute())
+        .maxIdleTime(pooled.idleTimeout())
+        .evictInBackground(sweep)
+        .evictionPredicate(new Eviction(pooled))
+        .build();
+    PROVIDERS.put(provider, pooled);
+    return provider;
+  }
+
+  /**
+   * Configures {@code client} for {@code strategy}, with an accounting of its own.
+   *
+   * @param client the client to configure, created on {@link #connectionProvider} for pooled
+   *     keep-alive
+   * @param strategy how connections close
+   * @return the configured client
+   */
+  public static HttpClient configure(HttpClient client, CloseStrategy strategy) {
+    return configure(client, strategy, new CloseAccounting());
+  }
+
+  /**
+   * Configures {@code client} for {@code strategy}, counting every connection into {@code
+   * accounting}.
+   *
+   * @param client the client to configure, created on {@link #connectionProvider} for pooled
+   *     keep-alive
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return the configured client
+   * @throws IllegalArgumentException if {@code client} was configured by timewait already, or
+   *     (pooled keep-alive) its provider is not the one {@link #connectionProvider} made for the
+   *     strategy
+   */
+  public static HttpClient configure(HttpClient client, CloseStrategy strategy,
+      CloseAccounting accounting) {
+    Preconditions.checkNotNull(client, "client");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
+    if (client.configuration().attributes().containsKey(CONNECTIONS)) {
+      throw new IllegalArgumentException(
+          "client must not be configured by TimeWaitReactorNetty yet, but it was; configure a client once");
+    }
+    ConnectionProvider provider = client.configuration().connectionProvider();
+    if (strategy instanceof PooledKeepAlive && !strategy.equals(PROVIDERS.get(provider))) {
+      throw new IllegalArgumentException("client's connectionProvider must be made by"
+          + " TimeWaitReactorNetty.connectionProvider(name, strategy) for " + strategy
+          + ", but was " + provider + ": create the client with HttpClient.create(provider)");
+    }
+    Connections connections = new Connections(strategy, accounting);
+    HttpClient configured = client
+        .attr(CONNECTIONS, connections)
+        .protocol(HttpProtocol.HTTP11)
+        // An RST by default: a close that bypasses the pipeline (Netty's own, after an I/O error)
+        // never leaves TIME_WAIT. The socket handler turns it off for the closes that follow a FIN.
+        .option(ChannelOption.SO_LINGER, 0)
+        // The peer's FIN becomes an event for the socket handler instead of Netty's own close, so
+        // that the close after it is plain (the peer keeps the TIME_WAIT) and is counted as such.
+        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .doOnChannelInit((observer, channel, remote) -> install(connections, channel.pipeline()))
+        .doOnRequest((request, connection) -> {
+          if (connections.retryUnanswered) {
+            RetryUnanswered.bind(request, connection);
+          }
+        })
+        .doOnResponse((response, connection) -> {
+          ChannelState state = ChannelState.of(connection.channel());
+          if (state != null && state.retire) {
+            connection.markPersistent(false); // Reactor Netty closes it after this exchange
+          }
+        });
+    if (connections.retryUnanswered) {
+      configured = configured.mapConnect(new RetryUnanswered(connections));
+    }
+    log.debug("configured Reactor Netty for {}", strategy);
+    return configured;
+  }
+
+  private static void install(Connections connections, ChannelPipeline pipeline) {
+    ChannelState state = new ChannelState(connections);
+    pipeline.channel().attr(ChannelState.KEY).set(state);
+    SocketHandler socket = new SocketHandler(state);
+    pipeline.addFirst(SocketHandler.NAME, socket);
+    if (pipeline.get(NettyPipeline.HttpCodec) != null) {
+      pipeline.addAfter(NettyPipeline.HttpCodec, ExchangeHandler.NAME, new ExchangeHandler(state, socket));
+      pipeline.addBefore(NettyPipeline.HttpCodec, ResponseBytes.NAME, new ResponseBytes(state));
+    }
+  }
+
+  /**
+   * A new client for {@code strategy}, on its own {@link #connectionProvider}.
+   *
+   * @param strategy how connections close
+   * @param accounting counts every connection opened and how it closed
+   * @return the configured client
+   */
+  public static HttpClient newClient(CloseStrategy strategy, CloseAccounting accounting) {
+    return configure(HttpClient.create(connectionProvider("timewait", strategy)), strategy, accounting);
+  }
+
+  /**
+   * The close accounting of a client configured by timewait.
+   *
+   * @param client the client to act on
+   * @return its accounting
+   * @throws IllegalArgumentException if {@code client} was not configured by timewait
+   */
+  public static CloseAccounting accounting(HttpClient client) {
+    return connections(client).accounting;
+  }
+
+  /**
+   * Shuts a configured client down: every connection it has open ends now, with an RST (a FIN
+   * wait under way counts as a FIN-wait abort; exchanges under way fail), and its pooled
+   * provider, if any, is disposed. Waits at most {@link #SHUTDOWN_WAIT} for each of the two (not
+   * for the connections when called on an event loop thread). Reactor Netty's
+   * event loops are shared and stay. Idempotent.
+   *
+   * @param client the client to act on
+   * @throws IllegalArgumentException if {@code client} was not configured by timewait
+   */
+  public static void shutdown(HttpClient client) {
+    Connections connections = connections(client);
+    connections.shutdown(SHUTDOWN_WAIT);
+    ConnectionProvider provider = client.configuration().connectionProvider();
+    if (PROVIDERS.containsKey(provider)) {
+      provider.disposeLater().block(SHUTDOWN_WAIT);
+    }
+  }
+
+  /** FIN waits under way in this process: for tests. */
+  static int finWaitsUnderWay() {
+    return Connections.FIN_WAITS.get();
+  }
+
+  private static Connections connections(HttpClient client) {
+    Preconditions.checkNotNull(client, "client");
+    Object connections = client.configuration().attributes().get(CONNECTIONS);
+    if (!(connections instanceof Connections)) {
+      throw new IllegalArgumentException(
+          "client must be configured by TimeWaitReactorNetty, but was not: " + client);
+    }
+    return (Connections) connections;
+  }
+}
