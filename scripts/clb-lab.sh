@@ -16,10 +16,10 @@
 #   * the project's load CLI (examples/target/timewait-load.jar) run inside it.
 #
 # What it asserts (any failure => exit 1, with the failed expectation named):
-#   naive      x hc5, hc5-async, okhttp: --requests 1500 FAILS: errors > 0, the first
+#   naive      x hc5, hc5-async, okhttp, reactor-netty: --requests 1500 FAILS: errors > 0, the first
 #              error is "Cannot assign requested address", and ~1000 client TIME_WAIT
 #              sit in the kernel's table (the whole port range), tcp_tw_reuse notwithstanding.
-#   server-close, reset, pooled x hc5, hc5-async, okhttp: --requests 20000 at
+#   server-close, reset, pooled x hc5, hc5-async, okhttp, reactor-netty: --requests 20000 at
 #              --concurrency 16 with 0 errors and 0 client TIME_WAIT in the kernel's
 #              table; server close puts the TIME_WAIT on nginx's side (local port = PORT).
 #
@@ -53,7 +53,7 @@
 # its port). The rows send one warm-up request, wait at a barrier (--start-signal) until
 # every JVM of the scenario is ready, then load together: on 2 cores, 30 JVMs starting
 # would otherwise stretch the first bursts and, in f, start rows after the kill.
-# Rows: hc5, hc5-async, okhttp x pooled (retirement reset and server-close) x GET and
+# Rows: hc5, hc5-async, okhttp, reactor-netty x pooled (retirement reset and server-close) x GET and
 # POST, retries off, bursts of 6 requests with the idle gaps above; beside them the raw
 # clients (the same client without timewait, GET, retries off). Asserted for every
 # pooled row: 0 failed requests and 0 client TIME_WAIT in the kernel's table, except
@@ -77,7 +77,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/examples/target/timewait-load.jar"
 JAR_GIVEN=false
 OUT="$ROOT/lab-out"
-CLIENTS="hc5 hc5-async okhttp"
+CLIENTS="hc5 hc5-async okhttp reactor-netty"
 STRATEGIES="server-close reset pooled"
 REQUESTS=20000          # per strategy run
 NAIVE_REQUESTS=1500     # per naive run: more than the 1000-port budget
@@ -91,7 +91,7 @@ INSTALL=true
 STAGE=all               # all | exhaustion | balancer
 # The balancer stage (see its section below)
 B_SCENARIOS="a b c d e f"
-B_CLIENTS="hc5 hc5-async okhttp"
+B_CLIENTS="hc5 hc5-async okhttp reactor-netty"
 B_BURSTS=8              # bursts of B_BURST requests per row (b: half as many; f: runs 2*B_BURSTS s)
 B_BURST=6
 B_TLS=true

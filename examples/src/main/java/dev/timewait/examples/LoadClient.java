@@ -7,7 +7,9 @@ import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.okhttp.TimeWaitOkHttp;
 import dev.timewait.reactornetty.TimeWaitReactorNetty;
 import dev.timewait.testing.ContractClient;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
@@ -46,7 +48,6 @@ import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.util.Timeout;
 import reactor.core.publisher.Mono;
-import reactor.netty.ByteBufFlux;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -359,7 +360,11 @@ interface LoadClient extends ContractClient {
     public int send(URI uri, byte[] body) throws Exception {
       Integer status = (body == null
               ? client.get().uri(uri)
-              : client.post().uri(uri).send(ByteBufFlux.fromInbound(Mono.just(body))))
+              // A Content-Length, as every other client of the CLI sends (and WebClient's
+              // bodyValue): a body published as a Flux goes out chunked, which an HTTP/1.0
+              // server does not read (lab scenario e: "Connection prematurely closed").
+              : client.headers(h -> h.set(HttpHeaderNames.CONTENT_LENGTH, body.length))
+                  .post().uri(uri).send(Mono.just(Unpooled.wrappedBuffer(body))))
           .responseSingle((response, content) -> content.then(Mono.just(response.status().code())))
           .block(CALL_TIMEOUT);
       if (status == null) {
