@@ -7,6 +7,7 @@ import dev.timewait.PooledKeepAlive;
 import dev.timewait.httpclient5.HttpClient5Options;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.okhttp.TimeWaitOkHttp;
+import dev.timewait.reactornetty.TimeWaitReactorNetty;
 import dev.timewait.testing.ContractClient;
 import java.io.IOException;
 import java.net.URI;
@@ -25,6 +26,7 @@ import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import io.netty.channel.ChannelOption;
 import okio.Okio;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
@@ -48,6 +50,9 @@ import org.apache.hc.core5.http.protocol.HttpCoreContext;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
  * One client as a benchmark leg drives it: a GET whose whole body is read. {@link #of} builds each
@@ -76,7 +81,7 @@ interface BenchClient extends ContractClient {
 
   /** The HTTP client library. */
   enum Library {
-    HC5("hc5"), HC5_ASYNC("hc5-async"), OKHTTP("okhttp");
+    HC5("hc5"), HC5_ASYNC("hc5-async"), OKHTTP("okhttp"), REACTOR_NETTY("reactor-netty");
 
     final String label;
 
@@ -197,7 +202,41 @@ interface BenchClient extends ContractClient {
             new OkHttp(okHttp().connectionPool(new ConnectionPool(0, 5, TimeUnit.MINUTES)).build(), false);
         case NAIVE_NEW_CLIENT -> new Naive(() -> new OkHttp(okHttp().build(), false));
       };
+      case REACTOR_NETTY -> switch (variant) {
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET -> {
+          ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
+          yield new ReactorNetty(TimeWaitReactorNetty.configure(reactorNetty(provider), strategy), null, true, false);
+        }
+        case LIB_POOLED_OWN_CHECK_OFF -> throw new IllegalArgumentException(variant.label + ": HttpClient 5 only");
+        case RAW_POOLED, RAW_CONNECTION_CLOSE -> {
+          ConnectionProvider provider = ConnectionProvider.builder("raw").maxConnections(poolSize).build();
+          yield new ReactorNetty(reactorNetty(provider), provider, false, connectionClose);
+        }
+        // The cap by hand: Reactor Netty's eviction predicate sees each connection's acquire count
+        // (when it is acquired or released), the public hook a user would write it with.
+        case RAW_POOLED_CAPPED -> {
+          ConnectionProvider provider = ConnectionProvider.builder("raw-capped").maxConnections(poolSize)
+              .evictionPredicate((connection, metadata) -> metadata.acquireCount() >= Capped.CAP)
+              .build();
+          yield new ReactorNetty(reactorNetty(provider), provider, false, false);
+        }
+        // No pool: Reactor Netty closes each connection after its exchange.
+        case NAIVE_SHARED -> new ReactorNetty(reactorNetty(ConnectionProvider.newConnection()), null, false, false);
+        case NAIVE_NEW_CLIENT -> new Naive(() -> {
+          ConnectionProvider provider = ConnectionProvider.create("naive", 1);
+          return new ReactorNetty(reactorNetty(provider), provider, false, false);
+        });
+      };
     };
+  }
+
+  /** Reactor Netty on {@code provider}, HTTP/1.1, the same timeouts as the others, no retry. */
+  private static reactor.netty.http.client.HttpClient reactorNetty(ConnectionProvider provider) {
+    return reactor.netty.http.client.HttpClient.create(provider)
+        .protocol(HttpProtocol.HTTP11)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis())
+        .responseTimeout(RESPONSE_TIMEOUT)
+        .disableRetry(true);
   }
 
   /** HttpClient's defaults with its own stale check ({@code validateAfterInactivity}) off. */
@@ -375,6 +414,44 @@ interface BenchClient extends ContractClient {
     public void close() {
       client.dispatcher().executorService().shutdown();
       client.connectionPool().evictAll();
+    }
+  }
+
+  /**
+   * Reactor Netty, blocked on by the calling thread; the body is read whole and released. Close:
+   * timewait's shutdown for a configured client, else the dispose of the provider it was given
+   * (none for {@code newConnection()}, which pools nothing).
+   */
+  final class ReactorNetty implements BenchClient {
+    private final reactor.netty.http.client.HttpClient client;
+    private final ConnectionProvider rawProvider;
+    private final boolean configured;
+
+    ReactorNetty(reactor.netty.http.client.HttpClient client, ConnectionProvider rawProvider,
+        boolean configured, boolean connectionClose) {
+      this.client = connectionClose ? client.headers(h -> h.set("Connection", "close")) : client;
+      this.rawProvider = rawProvider;
+      this.configured = configured;
+    }
+
+    @Override
+    public int get(URI uri) throws IOException {
+      Integer status = client.get().uri(uri)
+          .responseSingle((response, body) -> body.then(Mono.just(response.status().code())))
+          .block(CONNECT_TIMEOUT.plus(RESPONSE_TIMEOUT));
+      if (status == null) {
+        throw new IOException("no response");
+      }
+      return status;
+    }
+
+    @Override
+    public void close() {
+      if (configured) {
+        TimeWaitReactorNetty.shutdown(client);
+      } else if (rawProvider != null) {
+        rawProvider.disposeLater().block(CONNECT_TIMEOUT);
+      }
     }
   }
 

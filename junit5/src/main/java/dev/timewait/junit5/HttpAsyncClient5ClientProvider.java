@@ -3,7 +3,6 @@ package dev.timewait.junit5;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
-import java.util.Objects;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.core5.io.CloseMode;
 
@@ -23,10 +22,10 @@ import org.apache.hc.core5.io.CloseMode;
  * }
  * }</pre>
  *
- * <p>It touches HttpClient's classes only in {@link #newClient} and {@link #close}, so it loads
+ * <p>It touches HttpClient's classes only when it makes or closes a client, so it loads
  * without them. Stateless and thread-safe.
  */
-public final class HttpAsyncClient5ClientProvider implements ClientProvider {
+public final class HttpAsyncClient5ClientProvider extends AdapterClientProvider {
   /** The client type this provider makes. */
   static final String CLIENT_CLASS = "org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient";
 
@@ -40,19 +39,13 @@ public final class HttpAsyncClient5ClientProvider implements ClientProvider {
   static final String ADAPTER_ARTIFACT = "timewait-httpclient5";
 
   /** For {@link java.util.ServiceLoader}. */
-  public HttpAsyncClient5ClientProvider() {}
-
-  @Override
-  public String clientClassName() {
-    return CLIENT_CLASS;
+  public HttpAsyncClient5ClientProvider() {
+    super(CLIENT_CLASS, ADAPTER_CLASS, ADAPTER_ARTIFACT, "CloseableHttpAsyncClient");
   }
 
   /** A new async client for {@code strategy}, started. */
   @Override
-  public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
-    Adapters.require(getClass(), ADAPTER_CLASS, ADAPTER_ARTIFACT, "CloseableHttpAsyncClient");
+  Object create(CloseStrategy strategy, CloseAccounting accounting) {
     CloseableHttpAsyncClient client = TimeWaitHttpClient5.newAsyncClient(strategy, accounting);
     client.start();
     return client;
@@ -60,8 +53,7 @@ public final class HttpAsyncClient5ClientProvider implements ClientProvider {
 
   /** Closes the client, its reactor and its pool with {@code CloseMode.GRACEFUL}. */
   @Override
-  public void close(Object client) {
-    Objects.requireNonNull(client, "client cannot be null");
+  void shutdown(Object client) {
     ((CloseableHttpAsyncClient) client).close(CloseMode.GRACEFUL);
   }
 }

@@ -3,7 +3,6 @@ package dev.timewait.junit5;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.okhttp.TimeWaitOkHttp;
-import java.util.Objects;
 import okhttp3.OkHttpClient;
 
 /**
@@ -22,10 +21,10 @@ import okhttp3.OkHttpClient;
  * }
  * }</pre>
  *
- * <p>It touches OkHttp's classes only in {@link #newClient} and {@link #close}, so it loads
+ * <p>It touches OkHttp's classes only when it makes or closes a client, so it loads
  * without them. Stateless and thread-safe.
  */
-public final class OkHttpClientProvider implements ClientProvider {
+public final class OkHttpClientProvider extends AdapterClientProvider {
   /** The client type this provider makes. */
   static final String CLIENT_CLASS = "okhttp3.OkHttpClient";
 
@@ -39,26 +38,19 @@ public final class OkHttpClientProvider implements ClientProvider {
   static final String ADAPTER_ARTIFACT = "timewait-okhttp";
 
   /** For {@link java.util.ServiceLoader}. */
-  public OkHttpClientProvider() {}
-
-  @Override
-  public String clientClassName() {
-    return CLIENT_CLASS;
+  public OkHttpClientProvider() {
+    super(CLIENT_CLASS, ADAPTER_CLASS, ADAPTER_ARTIFACT, "OkHttpClient");
   }
 
   @Override
-  public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
-    Adapters.require(getClass(), ADAPTER_CLASS, ADAPTER_ARTIFACT, "OkHttpClient");
+  Object create(CloseStrategy strategy, CloseAccounting accounting) {
     // Pooled: async calls beyond the pool's bounds queue in the dispatcher, not on a slot.
     return TimeWaitOkHttp.newClient(strategy, accounting);
   }
 
   /** {@link TimeWaitOkHttp#shutdown(OkHttpClient)}: no new calls; idle connections closed now. */
   @Override
-  public void close(Object client) {
-    Objects.requireNonNull(client, "client cannot be null");
+  void shutdown(Object client) {
     TimeWaitOkHttp.shutdown((OkHttpClient) client);
   }
 }

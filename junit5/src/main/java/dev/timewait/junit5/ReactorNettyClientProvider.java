@@ -3,7 +3,6 @@ package dev.timewait.junit5;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.reactornetty.TimeWaitReactorNetty;
-import java.util.Objects;
 import reactor.netty.http.client.HttpClient;
 
 /**
@@ -22,10 +21,10 @@ import reactor.netty.http.client.HttpClient;
  * }
  * }</pre>
  *
- * <p>It touches Reactor Netty's classes only in {@link #newClient} and {@link #close}, so it
+ * <p>It touches Reactor Netty's classes only when it makes or closes a client, so it
  * loads without them. Stateless and thread-safe.
  */
-public final class ReactorNettyClientProvider implements ClientProvider {
+public final class ReactorNettyClientProvider extends AdapterClientProvider {
   /** The client type this provider makes. */
   static final String CLIENT_CLASS = "reactor.netty.http.client.HttpClient";
 
@@ -36,25 +35,18 @@ public final class ReactorNettyClientProvider implements ClientProvider {
   static final String ADAPTER_ARTIFACT = "timewait-reactor-netty";
 
   /** For {@link java.util.ServiceLoader}. */
-  public ReactorNettyClientProvider() {}
-
-  @Override
-  public String clientClassName() {
-    return CLIENT_CLASS;
+  public ReactorNettyClientProvider() {
+    super(CLIENT_CLASS, ADAPTER_CLASS, ADAPTER_ARTIFACT, "HttpClient");
   }
 
   @Override
-  public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
-    Adapters.require(getClass(), ADAPTER_CLASS, ADAPTER_ARTIFACT, "HttpClient");
+  Object create(CloseStrategy strategy, CloseAccounting accounting) {
     return TimeWaitReactorNetty.newClient(strategy, accounting);
   }
 
   /** {@link TimeWaitReactorNetty#shutdown(HttpClient)}: every connection closed, the pool disposed. */
   @Override
-  public void close(Object client) {
-    Objects.requireNonNull(client, "client cannot be null");
+  void shutdown(Object client) {
     TimeWaitReactorNetty.shutdown((HttpClient) client);
   }
 }
