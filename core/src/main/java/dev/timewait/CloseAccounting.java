@@ -195,8 +195,13 @@ public final class CloseAccounting {
     long finWaitNanos = finWaitStartNanos == NO_TIME ? 0 : Math.max(0, nowNanos - finWaitStartNanos);
     String destination = remote == null ? null : hostPort(remote);
     CloseEvent.Mode mode = mode(outcome);
-    if (reason == CloseEvent.Reason.UNKNOWN && outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
-      reason = CloseEvent.Reason.FIN_WAIT_TIMEOUT;
+    if (reason == CloseEvent.Reason.UNKNOWN) {
+      // The outcome alone tells these two, whoever recorded it.
+      if (outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
+        reason = CloseEvent.Reason.FIN_WAIT_TIMEOUT;
+      } else if (outcome == CloseOutcome.FIN_WAIT_ABORTED) {
+        reason = CloseEvent.Reason.EXCHANGE_ABORTED;
+      }
     }
     if (jfrClosed) {
       ConnectionClosedEvent e = new ConnectionClosedEvent();

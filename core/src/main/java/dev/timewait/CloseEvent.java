@@ -34,7 +34,10 @@ public final class CloseEvent {
     PEER_CLOSED_IDLE,
     /** The peer announced the end: {@code Connection: close}, {@code Keep-Alive: max}, HTTP/1.0. */
     PEER_ANNOUNCED,
-    /** The exchange failed or was cancelled (or interrupted) before it completed. */
+    /**
+     * The exchange failed or was cancelled before it completed, or a server close's FIN wait was
+     * cut short (a cancel, an interrupt, the client's shutdown).
+     */
     EXCHANGE_ABORTED,
     /** A server close's wait for the peer's FIN ran out of time and reset. */
     FIN_WAIT_TIMEOUT,

@@ -64,18 +64,19 @@ class CloseListenerTest {
   }
 
   @Test
-  void adapterOutcomeWithoutReasonIsHeardAsUnknownAndFinWaitTimeoutAsItsReason() {
+  void adapterOutcomeWithoutReasonIsHeardAsUnknownUnlessTheOutcomeTellsIt() {
     CloseAccounting accounting = new CloseAccounting();
     List<CloseEvent> events = new CopyOnWriteArrayList<>();
     accounting.addListener(events::add);
     CloseOutcome.AFTER_PEER_FIN.recordOn(accounting);
     CloseOutcome.FIN_WAIT_TIMEOUT.recordOn(accounting);
+    CloseOutcome.FIN_WAIT_ABORTED.recordOn(accounting);
     CloseOutcome.RESET.recordOn(accounting, CloseEvent.Reason.IDLE_EVICTION);
     assertThat(events).extracting(CloseEvent::reason).containsExactly(
         CloseEvent.Reason.UNKNOWN, CloseEvent.Reason.FIN_WAIT_TIMEOUT,
-        CloseEvent.Reason.IDLE_EVICTION);
-    assertThat(events).extracting(CloseEvent::mode).containsExactly(
-        CloseEvent.Mode.AFTER_PEER_FIN, CloseEvent.Mode.RESET, CloseEvent.Mode.RESET);
+        CloseEvent.Reason.EXCHANGE_ABORTED, CloseEvent.Reason.IDLE_EVICTION);
+    assertThat(events).extracting(CloseEvent::mode).containsExactly(CloseEvent.Mode.AFTER_PEER_FIN,
+        CloseEvent.Mode.RESET, CloseEvent.Mode.RESET, CloseEvent.Mode.RESET);
     assertThat(events.get(0).destination()).isNull();
     assertThat(events.get(0).lifetimeNanos()).isEqualTo(-1);
   }
