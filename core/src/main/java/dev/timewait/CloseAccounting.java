@@ -2,12 +2,10 @@ package dev.timewait;
 
 import dev.timewait.internal.CoreAccess;
 import dev.timewait.internal.Preconditions;
-import dev.timewait.internal.jfr.ConnectionClosedEvent;
-import dev.timewait.internal.jfr.FinWaitEvent;
+import dev.timewait.internal.jfr.JfrCloses;
 import dev.timewait.spi.CloseOutcome;
 import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
-import jdk.jfr.EventType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class CloseAccounting {
   private static final Logger log = LoggerFactory.getLogger(CloseAccounting.class);
   private static final CloseListener[] NONE = {};
-  private static final EventType CLOSED_EVENT = EventType.getEventType(ConnectionClosedEvent.class);
-  private static final EventType FIN_WAIT_EVENT = EventType.getEventType(FinWaitEvent.class);
+  /** Whether the runtime has {@code jdk.jfr} (a jlink image may not): JFR code runs only if so. */
+  private static final boolean JFR = jfrPresent();
 
   static {
     CoreAccess.register(new CoreAccess.Accounting() {
@@ -185,8 +183,8 @@ public final class CloseAccounting {
     }
     CloseListener[] now = listeners;
     // EventType.isEnabled reads a flag: no allocation unless somebody listens or records.
-    boolean jfrClosed = CLOSED_EVENT.isEnabled();
-    boolean jfrFinWait = finWaitStartNanos != NO_TIME && FIN_WAIT_EVENT.isEnabled();
+    boolean jfrClosed = JFR && JfrCloses.closedEnabled();
+    boolean jfrFinWait = JFR && finWaitStartNanos != NO_TIME && JfrCloses.finWaitEnabled();
     if (now.length == 0 && !jfrClosed && !jfrFinWait) {
       return;
     }
@@ -204,23 +202,11 @@ public final class CloseAccounting {
       }
     }
     if (jfrClosed) {
-      ConnectionClosedEvent e = new ConnectionClosedEvent();
-      e.destination = destination;
-      e.strategy = strategy == null ? null : strategy.id();
-      e.mode = mode.name();
-      e.reason = reason.name();
-      e.requests = requests;
-      e.lifetime = lifetimeNanos;
-      e.finWait = finWaitNanos;
-      e.commit();
+      JfrCloses.commitClosed(destination, strategy == null ? null : strategy.id(), mode.name(),
+          reason.name(), requests, lifetimeNanos, finWaitNanos);
     }
     if (jfrFinWait) {
-      FinWaitEvent e = new FinWaitEvent();
-      e.destination = destination;
-      e.mode = mode.name();
-      e.reason = reason.name();
-      e.waited = finWaitNanos;
-      e.commit();
+      JfrCloses.commitFinWait(destination, mode.name(), reason.name(), finWaitNanos);
     }
     if (now.length == 0) {
       return;
@@ -240,6 +226,15 @@ public final class CloseAccounting {
               + "accounting's listeners are not logged", listener, e);
         }
       }
+    }
+  }
+
+  private static boolean jfrPresent() {
+    try {
+      Class.forName("jdk.jfr.EventType", false, CloseAccounting.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
     }
   }
 
