@@ -3,6 +3,7 @@ package dev.timewait.micrometer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseEvent;
 import dev.timewait.CloseListener;
+import dev.timewait.internal.Preconditions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -12,7 +13,6 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -79,8 +79,8 @@ public final class TimeWaitMetrics implements MeterBinder {
    * @return the binder
    */
   public static TimeWaitMetrics of(String clientName, CloseAccounting accounting) {
-    return new TimeWaitMetrics(Objects.requireNonNull(clientName, "clientName cannot be null"),
-        Objects.requireNonNull(accounting, "accounting cannot be null"), DEFAULT_MAX_DESTINATIONS);
+    return new TimeWaitMetrics(Preconditions.checkNotNull(clientName, "clientName"),
+        Preconditions.checkNotNull(accounting, "accounting"), DEFAULT_MAX_DESTINATIONS);
   }
 
   /**
@@ -90,15 +90,13 @@ public final class TimeWaitMetrics implements MeterBinder {
    * @return the copy (unbound)
    */
   public TimeWaitMetrics maxDestinations(int max) {
-    if (max <= 0) {
-      throw new IllegalArgumentException("maxDestinations must be > 0, but was " + max);
-    }
-    return new TimeWaitMetrics(client, accounting, max);
+    return new TimeWaitMetrics(
+        client, accounting, Preconditions.checkPositive(max, "maxDestinations"));
   }
 
   @Override
   public void bindTo(MeterRegistry registry) {
-    Objects.requireNonNull(registry, "registry cannot be null");
+    Preconditions.checkNotNull(registry, "registry");
     FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
         .description("Connections the client opened")
         .tag("client", client)

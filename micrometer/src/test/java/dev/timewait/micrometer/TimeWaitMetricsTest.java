@@ -141,6 +141,8 @@ class TimeWaitMetricsTest {
     assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).maxDestinations(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("maxDestinations must be > 0, but was 0");
+    assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).bindTo(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("registry cannot be null");
   }
 
   private static double closedCount(SimpleMeterRegistry registry, String mode) {
