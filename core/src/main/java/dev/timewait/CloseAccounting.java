@@ -1,7 +1,13 @@
 package dev.timewait;
 
 import dev.timewait.internal.CoreAccess;
+import dev.timewait.internal.Preconditions;
+import dev.timewait.internal.jfr.JfrCloses;
+import dev.timewait.spi.CloseOutcome;
+import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Counts how one client's connections open and close. A {@link TimeWaitSocketFactory} owns one
@@ -15,13 +21,39 @@ import java.util.concurrent.atomic.LongAdder;
  * CloseStats stats = accounting.snapshot();
  * }</pre>
  *
- * <p>Thread-safe: every method may be called from any thread, without locks. A snapshot taken
- * while connections close may be mid-update by one close.
+ * <p>Each close is also told to the {@link CloseListener}s {@linkplain #addListener added} here
+ * and, when a recording enables them, committed as the JFR events {@code
+ * dev.timewait.ConnectionClosed} and {@code dev.timewait.FinWait} (docs/observability.md). With
+ * neither, recording a close allocates nothing.
+ *
+ * <p>Thread-safe: every method may be called from any thread, without locks (adding or removing
+ * a listener takes this accounting's lock). A snapshot taken while connections close may be
+ * mid-update by one close.
  */
 public final class CloseAccounting {
+  private static final Logger log = LoggerFactory.getLogger(CloseAccounting.class);
+  private static final CloseListener[] NONE = {};
+  /** Whether the runtime has {@code jdk.jfr} (a jlink image may not): JFR code runs only if so. */
+  private static final boolean JFR = jfrPresent();
+
   static {
-    CoreAccess.register(CloseAccounting::increment);
+    CoreAccess.register(new CoreAccess.Accounting() {
+      @Override
+      public void increment(CloseAccounting accounting, CoreAccess.Count count) {
+        CloseAccounting.increment(accounting, count);
+      }
+
+      @Override
+      public void closed(CloseAccounting accounting, CloseOutcome outcome,
+          CloseEvent.Reason reason) {
+        accounting.recordClose(outcome, reason, null, null, -1, NO_TIME, NO_TIME);
+      }
+    });
   }
+
+  /** Copy-on-write: read on every close, written only by add/removeListener. */
+  private volatile CloseListener[] listeners = NONE;
+  private volatile boolean listenerFailed;
 
   private final LongAdder opened = new LongAdder();
   private final LongAdder afterPeerFin = new LongAdder();
@@ -79,8 +111,150 @@ public final class CloseAccounting {
     staleRetries.increment();
   }
 
-  /** Creates an accounting with every count at 0. */
+  /** Creates an accounting with every count at 0 and no listener. */
   public CloseAccounting() {}
+
+  /**
+   * Tells {@code listener} of every close recorded from now on.
+   *
+   * @param listener the listener
+   */
+  public synchronized void addListener(CloseListener listener) {
+    Preconditions.checkNotNull(listener, "listener");
+    CloseListener[] now = Arrays.copyOf(listeners, listeners.length + 1);
+    now[now.length - 1] = listener;
+    listeners = now;
+  }
+
+  /**
+   * Stops telling {@code listener} (its first registration, if added more than once).
+   *
+   * @param listener the listener
+   * @return whether it was listening
+   */
+  public synchronized boolean removeListener(CloseListener listener) {
+    Preconditions.checkNotNull(listener, "listener");
+    CloseListener[] now = listeners;
+    for (int i = 0; i < now.length; i++) {
+      if (now[i] == listener) {
+        CloseListener[] less = new CloseListener[now.length - 1];
+        System.arraycopy(now, 0, less, 0, i);
+        System.arraycopy(now, i + 1, less, i, less.length - i);
+        listeners = less.length == 0 ? NONE : less;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A {@link System#nanoTime()} not known. */
+  static final long NO_TIME = Long.MIN_VALUE;
+
+  /**
+   * Counts one close and tells the listeners and JFR what is known of it. Unknowns: null
+   * destination and strategy, negative requests, {@link #NO_TIME} for when the connection
+   * connected and when its FIN wait began (also {@code NO_TIME} without a wait). Times are taken
+   * as {@code nanoTime} stamps and turned into durations only when somebody listens.
+   */
+  void recordClose(CloseOutcome outcome, CloseEvent.Reason reason,
+      java.net.InetSocketAddress remote, CloseStrategy.Kind strategy, long requests,
+      long connectedAtNanos, long finWaitStartNanos) {
+    switch (outcome) {
+      case AFTER_PEER_FIN:
+        recordClosedAfterPeerFin();
+        break;
+      case LOCAL_FIRST:
+        recordClosedLocallyFirst();
+        break;
+      case FIN_WAIT_TIMEOUT:
+        recordFinWaitTimeout();
+        recordClosedByReset();
+        break;
+      case FIN_WAIT_ABORTED:
+        recordFinWaitAbort();
+        recordClosedByReset();
+        break;
+      case RESET:
+      case PEER_RESET:
+      case UNREAD_DATA:
+      default:
+        recordClosedByReset();
+        break;
+    }
+    CloseListener[] now = listeners;
+    // EventType.isEnabled reads a flag: no allocation unless somebody listens or records.
+    boolean jfrClosed = JFR && JfrCloses.closedEnabled();
+    boolean jfrFinWait = JFR && finWaitStartNanos != NO_TIME && JfrCloses.finWaitEnabled();
+    if (now.length == 0 && !jfrClosed && !jfrFinWait) {
+      return;
+    }
+    long nowNanos = System.nanoTime();
+    long lifetimeNanos = connectedAtNanos == NO_TIME ? -1 : nowNanos - connectedAtNanos;
+    long finWaitNanos = finWaitStartNanos == NO_TIME ? 0 : Math.max(0, nowNanos - finWaitStartNanos);
+    String destination = remote == null ? null : hostPort(remote);
+    CloseEvent.Mode mode = mode(outcome);
+    if (reason == CloseEvent.Reason.UNKNOWN) {
+      // The outcome alone tells these two, whoever recorded it.
+      if (outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
+        reason = CloseEvent.Reason.FIN_WAIT_TIMEOUT;
+      } else if (outcome == CloseOutcome.FIN_WAIT_ABORTED) {
+        reason = CloseEvent.Reason.EXCHANGE_ABORTED;
+      }
+    }
+    if (jfrClosed) {
+      JfrCloses.commitClosed(destination, strategy == null ? null : strategy.id(), mode.name(),
+          reason.name(), requests, lifetimeNanos, finWaitNanos);
+    }
+    if (jfrFinWait) {
+      JfrCloses.commitFinWait(destination, mode.name(), reason.name(), finWaitNanos);
+    }
+    if (now.length == 0) {
+      return;
+    }
+    CloseEvent event = new CloseEvent(
+        destination, strategy, mode, reason, requests, lifetimeNanos, finWaitNanos);
+    for (CloseListener listener : now) {
+      try {
+        listener.closed(event);
+      } catch (RuntimeException | Error e) {
+        if (e instanceof VirtualMachineError) {
+          throw (VirtualMachineError) e;
+        }
+        if (!listenerFailed) {
+          listenerFailed = true; // once per accounting: a failing listener fails on every close
+          log.warn("A CloseListener ({}) threw; the close went on, and further failures of this "
+              + "accounting's listeners are not logged", listener, e);
+        }
+      }
+    }
+  }
+
+  private static boolean jfrPresent() {
+    try {
+      Class.forName("jdk.jfr.EventType", false, CloseAccounting.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
+
+  private static String hostPort(java.net.InetSocketAddress remote) {
+    String host = remote.getHostString(); // never a reverse lookup
+    return host.indexOf(':') >= 0
+        ? "[" + host + "]:" + remote.getPort()
+        : host + ":" + remote.getPort();
+  }
+
+  private static CloseEvent.Mode mode(CloseOutcome outcome) {
+    switch (outcome) {
+      case AFTER_PEER_FIN:
+        return CloseEvent.Mode.AFTER_PEER_FIN;
+      case LOCAL_FIRST:
+        return CloseEvent.Mode.LOCALLY_FIRST;
+      default:
+        return CloseEvent.Mode.RESET;
+    }
+  }
 
   private static void increment(CloseAccounting accounting, CoreAccess.Count count) {
     switch (count) {

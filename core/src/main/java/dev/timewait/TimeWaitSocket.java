@@ -440,11 +440,11 @@ final class TimeWaitSocket extends Socket {
     try {
       if (ioFailed) {
         super.close(); // the peer reset it: nothing left to send
-        CloseOutcome.PEER_RESET.recordOn(factory.accounting());
+        record(CloseOutcome.PEER_RESET, CloseEvent.Reason.PEER_CLOSED_IDLE);
         how = "peer reset while idle";
       } else {
         gracefulClose();
-        CloseOutcome.AFTER_PEER_FIN.recordOn(factory.accounting());
+        record(CloseOutcome.AFTER_PEER_FIN, CloseEvent.Reason.PEER_CLOSED_IDLE);
       }
     } finally {
       factory.closed(this, k, how);
@@ -561,7 +561,7 @@ final class TimeWaitSocket extends Socket {
       return finish(CloseOutcome.AFTER_PEER_FIN);
     }
     if (!armed || super.isClosed()) {
-      reset();
+      reset(CloseEvent.Reason.UNKNOWN);
       return "reset: not armed";
     }
     if (finDeadline != 0 && activeIo.get() > 0) {
@@ -570,7 +570,7 @@ final class TimeWaitSocket extends Socket {
       // short with an RST (as before this counter existed), so it counts as an abort.
       abortRequested = true;
     } else if (ioFailed || activeIo.get() > 0) {
-      reset();
+      reset(CloseEvent.Reason.EXCHANGE_ABORTED);
       return "reset: exchange aborted";
     }
     if (abortAsked()) {
@@ -600,7 +600,7 @@ final class TimeWaitSocket extends Socket {
         resetSocket();
         break;
     }
-    outcome.recordOn(factory.accounting());
+    record(outcome, reasonOf(outcome));
     switch (outcome) {
       case AFTER_PEER_FIN:
         return "after peer FIN";
@@ -637,9 +637,36 @@ final class TimeWaitSocket extends Socket {
   }
 
   /** Closes with an RST and records it. */
-  private void reset() throws IOException {
+  private void reset(CloseEvent.Reason reason) throws IOException {
     resetSocket();
-    CloseOutcome.RESET.recordOn(factory.accounting());
+    record(CloseOutcome.RESET, reason);
+  }
+
+  /**
+   * Why {@link #finish} closes: what the socket can tell. A pooled connection's retirement (cap,
+   * lifetime, eviction) is decided by the client's pool above this socket, so it is unknown here.
+   */
+  private CloseEvent.Reason reasonOf(CloseOutcome outcome) {
+    switch (outcome) {
+      case FIN_WAIT_TIMEOUT:
+        return CloseEvent.Reason.FIN_WAIT_TIMEOUT;
+      case FIN_WAIT_ABORTED:
+        return CloseEvent.Reason.EXCHANGE_ABORTED;
+      default:
+        CloseStrategy strategy = factory.strategy();
+        return strategy == null || strategy.kind() == CloseStrategy.Kind.POOLED
+            ? CloseEvent.Reason.UNKNOWN
+            : CloseEvent.Reason.STRATEGY;
+    }
+  }
+
+  /** Counts the close on the factory's accounting, with what this socket knows of it. */
+  private void record(CloseOutcome outcome, CloseEvent.Reason reason) {
+    CloseStrategy strategy = factory.strategy();
+    long deadline = finDeadline;
+    factory.accounting().recordClose(outcome, reason, remote,
+        strategy == null ? null : strategy.kind(), -1, connectedNanos,
+        deadline == 0 ? CloseAccounting.NO_TIME : deadline - factory.finWaitNanos());
   }
 
   private void resetSocket() throws IOException {

@@ -30,6 +30,17 @@ public final class CoreAccess {
      * @param count the counter
      */
     void increment(CloseAccounting accounting, Count count);
+
+    /**
+     * Counts one close of {@code outcome} on {@code accounting} and tells its listeners and JFR,
+     * with {@code reason} and nothing else known.
+     *
+     * @param accounting the accounting
+     * @param outcome how it closed
+     * @param reason why
+     */
+    void closed(CloseAccounting accounting, dev.timewait.spi.CloseOutcome outcome,
+        dev.timewait.CloseEvent.Reason reason);
   }
 
   /** Implemented by {@link TimeWaitSocketFactory}; see {@code dev.timewait.spi.SocketControl}. */

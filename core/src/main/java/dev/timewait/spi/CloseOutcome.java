@@ -1,10 +1,10 @@
 package dev.timewait.spi;
 
 import dev.timewait.internal.CoreAccess;
-import dev.timewait.internal.CoreAccess.Count;
 import dev.timewait.internal.NotInlined;
 import dev.timewait.internal.Preconditions;
 import dev.timewait.CloseAccounting;
+import dev.timewait.CloseEvent;
 
 /**
  * How one connection closed, and how that is counted: the outcomes of a close, a server close's
@@ -38,34 +38,25 @@ public enum CloseOutcome {
 
   /**
    * Counts this outcome onto {@code accounting}: one close, of the kind this outcome is, plus a
-   * FIN-wait timeout or abort where it is one.
+   * FIN-wait timeout or abort where it is one; its listeners hear {@link CloseEvent.Reason#UNKNOWN}.
    *
    * @param accounting the client's accounting
    */
   public void recordOn(CloseAccounting accounting) {
+    recordOn(accounting, CloseEvent.Reason.UNKNOWN);
+  }
+
+  /**
+   * Counts this outcome onto {@code accounting}, as {@link #recordOn(CloseAccounting)}, and tells
+   * its {@linkplain CloseAccounting#addListener listeners} {@code reason}. Builds nothing while
+   * nobody listens.
+   *
+   * @param accounting the client's accounting
+   * @param reason why the adapter closed the connection
+   */
+  public void recordOn(CloseAccounting accounting, CloseEvent.Reason reason) {
     Preconditions.checkNotNull(accounting, "accounting");
-    CoreAccess.Accounting counts = CoreAccess.accounting();
-    switch (this) {
-      case AFTER_PEER_FIN:
-        counts.increment(accounting, Count.CLOSED_AFTER_PEER_FIN);
-        break;
-      case LOCAL_FIRST:
-        counts.increment(accounting, Count.CLOSED_LOCALLY_FIRST);
-        break;
-      case FIN_WAIT_TIMEOUT:
-        counts.increment(accounting, Count.FIN_WAIT_TIMEOUT);
-        counts.increment(accounting, Count.CLOSED_BY_RESET);
-        break;
-      case FIN_WAIT_ABORTED:
-        counts.increment(accounting, Count.FIN_WAIT_ABORT);
-        counts.increment(accounting, Count.CLOSED_BY_RESET);
-        break;
-      case RESET:
-      case PEER_RESET:
-      case UNREAD_DATA:
-      default:
-        counts.increment(accounting, Count.CLOSED_BY_RESET);
-        break;
-    }
+    Preconditions.checkNotNull(reason, "reason");
+    CoreAccess.accounting().closed(accounting, this, reason);
   }
 }

@@ -1,0 +1,209 @@
+package dev.timewait;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.timewait.spi.CloseOutcome;
+import dev.timewait.spi.SocketControl;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class CloseListenerTest {
+  private static final byte[] RESPONSE =
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+          .getBytes(StandardCharsets.US_ASCII);
+
+  @Test
+  void listenerHearsResetCloseWithDestinationStrategyAndLifetime() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.reset(), accounting);
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      exchange(factory, server, 0, false);
+    }
+    assertThat(events).hasSize(1);
+    CloseEvent event = events.get(0);
+    assertThat(event.mode()).isEqualTo(CloseEvent.Mode.RESET);
+    assertThat(event.reason()).isEqualTo(CloseEvent.Reason.STRATEGY);
+    assertThat(event.strategy()).isEqualTo(CloseStrategy.Kind.RESET);
+    assertThat(event.destination()).matches("(localhost|127\\.0\\.0\\.1):\\d+");
+    assertThat(event.lifetimeNanos()).isPositive();
+    assertThat(event.finWaitNanos()).isZero();
+    assertThat(event.requests()).isEqualTo(-1);
+    assertThat(accounting.snapshot().closedByReset()).isEqualTo(1);
+  }
+
+  @Test
+  void listenerHearsServerCloseFinWaitDuration() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    TimeWaitSocketFactory factory =
+        TimeWaitSocketFactory.create(CloseStrategy.serverClose(), accounting);
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      exchange(factory, server, 50, true);
+    }
+    assertThat(events).hasSize(1);
+    CloseEvent event = events.get(0);
+    assertThat(event.mode()).isEqualTo(CloseEvent.Mode.AFTER_PEER_FIN);
+    assertThat(event.reason()).isEqualTo(CloseEvent.Reason.STRATEGY);
+    assertThat(event.strategy()).isEqualTo(CloseStrategy.Kind.SERVER_CLOSE);
+    assertThat(event.finWait()).isGreaterThanOrEqualTo(java.time.Duration.ofMillis(30));
+    assertThat(accounting.snapshot().closedAfterPeerFin()).isEqualTo(1);
+  }
+
+  @Test
+  void adapterOutcomeWithoutReasonIsHeardAsUnknownUnlessTheOutcomeTellsIt() {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    CloseOutcome.AFTER_PEER_FIN.recordOn(accounting);
+    CloseOutcome.FIN_WAIT_TIMEOUT.recordOn(accounting);
+    CloseOutcome.FIN_WAIT_ABORTED.recordOn(accounting);
+    CloseOutcome.RESET.recordOn(accounting, CloseEvent.Reason.IDLE_EVICTION);
+    assertThat(events).extracting(CloseEvent::reason).containsExactly(
+        CloseEvent.Reason.UNKNOWN, CloseEvent.Reason.FIN_WAIT_TIMEOUT,
+        CloseEvent.Reason.EXCHANGE_ABORTED, CloseEvent.Reason.IDLE_EVICTION);
+    assertThat(events).extracting(CloseEvent::mode).containsExactly(CloseEvent.Mode.AFTER_PEER_FIN,
+        CloseEvent.Mode.RESET, CloseEvent.Mode.RESET, CloseEvent.Mode.RESET);
+    assertThat(events.get(0).destination()).isNull();
+    assertThat(events.get(0).lifetimeNanos()).isEqualTo(-1);
+  }
+
+  @Test
+  void throwingListenerNeverBreaksCloseNorOtherListeners() {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(e -> {
+      throw new IllegalStateException("listener bug");
+    });
+    accounting.addListener(events::add);
+    CloseOutcome.RESET.recordOn(accounting);
+    CloseOutcome.RESET.recordOn(accounting);
+    assertThat(events).hasSize(2);
+    assertThat(accounting.snapshot().closedByReset()).isEqualTo(2);
+  }
+
+  @Test
+  void removedListenerHearsNothingMore() {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    CloseListener listener = events::add;
+    accounting.addListener(listener);
+    CloseOutcome.RESET.recordOn(accounting);
+    assertThat(accounting.removeListener(listener)).isTrue();
+    assertThat(accounting.removeListener(listener)).isFalse();
+    CloseOutcome.RESET.recordOn(accounting);
+    assertThat(events).hasSize(1);
+  }
+
+  @Test
+  void nullListenerAndReasonAreRejectedByName() {
+    CloseAccounting accounting = new CloseAccounting();
+    assertThatThrownBy(() -> accounting.addListener(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("listener cannot be null");
+    assertThatThrownBy(() -> CloseOutcome.RESET.recordOn(accounting, null))
+        .isInstanceOf(NullPointerException.class).hasMessage("reason cannot be null");
+  }
+
+  /**
+   * The recording path allocates nothing while nobody listens: measured as the thread's allocated
+   * bytes over many closes, compared with the same closes heard by a listener (which builds one
+   * CloseEvent each). Not timed; the threshold is far from both sides.
+   */
+  @Test
+  void recordingCloseAllocatesNothingWithoutListenerAndAnEventWithOne() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    CloseAccounting quiet = new CloseAccounting();
+    CloseAccounting heard = new CloseAccounting();
+    // The event escapes (as any real listener's does), so the JIT cannot scalar-replace it.
+    java.util.concurrent.atomic.AtomicReference<CloseEvent> last =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    heard.addListener(last::set);
+    int closes = 200_000;
+    for (int round = 0; round < 3; round++) { // warm up: JIT, LongAdder cells
+      recordMany(quiet, closes);
+      recordMany(heard, closes);
+    }
+    long without = allocated(threads, () -> recordMany(quiet, closes));
+    long with = allocated(threads, () -> recordMany(heard, closes));
+    System.out.printf("allocated over %d closes: without listener %d B, with listener %d B%n",
+        closes, without, with);
+    assertThat(without).isLessThan(closes / 10); // < 0.1 B per close: nothing per close
+    assertThat(with).isGreaterThan(closes * 16L); // a CloseEvent per close
+  }
+
+  private static void recordMany(CloseAccounting accounting, int n) {
+    for (int i = 0; i < n; i++) {
+      CloseOutcome.AFTER_PEER_FIN.recordOn(accounting, CloseEvent.Reason.REQUEST_CAP);
+    }
+  }
+
+  private static long allocated(com.sun.management.ThreadMXBean threads, Runnable work) {
+    long id = Thread.currentThread().getId();
+    long before = threads.getThreadAllocatedBytes(id);
+    work.run();
+    return threads.getThreadAllocatedBytes(id) - before;
+  }
+
+  /**
+   * One request through {@code factory} to {@code server}, which answers and closes after {@code
+   * serverCloseDelayMs}; the client arms a server close when {@code arm}, then closes.
+   */
+  static void exchange(TimeWaitSocketFactory factory, ServerSocket server, long serverCloseDelayMs,
+      boolean arm) throws Exception {
+    Thread peer = new Thread(() -> {
+      try (Socket s = server.accept()) {
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[1024];
+        int n = 0;
+        while (n < 4 || !new String(buf, 0, n, StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+          int r = in.read(buf, n, buf.length - n);
+          if (r < 0) {
+            return;
+          }
+          n += r;
+        }
+        OutputStream out = s.getOutputStream();
+        out.write(RESPONSE);
+        out.flush();
+        Thread.sleep(serverCloseDelayMs);
+      } catch (IOException | InterruptedException e) {
+        // the test's asserts tell
+      }
+    });
+    peer.start();
+    try (Socket socket = factory.createSocket()) {
+      socket.connect(server.getLocalSocketAddress(), 2000);
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(
+          "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      InputStream in = socket.getInputStream();
+      int read = 0;
+      byte[] buf = new byte[RESPONSE.length];
+      while (read < RESPONSE.length) {
+        int r = in.read(buf, read, buf.length - read);
+        if (r < 0) {
+          break;
+        }
+        read += r;
+      }
+      if (arm) {
+        assertThat(SocketControl.arm(factory, socket)).isTrue();
+      }
+    }
+    peer.join(TimeUnit.SECONDS.toMillis(5));
+  }
+}

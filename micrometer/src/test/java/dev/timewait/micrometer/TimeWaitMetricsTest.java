@@ -1,0 +1,173 @@
+package dev.timewait.micrometer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStats;
+import dev.timewait.CloseStrategy;
+import dev.timewait.okhttp.TimeWaitOkHttp;
+import dev.timewait.testing.KernelTcp;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class TimeWaitMetricsTest {
+  private static final int REQUESTS = 20;
+  private HttpServer server;
+  private HttpServer second;
+
+  @BeforeEach
+  void startServers() throws IOException {
+    server = start();
+    second = start();
+  }
+
+  @AfterEach
+  void stopServers() {
+    server.stop(0);
+    second.stop(0);
+  }
+
+  private static HttpServer start() throws IOException {
+    HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+    s.createContext("/", exchange -> {
+      byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    s.start();
+    return s;
+  }
+
+  @Test
+  void serverCloseThroughOkHttpMetersMatchTheAccountingAndTheKernel() throws Exception {
+    KernelTcp.assumeReadable();
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.serverClose());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics.of("orders", accounting).bindTo(registry);
+    int port = server.getAddress().getPort();
+    try {
+      for (int i = 0; i < REQUESTS; i++) {
+        get(client, port);
+      }
+      CloseStats stats = awaitClosed(accounting, REQUESTS);
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "orders")
+          .functionCounter().count()).isEqualTo(stats.connectionsOpened()).isEqualTo(REQUESTS);
+      assertThat(closedCount(registry, null)).isEqualTo(stats.closed());
+      assertThat(closedCount(registry, "after_peer_fin")).isEqualTo(stats.closedAfterPeerFin());
+      assertThat(closedCount(registry, "reset")).isEqualTo(stats.closedByReset());
+      assertThat(registry.get(TimeWaitMetrics.CLOSED).tag("reason", "strategy").counters())
+          .allSatisfy(c -> assertThat(c.getId().getTag("destination"))
+              .matches("(localhost|127\\.0\\.0\\.1):" + port));
+      // Every close that waited for the server's FIN is timed.
+      assertThat(registry.get(TimeWaitMetrics.FIN_WAIT).timer().count())
+          .isEqualTo(stats.closedAfterPeerFin());
+      KernelTcp.awaitClientSettled(port, Duration.ofSeconds(5));
+      assertThat(KernelTcp.clientTimeWait(port)).as(KernelTcp.describe(port)).isZero();
+      assertThat(KernelTcp.serverTimeWait(port)).isEqualTo((int) stats.closedAfterPeerFin());
+    } finally {
+      TimeWaitOkHttp.shutdown(client);
+    }
+  }
+
+  @Test
+  void resetThroughOkHttpCountsEveryCloseAsResetByTheStrategy() throws Exception {
+    KernelTcp.assumeReadable();
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics.of("orders", accounting).bindTo(registry);
+    int port = server.getAddress().getPort();
+    try {
+      for (int i = 0; i < REQUESTS; i++) {
+        get(client, port);
+      }
+      CloseStats stats = awaitClosed(accounting, REQUESTS);
+      assertThat(closedCount(registry, "reset")).isEqualTo(stats.closedByReset())
+          .isEqualTo(REQUESTS);
+      assertThat(registry.find(TimeWaitMetrics.FIN_WAIT).timer()).isNull();
+      assertThat(KernelTcp.clientTimeWait(port)).as(KernelTcp.describe(port)).isZero();
+      assertThat(KernelTcp.serverTimeWait(port)).isZero();
+    } finally {
+      TimeWaitOkHttp.shutdown(client);
+    }
+  }
+
+  @Test
+  void destinationsBeyondTheCapAreTaggedOther() throws Exception {
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics.of("orders", accounting).maxDestinations(1).bindTo(registry);
+    try {
+      get(client, server.getAddress().getPort());
+      awaitClosed(accounting, 1);
+      get(client, second.getAddress().getPort());
+      awaitClosed(accounting, 2);
+      get(client, server.getAddress().getPort());
+      awaitClosed(accounting, 3);
+    } finally {
+      TimeWaitOkHttp.shutdown(client);
+    }
+    assertThat(registry.get(TimeWaitMetrics.CLOSED).counters())
+        .extracting(c -> c.getId().getTag("destination") + "=" + (long) c.count())
+        .containsExactlyInAnyOrder(
+            "localhost:" + server.getAddress().getPort() + "=2", "other=1");
+  }
+
+  @Test
+  void badArgumentsAreRejectedByName() {
+    CloseAccounting accounting = new CloseAccounting();
+    assertThatThrownBy(() -> TimeWaitMetrics.of(null, accounting))
+        .isInstanceOf(NullPointerException.class).hasMessage("clientName cannot be null");
+    assertThatThrownBy(() -> TimeWaitMetrics.of("c", null))
+        .isInstanceOf(NullPointerException.class).hasMessage("accounting cannot be null");
+    assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).maxDestinations(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxDestinations must be > 0, but was 0");
+    assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).bindTo(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("registry cannot be null");
+  }
+
+  private static double closedCount(SimpleMeterRegistry registry, String mode) {
+    return registry.find(TimeWaitMetrics.CLOSED).counters().stream()
+        .filter(c -> mode == null || mode.equals(c.getId().getTag("mode")))
+        .mapToDouble(Counter::count).sum();
+  }
+
+  private static void get(OkHttpClient client, int port) throws IOException {
+    Request request = new Request.Builder().url("http://localhost:" + port + "/").build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.body().string()).isEqualTo("ok");
+    }
+  }
+
+  /** Closes may finish on OkHttp's threads after the call returns: bounded wait. */
+  private static CloseStats awaitClosed(CloseAccounting accounting, long closed)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    CloseStats stats = accounting.snapshot();
+    while (stats.closed() < closed && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+      stats = accounting.snapshot();
+    }
+    assertThat(stats.closed()).as(stats.toString()).isEqualTo(closed);
+    return stats;
+  }
+}
