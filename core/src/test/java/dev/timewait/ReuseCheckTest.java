@@ -15,6 +15,7 @@ class ReuseCheckTest {
       PooledKeepAlive.builder().staleCheckAfterIdle(Duration.ofMillis(50)).build();
 
   @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void socketOptionCallsNeverRunTheCheckAndOnlyTheClientsOwnIsClosedFindsThePeerGone() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);

@@ -100,6 +100,7 @@ class KernelCountersTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void liveCountersSeeOurTimeWaitAndOurResets() throws Exception {
     KernelTcp.assumeReadable();
     int connections = 100;

@@ -138,7 +138,7 @@ class TimeWaitMonitorTest {
             .isInstanceOf(PortHeadroomException.class)
             .satisfies(e -> {
               PortHeadroomException p = (PortHeadroomException) e;
-              int held = (int) p.budget().timeWait();
+              int held = p.budget().timeWait();
               assertThat(held).isBetween(exact - 2, exact + 2);
               assertThat(p.minHeadroom()).isEqualTo(usable - 100);
               assertThat(p).hasMessage("Only " + (usable - held) + " ephemeral ports are left towards"
