@@ -1,6 +1,7 @@
 package dev.timewait;
 
 import dev.timewait.internal.CoreAccess;
+import dev.timewait.internal.HostPorts;
 import dev.timewait.internal.Preconditions;
 import dev.timewait.internal.jfr.JfrCloses;
 import dev.timewait.spi.CloseOutcome;
@@ -239,10 +240,8 @@ public final class CloseAccounting {
   }
 
   private static String hostPort(java.net.InetSocketAddress remote) {
-    String host = remote.getHostString(); // never a reverse lookup
-    return host.indexOf(':') >= 0
-        ? "[" + host + "]:" + remote.getPort()
-        : host + ":" + remote.getPort();
+    // getHostString: never a reverse lookup.
+    return HostPorts.of(remote.getHostString(), Integer.toString(remote.getPort()));
   }
 
   private static CloseEvent.Mode mode(CloseOutcome outcome) {

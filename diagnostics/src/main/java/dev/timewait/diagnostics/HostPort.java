@@ -1,5 +1,6 @@
 package dev.timewait.diagnostics;
 
+import dev.timewait.internal.HostPorts;
 import dev.timewait.internal.Preconditions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -46,7 +47,6 @@ public final class HostPort {
   public static String of(String host, String port) {
     Preconditions.checkNotNull(host, "host");
     Preconditions.checkNotNull(port, "port");
-    boolean bare = host.indexOf(':') >= 0 && !host.startsWith("[");
-    return (bare ? "[" + host + "]" : host) + ":" + port;
+    return HostPorts.of(host, port);
   }
 }
