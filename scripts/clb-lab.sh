@@ -1039,7 +1039,10 @@ bl_run_scenario() {
 # those requests never reached the balancer, so they are never "lost" but failed.
 bl_dropped_after_sending() {
   case "$1" in
+    # Reactor Netty says "prematurely closed BEFORE response" only once the whole request was
+    # sent (while still sending it says "closed BEFORE response, while sending request body").
     *NoHttpResponseException*|*"unexpected end of stream"*|*"Connection closed by peer"*|*"Connection reset"*) return 0 ;;
+    *"Connection prematurely closed BEFORE response"*) return 0 ;;
     "HTTP 502 "*|"HTTP 503 "*|"HTTP 504 "*) return 0 ;;
     *) return 1 ;;
   esac
