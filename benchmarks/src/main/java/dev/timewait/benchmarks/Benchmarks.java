@@ -174,7 +174,7 @@ public final class Benchmarks {
       for (int index = 0; index < all.size(); index++) {
         Pair pair = all.get(index);
         String label = pair.scenario() + " " + pair.label();
-        if (only != null && !label.contains(only)) {
+        if (!selected(only, label)) {
           continue;
         }
         long t0 = System.nanoTime();
@@ -209,7 +209,7 @@ public final class Benchmarks {
       for (int i = 0; i < pacedPairs.size(); i++) {
         Library l = pacedLibraries.get(i);
         Variant[] ab = pacedPairs.get(i);
-        if (only != null && !(REUSE_CHECK + ", paced " + l.label + ": " + ab[0].label).contains(only)) {
+        if (!selected(only, REUSE_CHECK + ", paced " + l.label + ": " + ab[0].label)) {
           continue;
         }
         long t0 = System.nanoTime();
@@ -226,7 +226,7 @@ public final class Benchmarks {
             p.errors(), p.firstError() == null ? "" : " (first: " + p.firstError() + ")",
             (System.nanoTime() - t0) / 1e9));
       }
-      if (only == null || (REUSE_CHECK + ", socket calls").contains(only)) {
+      if (selected(only, REUSE_CHECK + ", socket calls")) {
         Paced.SocketCalls calls = Paced.socketCalls(Math.max(2, paced.rounds() / 2), paced.gapMillis());
         socketCalls.add(calls);
         for (int c = 0; c < Paced.SOCKET_CALLS.length; c++) {
@@ -246,7 +246,7 @@ public final class Benchmarks {
         for (Variant[] ab : new Variant[][] {{Variant.LIB_POOLED, Variant.RAW_POOLED},
             {Variant.LIB_POOLED_CAPPED, Variant.RAW_POOLED_CAPPED}, {Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CHECK}}) {
           String question = ab[1] == Variant.LIB_POOLED_NO_CHECK ? REUSE_CHECK + ", cost " : "6 cost ";
-          if (only != null && !(question + l.label + " " + ab[0].label + " / " + ab[1].label).contains(only)) {
+          if (!selected(only, question + l.label + " " + ab[0].label + " / " + ab[1].label)) {
             continue;
           }
           Allocation.PairedCost c = smoke
@@ -265,7 +265,7 @@ public final class Benchmarks {
           Variant.LIB_SERVER_CLOSE, Variant.RAW_CONNECTION_CLOSE, Variant.NAIVE_SHARED};
       for (Library l : Library.values()) {
         for (Variant v : variants) {
-          if (only != null && !(l.label + " " + v.label).contains(only)) {
+          if (!selected(only, l.label + " " + v.label)) {
             continue;
           }
           Allocation.PerRequest a = Allocation.perRequest(l, v, warmup, requests);
@@ -443,5 +443,21 @@ public final class Benchmarks {
     System.err.println(args[i - 1] + " must be a positive number, but was " + v);
     System.exit(2);
     return 0;
+  }
+
+  /**
+   * Whether {@code --only}'s value picks {@code label}: no value picks all; otherwise any of its
+   * {@code |}-separated parts occurring in the label (e.g. {@code "0 control: A/A|1 adapter"}).
+   */
+  static boolean selected(String only, String label) {
+    if (only == null) {
+      return true;
+    }
+    for (String part : only.split("\\|")) {
+      if (!part.isEmpty() && label.contains(part)) {
+        return true;
+      }
+    }
+    return false;
   }
 }
