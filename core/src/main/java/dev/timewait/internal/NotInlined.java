@@ -30,4 +30,14 @@ public final class NotInlined {
   public static boolean of(boolean value) {
     return value;
   }
+
+  /**
+   * Returns {@code value}.
+   *
+   * @param value the constant's value
+   * @return {@code value}
+   */
+  public static double of(double value) {
+    return value;
+  }
 }

@@ -1,5 +1,6 @@
 package dev.timewait.diagnostics;
 
+import dev.timewait.internal.NotInlined;
 import dev.timewait.internal.Preconditions;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -60,9 +61,9 @@ public final class TimeWaitMonitor implements AutoCloseable {
   /** The longest period accepted: 1 hour. */
   public static final Duration MAX_PERIOD = Duration.ofHours(1);
   /** Default {@link #warnShare()}: 0.5, TIME_WAIT holding half the usable ports. */
-  public static final double DEFAULT_WARN_SHARE = 0.5;
+  public static final double DEFAULT_WARN_SHARE = NotInlined.of(0.5);
   /** Default {@link #minHeadroomShare()}: 0.05, about 1400 ports of the default range. */
-  public static final double DEFAULT_MIN_HEADROOM_SHARE = 0.05;
+  public static final double DEFAULT_MIN_HEADROOM_SHARE = NotInlined.of(0.05);
   /** A warned destination recovers when TIME_WAIT falls under this share of the warn level: 0.9. */
   public static final double RECOVERY_FACTOR = 0.9;
   /** The longest {@link #close()} waits for the sampler thread to end: 5 seconds. */

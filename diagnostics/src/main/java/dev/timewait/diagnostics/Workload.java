@@ -40,6 +40,11 @@ public record Workload(
     boolean resetsAcceptable,
     boolean loopbackDestination) {
 
+  // Workload's defaults stay compile-time constants, unlike the other modules' DEFAULT_* fields
+  // (internal.NotInlined): the doctor CLI prints them in its picocli annotations, which accept
+  // only constants. A later release changing one reaches code compiled against this one only
+  // after that code is recompiled.
+
   /** Default {@link #keepAliveAllowed()}: true, as most HTTP servers allow it. */
   public static final boolean DEFAULT_KEEP_ALIVE_ALLOWED = true;
   /**
