@@ -3,19 +3,30 @@ package dev.timewait.micrometer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseEvent;
 import dev.timewait.CloseListener;
+import dev.timewait.diagnostics.KernelSettings;
+import dev.timewait.diagnostics.PortBudget;
+import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.internal.HostPorts;
 import dev.timewait.internal.Preconditions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Meters over one client's {@link CloseAccounting}: binding it to a registry adds a {@link
@@ -26,20 +37,45 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@value #CLOSED} (counter per {@code destination}, {@code mode}, {@code reason}),
  *   <li>{@value #FIN_WAIT} (timer of server closes' waits for the peer's FIN, per destination),
  *   <li>{@value #REQUESTS} (distribution summary of the requests a connection carried, where the
- *       adapter knows them).
+ *       adapter knows them),
  * </ul>
  *
- * <p>Every meter is tagged {@code client} (the name given here); the close meters also {@code
+ * <p>and, with {@link Builder#kernelGauges()}, two gauges per destination from the kernel's TCP
+ * table (timewait-diagnostics' {@link TcpTable} and {@link PortBudget}):
+ *
+ * <ul>
+ *   <li>{@value #TIME_WAIT} (base unit {@value #CONNECTIONS}): sockets of this host in TIME_WAIT
+ *       towards the destination, whichever client or process closed them first;
+ *   <li>{@value #PORT_HEADROOM} (base unit {@value #PORTS}): the ephemeral ports left for new
+ *       connections to it before {@code connect()} fails, {@link PortBudget#headroom()}.
+ * </ul>
+ *
+ * <p>The gauges are sampled, never on the request path: a read (a scrape, a registry's publish)
+ * scans the tables when the latest sample is {@link Builder#kernelGauges(Duration) the sampling
+ * interval} old or older ({@link #DEFAULT_KERNEL_SAMPLE_INTERVAL} by default), one scan for every
+ * destination, so the tables are scanned at most once per interval however many gauges and
+ * registries read them; no thread is started. A destination first metered after the latest sample
+ * reads NaN until the next one, and so does every destination where the tables cannot be read
+ * (not Linux: data, never an exception).
+ *
+ * <p>Every meter is tagged {@code client} (the name given here); the others also {@code
  * destination} ({@code host:port}), at most {@link #DEFAULT_MAX_DESTINATIONS} distinct ones (set
- * with {@link #maxDestinations}); later destinations are tagged {@value #OTHER}, and closes whose
- * destination the recording point does not know {@value #UNKNOWN_DESTINATION}. {@code mode} and
- * {@code reason} are {@link CloseEvent.Mode} and {@link CloseEvent.Reason} in lower case.
+ * with {@link Builder#maxDestinations}); later destinations are tagged {@value #OTHER}, and closes
+ * whose destination the recording point does not know {@value #UNKNOWN_DESTINATION}; neither has
+ * gauges. {@link Builder#destination} names a destination ahead of its first close, for adapters
+ * that do not report one. {@code mode} and {@code reason} are {@link CloseEvent.Mode} and {@link
+ * CloseEvent.Reason} in lower case.
  *
  * <pre>{@code
  * TimeWaitMetrics.of("payments", TimeWaitOkHttp.accounting(client)).bindTo(registry);
+ * TimeWaitMetrics.builder("payments", TimeWaitOkHttp.accounting(client))
+ *     .kernelGauges()
+ *     .build()
+ *     .bindTo(registry);
  * }</pre>
  *
- * <p>Thread-safe. Immutable once built, apart from the registries it is bound to.
+ * <p>Thread-safe. Immutable once built, apart from the registries it is bound to, the
+ * destinations it has met and its latest kernel sample.
  */
 public final class TimeWaitMetrics implements MeterBinder {
   /** Meter name: connections opened. */
@@ -50,48 +86,103 @@ public final class TimeWaitMetrics implements MeterBinder {
   public static final String FIN_WAIT = "timewait.fin.wait";
   /** Meter name: requests per connection. */
   public static final String REQUESTS = "timewait.connection.requests";
+  /** Meter name: client sockets in TIME_WAIT towards a destination (gauge, kernel). */
+  public static final String TIME_WAIT = "timewait.connections.time.wait";
+  /** Meter name: ephemeral ports left for new connections to a destination (gauge, kernel). */
+  public static final String PORT_HEADROOM = "timewait.ports.headroom";
+  /** Base unit of {@value #TIME_WAIT}. */
+  public static final String CONNECTIONS = "connections";
+  /** Base unit of {@value #PORT_HEADROOM}. */
+  public static final String PORTS = "ports";
   /** The destination tag beyond the cap. */
   public static final String OTHER = "other";
   /** The destination tag where the recording point does not know the destination. */
   public static final String UNKNOWN_DESTINATION = "unknown";
   /** Distinct destination tag values by default: 100. */
   public static final int DEFAULT_MAX_DESTINATIONS = 100;
+  /**
+   * How old the kernel sample may grow before a gauge read takes a new one, by default: 5
+   * seconds. A scrape every 15 s or more then always reads a fresh sample, and several registries
+   * or gauges read within 5 s share one scan.
+   */
+  public static final Duration DEFAULT_KERNEL_SAMPLE_INTERVAL = Duration.ofSeconds(5);
+  /** The longest sampling interval accepted: 1 hour. */
+  public static final Duration MAX_KERNEL_SAMPLE_INTERVAL = Duration.ofHours(1);
 
   private final String client;
   private final CloseAccounting accounting;
   private final int maxDestinations;
+  private final List<String> declared;
+  private final Duration kernelSampleInterval;
+  private final Kernel kernel;
+  private final KernelSampler sampler;
   private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
   private final ConcurrentHashMap<String, Boolean> destinations = new ConcurrentHashMap<>();
   private final CloseListener listener = this::closed;
 
-  private TimeWaitMetrics(String client, CloseAccounting accounting, int maxDestinations) {
+  private TimeWaitMetrics(String client, CloseAccounting accounting, int maxDestinations,
+      List<String> declared, Duration kernelSampleInterval, Kernel kernel) {
     this.client = client;
     this.accounting = accounting;
     this.maxDestinations = maxDestinations;
+    this.declared = List.copyOf(declared);
+    if (this.declared.size() > maxDestinations) {
+      throw new IllegalArgumentException("destinations must be at most maxDestinations ("
+          + maxDestinations + "), but were " + this.declared.size() + ": " + this.declared);
+    }
+    this.kernelSampleInterval = kernelSampleInterval;
+    this.kernel = kernel;
+    this.sampler = kernelSampleInterval == null ? null : new KernelSampler(
+        kernelSampleInterval.toNanos(), kernel.table, kernel.settings, kernel.nanoClock);
+    for (String d : this.declared) {
+      destinations.put(d, Boolean.TRUE);
+      if (sampler != null) {
+        sampler.watch(d);
+      }
+    }
   }
 
   /**
    * Meters for {@code accounting}, tagged {@code client=clientName}, with at most {@link
-   * #DEFAULT_MAX_DESTINATIONS} destinations.
+   * #DEFAULT_MAX_DESTINATIONS} destinations and no kernel gauges: {@code
+   * builder(clientName, accounting).build()}.
    *
    * @param clientName the client's name, a tag value
    * @param accounting the client's accounting
    * @return the binder
    */
   public static TimeWaitMetrics of(String clientName, CloseAccounting accounting) {
-    return new TimeWaitMetrics(Preconditions.checkNotNull(clientName, "clientName"),
-        Preconditions.checkNotNull(accounting, "accounting"), DEFAULT_MAX_DESTINATIONS);
+    return builder(clientName, accounting).build();
   }
 
   /**
-   * A copy with another cap on distinct destination tags.
+   * A builder for meters over {@code accounting}, tagged {@code client=clientName}.
+   *
+   * @param clientName the client's name, a tag value
+   * @param accounting the client's accounting
+   * @return a builder with the defaults: {@link #DEFAULT_MAX_DESTINATIONS}, no kernel gauges
+   */
+  public static Builder builder(String clientName, CloseAccounting accounting) {
+    return new Builder(Preconditions.checkNotNull(clientName, "clientName"),
+        Preconditions.checkNotNull(accounting, "accounting"));
+  }
+
+  /**
+   * A copy with another cap on distinct destination tags, and otherwise the same settings.
    *
    * @param max distinct destinations tagged by name, &gt; 0
    * @return the copy (unbound)
+   * @throws IllegalArgumentException if {@code max} is not positive, or below the destinations
+   *     named ahead
    */
   public TimeWaitMetrics maxDestinations(int max) {
-    return new TimeWaitMetrics(
-        client, accounting, Preconditions.checkPositive(max, "maxDestinations"));
+    return new TimeWaitMetrics(client, accounting,
+        Preconditions.checkPositive(max, "maxDestinations"), declared, kernelSampleInterval, kernel);
+  }
+
+  /** {@return the kernel gauges' sampling interval, or empty without kernel gauges} */
+  public Optional<Duration> kernelSampleInterval() {
+    return Optional.ofNullable(kernelSampleInterval);
   }
 
   @Override
@@ -106,6 +197,11 @@ public final class TimeWaitMetrics implements MeterBinder {
       first = registries.isEmpty();
       registries.add(registry);
     }
+    // After the registry joined the list: a destination met meanwhile gets its gauges from
+    // destinationTag or from here (registering twice returns the same gauge).
+    for (String d : destinations.keySet()) {
+      registerGauges(registry, d);
+    }
     if (first) {
       accounting.addListener(listener);
     }
@@ -117,6 +213,11 @@ public final class TimeWaitMetrics implements MeterBinder {
       registries.clear();
     }
     accounting.removeListener(listener);
+  }
+
+  /** {@return the kernel scans so far, for tests} */
+  long kernelScans() {
+    return sampler == null ? 0 : sampler.scans();
   }
 
   private void closed(CloseEvent event) {
@@ -146,11 +247,164 @@ public final class TimeWaitMetrics implements MeterBinder {
       return destination;
     }
     synchronized (destinations) {
-      if (destinations.size() < maxDestinations) {
-        destinations.put(destination, Boolean.TRUE);
+      if (destinations.containsKey(destination)) {
         return destination;
       }
+      if (destinations.size() >= maxDestinations) {
+        return OTHER;
+      }
+      destinations.put(destination, Boolean.TRUE);
     }
-    return destinations.containsKey(destination) ? destination : OTHER;
+    // A new destination, at most maxDestinations times: its gauges (no scan, no lookup here).
+    for (MeterRegistry registry : registries) {
+      registerGauges(registry, destination);
+    }
+    return destination;
+  }
+
+  private void registerGauges(MeterRegistry registry, String destination) {
+    if (sampler == null) {
+      return;
+    }
+    sampler.watch(destination);
+    Tags where = Tags.of("client", client, "destination", destination);
+    // Strong references: the registry keeps the sampler (and so the gauges' values) alive for as
+    // long as it keeps the gauges, whether or not the caller keeps this binder.
+    Gauge.builder(TIME_WAIT, sampler, s -> s.timeWait(destination))
+        .description("Client sockets in TIME_WAIT towards the destination (kernel, sampled)")
+        .baseUnit(CONNECTIONS).tags(where).strongReference(true).register(registry);
+    Gauge.builder(PORT_HEADROOM, sampler, s -> s.headroom(destination))
+        .description("Ephemeral ports left for new connections to the destination (kernel, sampled)")
+        .baseUnit(PORTS).tags(where).strongReference(true).register(registry);
+  }
+
+  /** Where the kernel gauges read from: the live kernel, or fixtures in tests. */
+  static final class Kernel {
+    static final Kernel SYSTEM = new Kernel(TcpTable.system(), KernelSettings::read, System::nanoTime);
+
+    final TcpTable table;
+    final Supplier<KernelSettings> settings;
+    final LongSupplier nanoClock;
+
+    Kernel(TcpTable table, Supplier<KernelSettings> settings, LongSupplier nanoClock) {
+      this.table = table;
+      this.settings = settings;
+      this.nanoClock = nanoClock;
+    }
+  }
+
+  /**
+   * Builds a {@link TimeWaitMetrics}. Immutable: each setting returns a new builder and leaves
+   * this one as it was, so a builder can be kept and shared as a template (thread-safe). Bad
+   * values fail at once, naming the setting; {@link #build()} checks that the destinations named
+   * fit the cap.
+   *
+   * <pre>{@code
+   * TimeWaitMetrics metrics = TimeWaitMetrics.builder("payments", accounting)
+   *     .maxDestinations(20)
+   *     .destination("payments.internal", 443)
+   *     .kernelGauges(Duration.ofSeconds(10))
+   *     .build();
+   * }</pre>
+   */
+  public static final class Builder {
+    private final String client;
+    private final CloseAccounting accounting;
+    private final int maxDestinations;
+    private final List<String> declared;
+    private final Duration kernelSampleInterval;
+    private final Kernel kernel;
+
+    private Builder(String client, CloseAccounting accounting) {
+      this(client, accounting, DEFAULT_MAX_DESTINATIONS, List.of(), null, Kernel.SYSTEM);
+    }
+
+    private Builder(String client, CloseAccounting accounting, int maxDestinations,
+        List<String> declared, Duration kernelSampleInterval, Kernel kernel) {
+      this.client = client;
+      this.accounting = accounting;
+      this.maxDestinations = maxDestinations;
+      this.declared = declared;
+      this.kernelSampleInterval = kernelSampleInterval;
+      this.kernel = kernel;
+    }
+
+    /**
+     * Distinct destinations tagged by name; later ones are tagged {@value
+     * TimeWaitMetrics#OTHER}. Default {@link TimeWaitMetrics#DEFAULT_MAX_DESTINATIONS}.
+     *
+     * @param max distinct destination tags, &gt; 0
+     * @return a new builder with this setting
+     */
+    public Builder maxDestinations(int max) {
+      return new Builder(client, accounting, Preconditions.checkPositive(max, "maxDestinations"),
+          declared, kernelSampleInterval, kernel);
+    }
+
+    /**
+     * Names a destination ahead of its first close, as the close events write it ({@code
+     * host:port}, the host as the client was given it): its kernel gauges exist from the first
+     * bind, also for adapters whose close events carry no destination (HttpClient 5 async,
+     * Reactor Netty today). Counts towards {@link #maxDestinations}.
+     *
+     * @param host the host as the client's requests name it, a name or an IP literal
+     * @param port the port, 1 to 65535
+     * @return a new builder with this destination too
+     */
+    public Builder destination(String host, int port) {
+      Preconditions.checkNotNull(host, "host");
+      Preconditions.checkArgument(!host.isBlank(), "host must not be blank, but was \"" + host + "\"");
+      Preconditions.checkInRange(port, 1, 65_535, "port");
+      Set<String> more = new LinkedHashSet<>(declared);
+      more.add(HostPorts.of(host, Integer.toString(port)));
+      return new Builder(client, accounting, maxDestinations, List.copyOf(more),
+          kernelSampleInterval, kernel);
+    }
+
+    /**
+     * Adds the kernel gauges {@value TimeWaitMetrics#TIME_WAIT} and {@value
+     * TimeWaitMetrics#PORT_HEADROOM}, sampled at most once per {@link
+     * TimeWaitMetrics#DEFAULT_KERNEL_SAMPLE_INTERVAL}.
+     *
+     * @return a new builder with this setting
+     */
+    public Builder kernelGauges() {
+      return kernelGauges(DEFAULT_KERNEL_SAMPLE_INTERVAL);
+    }
+
+    /**
+     * Adds the kernel gauges, sampled at most once per {@code sampleInterval}: a gauge read takes
+     * a new sample (one scan of {@code /proc/net/tcp} and {@code tcp6}) when the latest is that
+     * old. Choose it at or under the scrape interval. A scan took 60 ms with 30,000 sockets in
+     * the tables (docs/diagnostics-benchmark.md), on the reading thread.
+     *
+     * @param sampleInterval how old a sample may grow, &gt; 0 and at most {@link
+     *     TimeWaitMetrics#MAX_KERNEL_SAMPLE_INTERVAL}
+     * @return a new builder with this setting
+     */
+    public Builder kernelGauges(Duration sampleInterval) {
+      return new Builder(client, accounting, maxDestinations, declared,
+          Preconditions.checkPositive(sampleInterval, MAX_KERNEL_SAMPLE_INTERVAL,
+              "kernelSampleInterval"),
+          kernel);
+    }
+
+    /** Fixtures and a clock instead of the live kernel: for tests. */
+    Builder kernel(TcpTable table, Supplier<KernelSettings> settings, LongSupplier nanoClock) {
+      return new Builder(client, accounting, maxDestinations, declared, kernelSampleInterval,
+          new Kernel(table, settings, nanoClock));
+    }
+
+    /**
+     * Returns a new binder, not yet bound.
+     *
+     * @return the binder
+     * @throws IllegalArgumentException if more destinations were named than {@link
+     *     #maxDestinations} allows
+     */
+    public TimeWaitMetrics build() {
+      return new TimeWaitMetrics(client, accounting, maxDestinations, declared,
+          kernelSampleInterval, kernel);
+    }
   }
 }

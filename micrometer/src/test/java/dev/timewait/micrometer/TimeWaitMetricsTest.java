@@ -132,6 +132,45 @@ class TimeWaitMetricsTest {
   }
 
   @Test
+  void onlyDestinationsWithinTheCapGetKernelGauges() throws Exception {
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics.builder("orders", accounting).maxDestinations(1).kernelGauges().build()
+        .bindTo(registry);
+    assertThat(registry.find(TimeWaitMetrics.TIME_WAIT).gauges()).isEmpty();
+    try {
+      get(client, server.getAddress().getPort());
+      awaitClosed(accounting, 1);
+      get(client, second.getAddress().getPort());
+      awaitClosed(accounting, 2);
+    } finally {
+      TimeWaitOkHttp.shutdown(client);
+    }
+    String first = "localhost:" + server.getAddress().getPort();
+    assertThat(registry.find(TimeWaitMetrics.TIME_WAIT).gauges())
+        .extracting(g -> g.getId().getTag("destination")).containsExactly(first);
+    assertThat(registry.find(TimeWaitMetrics.PORT_HEADROOM).gauges())
+        .extracting(g -> g.getId().getTag("destination")).containsExactly(first);
+  }
+
+  @Test
+  void ofStillBindsTheCloseMetersWithoutKernelGauges() throws Exception {
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics.of("orders", accounting).bindTo(registry);
+    try {
+      get(client, server.getAddress().getPort());
+      awaitClosed(accounting, 1);
+    } finally {
+      TimeWaitOkHttp.shutdown(client);
+    }
+    assertThat(closedCount(registry, null)).isEqualTo(1);
+    assertThat(registry.find(TimeWaitMetrics.TIME_WAIT).gauges()).isEmpty();
+  }
+
+  @Test
   void badArgumentsAreRejectedByName() {
     CloseAccounting accounting = new CloseAccounting();
     assertThatThrownBy(() -> TimeWaitMetrics.of(null, accounting))
@@ -141,6 +180,9 @@ class TimeWaitMetricsTest {
     assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).maxDestinations(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("maxDestinations must be > 0, but was 0");
+    assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).maxDestinations(-3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxDestinations must be > 0, but was -3");
     assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).bindTo(null))
         .isInstanceOf(NullPointerException.class).hasMessage("registry cannot be null");
   }

@@ -1,0 +1,225 @@
+package dev.timewait.micrometer;
+
+import dev.timewait.diagnostics.KernelSettings;
+import dev.timewait.diagnostics.PortBudget;
+import dev.timewait.diagnostics.TcpCounts;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpTable;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The kernel's side of {@link TimeWaitMetrics}' gauges: client TIME_WAIT and port headroom
+ * towards each watched destination, from a sample of the TCP tables that a gauge read takes when
+ * the latest one is {@code interval} old or older. One scan covers every destination, so however
+ * many gauges and registries read, the tables are scanned at most once per interval; readers that
+ * find the sample fresh take no lock. The close listener only adds names to watch: resolving
+ * them and scanning happen on the reading thread (a scrape, a registry's publisher), never on a
+ * request's.
+ *
+ * <p>A destination is a {@code host:port} tag as the close events write it. Its host is resolved
+ * at each sample ({@link InetAddress#getAllByName}, which answers a literal without a lookup and
+ * a name from the JVM's DNS cache), and the counts of all its addresses are taken: TIME_WAIT is
+ * their sum, headroom the least of them, since each address has a port budget of its own and the
+ * first one to run out makes {@code connect()} fail. A destination first watched after the latest
+ * sample, one that does not resolve, and every destination where the tables cannot be read (not
+ * Linux) read NaN. Thread-safe.
+ */
+final class KernelSampler {
+  private static final Logger LOG = LoggerFactory.getLogger(TimeWaitMetrics.class);
+  private static final Reading UNKNOWN = new Reading(Double.NaN, Double.NaN);
+
+  private final long intervalNanos;
+  private final TcpTable table;
+  private final Supplier<KernelSettings> settings;
+  private final LongSupplier nanoClock;
+  private final Map<String, Target> targets = new ConcurrentHashMap<>();
+  private final ReentrantLock sampling = new ReentrantLock();
+  private final AtomicLong scans = new AtomicLong();
+  private final AtomicBoolean unsupportedLogged = new AtomicBoolean();
+
+  private volatile Sample latest;
+
+  KernelSampler(long intervalNanos, TcpTable table, Supplier<KernelSettings> settings,
+      LongSupplier nanoClock) {
+    this.intervalNanos = intervalNanos;
+    this.table = table;
+    this.settings = settings;
+    this.nanoClock = nanoClock;
+  }
+
+  /** Watches {@code destination}, a {@code host:port} tag; cheap, no lookup. */
+  void watch(String destination) {
+    targets.computeIfAbsent(destination, Target::parse);
+  }
+
+  /** {@return client TIME_WAIT towards {@code destination}, or NaN} */
+  double timeWait(String destination) {
+    return reading(destination).timeWait;
+  }
+
+  /** {@return the ports left for new connections towards {@code destination}, or NaN} */
+  double headroom(String destination) {
+    return reading(destination).headroom;
+  }
+
+  /** {@return the scans of the tables so far} */
+  long scans() {
+    return scans.get();
+  }
+
+  private Reading reading(String destination) {
+    Reading r = current().readings.get(destination);
+    return r == null ? UNKNOWN : r;
+  }
+
+  private Sample current() {
+    Sample s = latest;
+    if (fresh(s)) {
+      return s;
+    }
+    sampling.lock();
+    try {
+      s = latest;
+      if (fresh(s)) {
+        return s; // another reader sampled while this one waited
+      }
+      s = take();
+      latest = s;
+      return s;
+    } finally {
+      sampling.unlock();
+    }
+  }
+
+  private boolean fresh(Sample s) {
+    return s != null && nanoClock.getAsLong() - s.takenNanos < intervalNanos;
+  }
+
+  private Sample take() {
+    long now = nanoClock.getAsLong();
+    Map<String, Reading> readings = new HashMap<>();
+    if (!table.isSupported()) {
+      // Off Linux: every gauge reads NaN, and nothing is resolved or scanned.
+      if (unsupportedLogged.compareAndSet(false, true)) {
+        LOG.debug("TIME_WAIT and port headroom gauges read NaN: {}",
+            table.count(TcpFilter.any()).unsupportedReason().orElse("unsupported on this OS"));
+      }
+      return new Sample(now, readings);
+    }
+    List<String> names = new ArrayList<>();
+    List<List<InetSocketAddress>> addresses = new ArrayList<>();
+    List<TcpFilter> filters = new ArrayList<>();
+    for (Map.Entry<String, Target> e : targets.entrySet()) {
+      List<InetSocketAddress> resolved = resolve(e.getKey(), e.getValue());
+      names.add(e.getKey());
+      addresses.add(resolved);
+      for (InetSocketAddress a : resolved) {
+        filters.add(PortBudget.filter(a));
+      }
+    }
+    if (filters.isEmpty()) {
+      return new Sample(now, readings);
+    }
+    KernelSettings kernel = settings.get();
+    List<TcpCounts> counts = table.count(filters);
+    scans.incrementAndGet();
+    int next = 0;
+    for (int i = 0; i < names.size(); i++) {
+      List<InetSocketAddress> resolved = addresses.get(i);
+      if (resolved.isEmpty()) {
+        continue;
+      }
+      double timeWait = 0;
+      double headroom = Double.POSITIVE_INFINITY;
+      for (InetSocketAddress a : resolved) {
+        TcpCounts c = counts.get(next++);
+        timeWait = c.supported() ? timeWait + c.timeWait() : Double.NaN;
+        PortBudget budget = PortBudget.of(a, kernel, c);
+        headroom = budget.supported() ? Math.min(headroom, budget.headroom()) : Double.NaN;
+      }
+      readings.put(names.get(i), new Reading(timeWait, headroom));
+    }
+    return new Sample(now, readings);
+  }
+
+  private static List<InetSocketAddress> resolve(String destination, Target target) {
+    if (target == null) {
+      return List.of();
+    }
+    try {
+      Set<InetSocketAddress> all = new LinkedHashSet<>();
+      for (InetAddress ip : InetAddress.getAllByName(target.host)) {
+        all.add(new InetSocketAddress(ip, target.port));
+      }
+      return List.copyOf(all);
+    } catch (UnknownHostException | SecurityException e) {
+      LOG.debug("TIME_WAIT and port headroom towards {} read NaN: {}", destination, e.toString());
+      return List.of();
+    }
+  }
+
+  /** A destination tag taken apart: {@code host:port}, an IPv6 literal in brackets. */
+  private static final class Target {
+    final String host;
+    final int port;
+
+    private Target(String host, int port) {
+      this.host = host;
+      this.port = port;
+    }
+
+    /** {@return the target, or null when {@code hostPort} is not a host and a port 1 to 65535} */
+    static Target parse(String hostPort) {
+      int colon = hostPort.lastIndexOf(':');
+      if (colon <= 0) {
+        return null;
+      }
+      String host = hostPort.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      try {
+        int port = Integer.parseInt(hostPort.substring(colon + 1));
+        return port >= 1 && port <= 65_535 ? new Target(host, port) : null;
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+  }
+
+  private static final class Reading {
+    final double timeWait;
+    final double headroom;
+
+    Reading(double timeWait, double headroom) {
+      this.timeWait = timeWait;
+      this.headroom = headroom;
+    }
+  }
+
+  private static final class Sample {
+    final long takenNanos;
+    final Map<String, Reading> readings;
+
+    Sample(long takenNanos, Map<String, Reading> readings) {
+      this.takenNanos = takenNanos;
+      this.readings = readings;
+    }
+  }
+}
