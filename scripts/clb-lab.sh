@@ -62,6 +62,13 @@
 # --balancer-assert report turns those per-row expectations into a report only (CI, until
 # issue 14's fixes are on main); the harness's own expectations always hold.
 #
+# The limit stage (issue 19, --stage limit; not part of `all`, so not of CI: 12 runs of 60 s):
+# what a strategy costs at the physical limit. A connection per request for 60 s against nginx
+# in a fresh namespace with the default ephemeral range (32768-60999, set explicitly) and
+# tcp_timestamps=0: naive, server-close and reset per client, sampled every second (requests/s,
+# errors, p99, client and server TIME_WAIT); a report, the combined series and an SVG chart
+# (--commit-report: into docs/benchmarks.md, docs/limit-run.svg, docs/limit-run.csv).
+#
 # Skips (prints why, exits 0) when not root or when `ip netns` does not work; CI decides.
 # Cleans up namespaces, nginx, temp files on any exit (trap EXIT INT TERM).
 # Every wait is bounded; every CLI run is under `timeout`.
@@ -89,7 +96,10 @@ NGINX_PORT=8080         # outside the ephemeral range
 RUN_TIMEOUT=300         # seconds, per CLI run
 COMMIT_REPORT=false
 INSTALL=true
-STAGE=all               # all | exhaustion | balancer
+STAGE=all               # all | exhaustion | balancer | limit (limit only when named)
+STRATEGIES_GIVEN=false
+LIMIT_DURATION=60       # the limit stage: seconds per run
+LIMIT_STRATEGIES="server-close reset"   # its strategies besides naive, unless --strategies
 # The balancer stage (see its section below)
 B_SCENARIOS="a b c d e f"
 B_CLIENTS="hc5 hc5-async okhttp reactor-netty"
@@ -118,10 +128,18 @@ Options:
   --concurrency N       (default: $CONCURRENCY)
   --out DIR             report and run logs (default: lab-out)
   --no-install          do not apt-get install nginx/jq/haproxy when missing
-  --commit-report       copy the reports to docs/ (clb-lab-report.md, lab-balancer.md)
-                        and commit them
-  --stage S             all (default), exhaustion (port exhaustion, above) or
-                        balancer (stale pooled connections, issue 14)
+  --commit-report       copy the reports to docs/ (clb-lab-report.md, lab-balancer.md;
+                        limit: limit-run.svg, limit-run.csv and the generated block of
+                        benchmarks.md) and commit them
+  --stage S             all (default), exhaustion (port exhaustion, above),
+                        balancer (stale pooled connections, issue 14), or limit
+                        (issue 19, only when named: below)
+
+The limit stage (a connection per request at the physical limit, 28,232 ports):
+  --limit-duration S    seconds per run (default: $LIMIT_DURATION); 5 with --clients okhttp
+                        is a quick check of the set-up
+  The limit stage takes --clients, --concurrency, --out and --commit-report too;
+  --strategies (default there: "$LIMIT_STRATEGIES") names the runs besides naive.
 
 The balancer stage (each scenario in a fresh namespace, its rows run at once):
   --scenarios "a b"     scenarios to run (default: "$B_SCENARIOS"): a HAProxy idle 1 s,
@@ -150,15 +168,16 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --jar) need_value "$@"; JAR="$2"; JAR_GIVEN=true; shift 2 ;;
     --clients) need_value "$@"; CLIENTS="$2"; shift 2 ;;
-    --strategies) need_value "$@"; STRATEGIES="$2"; shift 2 ;;
+    --strategies) need_value "$@"; STRATEGIES="$2"; STRATEGIES_GIVEN=true; shift 2 ;;
+    --limit-duration) need_value "$@"; need_int "$1" "$2"; LIMIT_DURATION="$2"; shift 2 ;;
     --requests) need_value "$@"; need_int "$1" "$2"; REQUESTS="$2"; shift 2 ;;
     --naive-requests) need_value "$@"; need_int "$1" "$2"; NAIVE_REQUESTS="$2"; shift 2 ;;
     --concurrency) need_value "$@"; need_int "$1" "$2"; CONCURRENCY="$2"; shift 2 ;;
     --out) need_value "$@"; OUT="$2"; shift 2 ;;
     --no-install) INSTALL=false; shift ;;
     --commit-report) COMMIT_REPORT=true; shift ;;
-    --stage) need_value "$@"; [[ "$2" =~ ^(all|exhaustion|balancer)$ ]] \
-               || die_usage "--stage must be all, exhaustion or balancer, but was '$2'"; STAGE="$2"; shift 2 ;;
+    --stage) need_value "$@"; [[ "$2" =~ ^(all|exhaustion|balancer|limit)$ ]] \
+               || die_usage "--stage must be all, exhaustion, balancer or limit, but was '$2'"; STAGE="$2"; shift 2 ;;
     --scenarios) need_value "$@"; [[ "$2" =~ ^[a-f]([[:space:]]+[a-f])*$ ]] \
                || die_usage "--scenarios must be letters a to f, space-separated, but was '$2'"; B_SCENARIOS="$2"; shift 2 ;;
     --bursts) need_value "$@"; need_int "$1" "$2"; B_BURSTS="$2"; shift 2 ;;
@@ -173,6 +192,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 PORT_BUDGET=$((PORT_HI - PORT_LO + 1))
+if $STRATEGIES_GIVEN; then LIMIT_STRATEGIES="$STRATEGIES"; fi
+(( LIMIT_DURATION <= 3600 )) || die_usage "--limit-duration must be at most 3600 s, but was '$LIMIT_DURATION'"
 log() { printf '[clb-lab %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 skip() { log "SKIPPED: $*"; exit 0; }
 fatal() { log "ERROR: $*"; exit 1; }
@@ -249,13 +270,16 @@ NS=""
 TMP="$(mktemp -d /tmp/timewait-lab.XXXXXX)"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-rm -rf -- "$OUT/runs" "$OUT/clb-lab-report.md" "$OUT/balancer" "$OUT/lab-balancer.md"   # this invocation's only
+rm -rf -- "$OUT/runs" "$OUT/clb-lab-report.md" "$OUT/balancer" "$OUT/lab-balancer.md" \
+  "$OUT/limit-run.md" "$OUT/limit-run.svg" "$OUT/limit-run.csv"   # this invocation's only
 mkdir -p "$OUT/runs"
 [[ -n "$B_REPORT" ]] || B_REPORT="$OUT/lab-balancer.md"
+RUN_LIMIT=false
 case "$STAGE" in
   all) RUN_EXHAUSTION=true; RUN_BALANCER=true ;;
   exhaustion) RUN_EXHAUSTION=true; RUN_BALANCER=false ;;
   balancer) RUN_EXHAUSTION=false; RUN_BALANCER=true ;;
+  limit) RUN_EXHAUSTION=false; RUN_BALANCER=false; RUN_LIMIT=true ;;
 esac
 
 # ---------------------------------------------------------------------------------
@@ -344,19 +368,20 @@ fi
 # ---------------------------------------------------------------------------------
 ns_sysctl() { ip netns exec "$1" sysctl -n "$2" | tr -s ' \t' ' '; }
 
-# Create namespace $1: loopback up and the three sysctls, each read back to verify.
+# Create namespace $1: loopback up and the three sysctls, each read back to verify; the
+# ephemeral range is $2..$3 (default: the exhaustion stage's PORT_LO..PORT_HI).
 ns_create() {
-  local ns="$1"
+  local ns="$1" lo="${2:-$PORT_LO}" hi="${3:-$PORT_HI}"
   NS="$ns"
   ip netns add "$ns"
   ip netns exec "$ns" ip link set lo up
   ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_timestamps=0
   ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_tw_reuse=1
-  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="$PORT_LO $PORT_HI"
+  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="$lo $hi"
   [[ "$(ns_sysctl "$ns" net.ipv4.tcp_timestamps)" == 0 ]] || fatal "$ns: tcp_timestamps did not read back as 0"
   [[ "$(ns_sysctl "$ns" net.ipv4.tcp_tw_reuse)" == 1 ]] || fatal "$ns: tcp_tw_reuse did not read back as 1"
-  [[ "$(ns_sysctl "$ns" net.ipv4.ip_local_port_range)" == "$PORT_LO $PORT_HI" ]] \
-    || fatal "$ns: ip_local_port_range did not read back as '$PORT_LO $PORT_HI'"
+  [[ "$(ns_sysctl "$ns" net.ipv4.ip_local_port_range)" == "$lo $hi" ]] \
+    || fatal "$ns: ip_local_port_range did not read back as '$lo $hi'"
 }
 
 # nginx's config: everything under $TMP/nginx (pid, logs, temp paths), nothing of the
@@ -611,6 +636,364 @@ exhaustion_stage() {
       log "warning: could not commit docs/clb-lab-report.md (unchanged?)"
     fi
   fi
+}
+
+# ---------------------------------------------------------------------------------
+# The limit stage (issue 19, --stage limit): what a strategy costs at the physical limit
+# ---------------------------------------------------------------------------------
+# A connection per request, as fast as the workers go, for a fixed time (LIMIT_DURATION, 60 s
+# by default), against nginx in a fresh namespace with the DEFAULT ephemeral range (set
+# explicitly: 32768-60999, 28,232 ports) and the balancer-like sysctls of the exhaustion stage
+# (tcp_timestamps=0, so tcp_tw_reuse=1 can reuse nothing). Per client: naive (the same client
+# without timewait, a new default client per request, closed by the client first) and each
+# strategy (server-close, reset). Naive runs the whole duration too: it shows when connect()
+# first fails with "Cannot assign requested address" and the rate before that, and then what
+# it sustains over the minute (at most the port range per 60 s, the TIME_WAIT length).
+#
+# Every second the CLI samples requests, errors, the p99 and client and server TIME_WAIT from
+# the kernel's table (/proc/net/tcp and tcp6, read by the JVM inside the namespace: the same
+# samples as its --report charts), written with --series; the script adds its own `ss` count
+# when the CLI exits. Asserted (the library's promise, as in the exhaustion stage): 0 client
+# TIME_WAIT under each strategy; naive's first error, if any, is the port exhaustion; the
+# kernel dropped no TIME_WAIT (TCPTimeWaitOverflow = 0: otherwise the limit would be
+# tcp_max_tw_buckets, not the port range). Everything else is measured and reported, never
+# asserted: rates, p99s and the server's TIME_WAIT (nginx keeps one per 4-tuple, and a new SYN
+# takes a TIME_WAIT on its tuple over, so it holds about one per client port used).
+LIMIT_PORT_LO=32768   # the kernel's default ip_local_port_range
+LIMIT_PORT_HI=60999
+LIMIT_ROWS=()         # tab-separated: client strategy and the measured fields (see limit_run)
+# The CLI's --series header (SeriesCsv.HEADER); the combined series keeps it.
+LIMIT_SERIES_HEADER="client,strategy,elapsedMs,requests,errors,p99Ms,clientTimeWait,serverTimeWait"
+# Field N of a LIMIT_ROWS row (1 = client; the order is limit_run's printf).
+limit_field() { cut -f "$2" <<<"$1"; }
+LIMIT_SECONDS=0
+
+# limit_run CLIENT STRATEGY: one run in a fresh namespace; its command, output and series in
+# $OUT/runs/limit-STRATEGY-CLIENT.{cmd,out,err,csv}.
+limit_run() {
+  local client="$1" strategy="$2"
+  local name="limit-$strategy-$client" ns rc kclient kserver recycled overflow buckets load1 dir="$OUT/runs"
+  RUN_INDEX=$((RUN_INDEX + 1))
+  ns="$NS_PREFIX-$RUN_INDEX"
+  load1="$(awk '{print $1}' /proc/loadavg)"
+  log "limit run $RUN_INDEX: $name for $LIMIT_DURATION s at concurrency $CONCURRENCY, a connection per request" \
+      "(namespace $ns; load average $load1)"
+  ns_create "$ns" "$LIMIT_PORT_LO" "$LIMIT_PORT_HI"
+  buckets="$(ns_sysctl "$ns" net.ipv4.tcp_max_tw_buckets)"
+  nginx_start "$ns"
+
+  # --requests only bounds the latency array (8 bytes a slot): the duration ends the run.
+  local requests=$(( LIMIT_DURATION * 100000 ))
+  (( requests <= 10000000 )) || requests=10000000
+  local cmd=(java -jar "$JAR" load --url "http://127.0.0.1:$NGINX_PORT/" --client "$client"
+             --strategy "$strategy" --requests "$requests" --concurrency "$CONCURRENCY"
+             --duration "$LIMIT_DURATION" --series "$dir/$name.csv" --quiet --json)
+  local bound=$(( LIMIT_DURATION + 120 ))
+  printf '%q ' ip netns exec "$ns" timeout -k 5 "$bound" "${cmd[@]}" > "$dir/$name.cmd"
+  rc=0
+  ip netns exec "$ns" timeout -k 5 "$bound" "${cmd[@]}" >"$dir/$name.out" 2>"$dir/$name.err" &
+  wait "$!" || rc=$?
+
+  kclient="$(tw_client "$ns")"
+  kserver="$(tw_server "$ns")"
+  recycled="$(tcpext "$ns" TWRecycled)"
+  overflow="$(tcpext "$ns" TCPTimeWaitOverflow)"
+  nginx_stop
+  ns_destroy "$ns"
+  NS=""
+
+  JSON="$(tail -n 1 "$dir/$name.out" 2>/dev/null || true)"
+  if ! jq -e 'type == "object"' >/dev/null 2>&1 <<<"$JSON"; then JSON='{}'; fi
+  local requests_done errors first first_ms ok_before duration_ms p99 opened
+  requests_done="$(j .requests)"; errors="$(j .errors)"; first="$(j .firstError)"
+  first_ms="$(j .firstErrorMs)"; ok_before="$(j .succeededBeforeFirstError)"
+  duration_ms="$(j .durationMs)"; p99="$(j .p99Ms)"; opened="$(j .connectionsOpened)"
+
+  # From the series: successful requests per second over the run, the rate in the last whole
+  # interval that ended before the first error, and the largest TIME_WAIT counts sampled.
+  local stats sustained before_rate max_ctw max_stw samples gap second_half
+  stats="$(limit_series_stats "$dir/$name.csv" "$first_ms" "$LIMIT_DURATION")"
+  read -r samples before_rate max_ctw max_stw gap second_half <<<"$stats"
+  sustained="-"
+  if [[ "$requests_done" =~ ^[0-9]+$ && "$errors" =~ ^[0-9]+$ && "$duration_ms" =~ ^[1-9][0-9]*$ ]]; then
+    sustained="$(awk -v n=$((requests_done - errors)) -v ms="$duration_ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
+  fi
+  local avg_before="-"
+  if [[ "$first_ms" =~ ^[1-9][0-9]*$ && "$ok_before" =~ ^[0-9]+$ ]]; then
+    avg_before="$(awk -v n="$ok_before" -v ms="$first_ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
+  fi
+  log "  exit $rc; $requests_done requests, $errors errors; $sustained ok/s over ${duration_ms} ms; p99 $p99 ms;" \
+      "$second_half ok/s in the second half; $samples samples, longest gap $gap s;" \
+      "max TIME_WAIT client $max_ctw / server $max_stw (kernel at the end: $kclient / $kserver);" \
+      "TWRecycled $recycled; TCPTimeWaitOverflow $overflow; tcp_max_tw_buckets $buckets"
+  if [[ "$first" != "-" ]]; then
+    log "  first error at $first_ms ms after $ok_before successful requests" \
+        "(avg $avg_before ok/s until then; $before_rate ok/s in the last second before it): $first"
+  fi
+
+  check "$name" "finished within the ${bound} s timeout (exit $rc)" ne_timeout "$rc"
+  check "$name" "the CLI's last stdout line is a JSON object" jq -e 'length > 0' <<<"$JSON"
+  # The sampler sleeps a second between samples; on a machine busy with other work it wakes
+  # late (the longest gap is reported), so only the series itself is required here.
+  check "$name" "the series has samples (>= 2), had $samples" ge "$samples" 2
+  check "$name" "the kernel dropped no TIME_WAIT (TCPTimeWaitOverflow = 0), was $overflow" eq "$overflow" 0
+  if [[ "$strategy" == naive ]]; then
+    if [[ "$errors" != 0 ]]; then
+      check "$name" "the first error is 'Cannot assign requested address'" contains "$first" "Cannot assign requested address"
+    fi
+  else
+    check "$name" "0 client TIME_WAIT in the kernel's table at the end, was $kclient" eq "$kclient" 0
+    check "$name" "0 client TIME_WAIT in every sample, max was $max_ctw" eq "$max_ctw" 0
+  fi
+  LIMIT_ROWS+=("$(printf '%s\t' "$client" "$strategy" "$requests_done" "$errors" "$duration_ms" "$sustained" "$p99" \
+    "$first_ms" "$ok_before" "$avg_before" "$before_rate" "$max_ctw" "$max_stw" "$kclient" "$kserver" "$opened" \
+    "$load1" "$recycled" "$buckets" "${first//$'\t'/ }" "$samples" "$gap" "$second_half")")
+}
+
+# limit_series_stats CSV FIRST_ERROR_MS DURATION_S: "samples rate_before max_client_tw
+# max_server_tw longest_gap_s second_half_rate", where rate_before is the successful requests per
+# second of the last interval between samples that ended at or before the first error ("-"
+# without an error), and second_half_rate the successful requests per second from the first
+# sample at or after half the duration to the last (a warm JVM: the first half includes its
+# start-up and JIT).
+limit_series_stats() {
+  # shellcheck disable=SC2016 # awk's $N
+  awk -F, -v first="$2" -v half="$(( $3 * 500 ))" '
+    NR == 1 { next }
+    { n++; t = $3; ok = $4 - $5
+      if ($7 != "" && $7 + 0 > mc) mc = $7 + 0
+      if ($8 != "" && $8 + 0 > ms) ms = $8 + 0
+      if (n > 1 && t - pt > gap) gap = t - pt
+      if (first ~ /^[0-9]+$/ && n > 1 && t <= first + 0 && t > pt) before = (ok - pok) * 1000 / (t - pt)
+      if (ht == "" && t >= half) { ht = t; hok = ok }
+      pt = t; pok = ok }
+    END { printf "%d %s %d %d %.1f %s\n", n, before == "" ? "-" : sprintf("%.0f", before), mc, ms, gap / 1000,
+                 (ht == "" || pt <= ht) ? "-" : sprintf("%.0f", (pok - hok) * 1000 / (pt - ht)) }' "$1" 2>/dev/null \
+    || echo "0 - - - - -"
+}
+
+# The chart: an SVG of the per-second series, one column per client, three panels each
+# (successful requests per second, client TIME_WAIT, server TIME_WAIT), one line per run;
+# a dashed line marks naive's first "Cannot assign requested address". Plain SVG 1.1 with
+# no script or external reference, so that GitHub renders it inline in the Markdown.
+# limit_svg SERIES_CSV FIRST_ERRORS_TSV OUT.svg TITLE   (FIRST_ERRORS_TSV: client<TAB>ms a line)
+limit_svg() {
+  # shellcheck disable=SC2016 # awk's $N
+  awk -F'[,\t]' -v clients="$CLIENTS" -v strategies="naive $LIMIT_STRATEGIES" -v duration="$LIMIT_DURATION" \
+      -v title="$4" '
+    function nice(v,   p, m) { if (v <= 0) return 1; p = 10 ^ int(log(v) / log(10)); m = v / p
+      return (m <= 1 ? 1 : m <= 1.2 ? 1.2 : m <= 1.6 ? 1.6 : m <= 2 ? 2 : m <= 2.4 ? 2.4 : m <= 3 ? 3 : m <= 4 ? 4 : m <= 5 ? 5 : m <= 6 ? 6 : m <= 8 ? 8 : 10) * p }
+    function fmt(v) { return v >= 1000 ? sprintf("%gk", v / 1000) : sprintf("%g", v) }
+    function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); return s }
+    FILENAME == ARGV[1] { firstErr[$1] = $2; next }
+    FNR == 1 { next }
+    {
+      key = $1 SUBSEP $2; t = $3 / 1000; ok = $4 - $5
+      if (key in lastT && t - lastT[key] >= 0.5) {
+        r = (ok - lastOk[key]) / (t - lastT[key])
+        np[key, 0]++; px[key, 0, np[key, 0]] = t; py[key, 0, np[key, 0]] = r; if (r > ymax[0]) ymax[0] = r
+      }
+      if (!(key in lastT) || t - lastT[key] >= 0.5) { lastT[key] = t; lastOk[key] = ok }
+      if ($7 != "") { np[key, 1]++; px[key, 1, np[key, 1]] = t; py[key, 1, np[key, 1]] = $7; if ($7 + 0 > ymax[1]) ymax[1] = $7 + 0 }
+      if ($8 != "") { np[key, 2]++; px[key, 2, np[key, 2]] = t; py[key, 2, np[key, 2]] = $8; if ($8 + 0 > ymax[2]) ymax[2] = $8 + 0 }
+    }
+    END {
+      nc = split(clients, C, " "); ns = split(strategies, S, " ")
+      color["naive"] = "#d62728"; color["server-close"] = "#1f77b4"; color["reset"] = "#2ca02c"; color["pooled"] = "#9467bd"
+      panel[0] = "successful requests/s"; panel[1] = "client TIME_WAIT"; panel[2] = "server TIME_WAIT (nginx)"
+      W = 250; H = 150; L = 56; T = 86; GX = 24; GY = 40
+      width = L + nc * (W + GX) + 8; height = T + 3 * (H + GY) + 28
+      printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n", width, height, width, height
+      printf "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n"
+      printf "<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", L, esc(title)
+      lx = L
+      for (s = 1; s <= ns; s++) {
+        c = (S[s] in color) ? color[S[s]] : "#7f7f7f"
+        printf "<line x1=\"%d\" y1=\"36\" x2=\"%d\" y2=\"36\" stroke=\"%s\" stroke-width=\"2.5\"/><text x=\"%d\" y=\"40\">%s</text>\n", lx, lx + 22, c, lx + 27, S[s]
+        lx += 45 + 7 * length(S[s])
+      }
+      printf "<line x1=\"%d\" y1=\"36\" x2=\"%d\" y2=\"36\" stroke=\"#555\" stroke-dasharray=\"4,3\"/><text x=\"%d\" y=\"40\">naive: first \"Cannot assign requested address\"</text>\n", lx, lx + 22, lx + 27
+      for (p = 0; p < 3; p++) {
+        top = nice(ymax[p] * 1.05)
+        for (ci = 1; ci <= nc; ci++) {
+          x0 = L + (ci - 1) * (W + GX); y0 = T + p * (H + GY)
+          if (p == 0) printf "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s</text>\n", x0, y0 - 22, esc(C[ci])
+          printf "<text x=\"%d\" y=\"%d\" fill=\"#333\">%s</text>\n", x0, y0 - 5, panel[p]
+          printf "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n", x0, y0, W, H
+          for (k = 0; k <= 4; k++) {
+            yy = y0 + H - k * H / 4
+            printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>", x0, yy, x0 + W, yy
+            if (ci == 1) printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", x0 - 4, yy + 4, fmt(top * k / 4)
+            printf "\n"
+          }
+          for (k = 0; k <= 4; k++) {
+            xx = x0 + k * W / 4
+            printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%g%s</text>\n", xx, y0 + H + 13, duration * k / 4, k == 4 ? " s" : ""
+          }
+          if (p == 0 && (C[ci] in firstErr) && firstErr[C[ci]] ~ /^[0-9]+$/) {
+            xx = x0 + (firstErr[C[ci]] / 1000) / duration * W
+            if (xx <= x0 + W) for (q = 0; q < 3; q++)
+              printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#555\" stroke-dasharray=\"4,3\"/>\n", xx, T + q * (H + GY), xx, T + q * (H + GY) + H
+          }
+          for (s = 1; s <= ns; s++) {
+            key = C[ci] SUBSEP S[s]; n = np[key, p]
+            if (n == 0) continue
+            c = (S[s] in color) ? color[S[s]] : "#7f7f7f"
+            printf "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" points=\"", c
+            for (i = 1; i <= n; i++) {
+              xv = px[key, p, i]; if (xv > duration) xv = duration
+              printf "%.1f,%.1f ", x0 + xv / duration * W, y0 + H - py[key, p, i] / top * H
+            }
+            printf "\"/>\n"
+          }
+        }
+      }
+      printf "</svg>\n"
+    }' "$2" "$1" > "$3"
+}
+
+# The stage's report: set-up, one table per client, the chart; and the combined series.
+limit_report() {
+  local report="$OUT/limit-run.md" csv="$OUT/limit-run.csv" svg="$OUT/limit-run.svg" firsts="$TMP/limit-first.tsv"
+  local row client strategy f
+  # The combined series, in run order (naive, then the strategies, per client).
+  echo "$LIMIT_SERIES_HEADER" > "$csv"
+  for client in $CLIENTS; do
+    for strategy in naive $LIMIT_STRATEGIES; do
+      f="$OUT/runs/limit-$strategy-$client.csv"
+      if [[ -s "$f" ]]; then tail -n +2 "$f" >> "$csv"; fi
+    done
+  done
+  : > "$firsts"
+  for row in "${LIMIT_ROWS[@]}"; do
+    f="$(limit_field "$row" 8)"
+    if [[ "$(limit_field "$row" 2)" == naive && "$f" =~ ^[0-9]+$ ]]; then
+      printf '%s\t%s\n' "$(limit_field "$row" 1)" "$f" >> "$firsts"
+    fi
+  done
+  limit_svg "$csv" "$firsts" "$svg" \
+    "A connection per request for $LIMIT_DURATION s, 28,232 ephemeral ports, timestamps off ($(date -u +%Y-%m-%d))"
+  local cmdline="sudo scripts/clb-lab.sh --stage limit"
+  [[ "$LIMIT_DURATION" == 60 ]] || cmdline+=" --limit-duration $LIMIT_DURATION"
+  [[ "$CLIENTS" == "hc5 hc5-async okhttp reactor-netty" ]] || cmdline+=" --clients \"$CLIENTS\""
+  [[ "$LIMIT_STRATEGIES" == "server-close reset" ]] || cmdline+=" --strategies \"$LIMIT_STRATEGIES\""
+  [[ "$CONCURRENCY" == 16 ]] || cmdline+=" --concurrency $CONCURRENCY"
+  {
+    echo "Generated by \`$cmdline\` on $(date -u '+%Y-%m-%d %H:%M UTC') ($LIMIT_SECONDS s for"
+    echo "${#LIMIT_ROWS[@]} runs): kernel $(uname -r), $(nproc) cores, $NGINX_VERSION, $(java -version 2>&1 | awk 'NR == 1')."
+    echo "Load average $LIMIT_LOAD_START at the start, $(awk '{print $1}' /proc/loadavg) at the end (each run's in the"
+    echo "tables): other builds shared the machine, which weighs on the rates and the p99s, not on the port budget."
+    echo
+    echo "Each run: a fresh network namespace, Debian's nginx on 127.0.0.1:$NGINX_PORT inside it (one worker,"
+    echo "keep-alive on, a small static body, \`access_log off\`), and the load CLI inside it:"
+    echo
+    echo '```'
+    echo "java -jar examples/target/timewait-load.jar load --url http://127.0.0.1:$NGINX_PORT/ --client C \\"
+    echo "  --strategy naive|server-close|reset --concurrency $CONCURRENCY --duration $LIMIT_DURATION \\"
+    echo "  --requests $(( LIMIT_DURATION * 100000 > 10000000 ? 10000000 : LIMIT_DURATION * 100000 )) --series RUN.csv --quiet --json"
+    echo '```'
+    echo
+    echo "| sysctl (inside the namespace) | value | why |"
+    echo "| --- | --- | --- |"
+    echo "| net.ipv4.ip_local_port_range | $LIMIT_PORT_LO $LIMIT_PORT_HI | the kernel's default, set explicitly: $((LIMIT_PORT_HI - LIMIT_PORT_LO + 1)) ephemeral ports |"
+    echo "| net.ipv4.tcp_timestamps | 0 | as behind a cloud load balancer, which strips them |"
+    echo "| net.ipv4.tcp_tw_reuse | 1 | the usual tuning; it needs timestamps, so here it reuses nothing (TWRecycled 0) |"
+    echo "| net.ipv4.tcp_max_tw_buckets | $LIMIT_BUCKETS (the namespace's default) | above the port range, so the ports run out first (TCPTimeWaitOverflow 0) |"
+    echo
+    echo "![Successful requests/s, client and server TIME_WAIT per second, naive vs the strategies](limit-run.svg)"
+    echo
+    echo "Columns: **ok/s** successful requests per second over the whole run, and from the sample nearest"
+    echo "half-time to the end (**2nd half**: a warm JVM); **p99** of the successful"
+    echo "requests; **max client/server TW** the largest TIME_WAIT counts of the once-a-second samples (the"
+    echo "kernel's table read inside the namespace; *end* is \`ss\` right after the CLI exited). Naive only:"
+    echo "**first error** when \`connect()\` first failed with \`Cannot assign requested address\`, after how many"
+    echo "successful requests, their average rate, and the rate in the last whole second before it."
+    echo "**samples**: the CLI samples once a second, after a 1 s sleep; on a busy machine it wakes late,"
+    echo "and the longest gap between two samples says how late."
+    echo
+    for client in $CLIENTS; do
+      echo "**$client**"
+      echo
+      echo "| run | ok/s | ok/s, 2nd half | errors | p99 ms | first error at | ok before it | ok/s until it (last second) | max client TW | max server TW | TW at the end, client / server | connections opened | samples (longest gap) | load avg |"
+      echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+      for row in "${LIMIT_ROWS[@]}"; do
+        local c st req err dur sus p99 fms okb avgb lastb mct mst kc ks op la
+        IFS=$'\t' read -r c st req err dur sus p99 fms okb avgb lastb mct mst kc ks op la _ <<<"$row"
+        [[ "$c" == "$client" ]] || continue
+        local at="-" until="-"
+        if [[ "$fms" =~ ^[0-9]+$ ]]; then at="$(awk -v ms="$fms" 'BEGIN { printf "%.1f s", ms / 1000 }')"; until="$avgb ($lastb)"; fi
+        [[ "$okb" =~ ^[0-9]+$ ]] || okb="-"
+        echo "| $st | $sus | $(limit_field "$row" 23) | $err of $req | $p99 | $at | $okb | $until | $mct | $mst | $kc / $ks | $op |" \
+             "$(limit_field "$row" 21) ($(limit_field "$row" 22) s) | $la |"
+      done
+      echo
+    done
+    echo "First errors (other than naive's expected one) and anything unexpected:"
+    echo
+    local any=false
+    for row in "${LIMIT_ROWS[@]}"; do
+      c="$(limit_field "$row" 1)"; st="$(limit_field "$row" 2)"; err="$(limit_field "$row" 4)"
+      f="$(limit_field "$row" 20)"
+      if [[ "$err" != 0 && "$st" != naive ]]; then echo "- $c $st: $err errors, first: $(md_cell "$f")"; any=true; fi
+      if [[ "$st" == naive && "$err" == 0 ]]; then echo "- $c naive: no error within $LIMIT_DURATION s (the ports did not run out)"; any=true; fi
+    done
+    $any || echo "- none: every strategy run had 0 errors, every naive run ended in port exhaustion."
+    if [[ ${#FAILURES[@]} -gt 0 ]]; then
+      echo
+      echo "Failed expectations:"
+      echo
+      printf -- '- %s\n' "${FAILURES[@]}"
+    fi
+  } > "$report"
+  log "limit report: $report; chart: $svg; series: $csv"
+
+  if $COMMIT_REPORT; then
+    limit_commit "$report" "$svg" "$csv"
+  fi
+}
+
+# --commit-report: the chart and the series to docs/, the generated block of docs/benchmarks.md
+# (between its limit-run markers) replaced by the report, and one commit of the three.
+LIMIT_BEGIN='<!-- limit-run: generated by scripts/clb-lab.sh --stage limit --commit-report, do not edit by hand -->'
+LIMIT_END='<!-- /limit-run -->'
+limit_commit() {
+  local report="$1" svg="$2" csv="$3" doc="$ROOT/docs/benchmarks.md"
+  if ! grep -qxF -- "$LIMIT_BEGIN" "$doc" || ! grep -qxF -- "$LIMIT_END" "$doc"; then
+    log "warning: docs/benchmarks.md has no limit-run markers; not committing (the report is $report)"
+    return 0
+  fi
+  cp "$svg" "$ROOT/docs/limit-run.svg"
+  cp "$csv" "$ROOT/docs/limit-run.csv"
+  # shellcheck disable=SC2016 # awk's $0
+  awk -v begin="$LIMIT_BEGIN" -v end="$LIMIT_END" -v report="$report" '
+    $0 == begin { print; while ((getline line < report) > 0) print line; skip = 1; next }
+    $0 == end { skip = 0 }
+    !skip { print }' "$doc" > "$TMP/benchmarks.md"
+  cat "$TMP/benchmarks.md" > "$doc"
+  if (cd "$ROOT" && git add docs/limit-run.svg docs/limit-run.csv docs/benchmarks.md \
+      && git commit -q -m "docs: issue 19's physical-limit run (scripts/clb-lab.sh --stage limit)" \
+         -- docs/limit-run.svg docs/limit-run.csv docs/benchmarks.md); then
+    log "committed docs/limit-run.svg, docs/limit-run.csv and the generated block of docs/benchmarks.md"
+  else
+    log "warning: could not commit the limit run's docs (unchanged?)"
+  fi
+}
+
+limit_stage() {
+  local t0 client strategy
+  write_nginx_conf
+  LIMIT_LOAD_START="$(awk '{print $1}' /proc/loadavg)"
+  log "limit stage: clients $CLIENTS; naive and $LIMIT_STRATEGIES; $LIMIT_DURATION s each at concurrency $CONCURRENCY;" \
+      "ip_local_port_range $LIMIT_PORT_LO $LIMIT_PORT_HI, tcp_timestamps=0, tcp_tw_reuse=1; load average $LIMIT_LOAD_START"
+  t0=$(date +%s)
+  for client in $CLIENTS; do
+    for strategy in naive $LIMIT_STRATEGIES; do
+      limit_run "$client" "$strategy"
+    done
+  done
+  LIMIT_SECONDS=$(( $(date +%s) - t0 ))
+  LIMIT_BUCKETS="$(limit_field "${LIMIT_ROWS[0]:-}" 19)"
+  limit_report
 }
 
 # ---------------------------------------------------------------------------------
@@ -1225,6 +1608,7 @@ LAB_SECONDS=0
 if $RUN_EXHAUSTION; then exhaustion_stage; fi
 EXHAUSTION_RUNS=$RUN_INDEX
 if $RUN_BALANCER; then balancer_stage; fi
+if $RUN_LIMIT; then limit_stage; fi
 
 RUNS_FAILED=$(printf '%s\n' "${FAILED_RUNS[@]}" | sort -u | grep -c . || true)
 status=0
@@ -1255,6 +1639,9 @@ if $RUN_EXHAUSTION; then echo "clb-lab exhaustion: $((EXHAUSTION_RUNS - RUNS_FAI
 if $RUN_BALANCER; then
   echo "clb-lab balancer: ${#B_ROWS[@]} rows in $B_SCEN_INDEX scenarios ($B_SECONDS s); ${#B_ROW_FAILURES[@]} pooled rows failed" \
        "($B_ASSERT), ${#B_HARNESS_FAILED[@]} harness failures"
+fi
+if $RUN_LIMIT; then
+  echo "clb-lab limit: ${#LIMIT_ROWS[@]} runs of $LIMIT_DURATION s ($LIMIT_SECONDS s); report $OUT/limit-run.md, chart $OUT/limit-run.svg"
 fi
 [[ $status -eq 0 ]] && log "PASSED: every enforced expectation held"
 exit "$status"

@@ -193,6 +193,13 @@ public final class LoadCommand implements Callable<Integer> {
           + "replaced.")
   Path report;
 
+  @Option(names = "--series", paramLabel = "FILE.csv",
+      description = "Also write the once-a-second samples that --report charts as CSV, one row per sample "
+          + "of every run: client,strategy,elapsedMs,requests,errors,p99Ms,clientTimeWait,serverTimeWait "
+          + "(requests and errors cumulative; p99 of the requests that succeeded since the row before; empty: "
+          + "not measured). Its directory must exist; the file is replaced.")
+  Path series;
+
   @Option(names = "--compare-naive",
       description = "Then run the same load again with --strategy naive (the same client and options) and "
           + "report both. The strategy runs first, so that naive's TIME_WAIT (each entry lives 60 s) is not "
@@ -209,7 +216,8 @@ public final class LoadCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     LoadSpec load = toSpec();
-    Path page = reportFile();
+    Path page = outputFile(report, "--report", "an .html file", ".html", ".htm");
+    Path csv = outputFile(series, "--series", "a .csv file", ".csv");
     if (compareNaive && load.kind() == StrategyKind.NAIVE) {
       throw bad("--compare-naive runs naive after a strategy: give --strategy server-close, reset, pooled or "
           + "raw, not naive");
@@ -217,12 +225,13 @@ public final class LoadCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     List<HtmlReport.Run> runs = new ArrayList<>();
-    LoadResult result = run(load, page != null, runs);
+    boolean sampled = page != null || csv != null;
+    LoadResult result = run(load, sampled, runs);
     out.print(result.summary());
     int exit = result.exitCode();
     if (compareNaive) {
       out.flush();
-      LoadResult naive = run(asNaive(load), page != null, runs);
+      LoadResult naive = run(asNaive(load), sampled, runs);
       out.println();
       out.print(naive.summary());
       exit = Math.max(exit, naive.exitCode());
@@ -236,6 +245,15 @@ public final class LoadCommand implements Callable<Integer> {
         exit = TimeWaitLoad.EXIT_FAILED;
       }
     }
+    if (csv != null) {
+      try {
+        SeriesCsv.write(csv, runs);
+        out.println("series        " + csv);
+      } catch (IOException e) {
+        err.println("load: error: --series " + csv + " could not be written: " + LoadEngine.describe(e));
+        exit = TimeWaitLoad.EXIT_FAILED;
+      }
+    }
     if (json) {
       out.println(result.toJson());
     }
@@ -244,9 +262,9 @@ public final class LoadCommand implements Callable<Integer> {
     return exit;
   }
 
-  /** One run; with a report, sampled into a timeline that joins {@code runs}. */
-  private LoadResult run(LoadSpec load, boolean report, List<HtmlReport.Run> runs) throws InterruptedException {
-    LoadTimeline timeline = report ? new LoadTimeline() : null;
+  /** One run; with a report or series, sampled into a timeline that joins {@code runs}. */
+  private LoadResult run(LoadSpec load, boolean sampled, List<HtmlReport.Run> runs) throws InterruptedException {
+    LoadTimeline timeline = sampled ? new LoadTimeline() : null;
     LoadResult result = LoadEngine.run(load, progress(), spec.commandLine().getErr(), timeline);
     if (timeline != null) {
       runs.add(new HtmlReport.Run(result, timeline.samples()));
@@ -261,26 +279,34 @@ public final class LoadCommand implements Callable<Integer> {
         load.startSignal(), load.warmup());
   }
 
-  /** {@code --report}, checked before any request: an .html file in a directory that exists; null without it. */
-  Path reportFile() {
-    if (report == null) {
+  /**
+   * An output file option ({@code --report}, {@code --series}), checked before any request: a file with
+   * one of {@code extensions} (what {@code kind} says, e.g. "a .csv file") in a directory that exists;
+   * null when not given.
+   */
+  Path outputFile(Path file, String option, String kind, String... extensions) {
+    if (file == null) {
       return null;
     }
-    String name = report.getFileName() == null ? "" : report.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (!name.endsWith(".html") && !name.endsWith(".htm")) {
-      throw bad("--report must name an .html file, but was " + report);
+    String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+    boolean named = false;
+    for (String extension : extensions) {
+      named |= name.endsWith(extension);
     }
-    if (Files.isDirectory(report)) {
-      throw bad("--report must be a file, but was a directory: " + report);
+    if (!named) {
+      throw bad(option + " must name " + kind + ", but was " + file);
     }
-    Path dir = report.toAbsolutePath().getParent();
+    if (Files.isDirectory(file)) {
+      throw bad(option + " must be a file, but was a directory: " + file);
+    }
+    Path dir = file.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) {
-      throw bad("--report directory does not exist: " + dir + " (for --report " + report + ")");
+      throw bad(option + " directory does not exist: " + dir + " (for " + option + " " + file + ")");
     }
-    if (!Files.isWritable(dir) || (Files.exists(report) && !Files.isWritable(report))) {
-      throw bad("--report is not writable: " + report);
+    if (!Files.isWritable(dir) || (Files.exists(file) && !Files.isWritable(file))) {
+      throw bad(option + " is not writable: " + file);
     }
-    return report;
+    return file;
   }
 
   /**

@@ -94,6 +94,9 @@ public final class LoadEngine {
     AtomicInteger succeeded = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
     AtomicReference<String> firstError = new AtomicReference<>();
+    // When the first failed request ended, and how many had succeeded by then: set once, by the
+    // worker whose error became firstError (the load's own bound and the client's close come later).
+    AtomicReference<FirstFailure> firstFailure = new AtomicReference<>();
 
     byte[] body = spec.method() == LoadSpec.Method.POST ? body(spec.bodySize()) : null;
     String method = spec.method().name();
@@ -136,7 +139,7 @@ public final class LoadEngine {
         countable ? () -> clientTimeWait(table, target) : null, clientTimeWaitBefore);
     LoadTimeline.Sampler sampler = timeline == null ? null : timeline.start(succeeded, failed, latencies,
         countable ? () -> clientTimeWait(table, target) : null,
-        countable && target.local ? () -> serverTimeWait(table, target) : null);
+        countable && target.local ? () -> serverTimeWait(table, target) : null, start);
     try {
       for (int w = 0; w < spec.concurrency(); w++) {
         SplittableRandom random = gaps.get(w);
@@ -163,7 +166,9 @@ public final class LoadEngine {
               latencies.record(succeeded.getAndIncrement(), latency);
             } else {
               failed.incrementAndGet();
-              firstError.compareAndSet(null, error);
+              if (firstError.get() == null && firstError.compareAndSet(null, error)) {
+                firstFailure.set(new FirstFailure(t0 + latency - start, succeeded.get()));
+              }
             }
             if (pacing.byBursts() && ++inBurst == pacing.burst()) {
               inBurst = 0;
@@ -212,13 +217,19 @@ public final class LoadEngine {
 
     int ok = succeeded.get();
     long requests = (long) ok + failed.get();
+    FirstFailure first = firstFailure.get();
     long durationMs = TimeUnit.NANOSECONDS.toMillis(elapsed);
     double perSecond = elapsed <= 0 ? 0 : requests * 1e9 / elapsed;
     return new LoadResult(spec.client().label(), spec.kind().label(), requests, failed.get(), firstError.get(),
         durationMs, perSecond, latencies.percentileMs(ok, 50), latencies.percentileMs(ok, 99), stats,
         clientTimeWait, serverTimeWait, target.unresolvedHost, clientTimeWaitBefore, serverTimeWaitBefore,
-        LoadResult.Settings.of(spec), startWaitMs, spec.warmup() == 0 ? null : warmupErrors);
+        LoadResult.Settings.of(spec), startWaitMs, spec.warmup() == 0 ? null : warmupErrors,
+        first == null ? null : TimeUnit.NANOSECONDS.toMillis(first.atNanos()),
+        first == null ? null : first.succeeded());
   }
+
+  /** The first failed request: its end, in ns since the load's start, and the requests that had succeeded by then. */
+  private record FirstFailure(long atNanos, long succeeded) {}
 
   /** TIME_WAIT sockets towards the target's addresses and port. */
   private static int clientTimeWait(TcpTable table, Target target) {

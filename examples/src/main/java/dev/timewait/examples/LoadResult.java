@@ -32,6 +32,10 @@ import java.util.Locale;
  * @param settings what each request was and how the requests were paced; null when unknown
  * @param startWaitMs with a start signal: how long the built client waited for it; null without one
  * @param warmupErrors with a warm-up: how many of its requests failed; null without one
+ * @param firstErrorMs when the first request failed: ms from the load's start to that request's end;
+ *     null when none failed (or the first error was not a request's: the load's own bound, closing the client)
+ * @param succeededBeforeFirstError requests that had succeeded when the first one failed (e.g. the ports a
+ *     naive client used before {@code connect()} ran out of them); null when {@code firstErrorMs} is
  */
 public record LoadResult(
     String client,
@@ -51,14 +55,26 @@ public record LoadResult(
     Integer serverTimeWaitBefore,
     Settings settings,
     Long startWaitMs,
-    Integer warmupErrors) {
+    Integer warmupErrors,
+    Long firstErrorMs,
+    Long succeededBeforeFirstError) {
 
   /** The result without {@link #settings()}: the 13 fields the record had before them. */
   public LoadResult(String client, String strategy, long requests, long errors, String firstError, long durationMs,
       double requestsPerSecond, Double p50Ms, Double p99Ms, CloseStats stats, Integer clientTimeWait,
       Integer serverTimeWait, String unresolvedHost) {
     this(client, strategy, requests, errors, firstError, durationMs, requestsPerSecond, p50Ms, p99Ms, stats,
-        clientTimeWait, serverTimeWait, unresolvedHost, null, null, null, null, null);
+        clientTimeWait, serverTimeWait, unresolvedHost, null, null, null, null, null, null, null);
+  }
+
+  /** The result without {@link #firstErrorMs()} and {@link #succeededBeforeFirstError()}: the 18 fields before them. */
+  public LoadResult(String client, String strategy, long requests, long errors, String firstError, long durationMs,
+      double requestsPerSecond, Double p50Ms, Double p99Ms, CloseStats stats, Integer clientTimeWait,
+      Integer serverTimeWait, String unresolvedHost, Integer clientTimeWaitBefore, Integer serverTimeWaitBefore,
+      Settings settings, Long startWaitMs, Integer warmupErrors) {
+    this(client, strategy, requests, errors, firstError, durationMs, requestsPerSecond, p50Ms, p99Ms, stats,
+        clientTimeWait, serverTimeWait, unresolvedHost, clientTimeWaitBefore, serverTimeWaitBefore, settings,
+        startWaitMs, warmupErrors, null, null);
   }
 
   /**
@@ -160,6 +176,8 @@ public record LoadResult(
         .field("startWaitMs", startWaitMs)
         .field("warmup", settings == null ? null : settings.warmup())
         .field("warmupErrors", warmupErrors)
+        .field("firstErrorMs", firstErrorMs)
+        .field("succeededBeforeFirstError", succeededBeforeFirstError)
         .toString();
   }
 
@@ -182,6 +200,10 @@ public record LoadResult(
         requests, durationMs, requestsPerSecond, errors));
     if (firstError != null) {
       s.append("first error   ").append(firstError).append(System.lineSeparator());
+      if (firstErrorMs != null && succeededBeforeFirstError != null) {
+        s.append(String.format(Locale.ROOT, "              at %d ms into the load, after %d successful requests%n",
+            firstErrorMs, succeededBeforeFirstError));
+      }
     }
     s.append(String.format(Locale.ROOT, "latency       p50 %s ms, p99 %s ms%n", ms(p50Ms), ms(p99Ms)));
     if (stats == null && "raw".equals(strategy)) {

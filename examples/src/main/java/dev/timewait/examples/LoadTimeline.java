@@ -96,10 +96,12 @@ public final class LoadTimeline {
    * @param latencies the successful requests' latencies, slot by slot
    * @param clientTimeWait counts client TIME_WAIT now; null when not countable
    * @param serverTimeWait counts server TIME_WAIT now; null when the target is not on this host
+   * @param loadStart the load's start, a {@link System#nanoTime()} value: the samples' elapsed times count
+   *     from it, on the same clock as the load's duration and its first error's time
    */
   Sampler start(AtomicInteger succeeded, AtomicInteger failed, Latencies latencies, IntSupplier clientTimeWait,
-      IntSupplier serverTimeWait) {
-    return new Sampler(this, succeeded, failed, latencies, clientTimeWait, serverTimeWait, INTERVAL);
+      IntSupplier serverTimeWait, long loadStart) {
+    return new Sampler(this, succeeded, failed, latencies, clientTimeWait, serverTimeWait, INTERVAL, loadStart);
   }
 
   /** Samples a running load on its own daemon thread; closing stops it and takes the last sample. */
@@ -110,13 +112,19 @@ public final class LoadTimeline {
     private final Latencies latencies;
     private final IntSupplier clientTimeWait;
     private final IntSupplier serverTimeWait;
-    private final long start = System.nanoTime();
+    private final long start;
     private final ScheduledExecutorService timer;
     /** The first latency slot the next sample's p99 reads; only the sampling thread (or close, after it) touches it. */
     private int windowStart;
 
     Sampler(LoadTimeline timeline, AtomicInteger succeeded, AtomicInteger failed, Latencies latencies,
         IntSupplier clientTimeWait, IntSupplier serverTimeWait, Duration interval) {
+      this(timeline, succeeded, failed, latencies, clientTimeWait, serverTimeWait, interval, System.nanoTime());
+    }
+
+    Sampler(LoadTimeline timeline, AtomicInteger succeeded, AtomicInteger failed, Latencies latencies,
+        IntSupplier clientTimeWait, IntSupplier serverTimeWait, Duration interval, long start) {
+      this.start = start;
       this.timeline = timeline;
       this.succeeded = succeeded;
       this.failed = failed;

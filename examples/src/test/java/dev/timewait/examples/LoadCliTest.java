@@ -43,7 +43,9 @@ class LoadCliTest {
       "clientTimeWaitBefore", "serverTimeWaitBefore",
       // Added for issue 14, after the original fields (tooling reads fields by name; none moved).
       "method", "bodySize", "retries", "retirement", "rate", "burst", "idleGapMinMs", "idleGapMaxMs", "seed",
-      "startSignal", "startWaitMs", "warmup", "warmupErrors");
+      "startSignal", "startWaitMs", "warmup", "warmupErrors",
+      // Added for issue 19's physical-limit run (LoadSeriesCliTest).
+      "firstErrorMs", "succeededBeforeFirstError");
 
   @RegisterExtension
   WireMockExtension server = WireMockExtension.newInstance()
