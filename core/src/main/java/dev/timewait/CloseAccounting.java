@@ -49,6 +49,15 @@ public final class CloseAccounting {
           CloseEvent.Reason reason) {
         accounting.recordClose(outcome, reason, null, null, -1, NO_TIME, NO_TIME);
       }
+
+      @Override
+      public void closed(CloseAccounting accounting, CloseOutcome outcome,
+          CloseEvent.Reason reason, java.net.InetSocketAddress remote,
+          CloseStrategy.Kind strategy, long requests, long connectedAtNanos,
+          long finWaitStartNanos) {
+        accounting.recordClose(outcome, reason, remote, strategy, requests, connectedAtNanos,
+            finWaitStartNanos);
+      }
     });
   }
 
@@ -149,7 +158,7 @@ public final class CloseAccounting {
   }
 
   /** A {@link System#nanoTime()} not known. */
-  static final long NO_TIME = Long.MIN_VALUE;
+  static final long NO_TIME = CloseOutcome.NO_TIME;
 
   /**
    * Counts one close and tells the listeners and JFR what is known of it. Unknowns: null

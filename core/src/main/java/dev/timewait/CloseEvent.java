@@ -22,17 +22,30 @@ public final class CloseEvent {
 
   /** Why the connection was closed. */
   public enum Reason {
-    /** The strategy ends every connection after its exchange (server close, reset close). */
+    /**
+     * The strategy ends every connection after its exchange (server close, reset close; the
+     * connection carried its one request).
+     */
     STRATEGY,
-    /** A pooled connection carried its request cap. */
+    /** A pooled connection carried its request cap: its {@code maxRequestsPerConnection}-th request was its last. */
     REQUEST_CAP,
-    /** A pooled connection reached its lifetime. */
+    /**
+     * A pooled connection reached its lifetime: the first request sent once it was {@code
+     * maxLifetime} old was its last.
+     */
     LIFETIME,
-    /** A pooled connection sat idle too long and was evicted. */
+    /**
+     * The client's pool closed a pooled connection while it sat idle: past {@code idleTimeout},
+     * or past the idle timeout its peer announced ({@code Keep-Alive: timeout}) or was seen to
+     * keep, before the peer closed it.
+     */
     IDLE_EVICTION,
     /** The peer closed a pooled connection while it sat idle (a stale connection). */
     PEER_CLOSED_IDLE,
-    /** The peer announced the end: {@code Connection: close}, {@code Keep-Alive: max}, HTTP/1.0. */
+    /**
+     * The peer announced the end in a response: {@code Connection: close}, {@code Keep-Alive:
+     * max=0}, HTTP/1.0 without keep-alive (when the client had not decided the end already).
+     */
     PEER_ANNOUNCED,
     /**
      * The exchange failed or was cancelled before it completed, or a server close's FIN wait was
@@ -41,7 +54,7 @@ public final class CloseEvent {
     EXCHANGE_ABORTED,
     /** A server close's wait for the peer's FIN ran out of time and reset. */
     FIN_WAIT_TIMEOUT,
-    /** The client shut down. */
+    /** The client shut down while the connection was open (its close, or the adapter's shutdown). */
     SHUTDOWN,
     /** The recording point cannot tell. */
     UNKNOWN

@@ -117,6 +117,18 @@ final class TimeWaitSocket extends Socket {
   private int readAheadOff;
   private volatile int readAheadLen;
 
+  // What the close record says of the connection (CloseEvent), as the adapter reported it.
+  /** Requests the connection carried ({@code SocketControl.noteRequest}); -1 if never told. */
+  private volatile long requests = -1;
+  /** Why the connection retires, once decided (first reason stands); null before. */
+  private volatile CloseEvent.Reason retireReason;
+  /** A request was noted and no byte of a response has been read since. */
+  private volatile boolean requestPending;
+  /** A read timed out during an exchange (not a reuse check's read after an idle pause). */
+  private volatile boolean timedOutInExchange;
+  /** The socket layered over this one (an {@code SSLSocket}), once the factory looked it up. */
+  private volatile Socket layer;
+
   TimeWaitSocket(TimeWaitSocketFactory factory) {
     this.factory = factory;
     this.staleCheckNanos = factory.staleCheckNanos();
@@ -128,6 +140,43 @@ final class TimeWaitSocket extends Socket {
 
   void arm() {
     armed = true;
+  }
+
+  /** A request goes out: the connection's {@code requestsIncludingThis}-th. */
+  void noteRequest(long requestsIncludingThis) {
+    requests = requestsIncludingThis;
+    requestPending = true;
+    timedOutInExchange = false;
+  }
+
+  /** Sets why the connection retires, unless a reason was set before; whether it was set. */
+  boolean retire(CloseEvent.Reason reason) {
+    if (retireReason != null || closing.get()) {
+      return false;
+    }
+    retireReason = reason;
+    return true;
+  }
+
+  /** Whether a close of this socket has begun. */
+  boolean closingStarted() {
+    return closing.get();
+  }
+
+  /**
+   * Notes {@code socket} as the one layered over this socket, if none was; whether it is that
+   * one (only one socket is ever layered over a connection).
+   */
+  boolean layeredUnder(Socket socket) {
+    if (layer == null) {
+      layer = socket;
+    }
+    return layer == socket;
+  }
+
+  /** The socket layered over this one, once known; null before. */
+  Socket layer() {
+    return layer;
   }
 
   void arm(BooleanSupplier abortWhen) {
@@ -169,6 +218,9 @@ final class TimeWaitSocket extends Socket {
   private void readTimedOut() {
     if (armed && finDeadline == 0) {
       ioFailed = true;
+    }
+    if (pauseNanos < 0) {
+      timedOutInExchange = true; // not a reuse check's read after an idle pause
     }
   }
 
@@ -378,6 +430,9 @@ final class TimeWaitSocket extends Socket {
         return true;
       }
       if (retireAfter >= 0 && idle >= retireAfter) {
+        // Idle past the peer's announced or learned idle timeout, evicted before the peer closes
+        // it (a retirement at 0 was the peer's announcement: the adapter said so already).
+        retire(retireAfter == 0 ? CloseEvent.Reason.PEER_ANNOUNCED : CloseEvent.Reason.IDLE_EVICTION);
         close(); // the strategy's retirement: a reset (nothing armed it for a FIN wait)
         return true;
       }
@@ -496,6 +551,7 @@ final class TimeWaitSocket extends Socket {
    * keep-alive, {@code max=0}: retire-after 0), whose close teaches nothing.
    */
   private void peerClosedAfterIdle(long idle) {
+    retire(CloseEvent.Reason.PEER_CLOSED_IDLE);
     if (retireAfterIdleNanos != 0 && remote != null) {
       factory.accounting().peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
     }
@@ -561,7 +617,7 @@ final class TimeWaitSocket extends Socket {
       return finish(CloseOutcome.AFTER_PEER_FIN);
     }
     if (!armed || super.isClosed()) {
-      reset(CloseEvent.Reason.UNKNOWN);
+      reset(inferredReason());
       return "reset: not armed";
     }
     if (finDeadline != 0 && activeIo.get() > 0) {
@@ -642,10 +698,7 @@ final class TimeWaitSocket extends Socket {
     record(CloseOutcome.RESET, reason);
   }
 
-  /**
-   * Why {@link #finish} closes: what the socket can tell. A pooled connection's retirement (cap,
-   * lifetime, eviction) is decided by the client's pool above this socket, so it is unknown here.
-   */
+  /** Why {@link #finish} closes: the FIN wait's own end, else {@link #inferredReason()}. */
   private CloseEvent.Reason reasonOf(CloseOutcome outcome) {
     switch (outcome) {
       case FIN_WAIT_TIMEOUT:
@@ -653,11 +706,54 @@ final class TimeWaitSocket extends Socket {
       case FIN_WAIT_ABORTED:
         return CloseEvent.Reason.EXCHANGE_ABORTED;
       default:
-        CloseStrategy strategy = factory.strategy();
-        return strategy == null || strategy.kind() == CloseStrategy.Kind.POOLED
-            ? CloseEvent.Reason.UNKNOWN
-            : CloseEvent.Reason.STRATEGY;
+        return inferredReason();
     }
+  }
+
+  /**
+   * Why the connection closes, from what the adapter reported ({@code SocketControl.retire},
+   * {@code noteRequest}, {@code clientShuttingDown}) and what this socket saw. Server close and
+   * reset: the strategy, unless the exchange failed or was cut. Pooled: the peer's close of an
+   * idle connection; an exchange that failed, timed out or was cut (a close while another
+   * thread reads or writes), or the client's shutdown; the reason the adapter gave (the last
+   * request's cap or lifetime, the peer's announcement); the client's shutdown; else a close of
+   * a connection that carried requests and has read since its last one went out is the pool's
+   * eviction of an idle connection (the pool closes nothing else without the adapter's say).
+   */
+  private CloseEvent.Reason inferredReason() {
+    CloseStrategy strategy = factory.strategy();
+    if (strategy == null) {
+      return CloseEvent.Reason.UNKNOWN; // observing: nothing decides this socket's close
+    }
+    boolean aborted = ioFailed || activeIo.get() > 0 || timedOutInExchange;
+    if (strategy.kind() != CloseStrategy.Kind.POOLED) {
+      return aborted ? CloseEvent.Reason.EXCHANGE_ABORTED : CloseEvent.Reason.STRATEGY;
+    }
+    CloseEvent.Reason reason = retireReason;
+    if (reason == CloseEvent.Reason.PEER_CLOSED_IDLE) {
+      return reason; // a reset that a reuse check read is the peer's close, not a failed exchange
+    }
+    boolean shuttingDown = factory.shuttingDown();
+    if (aborted) {
+      return shuttingDown ? CloseEvent.Reason.SHUTDOWN : CloseEvent.Reason.EXCHANGE_ABORTED;
+    }
+    if (reason != null) {
+      return reason;
+    }
+    if (shuttingDown) {
+      return CloseEvent.Reason.SHUTDOWN;
+    }
+    if (peerFinSeen) {
+      return CloseEvent.Reason.PEER_CLOSED_IDLE;
+    }
+    // Over TLS the close writes close_notify before it reaches this socket, so "idle" is judged
+    // by the adapter's requests where it reports them, else by the last I/O being a read.
+    long carried = requests;
+    boolean idle = carried > 0 ? !requestPending : carried < 0 && lastIoWasRead;
+    if (idle) {
+      return CloseEvent.Reason.IDLE_EVICTION;
+    }
+    return carried > 0 ? CloseEvent.Reason.EXCHANGE_ABORTED : CloseEvent.Reason.UNKNOWN;
   }
 
   /** Counts the close on the factory's accounting, with what this socket knows of it. */
@@ -665,7 +761,7 @@ final class TimeWaitSocket extends Socket {
     CloseStrategy strategy = factory.strategy();
     long deadline = finDeadline;
     factory.accounting().recordClose(outcome, reason, remote,
-        strategy == null ? null : strategy.kind(), -1, connectedNanos,
+        strategy == null ? null : strategy.kind(), requests, connectedNanos,
         deadline == 0 ? CloseAccounting.NO_TIME : deadline - factory.finWaitNanos());
   }
 
@@ -794,6 +890,7 @@ final class TimeWaitSocket extends Socket {
         if (readAheadLen > 0) {
           byte[] one = new byte[1]; // only after a reuse check read ahead: rare
           if (takeReadAhead(one, 0, 1) == 1) {
+            requestPending = false;
             bytesRead++;
             return one[0] & 0xff;
           }
@@ -803,7 +900,10 @@ final class TimeWaitSocket extends Socket {
         if (b < 0) {
           peerFinSeen = true;
           peerEndedAfterPause();
-        } else if (staleCheckNanos >= 0) {
+        } else if (requestPending) {
+          requestPending = false; // the response began
+        }
+        if (b >= 0 && staleCheckNanos >= 0) {
           bytesRead++; // one thread reads at a time
           readAfterPause(1);
         }
@@ -832,6 +932,7 @@ final class TimeWaitSocket extends Socket {
         if (readAheadLen > 0 && len > 0) {
           int ahead = takeReadAhead(b, off, len);
           if (ahead > 0) {
+            requestPending = false;
             bytesRead += ahead;
             return ahead;
           }
@@ -841,7 +942,10 @@ final class TimeWaitSocket extends Socket {
         if (n < 0) {
           peerFinSeen = true;
           peerEndedAfterPause();
-        } else if (staleCheckNanos >= 0) {
+        } else if (n > 0 && requestPending) {
+          requestPending = false; // the response began
+        }
+        if (n >= 0 && staleCheckNanos >= 0) {
           bytesRead += n; // one thread reads at a time
           readAfterPause(n);
         }

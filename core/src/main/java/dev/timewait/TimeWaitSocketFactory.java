@@ -98,6 +98,27 @@ public final class TimeWaitSocketFactory extends SocketFactory {
       public boolean abortFinWait(TimeWaitSocketFactory factory, Socket socket) {
         return factory.abortFinWait(socket);
       }
+
+      @Override
+      public long noteRequest(TimeWaitSocketFactory factory, Socket socket, long requestsIncludingThis) {
+        TimeWaitSocket target = factory.find(socket);
+        if (target == null) {
+          return -1;
+        }
+        target.noteRequest(requestsIncludingThis);
+        return target.ageNanos();
+      }
+
+      @Override
+      public boolean retire(TimeWaitSocketFactory factory, Socket socket, CloseEvent.Reason reason) {
+        TimeWaitSocket target = factory.find(socket);
+        return target != null && target.retire(reason);
+      }
+
+      @Override
+      public void clientShuttingDown(TimeWaitSocketFactory factory) {
+        factory.shuttingDown = true;
+      }
     });
   }
 
@@ -109,6 +130,14 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   private final long staleCheckNanos;
   private final CloseAccounting accounting;
   private final Map<ConnectionKey, TimeWaitSocket> open = new ConcurrentHashMap<>();
+  /**
+   * Sockets layered over open ones of this factory ({@code SSLSocket}s), found once by their
+   * endpoints: a socket's hash and equality are its identity, so a later lookup allocates
+   * nothing (an endpoint lookup makes a key and, from the JDK, addresses).
+   */
+  private final Map<Socket, TimeWaitSocket> layered = new ConcurrentHashMap<>();
+  /** The client is shutting down: closes without another reason are {@code SHUTDOWN}. */
+  private volatile boolean shuttingDown;
 
   private TimeWaitSocketFactory(CloseStrategy strategy, CloseAccounting accounting) {
     this.strategy = strategy;
@@ -407,10 +436,26 @@ public final class TimeWaitSocketFactory extends SocketFactory {
       TimeWaitSocket own = (TimeWaitSocket) socket;
       return own.factory() == this ? own : null;
     }
+    TimeWaitSocket beneath = layered.get(socket);
+    if (beneath != null) {
+      return beneath.closingStarted() ? null : beneath;
+    }
     if (!socket.isConnected()) {
       return null;
     }
-    return open.get(ConnectionKey.of(socket));
+    beneath = open.get(ConnectionKey.of(socket));
+    if (beneath != null && beneath.layeredUnder(socket)) {
+      layered.put(socket, beneath);
+      if (beneath.closingStarted()) {
+        layered.remove(socket, beneath); // closed meanwhile: its close may have run its removal
+      }
+    }
+    return beneath;
+  }
+
+  /** Whether the client said it is shutting down ({@code SocketControl.clientShuttingDown}). */
+  boolean shuttingDown() {
+    return shuttingDown;
   }
 
   @Override
@@ -479,6 +524,10 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     // Only if still this socket's: after an RST the kernel may hand the same local port, and so
     // the same key, to a new connection before this line runs.
     open.remove(key, socket);
+    Socket layer = socket.layer();
+    if (layer != null) {
+      layered.remove(layer, socket);
+    }
     if (log.isDebugEnabled()) {
       log.debug("closed {}: {}", key, how);
     }

@@ -64,6 +64,70 @@ class CloseListenerTest {
   }
 
   @Test
+  void aPooledSocketsCloseCarriesTheRequestsAndTheFirstReasonItsAdapterGave() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    TimeWaitSocketFactory factory =
+        TimeWaitSocketFactory.create(PooledKeepAlive.builder().build(), accounting);
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      exchange(factory, server, 0, false, socket -> {
+        assertThat(SocketControl.noteRequest(factory, socket, 3)).isNotNegative();
+        assertThat(SocketControl.retire(factory, socket, CloseEvent.Reason.REQUEST_CAP)).isTrue();
+        assertThat(SocketControl.retire(factory, socket, CloseEvent.Reason.PEER_ANNOUNCED))
+            .as("the first reason stands").isFalse();
+      });
+    }
+    assertThat(events).hasSize(1);
+    CloseEvent event = events.get(0);
+    assertThat(event.reason()).isEqualTo(CloseEvent.Reason.REQUEST_CAP);
+    assertThat(event.requests()).isEqualTo(3);
+    assertThat(event.strategy()).isEqualTo(CloseStrategy.Kind.POOLED);
+    assertThat(event.mode()).isEqualTo(CloseEvent.Mode.RESET);
+  }
+
+  @Test
+  void aPooledSocketClosedIdleWithoutAReasonIsAnIdleEvictionAndOnceTheClientShutsDownAShutdown()
+      throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    TimeWaitSocketFactory factory =
+        TimeWaitSocketFactory.create(PooledKeepAlive.builder().build(), accounting);
+    try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
+      exchange(factory, server, 0, false, socket -> SocketControl.noteRequest(factory, socket, 1));
+      SocketControl.clientShuttingDown(factory);
+      exchange(factory, server, 0, false, socket -> SocketControl.noteRequest(factory, socket, 1));
+    }
+    assertThat(events).extracting(CloseEvent::reason)
+        .containsExactly(CloseEvent.Reason.IDLE_EVICTION, CloseEvent.Reason.SHUTDOWN);
+    assertThat(events).extracting(CloseEvent::requests).containsExactly(1L, 1L);
+  }
+
+  @Test
+  void anAdapterRecordsEverythingItKnowsOfAClose() {
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    long now = System.nanoTime();
+    CloseOutcome.AFTER_PEER_FIN.recordOn(accounting, CloseEvent.Reason.LIFETIME,
+        new java.net.InetSocketAddress("127.0.0.1", 8080), CloseStrategy.Kind.POOLED, 7,
+        now - 5_000_000, now - 1_000_000);
+    CloseOutcome.FIN_WAIT_TIMEOUT.recordOn(accounting, CloseEvent.Reason.UNKNOWN, null, null, -1,
+        CloseOutcome.NO_TIME, CloseOutcome.NO_TIME);
+    CloseEvent event = events.get(0);
+    assertThat(event.destination()).isEqualTo("127.0.0.1:8080");
+    assertThat(event.strategy()).isEqualTo(CloseStrategy.Kind.POOLED);
+    assertThat(event.reason()).isEqualTo(CloseEvent.Reason.LIFETIME);
+    assertThat(event.requests()).isEqualTo(7);
+    assertThat(event.lifetimeNanos()).isGreaterThanOrEqualTo(5_000_000);
+    assertThat(event.finWaitNanos()).isBetween(1_000_000L, event.lifetimeNanos());
+    assertThat(events.get(1).reason()).isEqualTo(CloseEvent.Reason.FIN_WAIT_TIMEOUT);
+    assertThat(events.get(1).lifetimeNanos()).isEqualTo(-1);
+    assertThat(events.get(1).finWaitNanos()).isZero();
+  }
+
+  @Test
   void adapterOutcomeWithoutReasonIsHeardAsUnknownUnlessTheOutcomeTellsIt() {
     CloseAccounting accounting = new CloseAccounting();
     List<CloseEvent> events = new CopyOnWriteArrayList<>();
@@ -164,6 +228,12 @@ class CloseListenerTest {
    */
   static void exchange(TimeWaitSocketFactory factory, ServerSocket server, long serverCloseDelayMs,
       boolean arm) throws Exception {
+    exchange(factory, server, serverCloseDelayMs, arm, socket -> { });
+  }
+
+  /** {@link #exchange}, with what an adapter does as the request goes out. */
+  static void exchange(TimeWaitSocketFactory factory, ServerSocket server, long serverCloseDelayMs,
+      boolean arm, java.util.function.Consumer<Socket> asRequestGoesOut) throws Exception {
     Thread peer = new Thread(() -> {
       try (Socket s = server.accept()) {
         InputStream in = s.getInputStream();
@@ -188,6 +258,7 @@ class CloseListenerTest {
     try (Socket socket = factory.createSocket()) {
       socket.connect(server.getLocalSocketAddress(), 2000);
       socket.setSoTimeout(5000);
+      asRequestGoesOut.accept(socket);
       socket.getOutputStream().write(
           "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       InputStream in = socket.getInputStream();

@@ -41,6 +41,24 @@ public final class CoreAccess {
      */
     void closed(CloseAccounting accounting, dev.timewait.spi.CloseOutcome outcome,
         dev.timewait.CloseEvent.Reason reason);
+
+    /**
+     * Counts one close of {@code outcome} on {@code accounting} and tells its listeners and JFR
+     * what the adapter knows; see {@code CloseOutcome.recordOn}.
+     *
+     * @param accounting the accounting
+     * @param outcome how it closed
+     * @param reason why
+     * @param remote the peer, or null
+     * @param strategy the strategy, or null
+     * @param requests requests carried, or -1
+     * @param connectedAtNanos nanoTime at connect, or {@code CloseOutcome.NO_TIME}
+     * @param finWaitStartNanos nanoTime at the FIN wait's start, or {@code CloseOutcome.NO_TIME}
+     */
+    void closed(CloseAccounting accounting, dev.timewait.spi.CloseOutcome outcome,
+        dev.timewait.CloseEvent.Reason reason, java.net.InetSocketAddress remote,
+        dev.timewait.CloseStrategy.Kind strategy, long requests, long connectedAtNanos,
+        long finWaitStartNanos);
   }
 
   /** Implemented by {@link TimeWaitSocketFactory}; see {@code dev.timewait.spi.SocketControl}. */
@@ -66,6 +84,15 @@ public final class CoreAccess {
 
     /** @see dev.timewait.spi.SocketControl#abortFinWait */
     boolean abortFinWait(TimeWaitSocketFactory factory, Socket socket);
+
+    /** @see dev.timewait.spi.SocketControl#noteRequest */
+    long noteRequest(TimeWaitSocketFactory factory, Socket socket, long requestsIncludingThis);
+
+    /** @see dev.timewait.spi.SocketControl#retire */
+    boolean retire(TimeWaitSocketFactory factory, Socket socket, dev.timewait.CloseEvent.Reason reason);
+
+    /** @see dev.timewait.spi.SocketControl#clientShuttingDown */
+    void clientShuttingDown(TimeWaitSocketFactory factory);
   }
 
   private static volatile Accounting accounting;

@@ -5,6 +5,8 @@ import dev.timewait.internal.NotInlined;
 import dev.timewait.internal.Preconditions;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseEvent;
+import dev.timewait.CloseStrategy;
+import java.net.InetSocketAddress;
 
 /**
  * How one connection closed, and how that is counted: the outcomes of a close, a server close's
@@ -37,6 +39,13 @@ public enum CloseOutcome {
   public static final int MAX_DRAIN_BYTES = NotInlined.of(64 * 1024);
 
   /**
+   * A {@link System#nanoTime()} stamp that is not known: {@link Long#MIN_VALUE}, for {@link
+   * #recordOn(CloseAccounting, CloseEvent.Reason, InetSocketAddress, CloseStrategy.Kind, long, long,
+   * long)}'s connect and FIN-wait times.
+   */
+  public static final long NO_TIME = Long.MIN_VALUE;
+
+  /**
    * Counts this outcome onto {@code accounting}: one close, of the kind this outcome is, plus a
    * FIN-wait timeout or abort where it is one; its listeners hear {@link CloseEvent.Reason#UNKNOWN}.
    *
@@ -58,5 +67,32 @@ public enum CloseOutcome {
     Preconditions.checkNotNull(accounting, "accounting");
     Preconditions.checkNotNull(reason, "reason");
     CoreAccess.accounting().closed(accounting, this, reason);
+  }
+
+  /**
+   * Counts this outcome onto {@code accounting}, as {@link #recordOn(CloseAccounting)}, and tells
+   * its listeners and JFR everything the adapter knows of the connection: for an adapter whose
+   * client makes its own connections (an event loop's channels), which no {@code
+   * TimeWaitSocketFactory} records. Primitive arguments and {@code nanoTime} stamps: durations
+   * are worked out, and anything built, only while somebody listens or records.
+   *
+   * @param accounting the client's accounting
+   * @param reason why the connection closed ({@link CloseEvent.Reason#UNKNOWN} if the adapter
+   *     cannot tell; a FIN wait's timeout or abort then says it itself)
+   * @param remote the peer, or null if not known
+   * @param strategy the client's strategy, or null if not known
+   * @param requests the requests the connection carried, or -1 if not known
+   * @param connectedAtNanos {@link System#nanoTime()} when the connection connected, or {@link
+   *     #NO_TIME}
+   * @param finWaitStartNanos {@link System#nanoTime()} when its FIN wait began, or {@link #NO_TIME}
+   *     without one
+   */
+  public void recordOn(CloseAccounting accounting, CloseEvent.Reason reason,
+      InetSocketAddress remote, CloseStrategy.Kind strategy, long requests, long connectedAtNanos,
+      long finWaitStartNanos) {
+    Preconditions.checkNotNull(accounting, "accounting");
+    Preconditions.checkNotNull(reason, "reason");
+    CoreAccess.accounting().closed(accounting, this, reason, remote, strategy, requests,
+        connectedAtNanos, finWaitStartNanos);
   }
 }

@@ -1,5 +1,6 @@
 package dev.timewait.spi;
 
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
@@ -21,6 +22,8 @@ import dev.timewait.internal.Preconditions;
  *       {@code maxLifetime} old while a request is under way retires with its next request.
  *   <li>{@link #endsByAgreement} and {@link #peerAllowsReuse}: what the peer's messages said
  *       ({@code Connection: close}, HTTP/1.0 without keep-alive, {@code Keep-Alive: max=0}).
+ *   <li>{@link #lastReason} and {@link #retireReason}: why, as the {@link CloseEvent.Reason} an
+ *       adapter hands to the connection's close record: an enum constant, nothing allocated.
  * </ul>
  *
  * <p>Lifetime: a connection past {@code maxLifetime} retires with its next request, which carries
@@ -76,7 +79,56 @@ public final class ConnectionRules {
    * @return true if the connection carries no request after this one
    */
   public boolean isLast(long requestsIncludingThis, long ageNanos) {
-    return !keepAlive || requestsIncludingThis >= maxRequests || ageNanos >= maxLifetimeNanos;
+    return lastReason(requestsIncludingThis, ageNanos) != null;
+  }
+
+  /**
+   * Why the request that makes {@code requestsIncludingThis} requests on its connection is the
+   * connection's last, or null if it is not ({@link #isLast} is this being non-null): {@link
+   * CloseEvent.Reason#STRATEGY} under server close and reset (every request is the last), {@link
+   * CloseEvent.Reason#REQUEST_CAP} at {@code maxRequestsPerConnection}, {@link
+   * CloseEvent.Reason#LIFETIME} once the connection is {@code maxLifetime} old (the cap first if
+   * both hold).
+   *
+   * @param requestsIncludingThis the connection's requests, this one included (1 for the first)
+   * @param ageNanos how long ago the connection opened (or was first seen), in nanoseconds; a
+   *     negative age is unknown and never the lifetime's
+   * @return the reason, or null if the connection may carry another request after this one
+   */
+  public CloseEvent.Reason lastReason(long requestsIncludingThis, long ageNanos) {
+    if (!keepAlive) {
+      return CloseEvent.Reason.STRATEGY;
+    }
+    if (requestsIncludingThis >= maxRequests) {
+      return CloseEvent.Reason.REQUEST_CAP;
+    }
+    return ageNanos >= maxLifetimeNanos ? CloseEvent.Reason.LIFETIME : null;
+  }
+
+  /**
+   * Why a connection may not carry another request after a response, or null if it may ({@link
+   * #mayReuse} is this being null): the reason its request was the {@linkplain #lastReason last}
+   * (what the client decided comes first: under server-close retirement the peer's {@code
+   * Connection: close} only answers the client's), {@link CloseEvent.Reason#STRATEGY} for a
+   * strategy that never reuses, else {@link CloseEvent.Reason#PEER_ANNOUNCED} when the peer does
+   * not allow reuse ({@link #peerAllowsReuse}).
+   *
+   * @param lastReason what {@link #lastReason} said of the request when it went out (null: not last)
+   * @param http10OrOlder whether the response's version is HTTP/1.0 or older
+   * @param responseConnection the response's {@code Connection} header value(s), or null
+   * @param responseKeepAlive the response's {@code Keep-Alive} header value, or null
+   * @return the reason, or null if the connection may go back to the pool
+   */
+  public CloseEvent.Reason retireReason(CloseEvent.Reason lastReason, boolean http10OrOlder,
+      String responseConnection, String responseKeepAlive) {
+    if (lastReason != null) {
+      return lastReason;
+    }
+    if (!keepAlive) {
+      return CloseEvent.Reason.STRATEGY;
+    }
+    return peerAllowsReuse(http10OrOlder, responseConnection, responseKeepAlive)
+        ? null : CloseEvent.Reason.PEER_ANNOUNCED;
   }
 
   /**

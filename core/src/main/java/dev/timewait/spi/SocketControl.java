@@ -121,6 +121,51 @@ public final class SocketControl {
     return CoreAccess.sockets().abortFinWait(check(factory), Preconditions.checkNotNull(socket, "socket"));
   }
 
+  /**
+   * A request goes out on {@code socket}'s connection: notes how many it has carried, this one
+   * included, for its close record ({@code CloseEvent.requests()}), and returns its age for
+   * {@link ConnectionRules#lastReason}. Allocates nothing once the connection is known (a socket
+   * layered over the factory's, an {@code SSLSocket}, is looked up by its endpoints the first
+   * time only).
+   *
+   * @param factory the client's factory
+   * @param socket the connection's socket
+   * @param requestsIncludingThis the connection's requests, this one included
+   * @return how long ago the connection was established, in nanoseconds, or -1 if it is not an
+   *     open connection of the factory
+   */
+  public static long noteRequest(TimeWaitSocketFactory factory, Socket socket, long requestsIncludingThis) {
+    return CoreAccess.sockets().noteRequest(
+        check(factory), Preconditions.checkNotNull(socket, "socket"), requestsIncludingThis);
+  }
+
+  /**
+   * {@code socket}'s connection will close for {@code reason} (its last request's {@link
+   * ConnectionRules#lastReason}, or {@link dev.timewait.CloseEvent.Reason#PEER_ANNOUNCED}), which
+   * its close record carries unless the close turns out otherwise (a FIN wait's timeout or abort).
+   * The first reason given stands.
+   *
+   * @param factory the client's factory
+   * @param socket the connection's socket
+   * @param reason why the connection retires
+   * @return true if the connection is an open one of the factory and had no reason yet
+   */
+  public static boolean retire(TimeWaitSocketFactory factory, Socket socket, dev.timewait.CloseEvent.Reason reason) {
+    return CoreAccess.sockets().retire(check(factory), Preconditions.checkNotNull(socket, "socket"),
+        Preconditions.checkNotNull(reason, "reason"));
+  }
+
+  /**
+   * The client is shutting down: from now on, a close of the factory's connections that has no
+   * other reason is recorded as {@link dev.timewait.CloseEvent.Reason#SHUTDOWN}. Call it before
+   * the client closes its pool.
+   *
+   * @param factory the client's factory
+   */
+  public static void clientShuttingDown(TimeWaitSocketFactory factory) {
+    CoreAccess.sockets().clientShuttingDown(check(factory));
+  }
+
   private static TimeWaitSocketFactory check(TimeWaitSocketFactory factory) {
     return Preconditions.checkNotNull(factory, "factory");
   }

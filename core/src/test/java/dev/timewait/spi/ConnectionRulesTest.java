@@ -3,6 +3,7 @@ package dev.timewait.spi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
@@ -63,6 +64,48 @@ class ConnectionRulesTest {
     assertThat(rules.mayReuse(false, true, null, null)).as("HTTP/1.0").isFalse();
     assertThat(rules.mayReuse(false, true, "Keep-Alive", null)).as("HTTP/1.0 keep-alive").isTrue();
     assertThat(rules.mayReuse(false, false, null, "timeout=5, max=0")).as("max=0").isFalse();
+  }
+
+  @Test
+  void theLastRequestsReasonIsTheStrategyTheCapOrTheLifetime() {
+    assertThat(ConnectionRules.of(CloseStrategy.serverClose()).lastReason(1, YOUNG))
+        .isEqualTo(CloseEvent.Reason.STRATEGY);
+    assertThat(ConnectionRules.of(CloseStrategy.reset()).lastReason(1, YOUNG))
+        .isEqualTo(CloseEvent.Reason.STRATEGY);
+    ConnectionRules rules = pooled(Retirement.RESET);
+    assertThat(rules.lastReason(1, YOUNG)).isNull();
+    assertThat(rules.lastReason(3, YOUNG)).isEqualTo(CloseEvent.Reason.REQUEST_CAP);
+    assertThat(rules.lastReason(3, MINUTE)).as("the cap first").isEqualTo(CloseEvent.Reason.REQUEST_CAP);
+    assertThat(rules.lastReason(1, MINUTE)).isEqualTo(CloseEvent.Reason.LIFETIME);
+    assertThat(rules.lastReason(1, -1)).as("age unknown").isNull();
+  }
+
+  @Test
+  void aConnectionRetiresForItsLastRequestsReasonBeforeWhatThePeerAnnounced() {
+    ConnectionRules rules = pooled(Retirement.SERVER_CLOSE);
+    assertThat(rules.retireReason(null, false, null, null)).isNull();
+    assertThat(rules.retireReason(null, false, "close", null)).isEqualTo(CloseEvent.Reason.PEER_ANNOUNCED);
+    assertThat(rules.retireReason(null, true, null, null)).as("HTTP/1.0").isEqualTo(CloseEvent.Reason.PEER_ANNOUNCED);
+    assertThat(rules.retireReason(null, false, null, "timeout=5, max=0")).isEqualTo(CloseEvent.Reason.PEER_ANNOUNCED);
+    assertThat(rules.retireReason(CloseEvent.Reason.REQUEST_CAP, false, "close", null))
+        .as("the server's close answers the client's").isEqualTo(CloseEvent.Reason.REQUEST_CAP);
+    assertThat(ConnectionRules.of(CloseStrategy.reset()).retireReason(null, false, null, null))
+        .isEqualTo(CloseEvent.Reason.STRATEGY);
+  }
+
+  @Test
+  void theReasonsAgreeWithIsLastAndMayReuse() {
+    ConnectionRules rules = pooled(Retirement.RESET);
+    for (long requests = 1; requests <= 4; requests++) {
+      for (long age : new long[] {-1, YOUNG, MINUTE - 1, MINUTE}) {
+        CloseEvent.Reason last = rules.lastReason(requests, age);
+        assertThat(rules.isLast(requests, age)).isEqualTo(last != null);
+        for (String connection : new String[] {null, "close", "keep-alive"}) {
+          assertThat(rules.retireReason(last, false, connection, null) == null)
+              .isEqualTo(rules.mayReuse(last != null, false, connection, null));
+        }
+      }
+    }
   }
 
   @Test

@@ -1,11 +1,13 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.CloseAccounting;
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.Retirement;
 import dev.timewait.httpclient5.AsyncConnection.State;
 import dev.timewait.spi.CloseOutcome;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -48,11 +50,13 @@ final class AsyncCloser {
   private final boolean serverClose;
   private final long finWaitNanos;
   private final CloseAccounting accounting;
+  private final CloseStrategy.Kind kind;
 
   AsyncCloser(CloseStrategy strategy, CloseAccounting accounting) {
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
     this.finWaitNanos = strategy.finWait().toNanos();
     this.accounting = accounting;
+    this.kind = strategy.kind();
   }
 
   /** Whether connections retire by server close (server close, or pooled SERVER_CLOSE). */
@@ -66,7 +70,11 @@ final class AsyncCloser {
       // A reset, decided before any state change: the connection never looks like it waits for
       // a FIN (whose drain handler would take the reactor's events meanwhile).
       if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
-        closeAndCount(connection, layer);
+        // The pool discards an idle connection it evicts gracefully (PoolEntry.discardConnection
+        // closes the session in the mode given); an exchange's failure or cancel, immediately.
+        closeAndCount(connection, layer, mode == CloseMode.IMMEDIATE
+            ? CloseEvent.Reason.EXCHANGE_ABORTED
+            : connection.requests.get() > 0 ? CloseEvent.Reason.IDLE_EVICTION : null);
       } else if (!serverClose) {
         layer.close(CloseMode.IMMEDIATE);
       }
@@ -102,7 +110,7 @@ final class AsyncCloser {
    * FIN-wait abort; the reactor's own shutdown may close the socket sooner, which counts the same.
    * Any thread.
    */
-  void shutdown(AsyncConnection connection, IOSession layer) {
+  void shutdown(AsyncConnection connection, IOSession layer, CloseMode mode) {
     connection.shuttingDown = true;
     if (connection.state.get() == State.FIN_WAIT) {
       long left = connection.finWaitDeadlineNanos - System.nanoTime();
@@ -112,8 +120,8 @@ final class AsyncCloser {
       return;
     }
     if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
-      log.debug("{}: client shutting down; reset", connection);
-      closeAndCount(connection, layer);
+      log.debug("{}: client shutting down ({}); reset", connection, mode);
+      closeAndCount(connection, layer, CloseEvent.Reason.SHUTDOWN);
     }
   }
 
@@ -139,7 +147,7 @@ final class AsyncCloser {
    * session by itself: either the socket is still open and this close resets it, or the TLS
    * layer has already closed it, with the client's FIN first.
    */
-  private void closeAndCount(AsyncConnection connection, IOSession session) {
+  private void closeAndCount(AsyncConnection connection, IOSession session, CloseEvent.Reason hint) {
     Lock lock = session.getLock();
     lock.lock();
     try {
@@ -149,9 +157,9 @@ final class AsyncCloser {
       session.close(CloseMode.IMMEDIATE);
       if (tlsClosedItself) {
         log.debug("{}: the TLS layer had closed the socket itself, client FIN first", connection);
-        count(connection, CloseOutcome.LOCAL_FIRST);
+        count(connection, CloseOutcome.LOCAL_FIRST, hint);
       } else {
-        count(connection, CloseOutcome.RESET);
+        count(connection, CloseOutcome.RESET, hint);
       }
     } finally {
       lock.unlock();
@@ -181,7 +189,7 @@ final class AsyncCloser {
     }
     FIN_WAITS.decrementAndGet();
     cancelTimer(connection);
-    count(connection, outcome);
+    count(connection, outcome, null);
     if (outcome == CloseOutcome.AFTER_PEER_FIN) {
       // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify. The
       // only close that must not reset: SO_LINGER off first.
@@ -224,11 +232,51 @@ final class AsyncCloser {
     }
   }
 
-  private void count(AsyncConnection connection, CloseOutcome outcome) {
+  /**
+   * Records how {@code connection} closed, once, with what the adapter knows of it: destination,
+   * strategy, requests, lifetime, FIN wait and why ({@link #reasonOf}).
+   */
+  private void count(AsyncConnection connection, CloseOutcome outcome, CloseEvent.Reason hint) {
     if (!connection.opened.get() || !connection.counted.compareAndSet(false, true)) {
       return;
     }
-    outcome.recordOn(accounting);
+    AsyncConnection.Endpoints endpoints = connection.endpoints;
+    InetSocketAddress remote = endpoints != null && endpoints.remote() instanceof InetSocketAddress
+        ? (InetSocketAddress) endpoints.remote() : null;
+    long deadline = connection.finWaitDeadlineNanos;
+    outcome.recordOn(accounting, reasonOf(connection, outcome, hint), remote, kind,
+        connection.requests.get(), connection.openedNanos,
+        deadline == 0 ? CloseOutcome.NO_TIME : deadline - finWaitNanos);
+  }
+
+  /**
+   * Why {@code connection} closed: a FIN wait's own end; the peer's close of an idle connection;
+   * the client's shutdown (its shutdown command reached the connection); an exchange cut short
+   * ({@code hint} EXCHANGE_ABORTED: an immediate close); the reason decided for the connection
+   * (its last request's, the peer's announcement); else what the close path tells ({@code hint}:
+   * a pool's graceful discard of a connection that carried requests is its idle eviction).
+   */
+  private CloseEvent.Reason reasonOf(AsyncConnection connection, CloseOutcome outcome,
+      CloseEvent.Reason hint) {
+    if (outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
+      return CloseEvent.Reason.FIN_WAIT_TIMEOUT;
+    }
+    if (outcome == CloseOutcome.FIN_WAIT_ABORTED) {
+      return CloseEvent.Reason.EXCHANGE_ABORTED;
+    }
+    CloseEvent.Reason decided = connection.retireReason;
+    if (decided == CloseEvent.Reason.PEER_CLOSED_IDLE) {
+      return decided;
+    }
+    if (connection.shuttingDown) {
+      // The client's close: its reactor enqueues the shutdown command on every session first,
+      // before its pool closes anything (AbstractHttpAsyncClientBase.close, HttpClient 5.6).
+      return CloseEvent.Reason.SHUTDOWN;
+    }
+    if (hint == CloseEvent.Reason.EXCHANGE_ABORTED || decided == null) {
+      return hint != null ? hint : CloseEvent.Reason.UNKNOWN;
+    }
+    return decided;
   }
 
   private static void cancelTimer(AsyncConnection connection) {
@@ -246,7 +294,7 @@ final class AsyncCloser {
     TimeWaitIOSession layer = connection.layer;
     if (layer != null && layer.tls() && connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
       log.debug("{}: TLS handshake {}; resetting before the TLS layer closes gracefully", connection, why);
-      closeAndCount(connection, layer.delegate());
+      closeAndCount(connection, layer.delegate(), CloseEvent.Reason.EXCHANGE_ABORTED);
     }
   }
 
@@ -275,7 +323,7 @@ final class AsyncCloser {
       if (outcome == CloseOutcome.LOCAL_FIRST) {
         log.debug("{}: closed past the decorator with the client's FIN first", connection);
       }
-      count(connection, outcome);
+      count(connection, outcome, null);
     }
   }
 

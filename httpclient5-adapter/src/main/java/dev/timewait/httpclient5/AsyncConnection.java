@@ -32,6 +32,11 @@ final class AsyncConnection {
   volatile long openedNanos = System.nanoTime();
   /** The request under way is the connection's last ({@link dev.timewait.spi.ConnectionRules#isLast}). */
   volatile boolean last;
+  /**
+   * Why the connection ends, once decided (its last request's reason, the peer's announcement,
+   * its peer's close while idle); the first reason stands. Null before.
+   */
+  volatile dev.timewait.CloseEvent.Reason retireReason;
   volatile Endpoints endpoints;
   volatile boolean armed;
   /**
@@ -67,6 +72,13 @@ final class AsyncConnection {
 
   AsyncConnection(IOSession raw) {
     this.raw = raw;
+  }
+
+  /** Sets why the connection ends, unless a reason was set before. */
+  void retire(dev.timewait.CloseEvent.Reason reason) {
+    if (retireReason == null) {
+      retireReason = reason;
+    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.CloseEvent;
 import dev.timewait.spi.ConnectionRules;
 import org.apache.hc.client5.http.impl.DefaultClientConnectionReuseStrategy;
 import org.apache.hc.core5.http.ConnectionReuseStrategy;
@@ -61,8 +62,12 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       AsyncUnansweredRetryExec.noteReused(context, requests > 1);
     }
     ConnectionRules rules = connections.rules();
-    boolean last = rules.isLast(requests, System.nanoTime() - connection.openedNanos);
+    CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - connection.openedNanos);
+    boolean last = lastReason != null;
     connection.last = last;
+    if (last) {
+      connection.retire(lastReason);
+    }
     if (rules.mustAskServerToClose(last)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
@@ -78,6 +83,10 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     boolean keep = connection != null
         && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
         && Messages.mayReuse(connections.rules(), connection.last, response);
+    if (!keep && connection != null && connections.pooled() && !connection.last
+        && !Messages.peerAllowsReuse(response)) {
+      connection.retire(CloseEvent.Reason.PEER_ANNOUNCED);
+    }
     if (!keep && connection != null && Messages.endsByAgreement(request, response)) {
       connection.armed = true;
       log.debug("armed server close of {}", connection);

@@ -38,6 +38,7 @@ final class AsyncPeerIdle {
       return; // the server ending the exchange, not an idle timeout
     }
     connection.lastDataWasRead = false; // once per connection: TLS reports its end, then TCP's
+    connection.retire(dev.timewait.CloseEvent.Reason.PEER_CLOSED_IDLE);
     accounting.peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
     Counting.closedIdleByPeer(accounting);
   }

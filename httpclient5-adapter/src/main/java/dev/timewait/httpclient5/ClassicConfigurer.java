@@ -5,6 +5,7 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.spi.ConnectionRules;
+import dev.timewait.spi.SocketControl;
 import java.io.IOException;
 import java.net.Proxy;
 import java.net.Socket;
@@ -107,14 +108,17 @@ final class ClassicConfigurer {
 
       // client.close() closes the pool, but a connection in its FIN wait is no longer in it:
       // HttpClient detached it before closing it on the caller's thread. End those waits here.
+      // The client's close closes its manager: what the pool closes from here on is the shutdown.
       @Override
       public void close() {
+        SocketControl.clientShuttingDown(sockets);
         sockets.abortFinWaits();
         super.close();
       }
 
       @Override
       public void close(CloseMode closeMode) {
+        SocketControl.clientShuttingDown(sockets);
         sockets.abortFinWaits();
         super.close(closeMode);
       }

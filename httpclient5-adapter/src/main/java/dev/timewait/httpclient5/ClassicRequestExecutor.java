@@ -1,6 +1,7 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.spi.SocketControl;
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
@@ -74,21 +75,32 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     long sent = details != null ? details.getRequestCount() : 0;
     SocketAddress local = details != null ? details.getLocalAddress() : conn.getLocalAddress();
     SocketAddress remote = details != null ? details.getRemoteAddress() : conn.getRemoteAddress();
-    if (sent == 0 && (local == null || remote == null || !SocketControl.owns(sockets, local, remote))) {
+    // The connection's socket (an SSLSocket over TLS): the factory finds its connection by it
+    // without allocating once it has been seen, and notes the request there for the close record.
+    Socket socket = conn instanceof ManagedHttpClientConnection
+        ? ((ManagedHttpClientConnection) conn).getSocket() : null;
+    long age = socket == null ? -1 : SocketControl.noteRequest(sockets, socket, sent + 1);
+    if (sent == 0 && age < 0
+        && (local == null || remote == null || !SocketControl.owns(sockets, local, remote))) {
       throw new IllegalStateException("timewait: connection " + local + " -> " + remote
           + " was not opened by the socket factory that TimeWaitHttpClient5.configure installed;"
           + " do not replace the connection manager or request executor after configure");
     }
-    // The connection's age costs a lookup in the factory's table, so only pooled connections,
-    // whose lifetime can end them, pay it.
-    boolean last = rules.isLast(sent + 1, rules.keepAlive() ? SocketControl.ageNanos(sockets, local, remote) : 0);
+    CloseEvent.Reason lastReason = rules.lastReason(sent + 1, rules.keepAlive() ? age : 0);
+    boolean last = lastReason != null;
     if (rules.keepAlive()) {
       context.setAttribute(LAST_ATTRIBUTE, last);
+      if (last && socket != null) {
+        SocketControl.retire(sockets, socket, lastReason); // once per connection: its last request
+      }
     }
     if (rules.mustAskServerToClose(last)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
     ClassicHttpResponse response = executeNoting(request, conn, informationCallback, context, sent > 0);
+    if (rules.keepAlive() && !last && socket != null && !Messages.peerAllowsReuse(response)) {
+      SocketControl.retire(sockets, socket, CloseEvent.Reason.PEER_ANNOUNCED);
+    }
     if (mayArm && Messages.endsByAgreement(request, response) && arm(local, remote, context)) {
       log.debug("armed server close of {} -> {}", local, remote);
     }

@@ -28,6 +28,24 @@ final class Messages {
         keepAlive == null ? null : keepAlive.getValue());
   }
 
+  /**
+   * Whether the peer lets the connection carry another request ({@link
+   * ConnectionRules#peerAllowsReuse}); allocates nothing unless the response has more than one
+   * {@code Connection} header.
+   */
+  static boolean peerAllowsReuse(HttpResponse response) {
+    String connection;
+    if (response.countHeaders(HttpHeaders.CONNECTION) > 1) {
+      connection = connection(response);
+    } else {
+      Header header = response.getFirstHeader(HttpHeaders.CONNECTION);
+      connection = header == null ? null : header.getValue();
+    }
+    Header keepAlive = response.getFirstHeader("Keep-Alive");
+    return ConnectionRules.peerAllowsReuse(http10OrOlder(response), connection,
+        keepAlive == null ? null : keepAlive.getValue());
+  }
+
   private static boolean http10OrOlder(HttpResponse response) {
     ProtocolVersion version = response.getVersion();
     return version != null && version.lessEquals(HttpVersion.HTTP_1_0);

@@ -78,7 +78,7 @@ final class TimeWaitIOSession implements IOSession {
   public void enqueue(Command command, Command.Priority priority) {
     if (command instanceof ShutdownCommand) {
       // The client is closing: HttpCore enqueues this on every session. The connection ends now.
-      connections.closer().shutdown(connection, delegate);
+      connections.closer().shutdown(connection, delegate, ((ShutdownCommand) command).getType());
     }
     if (connection.state.get() != State.OPEN) {
       command.cancel(); // the connection is closing: nothing more runs on it

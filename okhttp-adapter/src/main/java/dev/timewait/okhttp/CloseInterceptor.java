@@ -1,6 +1,7 @@
 package dev.timewait.okhttp;
 
 import dev.timewait.spi.SocketControl;
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResponseMark;
@@ -11,6 +12,7 @@ import dev.timewait.spi.KeepAliveAnnouncement;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.net.Proxy;
+import java.net.Socket;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -84,10 +86,19 @@ final class CloseInterceptor implements Interceptor {
     }
     int count = 1;
     boolean last = true;
-    if (!closeEveryRequest) {
+    Socket socket = connection.socket();
+    if (closeEveryRequest) {
+      SocketControl.noteRequest(factory, socket, 1); // for the close record
+    } else {
       ConnectionUse use = useOf(connection); // one synchronized lookup per request
       count = use.next();
-      last = rules.isLast(count, System.nanoTime() - use.bornNanos);
+      // Notes the request on the socket (for the close record), allocation-free once seen.
+      SocketControl.noteRequest(factory, socket, count);
+      CloseEvent.Reason lastReason = rules.lastReason(count, System.nanoTime() - use.bornNanos);
+      last = lastReason != null;
+      if (last) {
+        SocketControl.retire(factory, socket, lastReason); // once per connection
+      }
     }
     // Every last request carries Connection: close, under reset retirement too: it is the only way
     // to keep OkHttp from pooling the connection again (the socket then closes with a reset).
@@ -131,6 +142,7 @@ final class CloseInterceptor implements Interceptor {
     if (!ConnectionRules.peerAllowsReuse(
         response.protocol() == Protocol.HTTP_1_0, response.header("Connection"), keepAlive)) {
       retireAfter = 0;
+      SocketControl.retire(factory, connection.socket(), CloseEvent.Reason.PEER_ANNOUNCED);
     } else {
       retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(keepAlive);
     }

@@ -5,6 +5,7 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.spi.SocketControl;
 import java.net.Proxy;
 import java.time.Duration;
 import java.util.List;
@@ -203,13 +204,19 @@ public final class TimeWaitOkHttp {
    * connection closed now (with this configuration's close: never TIME_WAIT on the client).
    * Calls still running finish; their connections close when they have been idle for the pool's
    * keep-alive. Under server close, a call whose exchange is over but that still waits for the
-   * server's FIN stops waiting now and resets (a FIN-wait abort). Idempotent; works for any
-   * client.
+   * server's FIN stops waiting now and resets (a FIN-wait abort). From then on a close without
+   * another reason is told to close listeners as {@code CloseEvent.Reason.SHUTDOWN} (OkHttp has
+   * no close of its own; an {@code evictAll()} called directly shows as idle eviction).
+   * Idempotent; works for any client.
    *
    * @param client the client to act on
    */
   public static void shutdown(OkHttpClient client) {
     Objects.requireNonNull(client, "client cannot be null");
+    if (client.socketFactory() instanceof TimeWaitSocketFactory) {
+      // Before the pool closes anything: its closes are the shutdown's (CloseEvent.Reason).
+      SocketControl.clientShuttingDown((TimeWaitSocketFactory) client.socketFactory());
+    }
     client.dispatcher().executorService().shutdown();
     client.connectionPool().evictAll();
     if (client.socketFactory() instanceof TimeWaitSocketFactory) {

@@ -1,5 +1,6 @@
 package dev.timewait.reactornetty;
 
+import dev.timewait.CloseEvent;
 import dev.timewait.spi.CloseOutcome;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
@@ -59,6 +60,13 @@ final class ChannelState {
   boolean informational;
   /** An I/O error (a reset by the peer, most often) arrived. */
   boolean ioError;
+  /**
+   * Why the connection ends, once decided (its last request's reason, the peer's announcement,
+   * the peer's close while idle); the first reason stands. Null before.
+   */
+  volatile CloseEvent.Reason retireReason;
+  /** When the FIN wait began (System.nanoTime()), or {@link CloseOutcome#NO_TIME}. */
+  long finWaitStartNanos = CloseOutcome.NO_TIME;
   /** How the close ended, once decided. */
   CloseOutcome outcome;
   /** The FIN wait under way, or null. */
@@ -75,6 +83,13 @@ final class ChannelState {
   /** The exchange is complete: the whole request written and the whole response read. */
   boolean exchangeComplete() {
     return requestWritten && responseComplete;
+  }
+
+  /** Sets why the connection ends, unless a reason was set before. */
+  void retire(CloseEvent.Reason reason) {
+    if (retireReason == null) {
+      retireReason = reason;
+    }
   }
 
   /** Idle in the pool: it carried an exchange and none is under way. */

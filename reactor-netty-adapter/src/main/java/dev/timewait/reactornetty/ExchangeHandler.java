@@ -1,5 +1,6 @@
 package dev.timewait.reactornetty;
 
+import dev.timewait.CloseEvent;
 import dev.timewait.spi.ConnectionRules;
 import dev.timewait.spi.KeepAliveAnnouncement;
 import io.netty.channel.ChannelDuplexHandler;
@@ -73,7 +74,11 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       state.endsByAgreement = false;
       state.method = request.method().name();
       ConnectionRules rules = state.connections.rules;
-      state.last = rules.isLast(requests, System.nanoTime() - state.bornNanos);
+      CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - state.bornNanos);
+      state.last = lastReason != null;
+      if (lastReason != null) {
+        state.retire(lastReason);
+      }
       String connection = request.headers().get(HttpHeaderNames.CONNECTION);
       if (rules.mustAskServerToClose(state.last) && !ConnectionRules.hasToken(connection, "close")) {
         request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -124,6 +129,9 @@ final class ExchangeHandler extends ChannelDuplexHandler {
     state.endsByAgreement = ConnectionRules.endsByAgreement(state.requestConnection, http10, connection);
     if (!state.connections.rules.mayReuse(state.last, http10, connection, keepAlive)) {
       state.retire = true;
+      if (!state.last) {
+        state.retire(state.connections.rules.retireReason(null, http10, connection, keepAlive));
+      }
     } else {
       long retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(keepAlive);
       if (retireAfter != KeepAliveAnnouncement.NOT_ANNOUNCED) {

@@ -30,6 +30,7 @@ final class FinWait {
 
   void start() {
     state.finWait = this;
+    state.finWaitStartNanos = System.nanoTime();
     Connections.FIN_WAITS.incrementAndGet();
     // Reactor Netty reads on demand (autoRead off between reads); the FIN is seen only by a read.
     ctx.channel().config().setAutoRead(true);

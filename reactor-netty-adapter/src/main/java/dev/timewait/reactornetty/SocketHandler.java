@@ -1,5 +1,6 @@
 package dev.timewait.reactornetty;
 
+import dev.timewait.CloseEvent;
 import dev.timewait.spi.CloseOutcome;
 import dev.timewait.spi.Counting;
 import io.netty.buffer.ByteBuf;
@@ -130,6 +131,7 @@ final class SocketHandler extends ChannelDuplexHandler {
       return;
     }
     state.closedIdleByPeerNoted = true;
+    state.retire(CloseEvent.Reason.PEER_CLOSED_IDLE);
     Counting.closedIdleByPeer(state.connections.accounting);
     long end = state.lastExchangeEndNanos;
     if (state.remote != null && end != 0) {
@@ -191,6 +193,36 @@ final class SocketHandler extends ChannelDuplexHandler {
     ctx.close(promise);
   }
 
+  /**
+   * Why the channel closed: a FIN wait's own end; the peer's close of an idle connection; an
+   * exchange under way or an I/O error (the client's {@code shutdown} if it cut them); the reason
+   * decided for the connection (its last request's, the peer's announcement); the shutdown; else
+   * a close of a connection idle in the pool, which only the pool's eviction makes.
+   */
+  private CloseEvent.Reason reasonOf(CloseOutcome outcome) {
+    if (outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
+      return CloseEvent.Reason.FIN_WAIT_TIMEOUT;
+    }
+    if (outcome == CloseOutcome.FIN_WAIT_ABORTED) {
+      return CloseEvent.Reason.EXCHANGE_ABORTED;
+    }
+    CloseEvent.Reason decided = state.retireReason;
+    if (decided == CloseEvent.Reason.PEER_CLOSED_IDLE) {
+      return decided;
+    }
+    boolean shutDown = state.connections.isShutDown();
+    if (state.inExchange || state.ioError) {
+      return shutDown ? CloseEvent.Reason.SHUTDOWN : CloseEvent.Reason.EXCHANGE_ABORTED;
+    }
+    if (decided != null) {
+      return decided; // it carried its last request (or the peer said so): the shutdown came later
+    }
+    if (shutDown) {
+      return CloseEvent.Reason.SHUTDOWN;
+    }
+    return state.idle() ? CloseEvent.Reason.IDLE_EVICTION : CloseEvent.Reason.UNKNOWN;
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     FinWait wait = state.finWait;
@@ -207,7 +239,8 @@ final class SocketHandler extends ChannelDuplexHandler {
         // Closed by Netty itself, not through the pipeline: with SO_LINGER(0) from the start.
         outcome = state.ioError ? CloseOutcome.PEER_RESET : CloseOutcome.RESET;
       }
-      outcome.recordOn(state.connections.accounting);
+      outcome.recordOn(state.connections.accounting, reasonOf(outcome), state.remote,
+          state.connections.strategy.kind(), state.requests, state.bornNanos, state.finWaitStartNanos);
     }
     state.connections.open.remove(ctx.channel()); // after the count: shutdown waits for it
     super.channelInactive(ctx);

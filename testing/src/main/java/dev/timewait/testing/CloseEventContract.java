@@ -1,0 +1,262 @@
+package dev.timewait.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseEvent;
+import dev.timewait.CloseListener;
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * What a {@link CloseListener} hears of each close, written once and run by every adapter: for
+ * each strategy and each way a pooled connection ends, the close's mode, reason, destination,
+ * strategy and the requests the connection carried, against a {@link RawHttpPeer} on loopback
+ * (plain HTTP), with the kernel's table showing no client TIME_WAIT afterwards. Every wait is
+ * bounded; nothing is timed beyond generous bounds.
+ */
+public abstract class CloseEventContract {
+  private static final Duration EVENT_BOUND = Duration.ofSeconds(10);
+  private static final Duration SETTLE = Duration.ofSeconds(5);
+  /**
+   * A pause after a call, so that its connection is back in the pool before the next call (the
+   * async clients release a connection after they completed the call).
+   */
+  private static final Duration BACK_IN_POOL = Duration.ofMillis(100);
+
+  /**
+   * A client made by the adapter for {@code strategy}, counting into {@code accounting}, with the
+   * client's own retries off; {@link ContractClient#close()} shuts it down the adapter's way.
+   *
+   * @param strategy the strategy under test
+   * @param accounting where the client counts how its connections end
+   * @return a new client
+   * @throws Exception if the client cannot be made
+   */
+  protected abstract FaultClient newClient(CloseStrategy strategy, CloseAccounting accounting)
+      throws Exception;
+
+  @BeforeEach
+  void needsKernelTable() {
+    KernelTcp.assumeReadable();
+  }
+
+  @Test
+  void aServerCloseIsHeardAfterThePeersFinWithItsStrategyRequestAndFinWait() throws Exception {
+    // The peer closes 100 ms after its Connection: close response: the client's FIN wait has begun.
+    try (RawHttpPeer peer = RawHttpPeer.start(
+        RawHttpPeer.Behaviour.CLOSE_LATE, Duration.ofMillis(100), false)) {
+      Heard heard = new Heard();
+      try (FaultClient client = newClient(CloseStrategy.serverClose(), heard.accounting)) {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        CloseEvent event = heard.first();
+        assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.AFTER_PEER_FIN);
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.STRATEGY);
+        assertThat(event.requests()).as("%s", event).isEqualTo(1);
+        assertThat(event.destination()).isEqualTo("127.0.0.1:" + peer.port());
+        assertThat(event.strategy()).isEqualTo(CloseStrategy.Kind.SERVER_CLOSE);
+        assertThat(event.finWaitNanos()).as("%s", event).isPositive();
+        assertThat(event.lifetimeNanos()).as("%s", event).isGreaterThanOrEqualTo(event.finWaitNanos());
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  @Test
+  void aResetCloseIsHeardAsAResetForTheStrategyAfterOneRequest() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.AWAIT_CLIENT_CLOSE)) {
+      Heard heard = new Heard();
+      try (FaultClient client = newClient(CloseStrategy.reset(), heard.accounting)) {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        CloseEvent event = heard.first();
+        assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.STRATEGY);
+        assertThat(event.requests()).as("%s", event).isEqualTo(1);
+        assertThat(event.destination()).isEqualTo("127.0.0.1:" + peer.port());
+        assertThat(event.strategy()).isEqualTo(CloseStrategy.Kind.RESET);
+        assertThat(event.finWaitNanos()).isZero();
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Retirement.class)
+  void aPooledConnectionThatCarriedItsCapIsHeardAsTheRequestCapAfterThatManyRequests(
+      Retirement retirement) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
+      Heard heard = new Heard();
+      PooledKeepAlive strategy = pooled().maxRequestsPerConnection(3).retirement(retirement).build();
+      try (FaultClient client = newClient(strategy, heard.accounting)) {
+        for (int i = 0; i < 3; i++) {
+          assertThat(client.get(uri(peer))).isEqualTo(200);
+          Thread.sleep(BACK_IN_POOL.toMillis());
+        }
+        CloseEvent event = heard.first();
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.REQUEST_CAP);
+        assertThat(event.requests()).as("%s", event).isEqualTo(3);
+        assertThat(event.strategy()).isEqualTo(CloseStrategy.Kind.POOLED);
+        assertThat(event.destination()).isEqualTo("127.0.0.1:" + peer.port());
+        assertThat(event.mode()).as("%s", event).isEqualTo(retirement == Retirement.RESET
+            ? CloseEvent.Mode.RESET : CloseEvent.Mode.AFTER_PEER_FIN);
+        assertThat(peer.accepted()).isEqualTo(1);
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  @Test
+  void aPooledConnectionPastItsLifetimeIsHeardAsTheLifetimeWithItsNextRequest() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
+      Heard heard = new Heard();
+      PooledKeepAlive strategy = pooled().maxLifetime(Duration.ofMillis(300)).build();
+      try (FaultClient client = newClient(strategy, heard.accounting)) {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        Thread.sleep(400);
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        CloseEvent event = heard.first();
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.LIFETIME);
+        assertThat(event.requests()).as("%s", event).isEqualTo(2);
+        assertThat(event.lifetimeNanos()).as("%s", event)
+            .isGreaterThanOrEqualTo(Duration.ofMillis(300).toNanos());
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  @Test
+  void aPooledConnectionIdlePastItsIdleTimeoutIsHeardAsIdleEviction() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
+      Heard heard = new Heard();
+      PooledKeepAlive strategy = pooled().idleTimeout(Duration.ofMillis(500)).build();
+      try (FaultClient client = newClient(strategy, heard.accounting)) {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        CloseEvent event = heard.first(); // the pool evicts it while the client still runs
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.IDLE_EVICTION);
+        assertThat(event.requests()).as("%s", event).isEqualTo(1);
+        assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  /** The peers that end a connection by what they say: {@code Connection: close}, {@code max=0}. */
+  public enum Announcing {
+    /** {@code Connection: close}, then the peer closes. */
+    CONNECTION_CLOSE(RawHttpPeer.Behaviour.CLOSE_AFTER_RESPONSE),
+    /** {@code Keep-Alive: timeout=5, max=0}, the connection kept open. */
+    KEEP_ALIVE_MAX_0(RawHttpPeer.Behaviour.ANNOUNCED_NO_MORE),
+    /** An HTTP/1.0 response without keep-alive, then the peer closes. */
+    HTTP_1_0(RawHttpPeer.Behaviour.HTTP_1_0);
+
+    final RawHttpPeer.Behaviour behaviour;
+
+    Announcing(RawHttpPeer.Behaviour behaviour) {
+      this.behaviour = behaviour;
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Announcing.class)
+  void aPooledConnectionWhosePeerAnnouncedItsEndIsHeardAsPeerAnnounced(Announcing peerSays)
+      throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(peerSays.behaviour)) {
+      Heard heard = new Heard();
+      try (FaultClient client = newClient(pooled().build(), heard.accounting)) {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        // A client may close the connection at once or keep it, retired, until its next reuse
+        // check or its shutdown: either way the close is the peer's announcement's.
+      }
+      CloseEvent event = heard.first();
+      assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.PEER_ANNOUNCED);
+      assertThat(event.requests()).as("%s", event).isEqualTo(1);
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  @Test
+  void aPooledConnectionThePeerClosedWhileIdleIsHeardAsPeerClosedIdle() throws Exception {
+    // The peer closes after 200 ms idle without saying so; the client sends again after 900 ms.
+    try (RawHttpPeer peer = RawHttpPeer.start(
+        RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofMillis(200), false)) {
+      Heard heard = new Heard();
+      try (FaultClient client = newClient(pooled().build(), heard.accounting)) {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        Thread.sleep(PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE.plusMillis(400).toMillis());
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        CloseEvent event = heard.first();
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.PEER_CLOSED_IDLE);
+        assertThat(event.requests()).as("%s", event).isEqualTo(1);
+        assertThat(event.mode()).as("%s", event).isNotEqualTo(CloseEvent.Mode.LOCALLY_FIRST);
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  @Test
+  void aPooledConnectionOpenWhenTheClientShutsDownIsHeardAsShutdown() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
+      Heard heard = new Heard();
+      FaultClient client = newClient(pooled().build(), heard.accounting);
+      try {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        Thread.sleep(BACK_IN_POOL.toMillis());
+        assertThat(heard.events).as("nothing closed before the shutdown").isEmpty();
+      } finally {
+        client.close();
+      }
+      CloseEvent event = heard.first();
+      assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.SHUTDOWN);
+      assertThat(event.requests()).as("%s", event).isEqualTo(1);
+      assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  private static PooledKeepAlive.Builder pooled() {
+    return PooledKeepAlive.builder().maxTotal(4).retirement(Retirement.RESET);
+  }
+
+  private static URI uri(RawHttpPeer peer) {
+    return URI.create("http://127.0.0.1:" + peer.port() + "/events");
+  }
+
+  private static void assertNoClientTimeWait(RawHttpPeer peer) {
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+  }
+
+  /** The events one accounting's listener heard, in order. */
+  private static final class Heard implements CloseListener {
+    final CloseAccounting accounting = new CloseAccounting();
+    final List<CloseEvent> events = new CopyOnWriteArrayList<>();
+
+    Heard() {
+      accounting.addListener(this);
+    }
+
+    @Override
+    public void closed(CloseEvent event) {
+      events.add(event);
+    }
+
+    /** The first close heard, waiting at most {@link #EVENT_BOUND} for it. */
+    CloseEvent first() throws InterruptedException {
+      long deadline = System.nanoTime() + EVENT_BOUND.toNanos();
+      while (events.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(events).as("a close heard within %s (%s)", EVENT_BOUND, accounting).isNotEmpty();
+      return events.get(0);
+    }
+  }
+}
