@@ -132,7 +132,7 @@ final class Allocation {
   }
 
   /** How much the per-thread counters grew in all: a thread that started meanwhile counts from 0. */
-  private static long growth(Map<Long, Long> before, Map<Long, Long> after) {
+  static long growth(Map<Long, Long> before, Map<Long, Long> after) {
     long sum = 0;
     for (Map.Entry<Long, Long> e : after.entrySet()) {
       sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
@@ -152,10 +152,10 @@ final class Allocation {
    * Allocated bytes of every live thread except the server's: the request thread, the clients'
    * I/O and pool threads. A thread that ends during the measurement takes its count with it.
    */
-  private static Map<Long, Long> clientSideAllocation() {
+  static Map<Long, Long> clientSideAllocation() {
     Map<Long, Long> bytes = new HashMap<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (!t.getName().startsWith("bench-server")) {
+      if (isClientSide(t)) {
         long b = THREADS.getThreadAllocatedBytes(t.getId());
         if (b >= 0) {
           bytes.put(t.getId(), b);
@@ -165,11 +165,16 @@ final class Allocation {
     return bytes;
   }
 
+  /** Whether {@code t} counts as the client's: every thread but the servers'. */
+  static boolean isClientSide(Thread t) {
+    return !t.getName().startsWith("bench-server");
+  }
+
   /** CPU time (user + system) of every live thread except the server's. */
   private static Map<Long, Long> clientSideCpu() {
     Map<Long, Long> nanos = new HashMap<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (!t.getName().startsWith("bench-server")) {
+      if (isClientSide(t)) {
         long n = THREADS.getThreadCpuTime(t.getId());
         if (n >= 0) {
           nanos.put(t.getId(), n);

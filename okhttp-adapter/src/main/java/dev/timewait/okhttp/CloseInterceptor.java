@@ -87,10 +87,11 @@ final class CloseInterceptor implements Interceptor {
     int count = 1;
     boolean last = true;
     Socket socket = connection.socket();
+    ConnectionUse use = null;
     if (closeEveryRequest) {
       SocketControl.noteRequest(factory, socket, 1); // for the close record
     } else {
-      ConnectionUse use = useOf(connection); // one synchronized lookup per request
+      use = useOf(connection); // one synchronized lookup per request
       count = use.next();
       // Notes the request on the socket (for the close record), allocation-free once seen.
       SocketControl.noteRequest(factory, socket, count);
@@ -110,7 +111,7 @@ final class CloseInterceptor implements Interceptor {
       // Reset closes need nothing more: OkHttp closes the connection after a Connection: close
       // exchange, and the socket resets. Over HTTP/2 the header never reaches the server, so an
       // unarmed (resetting) close is the right one there too.
-      return heedPeer(connection, proceedNoting(chain, request, connection, count > 1));
+      return heedPeer(connection, proceedNoting(chain, request, connection, count > 1 ? use : null));
     }
     Call call = chain.call();
     ServerCloseTracker tracker = call.tag(SERVER_CLOSE_TRACKER, newTracker);
@@ -118,7 +119,7 @@ final class CloseInterceptor implements Interceptor {
     ServerCloseTracker.Exchange exchange = tracker.begin(connection.socket());
     Response response;
     try {
-      response = proceedNoting(chain, request, connection, count > 1);
+      response = proceedNoting(chain, request, connection, count > 1 ? use : null);
     } catch (IOException | RuntimeException e) {
       tracker.end(exchange);
       throw e;
@@ -157,25 +158,36 @@ final class CloseInterceptor implements Interceptor {
   }
 
   /**
-   * Proceeds; for pooled keep-alive, notes on the call ({@link UnansweredRetryInterceptor.Attempt})
-   * whether the exchange failed on a reused connection before any byte of its response arrived,
-   * which the socket layer tells from the bytes its connection read (a {@link ResponseMark}, which
-   * holds on to the connection: over TLS the JDK may close it on the peer's close_notify).
+   * Proceeds; for pooled keep-alive, notes on the call ({@link SlotInterceptor.CallSlot}) whether
+   * the exchange failed on a reused connection before any byte of its response arrived, which the
+   * socket layer tells from the bytes its connection read (a {@link ResponseMark}, which holds on
+   * to the connection: over TLS the JDK may close it on the peer's close_notify). One mark per
+   * connection, its count kept per exchange as a {@code long}: no object per request (issue 19).
+   *
+   * @param reused the connection's use if it carried an exchange before, else null
    */
-  private Response proceedNoting(Chain chain, Request request, Connection connection, boolean reused)
+  private Response proceedNoting(Chain chain, Request request, Connection connection, ConnectionUse reused)
       throws IOException {
     if (!retryUnanswered) {
       return chain.proceed(request);
     }
-    UnansweredRetryInterceptor.Attempt attempt = chain.call().tag(UnansweredRetryInterceptor.ATTEMPT);
+    SlotInterceptor.CallSlot attempt = chain.call().tag(SlotInterceptor.CALL_SLOT);
     if (attempt != null) {
       attempt.unanswered = false; // each exchange of the call speaks for itself
     }
-    ResponseMark mark = reused ? SocketControl.markResponse(factory, connection.socket()) : null;
+    ResponseMark mark = null;
+    if (reused != null) {
+      mark = reused.mark;
+      if (mark == null) {
+        mark = SocketControl.markResponse(factory, connection.socket());
+        reused.mark = mark; // immutable: a race marks twice, harmlessly
+      }
+    }
+    long readBefore = mark != null ? mark.bytesRead() : 0;
     try {
       return chain.proceed(request);
     } catch (IOException e) {
-      if (attempt != null && mark != null && mark.unanswered()) {
+      if (attempt != null && mark != null && mark.unansweredSince(readBefore)) {
         attempt.unanswered = true;
       }
       throw e;
@@ -197,6 +209,8 @@ final class CloseInterceptor implements Interceptor {
   private static final class ConnectionUse {
     final long bornNanos;
     private int requests;
+    /** Pooled keep-alive with the unanswered retry: made at the connection's first reuse. */
+    volatile ResponseMark mark;
 
     ConnectionUse(long bornNanos) {
       this.bornNanos = bornNanos;

@@ -1,32 +1,36 @@
 package dev.timewait.okhttp;
 
+import dev.timewait.CloseAccounting;
 import java.io.IOException;
-import java.time.Duration;
 import java.io.InterruptedIOException;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import kotlin.jvm.JvmClassMappingKt;
+import kotlin.jvm.functions.Function0;
+import kotlin.reflect.KClass;
 import okhttp3.Call;
 import okhttp3.EventListener;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.Response;
-import kotlin.jvm.JvmClassMappingKt;
-import kotlin.jvm.functions.Function0;
-import kotlin.reflect.KClass;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The application interceptor of a pooled keep-alive configuration: bounds the calls in flight,
  * and so the connections in use, to {@code maxTotal} over all routes and {@code maxPerRoute} per
- * scheme, host and port of the call's request.
+ * scheme, host and port of the call's request; given an accounting, it also sends a request once
+ * more when its reused connection failed unanswered ({@link UnansweredRetryInterceptor}'s rule),
+ * so that one interceptor, not two, stands in OkHttp's chain (OkHttp copies its chain object for
+ * every interceptor of every call).
  *
  * <p>A call takes one slot before its first exchange (it keeps it through retries and redirects,
  * which use one connection at a time) and gives it back when OkHttp reports {@code callEnd} or
@@ -36,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * that is 0), polls its cancel flag (so {@code cancel()} and the call timeout end the wait), and
  * then fails with an {@link InterruptedIOException}. A call whose response is leaked never reports
  * its end; its slot comes back once the garbage collector clears the call.
+ *
+ * <p>Per call this allocates one {@link CallSlot} (the slot, the call's tag, and the state of its
+ * unanswered retry) and the tag's node; the listener that hears the call's end is one instance.
  *
  * <p>Thread-safe: one instance serves every call of a client; slots are guarded by one lock.
  */
@@ -48,7 +55,7 @@ final class SlotInterceptor implements Interceptor {
    * a Kotlin {@code KClass} (a new {@code ClassReference}) on every call (issue 19: allocation per
    * request).
    */
-  private static final KClass<CallSlot> CALL_SLOT = JvmClassMappingKt.getKotlinClass(CallSlot.class);
+  static final KClass<CallSlot> CALL_SLOT = JvmClassMappingKt.getKotlinClass(CallSlot.class);
 
   private final int maxTotal;
   private final int maxPerRoute;
@@ -63,9 +70,23 @@ final class SlotInterceptor implements Interceptor {
    * call) strongly reachable until released, so that a leaked call's slot is enqueued, without a
    * set entry per call.
    */
-  private Slot held;
-  /** Makes a call's {@link CallSlot} tag; one instance, not a lambda per call. */
-  private final Function0<CallSlot> newCallSlot = () -> new CallSlot(this);
+  private CallSlot held;
+
+  /**
+   * Hears every call's end: one instance for all calls, which finds the call's slot by its tag
+   * (OkHttp adds a listener that is alone on its call without allocating anything).
+   */
+  private final EventListener ends = new EventListener() {
+    @Override
+    public void callEnd(Call call) {
+      free(call);
+    }
+
+    @Override
+    public void callFailed(Call call, IOException ioe) {
+      free(call);
+    }
+  };
 
   /** Whether the per-route bound binds at all: with maxPerRoute == maxTotal the total bounds it. */
   private final boolean perRouteBound;
@@ -73,28 +94,52 @@ final class SlotInterceptor implements Interceptor {
   /** The wait for a slot when the call has no connect timeout. */
   private final long slotWaitNanos;
 
-  SlotInterceptor(int maxTotal, int maxPerRoute, Duration slotWait) {
+  /** Where an unanswered retry is counted; null: this interceptor does not retry. */
+  private final CloseAccounting retryAccounting;
+
+  /**
+   * @param retryAccounting null for the bound alone; else the bound and the unanswered retry,
+   *     counted there
+   */
+  SlotInterceptor(int maxTotal, int maxPerRoute, Duration slotWait, CloseAccounting retryAccounting) {
     this.slotWaitNanos = slotWait.toNanos();
     this.maxTotal = maxTotal;
     this.maxPerRoute = maxPerRoute;
     this.perRouteBound = maxPerRoute < maxTotal;
+    this.retryAccounting = retryAccounting;
   }
 
   @Override
   public Response intercept(Chain chain) throws IOException {
     Call call = chain.call();
-    CallSlot callSlot = call.tag(CALL_SLOT, newCallSlot);
-    if (callSlot.owner == this && callSlot.slot == null) {
+    CallSlot slot = call.tag(CALL_SLOT);
+    if (slot == null || slot.owner != this) {
       long waitNanos = chain.connectTimeoutMillis() > 0
           ? TimeUnit.MILLISECONDS.toNanos(chain.connectTimeoutMillis())
           : slotWaitNanos;
       HttpUrl url = chain.request().url();
       // The per-route key only where the per-route bound binds (not by default: maxPerRoute ==
       // maxTotal); a leaked call's warning names the URL's host either way.
-      callSlot.slot = acquire(call, url, perRouteBound ? route(url) : null, waitNanos);
-      call.addEventListener(callSlot);
+      CallSlot acquired = acquire(call, url, perRouteBound ? route(url) : null, waitNanos);
+      // The slot is its own tag factory: no lambda per call.
+      slot = call.tag(CALL_SLOT, acquired);
+      if (slot != acquired) {
+        release(acquired); // the call had a slot of another configuration's (never by design)
+      } else {
+        call.addEventListener(ends);
+      }
     }
-    return chain.proceed(chain.request());
+    if (retryAccounting == null) {
+      return chain.proceed(chain.request());
+    }
+    return UnansweredRetryInterceptor.proceed(chain, slot, retryAccounting);
+  }
+
+  private void free(Call call) {
+    CallSlot slot = call.tag(CALL_SLOT);
+    if (slot != null && slot.owner == this) {
+      release(slot);
+    }
   }
 
   private static Route route(HttpUrl url) {
@@ -119,7 +164,7 @@ final class SlotInterceptor implements Interceptor {
     }
   }
 
-  private Slot acquire(Call call, HttpUrl url, Route route, long waitNanos) throws IOException {
+  private CallSlot acquire(Call call, HttpUrl url, Route route, long waitNanos) throws IOException {
     long deadline = System.nanoTime() + waitNanos;
     lock.lock();
     try {
@@ -131,7 +176,7 @@ final class SlotInterceptor implements Interceptor {
           if (perRouteBound) {
             perRoute.put(route, onRoute + 1);
           }
-          Slot slot = new Slot(call, url, route, collected);
+          CallSlot slot = new CallSlot(this, call, url, route, collected);
           slot.next = held;
           if (held != null) {
             held.previous = slot;
@@ -162,38 +207,52 @@ final class SlotInterceptor implements Interceptor {
     }
   }
 
-  private void release(Slot slot) {
+  private void release(CallSlot slot) {
     if (!RELEASED.compareAndSet(slot, 0, 1)) {
       return;
     }
     lock.lock();
     try {
-      if (slot.unlink()) {
-        total--;
-        if (perRouteBound) {
-          int onRoute = perRoute.getOrDefault(slot.route, 1) - 1;
-          if (onRoute <= 0) {
-            perRoute.remove(slot.route);
-          } else {
-            perRoute.put(slot.route, onRoute);
-          }
+      // Only the one release that flipped the flag gets here: the slot is still in the list.
+      unlink(slot);
+      total--;
+      if (perRouteBound) {
+        int onRoute = perRoute.getOrDefault(slot.route, 1) - 1;
+        if (onRoute <= 0) {
+          perRoute.remove(slot.route);
+        } else {
+          perRoute.put(slot.route, onRoute);
         }
-        freed.signalAll();
       }
+      freed.signalAll();
     } finally {
       lock.unlock();
     }
     slot.clear();
   }
 
+  /** Takes {@code slot} out of the held list. Under the lock. */
+  private void unlink(CallSlot slot) {
+    if (slot.previous != null) {
+      slot.previous.next = slot.next;
+    } else {
+      held = slot.next;
+    }
+    if (slot.next != null) {
+      slot.next.previous = slot.previous;
+    }
+    slot.previous = null;
+    slot.next = null;
+  }
+
   /** Frees the slots of calls that were garbage collected without ending: leaked responses. */
   private void reclaimCollected() {
     Reference<? extends Call> ref;
     while ((ref = collected.poll()) != null) {
-      Slot slot = (Slot) ref;
+      CallSlot slot = (CallSlot) ref;
       if (slot.released == 0) {
         log.warn("A call to {}://{}:{} was never closed (leaked response); its connection slot is"
-            + " freed. Close every response.", slot.scheme, slot.host, slot.port);
+            + " freed. Close every response.", slot.url.scheme(), slot.url.host(), slot.url.port());
         release(slot);
       }
     }
@@ -202,81 +261,46 @@ final class SlotInterceptor implements Interceptor {
   @Override
   public String toString() {
     return "TimeWaitOkHttp.SlotInterceptor[maxTotal=" + maxTotal + ", maxPerRoute=" + maxPerRoute
-        + "]";
+        + (retryAccounting != null ? ", retryUnanswered" : "") + "]";
   }
 
-  private static final AtomicIntegerFieldUpdater<Slot> RELEASED =
-      AtomicIntegerFieldUpdater.newUpdater(Slot.class, "released");
+  private static final AtomicIntegerFieldUpdater<CallSlot> RELEASED =
+      AtomicIntegerFieldUpdater.newUpdater(CallSlot.class, "released");
 
   /**
-   * A slot, weakly bound to the call that holds it, and a link of the interceptor's list of held
-   * slots (links guarded by the interceptor's lock).
+   * A call's slot, weakly bound to the call (so that a leaked call's slot comes back), a link of
+   * its interceptor's list of held slots (links guarded by the interceptor's lock), the call's tag,
+   * and what the call's exchanges told of their failures for the unanswered retry ({@link
+   * CloseInterceptor} notes them, {@link UnansweredRetryInterceptor} reads them). One object per
+   * call for all of that: a slot is taken before the call's first exchange.
    */
-  private final class Slot extends WeakReference<Call> {
+  static final class CallSlot extends WeakReference<Call> implements Function0<CallSlot> {
+    final SlotInterceptor owner;
     /** The per-route key, or null where no per-route bound applies. */
     final Route route;
-    // The destination, for the leaked-call warning (the URL's own strings: nothing copied).
-    final String scheme;
-    final String host;
-    final int port;
+    /** The destination, for the leaked-call warning. */
+    final HttpUrl url;
     /** 1 once released (RELEASED): a field, not an AtomicBoolean per call. */
     volatile int released;
-    Slot previous;
-    Slot next;
-    private boolean linked = true;
+    CallSlot previous;
+    CallSlot next;
+    /** The last exchange failed on a reused connection before any response byte. */
+    volatile boolean unanswered;
+    /** The call was already sent again once for that reason. */
+    volatile boolean retried;
 
-    Slot(Call call, HttpUrl url, Route route, ReferenceQueue<Call> queue) {
+    private CallSlot(SlotInterceptor owner, Call call, HttpUrl url, Route route,
+        ReferenceQueue<Call> queue) {
       super(call, queue);
-      this.route = route;
-      this.scheme = url.scheme();
-      this.host = url.host();
-      this.port = url.port();
-    }
-
-    /** Takes this slot out of the held list; false if it was not in it. Under the lock. */
-    boolean unlink() {
-      if (!linked) {
-        return false;
-      }
-      linked = false;
-      if (previous != null) {
-        previous.next = next;
-      } else {
-        held = next;
-      }
-      if (next != null) {
-        next.previous = previous;
-      }
-      previous = null;
-      next = null;
-      return true;
-    }
-  }
-
-  /** A call's slot, held as the call's tag; gives the slot back when the call ends. */
-  private static final class CallSlot extends EventListener {
-    final SlotInterceptor owner;
-    volatile Slot slot;
-
-    CallSlot(SlotInterceptor owner) {
       this.owner = owner;
+      this.route = route;
+      this.url = url;
     }
 
+    /** As the tag's factory: this slot. */
     @Override
-    public void callEnd(Call call) {
-      free();
-    }
-
-    @Override
-    public void callFailed(Call call, IOException ioe) {
-      free();
-    }
-
-    private void free() {
-      Slot s = slot;
-      if (s != null) {
-        owner.release(s);
-      }
+    public CallSlot invoke() {
+      return this;
     }
   }
 }

@@ -119,8 +119,16 @@ public final class TimeWaitOkHttp {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       builder.connectionPool(new ConnectionPool(
           pooled.maxTotal(), pooled.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
-      builder.interceptors().add(0,
-          new SlotInterceptor(pooled.maxTotal(), pooled.maxPerRoute(), options.slotWait()));
+      // The slot bound stands first, the unanswered retry after the builder's own application
+      // interceptors. With none between them (the usual case) one interceptor does both: OkHttp
+      // copies its chain object (over 100 bytes) for every interceptor of every call (issue 19).
+      boolean retry = pooled.retryUnanswered();
+      boolean together = retry && builder.interceptors().isEmpty();
+      builder.interceptors().add(0, new SlotInterceptor(
+          pooled.maxTotal(), pooled.maxPerRoute(), options.slotWait(), together ? accounting : null));
+      if (retry && !together) {
+        builder.addInterceptor(new UnansweredRetryInterceptor(accounting));
+      }
     } else {
       builder.connectionPool(new ConnectionPool(
           0, UNPOOLED_KEEP_ALIVE.toNanos(), TimeUnit.NANOSECONDS));
@@ -128,9 +136,6 @@ public final class TimeWaitOkHttp {
     // HTTP/1.1 unless allowed: over HTTP/2 OkHttp strips the Connection header and closes from
     // the client, so server close cannot work, and a request cap cannot be exact.
     builder.protocols(http2 ? List.of(Protocol.HTTP_2, Protocol.HTTP_1_1) : List.of(Protocol.HTTP_1_1));
-    if (strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered()) {
-      builder.addInterceptor(new UnansweredRetryInterceptor(accounting));
-    }
     builder.addNetworkInterceptor(new CloseInterceptor(strategy, factory));
     log.debug("configured OkHttp for {}", strategy);
     return builder;

@@ -4,8 +4,6 @@ import dev.timewait.spi.Counting;
 import dev.timewait.CloseAccounting;
 import dev.timewait.spi.UnansweredRetry;
 import java.io.IOException;
-import kotlin.jvm.JvmClassMappingKt;
-import kotlin.reflect.KClass;
 import okhttp3.Call;
 import okhttp3.Interceptor;
 import okhttp3.Request;
@@ -15,25 +13,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The application interceptor of pooled keep-alive that sends a request once more when its reused
+ * The unanswered retry of pooled keep-alive: sends a request once more when its reused
  * connection failed before any byte of the response arrived: the peer closed the connection as the
  * request went out, or a load balancer dropped it. Where that is allowed is core's rule ({@link
  * UnansweredRetry}); whether the failed exchange was unanswered on a reused connection is noted on
- * the call by {@link CloseInterceptor}, which sees the connection. OkHttp's own {@code
- * retryOnConnectionFailure} still governs every other failure, and runs before this one. An
- * application interceptor may call {@code proceed} again; the failed connection is closed by
- * OkHttp and never handed out again.
+ * the call's {@link SlotInterceptor.CallSlot} by {@link CloseInterceptor}, which sees the
+ * connection. OkHttp's own {@code retryOnConnectionFailure} still governs every other failure, and
+ * runs before this one. An application interceptor may call {@code proceed} again; the failed
+ * connection is closed by OkHttp and never handed out again.
+ *
+ * <p>The {@link SlotInterceptor} runs this itself ({@link #proceed}) when the two would stand next
+ * to each other (the builder had no application interceptor of its own at {@code configure}), one
+ * interceptor in OkHttp's chain instead of two; otherwise this interceptor stands after the
+ * builder's own, as the slot bound stands before them, so that a retry runs only the application
+ * interceptors added after {@code configure}.
  *
  * <p>Thread-safe: one instance serves every call of a client.
  */
 final class UnansweredRetryInterceptor implements Interceptor {
   private static final Logger log = LoggerFactory.getLogger(UnansweredRetryInterceptor.class);
-
-  /**
-   * The call's tag key, made once: OkHttp's {@code tag(Class, ...)} makes a new Kotlin {@code
-   * KClass} per call (issue 19: allocation per request).
-   */
-  static final KClass<Attempt> ATTEMPT = JvmClassMappingKt.getKotlinClass(Attempt.class);
 
   private final CloseAccounting accounting;
 
@@ -43,8 +41,21 @@ final class UnansweredRetryInterceptor implements Interceptor {
 
   @Override
   public Response intercept(Chain chain) throws IOException {
+    // The slot bound, first in the chain, tagged the call (pooled keep-alive has both).
+    SlotInterceptor.CallSlot state = chain.call().tag(SlotInterceptor.CALL_SLOT);
+    if (state == null) {
+      return chain.proceed(chain.request());
+    }
+    return proceed(chain, state, accounting);
+  }
+
+  /**
+   * Proceeds with the chain's request, and once more if it failed unanswered on a reused
+   * connection where HTTP allows it, counted as a stale retry in {@code accounting}.
+   */
+  static Response proceed(Chain chain, SlotInterceptor.CallSlot state, CloseAccounting accounting)
+      throws IOException {
     Call call = chain.call();
-    Attempt attempt = call.tag(ATTEMPT, Attempt::new);
     Request request = chain.request();
     try {
       return chain.proceed(request);
@@ -52,10 +63,10 @@ final class UnansweredRetryInterceptor implements Interceptor {
       RequestBody body = request.body();
       boolean repeatable = body == null || !body.isOneShot();
       if (call.isCanceled()
-          || !UnansweredRetry.mayRetry(request.method(), repeatable, true, attempt.unanswered, attempt.retried)) {
+          || !UnansweredRetry.mayRetry(request.method(), repeatable, true, state.unanswered, state.retried)) {
         throw e;
       }
-      attempt.retried = true;
+      state.retried = true;
       Counting.staleRetry(accounting);
       log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a fresh"
           + " connection", request.method(), request.url().redact(), e.toString());
@@ -71,13 +82,5 @@ final class UnansweredRetryInterceptor implements Interceptor {
   @Override
   public String toString() {
     return "TimeWaitOkHttp.UnansweredRetryInterceptor";
-  }
-
-  /** What a call's exchanges told of its failures; a tag of the call. */
-  static final class Attempt {
-    /** The last exchange failed on a reused connection before any response byte. */
-    volatile boolean unanswered;
-    /** The call was already sent again once for that reason. */
-    volatile boolean retried;
   }
 }

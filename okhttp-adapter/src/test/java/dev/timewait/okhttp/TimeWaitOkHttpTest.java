@@ -108,8 +108,9 @@ class TimeWaitOkHttpTest {
     assertThat(TimeWaitOkHttp.accounting(client.newBuilder().build())).isSameAs(accounting);
     assertThat(client.protocols()).containsExactly(Protocol.HTTP_1_1);
     assertThat(client.networkInterceptors()).hasSize(1);
-    // Pooled keep-alive: the slot interceptor and the unanswered-request retry (on by default).
-    assertThat(client.interceptors()).hasSize(strategy.keepAlive() ? 2 : 0);
+    // Pooled keep-alive: one interceptor for the slot bound and the unanswered-request retry (on
+    // by default), with no application interceptor of the builder's own between them.
+    assertThat(client.interceptors()).hasSize(strategy.keepAlive() ? 1 : 0);
   }
 
   @Test

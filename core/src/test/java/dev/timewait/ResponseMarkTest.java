@@ -1,0 +1,35 @@
+package dev.timewait;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.timewait.spi.SocketControl;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import org.junit.jupiter.api.Test;
+
+/** A response mark on a pooled loopback connection: per exchange, or one per connection. */
+class ResponseMarkTest {
+  @Test
+  void oneMarkPerConnectionTellsEachExchangeWhetherAResponseByteArrivedSinceItsCount() throws Exception {
+    TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(PooledKeepAlive.builder().build());
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+         Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+         Socket peer = server.accept()) {
+      ResponseMark mark = SocketControl.markResponse(factory, client);
+      assertThat(mark).isNotNull();
+      long first = mark.bytesRead();
+      assertThat(mark.unanswered()).isTrue();
+      assertThat(mark.unansweredSince(first)).isTrue();
+
+      peer.getOutputStream().write(new byte[] {1, 2, 3});
+      assertThat(client.getInputStream().readNBytes(3)).hasSize(3);
+
+      assertThat(mark.bytesRead()).isEqualTo(first + 3);
+      assertThat(mark.unanswered()).as("the mark's own exchange was answered").isFalse();
+      assertThat(mark.unansweredSince(first)).isFalse();
+      long second = mark.bytesRead();
+      assertThat(mark.unansweredSince(second)).as("the next exchange, counted with the same mark").isTrue();
+    }
+  }
+}
