@@ -33,7 +33,7 @@ import reactor.netty.http.client.HttpClient;
  * every adapter. Each call is bounded by {@link #BOUND}.
  */
 enum AdapterClient {
-  HC5_CLASSIC(true) {
+  HC5_CLASSIC {
     @Override
     Client open(CloseStrategy strategy, CloseAccounting accounting) {
       CloseableHttpClient client =
@@ -58,7 +58,7 @@ enum AdapterClient {
       };
     }
   },
-  HC5_ASYNC(false) {
+  HC5_ASYNC {
     @Override
     Client open(CloseStrategy strategy, CloseAccounting accounting) {
       CloseableHttpAsyncClient client =
@@ -78,14 +78,14 @@ enum AdapterClient {
       };
     }
   },
-  OKHTTP(true) {
+  OKHTTP {
     @Override
     Client open(CloseStrategy strategy, CloseAccounting accounting) {
       return okHttp(TimeWaitOkHttp.configure(new OkHttpClient.Builder(), strategy, accounting)
           .callTimeout(BOUND).build(), accounting, true);
     }
   },
-  REACTOR_NETTY(false) {
+  REACTOR_NETTY {
     @Override
     Client open(CloseStrategy strategy, CloseAccounting accounting) {
       HttpClient client = TimeWaitReactorNetty.configure(
@@ -112,20 +112,6 @@ enum AdapterClient {
   /** The longest a request may take. */
   static final Duration BOUND = Duration.ofSeconds(30);
 
-  private final boolean socketFactory;
-
-  AdapterClient(boolean socketFactory) {
-    this.socketFactory = socketFactory;
-  }
-
-  /**
-   * Whether the client's connections are {@code TimeWaitSocketFactory} sockets, whose close events
-   * carry the destination and the FIN wait. HttpClient 5 async and Reactor Netty record closes
-   * through {@code CloseOutcome.recordOn}, without either (docs/observability.md).
-   */
-  boolean closeEventsCarryDestination() {
-    return socketFactory;
-  }
 
   /** A client configured by this adapter for {@code strategy}, counting into {@code accounting}. */
   abstract Client open(CloseStrategy strategy, CloseAccounting accounting);

@@ -22,6 +22,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -117,7 +118,7 @@ class MetersPerAdapterTest {
     });
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", accounting)
-        .destination("127.0.0.1", port) // the async clients' close events carry no destination
+        .destination("127.0.0.1", port) // gauges from the start, before the first close names it
         .kernelGauges()
         .build();
     metrics.bindTo(registry);
@@ -149,12 +150,10 @@ class MetersPerAdapterTest {
       assertThat(stats.closedByReset()).isEqualTo(REQUESTS);
     }
 
-    // Reasons, loosely: every close has one of the enum's, they add up to the closes, and each
-    // reason's counter holds the closes the accounting told with that reason.
-    // TODO(close-reasons, wt60): once the adapters report the reasons they decide, assert them
-    // per strategy: server close and reset -> "strategy"; pooled -> "shutdown" for the
-    // connections the client's close ended (and "request_cap"/"lifetime"/"idle_eviction" where a
-    // test retires them), per adapter.
+    // Reasons: each reason's counter holds the closes the accounting told with that reason, and
+    // they add up to the closes. Server close and reset end every connection by the strategy;
+    // the pooled connections here (20 requests, far below the cap and the lifetime) end when the
+    // client shuts down.
     assertThat(registry.find(TimeWaitMetrics.CLOSED).counters())
         .allSatisfy(c -> assertThat(c.getId().getTag("reason")).isIn(REASONS));
     Map<String, Double> byReason = registry.find(TimeWaitMetrics.CLOSED).counters().stream()
@@ -165,18 +164,15 @@ class MetersPerAdapterTest {
     assertThat(byReason).allSatisfy((reason, count) ->
         assertThat(count).as(reason).isEqualTo(reasons.get(reason).doubleValue()));
     assertThat(byReason).containsOnlyKeys(reasons.keySet());
+    assertThat(byReason).as(stats.toString())
+        .containsOnlyKeys(strategy == Strategy.POOLED ? "shutdown" : "strategy");
 
-    // Destinations: the server's where the adapter's close events know it, "unknown" elsewhere.
-    // (Should HttpClient 5 async or Reactor Netty come to report it, flip their flag in
-    // AdapterClient.)
-    String closeDestination = adapter.closeEventsCarryDestination()
-        ? destination : TimeWaitMetrics.UNKNOWN_DESTINATION;
+    // Destinations: every adapter's close events carry the server's.
     assertThat(registry.find(TimeWaitMetrics.CLOSED).counters())
-        .allSatisfy(c -> assertThat(c.getId().getTag("destination")).isEqualTo(closeDestination));
+        .allSatisfy(c -> assertThat(c.getId().getTag("destination")).isEqualTo(destination));
 
     // FIN waits: the timer counts the closes that waited for the server's FIN (a close that
-    // found the FIN already read waits for nothing). Only a server close waits; HttpClient 5
-    // async and Reactor Netty report no FIN wait (CloseOutcome.recordOn carries none).
+    // found the FIN already read waits for nothing). Only a server close waits.
     long finWaits = registry.find(TimeWaitMetrics.FIN_WAIT).timers().stream()
         .mapToLong(Timer::count).sum();
     assertThat(finWaits).isEqualTo(waitedForFin.sum())
@@ -186,10 +182,13 @@ class MetersPerAdapterTest {
       assertThat(finWaits).isZero();
     }
 
-    // Requests per connection: no adapter reports them yet (-1), so no summary or a partial one.
-    // TODO(close-reasons, wt60): then count == stats.closed() and total == REQUESTS.
-    assertThat(registry.find(TimeWaitMetrics.REQUESTS).summaries().stream()
-        .mapToLong(DistributionSummary::count).sum()).isLessThanOrEqualTo(stats.closed());
+    // Requests per connection: one summary sample per close, adding up to the requests sent.
+    List<DistributionSummary> summaries = registry.find(TimeWaitMetrics.REQUESTS).summaries().stream()
+        .collect(Collectors.toList());
+    assertThat(summaries.stream().mapToLong(DistributionSummary::count).sum())
+        .isEqualTo(stats.closed());
+    assertThat(summaries.stream().mapToDouble(DistributionSummary::totalAmount).sum())
+        .isEqualTo(REQUESTS);
 
     // The kernel gauges: no client TIME_WAIT towards the server, as the kernel's table says, and
     // ports to spare. One scan for both gauges.

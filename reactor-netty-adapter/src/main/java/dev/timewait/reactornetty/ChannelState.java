@@ -33,6 +33,11 @@ final class ChannelState {
   boolean requestWritten;
   /** The response was read to the end (its last content arrived). */
   boolean responseComplete;
+  /**
+   * The response's body ends with the connection (neither Content-Length nor chunked): the peer's
+   * FIN completes it.
+   */
+  boolean closeDelimited;
   /** An exchange is under way: from the request's head until the response's end. */
   volatile boolean inExchange;
   /** The exchange ends the connection by agreement (either side said close). */

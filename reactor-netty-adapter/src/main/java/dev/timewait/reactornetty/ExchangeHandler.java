@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
@@ -72,6 +73,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       state.requestWritten = false;
       state.responseComplete = false;
       state.endsByAgreement = false;
+      state.closeDelimited = false;
       state.method = request.method().name();
       ConnectionRules rules = state.connections.rules;
       CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - state.bornNanos);
@@ -123,6 +125,8 @@ final class ExchangeHandler extends ChannelDuplexHandler {
 
   /** What the response head says about the connection. */
   private void heed(HttpResponse response) {
+    state.closeDelimited =
+        !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response);
     boolean http10 = response.protocolVersion().compareTo(HttpVersion.HTTP_1_1) < 0;
     String connection = response.headers().get(HttpHeaderNames.CONNECTION);
     String keepAlive = response.headers().get("Keep-Alive");

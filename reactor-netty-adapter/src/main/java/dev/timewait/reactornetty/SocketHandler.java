@@ -211,7 +211,11 @@ final class SocketHandler extends ChannelDuplexHandler {
       return decided;
     }
     boolean shutDown = state.connections.isShutDown();
-    if (state.inExchange || state.ioError) {
+    // A body that ends with the connection is complete on the peer's FIN, which passes this
+    // handler before the HTTP codec turns it into the body's end (so inExchange is still set).
+    boolean endedByFin = outcome == CloseOutcome.AFTER_PEER_FIN && state.closeDelimited
+        && state.requestWritten;
+    if ((state.inExchange && !endedByFin) || state.ioError) {
       return shutDown ? CloseEvent.Reason.SHUTDOWN : CloseEvent.Reason.EXCHANGE_ABORTED;
     }
     if (decided != null) {
