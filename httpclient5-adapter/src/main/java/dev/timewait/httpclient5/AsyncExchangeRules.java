@@ -58,7 +58,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     if (connections.pooled()) {
       connection.lastDataNanos = System.nanoTime();
       connection.lastDataWasRead = false;
-      AsyncUnansweredRetryExec.noteReused(context, requests > 1);
+      AsyncUnansweredRetryExec.noteReused(request, requests > 1);
     }
     ConnectionRules rules = connections.rules();
     boolean last = rules.isLast(requests, System.nanoTime() - connection.openedNanos);

@@ -42,7 +42,7 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
 
   /**
    * Context attribute: {@code Boolean.TRUE} if the request is its connection's last ({@link
-   * ConnectionRules#isLast}), for {@link ClassicReuseStrategy}.
+   * ConnectionRules#isLast}), for {@link ClassicReuseStrategy}; absent otherwise.
    */
   static final String LAST_ATTRIBUTE = "dev.timewait.httpclient5.last";
 
@@ -83,7 +83,13 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     // whose lifetime can end them, pay it.
     boolean last = rules.isLast(sent + 1, rules.keepAlive() ? SocketControl.ageNanos(sockets, local, remote) : 0);
     if (rules.keepAlive()) {
-      context.setAttribute(LAST_ATTRIBUTE, last);
+      // Set only on a connection's last request: the context's first attribute costs HttpCore a
+      // HashMap per request, and the reuse strategy reads an absent attribute as "not last".
+      if (last) {
+        context.setAttribute(LAST_ATTRIBUTE, Boolean.TRUE);
+      } else {
+        context.removeAttribute(LAST_ATTRIBUTE);
+      }
     }
     if (rules.mustAskServerToClose(last)) {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
