@@ -59,7 +59,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     if (connections.pooled()) {
       connection.lastDataNanos = System.nanoTime();
       connection.lastDataWasRead = false;
-      AsyncUnansweredRetryExec.noteReused(context, requests > 1);
+      AsyncUnansweredRetryExec.noteReused(request, requests > 1);
     }
     ConnectionRules rules = connections.rules();
     CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - connection.openedNanos);

@@ -4,7 +4,6 @@ import dev.timewait.spi.Counting;
 import dev.timewait.CloseAccounting;
 import dev.timewait.spi.UnansweredRetry;
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChain;
 import org.apache.hc.client5.http.async.AsyncExecChainHandler;
@@ -14,8 +13,7 @@ import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.nio.AsyncDataConsumer;
 import org.apache.hc.core5.http.nio.AsyncEntityProducer;
-import org.apache.hc.core5.http.protocol.HttpContext;
-import org.apache.hc.core5.http.support.BasicRequestBuilder;
+import org.apache.hc.core5.http.message.BasicHttpRequest;
 import org.apache.hc.core5.util.TimeValue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * when its reused connection failed before the response head arrived: the peer closed the
  * connection as the request went out, or a load balancer dropped it. Where that is allowed is
  * core's rule ({@link UnansweredRetry}); whether the connection had carried an earlier exchange
- * is noted in the context by {@link AsyncExchangeRules} as the request goes out. The failed
- * connection is discarded and the request scheduled again as HttpClient's own retry does.
+ * is noted on the attempt's copy of the request by {@link AsyncExchangeRules} as it goes out. The
+ * failed connection is discarded and the request scheduled again as HttpClient's own retry does.
  *
  * <p>Thread-safe: stateless beyond the accounting.
  */
@@ -37,18 +35,22 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
   /** The name of this interceptor in HttpClient's exec chain. */
   static final String NAME = "timewait-unanswered-retry";
 
-  /** The context attribute that says the exchange's connection had carried an earlier one. */
-  static final String REUSED_ATTRIBUTE = "dev.timewait.httpclient5.reused";
-
   private final CloseAccounting accounting;
 
   AsyncUnansweredRetryExec(CloseAccounting accounting) {
     this.accounting = accounting;
   }
 
-  /** Notes, for the exchange in {@code context}, whether its connection was reused. */
-  static void noteReused(HttpContext context, boolean reused) {
-    context.setAttribute(REUSED_ATTRIBUTE, reused);
+  /**
+   * Notes whether the connection {@code request} goes out on had carried an earlier exchange, if
+   * {@code request} is an attempt's copy (the one this exec passed on; HttpCore hands the request
+   * interceptors that same object). Kept on the copy rather than in the context: the context's
+   * first attribute costs HttpCore a HashMap per request.
+   */
+  static void noteReused(HttpRequest request, boolean reused) {
+    if (request instanceof Copy) {
+      ((Copy) request).reused = reused;
+    }
   }
 
   @Override
@@ -68,47 +70,87 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       AsyncExecChain chain,
       AsyncExecCallback callback,
       boolean retried) throws HttpException, IOException {
-    scope.clientContext.removeAttribute(REUSED_ATTRIBUTE);
-    AtomicBoolean answered = new AtomicBoolean();
     // A copy per attempt, as HttpClient's own retry does: the protocol stage adds to the request.
-    chain.proceed(BasicRequestBuilder.copy(request).build(), entityProducer, scope, new AsyncExecCallback() {
-      @Override
-      public AsyncDataConsumer handleResponse(HttpResponse response, EntityDetails entityDetails)
-          throws HttpException, IOException {
-        answered.set(true);
-        return callback.handleResponse(response, entityDetails);
-      }
+    Copy copy = new Copy(request);
+    chain.proceed(copy, entityProducer, scope,
+        new Attempt(request, copy, entityProducer, scope, chain, callback, retried));
+  }
 
-      @Override
-      public void handleInformationResponse(HttpResponse response) throws HttpException, IOException {
-        answered.set(true);
-        callback.handleInformationResponse(response);
-      }
+  /**
+   * The request as it goes on down the chain: what {@code BasicRequestBuilder.copy(request).build()}
+   * makes (method, scheme, authority, path, version, headers), built directly, which saves the
+   * builder and its header list; and whether its connection was reused, which {@link
+   * AsyncExchangeRules} notes as it goes out.
+   */
+  private static final class Copy extends BasicHttpRequest {
+    private static final long serialVersionUID = 1L;
 
-      @Override
-      public void completed() {
-        callback.completed();
-      }
+    volatile boolean reused;
 
-      @Override
-      public void failed(Exception cause) {
-        boolean reused = Boolean.TRUE.equals(scope.clientContext.getAttribute(REUSED_ATTRIBUTE));
-        boolean repeatable = entityProducer == null || entityProducer.isRepeatable();
-        if (!(cause instanceof IOException) || scope.cancellableDependency.isCancelled()
-            || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, reused, !answered.get(), retried)) {
-          callback.failed(cause);
-          return;
-        }
-        Counting.staleRetry(accounting);
-        log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a"
-            + " fresh connection", request.getMethod(), scope.route.getTargetHost(), cause.toString());
-        scope.execRuntime.discardEndpoint();
-        if (entityProducer != null) {
-          entityProducer.releaseResources();
-        }
-        scope.scheduler.scheduleExecution(request, entityProducer, scope,
-            (r, e, s, c) -> attempt(r, e, s, chain, c, true), callback, TimeValue.ZERO_MILLISECONDS);
+    Copy(HttpRequest original) {
+      super(original.getMethod(), original.getScheme(), original.getAuthority(), original.getPath());
+      setVersion(original.getVersion());
+      setHeaders(original.getHeaders());
+    }
+  }
+
+  /** One attempt's callback: notes whether a response began, and retries where it may. */
+  private final class Attempt implements AsyncExecCallback {
+    private final HttpRequest request;
+    private final Copy copy;
+    private final AsyncEntityProducer entityProducer;
+    private final AsyncExecChain.Scope scope;
+    private final AsyncExecChain chain;
+    private final AsyncExecCallback callback;
+    private final boolean retried;
+    private volatile boolean answered;
+
+    Attempt(HttpRequest request, Copy copy, AsyncEntityProducer entityProducer,
+        AsyncExecChain.Scope scope, AsyncExecChain chain, AsyncExecCallback callback, boolean retried) {
+      this.request = request;
+      this.copy = copy;
+      this.entityProducer = entityProducer;
+      this.scope = scope;
+      this.chain = chain;
+      this.callback = callback;
+      this.retried = retried;
+    }
+
+    @Override
+    public AsyncDataConsumer handleResponse(HttpResponse response, EntityDetails entityDetails)
+        throws HttpException, IOException {
+      answered = true;
+      return callback.handleResponse(response, entityDetails);
+    }
+
+    @Override
+    public void handleInformationResponse(HttpResponse response) throws HttpException, IOException {
+      answered = true;
+      callback.handleInformationResponse(response);
+    }
+
+    @Override
+    public void completed() {
+      callback.completed();
+    }
+
+    @Override
+    public void failed(Exception cause) {
+      boolean repeatable = entityProducer == null || entityProducer.isRepeatable();
+      if (!(cause instanceof IOException) || scope.cancellableDependency.isCancelled()
+          || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, copy.reused, !answered, retried)) {
+        callback.failed(cause);
+        return;
       }
-    });
+      Counting.staleRetry(accounting);
+      log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a"
+          + " fresh connection", request.getMethod(), scope.route.getTargetHost(), cause.toString());
+      scope.execRuntime.discardEndpoint();
+      if (entityProducer != null) {
+        entityProducer.releaseResources();
+      }
+      scope.scheduler.scheduleExecution(request, entityProducer, scope,
+          (r, e, s, c) -> attempt(r, e, s, chain, c, true), callback, TimeValue.ZERO_MILLISECONDS);
+    }
   }
 }

@@ -3,6 +3,7 @@ package dev.timewait.httpclient5;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.spi.ConnectionRules;
 import dev.timewait.spi.SocketControl;
@@ -140,7 +141,12 @@ final class ClassicConfigurer {
 
     builder.setConnectionManager(manager);
     builder.setRequestExecutor(new ClassicRequestExecutor(strategy, sockets));
-    builder.addExecInterceptorFirst(ClassicCancelExec.NAME, new ClassicCancelExec());
+    if (strategy.retirement() == Retirement.SERVER_CLOSE) {
+      // Only a server close is armed, and only arming reads the caller's request: other
+      // strategies need neither the interceptor nor the context attribute it sets per request
+      // (the context's first attribute costs HttpCore a HashMap per request).
+      builder.addExecInterceptorFirst(ClassicCancelExec.NAME, new ClassicCancelExec());
+    }
     if (strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered()) {
       // Before HttpClient's protocol handler, where its own retry sits: a second attempt runs the
       // protocol handler again and leases a new connection (ChainElement.PROTOCOL is always in the

@@ -43,7 +43,7 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
 
   /**
    * Context attribute: {@code Boolean.TRUE} if the request is its connection's last ({@link
-   * ConnectionRules#isLast}), for {@link ClassicReuseStrategy}.
+   * ConnectionRules#isLast}), for {@link ClassicReuseStrategy}; absent otherwise.
    */
   static final String LAST_ATTRIBUTE = "dev.timewait.httpclient5.last";
 
@@ -89,9 +89,15 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     CloseEvent.Reason lastReason = rules.lastReason(sent + 1, rules.keepAlive() ? age : 0);
     boolean last = lastReason != null;
     if (rules.keepAlive()) {
-      context.setAttribute(LAST_ATTRIBUTE, last);
-      if (last && socket != null) {
-        SocketControl.retire(sockets, socket, lastReason); // once per connection: its last request
+      // Set only on a connection's last request: the context's first attribute costs HttpCore a
+      // HashMap per request, and the reuse strategy reads an absent attribute as "not last".
+      if (last) {
+        context.setAttribute(LAST_ATTRIBUTE, Boolean.TRUE);
+        if (socket != null) {
+          SocketControl.retire(sockets, socket, lastReason); // once per connection: its last request
+        }
+      } else {
+        context.removeAttribute(LAST_ATTRIBUTE);
       }
     }
     if (rules.mustAskServerToClose(last)) {

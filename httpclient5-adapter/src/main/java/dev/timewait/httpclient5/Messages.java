@@ -46,9 +46,14 @@ final class Messages {
         keepAlive == null ? null : keepAlive.getValue());
   }
 
+  /**
+   * {@code version.lessEquals(HttpVersion.HTTP_1_0)}, without the varargs array that HttpCore's
+   * comparison allocates per call: the same protocol, and a major.minor of 1.0 or less.
+   */
   private static boolean http10OrOlder(HttpResponse response) {
     ProtocolVersion version = response.getVersion();
-    return version != null && version.lessEquals(HttpVersion.HTTP_1_0);
+    return version != null && HttpVersion.HTTP_1_0.getProtocol().equals(version.getProtocol())
+        && (version.getMajor() < 1 || version.getMajor() == 1 && version.getMinor() <= 0);
   }
 
   /** The message's {@code Connection} header values, comma-joined; null if it has none. */

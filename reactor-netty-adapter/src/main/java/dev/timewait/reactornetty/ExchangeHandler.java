@@ -4,6 +4,7 @@ import dev.timewait.CloseEvent;
 import dev.timewait.spi.ConnectionRules;
 import dev.timewait.spi.KeepAliveAnnouncement;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -41,9 +42,17 @@ final class ExchangeHandler extends ChannelDuplexHandler {
   private final ChannelState state;
   private final SocketHandler socket;
 
+  /** Notes that the request was written whole: one listener per channel, not one per request. */
+  private final ChannelFutureListener requestWritten;
+
   ExchangeHandler(ChannelState state, SocketHandler socket) {
     this.state = state;
     this.socket = socket;
+    this.requestWritten = f -> {
+      if (f.isSuccess()) {
+        state.requestWritten = true;
+      }
+    };
   }
 
   /**
@@ -90,11 +99,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
     }
     if (msg instanceof LastHttpContent) {
       ChannelPromise written = promise.unvoid();
-      written.addListener(f -> {
-        if (f.isSuccess()) {
-          state.requestWritten = true;
-        }
-      });
+      written.addListener(requestWritten);
       ctx.write(msg, written);
       return;
     }

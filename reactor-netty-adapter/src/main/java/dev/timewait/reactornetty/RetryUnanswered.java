@@ -6,6 +6,7 @@ import java.util.function.Function;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
 import reactor.netty.http.client.HttpClientRequest;
+import reactor.util.context.Context;
 
 /**
  * Pooled keep-alive's unanswered-request retry, through {@code HttpClient.mapConnect}: the Mono it
@@ -29,18 +30,13 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
 
   @Override
   public Mono<? extends Connection> apply(Mono<? extends Connection> exchange) {
+    // Mono is covariant in what it emits, so the exchange is a Mono<Connection> as it stands: no
+    // map operator per request to widen it.
+    @SuppressWarnings("unchecked")
+    Mono<Connection> once = (Mono<Connection>) exchange;
     return Mono.defer(() -> {
-      Attempt first = new Attempt(false);
-      Mono<Connection> once = exchange.map(c -> (Connection) c);
-      return once.contextWrite(context -> context.put(Attempt.class, first))
-          .onErrorResume(error -> {
-            if (!first.mayRetry()) {
-              return Mono.error(error);
-            }
-            Counting.staleRetry(connections.accounting);
-            Attempt second = new Attempt(true);
-            return once.contextWrite(context -> context.put(Attempt.class, second));
-          });
+      Attempt first = new Attempt(false, once, connections);
+      return once.contextWrite(first).onErrorResume(first::retry);
     });
   }
 
@@ -53,16 +49,23 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
     }
   }
 
-  /** One subscription's exchange. */
-  static final class Attempt {
+  /**
+   * One subscription's exchange; also the function that puts it in the subscription's context
+   * (one object per request instead of two).
+   */
+  static final class Attempt implements Function<Context, Context> {
     private final boolean retried;
+    private final Mono<Connection> once;
+    private final Connections connections;
     private volatile ChannelState state;
     private volatile String method;
     private volatile boolean reused;
     private volatile long readMark;
 
-    Attempt(boolean retried) {
+    Attempt(boolean retried, Mono<Connection> once, Connections connections) {
       this.retried = retried;
+      this.once = once;
+      this.connections = connections;
     }
 
     void bind(ChannelState state, String method) {
@@ -76,6 +79,21 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
       ChannelState s = state;
       return s != null
           && UnansweredRetry.mayRetry(method, true, reused, s.bytesRead == readMark, retried);
+    }
+
+    /** Puts this attempt in the subscription's context, for {@link #bind}. */
+    @Override
+    public Context apply(Context context) {
+      return context.put(Attempt.class, this);
+    }
+
+    /** The exchange failed: once more, on another connection, where {@link #mayRetry} allows. */
+    Mono<Connection> retry(Throwable error) {
+      if (retried || !mayRetry()) {
+        return Mono.error(error);
+      }
+      Counting.staleRetry(connections.accounting);
+      return once.contextWrite(new Attempt(true, once, connections));
     }
   }
 }
