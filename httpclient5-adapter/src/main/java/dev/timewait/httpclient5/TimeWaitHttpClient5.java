@@ -2,9 +2,6 @@ package dev.timewait.httpclient5;
 
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
-import dev.timewait.PooledKeepAlive;
-import dev.timewait.ResetClose;
-import dev.timewait.ServerClose;
 import java.util.Map;
 import java.util.Objects;
 import java.util.WeakHashMap;
@@ -38,60 +35,12 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * async.start();
  * }</pre>
  *
- * <h2>What each strategy does</h2>
- * <ul>
- *   <li>{@link ServerClose}: every request carries {@code Connection: close}; the client waits
- *       (bounded by {@code finWait}) for the server's FIN before it closes, so TIME_WAIT lands on
- *       the server; on timeout it resets and counts {@code finWaitTimeouts}.
- *   <li>{@link ResetClose}: one connection per request, closed with an RST (SO_LINGER 0) once the
- *       exchange is complete, TLS included. Neither side keeps TIME_WAIT.
- *   <li>{@link PooledKeepAlive}: the pool is bounded by {@code maxTotal}/{@code maxPerRoute};
- *       connections idle longer than {@code idleTimeout} are evicted; a connection carries at most
- *       {@code maxRequestsPerConnection} requests, and its first request once it is {@code
- *       maxLifetime} old is its last. A connection retires as its {@code retirement} says: RESET
- *       resets it; SERVER_CLOSE sends {@code Connection: close} on its last request and waits for
- *       the server's FIN. Idle eviction and {@code client.close()} reset (an idle connection has no
- *       exchange to carry {@code Connection: close}): the client keeps no TIME_WAIT either way.
- * </ul>
- *
- * <h2>What {@code configure} replaces</h2>
- * The builder's connection manager, and: classic, its request executor and connection reuse
- * strategy; async, its connection reuse strategy, I/O session decorator (and with it HttpClient's
- * wire log) and I/O session listener; it adds one request interceptor (last), and, classic, one
- * exec interceptor (first, {@code timewait-cancel}) so that a cancel ends a FIN wait. Pooled
- * strategies also turn on idle and expired connection eviction and set the keep-alive strategy.
- * Do not set these again after {@code configure}: the adapter fails requests loudly ({@link
- * IllegalStateException}) when it finds a connection it did not open. Call {@code configure} once
- * per builder: a second call on the same builder throws {@link IllegalArgumentException}. The
- * user's retry,
- * redirect, timeout, proxy (not SOCKS) and interceptor settings stay as they were.
- *
- * <h2>TLS</h2>
- * Pass the SSLContext with {@link #configure(HttpClientBuilder, CloseStrategy, CloseAccounting,
- * SSLContext)} (or {@link HttpClient5Options.Builder#sslContext}); without one, HttpClient's
- * default (the JDK's trust store) applies. Hostname verification stays on.
- *
- * <h2>HTTP/2</h2>
- * The async client speaks HTTP/1.1 only, unless {@link HttpClient5Options#allowHttp2()} is set
- * with a pooled strategy that retires by RESET: HTTP/2 has no {@code Connection} header, so server
- * close cannot be asked for. Over HTTP/2 the pool bounds, idle and lifetime eviction and the reset
- * on close apply; the cap on requests per connection does not (HTTP/2 multiplexes and never
- * consults the reuse strategy). The classic client speaks HTTP/1.1 only.
- *
- * <h2>Async caveats</h2>
- * The FIN wait runs through the reactor (the session's read events go to a drain handler; a timer
- * bounds it), never blocking a reactor thread. The caller's response future completes once the
- * body is read; the connection's pool slot is held until its FIN wait ends. Closes that bypass
- * the session decorator (error paths, reactor shutdown) are counted as resets. HttpClient's wire log is off on
- * the async client (the decorator replaces it). On the classic client the FIN wait runs on the
- * thread that consumes the response body.
- *
- * <h2>HttpClient internals used</h2>
- * The classic client's plain sockets can only be chosen through classes HttpClient 5.6 marks
- * {@code @Internal} ({@code DetachedSocketFactory}, {@code DefaultHttpClientConnectionOperator},
- * and the {@code PoolingHttpClientConnectionManager} constructor taking an operator): an
- * HttpClient upgrade may need a matching adapter upgrade. The async client uses public hooks
- * only. No reflection, no subclass of a builder.
+ * <p>{@code configure} replaces the builder's connection manager and, classic, its request
+ * executor and reuse strategy, async, its reuse strategy, I/O session decorator and listener; it
+ * adds interceptors of its own. Do not set those again afterwards (requests on a connection the
+ * adapter did not open fail with {@link IllegalStateException}), and call it once per builder (a
+ * second call throws {@link IllegalArgumentException}). Every other setting stays the caller's.
+ * What each strategy does on each client, TLS, HTTP/2 and the async caveats: docs/httpclient5.md.
  *
  * <p>Thread-safe: stateless static methods. The builders themselves are not thread-safe; the
  * clients they build are.
