@@ -453,6 +453,18 @@ tcpext() {
   ip netns exec "$1" awk -v k="$2" '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) h[i] = $i; n = 1 } else { for (i = 2; i <= NF; i++) if (h[i] == k) print $i } }' /proc/net/netstat
 }
 
+# A run's end in namespace $1: its kernel counts, read at once (TIME_WAIT lasts 60 s), into the
+# caller's kclient, kserver, recycled and overflow; then nginx and the namespace go.
+count_and_teardown() {
+  kclient="$(tw_client "$1")"
+  kserver="$(tw_server "$1")"
+  recycled="$(tcpext "$1" TWRecycled)"
+  overflow="$(tcpext "$1" TCPTimeWaitOverflow)"
+  nginx_stop
+  ns_destroy "$1"
+  NS=""
+}
+
 # ---------------------------------------------------------------------------------
 # Expectations
 # ---------------------------------------------------------------------------------
@@ -500,13 +512,7 @@ run_one() {
   ended=$(date +%s%N)
 
   # Count right away, from the kernel's table, inside the namespace (TIME_WAIT lasts 60 s).
-  kclient="$(tw_client "$ns")"
-  kserver="$(tw_server "$ns")"
-  recycled="$(tcpext "$ns" TWRecycled)"
-  overflow="$(tcpext "$ns" TCPTimeWaitOverflow)"
-  nginx_stop
-  ns_destroy "$ns"
-  NS=""
+  count_and_teardown "$ns"
 
   JSON="$(tail -n 1 "$OUT/runs/$name.out" 2>/dev/null || true)"
   if ! jq -e 'type == "object"' >/dev/null 2>&1 <<<"$JSON"; then JSON='{}'; fi
@@ -694,13 +700,7 @@ limit_run() {
   ip netns exec "$ns" timeout -k 5 "$bound" "${cmd[@]}" >"$dir/$name.out" 2>"$dir/$name.err" &
   wait "$!" || rc=$?
 
-  kclient="$(tw_client "$ns")"
-  kserver="$(tw_server "$ns")"
-  recycled="$(tcpext "$ns" TWRecycled)"
-  overflow="$(tcpext "$ns" TCPTimeWaitOverflow)"
-  nginx_stop
-  ns_destroy "$ns"
-  NS=""
+  count_and_teardown "$ns"
 
   JSON="$(tail -n 1 "$dir/$name.out" 2>/dev/null || true)"
   if ! jq -e 'type == "object"' >/dev/null 2>&1 <<<"$JSON"; then JSON='{}'; fi
