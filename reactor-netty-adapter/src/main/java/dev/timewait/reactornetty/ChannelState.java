@@ -9,10 +9,10 @@ import java.net.InetSocketAddress;
 /**
  * What the adapter knows of one channel (one TCP connection): its requests, where its current
  * exchange stands, and how it is closing. Kept as a channel attribute, so that the pipeline's
- * handlers, the request hooks and the pool's eviction predicate see the same object.
+ * handlers, the unanswered retry and the pool's eviction predicate see the same object.
  *
  * <p>Confined to the channel's event loop, except the fields marked volatile, which the pool's
- * eviction predicate and the request hooks may read from other threads.
+ * eviction predicate and the unanswered retry may read from other threads.
  */
 final class ChannelState {
   static final AttributeKey<ChannelState> KEY = AttributeKey.valueOf("timewait.channelState");

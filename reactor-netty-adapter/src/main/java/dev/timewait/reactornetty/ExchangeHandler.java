@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
+import reactor.netty.channel.ChannelOperations;
 
 /**
  * The handler just after Reactor Netty's HTTP/1.1 codec: it sees each exchange as HTTP messages,
@@ -27,8 +28,8 @@ import io.netty.handler.ssl.SslCloseCompletionEvent;
  *   <li>the request's last content written, the response's last content read: the exchange is
  *       complete, the condition for a FIN wait (and for any reuse);
  *   <li>a response head: whether the exchange ends the connection by agreement, whether the
- *       connection may be reused ({@code retire} otherwise, which the response hook turns into
- *       Reactor Netty's own "not persistent"), and an announced {@code Keep-Alive: timeout};
+ *       connection may be reused ({@code retire} and Reactor Netty's own "not persistent"
+ *       otherwise), and an announced {@code Keep-Alive: timeout};
  *   <li>the peer's TLS close_notify.
  * </ul>
  *
@@ -76,6 +77,16 @@ final class ExchangeHandler extends ChannelDuplexHandler {
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
     if (msg instanceof HttpRequest) {
       HttpRequest request = (HttpRequest) msg;
+      String method = request.method().name();
+      if (state.connections.retryUnanswered) {
+        // Reactor Netty's operations for this exchange carry the subscriber's context, where the
+        // unanswered retry's attempt is (HttpClient.doOnRequest would hand over the same, at the
+        // cost of an observer per request).
+        ChannelOperations<?, ?> operations = ChannelOperations.get(ctx.channel());
+        if (operations != null) {
+          RetryUnanswered.bind(operations, state, method);
+        }
+      }
       int requests = state.requests + 1;
       state.requests = requests;
       state.inExchange = true;
@@ -83,7 +94,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       state.responseComplete = false;
       state.endsByAgreement = false;
       state.closeDelimited = false;
-      state.method = request.method().name();
+      state.method = method;
       ConnectionRules rules = state.connections.rules;
       CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - state.bornNanos);
       state.last = lastReason != null;
@@ -113,7 +124,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       if (response.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
         state.informational = true;
       } else {
-        heed(response);
+        heed(ctx, response);
       }
     }
     if (msg instanceof LastHttpContent) {
@@ -129,7 +140,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
   }
 
   /** What the response head says about the connection. */
-  private void heed(HttpResponse response) {
+  private void heed(ChannelHandlerContext ctx, HttpResponse response) {
     state.closeDelimited =
         !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response);
     boolean http10 = response.protocolVersion().compareTo(HttpVersion.HTTP_1_1) < 0;
@@ -138,6 +149,13 @@ final class ExchangeHandler extends ChannelDuplexHandler {
     state.endsByAgreement = ConnectionRules.endsByAgreement(state.requestConnection, http10, connection);
     if (!state.connections.rules.mayReuse(state.last, http10, connection, keepAlive)) {
       state.retire = true;
+      // Reactor Netty's "not persistent": it closes the connection after this exchange instead
+      // of releasing it to the pool. Set before its operations read the response head, which
+      // only ever clear the flag.
+      ChannelOperations<?, ?> operations = ChannelOperations.get(ctx.channel());
+      if (operations != null) {
+        operations.markPersistent(false);
+      }
       if (!state.last) {
         state.retire(state.connections.rules.retireReason(null, http10, connection, keepAlive));
       }

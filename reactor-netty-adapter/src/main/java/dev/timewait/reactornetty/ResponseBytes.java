@@ -5,9 +5,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
- * Counts the bytes the HTTP codec receives: the peer's HTTP bytes, after TLS. A failed exchange
- * that got none of them was unanswered (a TLS close_notify, which the socket handler sees as
- * bytes, is not an answer). One instance per channel; confined to its event loop.
+ * Counts the bytes the HTTP codec receives over TLS: the peer's HTTP bytes, after TLS (without TLS
+ * the {@link SocketHandler} counts them). A failed exchange that got none of them was unanswered
+ * (a TLS close_notify, which the socket handler sees as bytes, is not an answer). One instance per
+ * channel; confined to its event loop.
  */
 final class ResponseBytes extends ChannelInboundHandlerAdapter {
   static final String NAME = "timewait.responseBytes";

@@ -36,9 +36,16 @@ final class SocketHandler extends ChannelDuplexHandler {
   static final String NAME = "timewait.socket";
 
   private final ChannelState state;
+  /** Counts the bytes read as the HTTP bytes received: there is no TLS between here and the codec. */
+  private boolean countResponseBytes;
 
   SocketHandler(ChannelState state) {
     this.state = state;
+  }
+
+  /** Counts what this handler reads as the HTTP bytes received ({@link ResponseBytes} without TLS). */
+  void countResponseBytes() {
+    countResponseBytes = true;
   }
 
   @Override
@@ -64,6 +71,9 @@ final class SocketHandler extends ChannelDuplexHandler {
       ReferenceCountUtil.release(msg); // the exchange is over: what comes now is discarded
       wait.drained(bytes);
       return;
+    }
+    if (countResponseBytes) {
+      state.bytesRead += bytes;
     }
     super.channelRead(ctx, msg);
   }

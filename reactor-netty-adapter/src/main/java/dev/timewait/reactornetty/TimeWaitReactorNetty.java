@@ -36,9 +36,9 @@ import reactor.netty.resources.ConnectionProvider;
  *       two Netty handlers added on every channel ({@code doOnChannelInit}): one next to the
  *       socket that decides how each close ends (an RST; or, after the server's FIN, a plain
  *       close; or a wait for the server's FIN), one after the HTTP codec that reports each
- *       exchange to core's connection rules; a request and a response hook; and, for pooled
- *       keep-alive that retries, a {@code mapConnect} that sends an unanswered idempotent request
- *       once more.
+ *       exchange to core's connection rules (and, over TLS, one that counts the HTTP bytes
+ *       received); and, for pooled keep-alive that retries, a {@code mapConnect} that sends an
+ *       unanswered idempotent request once more.
  * </ul>
  *
  * <p>What each strategy does:
@@ -200,18 +200,7 @@ public final class TimeWaitReactorNetty {
         // The peer's FIN becomes an event for the socket handler instead of Netty's own close, so
         // that the close after it is plain (the peer keeps the TIME_WAIT) and is counted as such.
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .doOnChannelInit((observer, channel, remote) -> install(connections, channel.pipeline()))
-        .doOnRequest((request, connection) -> {
-          if (connections.retryUnanswered) {
-            RetryUnanswered.bind(request, connection);
-          }
-        })
-        .doOnResponse((response, connection) -> {
-          ChannelState state = ChannelState.of(connection.channel());
-          if (state != null && state.retire) {
-            connection.markPersistent(false); // Reactor Netty closes it after this exchange
-          }
-        });
+        .doOnChannelInit((observer, channel, remote) -> install(connections, channel.pipeline()));
     if (connections.retryUnanswered) {
       configured = configured.mapConnect(new RetryUnanswered(connections));
     }
@@ -226,7 +215,14 @@ public final class TimeWaitReactorNetty {
     pipeline.addFirst(SocketHandler.NAME, socket);
     if (pipeline.get(NettyPipeline.HttpCodec) != null) {
       pipeline.addAfter(NettyPipeline.HttpCodec, ExchangeHandler.NAME, new ExchangeHandler(state, socket));
-      pipeline.addBefore(NettyPipeline.HttpCodec, ResponseBytes.NAME, new ResponseBytes(state));
+      // The HTTP bytes received: past TLS where there is TLS (Reactor Netty adds its SslHandler
+      // before this hook runs); otherwise the socket handler sees the same bytes and counts them,
+      // one handler less on every read.
+      if (pipeline.get(NettyPipeline.SslHandler) != null) {
+        pipeline.addBefore(NettyPipeline.HttpCodec, ResponseBytes.NAME, new ResponseBytes(state));
+      } else {
+        socket.countResponseBytes();
+      }
     }
   }
 
