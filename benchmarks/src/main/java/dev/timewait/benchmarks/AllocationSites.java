@@ -229,7 +229,7 @@ final class AllocationSites {
     return sb.toString();
   }
 
-  private static Library library(String label) {
+  static Library library(String label) {
     for (Library l : Library.values()) {
       if (l.label.equals(label)) {
         return l;
@@ -238,7 +238,7 @@ final class AllocationSites {
     throw new IllegalArgumentException("library unknown: " + label);
   }
 
-  private static Variant variant(String label) {
+  static Variant variant(String label) {
     for (Variant v : Variant.values()) {
       if (v.label.equals(label)) {
         return v;

@@ -103,6 +103,7 @@ public final class Benchmarks {
         case "--child-settings" -> settings = Settings.parse(value(args, ++i));
         case "--rounds" -> settings = withRounds(settings, positive(args, ++i));
         case "--leg-ms" -> settings = withLegMillis(settings, positive(args, ++i));
+        case "--warmup-rounds" -> settings = withWarmupRounds(settings, positive(args, ++i));
         case "--only" -> only = value(args, ++i);
         case "--no-alloc" -> alloc = false;
         case "--paced-rounds" -> pacedRounds = positive(args, ++i);
@@ -111,7 +112,7 @@ public final class Benchmarks {
         case "--alloc-only" -> load = false;
         case "-h", "--help" -> {
           System.out.println("usage: java -jar timewait-benchmarks.jar [--quick|--smoke] [--forks N] [--rounds N]"
-              + " [--leg-ms MS] [--only TEXT] [--no-alloc|--alloc-only] [--paced-rounds N] [--paced-gap-ms MS]"
+              + " [--leg-ms MS] [--warmup-rounds N] [--only TEXT] [--no-alloc|--alloc-only] [--paced-rounds N] [--paced-gap-ms MS]"
               + " [--no-paced]");
           return;
         }
@@ -414,6 +415,11 @@ public final class Benchmarks {
 
   private static Settings withRounds(Settings s, int rounds) {
     return new Settings(rounds, s.warmupRounds(), s.legMillis(), s.concurrency(), s.poolSize(),
+        s.maxPerConnectionRequestsPerLeg(), s.maxPooledRequestsPerLeg());
+  }
+
+  private static Settings withWarmupRounds(Settings s, int warmupRounds) {
+    return new Settings(s.rounds(), warmupRounds, s.legMillis(), s.concurrency(), s.poolSize(),
         s.maxPerConnectionRequestsPerLeg(), s.maxPooledRequestsPerLeg());
   }
 

@@ -1,0 +1,248 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.benchmarks.BenchClient.Library;
+import dev.timewait.benchmarks.BenchClient.Variant;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * Where the client's CPU goes for two variants of one client at a given concurrency: JFR
+ * execution samples (every 1 ms per thread) while each variant runs alone, reported per 1,000
+ * requests by the sampled method (self time), and by the first frame of the caller's packages of
+ * interest (inclusive time: timewait's, the client library's, Reactor's and Netty's).
+ *
+ * <pre>
+ * java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.CpuProfile \
+ *     [--library reactor-netty] [--a "timewait pooled"] [--b "raw pooled"] [--concurrency 4] \
+ *     [--seconds 10] [--warmup-seconds 10] [--top 30]
+ * </pre>
+ *
+ * <p>Pool size = concurrency. Each side runs against its own {@link BenchServer}; both warm up
+ * alternately, then A and B are recorded one after the other, each alone. JFR samples only
+ * threads running Java code, so a thread blocked in a system call is not seen: the process CPU
+ * time per request is printed beside. A diagnostic, not part of the benchmark's report.
+ */
+final class CpuProfile {
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+  private CpuProfile() {}
+
+  record Side(String label, int requests, int errors, double cpuMicrosPerRequest, double perSecond,
+      Map<String, Integer> self, Map<String, Integer> byThread, int samples) {}
+
+  public static void main(String[] args) throws Exception {
+    Library library = Library.REACTOR_NETTY;
+    Variant a = Variant.LIB_POOLED;
+    Variant b = Variant.RAW_POOLED;
+    int concurrency = 4;
+    int seconds = 10;
+    int warmupSeconds = 10;
+    int top = 30;
+    for (int i = 0; i < args.length; i++) {
+      String value = i + 1 < args.length ? args[i + 1] : null;
+      switch (args[i]) {
+        case "--library" -> library = AllocationSites.library(value);
+        case "--a" -> a = AllocationSites.variant(value);
+        case "--b" -> b = AllocationSites.variant(value);
+        case "--concurrency" -> concurrency = Integer.parseInt(value);
+        case "--seconds" -> seconds = Integer.parseInt(value);
+        case "--warmup-seconds" -> warmupSeconds = Integer.parseInt(value);
+        case "--top" -> top = Integer.parseInt(value);
+        default -> throw new IllegalArgumentException("argument unknown: " + args[i]);
+      }
+      i++;
+    }
+    PrintStream out = System.out;
+    try (BenchServer serverA = new BenchServer(); BenchServer serverB = new BenchServer();
+        BenchClient clientA = BenchClient.of(library, a, concurrency);
+        BenchClient clientB = BenchClient.of(library, b, concurrency)) {
+      for (int w = 0; w < warmupSeconds; w++) {
+        drive(clientA, serverA.uri(), concurrency, Duration.ofMillis(500));
+        drive(clientB, serverB.uri(), concurrency, Duration.ofMillis(500));
+      }
+      List<Side> sides = new ArrayList<>();
+      for (int round = 0; round < 2; round++) {
+        sides.add(record(a.label, clientA, serverA.uri(), concurrency, seconds));
+        sides.add(record(b.label, clientB, serverB.uri(), concurrency, seconds));
+      }
+      out.print(report(library, concurrency, merge(sides.get(0), sides.get(2)), merge(sides.get(1), sides.get(3)),
+          top));
+    }
+  }
+
+  private static Side merge(Side x, Side y) {
+    Map<String, Integer> self = new HashMap<>(x.self());
+    y.self().forEach((k, v) -> self.merge(k, v, Integer::sum));
+    Map<String, Integer> byThread = new HashMap<>(x.byThread());
+    y.byThread().forEach((k, v) -> byThread.merge(k, v, Integer::sum));
+    int requests = x.requests() + y.requests();
+    return new Side(x.label(), requests, x.errors() + y.errors(),
+        (x.cpuMicrosPerRequest() * x.requests() + y.cpuMicrosPerRequest() * y.requests()) / requests,
+        (x.perSecond() + y.perSecond()) / 2, self, byThread, x.samples() + y.samples());
+  }
+
+  private static Side record(String label, BenchClient client, URI uri, int concurrency, int seconds)
+      throws Exception {
+    Path file = Files.createTempFile("cpu-profile", ".jfr");
+    int[] result;
+    long cpu;
+    long elapsed;
+    try (Recording recording = new Recording()) {
+      recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1));
+      recording.start();
+      long cpu0 = OS.getProcessCpuTime();
+      long t0 = System.nanoTime();
+      result = drive(client, uri, concurrency, Duration.ofSeconds(seconds));
+      elapsed = System.nanoTime() - t0;
+      cpu = OS.getProcessCpuTime() - cpu0;
+      recording.stop();
+      recording.dump(file);
+    }
+    Map<String, Integer> self = new HashMap<>();
+    Map<String, Integer> byThread = new HashMap<>();
+    int samples = 0;
+    try (RecordingFile recorded = new RecordingFile(file)) {
+      while (recorded.hasMoreEvents()) {
+        RecordedEvent event = recorded.readEvent();
+        if (!event.getEventType().getName().equals("jdk.ExecutionSample")) {
+          continue;
+        }
+        RecordedStackTrace stack = event.getStackTrace();
+        String thread = event.getThread("sampledThread") == null ? "?"
+            : event.getThread("sampledThread").getJavaName();
+        String group = thread == null ? "?" : thread.replaceAll("[-#]?\\d+$", "");
+        byThread.merge(group, 1, Integer::sum);
+        if (stack == null || stack.getFrames().isEmpty() || group.startsWith("bench-server")) {
+          continue;
+        }
+        samples++;
+        self.merge(frame(stack.getFrames().get(0)), 1, Integer::sum);
+        // Inclusive: every distinct method on the stack, once.
+        Set<String> seen = new HashSet<>();
+        for (RecordedFrame f : stack.getFrames()) {
+          String m = "+" + method(f);
+          if (seen.add(m)) {
+            self.merge(m, 1, Integer::sum);
+          }
+        }
+      }
+    } finally {
+      Files.deleteIfExists(file);
+    }
+    return new Side(label, result[0], result[1], cpu / 1000.0 / result[0], result[0] * 1e9 / elapsed, self,
+        byThread, samples);
+  }
+
+  /** {@code concurrency} threads sending requests until {@code duration} is over: {requests, errors}. */
+  static int[] drive(BenchClient client, URI uri, int concurrency, Duration duration) throws InterruptedException {
+    AtomicInteger requests = new AtomicInteger();
+    AtomicInteger errors = new AtomicInteger();
+    long end = System.nanoTime() + duration.toNanos();
+    CountDownLatch done = new CountDownLatch(concurrency);
+    for (int t = 0; t < concurrency; t++) {
+      Thread thread = new Thread(() -> {
+        try {
+          while (System.nanoTime() < end) {
+            try {
+              if (client.get(uri) != 200) {
+                errors.incrementAndGet();
+              }
+            } catch (Exception e) {
+              errors.incrementAndGet();
+            }
+            requests.incrementAndGet();
+          }
+        } finally {
+          done.countDown();
+        }
+      }, "profile-driver-" + t);
+      thread.start();
+    }
+    if (!done.await(duration.toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("the drivers did not finish within 60 s of their end");
+    }
+    return new int[] {requests.get(), errors.get()};
+  }
+
+  private static String frame(RecordedFrame f) {
+    return method(f) + ":" + f.getLineNumber();
+  }
+
+  private static String method(RecordedFrame f) {
+    String type = f.getMethod().getType().getName();
+    return type + "." + f.getMethod().getName();
+  }
+
+  static String report(Library library, int concurrency, Side a, Side b, int top) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "%s at concurrency %d: A = %s, B = %s%n%n", library.label, concurrency,
+        a.label(), b.label()));
+    sb.append(String.format(Locale.ROOT,
+        "| | A | B | A/B |%n|---|---:|---:|---:|%n| requests/s | %.0f | %.0f | %.2f |%n"
+            + "| process CPU µs/request | %.1f | %.1f | %.2f |%n| errors | %d | %d | |%n"
+            + "| client samples per 1,000 requests | %.1f | %.1f | %.2f |%n%n",
+        a.perSecond(), b.perSecond(), a.perSecond() / b.perSecond(), a.cpuMicrosPerRequest(),
+        b.cpuMicrosPerRequest(), a.cpuMicrosPerRequest() / b.cpuMicrosPerRequest(), a.errors(), b.errors(),
+        1000.0 * a.samples() / a.requests(), 1000.0 * b.samples() / b.requests(),
+        (double) a.samples() / a.requests() / ((double) b.samples() / b.requests())));
+    sb.append("samples by thread (all threads, per 1,000 requests): A ");
+    sb.append(perThousand(a.byThread(), a.requests())).append("; B ").append(perThousand(b.byThread(), b.requests()));
+    sb.append("\n\n");
+    for (boolean inclusive : new boolean[] {false, true}) {
+      sb.append(inclusive ? "Inclusive (method anywhere on the stack)" : "Self (top frame)");
+      sb.append(", samples per 1,000 requests, largest difference first\n\n| A | B | A - B | method |\n|---:|---:|---:|---|\n");
+      Set<String> keys = new HashSet<>();
+      for (String k : a.self().keySet()) {
+        if (k.startsWith("+") == inclusive) {
+          keys.add(k);
+        }
+      }
+      for (String k : b.self().keySet()) {
+        if (k.startsWith("+") == inclusive) {
+          keys.add(k);
+        }
+      }
+      List<String> sorted = new ArrayList<>(keys);
+      sorted.sort((x, y) -> Double.compare(Math.abs(diff(a, b, y)), Math.abs(diff(a, b, x))));
+      for (int i = 0; i < Math.min(top, sorted.size()); i++) {
+        String k = sorted.get(i);
+        double va = 1000.0 * a.self().getOrDefault(k, 0) / a.requests();
+        double vb = 1000.0 * b.self().getOrDefault(k, 0) / b.requests();
+        sb.append(String.format(Locale.ROOT, "| %.2f | %.2f | %+.2f | %s |%n", va, vb, va - vb,
+            inclusive ? k.substring(1) : k));
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static double diff(Side a, Side b, String k) {
+    return 1000.0 * a.self().getOrDefault(k, 0) / a.requests() - 1000.0 * b.self().getOrDefault(k, 0) / b.requests();
+  }
+
+  private static String perThousand(Map<String, Integer> m, int requests) {
+    StringBuilder sb = new StringBuilder();
+    m.entrySet().stream().sorted((x, y) -> y.getValue() - x.getValue()).limit(6).forEach(e ->
+        sb.append(String.format(Locale.ROOT, "%s %.1f, ", e.getKey(), 1000.0 * e.getValue() / requests)));
+    return sb.toString();
+  }
+}
