@@ -38,7 +38,10 @@ import jdk.jfr.consumer.RecordingFile;
  * <p>Pool size = concurrency. Each side runs against its own {@link BenchServer}; both warm up
  * alternately, then A and B are recorded one after the other, each alone. JFR samples only
  * threads running Java code, so a thread blocked in a system call is not seen: the process CPU
- * time per request is printed beside. A diagnostic, not part of the benchmark's report.
+ * time per request is printed beside. A diagnostic, not part of the benchmark's report: its
+ * totals do not compare the two variants (measured: in one JVM, whichever client was created and
+ * warmed first ran 14-36% slower at concurrency 4, Reactor Netty raw against raw included); the
+ * benchmark's pairs, which alternate the legs' order, do that. It shows where each one's time goes.
  */
 final class CpuProfile {
   private static final com.sun.management.OperatingSystemMXBean OS =
