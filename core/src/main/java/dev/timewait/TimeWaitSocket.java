@@ -1,6 +1,7 @@
 package dev.timewait;
 
 import dev.timewait.spi.CloseOutcome;
+import dev.timewait.spi.CloseReasons;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -617,7 +618,7 @@ final class TimeWaitSocket extends Socket {
       return finish(CloseOutcome.AFTER_PEER_FIN);
     }
     if (!armed || super.isClosed()) {
-      reset(inferredReason());
+      reset(false);
       return "reset: not armed";
     }
     if (finDeadline != 0 && activeIo.get() > 0) {
@@ -626,7 +627,7 @@ final class TimeWaitSocket extends Socket {
       // short with an RST (as before this counter existed), so it counts as an abort.
       abortRequested = true;
     } else if (ioFailed || activeIo.get() > 0) {
-      reset(CloseEvent.Reason.EXCHANGE_ABORTED);
+      reset(true);
       return "reset: exchange aborted";
     }
     if (abortAsked()) {
@@ -656,7 +657,7 @@ final class TimeWaitSocket extends Socket {
         resetSocket();
         break;
     }
-    record(outcome, reasonOf(outcome));
+    record(outcome, reasonOf(outcome, false));
     switch (outcome) {
       case AFTER_PEER_FIN:
         return "after peer FIN";
@@ -692,68 +693,41 @@ final class TimeWaitSocket extends Socket {
     super.close();
   }
 
-  /** Closes with an RST and records it. */
-  private void reset(CloseEvent.Reason reason) throws IOException {
+  /** Closes with an RST and records it; {@code cut}: the exchange failed or is under way. */
+  private void reset(boolean cut) throws IOException {
+    CloseEvent.Reason reason = reasonOf(CloseOutcome.RESET, cut); // as found, before the RST
     resetSocket();
     record(CloseOutcome.RESET, reason);
   }
 
-  /** Why {@link #finish} closes: the FIN wait's own end, else {@link #inferredReason()}. */
-  private CloseEvent.Reason reasonOf(CloseOutcome outcome) {
-    switch (outcome) {
-      case FIN_WAIT_TIMEOUT:
-        return CloseEvent.Reason.FIN_WAIT_TIMEOUT;
-      case FIN_WAIT_ABORTED:
-        return CloseEvent.Reason.EXCHANGE_ABORTED;
-      default:
-        return inferredReason();
-    }
-  }
-
   /**
-   * Why the connection closes, from what the adapter reported ({@code SocketControl.retire},
-   * {@code noteRequest}, {@code clientShuttingDown}) and what this socket saw. Server close and
-   * reset: the strategy, unless the exchange failed or was cut. Pooled: the peer's close of an
-   * idle connection; an exchange that failed, timed out or was cut (a close while another
-   * thread reads or writes), or the client's shutdown; the reason the adapter gave (the last
-   * request's cap or lifetime, the peer's announcement); the client's shutdown; else a close of
-   * a connection that carried requests and has read since its last one went out is the pool's
-   * eviction of an idle connection (the pool closes nothing else without the adapter's say).
+   * Why the connection closes ({@link CloseReasons}), from what the adapter reported ({@code
+   * SocketControl.retire}, {@code noteRequest}, {@code clientShuttingDown}) and what this socket
+   * saw; {@code cut}: the caller found the exchange failed or under way.
    */
-  private CloseEvent.Reason inferredReason() {
+  private CloseEvent.Reason reasonOf(CloseOutcome outcome, boolean cut) {
     CloseStrategy strategy = factory.strategy();
-    if (strategy == null) {
-      return CloseEvent.Reason.UNKNOWN; // observing: nothing decides this socket's close
-    }
-    boolean aborted = ioFailed || activeIo.get() > 0 || timedOutInExchange;
-    if (strategy.kind() != CloseStrategy.Kind.POOLED) {
-      return aborted ? CloseEvent.Reason.EXCHANGE_ABORTED : CloseEvent.Reason.STRATEGY;
-    }
-    CloseEvent.Reason reason = retireReason;
-    if (reason == CloseEvent.Reason.PEER_CLOSED_IDLE) {
-      return reason; // a reset that a reuse check read is the peer's close, not a failed exchange
-    }
-    boolean shuttingDown = factory.shuttingDown();
-    if (aborted) {
-      return shuttingDown ? CloseEvent.Reason.SHUTDOWN : CloseEvent.Reason.EXCHANGE_ABORTED;
-    }
-    if (reason != null) {
-      return reason;
-    }
-    if (shuttingDown) {
-      return CloseEvent.Reason.SHUTDOWN;
-    }
-    if (peerFinSeen) {
-      return CloseEvent.Reason.PEER_CLOSED_IDLE;
-    }
+    long carried = requests;
+    // A request went out and no byte of its response came: the exchange was cut.
+    boolean pending = carried > 0 && requestPending;
     // Over TLS the close writes close_notify before it reaches this socket, so "idle" is judged
     // by the adapter's requests where it reports them, else by the last I/O being a read.
-    long carried = requests;
     boolean idle = carried > 0 ? !requestPending : carried < 0 && lastIoWasRead;
-    if (idle) {
-      return CloseEvent.Reason.IDLE_EVICTION;
+    int facts = 0;
+    if (cut || pending || ioFailed || activeIo.get() > 0 || timedOutInExchange) {
+      facts |= CloseReasons.EXCHANGE_CUT;
     }
-    return carried > 0 ? CloseEvent.Reason.EXCHANGE_ABORTED : CloseEvent.Reason.UNKNOWN;
+    if (idle) {
+      facts |= CloseReasons.IDLE;
+    }
+    if (peerFinSeen && (idle || pending)) {
+      // The FIN came between exchanges, or before any byte answered the request sent next.
+      facts |= CloseReasons.PEER_CLOSED_WHILE_IDLE;
+    }
+    if (factory.shuttingDown()) {
+      facts |= CloseReasons.SHUTTING_DOWN;
+    }
+    return CloseReasons.decide(strategy == null ? null : strategy.kind(), outcome, retireReason, facts);
   }
 
   /** Counts the close on the factory's accounting, with what this socket knows of it. */

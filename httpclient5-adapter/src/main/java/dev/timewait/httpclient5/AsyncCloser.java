@@ -1,11 +1,11 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.CloseAccounting;
-import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.Retirement;
 import dev.timewait.httpclient5.AsyncConnection.State;
 import dev.timewait.spi.CloseOutcome;
+import dev.timewait.spi.CloseReasons;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -73,8 +73,8 @@ final class AsyncCloser {
         // The pool discards an idle connection it evicts gracefully (PoolEntry.discardConnection
         // closes the session in the mode given); an exchange's failure or cancel, immediately.
         closeAndCount(connection, layer, mode == CloseMode.IMMEDIATE
-            ? CloseEvent.Reason.EXCHANGE_ABORTED
-            : connection.requests.get() > 0 ? CloseEvent.Reason.IDLE_EVICTION : null);
+            ? CloseReasons.EXCHANGE_CUT
+            : connection.requests.get() > 0 ? CloseReasons.IDLE : 0);
       } else if (!serverClose) {
         layer.close(CloseMode.IMMEDIATE);
       }
@@ -121,7 +121,10 @@ final class AsyncCloser {
     }
     if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
       log.debug("{}: client shutting down ({}); reset", connection, mode);
-      closeAndCount(connection, layer, CloseEvent.Reason.SHUTDOWN);
+      // Idle as the pool tracks it (its last response came in), else its exchange is cut.
+      boolean idle = kind == CloseStrategy.Kind.POOLED && connection.lastDataWasRead
+          && connection.requests.get() > 0;
+      closeAndCount(connection, layer, idle ? CloseReasons.IDLE : CloseReasons.EXCHANGE_CUT);
     }
   }
 
@@ -147,7 +150,7 @@ final class AsyncCloser {
    * session by itself: either the socket is still open and this close resets it, or the TLS
    * layer has already closed it, with the client's FIN first.
    */
-  private void closeAndCount(AsyncConnection connection, IOSession session, CloseEvent.Reason hint) {
+  private void closeAndCount(AsyncConnection connection, IOSession session, int facts) {
     Lock lock = session.getLock();
     lock.lock();
     try {
@@ -157,9 +160,9 @@ final class AsyncCloser {
       session.close(CloseMode.IMMEDIATE);
       if (tlsClosedItself) {
         log.debug("{}: the TLS layer had closed the socket itself, client FIN first", connection);
-        count(connection, CloseOutcome.LOCAL_FIRST, hint);
+        count(connection, CloseOutcome.LOCAL_FIRST, facts);
       } else {
-        count(connection, CloseOutcome.RESET, hint);
+        count(connection, CloseOutcome.RESET, facts);
       }
     } finally {
       lock.unlock();
@@ -189,7 +192,7 @@ final class AsyncCloser {
     }
     FIN_WAITS.decrementAndGet();
     cancelTimer(connection);
-    count(connection, outcome, null);
+    count(connection, outcome, 0);
     if (outcome == CloseOutcome.AFTER_PEER_FIN) {
       // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify. The
       // only close that must not reset: SO_LINGER off first.
@@ -234,9 +237,10 @@ final class AsyncCloser {
 
   /**
    * Records how {@code connection} closed, once, with what the adapter knows of it: destination,
-   * strategy, requests, lifetime, FIN wait and why ({@link #reasonOf}).
+   * strategy, requests, lifetime, FIN wait and why ({@link CloseReasons}, from {@code facts} the
+   * close path saw and whether the client is shutting down).
    */
-  private void count(AsyncConnection connection, CloseOutcome outcome, CloseEvent.Reason hint) {
+  private void count(AsyncConnection connection, CloseOutcome outcome, int facts) {
     if (!connection.opened.get() || !connection.counted.compareAndSet(false, true)) {
       return;
     }
@@ -244,39 +248,12 @@ final class AsyncCloser {
     InetSocketAddress remote = endpoints != null && endpoints.remote() instanceof InetSocketAddress
         ? (InetSocketAddress) endpoints.remote() : null;
     long deadline = connection.finWaitDeadlineNanos;
-    outcome.recordOn(accounting, reasonOf(connection, outcome, hint), remote, kind,
-        connection.requests.get(), connection.openedNanos,
+    // The client's close: its reactor enqueues the shutdown command on every session first,
+    // before its pool closes anything (AbstractHttpAsyncClientBase.close, HttpClient 5.6).
+    int seen = connection.shuttingDown ? facts | CloseReasons.SHUTTING_DOWN : facts;
+    outcome.recordOn(accounting, CloseReasons.decide(kind, outcome, connection.retireReason, seen),
+        remote, kind, connection.requests.get(), connection.openedNanos,
         deadline == 0 ? CloseOutcome.NO_TIME : deadline - finWaitNanos);
-  }
-
-  /**
-   * Why {@code connection} closed: a FIN wait's own end; the peer's close of an idle connection;
-   * the client's shutdown (its shutdown command reached the connection); an exchange cut short
-   * ({@code hint} EXCHANGE_ABORTED: an immediate close); the reason decided for the connection
-   * (its last request's, the peer's announcement); else what the close path tells ({@code hint}:
-   * a pool's graceful discard of a connection that carried requests is its idle eviction).
-   */
-  private CloseEvent.Reason reasonOf(AsyncConnection connection, CloseOutcome outcome,
-      CloseEvent.Reason hint) {
-    if (outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
-      return CloseEvent.Reason.FIN_WAIT_TIMEOUT;
-    }
-    if (outcome == CloseOutcome.FIN_WAIT_ABORTED) {
-      return CloseEvent.Reason.EXCHANGE_ABORTED;
-    }
-    CloseEvent.Reason decided = connection.retireReason;
-    if (decided == CloseEvent.Reason.PEER_CLOSED_IDLE) {
-      return decided;
-    }
-    if (connection.shuttingDown) {
-      // The client's close: its reactor enqueues the shutdown command on every session first,
-      // before its pool closes anything (AbstractHttpAsyncClientBase.close, HttpClient 5.6).
-      return CloseEvent.Reason.SHUTDOWN;
-    }
-    if (hint == CloseEvent.Reason.EXCHANGE_ABORTED || decided == null) {
-      return hint != null ? hint : CloseEvent.Reason.UNKNOWN;
-    }
-    return decided;
   }
 
   private static void cancelTimer(AsyncConnection connection) {
@@ -294,7 +271,7 @@ final class AsyncCloser {
     TimeWaitIOSession layer = connection.layer;
     if (layer != null && layer.tls() && connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
       log.debug("{}: TLS handshake {}; resetting before the TLS layer closes gracefully", connection, why);
-      closeAndCount(connection, layer.delegate(), CloseEvent.Reason.EXCHANGE_ABORTED);
+      closeAndCount(connection, layer.delegate(), CloseReasons.EXCHANGE_CUT);
     }
   }
 
@@ -323,7 +300,7 @@ final class AsyncCloser {
       if (outcome == CloseOutcome.LOCAL_FIRST) {
         log.debug("{}: closed past the decorator with the client's FIN first", connection);
       }
-      count(connection, outcome, null);
+      count(connection, outcome, 0);
     }
   }
 

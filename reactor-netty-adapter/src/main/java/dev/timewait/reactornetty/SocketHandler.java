@@ -2,6 +2,7 @@ package dev.timewait.reactornetty;
 
 import dev.timewait.CloseEvent;
 import dev.timewait.spi.CloseOutcome;
+import dev.timewait.spi.CloseReasons;
 import dev.timewait.spi.Counting;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
@@ -203,38 +204,23 @@ final class SocketHandler extends ChannelDuplexHandler {
     ctx.close(promise);
   }
 
-  /**
-   * Why the channel closed: a FIN wait's own end; the peer's close of an idle connection; an
-   * exchange under way or an I/O error (the client's {@code shutdown} if it cut them); the reason
-   * decided for the connection (its last request's, the peer's announcement); the shutdown; else
-   * a close of a connection idle in the pool, which only the pool's eviction makes.
-   */
+  /** Why the channel closed ({@link CloseReasons}), from what this adapter saw of it. */
   private CloseEvent.Reason reasonOf(CloseOutcome outcome) {
-    if (outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
-      return CloseEvent.Reason.FIN_WAIT_TIMEOUT;
-    }
-    if (outcome == CloseOutcome.FIN_WAIT_ABORTED) {
-      return CloseEvent.Reason.EXCHANGE_ABORTED;
-    }
-    CloseEvent.Reason decided = state.retireReason;
-    if (decided == CloseEvent.Reason.PEER_CLOSED_IDLE) {
-      return decided;
-    }
-    boolean shutDown = state.connections.isShutDown();
     // A body that ends with the connection is complete on the peer's FIN, which passes this
     // handler before the HTTP codec turns it into the body's end (so inExchange is still set).
     boolean endedByFin = outcome == CloseOutcome.AFTER_PEER_FIN && state.closeDelimited
         && state.requestWritten;
+    int facts = 0;
     if ((state.inExchange && !endedByFin) || state.ioError) {
-      return shutDown ? CloseEvent.Reason.SHUTDOWN : CloseEvent.Reason.EXCHANGE_ABORTED;
+      facts |= CloseReasons.EXCHANGE_CUT;
     }
-    if (decided != null) {
-      return decided; // it carried its last request (or the peer said so): the shutdown came later
+    if (state.idle()) {
+      facts |= CloseReasons.IDLE;
     }
-    if (shutDown) {
-      return CloseEvent.Reason.SHUTDOWN;
+    if (state.connections.isShutDown()) {
+      facts |= CloseReasons.SHUTTING_DOWN;
     }
-    return state.idle() ? CloseEvent.Reason.IDLE_EVICTION : CloseEvent.Reason.UNKNOWN;
+    return CloseReasons.decide(state.connections.strategy.kind(), outcome, state.retireReason, facts);
   }
 
   @Override

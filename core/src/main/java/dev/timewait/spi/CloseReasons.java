@@ -1,0 +1,90 @@
+package dev.timewait.spi;
+
+import dev.timewait.CloseEvent;
+import dev.timewait.CloseStrategy;
+import dev.timewait.internal.Preconditions;
+
+/**
+ * Why a connection closed (its close record's {@link CloseEvent.Reason}), decided for every adapter
+ * and the socket layer from what they saw: the outcome, the reason decided for the connection
+ * before (its retire reason) and facts passed as bits, so that a close allocates nothing. First
+ * match wins:
+ *
+ * <ol>
+ *   <li>the FIN wait's own end: {@link CloseOutcome#FIN_WAIT_TIMEOUT} is {@code FIN_WAIT_TIMEOUT},
+ *       {@link CloseOutcome#FIN_WAIT_ABORTED} is {@code EXCHANGE_ABORTED};
+ *   <li>no strategy (an observing factory): {@code UNKNOWN};
+ *   <li>pooled: the peer's close of an idle connection ({@code PEER_CLOSED_IDLE} as the retire
+ *       reason, or {@link #PEER_CLOSED_WHILE_IDLE} with none);
+ *   <li>an exchange cut or failed ({@link #EXCHANGE_CUT}): {@code SHUTDOWN} if the client was
+ *       shutting down, else {@code EXCHANGE_ABORTED};
+ *   <li>server close and reset: {@code STRATEGY};
+ *   <li>pooled: the retire reason (the last request's cap or lifetime, the peer's announcement),
+ *       even once the client shuts down: it was decided before;
+ *   <li>{@link #SHUTTING_DOWN}: {@code SHUTDOWN};
+ *   <li>{@link #IDLE}: {@code IDLE_EVICTION} (only the pool closes an idle connection unasked);
+ *   <li>else {@code UNKNOWN}.
+ * </ol>
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class CloseReasons {
+  /** An exchange was under way, failed or timed out when the connection closed. */
+  public static final int EXCHANGE_CUT = 1;
+  /** The client was shutting down (its close, or the adapter's shutdown) when the connection closed. */
+  public static final int SHUTTING_DOWN = 1 << 1;
+  /**
+   * The peer closed the connection while it sat idle: its FIN (or RST) came between exchanges, or
+   * before any byte of the response to the request sent next.
+   */
+  public static final int PEER_CLOSED_WHILE_IDLE = 1 << 2;
+  /** The connection was idle: it carried requests, and none was under way. */
+  public static final int IDLE = 1 << 3;
+
+  private CloseReasons() {}
+
+  /**
+   * Why a connection closed, in the order of this class's description.
+   *
+   * @param strategy the client's strategy, or null for an observing factory
+   * @param outcome how the connection closed
+   * @param retireReason why the connection was to end, as decided before its close (the first
+   *     reason given), or null
+   * @param facts what was seen of the connection: {@link #EXCHANGE_CUT}, {@link #SHUTTING_DOWN},
+   *     {@link #PEER_CLOSED_WHILE_IDLE}, {@link #IDLE}, or-ed; 0 for none
+   * @return the reason for the close record, never null
+   */
+  public static CloseEvent.Reason decide(CloseStrategy.Kind strategy, CloseOutcome outcome,
+      CloseEvent.Reason retireReason, int facts) {
+    Preconditions.checkNotNull(outcome, "outcome");
+    if (outcome == CloseOutcome.FIN_WAIT_TIMEOUT) {
+      return CloseEvent.Reason.FIN_WAIT_TIMEOUT;
+    }
+    if (outcome == CloseOutcome.FIN_WAIT_ABORTED) {
+      return CloseEvent.Reason.EXCHANGE_ABORTED;
+    }
+    if (strategy == null) {
+      return CloseEvent.Reason.UNKNOWN;
+    }
+    boolean pooled = strategy == CloseStrategy.Kind.POOLED;
+    boolean shuttingDown = (facts & SHUTTING_DOWN) != 0;
+    if (pooled && (retireReason == CloseEvent.Reason.PEER_CLOSED_IDLE
+        || (retireReason == null && (facts & PEER_CLOSED_WHILE_IDLE) != 0))) {
+      // Before a cut exchange: the reset a reuse check read is the peer's close, not a failure.
+      return CloseEvent.Reason.PEER_CLOSED_IDLE;
+    }
+    if ((facts & EXCHANGE_CUT) != 0) {
+      return shuttingDown ? CloseEvent.Reason.SHUTDOWN : CloseEvent.Reason.EXCHANGE_ABORTED;
+    }
+    if (!pooled) {
+      return CloseEvent.Reason.STRATEGY;
+    }
+    if (retireReason != null) {
+      return retireReason;
+    }
+    if (shuttingDown) {
+      return CloseEvent.Reason.SHUTDOWN;
+    }
+    return (facts & IDLE) != 0 ? CloseEvent.Reason.IDLE_EVICTION : CloseEvent.Reason.UNKNOWN;
+  }
+}
