@@ -133,15 +133,24 @@ class ReadmeSnippetsTest {
           if (s.testClass() != null) {
             runTestClass(loader.loadClass(s.className()));
           } else {
+            // WireMock's port is random, and a client of an earlier test may have closed first
+            // towards the same port number within the last minute: that TIME_WAIT only expires.
+            // What the snippet must not do is add any.
+            int before = clientTimeWait(port);
             runStatements(loader.loadClass(s.className()), url);
             KernelTcp.awaitClientSettled(port, Duration.ofSeconds(3));
-            assertThat(TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.remotePort(port)))
-                .as("client TIME_WAIT towards WireMock after %s", s.where()).isZero();
+            assertThat(clientTimeWait(port))
+                .as("client TIME_WAIT towards WireMock after %s (%d before it)", s.where(), before)
+                .isLessThanOrEqualTo(before);
           }
         }));
       }
     }
     return tests.stream();
+  }
+
+  private static int clientTimeWait(int port) {
+    return TcpTable.system().count(TcpState.TIME_WAIT, TcpFilter.remotePort(port));
   }
 
   /** One {@code java} block: where it is, and the source it becomes. */
