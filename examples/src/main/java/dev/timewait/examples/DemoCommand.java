@@ -11,13 +11,13 @@ import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.testing.KernelTcp;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,7 +64,7 @@ public final class DemoCommand implements Callable<Integer> {
   int concurrency;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws IOException, InterruptedException {
     if (requests <= 0) {
       throw new ParameterException(spec.commandLine(), "--requests must be > 0, but was " + requests);
     }
@@ -79,7 +79,6 @@ public final class DemoCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "timewait demo: %d requests per run at concurrency %d, WireMock on 127.0.0.1,"
         + " a fresh port per run%n", requests, concurrency);
     List<LoadResult> results = new ArrayList<>();
-    Set<Integer> usedPorts = new HashSet<>();
     int total = ClientKind.values().length * KINDS.size();
     int n = 0;
     for (ClientKind client : ClientKind.values()) {
@@ -87,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
         n++;
         out.printf(Locale.ROOT, "[%2d/%d] %-9s %-12s ", n, total, client, kind);
         out.flush();
-        WireMockServer server = startServer(usedPorts);
+        WireMockServer server = startServer();
         LoadResult result;
         try {
           URI url = URI.create("http://127.0.0.1:" + server.port() + "/hello");
@@ -131,23 +130,25 @@ public final class DemoCommand implements Callable<Integer> {
     };
   }
 
-  /** WireMock on a port no earlier run used, so the kernel's counts are this run's alone. */
-  private static WireMockServer startServer(Set<Integer> usedPorts) {
-    for (int attempt = 0; ; attempt++) {
-      WireMockServer server = new WireMockServer(wireMockConfig()
+  /**
+   * WireMock on a port that no socket uses, so the kernel's counts are this run's alone: the
+   * kernel hands a closed server's port out again at once, while the TIME_WAIT that an earlier
+   * run's (or another program's) naive client left towards it lasts 60 s.
+   */
+  private static WireMockServer startServer() throws IOException {
+    WireMockServer server = KernelTcp.startOnFreshPorts(() -> {
+      WireMockServer s = new WireMockServer(wireMockConfig()
           .bindAddress("127.0.0.1")
           .dynamicPort()
           .containerThreads(SERVER_THREADS)
           .jettyAcceptors(1)
           .disableRequestJournal()
           .notifier(new Slf4jNotifier(false)));
-      server.start();
-      if (usedPorts.add(server.port()) || attempt >= 5) {
-        server.stubFor(get(urlEqualTo("/hello")).willReturn(ok("hello")));
-        return server;
-      }
-      server.stop();
-    }
+      s.start();
+      return s;
+    }, WireMockServer::stop, WireMockServer::port);
+    server.stubFor(get(urlEqualTo("/hello")).willReturn(ok("hello")));
+    return server;
   }
 
   /** The results as one fixed-width table. */

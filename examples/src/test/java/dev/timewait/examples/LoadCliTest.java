@@ -275,7 +275,19 @@ class LoadCliTest {
         "--concurrency", "4", "--json");
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
-    assertThat(run.json().get("clientTimeWait").asInt()).as(run.out()).isZero();
+    assertNoClientTimeWaitAdded(run);
+  }
+
+  /**
+   * The run added no client TIME_WAIT: the count after it is at most its baseline. WireMock's port
+   * is random, and an earlier test's client that closed first may have left TIME_WAIT towards the
+   * same port number within the last minute (bind(0) hands a closed server's port out again); the
+   * CLI counts that as its baseline, and it can only expire.
+   */
+  private static void assertNoClientTimeWaitAdded(Run run) throws Exception {
+    JsonNode json = run.json();
+    assertThat(json.get("clientTimeWait").asInt()).as(run.out())
+        .isLessThanOrEqualTo(json.get("clientTimeWaitBefore").asInt());
   }
 
   @ParameterizedTest(name = "{0} {1}")
@@ -291,7 +303,7 @@ class LoadCliTest {
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.json().get("errors").asLong()).isZero();
     if (!strategy.equals("naive") && TcpTable.system().isSupported()) {
-      assertThat(run.json().get("clientTimeWait").asInt()).as(run.out()).isZero();
+      assertNoClientTimeWaitAdded(run);
     }
   }
 

@@ -12,6 +12,7 @@ import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.TestTls;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -37,13 +38,18 @@ class BodylessResponseTest {
   private URI uri;
 
   @BeforeEach
-  void startServer() {
+  void startServer() throws IOException {
     KernelTcp.assumeReadable();
-    server = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort()
-        .keystorePath(TestTls.get().keyStorePath().toString())
-        .keystorePassword(TestTls.PASSWORD).keyManagerPassword(TestTls.PASSWORD)
-        .keystoreType("PKCS12"));
-    server.start();
+    // A fresh port: the test asserts no client TIME_WAIT towards it, and an earlier test's client
+    // may have left some towards a port number that bind(0) hands out again.
+    server = KernelTcp.startOnFreshPorts(() -> {
+      WireMockServer s = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort()
+          .keystorePath(TestTls.get().keyStorePath().toString())
+          .keystorePassword(TestTls.PASSWORD).keyManagerPassword(TestTls.PASSWORD)
+          .keystoreType("PKCS12"));
+      s.start();
+      return s;
+    }, WireMockServer::stop, WireMockServer::port);
     server.stubFor(head(urlEqualTo("/hello")).willReturn(aResponse().withStatus(200)));
     uri = URI.create("http://127.0.0.1:" + server.port() + "/hello");
   }

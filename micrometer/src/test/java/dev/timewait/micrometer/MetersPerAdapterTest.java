@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
@@ -74,20 +75,14 @@ class MetersPerAdapterTest {
   }
 
   @BeforeEach
-  void startServer() {
+  void startServer() throws IOException {
     KernelTcp.assumeReadable();
-    for (int attempt = 0; ; attempt++) {
-      server = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort()
+    server = KernelTcp.startOnFreshPorts(() -> {
+      WireMockServer s = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort()
           .containerThreads(16));
-      server.start();
-      if (KernelTcp.isFresh(server.port())) {
-        break;
-      }
-      server.stop(); // an earlier run's TIME_WAIT is still on this port: take another
-      if (attempt == 20) {
-        throw new IllegalStateException("no fresh loopback port for WireMock in 20 tries");
-      }
-    }
+      s.start();
+      return s;
+    }, WireMockServer::stop, WireMockServer::port);
     server.stubFor(get(urlEqualTo("/hello")).willReturn(aResponse().withStatus(200).withBody("hello")));
     port = server.port();
     destination = "127.0.0.1:" + port;

@@ -41,7 +41,16 @@ class TimeWaitMetricsTest {
     second.stop(0);
   }
 
+  /**
+   * A started server on a fresh port: the tests assert no client TIME_WAIT towards it, and an
+   * earlier test's client may have left some towards a port number that bind(0) hands out again.
+   */
   private static HttpServer start() throws IOException {
+    return KernelTcp.startOnFreshPorts(TimeWaitMetricsTest::startOnAnyPort, s -> s.stop(0),
+        s -> s.getAddress().getPort());
+  }
+
+  private static HttpServer startOnAnyPort() throws IOException {
     HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
     s.createContext("/", exchange -> {
       byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);

@@ -13,6 +13,7 @@ import dev.timewait.diagnostics.KernelCounters;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import com.github.tomakehurst.wiremock.http.trafficlistener.WiremockNetworkTrafficListener;
+import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -66,19 +67,13 @@ public abstract class AdapterContract {
   protected abstract ContractClient newUnconfiguredClient() throws Exception;
 
   @BeforeEach
-  void startServer() {
+  void startServer() throws IOException {
     KernelTcp.assumeReadable();
-    for (int attempt = 0; ; attempt++) {
-      server = newServer();
-      server.start();
-      if (KernelTcp.isFresh(server.port()) && KernelTcp.isFresh(server.httpsPort())) {
-        break;
-      }
-      server.stop(); // an earlier run's TIME_WAIT is still on one of these ports: take others
-      if (attempt == 20) {
-        throw new IllegalStateException("no fresh loopback ports for WireMock in 20 tries");
-      }
-    }
+    server = KernelTcp.startOnFreshPorts(() -> {
+      WireMockServer s = newServer();
+      s.start();
+      return s;
+    }, WireMockServer::stop, WireMockServer::port, WireMockServer::httpsPort);
     server.stubFor(get(urlEqualTo("/hello")).willReturn(aResponse().withStatus(200).withBody("hello")));
   }
 

@@ -43,11 +43,12 @@ public final class ClientClosesFirst implements AutoCloseable {
   private ClientClosesFirst() {}
 
   /**
-   * Listens on {@code ports} free ports of 127.0.0.1.
+   * Listens on {@code ports} fresh ports of 127.0.0.1 ({@link KernelTcp#startOnFreshPorts}): no
+   * TIME_WAIT that an earlier user of a port left counts as this peer's.
    *
    * @param ports how many ports to listen on
    * @return the started servers
-   * @throws IOException if a port cannot be bound
+   * @throws IOException if no fresh port can be bound
    */
   public static ClientClosesFirst start(int ports) throws IOException {
     if (ports <= 0) {
@@ -56,7 +57,9 @@ public final class ClientClosesFirst implements AutoCloseable {
     ClientClosesFirst peer = new ClientClosesFirst();
     try {
       for (int i = 0; i < ports; i++) {
-        ServerSocket server = new ServerSocket(0, BACKLOG, peer.loopback);
+        ServerSocket server = KernelTcp.startOnFreshPorts(
+            () -> new ServerSocket(0, BACKLOG, peer.loopback), ServerSocket::close,
+            ServerSocket::getLocalPort);
         peer.servers.add(server);
         Thread t = new Thread(() -> acceptLoop(server),
             "client-closes-first-" + IDS.incrementAndGet() + "-" + server.getLocalPort());

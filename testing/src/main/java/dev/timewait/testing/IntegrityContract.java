@@ -113,13 +113,9 @@ public abstract class IntegrityContract {
   @BeforeEach
   void startServer() throws IOException {
     makeDownloadBodies();
-    for (int attempt = 0; ; attempt++) {
-      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
-      if (KernelTcp.isFresh(server.getAddress().getPort()) || attempt == 20) {
-        break;
-      }
-      server.stop(0);
-    }
+    server = KernelTcp.startOnFreshPorts(
+        () -> HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128),
+        s -> s.stop(0), s -> s.getAddress().getPort());
     serverThreads = Executors.newFixedThreadPool(CONCURRENCY * 2);
     server.setExecutor(serverThreads);
     server.createContext("/upload", this::checkUpload);

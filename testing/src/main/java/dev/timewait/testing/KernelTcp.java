@@ -5,10 +5,13 @@ import dev.timewait.diagnostics.TcpFilter;
 import dev.timewait.diagnostics.TcpState;
 import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.internal.Preconditions;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -27,6 +30,9 @@ import org.junit.jupiter.api.Assumptions;
  * read the table and count each four-tuple once, so that a repeated entry never counts twice.
  */
 public final class KernelTcp {
+  /** Servers {@link #startOnFreshPorts} starts at most before it gives up. */
+  private static final int FRESH_TRIES = 20;
+
   private KernelTcp() {}
 
   /** Skips the calling test, with the reason, where the kernel's tables cannot be read. */
@@ -37,7 +43,9 @@ public final class KernelTcp {
   }
 
   /**
-   * TIME_WAIT sockets on the client side of connections to {@code serverPort}.
+   * TIME_WAIT sockets on the client side of connections to {@code serverPort}: every socket of
+   * the host towards that port, whoever made it, so a test starts its server with {@link
+   * #startOnFreshPorts} to count only its own.
    *
    * @param serverPort the server port
    * @return the client TIME_WAIT count
@@ -90,6 +98,94 @@ public final class KernelTcp {
     var local = TcpTable.system().count(TcpFilter.localPort(port));
     return local.total() == local.get(TcpState.LISTEN)
         && TcpTable.system().count(TcpFilter.remotePort(port)).total() == 0;
+  }
+
+  /**
+   * Starts a server with {@code start} until every one of its {@code ports} is fresh ({@link
+   * #isFresh}), stopping with {@code stop} each server that got a used port, at most 20 tries.
+   * A closed server's port is free again at once, and {@code bind(0)} hands it to a later server
+   * while the TIME_WAIT that clients which closed first left towards it lasts (60 s): a test that
+   * counts client TIME_WAIT towards its server's port would count those as its own. The check runs
+   * once the server listens, so no other server can take the port after it. Thread-safe if
+   * {@code start} and {@code stop} are.
+   *
+   * <pre>{@code
+   * WireMockServer server = KernelTcp.startOnFreshPorts(() -> {
+   *   WireMockServer s = new WireMockServer(wireMockConfig().dynamicPort());
+   *   s.start();
+   *   return s;
+   * }, WireMockServer::stop, WireMockServer::port);
+   * }</pre>
+   *
+   * @param <S> the server's type
+   * @param start starts a new server on ports the kernel chooses (port 0)
+   * @param stop stops a server that {@code start} started
+   * @param ports the server's listening ports, one function each (e.g. plain and HTTPS)
+   * @return a started server whose every port is fresh
+   * @throws IOException if {@code start} or {@code stop} throws it, or 20 servers in a row got a
+   *     used port
+   */
+  @SafeVarargs
+  public static <S> S startOnFreshPorts(
+      ServerStart<S> start, ServerStop<? super S> stop, ToIntFunction<? super S>... ports)
+      throws IOException {
+    Preconditions.checkNotNull(start, "start");
+    Preconditions.checkNotNull(stop, "stop");
+    Preconditions.checkNotNull(ports, "ports");
+    Preconditions.checkArgument(ports.length > 0, "ports must name at least one port");
+    for (ToIntFunction<? super S> port : ports) {
+      Preconditions.checkNotNull(port, "port");
+    }
+    List<Integer> used = new ArrayList<>();
+    for (int attempt = 0; attempt < FRESH_TRIES; attempt++) {
+      S server = Preconditions.checkNotNull(start.start(), "the started server");
+      List<Integer> stale = new ArrayList<>();
+      for (ToIntFunction<? super S> port : ports) {
+        int p = port.applyAsInt(server);
+        if (!isFresh(p)) {
+          stale.add(p);
+        }
+      }
+      if (stale.isEmpty()) {
+        return server;
+      }
+      used.addAll(stale);
+      stop.stop(server);
+    }
+    throw new IOException("no server on fresh ports in " + FRESH_TRIES + " tries; sockets of"
+        + " another test or process still used ports " + used);
+  }
+
+  /**
+   * Starts a server for {@link #startOnFreshPorts}.
+   *
+   * @param <S> the server's type
+   */
+  @FunctionalInterface
+  public interface ServerStart<S> {
+    /**
+     * Starts a new server listening on ports the kernel chooses.
+     *
+     * @return the started server, not null
+     * @throws IOException if it cannot start
+     */
+    S start() throws IOException;
+  }
+
+  /**
+   * Stops a server for {@link #startOnFreshPorts}.
+   *
+   * @param <S> the server's type
+   */
+  @FunctionalInterface
+  public interface ServerStop<S> {
+    /**
+     * Stops {@code server} and frees its ports.
+     *
+     * @param server a server that a {@link ServerStart} started
+     * @throws IOException if it cannot stop
+     */
+    void stop(S server) throws IOException;
   }
 
   /**

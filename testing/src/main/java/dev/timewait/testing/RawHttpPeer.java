@@ -124,41 +124,35 @@ public final class RawHttpPeer implements AutoCloseable {
   }
 
   /**
-   * A plain peer on a free loopback port.
+   * A plain peer on a fresh loopback port ({@link KernelTcp#startOnFreshPorts}).
    *
    * @param behaviour what the peer does with each connection
    * @return the started peer
-   * @throws IOException if no port can be bound
+   * @throws IOException if no fresh port can be bound
    */
   public static RawHttpPeer start(Behaviour behaviour) throws IOException {
     return start(behaviour, Duration.ZERO, false);
   }
 
   /**
-   * A peer on a free loopback port, TLS with {@link TestTls} if {@code tls}.
+   * A peer on a fresh loopback port ({@link KernelTcp#startOnFreshPorts}), TLS with {@link
+   * TestTls} if {@code tls}.
    *
    * @param behaviour what the peer does with each connection
    * @param lateCloseDelay how long a late close waits
    * @param tls whether to speak TLS
    * @return the started peer
-   * @throws IOException if no port can be bound
+   * @throws IOException if no fresh port can be bound
    */
   public static RawHttpPeer start(Behaviour behaviour, Duration lateCloseDelay, boolean tls)
       throws IOException {
     boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
         || behaviour == Behaviour.IGNORE_CONNECTION_CLOSE || behaviour == Behaviour.STALL_MID_BODY;
-    ServerSocket server = null;
-    for (int attempt = 0; attempt < 20 && server == null; attempt++) {
-      server = new PeerServerSocket(tls && holdFin);
-      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
-      if (!KernelTcp.isFresh(server.getLocalPort())) {
-        server.close(); // sockets of an earlier run still use this port: take another
-        server = null;
-      }
-    }
-    if (server == null) {
-      throw new IOException("no fresh loopback port in 20 tries");
-    }
+    ServerSocket server = KernelTcp.startOnFreshPorts(() -> {
+      ServerSocket s = new PeerServerSocket(tls && holdFin);
+      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+      return s;
+    }, ServerSocket::close, ServerSocket::getLocalPort);
     return new RawHttpPeer(server, behaviour, lateCloseDelay,
         tls ? TestTls.get().serverContext().getSocketFactory() : null);
   }
