@@ -5,6 +5,11 @@ import dev.timewait.spi.CloseReasons;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -52,6 +57,19 @@ final class TimeWaitSocket extends Socket {
   private static final int SLICE_TIMED_OUT = -2;
   private static final int SLICE_ABORTED = -3;
 
+  /** {@link #localAddress} once the socket was closed before its address was known. */
+  private static final Object LOCAL_ADDRESS_UNKNOWN = new Object();
+  private static final VarHandle LOCAL_ADDRESS;
+
+  static {
+    try {
+      LOCAL_ADDRESS = MethodHandles.lookup()
+          .findVarHandle(TimeWaitSocket.class, "localAddress", Object.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final TimeWaitSocketFactory factory;
   private final AtomicInteger activeIo = new AtomicInteger();
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -67,6 +85,15 @@ final class TimeWaitSocket extends Socket {
   /** When the FIN wait ends, once a server close has begun; 0 before. */
   private volatile long finDeadline;
   private volatile TimeWaitSocketFactory.ConnectionKey key;
+  /**
+   * The connection's local address, which the JDK asks the kernel for on every {@link
+   * #getLocalAddress()} (see {@link TimeWaitSocketFactory.ConnectionKey}): null until known (the
+   * address bound to, or the first answer while connected), then an {@link InetAddress} for good;
+   * {@link #LOCAL_ADDRESS_UNKNOWN} if the key needed it only once the socket was closed. Set from
+   * null by compare-and-set only, and read again after it, so every reader sees the one value it
+   * ever takes: the key's equality never changes.
+   */
+  private volatile Object localAddress;
   private InputStream in;
   private OutputStream out;
 
@@ -98,7 +125,7 @@ final class TimeWaitSocket extends Socket {
   /** When a reuse check last found the connection alive (an hour ago before any: nanoTime may be negative). */
   private volatile long checkedAliveNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
   /** The peer, for what pooled keep-alive learns of its idle timeout; set once connected. */
-  private volatile java.net.InetSocketAddress remote;
+  private volatile InetSocketAddress remote;
   /** Bytes read over the connection's life, pooled connections only: see {@link #bytesRead()}. */
   private volatile long bytesRead;
   /**
@@ -253,6 +280,62 @@ final class TimeWaitSocket extends Socket {
     return System.nanoTime() - connectedNanos;
   }
 
+  /**
+   * Binds as {@link Socket#bind} does, and notes an IPv4 address bound to: a socket bound to a
+   * specific address connects from it (the kernel chooses a source address only for an unbound
+   * or wildcard socket), so it need not be asked for later. (An IPv6 address may be an
+   * IPv4-mapped one, which the kernel reports as IPv4: those are asked for when needed.)
+   */
+  @Override
+  public void bind(SocketAddress bindpoint) throws IOException {
+    super.bind(bindpoint);
+    if (bindpoint instanceof InetSocketAddress) {
+      InetAddress address = ((InetSocketAddress) bindpoint).getAddress();
+      if (address instanceof Inet4Address && !address.isAnyLocalAddress()) {
+        LOCAL_ADDRESS.compareAndSet(this, null, address);
+      }
+    }
+  }
+
+  /**
+   * As {@link Socket#getLocalAddress()}, without asking the kernel again once the address is
+   * known: a connection's local address does not change while it is open. Closed, not connected
+   * yet or under a security manager, it answers as {@code Socket} does (the wildcard once closed).
+   * What it learns serves the connection's key, so a client that asks (HttpClient's endpoint
+   * details) spares the factory's lookups the question, and the other way round.
+   */
+  @Override
+  @SuppressWarnings("removal") // the security manager: answered as Socket does while one is set
+  public InetAddress getLocalAddress() {
+    Object known = localAddress;
+    boolean plain = System.getSecurityManager() == null;
+    if (known instanceof InetAddress && plain && !super.isClosed()) {
+      return (InetAddress) known;
+    }
+    InetAddress address = super.getLocalAddress();
+    if (known == null && plain && isConnected() && !address.isAnyLocalAddress()) {
+      LOCAL_ADDRESS.compareAndSet(this, null, address); // unless known already
+    }
+    return address;
+  }
+
+  /**
+   * The local address for this connection's key ({@link TimeWaitSocketFactory.ConnectionKey}):
+   * known, or asked of the kernel once (two {@code getsockname}); null if the socket was closed
+   * before anything needed it. Once it has answered, it answers the same for good. Any thread.
+   */
+  InetAddress localAddressForKey() {
+    Object known = localAddress;
+    if (known == null) {
+      InetAddress address = super.getLocalAddress();
+      // The wildcard: the socket is closed (the JDK's answer then): unknown for good.
+      LOCAL_ADDRESS.compareAndSet(this, null,
+          address.isAnyLocalAddress() ? LOCAL_ADDRESS_UNKNOWN : address);
+      known = localAddress; // another thread's answer if it came first: the same for everyone
+    }
+    return known instanceof InetAddress ? (InetAddress) known : null;
+  }
+
   @Override
   public void connect(SocketAddress endpoint, int timeout) throws IOException {
     if (factory.retirement() != null) {
@@ -264,11 +347,12 @@ final class TimeWaitSocket extends Socket {
     }
     super.connect(endpoint, timeout);
     connectedNanos = System.nanoTime();
+    // No system call: the key's local address is asked for only if another key shares the rest.
     TimeWaitSocketFactory.ConnectionKey k = TimeWaitSocketFactory.ConnectionKey.of(this);
     synchronized (registration) {
       if (!closing.get()) {
         key = k;
-        remote = new java.net.InetSocketAddress(k.remoteAddress(), k.remotePort());
+        remote = new InetSocketAddress(k.remoteAddress(), k.remotePort());
         factory.connected(this, k);
         return;
       }

@@ -133,7 +133,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   /**
    * Sockets layered over open ones of this factory ({@code SSLSocket}s), found once by their
    * endpoints: a socket's hash and equality are its identity, so a later lookup allocates
-   * nothing (an endpoint lookup makes a key and, from the JDK, addresses).
+   * nothing (an endpoint lookup makes a key, and may ask the kernel for the local address).
    */
   private final Map<Socket, TimeWaitSocket> layered = new ConcurrentHashMap<>();
   /** The client is shutting down: closes without another reason are {@code SHUTDOWN}. */
@@ -538,20 +538,115 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     return "TimeWaitSocketFactory[" + (strategy == null ? "observing" : strategy) + "]";
   }
 
-  /** A connection's local and remote endpoints. */
-  record ConnectionKey(InetAddress localAddress, int localPort, InetAddress remoteAddress, int remotePort) {
-    static ConnectionKey of(Socket socket) {
-      return new ConnectionKey(
-          socket.getLocalAddress(), socket.getLocalPort(), socket.getInetAddress(), socket.getPort());
+  /**
+   * A connection's endpoints, as the key of the open connections: local port, remote address and
+   * port, which the JDK keeps after {@code connect()}, and the local address, which it does not.
+   *
+   * <p>Why the local address is left out of the hash and compared only when two keys share the
+   * rest: JDK 17 answers {@link Socket#getLocalAddress()} by asking the kernel each time (two
+   * {@code getsockname} calls: {@code SO_BINDADDR} reads the address and the port), where {@code
+   * getLocalPort()}, {@code getInetAddress()} and {@code getPort()} are fields that {@code
+   * connect()} set; reading it for every key cost 2 system calls per connection beyond a plain
+   * client's (docs/benchmarks.md, section 13). Linux tells TCP connections apart by their 4-tuple,
+   * and two open connections share (local port, remote address, remote port) only if their local
+   * addresses differ: bind conflicts are per local address, so sockets bound to 127.0.0.1:P and
+   * 127.0.0.2:P may both connect to one server (binding several source addresses multiplies the
+   * port space), while {@code connect()} on an unbound socket takes the source address of the
+   * route and a port that makes the 4-tuple unique. So keys hash the triple; only keys that share
+   * it compare local addresses, which each connection's socket then learns once ({@link
+   * TimeWaitSocket#localAddressForKey()}: free if it was bound to an address, or if the client
+   * asked for it already). A socket's address is learned once and kept; one first needed after
+   * the socket closed stays unknown, and its key then equals only itself: a key's equality never
+   * changes while it is in a map.
+   *
+   * <p>Keys of lookups are made and used by one thread; keys of connections by any.
+   */
+  static final class ConnectionKey {
+    private final int localPort;
+    private final InetAddress remoteAddress;
+    private final int remotePort;
+    private final int hash;
+    /**
+     * The socket to ask for the local address if it is needed: the connection's own ({@link
+     * TimeWaitSocket}), or one a lookup was given (an {@code SSLSocket} over ours, which asks the
+     * socket beneath); null when the address was given.
+     */
+    private final Socket socket;
+    /** The local address, given or asked once (lookups); null until then, and for our sockets. */
+    private InetAddress localAddress;
+
+    ConnectionKey(InetAddress localAddress, int localPort, InetAddress remoteAddress, int remotePort) {
+      this(null, localAddress, localPort, remoteAddress, remotePort);
     }
 
-    ConnectionKey {
-      Objects.requireNonNull(remoteAddress, "remoteAddress");
+    private ConnectionKey(Socket socket, InetAddress localAddress, int localPort,
+        InetAddress remoteAddress, int remotePort) {
+      this.socket = socket;
+      this.localAddress = localAddress;
+      this.localPort = localPort;
+      this.remoteAddress = Objects.requireNonNull(remoteAddress, "remoteAddress");
+      this.remotePort = remotePort;
+      this.hash = (31 * localPort + remoteAddress.hashCode()) * 31 + remotePort;
+    }
+
+    /**
+     * The key of a connected socket, from the endpoint fields the JDK keeps: no system call. Its
+     * local address is asked of {@code socket} only if another key shares the rest.
+     */
+    static ConnectionKey of(Socket socket) {
+      return new ConnectionKey(
+          socket, null, socket.getLocalPort(), socket.getInetAddress(), socket.getPort());
+    }
+
+    InetAddress remoteAddress() {
+      return remoteAddress;
+    }
+
+    int remotePort() {
+      return remotePort;
+    }
+
+    /** The local address, asked for if needed; null if it can no longer be known. */
+    private InetAddress localAddress() {
+      if (socket instanceof TimeWaitSocket) {
+        return ((TimeWaitSocket) socket).localAddressForKey();
+      }
+      InetAddress address = localAddress;
+      if (address == null && socket != null) {
+        address = socket.getLocalAddress(); // a lookup's, once: the wildcard once it is closed
+        localAddress = address;
+      }
+      return address == null || address.isAnyLocalAddress() ? null : address;
     }
 
     @Override
+    public boolean equals(Object o) {
+      if (o == this) {
+        return true;
+      }
+      if (!(o instanceof ConnectionKey)) {
+        return false;
+      }
+      ConnectionKey other = (ConnectionKey) o;
+      if (localPort != other.localPort || remotePort != other.remotePort
+          || !remoteAddress.equals(other.remoteAddress)) {
+        return false;
+      }
+      // The same local port towards the same peer: only the local addresses tell them apart.
+      InetAddress mine = localAddress();
+      return mine != null && mine.equals(other.localAddress());
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    /** For debug logs: asks for the local address if it is not known yet. */
+    @Override
     public String toString() {
-      return localAddress.getHostAddress() + ":" + localPort + " -> "
+      InetAddress local = localAddress();
+      return (local == null ? "?" : local.getHostAddress()) + ":" + localPort + " -> "
           + remoteAddress.getHostAddress() + ":" + remotePort;
     }
   }
