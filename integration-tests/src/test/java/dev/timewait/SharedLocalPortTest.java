@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
-import dev.timewait.testing.TestTls;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -13,7 +12,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.time.Duration;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -122,14 +120,7 @@ class SharedLocalPortTest {
   }
 
   private static Socket layered(Socket raw, int port, boolean tls) throws IOException {
-    raw.setTcpNoDelay(true);
-    if (!tls) {
-      return raw;
-    }
-    SSLSocket ssl = (SSLSocket) TestTls.get().clientContext().getSocketFactory()
-        .createSocket(raw, "localhost", port, true);
-    ssl.startHandshake();
-    return ssl;
+    return SocketLayerTest.layer(raw, port, tls);
   }
 
   private static InetAddress address(String literal) {

@@ -193,7 +193,11 @@ class SocketLayerTest {
   }
 
   static Socket open(TimeWaitSocketFactory factory, int port, boolean tls) throws IOException {
-    Socket raw = factory.createSocket(InetAddress.getLoopbackAddress(), port);
+    return layer(factory.createSocket(InetAddress.getLoopbackAddress(), port), port, tls);
+  }
+
+  /** {@code raw} as a client uses it: no Nagle, and TLS over it if {@code tls}. */
+  static Socket layer(Socket raw, int port, boolean tls) throws IOException {
     raw.setTcpNoDelay(true); // as HTTP clients do; Nagle would hold TLS's small records back
     if (!tls) {
       return raw;
