@@ -1,9 +1,6 @@
 package dev.timewait.benchmarks;
 
-import dev.timewait.diagnostics.TcpCounts;
-import dev.timewait.diagnostics.TcpFilter;
-import dev.timewait.diagnostics.TcpState;
-import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.testing.KernelTcp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -62,10 +59,11 @@ final class BenchServer implements AutoCloseable {
   }
 
   /**
-   * A listening socket on a port that no other socket in the kernel's table uses: the kernel hands
-   * out recently used port numbers again, and the TIME_WAIT that an earlier round's naive clients
-   * left towards the same number would be counted as this round's. Ports found in use stay bound
-   * until a fresh one is found, so that the kernel does not offer them again meanwhile.
+   * A listening socket on a port that no other socket in the kernel's table uses ({@link
+   * KernelTcp#isFresh}): the kernel hands out recently used port numbers again, and the TIME_WAIT
+   * that an earlier round's naive clients left towards the same number would be counted as this
+   * round's. Ports found in use stay bound until a fresh one is found, so that the kernel does not
+   * offer them again meanwhile.
    */
   private static ServerSocket freshServerSocket() throws IOException {
     List<ServerSocket> taken = new ArrayList<>();
@@ -74,7 +72,7 @@ final class BenchServer implements AutoCloseable {
         ServerSocket socket = new ServerSocket();
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-        if (isFresh(socket.getLocalPort())) {
+        if (KernelTcp.isFresh(socket.getLocalPort())) {
           return socket;
         }
         taken.add(socket);
@@ -85,15 +83,6 @@ final class BenchServer implements AutoCloseable {
         socket.close();
       }
     }
-  }
-
-  private static boolean isFresh(int port) {
-    TcpTable table = TcpTable.system();
-    if (!table.isSupported()) {
-      return true;
-    }
-    List<TcpCounts> counts = table.count(List.of(TcpFilter.localPort(port), TcpFilter.remotePort(port)));
-    return counts.get(0).total() == counts.get(0).get(TcpState.LISTEN) && counts.get(1).total() == 0;
   }
 
   int port() {

@@ -1,6 +1,7 @@
 package dev.timewait.testing;
 
 import dev.timewait.diagnostics.HostPort;
+import dev.timewait.diagnostics.TcpCounts;
 import dev.timewait.diagnostics.TcpFilter;
 import dev.timewait.diagnostics.TcpState;
 import dev.timewait.diagnostics.TcpTable;
@@ -92,12 +93,14 @@ public final class KernelTcp {
    * @return whether no socket but a listener uses it
    */
   public static boolean isFresh(int port) {
-    if (!TcpTable.system().isSupported()) {
+    TcpTable table = TcpTable.system();
+    if (!table.isSupported()) {
       return true;
     }
-    var local = TcpTable.system().count(TcpFilter.localPort(port));
-    return local.total() == local.get(TcpState.LISTEN)
-        && TcpTable.system().count(TcpFilter.remotePort(port)).total() == 0;
+    // One scan for both sides: the tables are read once, and both counts are of the same read.
+    List<TcpCounts> counts = table.count(List.of(TcpFilter.localPort(port), TcpFilter.remotePort(port)));
+    TcpCounts local = counts.get(0);
+    return local.total() == local.get(TcpState.LISTEN) && counts.get(1).total() == 0;
   }
 
   /**
