@@ -53,8 +53,11 @@ public final class PooledKeepAlive implements CloseStrategy {
   public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofMinutes(5);
   /**
    * Default {@link #maxRequestsPerConnection()}: 10,000. High enough that its reconnects cost
-   * nothing measurable (one handshake per 10,000 requests; a cap of 500 cost the HttpClient 5
-   * adapters 10-15% throughput and up to 2x p99 on loopback, docs/benchmarks.md), low enough
+   * HttpClient 5 and OkHttp nothing measurable (one handshake per 10,000 requests; a cap of 500
+   * cost the HttpClient 5 adapters 10-15% throughput and up to 2x p99 on loopback,
+   * docs/benchmarks.md); Reactor Netty pays a few percent for it at 20,000 requests a second on
+   * loopback, as its raw client does for the same cap by hand (raise it there if the last percent
+   * matters more than turnover), low enough
    * that a busy connection still turns over long before {@link #DEFAULT_MAX_LIFETIME}, so busy
    * clients spread over a load balancer's back ends. Servers with a lower cap of their own (nginx's
    * {@code keepalive_requests} 1000, Tomcat's 100) end the connection first with {@code

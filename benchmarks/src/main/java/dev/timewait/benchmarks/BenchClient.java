@@ -114,6 +114,12 @@ interface BenchClient extends ContractClient {
      * async client then sends no stale check at all.
      */
     LIB_POOLED_OWN_CHECK_OFF("timewait pooled, HttpClient's own check off"),
+    /**
+     * {@link #LIB_POOLED} without the request cap ({@code maxRequestsPerConnection} =
+     * {@code Integer.MAX_VALUE}): a diagnostic that takes the cap's retirements out of the adapter's
+     * overhead, for comparison with {@link #RAW_POOLED}, which has none.
+     */
+    LIB_POOLED_NO_CAP("timewait pooled, no request cap"),
     /** timewait server close (default 2 s FIN wait). */
     LIB_SERVER_CLOSE("timewait server-close"),
     /** timewait reset close. */
@@ -129,6 +135,13 @@ interface BenchClient extends ContractClient {
      * #LIB_POOLED_CAPPED}, without timewait.
      */
     RAW_POOLED_CAPPED("raw pooled, cap 500 by hand"),
+    /**
+     * Reactor Netty only, a diagnostic: {@link #RAW_POOLED} with the default request cap of {@link
+     * #LIB_POOLED} (10,000) written by hand as an eviction predicate (with Reactor Netty's own rule
+     * that a closed or non-persistent connection goes): what the cap's retirements cost the raw
+     * client itself.
+     */
+    RAW_POOLED_DEFAULT_CAP("raw pooled, cap 10,000 by hand"),
     /** The raw pooled client sending {@code Connection: close} on every request itself. */
     RAW_CONNECTION_CLOSE("raw Connection: close"),
     /** One shared raw client with keep-alive off: the client closes each connection after its response. */
@@ -145,7 +158,8 @@ interface BenchClient extends ContractClient {
     /** Whether the variant opens a connection per request. */
     boolean perConnection() {
       return this != LIB_POOLED && this != LIB_POOLED_CAPPED && this != LIB_POOLED_NO_CHECK
-          && this != LIB_POOLED_OWN_CHECK_OFF && this != RAW_POOLED && this != RAW_POOLED_CAPPED;
+          && this != LIB_POOLED_OWN_CHECK_OFF && this != LIB_POOLED_NO_CAP && this != RAW_POOLED
+          && this != RAW_POOLED_CAPPED && this != RAW_POOLED_DEFAULT_CAP;
     }
   }
 
@@ -157,6 +171,8 @@ interface BenchClient extends ContractClient {
           .maxRequestsPerConnection(Capped.CAP).build();
       case LIB_POOLED_NO_CHECK -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
           .staleCheckAfterIdle(PooledKeepAlive.MAX_DURATION).retryUnanswered(false).build();
+      case LIB_POOLED_NO_CAP -> PooledKeepAlive.builder().maxTotal(poolSize).maxPerRoute(poolSize)
+          .maxRequestsPerConnection(Integer.MAX_VALUE).build();
       case LIB_SERVER_CLOSE -> CloseStrategy.serverClose();
       case LIB_RESET -> CloseStrategy.reset();
       default -> null;
@@ -164,7 +180,8 @@ interface BenchClient extends ContractClient {
     boolean connectionClose = variant == Variant.RAW_CONNECTION_CLOSE;
     return switch (library) {
       case HC5 -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET ->
+        case RAW_POOLED_DEFAULT_CAP -> throw new IllegalArgumentException(variant.label + ": Reactor Netty only");
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
         case LIB_POOLED_OWN_CHECK_OFF -> new Hc5(
             TimeWaitHttpClient5.configure(hc5(), strategy, new CloseAccounting(), ownCheckOff()).build(), false);
@@ -175,7 +192,8 @@ interface BenchClient extends ContractClient {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5(rawHc5(poolSize).build(), false));
       };
       case HC5_ASYNC -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET ->
+        case RAW_POOLED_DEFAULT_CAP -> throw new IllegalArgumentException(variant.label + ": Reactor Netty only");
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false);
         case LIB_POOLED_OWN_CHECK_OFF -> new Hc5Async(
             TimeWaitHttpClient5.configure(hc5Async(), strategy, new CloseAccounting(), ownCheckOff()).build(), false);
@@ -187,7 +205,8 @@ interface BenchClient extends ContractClient {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5Async(rawHc5Async(poolSize).build(), false));
       };
       case OKHTTP -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET ->
+        case RAW_POOLED_DEFAULT_CAP -> throw new IllegalArgumentException(variant.label + ": Reactor Netty only");
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
         case LIB_POOLED_OWN_CHECK_OFF -> throw new IllegalArgumentException(variant.label + ": HttpClient 5 only");
         case RAW_POOLED, RAW_CONNECTION_CLOSE ->
@@ -203,7 +222,7 @@ interface BenchClient extends ContractClient {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new OkHttp(okHttp().build(), false));
       };
       case REACTOR_NETTY -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_SERVER_CLOSE, LIB_RESET -> {
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET -> {
           ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
           yield new ReactorNetty(TimeWaitReactorNetty.configure(reactorNetty(provider), strategy), null, true, false);
         }
@@ -217,6 +236,14 @@ interface BenchClient extends ContractClient {
         case RAW_POOLED_CAPPED -> {
           ConnectionProvider provider = ConnectionProvider.builder("raw-capped").maxConnections(poolSize)
               .evictionPredicate((connection, metadata) -> metadata.acquireCount() >= Capped.CAP)
+              .build();
+          yield new ReactorNetty(reactorNetty(provider), provider, false, false);
+        }
+        case RAW_POOLED_DEFAULT_CAP -> {
+          int cap = PooledKeepAlive.DEFAULT_MAX_REQUESTS_PER_CONNECTION;
+          ConnectionProvider provider = ConnectionProvider.builder("raw-default-cap").maxConnections(poolSize)
+              .evictionPredicate((connection, metadata) -> !connection.channel().isActive()
+                  || !connection.isPersistent() || metadata.acquireCount() >= cap)
               .build();
           yield new ReactorNetty(reactorNetty(provider), provider, false, false);
         }

@@ -80,6 +80,18 @@ public final class Benchmarks {
       pairs.add(new Pair("7 control: A/A for the reuse check", l, Variant.LIB_POOLED, Variant.LIB_POOLED,
           none, none));
     }
+    for (Library l : Library.values()) {
+      // Diagnostic: pair 1 without the request cap's retirements (the raw side has no cap).
+      pairs.add(new Pair("1b adapter overhead, no request cap", l, Variant.LIB_POOLED_NO_CAP,
+          Variant.RAW_POOLED, none, none));
+    }
+    // Diagnostic: what the default cap's retirements cost Reactor Netty's raw client itself.
+    pairs.add(new Pair("0 control: the request cap by hand", Library.REACTOR_NETTY, Variant.RAW_POOLED_DEFAULT_CAP,
+        Variant.RAW_POOLED, none, none));
+    // Pair 1 with the same policy on both sides: the default cap (10,000) written by hand on the raw
+    // client, as 1a does with 500 (Reactor Netty: its eviction predicate is the public hook).
+    pairs.add(new Pair("1c adapter overhead, default cap on both", Library.REACTOR_NETTY, Variant.LIB_POOLED,
+        Variant.RAW_POOLED_DEFAULT_CAP, 0.97, 1.05));
     return pairs;
   }
 
