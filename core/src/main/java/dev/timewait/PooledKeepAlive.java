@@ -52,16 +52,15 @@ public final class PooledKeepAlive implements CloseStrategy {
   /** Default {@link #maxLifetime()}: 5 minutes. */
   public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofMinutes(5);
   /**
-   * Default {@link #maxRequestsPerConnection()}: 10,000. High enough that its reconnects cost
-   * HttpClient 5 and OkHttp nothing measurable (one handshake per 10,000 requests; a cap of 500
-   * cost the HttpClient 5 adapters 10-15% throughput and up to 2x p99 on loopback,
-   * docs/benchmarks.md); Reactor Netty pays a few percent for it at 20,000 requests a second on
-   * loopback, as its raw client does for the same cap by hand (raise it there if the last percent
-   * matters more than turnover), low enough
-   * that a busy connection still turns over long before {@link #DEFAULT_MAX_LIFETIME}, so busy
+   * Default {@link #maxRequestsPerConnection()}: 10,000. High enough that a reconnect is rare (a
+   * cap of 500 cost the HttpClient 5 adapters 10-15% throughput on loopback), low enough that a
+   * busy connection still turns over long before {@link #DEFAULT_MAX_LIFETIME}, so busy
    * clients spread over a load balancer's back ends. Servers with a lower cap of their own (nginx's
    * {@code keepalive_requests} 1000, Tomcat's 100) end the connection first with {@code
-   * Connection: close}; that close leaves no TIME_WAIT on the client either.
+   * Connection: close}; that close leaves no TIME_WAIT on the client either. In a closed loop at
+   * about 20,000 requests a second even this cap costs the async clients a few percent (Reactor
+   * Netty's raw client pays the same for it by hand; docs/benchmarks.md, section 14): raise it
+   * where the last percent matters more than turnover.
    */
   public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = NotInlined.of(10_000);
   /** Default {@link #retirement()}: {@link Retirement#RESET}, which adds no latency. */
