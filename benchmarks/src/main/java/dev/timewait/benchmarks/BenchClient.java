@@ -231,22 +231,9 @@ interface BenchClient extends ContractClient {
           ConnectionProvider provider = ConnectionProvider.builder("raw").maxConnections(poolSize).build();
           yield new ReactorNetty(reactorNetty(provider), provider, false, connectionClose);
         }
-        // The cap by hand: Reactor Netty's eviction predicate sees each connection's acquire count
-        // (when it is acquired or released), the public hook a user would write it with.
-        case RAW_POOLED_CAPPED -> {
-          ConnectionProvider provider = ConnectionProvider.builder("raw-capped").maxConnections(poolSize)
-              .evictionPredicate((connection, metadata) -> metadata.acquireCount() >= Capped.CAP)
-              .build();
-          yield new ReactorNetty(reactorNetty(provider), provider, false, false);
-        }
-        case RAW_POOLED_DEFAULT_CAP -> {
-          int cap = PooledKeepAlive.DEFAULT_MAX_REQUESTS_PER_CONNECTION;
-          ConnectionProvider provider = ConnectionProvider.builder("raw-default-cap").maxConnections(poolSize)
-              .evictionPredicate((connection, metadata) -> !connection.channel().isActive()
-                  || !connection.isPersistent() || metadata.acquireCount() >= cap)
-              .build();
-          yield new ReactorNetty(reactorNetty(provider), provider, false, false);
-        }
+        case RAW_POOLED_CAPPED -> reactorNettyCappedByHand("raw-capped", poolSize, Capped.CAP);
+        case RAW_POOLED_DEFAULT_CAP -> reactorNettyCappedByHand("raw-default-cap", poolSize,
+            PooledKeepAlive.DEFAULT_MAX_REQUESTS_PER_CONNECTION);
         // No pool: Reactor Netty closes each connection after its exchange.
         case NAIVE_SHARED -> new ReactorNetty(reactorNetty(ConnectionProvider.newConnection()), null, false, false);
         case NAIVE_NEW_CLIENT -> new Naive(() -> {
@@ -255,6 +242,20 @@ interface BenchClient extends ContractClient {
         });
       };
     };
+  }
+
+  /**
+   * Raw Reactor Netty with a cap of {@code cap} requests per connection written by hand: its
+   * eviction predicate sees each connection's acquire count (when it is acquired or released), the
+   * public hook a user would write it with. A custom predicate replaces Reactor Netty's own, so it
+   * keeps that rule too (a closed or non-persistent connection goes).
+   */
+  private static ReactorNetty reactorNettyCappedByHand(String name, int poolSize, int cap) {
+    ConnectionProvider provider = ConnectionProvider.builder(name).maxConnections(poolSize)
+        .evictionPredicate((connection, metadata) -> !connection.channel().isActive()
+            || !connection.isPersistent() || metadata.acquireCount() >= cap)
+        .build();
+    return new ReactorNetty(reactorNetty(provider), provider, false, false);
   }
 
   /** Reactor Netty on {@code provider}, HTTP/1.1, the same timeouts as the others, no retry. */
