@@ -1,0 +1,90 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.reactornetty.TimeWaitReactorNetty;
+import io.netty.channel.ChannelOption;
+import java.time.Duration;
+import java.util.Locale;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * One pooled Reactor Netty client alone in this JVM for a long run, printing requests per second
+ * slice by slice, with a request cap of {@code cap} per connection (0: none): raw with the cap as
+ * an eviction predicate, or timewait with {@code maxRequestsPerConnection(cap)}.
+ *
+ * <pre>
+ * for c in 0 100000 10000; do
+ *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline raw $c 80 4
+ * done
+ * </pre>
+ *
+ * <p>Why: the pairs' forks carry about 35,000 requests per connection, so a cap above that never
+ * retires a connection inside them; a run this long shows whether a retirement's cost persists
+ * (retirements every few seconds keep the JIT deoptimizing, docs/benchmarks.md section 14) or passes.
+ * A diagnostic, not part of the benchmark's report; between JVMs runs vary by about 10%.
+ */
+final class Timeline {
+  private static final int POOL = 4;
+
+  private Timeline() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 4 || !(args[0].equals("raw") || args[0].equals("timewait"))) {
+      throw new IllegalArgumentException("usage: Timeline raw|timewait CAP SECONDS SLICE_SECONDS");
+    }
+    String mode = args[0];
+    int cap = nonNegative("cap", args[1]);
+    int seconds = nonNegative("seconds", args[2]);
+    int slice = Math.max(1, nonNegative("slice", args[3]));
+    BenchClient client;
+    if (mode.equals("raw")) {
+      ConnectionProvider.Builder builder = ConnectionProvider.builder("raw").maxConnections(POOL);
+      if (cap > 0) {
+        // A custom predicate replaces Reactor Netty's own rule, so it keeps it (as BenchClient's).
+        builder.evictionPredicate((connection, metadata) -> !connection.channel().isActive()
+            || !connection.isPersistent() || metadata.acquireCount() >= cap);
+      }
+      ConnectionProvider provider = builder.build();
+      client = new BenchClient.ReactorNetty(reactorNetty(provider), provider, false, false);
+    } else {
+      PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
+          .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build();
+      ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
+      client = new BenchClient.ReactorNetty(TimeWaitReactorNetty.configure(reactorNetty(provider), strategy),
+          null, true, false);
+    }
+    StringBuilder line = new StringBuilder(mode + " cap " + cap + ":");
+    long total = 0;
+    long start = System.nanoTime();
+    try (BenchServer server = new BenchServer(); client) {
+      for (int t = 0; t < seconds; t += slice) {
+        long t0 = System.nanoTime();
+        int[] r = CpuProfile.drive(client, server.uri(), POOL, Duration.ofSeconds(slice));
+        total += r[0];
+        line.append(String.format(Locale.ROOT, " %.1fk", r[0] * 1e6 / (System.nanoTime() - t0)));
+        if (r[1] > 0) {
+          line.append(" (").append(r[1]).append(" errors)");
+        }
+      }
+    }
+    System.out.println(line + String.format(Locale.ROOT, " | %d requests, %.1fk/s",
+        total, total * 1e6 / (System.nanoTime() - start)));
+    System.exit(0); // Reactor Netty's event loops are non-daemon threads
+  }
+
+  private static int nonNegative(String name, String value) {
+    int n = Integer.parseInt(value);
+    if (n < 0) {
+      throw new IllegalArgumentException(name + " must be >= 0, but was " + n);
+    }
+    return n;
+  }
+
+  /** As BenchClient's: HTTP/1.1, the same timeouts, no retry. */
+  private static reactor.netty.http.client.HttpClient reactorNetty(ConnectionProvider provider) {
+    return reactor.netty.http.client.HttpClient.create(provider).protocol(HttpProtocol.HTTP11)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) BenchClient.CONNECT_TIMEOUT.toMillis())
+        .responseTimeout(BenchClient.RESPONSE_TIMEOUT).disableRetry(true);
+  }
+}
