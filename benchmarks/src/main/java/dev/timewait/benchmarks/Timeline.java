@@ -21,8 +21,9 @@ import reactor.netty.resources.ConnectionProvider;
  *
  * <p>Why: the pairs' forks carry about 35,000 requests per connection, so a cap above that never
  * retires a connection inside them; a run this long shows whether a retirement's cost persists
- * (retirements every few seconds kept the JIT deoptimizing in session 9, docs/benchmarks.md section 14) or passes.
- * A diagnostic, not part of the benchmark's report; whole JVMs vary by 10-20% here, so alternate many.
+ * (retirements every few seconds kept the JIT deoptimizing in session 9, docs/benchmarks.md
+ * section 14) or passes. A diagnostic, not part of the benchmark's report; whole JVMs vary by
+ * 10-20% here, so alternate many.
  */
 final class Timeline {
   private static final int POOL = 4;
