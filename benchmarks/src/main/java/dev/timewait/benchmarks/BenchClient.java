@@ -250,7 +250,7 @@ interface BenchClient extends ContractClient {
    * public hook a user would write it with. A custom predicate replaces Reactor Netty's own, so it
    * keeps that rule too (a closed or non-persistent connection goes).
    */
-  private static ReactorNetty reactorNettyCappedByHand(String name, int poolSize, int cap) {
+  static ReactorNetty reactorNettyCappedByHand(String name, int poolSize, int cap) {
     ConnectionProvider provider = ConnectionProvider.builder(name).maxConnections(poolSize)
         .evictionPredicate((connection, metadata) -> !connection.channel().isActive()
             || !connection.isPersistent() || metadata.acquireCount() >= cap)
@@ -259,7 +259,7 @@ interface BenchClient extends ContractClient {
   }
 
   /** Reactor Netty on {@code provider}, HTTP/1.1, the same timeouts as the others, no retry. */
-  private static reactor.netty.http.client.HttpClient reactorNetty(ConnectionProvider provider) {
+  static reactor.netty.http.client.HttpClient reactorNetty(ConnectionProvider provider) {
     return reactor.netty.http.client.HttpClient.create(provider)
         .protocol(HttpProtocol.HTTP11)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis())

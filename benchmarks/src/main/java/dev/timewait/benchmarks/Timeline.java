@@ -2,16 +2,14 @@ package dev.timewait.benchmarks;
 
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.reactornetty.TimeWaitReactorNetty;
-import io.netty.channel.ChannelOption;
 import java.time.Duration;
 import java.util.Locale;
-import reactor.netty.http.HttpProtocol;
 import reactor.netty.resources.ConnectionProvider;
 
 /**
  * One pooled Reactor Netty client alone in this JVM for a long run, printing requests per second
  * slice by slice, with a request cap of {@code cap} per connection (0: none): raw with the cap as
- * an eviction predicate, or timewait with {@code maxRequestsPerConnection(cap)}.
+ * an eviction predicate ({@link BenchClient#reactorNettyCappedByHand}), or timewait with {@code maxRequestsPerConnection(cap)}.
  *
  * <pre>
  * for c in 0 100000 10000; do
@@ -39,21 +37,16 @@ final class Timeline {
     int seconds = nonNegative("seconds", args[2]);
     int slice = Math.max(1, nonNegative("slice", args[3]));
     BenchClient client;
-    if (mode.equals("raw")) {
-      ConnectionProvider.Builder builder = ConnectionProvider.builder("raw").maxConnections(POOL);
-      if (cap > 0) {
-        // A custom predicate replaces Reactor Netty's own rule, so it keeps it (as BenchClient's).
-        builder.evictionPredicate((connection, metadata) -> !connection.channel().isActive()
-            || !connection.isPersistent() || metadata.acquireCount() >= cap);
-      }
-      ConnectionProvider provider = builder.build();
-      client = new BenchClient.ReactorNetty(reactorNetty(provider), provider, false, false);
+    if (mode.equals("raw") && cap > 0) {
+      client = BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
+    } else if (mode.equals("raw")) {
+      client = BenchClient.of(BenchClient.Library.REACTOR_NETTY, BenchClient.Variant.RAW_POOLED, POOL);
     } else {
       PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
           .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build();
       ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
-      client = new BenchClient.ReactorNetty(TimeWaitReactorNetty.configure(reactorNetty(provider), strategy),
-          null, true, false);
+      client = new BenchClient.ReactorNetty(
+          TimeWaitReactorNetty.configure(BenchClient.reactorNetty(provider), strategy), null, true, false);
     }
     StringBuilder line = new StringBuilder(mode + " cap " + cap + ":");
     long total = 0;
@@ -80,12 +73,5 @@ final class Timeline {
       throw new IllegalArgumentException(name + " must be >= 0, but was " + n);
     }
     return n;
-  }
-
-  /** As BenchClient's: HTTP/1.1, the same timeouts, no retry. */
-  private static reactor.netty.http.client.HttpClient reactorNetty(ConnectionProvider provider) {
-    return reactor.netty.http.client.HttpClient.create(provider).protocol(HttpProtocol.HTTP11)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) BenchClient.CONNECT_TIMEOUT.toMillis())
-        .responseTimeout(BenchClient.RESPONSE_TIMEOUT).disableRetry(true);
   }
 }
