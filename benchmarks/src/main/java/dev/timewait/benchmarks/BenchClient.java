@@ -222,10 +222,8 @@ interface BenchClient extends ContractClient {
         case NAIVE_NEW_CLIENT -> new Naive(() -> new OkHttp(okHttp().build(), false));
       };
       case REACTOR_NETTY -> switch (variant) {
-        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET -> {
-          ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
-          yield new ReactorNetty(TimeWaitReactorNetty.configure(reactorNetty(provider), strategy), null, true, false);
-        }
+        case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
+            reactorNettyTimewait(strategy);
         case LIB_POOLED_OWN_CHECK_OFF -> throw new IllegalArgumentException(variant.label + ": HttpClient 5 only");
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> {
           ConnectionProvider provider = ConnectionProvider.builder("raw").maxConnections(poolSize).build();
@@ -242,6 +240,12 @@ interface BenchClient extends ContractClient {
         });
       };
     };
+  }
+
+  /** Reactor Netty configured by timewait for {@code strategy}, on the provider timewait builds for it. */
+  static ReactorNetty reactorNettyTimewait(CloseStrategy strategy) {
+    ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
+    return new ReactorNetty(TimeWaitReactorNetty.configure(reactorNetty(provider), strategy), null, true, false);
   }
 
   /**

@@ -1,15 +1,14 @@
 package dev.timewait.benchmarks;
 
 import dev.timewait.PooledKeepAlive;
-import dev.timewait.reactornetty.TimeWaitReactorNetty;
 import java.time.Duration;
 import java.util.Locale;
-import reactor.netty.resources.ConnectionProvider;
 
 /**
  * One pooled Reactor Netty client alone in this JVM for a long run, printing requests per second
  * slice by slice, with a request cap of {@code cap} per connection (0: none): raw with the cap as
- * an eviction predicate ({@link BenchClient#reactorNettyCappedByHand}), or timewait with {@code maxRequestsPerConnection(cap)}.
+ * an eviction predicate ({@link BenchClient#reactorNettyCappedByHand}), or timewait with {@code
+ * maxRequestsPerConnection(cap)}.
  *
  * <pre>
  * for c in 0 100000 10000; do
@@ -33,20 +32,17 @@ final class Timeline {
       throw new IllegalArgumentException("usage: Timeline raw|timewait CAP SECONDS SLICE_SECONDS");
     }
     String mode = args[0];
-    int cap = nonNegative("cap", args[1]);
-    int seconds = nonNegative("seconds", args[2]);
-    int slice = Math.max(1, nonNegative("slice", args[3]));
+    int cap = atLeast("cap", args[1], 0);
+    int seconds = atLeast("seconds", args[2], 1);
+    int slice = atLeast("slice", args[3], 1);
     BenchClient client;
     if (mode.equals("raw") && cap > 0) {
       client = BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
     } else if (mode.equals("raw")) {
       client = BenchClient.of(BenchClient.Library.REACTOR_NETTY, BenchClient.Variant.RAW_POOLED, POOL);
     } else {
-      PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
-          .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build();
-      ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
-      client = new BenchClient.ReactorNetty(
-          TimeWaitReactorNetty.configure(BenchClient.reactorNetty(provider), strategy), null, true, false);
+      client = BenchClient.reactorNettyTimewait(PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
+          .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build());
     }
     StringBuilder line = new StringBuilder(mode + " cap " + cap + ":");
     long total = 0;
@@ -67,10 +63,15 @@ final class Timeline {
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
   }
 
-  private static int nonNegative(String name, String value) {
-    int n = Integer.parseInt(value);
-    if (n < 0) {
-      throw new IllegalArgumentException(name + " must be >= 0, but was " + n);
+  private static int atLeast(String name, String value, int min) {
+    int n;
+    try {
+      n = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a whole number, but was " + value);
+    }
+    if (n < min) {
+      throw new IllegalArgumentException(name + " must be >= " + min + ", but was " + n);
     }
     return n;
   }
