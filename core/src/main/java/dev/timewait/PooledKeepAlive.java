@@ -61,7 +61,8 @@ public final class PooledKeepAlive implements CloseStrategy {
    * about 20,000 requests a second even this cap costs the async clients a few percent (Reactor
    * Netty's raw client pays the same for it by hand; docs/benchmarks.md, section 14). On Reactor
    * Netty a higher cap only delays that cost: raw, with 100,000, throughput fell at the first
-   * retirements and stayed down, so it comes with the first reconnect after warm-up, not with each.
+   * retirements in five JVMs of five and stayed lower in four; it comes with the first reconnect
+   * after warm-up, not with each.
    */
   public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = NotInlined.of(10_000);
   /** Default {@link #retirement()}: {@link Retirement#RESET}, which adds no latency. */

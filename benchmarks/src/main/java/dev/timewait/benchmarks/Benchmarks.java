@@ -257,14 +257,20 @@ public final class Benchmarks {
       boolean smoke = settings.rounds() <= 1 && settings.legMillis() <= 100;
       for (Library l : Library.values()) {
         for (Variant[] ab : new Variant[][] {{Variant.LIB_POOLED, Variant.RAW_POOLED},
-            {Variant.LIB_POOLED_CAPPED, Variant.RAW_POOLED_CAPPED}, {Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CHECK}}) {
+            {Variant.LIB_POOLED_CAPPED, Variant.RAW_POOLED_CAPPED}, {Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CHECK},
+            {Variant.LIB_SERVER_CLOSE, Variant.RAW_CONNECTION_CLOSE}}) {
           String question = ab[1] == Variant.LIB_POOLED_NO_CHECK ? REUSE_CHECK + ", cost " : "6 cost ";
           if (!selected(only, question + l.label + " " + ab[0].label + " / " + ab[1].label)) {
             continue;
           }
+          // A connection per request: fewer of them (each takes an ephemeral port, and a client
+          // that closes first, as raw OkHttp does, holds it in TIME_WAIT for 60 s).
+          boolean perConnection = ab[0] == Variant.LIB_SERVER_CLOSE;
           Allocation.PairedCost c = smoke
               ? Allocation.pairedCost(l, ab[0], ab[1], 5, 2, 5)
-              : Allocation.pairedCost(l, ab[0], ab[1], 20_000, Math.max(10, settings.rounds()), 10_000);
+              : perConnection
+                  ? Allocation.pairedCost(l, ab[0], ab[1], 3_000, Math.max(10, settings.rounds()), 1_000)
+                  : Allocation.pairedCost(l, ab[0], ab[1], 20_000, Math.max(10, settings.rounds()), 10_000);
           costs.add(c);
           log.println(String.format(Locale.ROOT, "[%s] %s: %s / %s: client CPU per request A/B %s (95%% CI %s),"
                   + " A %.2f µs, B %.2f µs; bytes per request A/B %s, A %.0f, B %.0f; %d errors",

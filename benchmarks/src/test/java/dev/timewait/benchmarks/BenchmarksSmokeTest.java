@@ -26,7 +26,7 @@ class BenchmarksSmokeTest {
       assertThat(r.throughputRatio().median()).as(r.pair().label()).isPositive().isFinite();
       assertThat(r.p99Ratio().median()).as(r.pair().label()).isPositive().isFinite();
     }
-    assertThat(report.costs()).hasSize(BenchClient.Library.values().length * 3)
+    assertThat(report.costs()).hasSize(BenchClient.Library.values().length * 4)
         .allSatisfy(c -> assertThat(c.errors()).isZero());
     assertThat(report.perRequest()).isNotEmpty().allSatisfy(a -> assertThat(a.errors()).isZero());
     assertThat(report.perRead()).hasSize(Allocation.SOCKET_KINDS.length * 2);

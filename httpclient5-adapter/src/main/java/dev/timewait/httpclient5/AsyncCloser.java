@@ -13,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectionKey;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
@@ -95,7 +94,11 @@ final class AsyncCloser {
       return;
     }
     // Read events now go to the drain handler (TimeWaitIOSession#getHandler); ask for them.
-    connection.raw.setEventMask(SelectionKey.OP_READ);
+    // Only if not asked already: HttpCore's setEventMask wakes the selector (an eventfd write,
+    // an extra epoll_wait and an eventfd read) even when called on the reactor thread itself.
+    if (connection.raw.getEventMask() != SelectionKey.OP_READ) {
+      connection.raw.setEventMask(SelectionKey.OP_READ);
+    }
     log.debug("{}: waiting up to {} ms for the server's FIN", connection,
         TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
   }
@@ -257,9 +260,9 @@ final class AsyncCloser {
   }
 
   private static void cancelTimer(AsyncConnection connection) {
-    Future<?> timer = connection.finWaitTimer;
+    FinWaitTimer.Deadline timer = connection.finWaitTimer;
     if (timer != null) {
-      timer.cancel(false);
+      timer.cancel();
     }
   }
 

@@ -3,7 +3,6 @@ package dev.timewait.httpclient5;
 import java.net.SocketAddress;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -57,7 +56,7 @@ final class AsyncConnection {
    */
   volatile boolean shuttingDown;
   volatile long finWaitDeadlineNanos;
-  volatile Future<?> finWaitTimer;
+  volatile FinWaitTimer.Deadline finWaitTimer;
   volatile long drained;
   /**
    * Pooled keep-alive: when the last request went out or the last response head came in, and

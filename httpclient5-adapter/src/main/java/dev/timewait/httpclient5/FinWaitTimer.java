@@ -1,29 +1,137 @@
 package dev.timewait.httpclient5;
 
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.Comparator;
+import java.util.PriorityQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One daemon thread for the FIN-wait deadlines of every async client in the JVM; its tasks only
- * close sockets, so one thread keeps up. Thread-safe.
+ * The FIN-wait deadlines of every async client in the JVM, on one daemon thread that sweeps them
+ * every {@link #TICK_NANOS} while any are pending. A deadline runs its task at most one tick late;
+ * a cancelled one never runs. Thread-safe: schedule and cancel from any thread.
+ *
+ * <p>Why not a {@code ScheduledThreadPoolExecutor}: its queue signals the timer thread whenever a
+ * new task becomes its head, and with one deadline per connection and the server's FIN cancelling
+ * it within microseconds the queue is empty at every schedule, so every connection woke the timer
+ * thread (measured: futex +3 per request, docs/benchmarks.md section 13). Here a schedule only
+ * appends to a lock-free queue and a cancel only clears a field; the thread wakes by itself once
+ * per tick while deadlines come, and parks for good (woken by the next schedule) once none has
+ * come for {@link #IDLE_NANOS_BEFORE_PARK}.
  */
 final class FinWaitTimer {
   private FinWaitTimer() {}
 
-  private static final ScheduledThreadPoolExecutor TIMER = create();
+  private static final Logger log = LoggerFactory.getLogger(FinWaitTimer.class);
 
-  private static ScheduledThreadPoolExecutor create() {
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "timewait-httpclient5-finwait");
-      t.setDaemon(true);
-      return t;
-    });
-    timer.setRemoveOnCancelPolicy(true);
-    return timer;
+  /** How often pending deadlines are swept: 10 ms, the most a deadline runs late. */
+  static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  /** How long the sweeper keeps ticking with nothing pending before it parks: 1 s. */
+  static final long IDLE_NANOS_BEFORE_PARK = TimeUnit.SECONDS.toNanos(1);
+
+  /** Scheduled and not yet seen by the sweeper. */
+  private static final Queue<Deadline> INCOMING = new ConcurrentLinkedQueue<>();
+  /** The sweeper parks without a bound; a schedule must unpark it. */
+  private static final AtomicBoolean PARKED = new AtomicBoolean();
+  private static final Thread SWEEPER = start();
+
+  private static Thread start() {
+    Thread t = new Thread(FinWaitTimer::sweep, "timewait-httpclient5-finwait");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
-  static Future<?> schedule(Runnable task, long delayNanos) {
-    return TIMER.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+  /** Runs {@code task} on the timer thread once {@code delayNanos} have passed, unless cancelled. */
+  static Deadline schedule(Runnable task, long delayNanos) {
+    Deadline deadline = new Deadline(task, System.nanoTime() + delayNanos);
+    INCOMING.offer(deadline);
+    // Paired with the sweeper's PARKED.set(true) then INCOMING.isEmpty(): either it sees this
+    // deadline, or this sees it parked (both volatile, so one of the two orders holds).
+    if (PARKED.get() && PARKED.compareAndSet(true, false)) {
+      LockSupport.unpark(SWEEPER);
+    }
+    return deadline;
+  }
+
+  /** One scheduled task: cancel it and it never runs. Thread-safe. */
+  static final class Deadline {
+    private final long atNanos;
+    /** Null once cancelled or run: the connection the task holds is released at once. */
+    private volatile Runnable task;
+
+    private Deadline(Runnable task, long atNanos) {
+      this.task = task;
+      this.atNanos = atNanos;
+    }
+
+    /** The task will not run (unless it has already begun). Any thread; idempotent. */
+    void cancel() {
+      task = null;
+    }
+
+    boolean cancelled() {
+      return task == null;
+    }
+  }
+
+  // System.nanoTime() values compare by their difference (they may wrap).
+  private static final Comparator<Deadline> BY_TIME = (a, b) -> Long.signum(a.atNanos - b.atNanos);
+
+  private static void sweep() {
+    PriorityQueue<Deadline> pending = new PriorityQueue<>(BY_TIME);
+    int purgeAbove = 1024;
+    long busyAt = System.nanoTime();
+    while (true) {
+      long now = System.nanoTime();
+      Deadline d;
+      while ((d = INCOMING.poll()) != null) {
+        busyAt = now;
+        if (!d.cancelled()) { // most are: the server's FIN came within microseconds
+          pending.add(d);
+        }
+      }
+      while ((d = pending.peek()) != null && (d.cancelled() || d.atNanos - now <= 0)) {
+        pending.poll();
+        run(d);
+      }
+      if (pending.size() > purgeAbove) {
+        // Cancelled deadlines behind a later head wait for their turn; with long FIN waits and
+        // many connections they would pile up, so drop them now and then (amortised: the
+        // threshold doubles with what stays).
+        pending.removeIf(Deadline::cancelled);
+        purgeAbove = Math.max(1024, 2 * pending.size());
+      }
+      if (!pending.isEmpty()) {
+        busyAt = now;
+      } else if (now - busyAt >= IDLE_NANOS_BEFORE_PARK) {
+        PARKED.set(true);
+        if (INCOMING.isEmpty()) {
+          LockSupport.park(); // a spurious return only costs one more sweep
+        }
+        PARKED.set(false);
+        busyAt = System.nanoTime();
+        continue;
+      }
+      LockSupport.parkNanos(TICK_NANOS);
+    }
+  }
+
+  private static void run(Deadline d) {
+    Runnable task = d.task;
+    d.task = null;
+    if (task == null) {
+      return;
+    }
+    try {
+      task.run();
+    } catch (Throwable t) {
+      // The one thread must outlive a failing task: every later FIN wait depends on it.
+      log.warn("A FIN-wait deadline failed", t);
+    }
   }
 }

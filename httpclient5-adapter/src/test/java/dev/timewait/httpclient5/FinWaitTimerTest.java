@@ -1,0 +1,125 @@
+package dev.timewait.httpclient5;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The async client's FIN-wait deadlines: each runs once, no sooner than its delay, never once
+ * cancelled, and the sweeper wakes from its idle park for a new one. Bounds here are generous
+ * (seconds): they catch a deadline that never runs, not a slow one.
+ */
+class FinWaitTimerTest {
+  private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+  @Test
+  void aDeadlineRunsNoSoonerThanItsDelay() throws InterruptedException {
+    CountDownLatch ran = new CountDownLatch(1);
+    long[] ranAt = new long[1];
+    long start = System.nanoTime();
+    FinWaitTimer.schedule(() -> {
+      ranAt[0] = System.nanoTime();
+      ran.countDown();
+    }, 50 * MS);
+    assertThat(ran.await(5, TimeUnit.SECONDS)).as("ran within 5 s").isTrue();
+    assertThat(ranAt[0] - start).isGreaterThanOrEqualTo(50 * MS);
+  }
+
+  @Test
+  void aCancelledDeadlineNeverRuns() throws InterruptedException {
+    AtomicInteger cancelledRuns = new AtomicInteger();
+    FinWaitTimer.Deadline cancelled = FinWaitTimer.schedule(cancelledRuns::incrementAndGet, 20 * MS);
+    cancelled.cancel();
+    CountDownLatch later = new CountDownLatch(1);
+    FinWaitTimer.schedule(later::countDown, 100 * MS);
+    assertThat(later.await(5, TimeUnit.SECONDS)).as("the later deadline ran within 5 s").isTrue();
+    assertThat(cancelled.cancelled()).isTrue();
+    assertThat(cancelledRuns.get()).isZero();
+  }
+
+  @Test
+  void deadlinesOfDifferentDelaysRunInTheOrderTheyFallDue() throws InterruptedException {
+    List<Integer> order = new ArrayList<>();
+    CountDownLatch all = new CountDownLatch(3);
+    for (int delay : new int[] {300, 30, 150}) {
+      FinWaitTimer.schedule(() -> {
+        synchronized (order) {
+          order.add(delay);
+        }
+        all.countDown();
+      }, delay * MS);
+    }
+    assertThat(all.await(5, TimeUnit.SECONDS)).as("all three ran within 5 s").isTrue();
+    synchronized (order) {
+      assertThat(order).containsExactly(30, 150, 300);
+    }
+  }
+
+  @Test
+  void theSweeperWakesFromItsIdleParkForANewDeadline() throws InterruptedException {
+    CountDownLatch first = new CountDownLatch(1);
+    FinWaitTimer.schedule(first::countDown, MS);
+    assertThat(first.await(5, TimeUnit.SECONDS)).isTrue();
+    // Nothing pending for longer than the sweeper ticks idle: it parks without a bound.
+    Thread.sleep(TimeUnit.NANOSECONDS.toMillis(FinWaitTimer.IDLE_NANOS_BEFORE_PARK) + 300);
+    CountDownLatch second = new CountDownLatch(1);
+    FinWaitTimer.schedule(second::countDown, 10 * MS);
+    assertThat(second.await(5, TimeUnit.SECONDS)).as("ran within 5 s of a schedule after the park").isTrue();
+  }
+
+  @Test
+  void aFailingTaskDoesNotStopLaterDeadlines() throws InterruptedException {
+    FinWaitTimer.schedule(() -> {
+      throw new IllegalStateException("a deadline that fails, on purpose");
+    }, 5 * MS);
+    CountDownLatch later = new CountDownLatch(1);
+    FinWaitTimer.schedule(later::countDown, 50 * MS);
+    assertThat(later.await(5, TimeUnit.SECONDS)).as("the later deadline ran within 5 s").isTrue();
+  }
+
+  @Test
+  void manyDeadlinesFromManyThreadsEachRunOnceUnlessCancelled() throws Exception {
+    int threads = 4;
+    int perThread = 5_000;
+    AtomicIntegerArray runs = new AtomicIntegerArray(threads * perThread);
+    CountDownLatch kept = new CountDownLatch(threads * perThread / 2);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int base = t * perThread;
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < perThread; i++) {
+            int id = base + i;
+            FinWaitTimer.Deadline d = FinWaitTimer.schedule(() -> {
+              runs.incrementAndGet(id);
+              kept.countDown();
+            }, (100 + (id % 7) * 5) * MS); // 100 ms at least: the cancel below comes first
+            if (id % 2 == 1) {
+              d.cancel(); // like a FIN that came before the bound
+            }
+          }
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(10, TimeUnit.SECONDS);
+      }
+      assertThat(kept.await(10, TimeUnit.SECONDS)).as("every kept deadline ran within 10 s").isTrue();
+      Thread.sleep(300); // a cancelled one that ran would show by now: the latest was due at 130 ms
+      for (int id = 0; id < threads * perThread; id++) {
+        assertThat(runs.get(id)).as("runs of deadline %d", id).isEqualTo(id % 2 == 0 ? 1 : 0);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
