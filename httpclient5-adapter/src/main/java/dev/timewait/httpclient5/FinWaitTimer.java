@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The FIN-wait deadlines of every async client in the JVM, on one daemon thread that sweeps them
- * every {@link #TICK_NANOS} while any are pending. A deadline runs its task at most one tick late;
- * a cancelled one never runs. Thread-safe: schedule and cancel from any thread.
+ * every {@link #TICK_NANOS} while any are pending. A deadline runs its task about one tick late at
+ * most (the thread's wake-up, and tasks due before it, come first); a cancelled one never runs. Thread-safe: schedule and cancel from any thread.
  *
  * <p>Why not a {@code ScheduledThreadPoolExecutor}: its queue signals the timer thread whenever a
  * new task becomes its head, and with one deadline per connection and the server's FIN cancelling
@@ -91,7 +91,9 @@ final class FinWaitTimer {
       Deadline d;
       while ((d = INCOMING.poll()) != null) {
         busyAt = now;
-        if (!d.cancelled()) { // most are: the server's FIN came within microseconds
+        // Most are cancelled by now (the server's FIN comes within microseconds) and are dropped
+        // here unseen.
+        if (!d.cancelled()) {
           pending.add(d);
         }
       }
