@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
  * it within microseconds the queue is empty at every schedule, so every connection woke the timer
  * thread (measured: futex +3 per request, docs/benchmarks.md section 13). Here a schedule only
  * appends to a lock-free queue and a cancel only clears a field; the thread wakes by itself once
- * per tick while deadlines come, and parks for good (woken by the next schedule) once none has
- * come for {@link #IDLE_NANOS_BEFORE_PARK}.
+ * per tick while deadlines come, and ends once none has been pending for {@link
+ * #IDLE_NANOS_BEFORE_EXIT}; the next schedule starts a new one. So an idle JVM, or a web
+ * application undeployed from its server, keeps no thread of ours (the executor's thread lived
+ * as long as the class, and with it the class loader).
  */
 final class FinWaitTimer {
   private FinWaitTimer() {}
@@ -30,30 +32,36 @@ final class FinWaitTimer {
 
   /** How often pending deadlines are swept: 10 ms, the most a deadline runs late. */
   static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-  /** How long the sweeper keeps ticking with nothing pending before it parks: 1 s. */
-  static final long IDLE_NANOS_BEFORE_PARK = TimeUnit.SECONDS.toNanos(1);
+  /** How long the sweeper keeps ticking with nothing pending before its thread ends: 1 s. */
+  static final long IDLE_NANOS_BEFORE_EXIT = TimeUnit.SECONDS.toNanos(1);
+  /** The sweeper thread's name. */
+  static final String THREAD_NAME = "timewait-httpclient5-finwait";
 
   /** Scheduled and not yet seen by the sweeper. */
   private static final Queue<Deadline> INCOMING = new ConcurrentLinkedQueue<>();
-  /** The sweeper parks without a bound; a schedule must unpark it. */
-  private static final AtomicBoolean PARKED = new AtomicBoolean();
-  private static final Thread SWEEPER = start();
+  /** A sweeper thread runs (or is about to); at most one at a time. */
+  private static final AtomicBoolean RUNNING = new AtomicBoolean();
 
-  private static Thread start() {
-    Thread t = new Thread(FinWaitTimer::sweep, "timewait-httpclient5-finwait");
-    t.setDaemon(true);
-    t.start();
-    return t;
+  private static void startSweeper() {
+    try {
+      Thread t = new Thread(FinWaitTimer::sweep, THREAD_NAME);
+      t.setDaemon(true);
+      t.start();
+    } catch (Throwable t) {
+      RUNNING.set(false); // no thread: let the next schedule try again
+      throw t;
+    }
   }
 
   /** Runs {@code task} on the timer thread once {@code delayNanos} have passed, unless cancelled. */
   static Deadline schedule(Runnable task, long delayNanos) {
     Deadline deadline = new Deadline(task, System.nanoTime() + delayNanos);
     INCOMING.offer(deadline);
-    // Paired with the sweeper's PARKED.set(true) then INCOMING.isEmpty(): either it sees this
-    // deadline, or this sees it parked (both volatile, so one of the two orders holds).
-    if (PARKED.get() && PARKED.compareAndSet(true, false)) {
-      LockSupport.unpark(SWEEPER);
+    // Paired with the sweeper's RUNNING.set(false) then INCOMING.isEmpty(): either it sees this
+    // deadline and goes on, or this sees it gone and starts another (both volatile, so one of
+    // the two orders holds; the compare-and-set lets only one side win).
+    if (!RUNNING.get() && RUNNING.compareAndSet(false, true)) {
+      startSweeper();
     }
     return deadline;
   }
@@ -110,13 +118,12 @@ final class FinWaitTimer {
       }
       if (!pending.isEmpty()) {
         busyAt = now;
-      } else if (now - busyAt >= IDLE_NANOS_BEFORE_PARK) {
-        PARKED.set(true);
-        if (INCOMING.isEmpty()) {
-          LockSupport.park(); // a spurious return only costs one more sweep
+      } else if (now - busyAt >= IDLE_NANOS_BEFORE_EXIT) {
+        RUNNING.set(false);
+        if (INCOMING.isEmpty() || !RUNNING.compareAndSet(false, true)) {
+          return; // nothing pending; a later schedule starts a new sweeper
         }
-        PARKED.set(false);
-        busyAt = System.nanoTime();
+        busyAt = System.nanoTime(); // a schedule came meanwhile and found this one still running
         continue;
       }
       LockSupport.parkNanos(TICK_NANOS);
