@@ -12,7 +12,6 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.NetworkChannel;
-import java.nio.channels.SelectionKey;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
@@ -94,11 +93,7 @@ final class AsyncCloser {
       return;
     }
     // Read events now go to the drain handler (TimeWaitIOSession#getHandler); ask for them.
-    // Only if not asked already: HttpCore's setEventMask wakes the selector (an eventfd write,
-    // an extra epoll_wait and an eventfd read) even when called on the reactor thread itself.
-    if (connection.raw.getEventMask() != SelectionKey.OP_READ) {
-      connection.raw.setEventMask(SelectionKey.OP_READ);
-    }
+    connection.readEventsOnly();
     log.debug("{}: waiting up to {} ms for the server's FIN", connection,
         TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
   }

@@ -1,6 +1,7 @@
 package dev.timewait.httpclient5;
 
 import java.net.SocketAddress;
+import java.nio.channels.SelectionKey;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -68,6 +69,17 @@ final class AsyncConnection {
   volatile boolean lastDataWasRead;
   /** What waits for the FIN wait to end: the completion of the exchange that armed it. */
   final Queue<Runnable> afterClose = new ConcurrentLinkedQueue<>();
+
+  /**
+   * Asks the reactor for read events, and only those (what a FIN wait needs), unless that is
+   * what the socket has: HttpCore's {@code setEventMask} wakes the selector (an eventfd write, an
+   * extra epoll_wait and an eventfd read) even when called on the reactor thread itself.
+   */
+  void readEventsOnly() {
+    if (raw.getEventMask() != SelectionKey.OP_READ) {
+      raw.setEventMask(SelectionKey.OP_READ);
+    }
+  }
 
   AsyncConnection(IOSession raw) {
     this.raw = raw;

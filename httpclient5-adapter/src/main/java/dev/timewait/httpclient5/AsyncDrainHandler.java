@@ -4,7 +4,6 @@ import dev.timewait.httpclient5.AsyncConnection.State;
 import dev.timewait.spi.CloseOutcome;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
 import org.apache.hc.core5.reactor.IOEventHandler;
 import org.apache.hc.core5.reactor.IOSession;
 import org.apache.hc.core5.util.Timeout;
@@ -36,7 +35,7 @@ final class AsyncDrainHandler implements IOEventHandler {
   public void outputReady(IOSession session) {
     // Nothing to write; the TLS layer may have asked for a write (its close_notify) and
     // dropped read interest after our close: read, and only read, from now on.
-    connection.raw.setEventMask(SelectionKey.OP_READ);
+    connection.readEventsOnly();
   }
 
   @Override

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The FIN-wait deadlines of every async client in the JVM, on one daemon thread that sweeps them
  * every {@link #TICK_NANOS} while any are pending. A deadline runs its task about one tick late at
- * most (the thread's wake-up, and tasks due before it, come first); a cancelled one never runs. Thread-safe: schedule and cancel from any thread.
+ * most (the thread's wake-up, and tasks due before it, come first); a cancelled one never runs.
+ * Thread-safe: schedule and cancel from any thread.
  *
  * <p>Why not a {@code ScheduledThreadPoolExecutor}: its queue signals the timer thread whenever a
  * new task becomes its head, and with one deadline per connection and the server's FIN cancelling
@@ -30,7 +31,7 @@ final class FinWaitTimer {
 
   private static final Logger log = LoggerFactory.getLogger(FinWaitTimer.class);
 
-  /** How often pending deadlines are swept: 10 ms, the most a deadline runs late. */
+  /** How often pending deadlines are swept: 10 ms, about the most a deadline runs late. */
   static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
   /** How long the sweeper keeps ticking with nothing pending before its thread ends: 1 s. */
   static final long IDLE_NANOS_BEFORE_EXIT = TimeUnit.SECONDS.toNanos(1);

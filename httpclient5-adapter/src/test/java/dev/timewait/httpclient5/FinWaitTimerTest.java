@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The async client's FIN-wait deadlines: each runs once, no sooner than its delay, never once
- * cancelled, and the sweeper's thread ends when idle and comes back for a new one. Bounds here are generous
- * (seconds): they catch a deadline that never runs, not a slow one.
+ * cancelled, and the sweeper's thread ends when idle and comes back for a new one. Bounds here
+ * are generous (seconds): they catch a deadline that never runs, not a slow one.
  */
 class FinWaitTimerTest {
   private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
