@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * connection manager from {@link PoolingAsyncClientConnectionManagerBuilder} (pool bounds,
  * {@link ConnectionConfig} lifetime and idle timeout, TLS strategy, {@link TlsConfig} version
  * policy), the I/O session decorator and listener ({@link AsyncConnections}), the connection reuse
- * strategy and a last request interceptor ({@link AsyncExchangeRules}), an exec interceptor after
- * the protocol stage ({@link AsyncFinWaitExec}, server close only), and idle/expired eviction.
+ * strategy and a last request interceptor ({@link AsyncExchangeRules}), exec interceptors before
+ * the connect stage ({@link AsyncCancelExec}) and after the protocol stage ({@link
+ * AsyncFinWaitExec}, server close only), and idle/expired eviction.
  *
  * <p>Thread-safe: stateless.
  */
@@ -76,6 +77,10 @@ final class AsyncConfigurer {
       builder.addExecInterceptorBefore(ChainElement.PROTOCOL.name(), AsyncUnansweredRetryExec.NAME,
           new AsyncUnansweredRetryExec(accounting));
     }
+    // Every strategy: HttpClient 5.6 loses most cancels of calls on a reused pooled connection and
+    // some on new ones (measured: 34-38 of 50; 38-44 of 200): AsyncCancelExec says how.
+    builder.addExecInterceptorBefore(
+        ChainElement.CONNECT.name(), AsyncCancelExec.NAME, new AsyncCancelExec());
     if (strategy.retirement() == Retirement.SERVER_CLOSE) {
       builder.addExecInterceptorAfter(
           ChainElement.PROTOCOL.name(), AsyncFinWaitExec.NAME, new AsyncFinWaitExec(connections));

@@ -3,6 +3,7 @@ package dev.timewait.httpclient5;
 import dev.timewait.CloseEvent;
 import dev.timewait.spi.ConnectionRules;
 import org.apache.hc.client5.http.impl.DefaultClientConnectionReuseStrategy;
+import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.ConnectionReuseStrategy;
 import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.EntityDetails;
@@ -48,9 +49,17 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
   }
 
   @Override
-  public void process(HttpRequest request, EntityDetails entity, HttpContext context) {
+  public void process(HttpRequest request, EntityDetails entity, HttpContext context)
+      throws ConnectionClosedException {
     AsyncConnection connection = connectionOf(context);
     if (connection == null) {
+      EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
+      if (details != null
+          && (details.getLocalAddress() == null || details.getRemoteAddress() == null)) {
+        // A closed socket has no addresses: a call cancelled as it connected, or a client closing,
+        // closed the connection before its request went out.
+        throw new ConnectionClosedException("the connection closed before the request went out");
+      }
       throw new IllegalStateException("timewait: the request's connection was not opened through"
           + " the I/O session decorator that TimeWaitHttpClient5.configure installed; do not replace"
           + " the connection manager, I/O session decorator or listener after configure");

@@ -90,7 +90,13 @@ public final class RawHttpPeer implements AutoCloseable {
      * the second, then closes (FIN) without answering it: a load balancer whose back end died on
      * a reused connection, or an idle close that crossed the request.
      */
-    DROP_SECOND_REQUEST
+    DROP_SECOND_REQUEST,
+    /**
+     * A keep-alive HTTP/1.1 server that answers the first request of each connection and stalls
+     * mid-body on the second, as {@link #STALL_MID_BODY} does: a stalled response on a reused
+     * connection.
+     */
+    STALL_SECOND_RESPONSE
   }
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
@@ -147,7 +153,8 @@ public final class RawHttpPeer implements AutoCloseable {
   public static RawHttpPeer start(Behaviour behaviour, Duration lateCloseDelay, boolean tls)
       throws IOException {
     boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
-        || behaviour == Behaviour.IGNORE_CONNECTION_CLOSE || behaviour == Behaviour.STALL_MID_BODY;
+        || behaviour == Behaviour.IGNORE_CONNECTION_CLOSE || behaviour == Behaviour.STALL_MID_BODY
+        || behaviour == Behaviour.STALL_SECOND_RESPONSE;
     ServerSocket server = KernelTcp.startOnFreshPorts(() -> {
       ServerSocket s = new PeerServerSocket(tls && holdFin);
       s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
@@ -209,14 +216,15 @@ public final class RawHttpPeer implements AutoCloseable {
           socket.close(); // read, never answered
           return;
         }
-        if (isMidBodyFault()) {
+        if (isMidBodyFault()
+            || behaviour == Behaviour.STALL_SECOND_RESPONSE && ++onThisConnection == 2) {
           failMidBody(raw, socket, out);
           return;
         }
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
         String connection = switch (behaviour) {
           case IGNORE_CONNECTION_CLOSE, HTTP_1_0 -> "";
-          case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST ->
+          case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
               "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
           case ANNOUNCED_NO_MORE -> "Keep-Alive: timeout=5, max=0\r\n";
           case ANNOUNCED_IDLE_CLOSE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive")
@@ -332,7 +340,8 @@ public final class RawHttpPeer implements AutoCloseable {
         socket.close();
       }
       default -> {
-        // STALL_MID_BODY: hold until the client goes away (read ends) or the bound passes
+        // STALL_MID_BODY, STALL_SECOND_RESPONSE: hold until the client goes away (read ends) or
+        // the bound passes
         InputStream rawIn = raw.getInputStream();
         byte[] sink = new byte[512];
         while (!stopped && rawIn.read(sink) >= 0) {

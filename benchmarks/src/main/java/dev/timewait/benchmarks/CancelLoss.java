@@ -1,0 +1,215 @@
+package dev.timewait.benchmarks;
+
+import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.httpclient5.TimeWaitHttpClient5;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+
+/**
+ * How many of HttpClient 5's async {@code Future.cancel(true)} calls leave their exchange going on,
+ * its connection open: raw HttpClient against the same client configured by timewait, on new
+ * connections (many cancels in a row on one warm client) and on reused ones (a fresh client per
+ * cancel, whose second call leases the first call's idle connection). Each cancelled call's
+ * response stalls mid-body; a cancel that reached the exchange closes the connection, which the
+ * loopback peer sees within 1 s; one that did not leaves it open until the peer gives up (1.5 s).
+ *
+ * <pre>
+ * java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.CancelLoss [ROUNDS]
+ * </pre>
+ *
+ * <p>Why: docs/httpclient5.md "Cancel". A diagnostic, not part of the benchmark's report; the
+ * fault contract is the test.
+ */
+final class CancelLoss {
+  private static final long SEEN_CLOSED_WITHIN_MS = 1_000;
+  private static final int PEER_HOLD_MS = 1_500;
+
+  private CancelLoss() {}
+
+  public static void main(String[] args) throws Exception {
+    int rounds = args.length > 0 ? rounds(args[0]) : 200;
+    try (Peer peer = new Peer()) {
+      for (boolean timewait : new boolean[] {false, true}) {
+        String name = timewait ? "timewait pooled" : "raw pooled";
+        int lostNew = newConnections(peer, timewait, rounds);
+        int reusedRounds = Math.max(1, rounds / 4);
+        int lostReused = reusedConnections(peer, timewait, reusedRounds);
+        System.out.printf(Locale.ROOT, "%-16s new connections: %d of %d cancels left the connection open;"
+            + " reused connections: %d of %d%n", name, lostNew, rounds, lostReused, reusedRounds);
+      }
+    }
+  }
+
+  private static int rounds(String value) {
+    int n;
+    try {
+      n = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("rounds must be a whole number, but was " + value);
+    }
+    if (n <= 0 || n > 10_000) {
+      throw new IllegalArgumentException("rounds must be > 0 and <= 10000, but was " + n);
+    }
+    return n;
+  }
+
+  private static CloseableHttpAsyncClient client(boolean timewait) {
+    HttpAsyncClientBuilder builder = HttpAsyncClients.custom();
+    if (timewait) {
+      CloseStrategy strategy = PooledKeepAlive.builder().maxTotal(8).maxPerRoute(8).build();
+      builder = TimeWaitHttpClient5.configure(builder, strategy);
+    } else {
+      builder.setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
+          .setMaxConnTotal(8).setMaxConnPerRoute(8).build());
+    }
+    CloseableHttpAsyncClient client = builder.build();
+    client.start();
+    return client;
+  }
+
+  private static int newConnections(Peer peer, boolean timewait, int rounds) throws Exception {
+    int lost = 0;
+    try (CloseableHttpAsyncClient client = client(timewait)) {
+      for (int r = 0; r < rounds; r++) {
+        lost += cancelStalled(client, peer) ? 0 : 1;
+      }
+    }
+    return lost;
+  }
+
+  private static int reusedConnections(Peer peer, boolean timewait, int rounds) throws Exception {
+    int lost = 0;
+    for (int r = 0; r < rounds; r++) {
+      try (CloseableHttpAsyncClient client = client(timewait)) {
+        client.execute(SimpleRequestBuilder.get(peer.uri("/ok")).build(), null).get(5, TimeUnit.SECONDS);
+        lost += cancelStalled(client, peer) ? 0 : 1;
+      }
+    }
+    return lost;
+  }
+
+  /** Whether the cancel of a stalled call closed its connection within 1 s. */
+  private static boolean cancelStalled(CloseableHttpAsyncClient client, Peer peer) throws Exception {
+    int stalled = peer.stalled.get();
+    int closed = peer.closedByClient.get();
+    Future<SimpleHttpResponse> call = client.execute(SimpleRequestBuilder.get(peer.uri("/stall")).build(), null);
+    if (!await(() -> peer.stalled.get() > stalled, 5_000)) {
+      throw new IllegalStateException("the stalled request did not reach the peer within 5 s");
+    }
+    call.cancel(true);
+    return await(() -> peer.closedByClient.get() > closed, SEEN_CLOSED_WITHIN_MS);
+  }
+
+  private static boolean await(BooleanSupplier condition, long boundMs) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(boundMs);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(1);
+    }
+    return true;
+  }
+
+  /** A loopback HTTP/1.1 peer: {@code /ok} answers (keep-alive); anything else stalls mid-body. */
+  private static final class Peer implements AutoCloseable {
+    private final ServerSocket server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
+    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "cancel-loss-peer");
+      t.setDaemon(true);
+      return t;
+    });
+    final AtomicInteger stalled = new AtomicInteger();
+    final AtomicInteger closedByClient = new AtomicInteger();
+
+    Peer() throws IOException {
+      threads.execute(() -> {
+        while (!server.isClosed()) {
+          try {
+            Socket socket = server.accept();
+            threads.execute(() -> serve(socket));
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    String uri(String path) {
+      return "http://127.0.0.1:" + server.getLocalPort() + path;
+    }
+
+    private void serve(Socket socket) {
+      try (socket) {
+        socket.setSoTimeout(5_000);
+        InputStream in = new BufferedInputStream(socket.getInputStream());
+        OutputStream out = socket.getOutputStream();
+        String path;
+        while ((path = readRequestPath(in)) != null) {
+          if (path.equals("/ok")) {
+            out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            continue;
+          }
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nhalf".getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          stalled.incrementAndGet();
+          socket.setSoTimeout(PEER_HOLD_MS);
+          try {
+            while (in.read() >= 0) {
+              // discard until the client closes
+            }
+            closedByClient.incrementAndGet();
+          } catch (SocketTimeoutException e) {
+            // the cancel did not reach the exchange: give up (the close ends the client's call)
+          } catch (IOException e) {
+            closedByClient.incrementAndGet(); // reset by the client
+          }
+          return;
+        }
+      } catch (IOException e) {
+        // the client went away
+      }
+    }
+
+    /** The path of the next request (its head read whole), or null at end of stream. */
+    private static String readRequestPath(InputStream in) throws IOException {
+      StringBuilder head = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0) {
+        head.append((char) c);
+        if (head.length() >= 4 && head.lastIndexOf("\r\n\r\n") == head.length() - 4) {
+          return head.toString().split(" ", 3)[1];
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+      threads.shutdownNow();
+    }
+  }
+}
