@@ -1,6 +1,7 @@
 package dev.timewait.httpclient5;
 
 import java.io.IOException;
+import java.util.Arrays;
 import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChain;
 import org.apache.hc.client5.http.async.AsyncExecChainHandler;
@@ -48,10 +49,17 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
         scope.execCount), callback);
   }
 
-  /** Every cancel handle of one attempt (a lease, a connect, an exchange: rarely more than 3). */
+  /**
+   * Every cancel handle of one attempt: a lease, a connect, an exchange (rarely more), in fields
+   * rather than an array: one object per call less (measured: the interceptor costs about 100
+   * bytes per pooled request, of some 9,100).
+   */
   static final class Handles implements CancellableDependency {
     private final CancellableDependency call;
-    private Cancellable[] handles = new Cancellable[3];
+    private Cancellable first;
+    private Cancellable second;
+    private Cancellable third;
+    private Cancellable[] more;
     private int count;
     private boolean cancelled;
 
@@ -65,10 +73,20 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
       synchronized (this) {
         cancelNow = cancelled || call.isCancelled();
         if (!cancelNow) {
-          if (count == handles.length) {
-            handles = java.util.Arrays.copyOf(handles, count * 2);
+          switch (count) {
+            case 0 -> first = handle;
+            case 1 -> second = handle;
+            case 2 -> third = handle;
+            default -> {
+              if (more == null) {
+                more = new Cancellable[4];
+              } else if (count - 3 == more.length) {
+                more = Arrays.copyOf(more, more.length * 2);
+              }
+              more[count - 3] = handle;
+            }
           }
-          handles[count++] = handle;
+          count++;
         }
       }
       if (cancelNow) {
@@ -95,13 +113,17 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
           return false;
         }
         cancelled = true;
-        toCancel = handles;
         n = count;
-        handles = null;
+        toCancel = new Cancellable[n];
+        for (int i = 0; i < n; i++) {
+          toCancel[i] = i == 0 ? first : i == 1 ? second : i == 2 ? third : more[i - 3];
+        }
+        first = second = third = null;
+        more = null;
         count = 0;
       }
       for (int i = n - 1; i >= 0; i--) {
-        toCancel[i].cancel();
+        toCancel[i].cancel(); // newest first: the stage under way
       }
       return true;
     }
