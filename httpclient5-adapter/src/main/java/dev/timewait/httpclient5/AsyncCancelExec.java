@@ -24,9 +24,11 @@ import org.apache.hc.core5.http.nio.AsyncEntityProducer;
  * its response ends or times out. The connect's handle can replace the exchange's the same way
  * when the reactor connects and starts the exchange before the calling thread hands it in.
  * Measured with HttpClient 5.6.5 alone (benchmarks' {@code CancelLoss}): 34-38 of 50 cancels on
- * reused connections and 38-44 of 200 on new ones left the connection open and leased. The stages after this one get a scope whose
- * dependency keeps every handle and cancels them all, newest first; a finished stage's cancel does
- * nothing. Where the exchange is cancelled, HttpClient discards its connection itself.
+ * reused connections and 38-44 of 200 on new ones left the connection open and leased.
+ *
+ * <p>The stages after this one get a scope whose dependency keeps every handle and cancels them
+ * all, newest first; a finished stage's cancel does nothing. Where the exchange is cancelled,
+ * HttpClient discards its connection itself, which the session decorator resets and counts.
  *
  * <p>Thread-safe: stateless; each call's handles are guarded by their own lock.
  */
