@@ -551,6 +551,10 @@ public abstract class FaultContract {
       FaultClient.InFlight call = client.start(uri(peer));
       assertThat(Leaks.await(() -> peer.requests() == round, CALL_BOUND))
           .as("request %d reached the peer", round).isTrue();
+      // Mid-body, as promised: the head and half the body reach a loopback client well within
+      // this. (A cancel within a millisecond of the request reaching the peer is another case:
+      // Reactor Netty by itself left 2 of 400 such connections open; not asserted here.)
+      Thread.sleep(5);
       call.cancel();
       assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
           .as("cancel %d closed its connection: %s", round, accounting.snapshot()).isTrue();
