@@ -12,9 +12,9 @@ import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.nio.AsyncEntityProducer;
 
 /**
- * An exec interceptor, right before HttpClient's connect stage, that lets the caller's cancel of
- * a call reach the exchange under way, whatever the order in which the stages handed in their
- * cancel handles.
+ * Exec interceptors, one right before HttpClient's connect stage and one right before its main
+ * transport stage, that let the caller's cancel of a call reach the exchange under way, whatever
+ * the order in which the stages handed in their cancel handles.
  *
  * <p>Why: the stages hand their handles to the call's Future ({@code setDependency}), which keeps
  * only the last. HttpClient 5.6's connect stage hands in the lease's handle when {@code
@@ -26,14 +26,20 @@ import org.apache.hc.core5.http.nio.AsyncEntityProducer;
  * Measured with HttpClient 5.6.5 alone (benchmarks' {@code CancelLoss}): 34-38 of 50 cancels on
  * reused connections and 38-44 of 200 on new ones left the connection open and leased.
  *
- * <p>The stages after this one get a scope whose dependency keeps every handle and cancels them
- * all, newest first; a finished stage's cancel does nothing. Where the exchange is cancelled,
- * HttpClient discards its connection itself, which the session decorator resets and counts.
+ * <p>The stages from the connect stage on get a scope whose dependency ({@link Handles}) tells the
+ * exchange's handles (handed in by the main transport stage, on the thread that runs it, which
+ * {@link Exchange} notes) from the setup's (lease, connect). A cancel cancels the exchange's
+ * handles if the exchange has started, else the newest setup handle, as HttpClient itself would; a
+ * handle handed in after the cancel is cancelled at once. A connect under way is never cancelled
+ * by a handle it replaced: cancelling HttpClient's connect future after the reactor has connected
+ * leaves a session that no one owns (seen: one connection counted open for ever in 600 cancels
+ * racing connect). Where the exchange is cancelled, HttpClient discards its connection itself,
+ * which the session decorator resets and counts.
  *
  * <p>Thread-safe: stateless; each call's handles are guarded by their own lock.
  */
 final class AsyncCancelExec implements AsyncExecChainHandler {
-  /** The name of this interceptor in HttpClient's exec chain. */
+  /** The name of this interceptor in HttpClient's exec chain (before the connect stage). */
   static final String NAME = "timewait-cancel";
 
   @Override
@@ -52,17 +58,45 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
   }
 
   /**
-   * Every cancel handle of one attempt: a lease, a connect, an exchange (rarely more), in fields
-   * rather than an array: one object per call less (measured: the interceptor costs about 100
-   * bytes per pooled request, of some 9,100).
+   * The interceptor right before the main transport stage: what that stage hands in on this
+   * thread while it runs is the exchange's handle.
+   */
+  static final class Exchange implements AsyncExecChainHandler {
+    /** The name of this interceptor in HttpClient's exec chain (before the main transport). */
+    static final String NAME = "timewait-cancel-exchange";
+
+    @Override
+    public void execute(
+        HttpRequest request,
+        AsyncEntityProducer entityProducer,
+        AsyncExecChain.Scope scope,
+        AsyncExecChain chain,
+        AsyncExecCallback callback) throws HttpException, IOException {
+      if (!(scope.cancellableDependency instanceof Handles)) {
+        chain.proceed(request, entityProducer, scope, callback);
+        return;
+      }
+      Handles handles = (Handles) scope.cancellableDependency;
+      handles.exchangeThread = Thread.currentThread();
+      try {
+        chain.proceed(request, entityProducer, scope, callback);
+      } finally {
+        handles.exchangeThread = null;
+      }
+    }
+  }
+
+  /**
+   * One attempt's cancel handles: the exchange's (rarely more than one) and the newest of the
+   * setup's (lease, connect).
    */
   static final class Handles implements CancellableDependency {
     private final CancellableDependency call;
-    private Cancellable first;
-    private Cancellable second;
-    private Cancellable third;
-    private Cancellable[] more;
-    private int count;
+    /** The thread on which the main transport stage runs now, if it does. */
+    volatile Thread exchangeThread;
+    private Cancellable setup;
+    private Cancellable exchange;
+    private Cancellable[] moreExchange;
     private boolean cancelled;
 
     Handles(CancellableDependency call) {
@@ -71,29 +105,31 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
 
     @Override
     public void setDependency(Cancellable handle) {
+      boolean ofExchange = exchangeThread == Thread.currentThread();
       boolean cancelNow;
       synchronized (this) {
         cancelNow = cancelled || call.isCancelled();
         if (!cancelNow) {
-          switch (count) {
-            case 0 -> first = handle;
-            case 1 -> second = handle;
-            case 2 -> third = handle;
-            default -> {
-              if (more == null) {
-                more = new Cancellable[4];
-              } else if (count - 3 == more.length) {
-                more = Arrays.copyOf(more, more.length * 2);
-              }
-              more[count - 3] = handle;
-            }
+          if (!ofExchange) {
+            setup = handle;
+          } else if (exchange == null) {
+            exchange = handle;
+          } else {
+            moreExchange = moreExchange == null
+                ? new Cancellable[] {handle}
+                : append(moreExchange, handle);
           }
-          count++;
         }
       }
       if (cancelNow) {
         handle.cancel();
       }
+    }
+
+    private static Cancellable[] append(Cancellable[] array, Cancellable handle) {
+      Cancellable[] longer = Arrays.copyOf(array, array.length + 1);
+      longer[array.length] = handle;
+      return longer;
     }
 
     @Override
@@ -108,24 +144,26 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
 
     @Override
     public boolean cancel() {
-      Cancellable[] toCancel;
-      int n;
+      Cancellable first;
+      Cancellable[] more;
       synchronized (this) {
         if (cancelled) {
           return false;
         }
         cancelled = true;
-        n = count;
-        toCancel = new Cancellable[n];
-        for (int i = 0; i < n; i++) {
-          toCancel[i] = i == 0 ? first : i == 1 ? second : i == 2 ? third : more[i - 3];
-        }
-        first = second = third = null;
-        more = null;
-        count = 0;
+        first = exchange != null ? exchange : setup;
+        more = exchange != null ? moreExchange : null;
+        setup = null;
+        exchange = null;
+        moreExchange = null;
       }
-      for (int i = n - 1; i >= 0; i--) {
-        toCancel[i].cancel(); // newest first: the stage under way
+      if (more != null) {
+        for (int i = more.length - 1; i >= 0; i--) {
+          more[i].cancel();
+        }
+      }
+      if (first != null) {
+        first.cancel();
       }
       return true;
     }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * {@link ConnectionConfig} lifetime and idle timeout, TLS strategy, {@link TlsConfig} version
  * policy), the I/O session decorator and listener ({@link AsyncConnections}), the connection reuse
  * strategy and a last request interceptor ({@link AsyncExchangeRules}), exec interceptors before
- * the connect stage ({@link AsyncCancelExec}) and after the protocol stage ({@link
+ * the connect and main transport stages ({@link AsyncCancelExec}) and after the protocol stage ({@link
  * AsyncFinWaitExec}, server close only), and idle/expired eviction.
  *
  * <p>Thread-safe: stateless.
@@ -81,6 +81,8 @@ final class AsyncConfigurer {
     // some on new ones (measured: 34-38 of 50; 38-44 of 200): AsyncCancelExec says how.
     builder.addExecInterceptorBefore(
         ChainElement.CONNECT.name(), AsyncCancelExec.NAME, new AsyncCancelExec());
+    builder.addExecInterceptorBefore(ChainElement.MAIN_TRANSPORT.name(),
+        AsyncCancelExec.Exchange.NAME, new AsyncCancelExec.Exchange());
     if (strategy.retirement() == Retirement.SERVER_CLOSE) {
       builder.addExecInterceptorAfter(
           ChainElement.PROTOCOL.name(), AsyncFinWaitExec.NAME, new AsyncFinWaitExec(connections));
