@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * {@link ConnectionConfig} lifetime and idle timeout, TLS strategy, {@link TlsConfig} version
  * policy), the I/O session decorator and listener ({@link AsyncConnections}), the connection reuse
  * strategy and a last request interceptor ({@link AsyncExchangeRules}), exec interceptors before
- * the connect and main transport stages ({@link AsyncCancelExec}) and after the protocol stage ({@link
- * AsyncFinWaitExec}, server close only), and idle/expired eviction.
+ * the connect and main transport stages ({@link AsyncCancelExec}) and after the protocol stage
+ * ({@link AsyncFinWaitExec}, server close only), and idle/expired eviction.
  *
  * <p>Thread-safe: stateless.
  */
