@@ -62,14 +62,9 @@ final class CancelLoss {
   }
 
   private static int rounds(String value) {
-    int n;
-    try {
-      n = Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("rounds must be a whole number, but was " + value);
-    }
-    if (n <= 0 || n > 10_000) {
-      throw new IllegalArgumentException("rounds must be > 0 and <= 10000, but was " + n);
+    int n = Args.atLeast("rounds", value, 1);
+    if (n > 10_000) {
+      throw new IllegalArgumentException("rounds must be <= 10000, but was " + n);
     }
     return n;
   }

@@ -32,9 +32,9 @@ final class Timeline {
       throw new IllegalArgumentException("usage: Timeline raw|timewait CAP SECONDS SLICE_SECONDS");
     }
     String mode = args[0];
-    int cap = atLeast("cap", args[1], 0);
-    int seconds = atLeast("seconds", args[2], 1);
-    int slice = atLeast("slice", args[3], 1);
+    int cap = Args.atLeast("cap", args[1], 0);
+    int seconds = Args.atLeast("seconds", args[2], 1);
+    int slice = Args.atLeast("slice", args[3], 1);
     BenchClient client;
     if (mode.equals("raw") && cap > 0) {
       client = BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
@@ -61,18 +61,5 @@ final class Timeline {
     System.out.println(line + String.format(Locale.ROOT, " | %d requests, %.1fk/s",
         total, total * 1e6 / (System.nanoTime() - start)));
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
-  }
-
-  private static int atLeast(String name, String value, int min) {
-    int n;
-    try {
-      n = Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number, but was " + value);
-    }
-    if (n < min) {
-      throw new IllegalArgumentException(name + " must be >= " + min + ", but was " + n);
-    }
-    return n;
   }
 }

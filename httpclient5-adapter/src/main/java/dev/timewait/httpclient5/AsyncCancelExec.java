@@ -1,7 +1,6 @@
 package dev.timewait.httpclient5;
 
 import java.io.IOException;
-import java.util.Arrays;
 import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChain;
 import org.apache.hc.client5.http.async.AsyncExecChainHandler;
@@ -87,8 +86,9 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
   }
 
   /**
-   * One attempt's cancel handles: the exchange's (rarely more than one) and the newest of the
-   * setup's (lease, connect).
+   * One attempt's cancel handles: the exchange's and the newest of the setup's (lease, connect).
+   * The main transport stage hands in one handle per attempt; were it to hand in more, the newest
+   * would stand, as on HttpClient's own Future.
    */
   static final class Handles implements CancellableDependency {
     private final CancellableDependency call;
@@ -96,7 +96,6 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
     volatile Thread exchangeThread;
     private Cancellable setup;
     private Cancellable exchange;
-    private Cancellable[] moreExchange;
     private boolean cancelled;
 
     Handles(CancellableDependency call) {
@@ -110,26 +109,16 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
       synchronized (this) {
         cancelNow = cancelled || call.isCancelled();
         if (!cancelNow) {
-          if (!ofExchange) {
-            setup = handle;
-          } else if (exchange == null) {
+          if (ofExchange) {
             exchange = handle;
           } else {
-            moreExchange = moreExchange == null
-                ? new Cancellable[] {handle}
-                : append(moreExchange, handle);
+            setup = handle;
           }
         }
       }
       if (cancelNow) {
         handle.cancel();
       }
-    }
-
-    private static Cancellable[] append(Cancellable[] array, Cancellable handle) {
-      Cancellable[] longer = Arrays.copyOf(array, array.length + 1);
-      longer[array.length] = handle;
-      return longer;
     }
 
     @Override
@@ -144,26 +133,18 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
 
     @Override
     public boolean cancel() {
-      Cancellable first;
-      Cancellable[] more;
+      Cancellable handle;
       synchronized (this) {
         if (cancelled) {
           return false;
         }
         cancelled = true;
-        first = exchange != null ? exchange : setup;
-        more = exchange != null ? moreExchange : null;
+        handle = exchange != null ? exchange : setup;
         setup = null;
         exchange = null;
-        moreExchange = null;
       }
-      if (more != null) {
-        for (int i = more.length - 1; i >= 0; i--) {
-          more[i].cancel();
-        }
-      }
-      if (first != null) {
-        first.cancel();
+      if (handle != null) {
+        handle.cancel(); // outside the lock: it runs HttpClient's failure path
       }
       return true;
     }

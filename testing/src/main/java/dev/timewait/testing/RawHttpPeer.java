@@ -212,12 +212,13 @@ public final class RawHttpPeer implements AutoCloseable {
       int onThisConnection = 0;
       while ((request = idleClose ? readRequestWithin(raw, in) : readRequest(in)) != null) {
         requests.incrementAndGet();
-        if (behaviour == Behaviour.DROP_SECOND_REQUEST && ++onThisConnection == 2) {
+        onThisConnection++;
+        if (behaviour == Behaviour.DROP_SECOND_REQUEST && onThisConnection == 2) {
           socket.close(); // read, never answered
           return;
         }
         if (isMidBodyFault()
-            || behaviour == Behaviour.STALL_SECOND_RESPONSE && ++onThisConnection == 2) {
+            || behaviour == Behaviour.STALL_SECOND_RESPONSE && onThisConnection == 2) {
           failMidBody(raw, socket, out);
           return;
         }
