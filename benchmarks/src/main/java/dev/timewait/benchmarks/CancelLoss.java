@@ -3,6 +3,7 @@ package dev.timewait.benchmarks;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
+import dev.timewait.reactornetty.TimeWaitReactorNetty;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,6 +13,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,21 +27,36 @@ import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import reactor.core.Disposable;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
- * How many of HttpClient 5's async {@code Future.cancel(true)} calls leave their exchange going on,
- * its connection open: raw HttpClient against the same client configured by timewait, on new
- * connections (many cancels in a row on one warm client) and on reused ones (a fresh client per
- * cancel, whose second call leases the first call's idle connection). Each cancelled call's
- * response stalls mid-body; a cancel that reached the exchange closes the connection, which the
- * loopback peer sees within 1 s; one that did not leaves it open until the peer gives up (1.5 s).
+ * How many cancels leave their exchange going on, its connection open, raw client against the
+ * same client configured by timewait. Each cancelled call's response stalls mid-body; a cancel
+ * that reached the exchange closes the connection, which the loopback peer sees within 1 s; one
+ * that did not leaves it open until the peer gives up (1.5 s).
+ *
+ * <ul>
+ *   <li>HttpClient 5's async {@code Future.cancel(true)}, pooled: on new connections (many
+ *       cancels in a row on one warm client) and on reused ones (a fresh client per cancel, whose
+ *       second call leases the first call's idle connection); each cancel comes within 1 ms of
+ *       the peer writing the response head. Why: docs/httpclient5.md "Cancel".
+ *   <li>Reactor Netty's {@code Disposable.dispose()}, as the response head arrives (the caller
+ *       spins on the peer's count and cancels at once), raw pooled and each timewait strategy.
+ *       Why: docs/reactor-netty.md "Cancel".
+ * </ul>
  *
  * <pre>
- * java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.CancelLoss [ROUNDS]
+ * java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.CancelLoss [ROUNDS [CLIENT]]
  * </pre>
  *
- * <p>Why: docs/httpclient5.md "Cancel". A diagnostic, not part of the benchmark's report; the
- * fault contract is the test.
+ * <p>{@code ROUNDS}: cancels per row, 1-10,000 (200); {@code CLIENT}: {@code all} (the default),
+ * {@code hc5-async} or {@code reactor-netty}.
+ *
+ * <p>A diagnostic, not part of the benchmark's report; the fault contract and the adapters' own
+ * tests are the tests.
  */
 final class CancelLoss {
   private static final long SEEN_CLOSED_WITHIN_MS = 1_000;
@@ -49,16 +66,81 @@ final class CancelLoss {
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? rounds(args[0]) : 200;
+    String clients = args.length > 1 ? args[1] : "all";
+    if (!clients.equals("all") && !clients.equals("hc5-async") && !clients.equals("reactor-netty")) {
+      throw new IllegalArgumentException("client must be all, hc5-async or reactor-netty, but was " + clients);
+    }
     try (Peer peer = new Peer()) {
-      for (boolean timewait : new boolean[] {false, true}) {
-        String name = timewait ? "timewait pooled" : "raw pooled";
-        int lostNew = newConnections(peer, timewait, rounds);
-        int reusedRounds = Math.max(1, rounds / 4);
-        int lostReused = reusedConnections(peer, timewait, reusedRounds);
-        System.out.printf(Locale.ROOT, "%-16s new connections: %d of %d cancels left the connection open;"
-            + " reused connections: %d of %d%n", name, lostNew, rounds, lostReused, reusedRounds);
+      if (!clients.equals("reactor-netty")) {
+        hc5Async(peer, rounds);
+      }
+      if (!clients.equals("hc5-async")) {
+        reactorNetty(peer, rounds);
       }
     }
+  }
+
+  private static void hc5Async(Peer peer, int rounds) throws Exception {
+    for (boolean timewait : new boolean[] {false, true}) {
+      String name = timewait ? "timewait pooled" : "raw pooled";
+      int lostNew = newConnections(peer, timewait, rounds);
+      int reusedRounds = Math.max(1, rounds / 4);
+      int lostReused = reusedConnections(peer, timewait, reusedRounds);
+      System.out.printf(Locale.ROOT, "hc5-async %-16s new connections: %d of %d cancels left the"
+          + " connection open; reused connections: %d of %d%n", name, lostNew, rounds, lostReused,
+          reusedRounds);
+    }
+  }
+
+  private static void reactorNetty(Peer peer, int rounds) throws Exception {
+    PooledKeepAlive pooled = PooledKeepAlive.builder().maxTotal(8).maxPerRoute(8).build();
+    CloseStrategy[] strategies = {null, null, CloseStrategy.serverClose(), CloseStrategy.reset(), pooled};
+    for (int i = 0; i < strategies.length; i++) {
+      CloseStrategy strategy = strategies[i];
+      // The raw rows: Reactor Netty's pool, and a connection per request as reset and server close use.
+      ConnectionProvider provider = i == 0 ? ConnectionProvider.create("cancel-loss-raw", 8)
+          : i == 1 ? ConnectionProvider.newConnection()
+          : TimeWaitReactorNetty.connectionProvider("cancel-loss", strategy);
+      String name = i == 0 ? "raw pooled" : i == 1 ? "raw newConnection"
+          : "timewait " + strategy.getClass().getSimpleName();
+      System.out.printf(Locale.ROOT, "reactor-netty %-24s cancels as the response head arrives: %d of %d"
+          + " left the connection open%n", name, reactorNetty(peer, provider, strategy, rounds), rounds);
+    }
+  }
+
+  /** Reactor Netty: each call disposed as soon as the peer has written its response head. */
+  private static int reactorNetty(Peer peer, ConnectionProvider provider, CloseStrategy strategy,
+      int rounds) throws Exception {
+    HttpClient client = HttpClient.create(provider).protocol(HttpProtocol.HTTP11);
+    if (strategy != null) {
+      client = TimeWaitReactorNetty.configure(client, strategy);
+    }
+    int lost = 0;
+    try {
+      for (int r = 0; r < rounds; r++) {
+        int stalled = peer.stalled.get();
+        int closed = peer.closedByClient.get();
+        Disposable call = client.get().uri(peer.uri("/stall"))
+            .responseSingle((response, body) -> body.asByteArray())
+            .subscribe(body -> { }, error -> { });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (peer.stalled.get() == stalled) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("the stalled request did not reach the peer within 5 s");
+          }
+          Thread.onSpinWait(); // no sleep: the cancel should meet the response head
+        }
+        call.dispose();
+        lost += await(() -> peer.closedByClient.get() > closed, SEEN_CLOSED_WITHIN_MS) ? 0 : 1;
+      }
+    } finally {
+      if (strategy != null) {
+        TimeWaitReactorNetty.shutdown(client);
+      } else if (provider != ConnectionProvider.newConnection()) { // Reactor Netty's shared one stays
+        provider.disposeLater().block(Duration.ofSeconds(5));
+      }
+    }
+    return lost;
   }
 
   private static int rounds(String value) {
