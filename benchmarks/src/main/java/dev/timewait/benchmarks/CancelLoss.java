@@ -92,28 +92,32 @@ final class CancelLoss {
     }
   }
 
+  /** A Reactor Netty row: a raw client on {@code provider}, or one configured for {@code strategy}. */
+  private record Row(String name, ConnectionProvider provider, CloseStrategy strategy) {}
+
   private static void reactorNetty(Peer peer, int rounds) throws Exception {
     PooledKeepAlive pooled = PooledKeepAlive.builder().maxTotal(8).maxPerRoute(8).build();
-    CloseStrategy[] strategies = {null, null, CloseStrategy.serverClose(), CloseStrategy.reset(), pooled};
-    for (int i = 0; i < strategies.length; i++) {
-      CloseStrategy strategy = strategies[i];
-      // The raw rows: Reactor Netty's pool, and a connection per request as reset and server close use.
-      ConnectionProvider provider = i == 0 ? ConnectionProvider.create("cancel-loss-raw", 8)
-          : i == 1 ? ConnectionProvider.newConnection()
-          : TimeWaitReactorNetty.connectionProvider("cancel-loss", strategy);
-      String name = i == 0 ? "raw pooled" : i == 1 ? "raw newConnection"
-          : "timewait " + strategy.getClass().getSimpleName();
+    // Raw: Reactor Netty's own pool, and a connection per request as reset and server close use.
+    Row[] rows = {
+        new Row("raw pooled", ConnectionProvider.create("cancel-loss-raw", 8), null),
+        new Row("raw newConnection", ConnectionProvider.newConnection(), null),
+        timewait(CloseStrategy.serverClose()), timewait(CloseStrategy.reset()), timewait(pooled)};
+    for (Row row : rows) {
       System.out.printf(Locale.ROOT, "reactor-netty %-24s cancels as the response head arrives: %d of %d"
-          + " left the connection open%n", name, reactorNetty(peer, provider, strategy, rounds), rounds);
+          + " left the connection open%n", row.name(), reactorNetty(peer, row, rounds), rounds);
     }
   }
 
+  private static Row timewait(CloseStrategy strategy) {
+    return new Row("timewait " + strategy.getClass().getSimpleName(),
+        TimeWaitReactorNetty.connectionProvider("cancel-loss", strategy), strategy);
+  }
+
   /** Reactor Netty: each call disposed as soon as the peer has written its response head. */
-  private static int reactorNetty(Peer peer, ConnectionProvider provider, CloseStrategy strategy,
-      int rounds) throws Exception {
-    HttpClient client = HttpClient.create(provider).protocol(HttpProtocol.HTTP11);
-    if (strategy != null) {
-      client = TimeWaitReactorNetty.configure(client, strategy);
+  private static int reactorNetty(Peer peer, Row row, int rounds) throws Exception {
+    HttpClient client = HttpClient.create(row.provider()).protocol(HttpProtocol.HTTP11);
+    if (row.strategy() != null) {
+      client = TimeWaitReactorNetty.configure(client, row.strategy());
     }
     int lost = 0;
     try {
@@ -134,10 +138,10 @@ final class CancelLoss {
         lost += await(() -> peer.closedByClient.get() > closed, SEEN_CLOSED_WITHIN_MS) ? 0 : 1;
       }
     } finally {
-      if (strategy != null) {
+      if (row.strategy() != null) {
         TimeWaitReactorNetty.shutdown(client);
-      } else if (provider != ConnectionProvider.newConnection()) { // Reactor Netty's shared one stays
-        provider.disposeLater().block(Duration.ofSeconds(5));
+      } else if (row.provider() != ConnectionProvider.newConnection()) { // the shared one stays
+        row.provider().disposeLater().block(Duration.ofSeconds(5));
       }
     }
     return lost;
