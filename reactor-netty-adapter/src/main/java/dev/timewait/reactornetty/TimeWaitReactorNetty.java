@@ -213,18 +213,17 @@ public final class TimeWaitReactorNetty {
   }
 
   /**
-   * Closes the connection of a call cancelled as its response head arrives, which Reactor can
-   * lose in two places (docs/reactor-netty.md "Cancel"). Reactor Netty emits a request's
-   * connection when the response head arrives. A cancel at that moment can drop it inside Reactor
-   * Netty 1.3's own retry operator ({@code retryWhen}): its serializing subscriber marks itself
-   * cancelled before the cancel reaches the sink whose {@code onCancel} would dispose the
-   * connection, so the connection the sink emits in between is discarded, and nobody owns it.
-   * Reactor hands what it discards to the context's discard hook, which disposes it. Or the
-   * connection is handed over and the cancel is lost in the {@code flatMap} after this operator:
-   * {@link CancelGuard}. Either way the close finds the exchange incomplete and resets.
+   * Closes a connection that Reactor drops on its way to the caller. Reactor Netty emits a
+   * request's connection when the response head arrives; a cancel at that moment can lose it
+   * inside Reactor Netty 1.3's own retry operator ({@code retryWhen}): its serializing subscriber
+   * marks itself cancelled before the cancel reaches the sink whose {@code onCancel} would dispose
+   * the connection, so the connection the sink emits in between is discarded, and nobody owns it:
+   * it stays open, and in a pool, acquired. Reactor hands what it discards to the context's
+   * discard hook; the close finds the exchange incomplete and resets. Measured: 3-17 of 10,000
+   * cancels as the response head arrived, raw; 0 configured (docs/reactor-netty.md "Cancel").
    */
   private static Mono<? extends Connection> closeDropped(Mono<? extends Connection> exchange) {
-    return new CancelGuard(exchange.doOnDiscard(Connection.class, Connection::dispose));
+    return exchange.doOnDiscard(Connection.class, Connection::dispose);
   }
 
   private static void install(Connections connections, ChannelPipeline pipeline) {

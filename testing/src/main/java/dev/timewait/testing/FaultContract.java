@@ -540,9 +540,9 @@ public abstract class FaultContract {
    * even ones 5 ms later (mid-body). Without its adapter's fix HttpClient 5.6's async client
    * fails this within 2-23 cancels (its reactor starts the exchange before the calling thread
    * hands in the connect's cancel handle, which replaces the exchange's). Reactor Netty 1.3 by
-   * itself can lose a connection whose response head meets the cancel, 1 in 200 to 1 in 3,300
+   * itself can drop a connection whose response head meets the cancel, 1 in 200 to 1 in 3,300
    * such cancels here: too rare for 30 of them to show (0 of 6 runs without its fix); its
-   * adapter's own tests cancel 3,000 times ({@code EarlyCancelTest}) and force the drop.
+   * adapter's own tests force the drop and cancel 3,000 times ({@code EarlyCancelTest}).
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("strategies")
