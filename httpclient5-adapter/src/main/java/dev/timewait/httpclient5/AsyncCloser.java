@@ -64,13 +64,18 @@ final class AsyncCloser {
 
   /** A close through the decorator, from any thread. */
   void close(AsyncConnection connection, IOSession layer, CloseMode mode) {
-    if (!serverClose || mode == CloseMode.IMMEDIATE || !connection.armed || connection.shuttingDown) {
+    // A socket closed past the decorator (HttpClient's close(IMMEDIATE) as it discards a cancelled
+    // exchange's connection, from the cancelling thread) whose reactor then closes it gracefully
+    // through the decorator: no FIN to wait for; what happened was an RST, counted as one.
+    boolean closedPast = !connection.raw.isOpen();
+    if (!serverClose || mode == CloseMode.IMMEDIATE || closedPast || !connection.armed
+        || connection.shuttingDown) {
       // A reset, decided before any state change: the connection never looks like it waits for
       // a FIN (whose drain handler would take the reactor's events meanwhile).
       if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
         // The pool discards an idle connection it evicts gracefully (PoolEntry.discardConnection
         // closes the session in the mode given); an exchange's failure or cancel, immediately.
-        closeAndCount(connection, layer, mode == CloseMode.IMMEDIATE
+        closeAndCount(connection, layer, mode == CloseMode.IMMEDIATE || closedPast
             ? CloseReasons.EXCHANGE_CUT
             : connection.requests.get() > 0 ? CloseReasons.IDLE : 0);
       } else if (!serverClose) {
@@ -93,7 +98,10 @@ final class AsyncCloser {
       return;
     }
     // Read events now go to the drain handler (TimeWaitIOSession#getHandler); ask for them.
-    connection.readEventsOnly();
+    if (!connection.readEventsOnly()) {
+      finish(connection, CloseOutcome.FIN_WAIT_ABORTED); // closed past the decorator meanwhile
+      return;
+    }
     log.debug("{}: waiting up to {} ms for the server's FIN", connection,
         TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
   }

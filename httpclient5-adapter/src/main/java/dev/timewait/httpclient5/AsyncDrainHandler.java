@@ -34,7 +34,8 @@ final class AsyncDrainHandler implements IOEventHandler {
   @Override
   public void outputReady(IOSession session) {
     // Nothing to write; the TLS layer may have asked for a write (its close_notify) and
-    // dropped read interest after our close: read, and only read, from now on.
+    // dropped read interest after our close: read, and only read, from now on. (A socket closed
+    // meanwhile: the reactor's disconnect ends the wait.)
     connection.readEventsOnly();
   }
 

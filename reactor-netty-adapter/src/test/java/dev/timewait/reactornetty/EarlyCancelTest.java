@@ -10,9 +10,6 @@ import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.Leaks;
 import dev.timewait.testing.RawHttpPeer;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,6 +30,8 @@ class EarlyCancelTest {
   /** Cancels per strategy: about 3 s each on loopback. */
   private static final int ROUNDS = 1_000;
   private static final Duration BOUND = Duration.ofSeconds(5);
+  /** How often the test checks: the cancel comes within 50 µs of the request reaching the peer. */
+  private static final Duration POLL = Duration.ofNanos(50_000);
   /** Ends an exchange whose cancel was lost (the response stalls). */
   private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(1);
 
@@ -58,11 +57,11 @@ class EarlyCancelTest {
             .responseSingle((response, body) -> body.asByteArray())
             .subscribe(body -> { }, error -> { });
         // No sleep between the request reaching the peer and the cancel: the peer answers at once.
-        if (!spin(() -> peer.requests() == round)) {
+        if (!Leaks.await(() -> peer.requests() == round, BOUND, POLL)) {
           fail("request %d did not reach the peer within %s", round, BOUND);
         }
         call.dispose();
-        if (!spin(() -> accounting.snapshot().open() == 0)) {
+        if (!Leaks.await(() -> accounting.snapshot().open() == 0, BOUND, POLL)) {
           fail("cancel %d of %d left its connection open past the response timeout: %s; kernel: %s",
               round, ROUNDS, accounting.snapshot(), KernelTcp.describe(peer.port()));
         }
@@ -74,17 +73,5 @@ class EarlyCancelTest {
     } finally {
       TimeWaitReactorNetty.shutdown(client);
     }
-  }
-
-  /** Waits at most {@link #BOUND} for {@code condition}, checking every 50 µs. */
-  private static boolean spin(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + BOUND.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
-    }
-    return true;
   }
 }

@@ -62,6 +62,12 @@ public abstract class FaultContract {
   private static final Duration RACE_BOUND = Duration.ofSeconds(60);
   /** Calls cancelled one after another, each on a new connection, half of them mid-body. */
   private static final int CANCEL_ROUNDS = 60;
+  /** How often an early cancel checks that its request reached the peer: within a moment of it. */
+  private static final Duration EARLY_POLL = Duration.ofNanos(50_000);
+  /** Calls cancelled as their response head comes, one after another, per strategy. */
+  private static final int EARLY_CANCEL_ROUNDS = 500;
+  /** The early-cancel test's response timeout: it bounds a cancel that the client itself loses. */
+  private static final Duration EARLY_CANCEL_TIMEOUT = Duration.ofSeconds(1);
   /** A FIN wait long enough that "ended at once" cannot pass for "waited it out". */
   protected static final Duration LONG_FIN_WAIT = Duration.ofSeconds(30);
   /** Generous for "at once" (the target is 100 ms) on a loaded machine; far below the wait. */
@@ -536,13 +542,15 @@ public abstract class FaultContract {
   /**
    * Cancels, one after another, calls whose responses stall, each on a new connection of one
    * client that is already warm: every cancel must end its call and close its connection. Odd
-   * calls are cancelled as soon as their request reached the peer (as the response head comes),
-   * even ones 5 ms later (mid-body). Without its adapter's fix HttpClient 5.6's async client
-   * fails this within 2-23 cancels (its reactor starts the exchange before the calling thread
-   * hands in the connect's cancel handle, which replaces the exchange's). Reactor Netty 1.3 by
-   * itself can drop a connection whose response head meets the cancel, 1 in 200 to 1 in 3,300
-   * such cancels here: too rare for 30 of them to show (0 of 6 runs without its fix); its
-   * adapter's own tests force the drop and cancel 3,000 times ({@code EarlyCancelTest}).
+   * calls are cancelled within 50 µs of their request reaching the peer (as the response head
+   * comes), even ones 5 ms later (mid-body). Without its adapter's fix HttpClient 5.6's async
+   * client fails this within 2-23 cancels (its reactor starts the exchange before the calling
+   * thread hands in the connect's cancel handle, which replaces the exchange's). Reactor Netty 1.3
+   * by itself can drop a connection whose response head meets the cancel, 1 in 200 to 1 in 3,300
+   * such cancels here: too rare for 30 of them to show (0 of 6 runs without its fix, when the
+   * early cancels still polled every 20 ms); its adapter's own tests force the drop ({@code
+   * DroppedConnectionTest}), and {@link
+   * #everyCancelAsTheResponseHeadComesClosesItsConnectionAndSendsNothingAgain} cancels 500 times.
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("strategies")
@@ -553,8 +561,11 @@ public abstract class FaultContract {
     for (int i = 1; i <= CANCEL_ROUNDS; i++) {
       int round = i;
       FaultClient.InFlight call = client.start(uri(peer));
-      assertThat(Leaks.await(() -> peer.requests() == round, CALL_BOUND))
-          .as("request %d reached the peer", round).isTrue();
+      if (!Leaks.await(() -> peer.requests() == round, CALL_BOUND, EARLY_POLL)) {
+        fail("request %d did not reach the peer (it saw %d requests on %d connections; %s); the"
+            + " call: %s", round, peer.requests(), peer.accepted(), accounting.snapshot(),
+            outcome(call));
+      }
       if (round % 2 == 0) {
         Thread.sleep(5); // mid-body: the head and half the body reach a loopback client within it
       }
@@ -565,6 +576,54 @@ public abstract class FaultContract {
     assertThat(peer.accepted()).as("a cancelled call's connection is never reused")
         .isEqualTo(CANCEL_ROUNDS);
     assertNothingLeft(client, accounting, peer.port());
+  }
+
+  /**
+   * Cancels calls one after another, each as soon as its request reached the peer, while the
+   * response head is on its way (the body then stalls): every cancel must close its connection,
+   * at the latest when the 1 s response timeout ends an exchange whose cancel the client itself
+   * lost (Reactor Netty's, docs/reactor-netty.md); no cancelled request may go out again; the
+   * client must go on working. What this found in HttpClient 5.6's async client: its retry sent
+   * cancelled GETs again (the cancel's close made the reactor's read fail with {@code
+   * ClosedChannelException}, which its retry strategy deems recoverable), and the adapter's FIN
+   * wait, started on a socket already closed past the decorator, stopped the I/O reactor.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strategies")
+  void everyCancelAsTheResponseHeadComesClosesItsConnectionAndSendsNothingAgain(CloseStrategy strategy)
+      throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, EARLY_CANCEL_TIMEOUT);
+    for (int i = 1; i <= EARLY_CANCEL_ROUNDS; i++) {
+      int round = i;
+      FaultClient.InFlight call = client.start(uri(peer));
+      if (!Leaks.await(() -> peer.requests() == round, CALL_BOUND, EARLY_POLL)) {
+        fail("request %d did not reach the peer (it saw %d requests on %d connections; %s); the"
+            + " call: %s", round, peer.requests(), peer.accepted(), accounting.snapshot(),
+            outcome(call));
+      }
+      call.cancel();
+      if (!Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE, EARLY_POLL)) {
+        fail("cancel %d of %d left its connection open: %s; kernel: %s", round,
+            EARLY_CANCEL_ROUNDS, accounting.snapshot(), KernelTcp.describe(peer.port()));
+      }
+    }
+    assertThat(peer.requests()).as("no cancelled request went out again").isEqualTo(EARLY_CANCEL_ROUNDS);
+    assertThat(peer.accepted()).as("a cancelled call's connection is never reused")
+        .isEqualTo(EARLY_CANCEL_ROUNDS);
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  /** What became of {@code call} so far, for a failure's message. */
+  private static String outcome(FaultClient.InFlight call) {
+    try {
+      return "ended with status " + call.await(Duration.ofMillis(100)).status();
+    } catch (TimeoutException e) {
+      return "still under way";
+    } catch (Exception e) {
+      return "failed: " + e;
+    }
   }
 
   /** Cancels {@code call}, whose response stalls mid-body: it fails at once; its connection closes. */

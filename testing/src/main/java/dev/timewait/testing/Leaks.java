@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -17,6 +18,9 @@ import java.util.function.BooleanSupplier;
  * library's sockets, and the kernel's sockets left towards a peer. Stateless and thread-safe.
  */
 public final class Leaks {
+
+  /** How often {@link #await(BooleanSupplier, Duration)} checks its condition. */
+  private static final Duration DEFAULT_POLL = Duration.ofMillis(20);
 
   /**
    * Threads that the JVM, the test runner or a JDK facility may start on first use and keep:
@@ -122,22 +126,36 @@ public final class Leaks {
   }
 
   /**
-   * Waits at most {@code bound} for {@code condition}; returns whether it held.
+   * Waits at most {@code bound} for {@code condition}, checking every 20 ms; returns whether it
+   * held.
    *
    * @param condition what to wait for
    * @param bound the longest to wait
    * @return whether the condition held in time
    */
   public static boolean await(BooleanSupplier condition, Duration bound) {
+    return await(condition, bound, DEFAULT_POLL);
+  }
+
+  /**
+   * Waits at most {@code bound} for {@code condition}, checking every {@code poll}; returns whether
+   * it held. A short poll (tens of microseconds) lets a test act within a moment of what it waits
+   * for, as the early-cancel tests must; an interrupt ends the wait (false, the flag kept).
+   *
+   * @param condition what to wait for
+   * @param bound the longest to wait
+   * @param poll the pause between checks
+   * @return whether the condition held in time
+   */
+  public static boolean await(BooleanSupplier condition, Duration bound, Duration poll) {
+    long pollNanos = poll.toNanos();
     long deadline = System.nanoTime() + bound.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         return false;
       }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      LockSupport.parkNanos(pollNanos);
+      if (Thread.currentThread().isInterrupted()) {
         return false;
       }
     }
