@@ -558,21 +558,7 @@ public abstract class FaultContract {
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
-    for (int i = 1; i <= CANCEL_ROUNDS; i++) {
-      int round = i;
-      FaultClient.InFlight call = client.start(uri(peer));
-      if (!Leaks.await(() -> peer.requests() == round, CALL_BOUND, EARLY_POLL)) {
-        fail("request %d did not reach the peer (it saw %d requests on %d connections; %s); the"
-            + " call: %s", round, peer.requests(), peer.accepted(), accounting.snapshot(),
-            outcome(call));
-      }
-      if (round % 2 == 0) {
-        Thread.sleep(5); // mid-body: the head and half the body reach a loopback client within it
-      }
-      call.cancel();
-      assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
-          .as("cancel %d closed its connection: %s", round, accounting.snapshot()).isTrue();
-    }
+    cancelOneAfterAnother(client, peer, accounting, CANCEL_ROUNDS, true);
     assertThat(peer.accepted()).as("a cancelled call's connection is never reused")
         .isEqualTo(CANCEL_ROUNDS);
     assertNothingLeft(client, accounting, peer.port());
@@ -595,7 +581,21 @@ public abstract class FaultContract {
     RawHttpPeer peer = peer(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO);
     CloseAccounting accounting = new CloseAccounting();
     FaultClient client = client(strategy, accounting, EARLY_CANCEL_TIMEOUT);
-    for (int i = 1; i <= EARLY_CANCEL_ROUNDS; i++) {
+    cancelOneAfterAnother(client, peer, accounting, EARLY_CANCEL_ROUNDS, false);
+    assertThat(peer.requests()).as("no cancelled request went out again").isEqualTo(EARLY_CANCEL_ROUNDS);
+    assertThat(peer.accepted()).as("a cancelled call's connection is never reused")
+        .isEqualTo(EARLY_CANCEL_ROUNDS);
+    assertNothingLeft(client, accounting, peer.port());
+  }
+
+  /**
+   * Starts {@code rounds} calls to {@code peer} one after another and cancels each: within 50 µs
+   * of its request reaching the peer, or, with {@code halfMidBody}, every other one 5 ms later
+   * (mid-body). Each cancel must close its connection within {@link #SETTLE}.
+   */
+  private static void cancelOneAfterAnother(FaultClient client, RawHttpPeer peer,
+      CloseAccounting accounting, int rounds, boolean halfMidBody) throws Exception {
+    for (int i = 1; i <= rounds; i++) {
       int round = i;
       FaultClient.InFlight call = client.start(uri(peer));
       if (!Leaks.await(() -> peer.requests() == round, CALL_BOUND, EARLY_POLL)) {
@@ -603,16 +603,15 @@ public abstract class FaultContract {
             + " call: %s", round, peer.requests(), peer.accepted(), accounting.snapshot(),
             outcome(call));
       }
+      if (halfMidBody && round % 2 == 0) {
+        Thread.sleep(5); // mid-body: the head and half the body reach a loopback client within it
+      }
       call.cancel();
       if (!Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE, EARLY_POLL)) {
-        fail("cancel %d of %d left its connection open: %s; kernel: %s", round,
-            EARLY_CANCEL_ROUNDS, accounting.snapshot(), KernelTcp.describe(peer.port()));
+        fail("cancel %d of %d left its connection open: %s; kernel: %s", round, rounds,
+            accounting.snapshot(), KernelTcp.describe(peer.port()));
       }
     }
-    assertThat(peer.requests()).as("no cancelled request went out again").isEqualTo(EARLY_CANCEL_ROUNDS);
-    assertThat(peer.accepted()).as("a cancelled call's connection is never reused")
-        .isEqualTo(EARLY_CANCEL_ROUNDS);
-    assertNothingLeft(client, accounting, peer.port());
   }
 
   /** What became of {@code call} so far, for a failure's message. */
