@@ -3,6 +3,7 @@ package dev.timewait.testing;
 import dev.timewait.diagnostics.TcpFilter;
 import dev.timewait.diagnostics.TcpState;
 import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.internal.Preconditions;
 import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ public final class Leaks {
 
   /** How often {@link #await(BooleanSupplier, Duration)} checks its condition. */
   private static final Duration DEFAULT_POLL = Duration.ofMillis(20);
+  private static final Duration MAX_POLL = Duration.ofMinutes(1);
 
   /**
    * Threads that the JVM, the test runner or a JDK facility may start on first use and keep:
@@ -144,11 +146,15 @@ public final class Leaks {
    *
    * @param condition what to wait for
    * @param bound the longest to wait
-   * @param poll the pause between checks
+   * @param poll the pause between checks, more than zero and at most a minute
    * @return whether the condition held in time
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code poll} is out of range
    */
   public static boolean await(BooleanSupplier condition, Duration bound, Duration poll) {
-    long pollNanos = poll.toNanos();
+    Preconditions.checkNotNull(condition, "condition");
+    Preconditions.checkNotNull(bound, "bound");
+    long pollNanos = Preconditions.checkPositive(poll, MAX_POLL, "poll").toNanos();
     long deadline = System.nanoTime() + bound.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
