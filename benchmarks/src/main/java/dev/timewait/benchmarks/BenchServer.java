@@ -42,6 +42,8 @@ final class BenchServer implements AutoCloseable {
   private final ExecutorService workers;
   private final Thread acceptor;
   private final AtomicInteger accepted = new AtomicInteger();
+  /** Raised by {@link #turnOver()}; a connection opened before the raise closes after its next response. */
+  private volatile int generation;
   private volatile boolean closed;
 
   BenchServer() throws IOException {
@@ -94,6 +96,15 @@ final class BenchServer implements AutoCloseable {
     return accepted.get();
   }
 
+  /**
+   * Every connection open now answers its next request with {@code Connection: close} and closes
+   * first, as a server that limits requests per connection does (nginx's {@code keepalive_requests},
+   * 1,000 by default): the clients open new ones. Connections opened afterwards are kept alive.
+   */
+  void turnOver() {
+    generation++; // one caller at a time: the pair runner's thread
+  }
+
   URI uri() {
     return URI.create("http://127.0.0.1:" + port() + "/bench");
   }
@@ -103,7 +114,7 @@ final class BenchServer implements AutoCloseable {
       try {
         Socket socket = serverSocket.accept();
         accepted.incrementAndGet();
-        workers.execute(() -> serve(socket));
+        workers.execute(() -> serve(socket, generation));
       } catch (IOException e) {
         if (closed) {
           return;
@@ -114,7 +125,7 @@ final class BenchServer implements AutoCloseable {
     }
   }
 
-  private static void serve(Socket socket) {
+  private void serve(Socket socket, int bornIn) {
     try (socket) {
       socket.setTcpNoDelay(true);
       InputStream in = socket.getInputStream();
@@ -134,7 +145,7 @@ final class BenchServer implements AutoCloseable {
           filled += n;
           end = headEnd(buffer, filled);
         }
-        boolean close = contains(buffer, end, CONNECTION_CLOSE);
+        boolean close = contains(buffer, end, CONNECTION_CLOSE) || generation != bornIn;
         out.write(close ? CLOSE : KEEP_ALIVE);
         out.flush();
         if (close) {

@@ -43,8 +43,10 @@ import reactor.netty.resources.ConnectionProvider;
  *       cancels in a row on one warm client) and on reused ones (a fresh client per cancel, whose
  *       second call leases the first call's idle connection); each cancel comes within 1 ms of
  *       the peer writing the response head; then, on new connections, each cancel as soon as
- *       the peer wrote the head (spinning), counting the requests HttpClient's retry sent again.
- *       Why: docs/httpclient5.md "Cancel".
+ *       the peer wrote the head (spinning), counting the requests HttpClient's retry sent again and
+ *       the connections opened beyond one per call (a retry whose connect was cancelled sends nothing),
+ *       pooled and a connection per request (raw with a reuse strategy that keeps none; timewait
+ *       reset and server close). Why: docs/httpclient5.md "Cancel".
  *   <li>Reactor Netty's {@code Disposable.dispose()}, as the response head arrives (the caller
  *       spins on the peer's count and cancels at once), raw pooled and each timewait strategy.
  *       Why: docs/reactor-netty.md "Cancel".
@@ -92,15 +94,34 @@ final class CancelLoss {
           + " connection open; reused connections: %d of %d%n", name, lostNew, rounds, lostReused,
           reusedRounds);
     }
-    for (boolean timewait : new boolean[] {false, true}) {
-      String name = timewait ? "timewait pooled" : "raw pooled";
+    for (Hc5 setup : Hc5.values()) {
       int before = peer.stalled.get();
-      int lost = newConnections(peer, timewait, rounds, true);
-      // A cancelled GET that HttpClient's retry sent again reaches the peer once more.
+      int acceptedBefore = peer.accepted.get();
+      int lost = newConnections(peer, setup, rounds, true);
+      // A cancelled GET that HttpClient's retry sent again reaches the peer once more; a retry
+      // whose connect was cancelled as it was handed in opens a connection and sends nothing.
       Thread.sleep(PEER_HOLD_MS);
       int sentAgain = peer.stalled.get() - before - rounds;
-      System.out.printf(Locale.ROOT, "hc5-async %-16s cancels as the response head comes: %d of %d"
-          + " left the connection open; %d requests sent again%n", name, lost, rounds, sentAgain);
+      int extraConnections = peer.accepted.get() - acceptedBefore - rounds;
+      System.out.printf(Locale.ROOT, "hc5-async %-24s cancels as the response head comes: %d of %d"
+          + " left the connection open; %d requests sent again; %d connections opened beyond one per"
+          + " call%n", setup.label, lost, rounds, sentAgain, extraConnections);
+    }
+  }
+
+  /** The HttpClient 5 async clients compared. */
+  private enum Hc5 {
+    RAW_POOLED("raw pooled"),
+    /** Raw, a connection per request: a reuse strategy that keeps none (what reset and server close replace). */
+    RAW_NO_REUSE("raw, no reuse"),
+    TIMEWAIT_POOLED("timewait pooled"),
+    TIMEWAIT_RESET("timewait reset"),
+    TIMEWAIT_SERVER_CLOSE("timewait server close");
+
+    final String label;
+
+    Hc5(String label) {
+      this.label = label;
     }
   }
 
@@ -164,13 +185,23 @@ final class CancelLoss {
   }
 
   private static CloseableHttpAsyncClient client(boolean timewait) {
+    return client(timewait ? Hc5.TIMEWAIT_POOLED : Hc5.RAW_POOLED);
+  }
+
+  private static CloseableHttpAsyncClient client(Hc5 setup) {
     HttpAsyncClientBuilder builder = HttpAsyncClients.custom();
-    if (timewait) {
-      CloseStrategy strategy = PooledKeepAlive.builder().maxTotal(8).maxPerRoute(8).build();
-      builder = TimeWaitHttpClient5.configure(builder, strategy);
-    } else {
-      builder.setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
-          .setMaxConnTotal(8).setMaxConnPerRoute(8).build());
+    switch (setup) {
+      case TIMEWAIT_POOLED -> builder = TimeWaitHttpClient5.configure(builder,
+          PooledKeepAlive.builder().maxTotal(8).maxPerRoute(8).build());
+      case TIMEWAIT_RESET -> builder = TimeWaitHttpClient5.configure(builder, CloseStrategy.reset());
+      case TIMEWAIT_SERVER_CLOSE -> builder = TimeWaitHttpClient5.configure(builder, CloseStrategy.serverClose());
+      case RAW_POOLED, RAW_NO_REUSE -> {
+        builder.setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
+            .setMaxConnTotal(8).setMaxConnPerRoute(8).build());
+        if (setup == Hc5.RAW_NO_REUSE) {
+          builder.setConnectionReuseStrategy((request, response, context) -> false);
+        }
+      }
     }
     CloseableHttpAsyncClient client = builder.build();
     client.start();
@@ -180,8 +211,12 @@ final class CancelLoss {
   /** Cancels in a row on one warm client; with {@code spin}, each as the response head comes. */
   private static int newConnections(Peer peer, boolean timewait, int rounds, boolean spin)
       throws Exception {
+    return newConnections(peer, timewait ? Hc5.TIMEWAIT_POOLED : Hc5.RAW_POOLED, rounds, spin);
+  }
+
+  private static int newConnections(Peer peer, Hc5 setup, int rounds, boolean spin) throws Exception {
     int lost = 0;
-    try (CloseableHttpAsyncClient client = client(timewait)) {
+    try (CloseableHttpAsyncClient client = client(setup)) {
       for (int r = 0; r < rounds; r++) {
         lost += cancelStalled(client, peer, spin) ? 0 : 1;
       }
@@ -247,6 +282,7 @@ final class CancelLoss {
       t.setDaemon(true);
       return t;
     });
+    final AtomicInteger accepted = new AtomicInteger();
     final AtomicInteger stalled = new AtomicInteger();
     final AtomicInteger closedByClient = new AtomicInteger();
 
@@ -255,6 +291,7 @@ final class CancelLoss {
         while (!server.isClosed()) {
           try {
             Socket socket = server.accept();
+            accepted.incrementAndGet();
             threads.execute(() -> serve(socket));
           } catch (IOException e) {
             return;

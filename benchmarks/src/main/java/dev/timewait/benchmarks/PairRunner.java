@@ -31,9 +31,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Not thread-safe: one pair at a time.
  */
 final class PairRunner {
-  /** One A/B comparison and its targets (NaN: none). */
+  /**
+   * One A/B comparison and its targets (NaN: none). With {@code reconnectInWarmup} both servers
+   * turn over every connection at the start of each warm-up round but the last ({@link
+   * BenchServer#turnOver()}), so that both clients have reconnected before the measured rounds.
+   */
   record Pair(String scenario, BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
-      double minThroughputRatio, double maxP99Ratio) {
+      double minThroughputRatio, double maxP99Ratio, boolean reconnectInWarmup) {
+    Pair(String scenario, BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
+        double minThroughputRatio, double maxP99Ratio) {
+      this(scenario, library, a, b, minThroughputRatio, maxP99Ratio, false);
+    }
+
     String label() {
       return library.label + ": " + a.label + " / " + b.label;
     }
@@ -248,6 +257,10 @@ final class PairRunner {
         if (serverA == null) {
           serverA = new BenchServer();
           serverB = new BenchServer();
+        }
+        if (pair.reconnectInWarmup() && round < -1) {
+          serverA.turnOver();
+          serverB.turnOver();
         }
         boolean aFirst = Math.floorMod(round, 2) == 0;
         Leg legA;
