@@ -71,9 +71,9 @@ final class AllocationSites {
         case "--library" -> library = library(value);
         case "--a" -> a = variant(value);
         case "--b" -> b = variant(value);
-        case "--warmup" -> warmup = Integer.parseInt(value);
-        case "--requests" -> requests = Integer.parseInt(value);
-        case "--top" -> top = Integer.parseInt(value);
+        case "--warmup" -> warmup = Args.atLeast("--warmup", value, 0);
+        case "--requests" -> requests = Args.atLeast("--requests", value, 1);
+        case "--top" -> top = Args.atLeast("--top", value, 1);
         default -> throw new IllegalArgumentException("argument unknown: " + args[i]
             + "; usage: [--library L] [--a VARIANT] [--b VARIANT] [--warmup N] [--requests N] [--top N]");
       }

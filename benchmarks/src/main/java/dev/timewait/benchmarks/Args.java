@@ -1,9 +1,9 @@
 package dev.timewait.benchmarks;
 
 /**
- * Argument checks of the diagnostics that take positional arguments ({@link Timeline}, {@link
- * CancelLoss}): a clear error naming the argument and its value. ({@code Benchmarks} prints its
- * own and exits, naming the flag.)
+ * Argument checks of the diagnostics ({@link Timeline}, {@link CancelLoss}, {@link Solo}, {@link
+ * CpuProfile}, {@link AllocationSites}, {@link Syscalls}): a clear error naming the argument or
+ * flag and its value. ({@code Benchmarks} prints its own and exits, naming the flag.)
  */
 final class Args {
   private Args() {}

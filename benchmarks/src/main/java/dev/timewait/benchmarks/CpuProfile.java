@@ -66,10 +66,10 @@ final class CpuProfile {
         case "--library" -> library = AllocationSites.library(value);
         case "--a" -> a = AllocationSites.variant(value);
         case "--b" -> b = AllocationSites.variant(value);
-        case "--concurrency" -> concurrency = Integer.parseInt(value);
-        case "--seconds" -> seconds = Integer.parseInt(value);
-        case "--warmup-seconds" -> warmupSeconds = Integer.parseInt(value);
-        case "--top" -> top = Integer.parseInt(value);
+        case "--concurrency" -> concurrency = Args.atLeast("--concurrency", value, 1);
+        case "--seconds" -> seconds = Args.atLeast("--seconds", value, 1);
+        case "--warmup-seconds" -> warmupSeconds = Args.atLeast("--warmup-seconds", value, 0);
+        case "--top" -> top = Args.atLeast("--top", value, 1);
         default -> throw new IllegalArgumentException("argument unknown: " + args[i]);
       }
       i++;

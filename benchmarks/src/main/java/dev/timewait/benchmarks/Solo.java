@@ -41,10 +41,10 @@ final class Solo {
       switch (args[i]) {
         case "--library" -> library = AllocationSites.library(value);
         case "--variant" -> variant = AllocationSites.variant(value);
-        case "--concurrency" -> concurrency = Integer.parseInt(value);
-        case "--warmup-seconds" -> warmupSeconds = Integer.parseInt(value);
-        case "--legs" -> legs = Integer.parseInt(value);
-        case "--leg-seconds" -> legSeconds = Integer.parseInt(value);
+        case "--concurrency" -> concurrency = Args.atLeast("--concurrency", value, 1);
+        case "--warmup-seconds" -> warmupSeconds = Args.atLeast("--warmup-seconds", value, 0);
+        case "--legs" -> legs = Args.atLeast("--legs", value, 1);
+        case "--leg-seconds" -> legSeconds = Args.atLeast("--leg-seconds", value, 1);
         default -> throw new IllegalArgumentException("argument unknown: " + args[i]
             + "; usage: [--library L] [--variant V] [--concurrency N] [--warmup-seconds S] [--legs N] [--leg-seconds S]");
       }

@@ -167,7 +167,11 @@ final class Syscalls {
         case "--pairs" -> {
           List<Pair> chosen = new ArrayList<>();
           for (String p : value.split(",")) {
-            chosen.add(PAIRS.get(Integer.parseInt(p.trim()) - 1));
+            int n = Args.atLeast("--pairs", p.trim(), 1);
+            if (n > PAIRS.size()) {
+              throw new IllegalArgumentException("--pairs must name pairs 1 to " + PAIRS.size() + ", but was " + n);
+            }
+            chosen.add(PAIRS.get(n - 1));
           }
           pairs = chosen;
         }
@@ -178,11 +182,11 @@ final class Syscalls {
           }
           pairs = List.of(new Pair("A / B", AllocationSites.variant(v[0].trim()), AllocationSites.variant(v[1].trim())));
         }
-        case "--warmup" -> warmup = Integer.parseInt(value);
-        case "--requests" -> requests = Integer.parseInt(value);
-        case "--runs" -> runs = Integer.parseInt(value);
-        case "--top" -> top = Integer.parseInt(value);
-        case "--timeout-seconds" -> timeoutSeconds = Long.parseLong(value);
+        case "--warmup" -> warmup = Args.atLeast("--warmup", value, 0);
+        case "--requests" -> requests = Args.atLeast("--requests", value, 1);
+        case "--runs" -> runs = Args.atLeast("--runs", value, 1);
+        case "--top" -> top = Args.atLeast("--top", value, 1);
+        case "--timeout-seconds" -> timeoutSeconds = Args.atLeast("--timeout-seconds", value, 1);
         case "--strace" -> strace = value;
         case "--keep-traces" -> keep = Files.createDirectories(Path.of(value));
         default -> throw new IllegalArgumentException("argument unknown: " + args[i] + "; usage: [--libraries L,L]"

@@ -1,0 +1,39 @@
+package dev.timewait.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/** The diagnostics refuse a bad number before they start, naming the flag and the value. */
+class DiagnosticArgumentsTest {
+  @Test
+  void soloRefusesZeroLegs() {
+    assertThatThrownBy(() -> Solo.main(new String[] {"--legs", "0"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--legs must be >= 1, but was 0");
+  }
+
+  @Test
+  void cpuProfileRefusesSecondsThatAreNotANumber() {
+    assertThatThrownBy(() -> CpuProfile.main(new String[] {"--seconds", "ten"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--seconds must be a whole number, but was ten");
+  }
+
+  @Test
+  void allocationSitesRefusesNegativeRequests() {
+    assertThatThrownBy(() -> AllocationSites.main(new String[] {"--requests", "-3"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--requests must be >= 1, but was -3");
+  }
+
+  @Test
+  void syscallsRefusesAPairItDoesNotHave() {
+    assertThatThrownBy(() -> Syscalls.main(new String[] {"--pairs", "1,4"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--pairs must name pairs 1 to 3, but was 4");
+  }
+
+  @Test
+  void aFlagWithoutItsValueIsNamed() {
+    assertThatThrownBy(() -> Solo.main(new String[] {"--concurrency"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--concurrency must be a whole number, but was null");
+  }
+}
