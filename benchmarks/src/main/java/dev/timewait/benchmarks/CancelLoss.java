@@ -4,6 +4,7 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.reactornetty.TimeWaitReactorNetty;
+import dev.timewait.testing.Leaks;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -85,13 +86,12 @@ final class CancelLoss {
   }
 
   private static void hc5Async(Peer peer, int rounds) throws Exception {
-    for (boolean timewait : new boolean[] {false, true}) {
-      String name = timewait ? "timewait pooled" : "raw pooled";
-      int lostNew = newConnections(peer, timewait, rounds, false);
+    for (Hc5 setup : new Hc5[] {Hc5.RAW_POOLED, Hc5.TIMEWAIT_POOLED}) {
+      int lostNew = newConnections(peer, setup, rounds, false);
       int reusedRounds = Math.max(1, rounds / 4);
-      int lostReused = reusedConnections(peer, timewait, reusedRounds);
+      int lostReused = reusedConnections(peer, setup, reusedRounds);
       System.out.printf(Locale.ROOT, "hc5-async %-16s new connections: %d of %d cancels left the"
-          + " connection open; reused connections: %d of %d%n", name, lostNew, rounds, lostReused,
+          + " connection open; reused connections: %d of %d%n", setup.label, lostNew, rounds, lostReused,
           reusedRounds);
     }
     for (Hc5 setup : Hc5.values()) {
@@ -184,10 +184,6 @@ final class CancelLoss {
     return n;
   }
 
-  private static CloseableHttpAsyncClient client(boolean timewait) {
-    return client(timewait ? Hc5.TIMEWAIT_POOLED : Hc5.RAW_POOLED);
-  }
-
   private static CloseableHttpAsyncClient client(Hc5 setup) {
     HttpAsyncClientBuilder builder = HttpAsyncClients.custom();
     switch (setup) {
@@ -209,11 +205,6 @@ final class CancelLoss {
   }
 
   /** Cancels in a row on one warm client; with {@code spin}, each as the response head comes. */
-  private static int newConnections(Peer peer, boolean timewait, int rounds, boolean spin)
-      throws Exception {
-    return newConnections(peer, timewait ? Hc5.TIMEWAIT_POOLED : Hc5.RAW_POOLED, rounds, spin);
-  }
-
   private static int newConnections(Peer peer, Hc5 setup, int rounds, boolean spin) throws Exception {
     int lost = 0;
     try (CloseableHttpAsyncClient client = client(setup)) {
@@ -224,10 +215,10 @@ final class CancelLoss {
     return lost;
   }
 
-  private static int reusedConnections(Peer peer, boolean timewait, int rounds) throws Exception {
+  private static int reusedConnections(Peer peer, Hc5 setup, int rounds) throws Exception {
     int lost = 0;
     for (int r = 0; r < rounds; r++) {
-      try (CloseableHttpAsyncClient client = client(timewait)) {
+      try (CloseableHttpAsyncClient client = client(setup)) {
         client.execute(SimpleRequestBuilder.get(peer.uri("/ok")).build(), null).get(5, TimeUnit.SECONDS);
         lost += cancelStalled(client, peer, false) ? 0 : 1;
       }
@@ -263,16 +254,11 @@ final class CancelLoss {
     return true;
   }
 
-  private static boolean await(BooleanSupplier condition, long boundMs) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(boundMs);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      Thread.sleep(1);
-    }
-    return true;
+  /** {@code condition} within {@code boundMs}, checked every millisecond (the testing kit's wait). */
+  private static boolean await(BooleanSupplier condition, long boundMs) {
+    return Leaks.await(condition, Duration.ofMillis(boundMs), Duration.ofMillis(1));
   }
+
 
   /** A loopback HTTP/1.1 peer: {@code /ok} answers (keep-alive); anything else stalls mid-body. */
   private static final class Peer implements AutoCloseable {
