@@ -5,6 +5,7 @@ import dev.timewait.benchmarks.BenchClient.Variant;
 import dev.timewait.benchmarks.PairRunner.Pair;
 import dev.timewait.benchmarks.PairRunner.Result;
 import dev.timewait.benchmarks.PairRunner.Settings;
+import dev.timewait.benchmarks.PairRunner.WarmupTurnover;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -98,8 +99,14 @@ public final class Benchmarks {
       // Session 9 traced pair 1's gap to the first reconnect after warm-up, which the raw client
       // in pair 1 never makes; a client behind nginx (keepalive_requests 1,000) or a balancer has.
       pairs.add(new Pair("1d adapter overhead, both reconnected in warm-up", l, Variant.LIB_POOLED,
-          Variant.RAW_POOLED, 0.97, 1.05, true));
+          Variant.RAW_POOLED, 0.97, 1.05, WarmupTurnover.BOTH));
     }
+    // Diagnostics for 1d (Reactor Netty, issue 17): only one client reconnects in warm-up, to tell
+    // whose reconnect moves the pair.
+    pairs.add(new Pair("1e adapter overhead, adapter reconnected in warm-up", Library.REACTOR_NETTY,
+        Variant.LIB_POOLED, Variant.RAW_POOLED, none, none, WarmupTurnover.A_ONLY));
+    pairs.add(new Pair("1f adapter overhead, raw reconnected in warm-up", Library.REACTOR_NETTY,
+        Variant.LIB_POOLED, Variant.RAW_POOLED, none, none, WarmupTurnover.B_ONLY));
     return pairs;
   }
 

@@ -32,15 +32,32 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class PairRunner {
   /**
-   * One A/B comparison and its targets (NaN: none). With {@code reconnectInWarmup} both servers
-   * turn over every connection at the start of each warm-up round but the last ({@link
-   * BenchServer#turnOver()}), so that both clients have reconnected before the measured rounds.
+   * Which servers turn over every connection at the start of each warm-up round but the last
+   * ({@link BenchServer#turnOver()}), so that their clients have reconnected before the measured
+   * rounds. One side only tells which client's reconnect changes the pair.
    */
+  enum WarmupTurnover {
+    NONE(false, false), BOTH(true, true), A_ONLY(true, false), B_ONLY(false, true);
+
+    final boolean a;
+    final boolean b;
+
+    WarmupTurnover(boolean a, boolean b) {
+      this.a = a;
+      this.b = b;
+    }
+  }
+
+  /** One A/B comparison and its targets (NaN: none), and which servers turn over in warm-up. */
   record Pair(String scenario, BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
-      double minThroughputRatio, double maxP99Ratio, boolean reconnectInWarmup) {
+      double minThroughputRatio, double maxP99Ratio, WarmupTurnover turnover) {
     Pair(String scenario, BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
         double minThroughputRatio, double maxP99Ratio) {
-      this(scenario, library, a, b, minThroughputRatio, maxP99Ratio, false);
+      this(scenario, library, a, b, minThroughputRatio, maxP99Ratio, WarmupTurnover.NONE);
+    }
+
+    boolean reconnectsInWarmup() {
+      return turnover != WarmupTurnover.NONE;
     }
 
     String label() {
@@ -258,9 +275,13 @@ final class PairRunner {
           serverA = new BenchServer();
           serverB = new BenchServer();
         }
-        if (pair.reconnectInWarmup() && round < -1) {
-          serverA.turnOver();
-          serverB.turnOver();
+        if (round < -1) {
+          if (pair.turnover().a) {
+            serverA.turnOver();
+          }
+          if (pair.turnover().b) {
+            serverB.turnOver();
+          }
         }
         boolean aFirst = Math.floorMod(round, 2) == 0;
         Leg legA;
