@@ -13,11 +13,23 @@ class StatsTest {
     }
     Stats.Spread spread = Stats.Spread.of(values);
 
-    // n = 36: k = floor((36 - 1.96 * 6) / 2) = 12, so the 12th and the 25th smallest
+    // n = 36: P(B(36, 1/2) <= 11) = 0.0144, P(B <= 12) = 0.0326: k = 12, the 12th and the 25th smallest
     assertThat(spread.median()).isEqualTo(18.5);
     assertThat(spread.ciLow()).isEqualTo(12);
     assertThat(spread.ciHigh()).isEqualTo(25);
     assertThat(spread.ci()).isEqualTo("12.00-25.00");
+  }
+
+  @Test
+  void tenForksMediansGiveTheSecondAndNinthAsTheExactSignTestDoes() {
+    // P(B(10, 1/2) <= 1) = 11/1024 = 0.0107, P(B <= 2) = 56/1024 = 0.0547: k = 2
+    Stats.Spread spread = Stats.Spread.of(new double[] {0.96, 1.00, 0.93, 0.94, 0.93, 0.84, 0.90, 0.77, 0.88, 0.96});
+
+    assertThat(spread.ci()).isEqualTo("0.84-0.96");
+    assertThat(Stats.signTestRank(10)).isEqualTo(2);
+    assertThat(Stats.signTestRank(5)).isZero(); // P(B(5, 1/2) = 0) = 0.031
+    assertThat(Stats.signTestRank(6)).isEqualTo(1); // 0.0156
+    assertThat(Stats.signTestRank(2_000)).isEqualTo(956); // no underflow: 0.5^2000 is below a double's range
   }
 
   @Test
