@@ -259,7 +259,6 @@ final class CancelLoss {
     return Leaks.await(condition, Duration.ofMillis(boundMs), Duration.ofMillis(1));
   }
 
-
   /** A loopback HTTP/1.1 peer: {@code /ok} answers (keep-alive); anything else stalls mid-body. */
   private static final class Peer implements AutoCloseable {
     private final ServerSocket server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
