@@ -26,8 +26,10 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Where the client's CPU goes for two variants of one client at a given concurrency: JFR
  * execution samples (every 1 ms per thread) while each variant runs alone, reported per 1,000
- * requests by the sampled method (self time), and by the first frame of the caller's packages of
- * interest (inclusive time: timewait's, the client library's, Reactor's and Netty's).
+ * requests by the sampled method (self time), by every method on the stack (inclusive time), and
+ * by whose code the sample is in ({@link #owner}: timewait's own, the JDK called from timewait's,
+ * the client library's), with timewait's samples listed by the line they are in or called the JDK
+ * from.
  *
  * <pre>
  * java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.CpuProfile \
@@ -50,7 +52,11 @@ final class CpuProfile {
   private CpuProfile() {}
 
   record Side(String label, int requests, int errors, double cpuMicrosPerRequest, double perSecond,
-      Map<String, Integer> self, Map<String, Integer> byThread, int samples) {}
+      Map<String, Integer> self, Map<String, Integer> byThread, Map<String, Integer> byOwner, int samples) {}
+
+  /** Whose code a sample is in, in the order the report lists them. */
+  static final List<String> OWNERS = List.of("timewait's own code", "the JDK, called from timewait's code",
+      "the client library (and the JDK it calls)", "the JDK only", "the harness's driver");
 
   public static void main(String[] args) throws Exception {
     Library library = Library.REACTOR_NETTY;
@@ -97,10 +103,12 @@ final class CpuProfile {
     y.self().forEach((k, v) -> self.merge(k, v, Integer::sum));
     Map<String, Integer> byThread = new HashMap<>(x.byThread());
     y.byThread().forEach((k, v) -> byThread.merge(k, v, Integer::sum));
+    Map<String, Integer> byOwner = new HashMap<>(x.byOwner());
+    y.byOwner().forEach((k, v) -> byOwner.merge(k, v, Integer::sum));
     int requests = x.requests() + y.requests();
     return new Side(x.label(), requests, x.errors() + y.errors(),
         (x.cpuMicrosPerRequest() * x.requests() + y.cpuMicrosPerRequest() * y.requests()) / requests,
-        (x.perSecond() + y.perSecond()) / 2, self, byThread, x.samples() + y.samples());
+        (x.perSecond() + y.perSecond()) / 2, self, byThread, byOwner, x.samples() + y.samples());
   }
 
   private static Side record(String label, BenchClient client, URI uri, int concurrency, int seconds)
@@ -122,6 +130,7 @@ final class CpuProfile {
     }
     Map<String, Integer> self = new HashMap<>();
     Map<String, Integer> byThread = new HashMap<>();
+    Map<String, Integer> byOwner = new HashMap<>();
     int samples = 0;
     try (RecordingFile recorded = new RecordingFile(file)) {
       while (recorded.hasMoreEvents()) {
@@ -139,6 +148,14 @@ final class CpuProfile {
         }
         samples++;
         self.merge(frame(stack.getFrames().get(0)), 1, Integer::sum);
+        List<String> types = stack.getFrames().stream().map(f -> f.getMethod().getType().getName()).toList();
+        String owner = owner(types);
+        byOwner.merge(owner, 1, Integer::sum);
+        if (owner.equals(OWNERS.get(0)) || owner.equals(OWNERS.get(1))) {
+          // Which line of timewait's the sample is in, or called the JDK code it is in from.
+          self.merge("#" + frame(stack.getFrames().get(firstOutsideJdk(types)))
+              + (owner.equals(OWNERS.get(1)) ? " (in the JDK below it)" : ""), 1, Integer::sum);
+        }
         // Inclusive: every distinct method on the stack, once.
         Set<String> seen = new HashSet<>();
         for (RecordedFrame f : stack.getFrames()) {
@@ -152,7 +169,42 @@ final class CpuProfile {
       Files.deleteIfExists(file);
     }
     return new Side(label, result[0], result[1], cpu / 1000.0 / result[0], result[0] * 1e9 / elapsed, self,
-        byThread, samples);
+        byThread, byOwner, samples);
+  }
+
+  /**
+   * Whose work a sample is: the first frame from the top that is not the JDK's or Kotlin's standard
+   * library decides, so that the client's code that timewait's interceptors and handlers call on to
+   * ({@code chain.proceed}) stays the client's. JDK code called from timewait's code is a class of
+   * its own: some of it is timewait's work (a lock, {@code SO_LINGER}), some the work timewait's
+   * socket passes on to the JDK socket it extends ({@code super.connect}, a read), which the raw
+   * client does as well; the per-line table tells them apart.
+   */
+  static String owner(List<String> types) {
+    int i = firstOutsideJdk(types);
+    if (i < 0) {
+      return OWNERS.get(3);
+    }
+    String type = types.get(i);
+    if (type.startsWith("dev.timewait.benchmarks.")) {
+      return OWNERS.get(4);
+    }
+    if (type.startsWith("dev.timewait.")) {
+      return i == 0 ? OWNERS.get(0) : OWNERS.get(1);
+    }
+    return OWNERS.get(2);
+  }
+
+  /** The index of the first frame from the top outside the JDK and Kotlin's library, or -1. */
+  private static int firstOutsideJdk(List<String> types) {
+    for (int i = 0; i < types.size(); i++) {
+      String type = types.get(i);
+      if (!(type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("sun.")
+          || type.startsWith("com.sun.") || type.startsWith("kotlin."))) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** {@code concurrency} threads sending requests until {@code duration} is over: {requests, errors}. */
@@ -207,6 +259,27 @@ final class CpuProfile {
         b.cpuMicrosPerRequest(), a.cpuMicrosPerRequest() / b.cpuMicrosPerRequest(), a.errors(), b.errors(),
         1000.0 * a.samples() / a.requests(), 1000.0 * b.samples() / b.requests(),
         (double) a.samples() / a.requests() / ((double) b.samples() / b.requests())));
+    sb.append("Whose code the client's samples are in (the first frame from the top outside the JDK and Kotlin's"
+        + " library), samples per 1,000 requests (share of the side's samples)\n\n| | A | B | A - B |\n|---|---:|---:|---:|\n");
+    for (String owner : OWNERS) {
+      int na = a.byOwner().getOrDefault(owner, 0);
+      int nb = b.byOwner().getOrDefault(owner, 0);
+      double va = 1000.0 * na / a.requests();
+      double vb = 1000.0 * nb / b.requests();
+      sb.append(String.format(Locale.ROOT, "| %s | %.2f (%.1f%%) | %.2f (%.1f%%) | %+.2f |%n", owner, va,
+          100.0 * na / Math.max(1, a.samples()), vb, 100.0 * nb / Math.max(1, b.samples()), va - vb));
+    }
+    sb.append("\ntimewait's samples by the line of timewait's they are in, or called the JDK from, per 1,000 requests"
+        + " (B's are the JIT's: compiled code shared by both clients, sampled near a branch of A's)\n\n"
+        + "| A | B | line |\n|---:|---:|---|\n");
+    Set<String> own = new HashSet<>();
+    for (Map<String, Integer> m : List.of(a.self(), b.self())) {
+      m.keySet().stream().filter(k -> k.startsWith("#")).forEach(own::add);
+    }
+    own.stream().sorted((x, y) -> Double.compare(diff(a, b, y), diff(a, b, x))).limit(top).forEach(k ->
+        sb.append(String.format(Locale.ROOT, "| %.2f | %.2f | %s |%n", 1000.0 * a.self().getOrDefault(k, 0) / a.requests(),
+            1000.0 * b.self().getOrDefault(k, 0) / b.requests(), k.substring(1))));
+    sb.append('\n');
     sb.append("samples by thread (all threads, per 1,000 requests): A ");
     sb.append(perThousand(a.byThread(), a.requests())).append("; B ").append(perThousand(b.byThread(), b.requests()));
     sb.append("\n\n");
@@ -214,14 +287,11 @@ final class CpuProfile {
       sb.append(inclusive ? "Inclusive (method anywhere on the stack)" : "Self (top frame)");
       sb.append(", samples per 1,000 requests, largest difference first\n\n| A | B | A - B | method |\n|---:|---:|---:|---|\n");
       Set<String> keys = new HashSet<>();
-      for (String k : a.self().keySet()) {
-        if (k.startsWith("+") == inclusive) {
-          keys.add(k);
-        }
-      }
-      for (String k : b.self().keySet()) {
-        if (k.startsWith("+") == inclusive) {
-          keys.add(k);
+      for (Map<String, Integer> m : List.of(a.self(), b.self())) {
+        for (String k : m.keySet()) {
+          if (!k.startsWith("#") && k.startsWith("+") == inclusive) {
+            keys.add(k);
+          }
         }
       }
       List<String> sorted = new ArrayList<>(keys);

@@ -22,6 +22,8 @@ final class ChannelState {
   InetSocketAddress remote;
   boolean opened;
   boolean recorded;
+  /** SO_LINGER(0) is set on the socket: from the channel's init until a graceful close lifts it. */
+  boolean lingerZero;
 
   /** Requests written on this connection so far, the current one included. */
   volatile int requests;

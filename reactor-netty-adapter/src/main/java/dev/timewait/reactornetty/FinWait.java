@@ -63,7 +63,7 @@ final class FinWait {
       timer.cancel(false);
     }
     state.outcome = outcome;
-    SocketHandler.closeWith(ctx, outcome == CloseOutcome.AFTER_PEER_FIN, held);
+    SocketHandler.closeWith(ctx, state, outcome == CloseOutcome.AFTER_PEER_FIN, held);
   }
 
   /** The channel closed under the wait (by Netty itself): nothing to hold any more. */

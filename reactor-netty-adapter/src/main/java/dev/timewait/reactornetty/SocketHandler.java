@@ -29,8 +29,8 @@ import java.net.InetSocketAddress;
  *   <li>anything else: {@code SO_LINGER(0)} on the live channel, then the close: an RST.
  * </ul>
  *
- * <p>The channel starts with {@code SO_LINGER(0)} as a channel option, so a close that bypasses
- * the pipeline (Netty's own, after an I/O error) resets too. How each channel ended is counted
+ * <p>The channel starts with {@code SO_LINGER(0)}, set as it is initialised, so a close that
+ * bypasses the pipeline (Netty's own, after an I/O error) resets too. How each channel ended is counted
  * once, when it goes inactive. One instance per channel; confined to its event loop.
  */
 final class SocketHandler extends ChannelDuplexHandler {
@@ -128,7 +128,7 @@ final class SocketHandler extends ChannelDuplexHandler {
     noteIdleCloseByPeer();
     if (state.outcome == null && ctx.channel().isActive()) {
       state.outcome = CloseOutcome.AFTER_PEER_FIN;
-      closeWith(ctx, true, ctx.newPromise());
+      closeWith(ctx, state, true, ctx.newPromise());
     }
   }
 
@@ -173,7 +173,7 @@ final class SocketHandler extends ChannelDuplexHandler {
         ctx.executor().schedule(() -> {
           if (ctx.channel().isActive() && state.outcome == null && state.finWait == null) {
             state.outcome = CloseOutcome.RESET;
-            closeWith(ctx, false, ctx.newPromise());
+            closeWith(ctx, state, false, ctx.newPromise());
           }
         }, state.connections.finWaitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
       }
@@ -181,7 +181,7 @@ final class SocketHandler extends ChannelDuplexHandler {
     }
     if (state.peerFin) {
       state.outcome = CloseOutcome.AFTER_PEER_FIN;
-      closeWith(ctx, true, promise);
+      closeWith(ctx, state, true, promise);
       return;
     }
     if (state.peerCloseNotify) {
@@ -193,12 +193,16 @@ final class SocketHandler extends ChannelDuplexHandler {
       return;
     }
     state.outcome = CloseOutcome.RESET;
-    closeWith(ctx, false, promise);
+    closeWith(ctx, state, false, promise);
   }
 
-  /** Closes the socket: plainly (SO_LINGER off) or with an RST (SO_LINGER 0), set on the live channel. */
-  static void closeWith(ChannelHandlerContext ctx, boolean graceful, ChannelPromise promise) {
-    if (ctx.channel().isActive()) {
+  /**
+   * Closes the socket: plainly (SO_LINGER off) or with an RST (SO_LINGER 0, set on the live channel
+   * unless it is set since the channel's init: one setsockopt less per reset).
+   */
+  static void closeWith(ChannelHandlerContext ctx, ChannelState state, boolean graceful, ChannelPromise promise) {
+    if (ctx.channel().isActive() && (graceful || !state.lingerZero)) {
+      state.lingerZero = false; // whatever the call below leaves, never skip it on its strength
       ctx.channel().config().setOption(ChannelOption.SO_LINGER, graceful ? -1 : 0);
     }
     ctx.close(promise);

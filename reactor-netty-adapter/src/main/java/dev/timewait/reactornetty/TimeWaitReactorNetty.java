@@ -4,6 +4,7 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.internal.Preconditions;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.AttributeKey;
@@ -34,8 +35,8 @@ import reactor.netty.resources.ConnectionProvider;
  *       eviction predicate for the request cap and the idle times peers announce or are seen to
  *       keep; for server close and reset, {@link ConnectionProvider#newConnection()}. Create the
  *       {@code HttpClient} on it: {@code HttpClient.create(provider)}.
- *   <li>{@link #configure}: {@code SO_LINGER(0)} and half closure as channel options; HTTP/1.1;
- *       two Netty handlers added on every channel ({@code doOnChannelInit}): one next to the
+ *   <li>{@link #configure}: half closure as a channel option; HTTP/1.1; {@code SO_LINGER(0)} and
+ *       two Netty handlers on every channel before it connects ({@code doOnChannelInit}): one next to the
  *       socket that decides how each close ends (an RST; or, after the server's FIN, a plain
  *       close; or a wait for the server's FIN), one after the HTTP codec that reports each
  *       exchange to core's connection rules (and, over TLS, one that counts the HTTP bytes
@@ -94,7 +95,8 @@ import reactor.netty.resources.ConnectionProvider;
  * }</pre>
  *
  * <p>Configure after the client's other settings that add channel options or protocols, and do
- * not set {@code SO_LINGER}, {@code ALLOW_HALF_CLOSURE} or the protocol again afterwards. Thread-safe:
+ * not set {@code ALLOW_HALF_CLOSURE} or the protocol again afterwards ({@code SO_LINGER} set by the
+ * client has no effect: the strategy decides how each channel closes). Thread-safe:
  * static methods; {@code HttpClient} is immutable, and the configured one is as thread-safe as any.
  */
 public final class TimeWaitReactorNetty {
@@ -197,9 +199,6 @@ public final class TimeWaitReactorNetty {
     HttpClient configured = client
         .attr(CONNECTIONS, connections)
         .protocol(HttpProtocol.HTTP11)
-        // An RST by default: a close that bypasses the pipeline (Netty's own, after an I/O error)
-        // never leaves TIME_WAIT. The socket handler turns it off for the closes that follow a FIN.
-        .option(ChannelOption.SO_LINGER, 0)
         // The peer's FIN becomes an event for the socket handler instead of Netty's own close, so
         // that the close after it is plain (the peer keeps the TIME_WAIT) and is counted as such.
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -229,6 +228,15 @@ public final class TimeWaitReactorNetty {
   private static void install(Connections connections, ChannelPipeline pipeline) {
     ChannelState state = new ChannelState(connections);
     pipeline.channel().attr(ChannelState.KEY).set(state);
+    // An RST by default: a close that bypasses the pipeline (Netty's own, after an I/O error)
+    // never leaves TIME_WAIT. Set here, before the connect and after the bootstrap applied any
+    // SO_LINGER of the user's, rather than as a channel option: the socket handler then knows it
+    // is set, and a reset close needs no second setsockopt. It lifts it for the closes after a FIN.
+    try {
+      state.lingerZero = pipeline.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+    } catch (ChannelException e) {
+      log.debug("cannot set SO_LINGER(0) on {} before it connects: {}", pipeline.channel(), e.toString());
+    }
     SocketHandler socket = new SocketHandler(state);
     pipeline.addFirst(SocketHandler.NAME, socket);
     if (pipeline.get(NettyPipeline.HttpCodec) != null) {

@@ -8,6 +8,7 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
+import io.netty.channel.ChannelOption;
 import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
@@ -74,6 +75,25 @@ class TlsCloseTest {
         assertThat(KernelTcp.clientTimeWait(peer.port())).as("%s %s", strategy, KernelTcp.describe(peer.port()))
             .isZero();
       }
+    }
+  }
+
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void aLingerTheClientSetsAfterConfigureDoesNotTurnTheResetIntoAFinFirstClose(boolean tls) throws Exception {
+    // The adapter sets SO_LINGER(0) as each channel is initialised, after the bootstrap's options,
+    // and a reset close relies on it without setting it again: a user's linger must not stand.
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      HttpClient client = ReactorNettyClient.trusting(
+          TimeWaitReactorNetty.configure(HttpClient.newConnection(), CloseStrategy.reset(), accounting)
+              .option(ChannelOption.SO_LINGER, 5));
+      for (int i = 0; i < REQUESTS; i++) {
+        client.get().uri(uri(peer, tls)).responseSingle((r, body) -> body.asString()).block(Duration.ofSeconds(10));
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(accounting.snapshot().closedByReset()).as("%s", accounting.snapshot()).isEqualTo(REQUESTS);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
     }
   }
 }
