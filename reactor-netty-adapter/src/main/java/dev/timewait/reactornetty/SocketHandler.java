@@ -30,8 +30,8 @@ import java.net.InetSocketAddress;
  * </ul>
  *
  * <p>The channel starts with {@code SO_LINGER(0)}, set as it is initialised, so a close that
- * bypasses the pipeline (Netty's own, after an I/O error) resets too. How each channel ended is counted
- * once, when it goes inactive. One instance per channel; confined to its event loop.
+ * bypasses the pipeline (Netty's own, after an I/O error) resets too. How each channel ended is
+ * counted once, when it goes inactive. One instance per channel; confined to its event loop.
  */
 final class SocketHandler extends ChannelDuplexHandler {
   static final String NAME = "timewait.socket";
@@ -200,7 +200,8 @@ final class SocketHandler extends ChannelDuplexHandler {
    * Closes the socket: plainly (SO_LINGER off) or with an RST (SO_LINGER 0, set on the live channel
    * unless it is set since the channel's init: one setsockopt less per reset).
    */
-  static void closeWith(ChannelHandlerContext ctx, ChannelState state, boolean graceful, ChannelPromise promise) {
+  static void closeWith(
+      ChannelHandlerContext ctx, ChannelState state, boolean graceful, ChannelPromise promise) {
     if (ctx.channel().isActive() && (graceful || !state.lingerZero)) {
       state.lingerZero = false; // whatever the call below leaves, never skip it on its strength
       ctx.channel().config().setOption(ChannelOption.SO_LINGER, graceful ? -1 : 0);

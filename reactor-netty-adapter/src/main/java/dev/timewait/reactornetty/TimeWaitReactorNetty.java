@@ -35,10 +35,10 @@ import reactor.netty.resources.ConnectionProvider;
  *       eviction predicate for the request cap and the idle times peers announce or are seen to
  *       keep; for server close and reset, {@link ConnectionProvider#newConnection()}. Create the
  *       {@code HttpClient} on it: {@code HttpClient.create(provider)}.
- *   <li>{@link #configure}: half closure as a channel option; HTTP/1.1; {@code SO_LINGER(0)} and
- *       two Netty handlers on every channel before it connects ({@code doOnChannelInit}): one next to the
- *       socket that decides how each close ends (an RST; or, after the server's FIN, a plain
- *       close; or a wait for the server's FIN), one after the HTTP codec that reports each
+ *   <li>{@link #configure}: half closure as a channel option; HTTP/1.1; {@code SO_LINGER(0)}
+ *       and two Netty handlers on every channel before it connects ({@code doOnChannelInit}): one
+ *       next to the socket that decides how each close ends (an RST; or, after the server's FIN,
+ *       a plain close; or a wait for the server's FIN), one after the HTTP codec that reports each
  *       exchange to core's connection rules (and, over TLS, one that counts the HTTP bytes
  *       received); a {@code mapConnect} that closes a connection Reactor drops on its way to
  *       the caller; and, for pooled keep-alive that retries, one that sends an unanswered
@@ -235,7 +235,8 @@ public final class TimeWaitReactorNetty {
     try {
       state.lingerZero = pipeline.channel().config().setOption(ChannelOption.SO_LINGER, 0);
     } catch (ChannelException e) {
-      log.debug("cannot set SO_LINGER(0) on {} before it connects: {}", pipeline.channel(), e.toString());
+      log.debug("cannot set SO_LINGER(0) on {} before it connects: {}", pipeline.channel(),
+          e.toString());
     }
     SocketHandler socket = new SocketHandler(state);
     pipeline.addFirst(SocketHandler.NAME, socket);
