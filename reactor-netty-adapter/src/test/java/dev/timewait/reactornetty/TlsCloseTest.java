@@ -92,6 +92,12 @@ class TlsCloseTest {
         client.get().uri(uri(peer, tls)).responseSingle((r, body) -> body.asString()).block(Duration.ofSeconds(10));
       }
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      // A channel's close is counted when it goes inactive on its event loop, which may be just
+      // after block() returned the last response: wait for it, bounded.
+      long deadline = System.nanoTime() + SETTLE.toNanos();
+      while (accounting.snapshot().open() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
       assertThat(accounting.snapshot().closedByReset()).as("%s", accounting.snapshot()).isEqualTo(REQUESTS);
       assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
     }
