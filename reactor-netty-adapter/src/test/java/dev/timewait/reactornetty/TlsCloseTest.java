@@ -7,6 +7,7 @@ import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.Leaks;
 import dev.timewait.testing.RawHttpPeer;
 import io.netty.channel.ChannelOption;
 import java.net.URI;
@@ -94,10 +95,7 @@ class TlsCloseTest {
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
       // A channel's close is counted when it goes inactive on its event loop, which may be just
       // after block() returned the last response: wait for it, bounded.
-      long deadline = System.nanoTime() + SETTLE.toNanos();
-      while (accounting.snapshot().open() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE);
       assertThat(accounting.snapshot().closedByReset()).as("%s", accounting.snapshot()).isEqualTo(REQUESTS);
       assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
     }
