@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -52,11 +54,23 @@ final class CpuProfile {
   private CpuProfile() {}
 
   record Side(String label, int requests, int errors, double cpuMicrosPerRequest, double perSecond,
-      Map<String, Integer> self, Map<String, Integer> byThread, Map<String, Integer> byOwner, int samples) {}
+      Map<String, Integer> self, Map<String, Integer> byThread, Map<Owner, Integer> byOwner,
+      Map<String, Integer> timewaitLines, int samples) {}
 
   /** Whose code a sample is in, in the order the report lists them. */
-  static final List<String> OWNERS = List.of("timewait's own code", "the JDK, called from timewait's code",
-      "the client library (and the JDK it calls)", "the JDK only", "the harness's driver");
+  enum Owner {
+    TIMEWAIT("timewait's own code"),
+    JDK_FROM_TIMEWAIT("the JDK, called from timewait's code"),
+    LIBRARY("the client library (and the JDK it calls)"),
+    JDK_ONLY("the JDK only"),
+    DRIVER("the harness's driver");
+
+    final String label;
+
+    Owner(String label) {
+      this.label = label;
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     Library library = Library.REACTOR_NETTY;
@@ -103,12 +117,15 @@ final class CpuProfile {
     y.self().forEach((k, v) -> self.merge(k, v, Integer::sum));
     Map<String, Integer> byThread = new HashMap<>(x.byThread());
     y.byThread().forEach((k, v) -> byThread.merge(k, v, Integer::sum));
-    Map<String, Integer> byOwner = new HashMap<>(x.byOwner());
+    Map<Owner, Integer> byOwner = new EnumMap<>(x.byOwner());
     y.byOwner().forEach((k, v) -> byOwner.merge(k, v, Integer::sum));
+    Map<String, Integer> timewaitLines = new HashMap<>(x.timewaitLines());
+    y.timewaitLines().forEach((k, v) -> timewaitLines.merge(k, v, Integer::sum));
     int requests = x.requests() + y.requests();
     return new Side(x.label(), requests, x.errors() + y.errors(),
         (x.cpuMicrosPerRequest() * x.requests() + y.cpuMicrosPerRequest() * y.requests()) / requests,
-        (x.perSecond() + y.perSecond()) / 2, self, byThread, byOwner, x.samples() + y.samples());
+        (x.perSecond() + y.perSecond()) / 2, self, byThread, byOwner, timewaitLines,
+        x.samples() + y.samples());
   }
 
   private static Side record(String label, BenchClient client, URI uri, int concurrency, int seconds)
@@ -130,7 +147,8 @@ final class CpuProfile {
     }
     Map<String, Integer> self = new HashMap<>();
     Map<String, Integer> byThread = new HashMap<>();
-    Map<String, Integer> byOwner = new HashMap<>();
+    Map<Owner, Integer> byOwner = new EnumMap<>(Owner.class);
+    Map<String, Integer> timewaitLines = new HashMap<>();
     int samples = 0;
     try (RecordingFile recorded = new RecordingFile(file)) {
       while (recorded.hasMoreEvents()) {
@@ -149,12 +167,12 @@ final class CpuProfile {
         samples++;
         self.merge(frame(stack.getFrames().get(0)), 1, Integer::sum);
         List<String> types = stack.getFrames().stream().map(f -> f.getMethod().getType().getName()).toList();
-        String owner = owner(types);
+        Owner owner = owner(types);
         byOwner.merge(owner, 1, Integer::sum);
-        if (owner.equals(OWNERS.get(0)) || owner.equals(OWNERS.get(1))) {
+        if (owner == Owner.TIMEWAIT || owner == Owner.JDK_FROM_TIMEWAIT) {
           // Which line of timewait's the sample is in, or called the JDK code it is in from.
-          self.merge("#" + frame(stack.getFrames().get(firstOutsideJdk(types)))
-              + (owner.equals(OWNERS.get(1)) ? " (in the JDK below it)" : ""), 1, Integer::sum);
+          timewaitLines.merge(frame(stack.getFrames().get(firstOutsideJdk(types)))
+              + (owner == Owner.JDK_FROM_TIMEWAIT ? " (in the JDK below it)" : ""), 1, Integer::sum);
         }
         // Inclusive: every distinct method on the stack, once.
         Set<String> seen = new HashSet<>();
@@ -169,7 +187,7 @@ final class CpuProfile {
       Files.deleteIfExists(file);
     }
     return new Side(label, result[0], result[1], cpu / 1000.0 / result[0], result[0] * 1e9 / elapsed, self,
-        byThread, byOwner, samples);
+        byThread, byOwner, timewaitLines, samples);
   }
 
   /**
@@ -180,19 +198,19 @@ final class CpuProfile {
    * socket passes on to the JDK socket it extends ({@code super.connect}, a read), which the raw
    * client does as well; the per-line table tells them apart.
    */
-  static String owner(List<String> types) {
+  static Owner owner(List<String> types) {
     int i = firstOutsideJdk(types);
     if (i < 0) {
-      return OWNERS.get(3);
+      return Owner.JDK_ONLY;
     }
     String type = types.get(i);
     if (type.startsWith("dev.timewait.benchmarks.")) {
-      return OWNERS.get(4);
+      return Owner.DRIVER;
     }
     if (type.startsWith("dev.timewait.")) {
-      return i == 0 ? OWNERS.get(0) : OWNERS.get(1);
+      return i == 0 ? Owner.TIMEWAIT : Owner.JDK_FROM_TIMEWAIT;
     }
-    return OWNERS.get(2);
+    return Owner.LIBRARY;
   }
 
   /** The index of the first frame from the top outside the JDK and Kotlin's library, or -1. */
@@ -261,24 +279,25 @@ final class CpuProfile {
         (double) a.samples() / a.requests() / ((double) b.samples() / b.requests())));
     sb.append("Whose code the client's samples are in (the first frame from the top outside the JDK and Kotlin's"
         + " library), samples per 1,000 requests (share of the side's samples)\n\n| | A | B | A - B |\n|---|---:|---:|---:|\n");
-    for (String owner : OWNERS) {
+    for (Owner owner : Owner.values()) {
       int na = a.byOwner().getOrDefault(owner, 0);
       int nb = b.byOwner().getOrDefault(owner, 0);
       double va = 1000.0 * na / a.requests();
       double vb = 1000.0 * nb / b.requests();
-      sb.append(String.format(Locale.ROOT, "| %s | %.2f (%.1f%%) | %.2f (%.1f%%) | %+.2f |%n", owner, va,
+      sb.append(String.format(Locale.ROOT, "| %s | %.2f (%.1f%%) | %.2f (%.1f%%) | %+.2f |%n", owner.label, va,
           100.0 * na / Math.max(1, a.samples()), vb, 100.0 * nb / Math.max(1, b.samples()), va - vb));
     }
     sb.append("\ntimewait's samples by the line of timewait's they are in, or called the JDK from, per 1,000 requests"
         + " (B's are the JIT's: compiled code shared by both clients, sampled near a branch of A's)\n\n"
         + "| A | B | line |\n|---:|---:|---|\n");
-    Set<String> own = new HashSet<>();
-    for (Map<String, Integer> m : List.of(a.self(), b.self())) {
-      m.keySet().stream().filter(k -> k.startsWith("#")).forEach(own::add);
-    }
-    own.stream().sorted((x, y) -> Double.compare(diff(a, b, y), diff(a, b, x))).limit(top).forEach(k ->
-        sb.append(String.format(Locale.ROOT, "| %.2f | %.2f | %s |%n", 1000.0 * a.self().getOrDefault(k, 0) / a.requests(),
-            1000.0 * b.self().getOrDefault(k, 0) / b.requests(), k.substring(1))));
+    Set<String> lines = new HashSet<>(a.timewaitLines().keySet());
+    lines.addAll(b.timewaitLines().keySet());
+    lines.stream()
+        .sorted(Comparator.comparingDouble((String k) ->
+            perThousand(a.timewaitLines(), k, a) - perThousand(b.timewaitLines(), k, b)).reversed())
+        .limit(top)
+        .forEach(k -> sb.append(String.format(Locale.ROOT, "| %.2f | %.2f | %s |%n",
+            perThousand(a.timewaitLines(), k, a), perThousand(b.timewaitLines(), k, b), k)));
     sb.append('\n');
     sb.append("samples by thread (all threads, per 1,000 requests): A ");
     sb.append(perThousand(a.byThread(), a.requests())).append("; B ").append(perThousand(b.byThread(), b.requests()));
@@ -287,11 +306,14 @@ final class CpuProfile {
       sb.append(inclusive ? "Inclusive (method anywhere on the stack)" : "Self (top frame)");
       sb.append(", samples per 1,000 requests, largest difference first\n\n| A | B | A - B | method |\n|---:|---:|---:|---|\n");
       Set<String> keys = new HashSet<>();
-      for (Map<String, Integer> m : List.of(a.self(), b.self())) {
-        for (String k : m.keySet()) {
-          if (!k.startsWith("#") && k.startsWith("+") == inclusive) {
-            keys.add(k);
-          }
+      for (String k : a.self().keySet()) {
+        if (k.startsWith("+") == inclusive) {
+          keys.add(k);
+        }
+      }
+      for (String k : b.self().keySet()) {
+        if (k.startsWith("+") == inclusive) {
+          keys.add(k);
         }
       }
       List<String> sorted = new ArrayList<>(keys);
@@ -306,6 +328,10 @@ final class CpuProfile {
       sb.append('\n');
     }
     return sb.toString();
+  }
+
+  private static double perThousand(Map<String, Integer> m, String k, Side side) {
+    return 1000.0 * m.getOrDefault(k, 0) / side.requests();
   }
 
   private static double diff(Side a, Side b, String k) {
