@@ -120,11 +120,6 @@ final class TimeWaitSocket extends Socket {
    * only when a client asks {@code isClosed()} itself.
    */
   private final AtomicInteger optionCalls = new AtomicInteger();
-  /**
-   * SO_LINGER(0) is set on the socket: from {@code connect} under a strategy until a graceful
-   * close lifts it. Volatile: a close may come from another thread than the connect.
-   */
-  private volatile boolean lingerZero;
   /** Reads the reuse check made, for tests; guarded by {@code this}. */
   private int reuseChecks;
   /** When a reuse check last found the connection alive (an hour ago before any: nanoTime may be negative). */
@@ -349,7 +344,6 @@ final class TimeWaitSocket extends Socket {
       // no connection of ours, and with SO_LINGER(0) it still sends an RST, not a FIN that would
       // leave TIME_WAIT here.
       super.setSoLinger(true, 0);
-      lingerZero = true;
     }
     super.connect(endpoint, timeout);
     connectedNanos = System.nanoTime();
@@ -775,7 +769,6 @@ final class TimeWaitSocket extends Socket {
   private void gracefulClose() throws IOException {
     try {
       if (!super.isClosed()) {
-        lingerZero = false;
         super.setSoLinger(false, 0);
       }
     } catch (SocketException e) {
@@ -830,16 +823,13 @@ final class TimeWaitSocket extends Socket {
         deadline == 0 ? CloseAccounting.NO_TIME : deadline - factory.finWaitNanos());
   }
 
+  /**
+   * Closes with an RST. Only connections that {@code connect} registered under a strategy get here,
+   * and it set SO_LINGER(0) before the SYN; only the graceful close lifts it, and that one closes
+   * the socket. The client's own {@code setSoLinger} is ignored under a strategy: no second
+   * setsockopt is needed.
+   */
   private void resetSocket() throws IOException {
-    try {
-      // Set since connect() (this socket's own setSoLinger ignores the client's), unless a
-      // graceful close lifted it: then a second setsockopt per connection is only a system call.
-      if (!lingerZero && !super.isClosed()) {
-        super.setSoLinger(true, 0);
-      }
-    } catch (SocketException e) {
-      // already dead: closing below sends nothing that leaves TIME_WAIT
-    }
     super.close();
   }
 
