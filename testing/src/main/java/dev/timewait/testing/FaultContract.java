@@ -27,6 +27,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -232,10 +234,30 @@ public abstract class FaultContract {
         ServerClose.builder().finWait(LONG_FIN_WAIT).build(), accounting, GENEROUS_TIMEOUT));
   }
 
-  /** Waits, at most CALL_BOUND, for a FIN wait; fails the test if none began. */
-  private void awaitFinWait(RawHttpPeer peer) {
+  /**
+   * Waits, at most CALL_BOUND, for a FIN wait; fails the test if none began, saying what the peer
+   * saw, how the call ended ({@code outcome}), what the accounting counted and what the kernel
+   * holds, so that a failure in CI explains itself.
+   */
+  private void awaitFinWait(FinWaitSetUp w, Supplier<String> outcome) {
+    RawHttpPeer peer = w.peer;
     assertThat(Leaks.await(() -> peer.requests() == 1 && finWaitUnderWay(), CALL_BOUND))
-        .as("a server close waits for the FIN of a peer that never closes").isTrue();
+        .as(() -> String.format("a server close waits for the FIN of a peer that never closes;"
+                + " peer: %d accepted, %d requests; FIN wait under way: %s; the call: %s; %s;"
+                + " kernel: %s", peer.accepted(), peer.requests(), finWaitUnderWay(),
+            outcome.get(), w.accounting.snapshot(), KernelTcp.describe(peer.port())))
+        .isTrue();
+  }
+
+  /** How a started call stands, for a failure's message: running, or how it ended. */
+  private static String outcomeOf(FaultClient.InFlight call) {
+    try {
+      return "completed: " + call.await(Duration.ZERO).status();
+    } catch (TimeoutException running) {
+      return "still running";
+    } catch (Exception e) {
+      return "failed: " + e;
+    }
   }
 
   /** One connection, whose FIN wait was aborted with an RST, and nothing left after close(). */
@@ -319,7 +341,7 @@ public abstract class FaultContract {
     assumeSupported(Case.CANCEL_DURING_FIN_WAIT);
     FinWaitSetUp w = finWaitSetUp(tls);
     FaultClient.InFlight call = w.client.start(uri(w.peer, tls));
-    awaitFinWait(w.peer);
+    awaitFinWait(w, () -> outcomeOf(call));
 
     long start = System.nanoTime();
     call.cancel();
@@ -340,16 +362,18 @@ public abstract class FaultContract {
       throws Exception {
     assumeSupported(Case.INTERRUPT_DURING_FIN_WAIT);
     FinWaitSetUp w = finWaitSetUp(tls);
+    AtomicReference<String> outcome = new AtomicReference<>("still running");
     Thread caller = new Thread(() -> {
       try {
-        w.client.exchange("GET", uri(w.peer, tls), Map.of(), null);
+        outcome.set("completed: "
+            + w.client.exchange("GET", uri(w.peer, tls), Map.of(), null).status());
       } catch (Exception interrupted) {
-        // either outcome is the client's to choose
+        outcome.set("failed: " + interrupted); // either outcome is the client's to choose
       }
     }, "fault-contract-interrupted-caller");
     caller.setDaemon(true);
     caller.start();
-    awaitFinWait(w.peer);
+    awaitFinWait(w, outcome::get);
 
     long start = System.nanoTime();
     caller.interrupt();
@@ -367,7 +391,7 @@ public abstract class FaultContract {
     assumeSupported(Case.CLIENT_CLOSE_DURING_FIN_WAIT);
     FinWaitSetUp w = finWaitSetUp(tls);
     FaultClient.InFlight call = w.client.start(uri(w.peer, tls));
-    awaitFinWait(w.peer);
+    awaitFinWait(w, () -> outcomeOf(call));
 
     long start = System.nanoTime();
     bounded(() -> {
