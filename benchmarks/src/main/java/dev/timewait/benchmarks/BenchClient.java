@@ -20,8 +20,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import kotlin.jvm.JvmClassMappingKt;
+import kotlin.jvm.functions.Function0;
+import kotlin.reflect.KClass;
+import okhttp3.Call;
 import okhttp3.Connection;
 import okhttp3.ConnectionPool;
+import okhttp3.EventListener;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -142,6 +147,20 @@ interface BenchClient extends ContractClient {
      * client itself.
      */
     RAW_POOLED_DEFAULT_CAP("raw pooled, cap 10,000 by hand"),
+    /**
+     * OkHttp only, a control: {@link #RAW_POOLED} with an application and a network interceptor
+     * that only proceed: what OkHttp's interceptor chain itself costs per call.
+     */
+    RAW_POOLED_NOOP_INTERCEPTORS("raw pooled, two no-op interceptors"),
+    /**
+     * OkHttp only, a control: {@link #RAW_POOLED} using OkHttp's public hooks as timewait's pooled
+     * configuration does, without timewait: an application interceptor that gives each call one
+     * tag object ({@code Call.tag(KClass, factory)}) and one shared listener ({@code
+     * Call.addEventListener}) whose {@code callEnd}/{@code callFailed} read the tag back, and a
+     * network interceptor that reads the connection's socket and proceeds. What those hooks cost
+     * OkHttp itself, apart from anything timewait decides.
+     */
+    RAW_POOLED_HOOKS("raw pooled, OkHttp's hooks by hand"),
     /** The raw pooled client sending {@code Connection: close} on every request itself. */
     RAW_CONNECTION_CLOSE("raw Connection: close"),
     /** One shared raw client with keep-alive off: the client closes each connection after its response. */
@@ -159,7 +178,8 @@ interface BenchClient extends ContractClient {
     boolean perConnection() {
       return this != LIB_POOLED && this != LIB_POOLED_CAPPED && this != LIB_POOLED_NO_CHECK
           && this != LIB_POOLED_OWN_CHECK_OFF && this != LIB_POOLED_NO_CAP && this != RAW_POOLED
-          && this != RAW_POOLED_CAPPED && this != RAW_POOLED_DEFAULT_CAP;
+          && this != RAW_POOLED_CAPPED && this != RAW_POOLED_DEFAULT_CAP
+          && this != RAW_POOLED_NOOP_INTERCEPTORS && this != RAW_POOLED_HOOKS;
     }
   }
 
@@ -181,6 +201,8 @@ interface BenchClient extends ContractClient {
     return switch (library) {
       case HC5 -> switch (variant) {
         case RAW_POOLED_DEFAULT_CAP -> throw new IllegalArgumentException(variant.label + ": Reactor Netty only");
+        case RAW_POOLED_NOOP_INTERCEPTORS, RAW_POOLED_HOOKS ->
+            throw new IllegalArgumentException(variant.label + ": OkHttp only");
         case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
         case LIB_POOLED_OWN_CHECK_OFF -> new Hc5(
@@ -193,6 +215,8 @@ interface BenchClient extends ContractClient {
       };
       case HC5_ASYNC -> switch (variant) {
         case RAW_POOLED_DEFAULT_CAP -> throw new IllegalArgumentException(variant.label + ": Reactor Netty only");
+        case RAW_POOLED_NOOP_INTERCEPTORS, RAW_POOLED_HOOKS ->
+            throw new IllegalArgumentException(variant.label + ": OkHttp only");
         case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false);
         case LIB_POOLED_OWN_CHECK_OFF -> new Hc5Async(
@@ -206,6 +230,16 @@ interface BenchClient extends ContractClient {
       };
       case OKHTTP -> switch (variant) {
         case RAW_POOLED_DEFAULT_CAP -> throw new IllegalArgumentException(variant.label + ": Reactor Netty only");
+        case RAW_POOLED_NOOP_INTERCEPTORS -> new OkHttp(okHttp()
+            .connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES))
+            .addInterceptor(Hooks.PROCEED)
+            .addNetworkInterceptor(Hooks.PROCEED)
+            .build(), false);
+        case RAW_POOLED_HOOKS -> new OkHttp(okHttp()
+            .connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES))
+            .addInterceptor(new Hooks.TagAndListener())
+            .addNetworkInterceptor(Hooks.SOCKET)
+            .build(), false);
         case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
             new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
         case LIB_POOLED_OWN_CHECK_OFF -> throw new IllegalArgumentException(variant.label + ": HttpClient 5 only");
@@ -232,6 +266,8 @@ interface BenchClient extends ContractClient {
         case RAW_POOLED_CAPPED -> reactorNettyCappedByHand("raw-capped", poolSize, Capped.CAP);
         case RAW_POOLED_DEFAULT_CAP -> reactorNettyCappedByHand("raw-default-cap", poolSize,
             PooledKeepAlive.DEFAULT_MAX_REQUESTS_PER_CONNECTION);
+        case RAW_POOLED_NOOP_INTERCEPTORS, RAW_POOLED_HOOKS ->
+            throw new IllegalArgumentException(variant.label + ": OkHttp only");
         // No pool: Reactor Netty closes each connection after its exchange.
         case NAIVE_SHARED -> new ReactorNetty(reactorNetty(ConnectionProvider.newConnection()), null, false, false);
         case NAIVE_NEW_CLIENT -> new Naive(() -> {
@@ -357,6 +393,73 @@ interface BenchClient extends ContractClient {
           request = request.newBuilder().header("Connection", "close").build();
         }
         return chain.proceed(request);
+      }
+    }
+  }
+
+  /**
+   * The OkHttp hooks of {@link Variant#RAW_POOLED_NOOP_INTERCEPTORS} and {@link
+   * Variant#RAW_POOLED_HOOKS}: OkHttp's public extension points as timewait's pooled configuration
+   * uses them, each doing nothing of its own.
+   */
+  final class Hooks {
+    /** Proceeds, nothing else. */
+    static final Interceptor PROCEED = chain -> chain.proceed(chain.request());
+
+    /** Reads the connection's socket (as timewait's network interceptor does) and proceeds. */
+    static final Interceptor SOCKET = chain -> {
+      Connection connection = chain.connection();
+      if (connection != null && connection.socket() == null) {
+        throw new IllegalStateException("no socket"); // never: keeps the read from being elided
+      }
+      return chain.proceed(chain.request());
+    };
+
+    private Hooks() {}
+
+    /** One object per call, the call's tag and its own tag factory. */
+    static final class CallTag implements Function0<CallTag> {
+      volatile boolean ended;
+
+      @Override
+      public CallTag invoke() {
+        return this;
+      }
+    }
+
+    /**
+     * Tags each call with a {@link CallTag} (the key made once, as timewait does) and adds one
+     * shared listener that marks the tag ended at the call's end.
+     */
+    static final class TagAndListener implements Interceptor {
+      private static final KClass<CallTag> KEY = JvmClassMappingKt.getKotlinClass(CallTag.class);
+      private final EventListener ends = new EventListener() {
+        @Override
+        public void callEnd(Call call) {
+          end(call);
+        }
+
+        @Override
+        public void callFailed(Call call, IOException ioe) {
+          end(call);
+        }
+      };
+
+      private static void end(Call call) {
+        CallTag tag = call.tag(KEY);
+        if (tag != null) {
+          tag.ended = true;
+        }
+      }
+
+      @Override
+      public Response intercept(Chain chain) throws IOException {
+        Call call = chain.call();
+        CallTag fresh = new CallTag();
+        if (call.tag(KEY, fresh) == fresh) {
+          call.addEventListener(ends);
+        }
+        return chain.proceed(chain.request());
       }
     }
   }
