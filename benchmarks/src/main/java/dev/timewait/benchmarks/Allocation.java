@@ -75,7 +75,10 @@ final class Allocation {
    * After {@code warmup} requests each, {@code rounds} rounds alternate A and B (A B, B A, ...),
    * {@code requests} each, and count the CPU time and the bytes allocated by every client-side
    * thread. The median of the per-round ratios is the figure; the machine's other work weighs on
-   * both sides of a round alike.
+   * both sides of a round alike. Before each side's requests both clients close their idle
+   * connections ({@link BenchClient#closeIdle}), so that neither is charged for the other's pool
+   * (OkHttp's task runner is shared by every client in the JVM) and each side's requests begin with
+   * a connect.
    */
   static PairedCost pairedCost(BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
       int warmup, int rounds, int requests) throws IOException {
@@ -96,11 +99,11 @@ final class Allocation {
         double[] costA;
         double[] costB;
         if (round % 2 == 0) {
-          costA = cost(clientA, serverA.uri(), requests);
-          costB = cost(clientB, serverB.uri(), requests);
+          costA = isolatedCost(clientA, clientB, serverA.uri(), requests);
+          costB = isolatedCost(clientB, clientA, serverB.uri(), requests);
         } else {
-          costB = cost(clientB, serverB.uri(), requests);
-          costA = cost(clientA, serverA.uri(), requests);
+          costB = isolatedCost(clientB, clientA, serverB.uri(), requests);
+          costA = isolatedCost(clientA, clientB, serverA.uri(), requests);
         }
         errors += (int) (costA[2] + costB[2]);
         cpuA[round] = costA[0];
@@ -114,6 +117,13 @@ final class Allocation {
     return new PairedCost(library, a, b, rounds, requests, errors, Stats.Spread.of(cpuRatio),
         Stats.Spread.of(bytesRatio), Stats.Spread.of(cpuA).median(), Stats.Spread.of(cpuB).median(),
         Stats.Spread.of(bytesA).median(), Stats.Spread.of(bytesB).median());
+  }
+
+  /** {@link #cost} of {@code client}, after both it and {@code other} closed their idle connections. */
+  private static double[] isolatedCost(BenchClient client, BenchClient other, URI uri, int requests) {
+    other.closeIdle();
+    client.closeIdle();
+    return cost(client, uri, requests);
   }
 
   /** {CPU µs per request, bytes per request, errors} of {@code requests} sequential requests, client side. */

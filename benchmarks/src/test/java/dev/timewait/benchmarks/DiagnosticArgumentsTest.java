@@ -31,6 +31,12 @@ class DiagnosticArgumentsTest {
   }
 
   @Test
+  void okHttpTaskRunnerRefusesZeroRounds() {
+    assertThatThrownBy(() -> OkHttpTaskRunner.main(new String[] {"--rounds", "0"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--rounds must be >= 1, but was 0");
+  }
+
+  @Test
   void aFlagWithoutItsValueIsNamed() {
     assertThatThrownBy(() -> Solo.main(new String[] {"--concurrency"}))
         .isInstanceOf(IllegalArgumentException.class)
