@@ -181,7 +181,7 @@ final class Allocation {
   }
 
   /** CPU time (user + system) of every live thread except the server's. */
-  private static Map<Long, Long> clientSideCpu() {
+  static Map<Long, Long> clientSideCpu() {
     Map<Long, Long> nanos = new HashMap<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
       if (isClientSide(t)) {

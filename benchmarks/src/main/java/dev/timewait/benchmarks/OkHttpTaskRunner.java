@@ -2,9 +2,7 @@ package dev.timewait.benchmarks;
 
 import dev.timewait.benchmarks.BenchClient.Library;
 import dev.timewait.benchmarks.BenchClient.Variant;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -23,8 +21,6 @@ import java.util.Map;
  * both pools before each side's requests. A diagnostic, not part of the benchmark's report.
  */
 final class OkHttpTaskRunner {
-  private static final com.sun.management.ThreadMXBean THREADS =
-      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
   private static final int WARMUP = 20_000;
   private static final int REQUESTS = 10_000;
 
@@ -59,16 +55,16 @@ final class OkHttpTaskRunner {
             other.get(otherServer.uri()); // leaves one idle connection in the other pool
           }
           client.closeIdle();
-          Map<Long, Long> before = cpuByThread();
+          Map<Long, Long> before = Allocation.clientSideCpu();
           for (int i = 0; i < REQUESTS; i++) {
             client.get(uri);
           }
-          Map<Long, Long> after = cpuByThread();
+          Map<Long, Long> after = Allocation.clientSideCpu();
           long all = 0;
           long onRunner = 0;
           for (Thread t : Thread.getAllStackTraces().keySet()) {
             Long now = after.get(t.getId());
-            if (now == null || !Allocation.isClientSide(t)) {
+            if (now == null) {
               continue;
             }
             long grew = now - before.getOrDefault(t.getId(), 0L);
@@ -91,16 +87,5 @@ final class OkHttpTaskRunner {
       System.out.println(String.format(Locale.ROOT, "%s: median client CPU %.1f µs per request, on the task runner %.1f µs (%d rounds of %,d)",
           labels[side], Stats.Spread.of(cpu[side]).median(), Stats.Spread.of(runner[side]).median(), rounds, REQUESTS));
     }
-  }
-
-  private static Map<Long, Long> cpuByThread() {
-    Map<Long, Long> nanos = new HashMap<>();
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      long n = THREADS.getThreadCpuTime(t.getId());
-      if (n >= 0) {
-        nanos.put(t.getId(), n);
-      }
-    }
-    return nanos;
   }
 }
