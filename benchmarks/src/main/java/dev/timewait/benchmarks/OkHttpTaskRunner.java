@@ -60,23 +60,17 @@ final class OkHttpTaskRunner {
             client.get(uri);
           }
           Map<Long, Long> after = Allocation.clientSideCpu();
-          long all = 0;
           long onRunner = 0;
           for (Thread t : Thread.getAllStackTraces().keySet()) {
             Long now = after.get(t.getId());
-            if (now == null) {
-              continue;
-            }
-            long grew = now - before.getOrDefault(t.getId(), 0L);
-            all += grew;
             // Runner threads are named "OkHttp TaskRunner", or after the task they run ("OkHttp
             // ConnectionPool connection closer"); OkHttp's other threads are Okio's watchdog and
             // the dispatcher's, which sequential calls on this thread do not use.
-            if (t.getName().startsWith("OkHttp ")) {
-              onRunner += grew;
+            if (now != null && t.getName().startsWith("OkHttp ")) {
+              onRunner += now - before.getOrDefault(t.getId(), 0L);
             }
           }
-          cpu[side][round] = all / 1e3 / REQUESTS;
+          cpu[side][round] = Allocation.growth(before, after) / 1e3 / REQUESTS;
           runner[side][round] = onRunner / 1e3 / REQUESTS;
           System.out.println(String.format(Locale.ROOT, "round %d, %s: client CPU %.1f µs per request, on OkHttp's task runner %.1f µs",
               round, labels[side], cpu[side][round], runner[side][round]));
