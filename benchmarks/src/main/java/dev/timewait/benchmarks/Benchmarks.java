@@ -151,6 +151,7 @@ public final class Benchmarks {
     boolean load = true;
     Integer forks = null;
     Integer child = null;
+    boolean childBFirst = false;
     Integer pacedRounds = null;
     Integer pacedGapMillis = null;
     boolean paced = true;
@@ -162,6 +163,7 @@ public final class Benchmarks {
         case "--concurrency" -> settings = withConcurrency(settings, positive(args, ++i));
         case "--child" -> child = Integer.parseInt(value(args, ++i));
         case "--child-settings" -> settings = Settings.parse(value(args, ++i));
+        case "--child-b-first" -> childBFirst = true;
         case "--rounds" -> settings = withRounds(settings, positive(args, ++i));
         case "--leg-ms" -> settings = withLegMillis(settings, positive(args, ++i));
         case "--warmup-rounds" -> settings = withWarmupRounds(settings, positive(args, ++i));
@@ -184,7 +186,7 @@ public final class Benchmarks {
       }
     }
     if (child != null) {
-      Forks.child(child, settings, System.out);
+      Forks.child(child, settings, childBFirst, System.out);
       return;
     }
     if (forks == null) {

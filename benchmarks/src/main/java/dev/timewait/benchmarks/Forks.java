@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * makes of a JVM's code (inlining, profile pollution by the other clients in the same JVM) differs
  * from JVM to JVM and does not cancel within one JVM's A/B rounds. Each fork runs the pair's warm-up
  * and measured rounds and reports its legs, TIME_WAIT counts and latency histograms on standard
- * output as {@code @@} lines; the parent joins them as if one JVM had run every round.
+ * output as {@code @@} lines; the parent joins them as if one JVM had run every round. Every second
+ * fork builds B's client first: the client built first runs slower in long runs.
  *
  * <p>Not thread-safe: one pair at a time.
  */
@@ -43,7 +44,7 @@ final class Forks {
     Histogram histogramB = new Histogram();
     List<double[]> perFork = new ArrayList<>();
     for (int f = 0; f < forks; f++) {
-      Process process = new ProcessBuilder(command(index, settings))
+      Process process = new ProcessBuilder(command(index, settings, f % 2 == 1))
           .redirectError(ProcessBuilder.Redirect.INHERIT)
           .start();
       List<String> lines = Collections.synchronizedList(new ArrayList<>());
@@ -95,8 +96,8 @@ final class Forks {
       }
       Result fork = Result.of(pair, forkA, forkB, new int[4], counted, new Histogram(), new Histogram(), List.of());
       perFork.add(new double[] {fork.throughputRatio().median(), fork.p99Ratio().median()});
-      log.println(String.format(Locale.ROOT, "    fork %d of %d: throughput A/B %s, p99 A/B %s", f + 1, forks,
-          fork.throughputRatio().format(), fork.p99Ratio().format()));
+      log.println(String.format(Locale.ROOT, "    fork %d of %d (%s built first): throughput A/B %s, p99 A/B %s",
+          f + 1, forks, f % 2 == 1 ? "B" : "A", fork.throughputRatio().format(), fork.p99Ratio().format()));
       legsA.addAll(forkA);
       legsB.addAll(forkB);
     }
@@ -113,10 +114,14 @@ final class Forks {
     return rounds * (2 * s.legMillis() / 1000 + 100) + FORK_SLACK_SECONDS;
   }
 
-  /** The fork's side: runs pair {@code index} in this JVM and reports it on {@code out}. */
-  static void child(int index, Settings settings, PrintStream out) throws IOException, InterruptedException {
+  /**
+   * The fork's side: runs pair {@code index} in this JVM, building B's client first if {@code
+   * bFirst} ({@link PairRunner#run(Pair, boolean)}), and reports it on {@code out}.
+   */
+  static void child(int index, Settings settings, boolean bFirst, PrintStream out)
+      throws IOException, InterruptedException {
     Pair pair = Benchmarks.pairs().get(index);
-    Result r = new PairRunner(settings, System.err).run(pair);
+    Result r = new PairRunner(settings, System.err).run(pair, bFirst);
     for (int i = 0; i < r.legsA().size(); i++) {
       out.println(leg("A", r.legsA().get(i)));
       out.println(leg("B", r.legsB().get(i)));
@@ -134,8 +139,11 @@ final class Forks {
         Double.toString(leg.p50Ms()), Double.toString(leg.p99Ms()), leg.processCpuNanos(), leg.connections());
   }
 
-  /** {@code java} with this JVM's options and class path, running the child for pair {@code index}. */
-  private static List<String> command(int index, Settings s) {
+  /**
+   * {@code java} with this JVM's options and class path, running the child for pair {@code index}
+   * (building B's client first if {@code bFirst}).
+   */
+  private static List<String> command(int index, Settings s, boolean bFirst) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -148,6 +156,9 @@ final class Forks {
     command.add(Benchmarks.class.getName());
     command.add("--child");
     command.add(Integer.toString(index));
+    if (bFirst) {
+      command.add("--child-b-first");
+    }
     command.add("--child-settings");
     command.add(s.rounds() + "," + s.warmupRounds() + "," + s.legMillis() + "," + s.concurrency() + ","
         + s.poolSize() + "," + s.maxPerConnectionRequestsPerLeg() + "," + s.maxPooledRequestsPerLeg());

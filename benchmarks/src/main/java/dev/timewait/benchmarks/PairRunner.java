@@ -266,6 +266,16 @@ final class PairRunner {
   }
 
   Result run(Pair pair) throws IOException, InterruptedException {
+    return run(pair, false);
+  }
+
+  /**
+   * Runs {@code pair}, building (and starting the server of) B before A if {@code bFirst}. The
+   * client built first runs slower in long runs: with 60 warm-up rounds Reactor Netty's A/A
+   * control gave 0.96 (docs/benchmarks.md, session 20), so {@link Forks} builds B first in every
+   * second fork, and the order's bias falls on both sides alike.
+   */
+  Result run(Pair pair, boolean bFirst) throws IOException, InterruptedException {
     int c = settings.concurrency();
     int cap = pair.perConnection() ? settings.maxPerConnectionRequestsPerLeg() : settings.maxPooledRequestsPerLeg();
     long[][] latencies = new long[c][cap];
@@ -283,13 +293,18 @@ final class PairRunner {
     });
     BenchServer serverA = null;
     BenchServer serverB = null;
-    try (BenchClient a = BenchClient.of(pair.library(), pair.a(), settings.poolSize());
-        BenchClient b = BenchClient.of(pair.library(), pair.b(), settings.poolSize())) {
+    try (BenchClient first = BenchClient.of(pair.library(), bFirst ? pair.b() : pair.a(), settings.poolSize());
+        BenchClient second = BenchClient.of(pair.library(), bFirst ? pair.a() : pair.b(), settings.poolSize())) {
+      BenchClient a = bFirst ? second : first;
+      BenchClient b = bFirst ? first : second;
       for (int round = -settings.warmupRounds(); round < settings.rounds(); round++) {
         if (pair.perConnection()) {
           awaitTimeWaitBelowLimit();
         }
-        if (serverA == null) {
+        if (serverA == null && bFirst) {
+          serverB = new BenchServer();
+          serverA = new BenchServer();
+        } else if (serverA == null) {
           serverA = new BenchServer();
           serverB = new BenchServer();
         }

@@ -2,7 +2,17 @@ package dev.timewait.benchmarks;
 
 import dev.timewait.PooledKeepAlive;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordingStream;
 
 /**
  * One pooled Reactor Netty client alone in this JVM for a long run, printing requests per second
@@ -15,6 +25,11 @@ import java.util.Locale;
  *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline raw $c 80 4
  * done
  * </pre>
+ *
+ * <p>A second line counts the JIT's deoptimizations in each slice (JFR's {@code
+ * jdk.Deoptimization} events, streamed in this JVM), and a table lists the most frequent reason and
+ * method pairs after the first two slices (warm-up): what a retirement sets off in code the client
+ * shares with every other connection (docs/benchmarks.md, session 20).
  *
  * <p>Why: the pairs' forks carry about 35,000 requests per connection, so a cap above that never
  * retires a connection inside them; a run this long shows whether a retirement's cost persists
@@ -35,6 +50,7 @@ final class Timeline {
     int cap = Args.atLeast("cap", args[1], 0);
     int seconds = Args.atLeast("seconds", args[2], 1);
     int slice = Args.atLeast("slice", args[3], 1);
+    Deopts deopts = Deopts.start(); // before the client: see Deopts
     BenchClient client;
     if (mode.equals("raw") && cap > 0) {
       client = BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
@@ -45,10 +61,12 @@ final class Timeline {
           .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build());
     }
     StringBuilder line = new StringBuilder(mode + " cap " + cap + ":");
+    List<Instant> sliceStarts = new ArrayList<>();
     long total = 0;
     long start = System.nanoTime();
-    try (BenchServer server = new BenchServer(); client) {
+    try (deopts; BenchServer server = new BenchServer(); client) {
       for (int t = 0; t < seconds; t += slice) {
+        sliceStarts.add(Instant.now());
         long t0 = System.nanoTime();
         int[] r = CpuProfile.drive(client, server.uri(), POOL, Duration.ofSeconds(slice));
         total += r[0];
@@ -57,9 +75,73 @@ final class Timeline {
           line.append(" (").append(r[1]).append(" errors)");
         }
       }
+      sliceStarts.add(Instant.now()); // the end of the last slice
+      System.out.println(line + String.format(Locale.ROOT, " | %d requests, %.1fk/s",
+          total, total * 1e6 / (System.nanoTime() - start)));
+      System.out.println(deopts.report(mode + " cap " + cap, sliceStarts));
     }
-    System.out.println(line + String.format(Locale.ROOT, " | %d requests, %.1fk/s",
-        total, total * 1e6 / (System.nanoTime() - start)));
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
+  }
+
+  /**
+   * The JIT's deoptimizations in this JVM, from JFR's event stream. JFR hands events over about
+   * once a second, so {@link #report} sorts them into slices by their start time, after a pause
+   * for the last ones; the recording starts before the client, so that the recompilation a first
+   * recording causes falls into warm-up.
+   */
+  private static final class Deopts implements AutoCloseable {
+    private final RecordingStream stream = new RecordingStream();
+    private final ConcurrentLinkedQueue<String[]> events = new ConcurrentLinkedQueue<>();
+
+    static Deopts start() {
+      Deopts deopts = new Deopts();
+      deopts.stream.enable("jdk.Deoptimization").withoutStackTrace();
+      deopts.stream.onEvent("jdk.Deoptimization", deopts::add);
+      deopts.stream.startAsync();
+      return deopts;
+    }
+
+    private void add(RecordedEvent event) {
+      RecordedMethod method = event.getValue("method");
+      String name = method == null ? "?" : method.getType().getName() + "." + method.getName();
+      events.add(new String[] {event.getStartTime().toString(), event.getString("reason"), name});
+    }
+
+    /** Deoptimizations per slice; {@code sliceStarts} ends with the last slice's end. */
+    String report(String run, List<Instant> sliceStarts) throws InterruptedException {
+      Thread.sleep(2_000); // JFR flushes its buffers to the stream about once a second
+      int[] perSlice = new int[sliceStarts.size() - 1];
+      Map<String, Integer> afterWarmUp = new HashMap<>();
+      for (String[] e : events) {
+        Instant at = Instant.parse(e[0]);
+        int slice = -1;
+        while (slice + 1 < sliceStarts.size() && !at.isBefore(sliceStarts.get(slice + 1))) {
+          slice++;
+        }
+        if (slice < 0 || slice == perSlice.length) {
+          continue; // the client's set-up, or after the last slice
+        }
+        perSlice[slice]++;
+        if (slice >= 2) {
+          afterWarmUp.merge(e[1] + " " + e[2], 1, Integer::sum);
+        }
+      }
+      StringBuilder out = new StringBuilder(run + " deoptimizations per slice:");
+      for (int n : perSlice) {
+        out.append(' ').append(n);
+      }
+      afterWarmUp.entrySet().stream()
+          .sorted(Map.Entry.<String, Integer>comparingByValue(Comparator.reverseOrder())
+              .thenComparing(Map.Entry.comparingByKey()))
+          .limit(15)
+          .forEach(entry -> out.append(System.lineSeparator()).append("  ")
+              .append(entry.getValue()).append(' ').append(entry.getKey()));
+      return out.toString();
+    }
+
+    @Override
+    public void close() {
+      stream.close();
+    }
   }
 }

@@ -37,6 +37,12 @@ class DiagnosticArgumentsTest {
   }
 
   @Test
+  void timelineRefusesZeroSeconds() {
+    assertThatThrownBy(() -> Timeline.main(new String[] {"raw", "0", "0", "4"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("seconds must be >= 1, but was 0");
+  }
+
+  @Test
   void aFlagWithoutItsValueIsNamed() {
     assertThatThrownBy(() -> Solo.main(new String[] {"--concurrency"}))
         .isInstanceOf(IllegalArgumentException.class)
