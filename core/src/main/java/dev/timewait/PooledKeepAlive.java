@@ -59,11 +59,11 @@ public final class PooledKeepAlive implements CloseStrategy {
    * {@code keepalive_requests} 1000, Tomcat's 100) end the connection first with {@code
    * Connection: close}; that close leaves no TIME_WAIT on the client either. In a closed loop at
    * 20,000-50,000 requests a second on four connections even this cap costs the HttpClient 5
-   * clients and Reactor Netty 5-10% throughput (Reactor Netty's raw client pays the same for it by
-   * hand; docs/benchmarks.md, sections 14 and "Session 16"). On Reactor
-   * Netty a higher cap only delays that cost: raw, with 100,000, throughput fell at the first
-   * retirements in five JVMs of five and stayed lower in four; it comes with the first reconnect
-   * after warm-up, not with each.
+   * clients and Reactor Netty 5-10% throughput over a 14 s run (Reactor Netty's raw client pays the
+   * same for it by hand). On Reactor Netty that is the JIT: the first close and connect after
+   * warm-up deoptimize ~130 compiled methods at once, and the client needs 5-30 s to recover; past
+   * that the cap costs nothing measurable. Any first reconnect does the same, so a higher cap only
+   * delays it (docs/benchmarks.md, sessions 16 and 20).
    */
   public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = NotInlined.of(10_000);
   /** Default {@link #retirement()}: {@link Retirement#RESET}, which adds no latency. */
