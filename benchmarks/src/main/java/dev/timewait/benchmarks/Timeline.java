@@ -50,35 +50,36 @@ final class Timeline {
     int cap = Args.atLeast("cap", args[1], 0);
     int seconds = Args.atLeast("seconds", args[2], 1);
     int slice = Args.atLeast("slice", args[3], 1);
-    Deopts deopts = Deopts.start(); // before the client: see Deopts
-    BenchClient client;
-    if (mode.equals("raw") && cap > 0) {
-      client = BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
-    } else if (mode.equals("raw")) {
-      client = BenchClient.of(BenchClient.Library.REACTOR_NETTY, BenchClient.Variant.RAW_POOLED, POOL);
-    } else {
-      client = BenchClient.reactorNettyTimewait(PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
-          .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build());
-    }
-    StringBuilder line = new StringBuilder(mode + " cap " + cap + ":");
-    List<Instant> sliceStarts = new ArrayList<>();
-    long total = 0;
-    long start = System.nanoTime();
-    try (deopts; BenchServer server = new BenchServer(); client) {
-      for (int t = 0; t < seconds; t += slice) {
-        sliceStarts.add(Instant.now());
-        long t0 = System.nanoTime();
-        int[] r = CpuProfile.drive(client, server.uri(), POOL, Duration.ofSeconds(slice));
-        total += r[0];
-        line.append(String.format(Locale.ROOT, " %.1fk", r[0] * 1e6 / (System.nanoTime() - t0)));
-        if (r[1] > 0) {
-          line.append(" (").append(r[1]).append(" errors)");
-        }
+    try (Deopts deopts = Deopts.start()) { // before the client: see Deopts
+      BenchClient client;
+      if (mode.equals("raw") && cap > 0) {
+        client = BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
+      } else if (mode.equals("raw")) {
+        client = BenchClient.of(BenchClient.Library.REACTOR_NETTY, BenchClient.Variant.RAW_POOLED, POOL);
+      } else {
+        client = BenchClient.reactorNettyTimewait(PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
+            .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build());
       }
-      sliceStarts.add(Instant.now()); // the end of the last slice
-      System.out.println(line + String.format(Locale.ROOT, " | %d requests, %.1fk/s",
-          total, total * 1e6 / (System.nanoTime() - start)));
-      System.out.println(deopts.report(mode + " cap " + cap, sliceStarts));
+      StringBuilder line = new StringBuilder(mode + " cap " + cap + ":");
+      List<Instant> sliceStarts = new ArrayList<>();
+      long total = 0;
+      long start = System.nanoTime();
+      try (client; BenchServer server = new BenchServer()) {
+        for (int t = 0; t < seconds; t += slice) {
+          sliceStarts.add(Instant.now());
+          long t0 = System.nanoTime();
+          int[] r = CpuProfile.drive(client, server.uri(), POOL, Duration.ofSeconds(slice));
+          total += r[0];
+          line.append(String.format(Locale.ROOT, " %.1fk", r[0] * 1e6 / (System.nanoTime() - t0)));
+          if (r[1] > 0) {
+            line.append(" (").append(r[1]).append(" errors)");
+          }
+        }
+        sliceStarts.add(Instant.now()); // the end of the last slice
+        System.out.println(line + String.format(Locale.ROOT, " | %d requests, %.1fk/s",
+            total, total * 1e6 / (System.nanoTime() - start)));
+        System.out.println(deopts.report(mode + " cap " + cap, sliceStarts));
+      }
     }
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
   }
@@ -91,7 +92,9 @@ final class Timeline {
    */
   private static final class Deopts implements AutoCloseable {
     private final RecordingStream stream = new RecordingStream();
-    private final ConcurrentLinkedQueue<String[]> events = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Deopt> events = new ConcurrentLinkedQueue<>();
+
+    private record Deopt(Instant at, String reason, String method) {}
 
     static Deopts start() {
       Deopts deopts = new Deopts();
@@ -104,7 +107,7 @@ final class Timeline {
     private void add(RecordedEvent event) {
       RecordedMethod method = event.getValue("method");
       String name = method == null ? "?" : method.getType().getName() + "." + method.getName();
-      events.add(new String[] {event.getStartTime().toString(), event.getString("reason"), name});
+      events.add(new Deopt(event.getStartTime(), event.getString("reason"), name));
     }
 
     /** Deoptimizations per slice; {@code sliceStarts} ends with the last slice's end. */
@@ -112,8 +115,8 @@ final class Timeline {
       Thread.sleep(2_000); // JFR flushes its buffers to the stream about once a second
       int[] perSlice = new int[sliceStarts.size() - 1];
       Map<String, Integer> afterWarmUp = new HashMap<>();
-      for (String[] e : events) {
-        Instant at = Instant.parse(e[0]);
+      for (Deopt e : events) {
+        Instant at = e.at();
         int slice = -1;
         while (slice + 1 < sliceStarts.size() && !at.isBefore(sliceStarts.get(slice + 1))) {
           slice++;
@@ -123,7 +126,7 @@ final class Timeline {
         }
         perSlice[slice]++;
         if (slice >= 2) {
-          afterWarmUp.merge(e[1] + " " + e[2], 1, Integer::sum);
+          afterWarmUp.merge(e.reason() + " " + e.method(), 1, Integer::sum);
         }
       }
       StringBuilder out = new StringBuilder(run + " deoptimizations per slice:");
