@@ -44,7 +44,8 @@ final class Forks {
     Histogram histogramB = new Histogram();
     List<double[]> perFork = new ArrayList<>();
     for (int f = 0; f < forks; f++) {
-      Process process = new ProcessBuilder(command(index, settings, f % 2 == 1))
+      boolean bFirst = f % 2 == 1;
+      Process process = new ProcessBuilder(command(index, settings, bFirst))
           .redirectError(ProcessBuilder.Redirect.INHERIT)
           .start();
       List<String> lines = Collections.synchronizedList(new ArrayList<>());
@@ -97,7 +98,7 @@ final class Forks {
       Result fork = Result.of(pair, forkA, forkB, new int[4], counted, new Histogram(), new Histogram(), List.of());
       perFork.add(new double[] {fork.throughputRatio().median(), fork.p99Ratio().median()});
       log.println(String.format(Locale.ROOT, "    fork %d of %d (%s built first): throughput A/B %s, p99 A/B %s",
-          f + 1, forks, f % 2 == 1 ? "B" : "A", fork.throughputRatio().format(), fork.p99Ratio().format()));
+          f + 1, forks, bFirst ? "B" : "A", fork.throughputRatio().format(), fork.p99Ratio().format()));
       legsA.addAll(forkA);
       legsB.addAll(forkB);
     }

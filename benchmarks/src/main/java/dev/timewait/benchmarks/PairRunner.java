@@ -301,12 +301,11 @@ final class PairRunner {
         if (pair.perConnection()) {
           awaitTimeWaitBelowLimit();
         }
-        if (serverA == null && bFirst) {
-          serverB = new BenchServer();
-          serverA = new BenchServer();
-        } else if (serverA == null) {
-          serverA = new BenchServer();
-          serverB = new BenchServer();
+        if (serverA == null) {
+          BenchServer firstServer = new BenchServer();
+          BenchServer secondServer = new BenchServer();
+          serverA = bFirst ? secondServer : firstServer;
+          serverB = bFirst ? firstServer : secondServer;
         }
         if (round < -1) {
           if (pair.turnover().a) {
