@@ -2,6 +2,7 @@ package dev.timewait;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.timewait.diagnostics.KernelCounters;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
@@ -38,6 +39,7 @@ class SocketLayerTest {
     try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.observing();
       java.util.Set<Integer> localPorts = new java.util.HashSet<>();
+      KernelCounters before = KernelCounters.read();
       for (int i = 0; i < CONNECTIONS; i++) {
         localPorts.add(exchange(factory, peer.port(), tls, false));
       }
@@ -46,9 +48,10 @@ class SocketLayerTest {
       // The control: the measurement can fail, so the zeros elsewhere mean something. TIME_WAIT
       // is per 4-tuple: on loopback (tcp_tw_reuse=2) connect() may hand out a port whose
       // TIME_WAIT is over 1 s old, and the new connection takes that TIME_WAIT over (measured: 171
-      // for 200 connections, TLS, with other builds connecting on loopback). One per tuple.
+      // for 200 connections, TLS, with other builds connecting on loopback). One per tuple, but
+      // for any an RST from the host ended early (KernelTcp's notes).
       assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port()))
-          .isEqualTo(localPorts.size());
+          .isBetween(localPorts.size() - KernelTcp.resetsSince(before), localPorts.size());
       assertThat(localPorts.size()).as("distinct client ports").isGreaterThan(CONNECTIONS / 2);
       assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
       assertThat(factory.accounting().snapshot())

@@ -10,6 +10,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
+import dev.timewait.diagnostics.KernelCounters;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.TestTls;
 import java.io.IOException;
@@ -64,6 +65,7 @@ class BodylessResponseTest {
   @Test
   void classicServerCloseOfAHeadRequestLeavesTimeWaitOnTheServer() throws Exception {
     CloseAccounting accounting = new CloseAccounting();
+    KernelCounters before = KernelCounters.read();
     try (CloseableHttpClient client = TimeWaitHttpClient5
         .configure(HttpClients.custom(), CloseStrategy.serverClose(), accounting).build()) {
       for (int i = 0; i < REQUESTS; i++) {
@@ -75,12 +77,14 @@ class BodylessResponseTest {
 
     assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0, 0, 0));
     assertThat(KernelTcp.clientTimeWait(server.port())).isZero();
-    assertThat(KernelTcp.awaitServerTimeWait(server.port(), REQUESTS, SETTLE)).isEqualTo(REQUESTS);
+    assertThat(KernelTcp.awaitServerTimeWait(server.port(), REQUESTS, SETTLE))
+        .isBetween(REQUESTS - KernelTcp.resetsSince(before), REQUESTS);
   }
 
   @Test
   void asyncServerCloseOfAHeadRequestLeavesTimeWaitOnTheServer() throws Exception {
     CloseAccounting accounting = new CloseAccounting();
+    KernelCounters before = KernelCounters.read();
     try (CloseableHttpAsyncClient client = TimeWaitHttpClient5
         .configure(HttpAsyncClients.custom(), CloseStrategy.serverClose(), accounting).build()) {
       client.start();
@@ -93,6 +97,7 @@ class BodylessResponseTest {
 
     assertThat(accounting.snapshot()).isEqualTo(new CloseStats(REQUESTS, REQUESTS, 0, 0, 0, 0, 0, 0));
     assertThat(KernelTcp.clientTimeWait(server.port())).isZero();
-    assertThat(KernelTcp.awaitServerTimeWait(server.port(), REQUESTS, SETTLE)).isEqualTo(REQUESTS);
+    assertThat(KernelTcp.awaitServerTimeWait(server.port(), REQUESTS, SETTLE))
+        .isBetween(REQUESTS - KernelTcp.resetsSince(before), REQUESTS);
   }
 }

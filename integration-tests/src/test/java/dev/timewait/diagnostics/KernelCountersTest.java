@@ -110,7 +110,7 @@ class KernelCountersTest {
       assertThat(peer.run(connections, Duration.ofSeconds(30))).isEqualTo(connections);
       KernelTcp.awaitClientSettled(port, Duration.ofSeconds(5));
       int ours = KernelTcp.clientTimeWait(port);
-      assertThat(ours).isEqualTo(peer.distinctTuples(port));
+      assertThat(ours).isBetween(peer.leastTimeWait(port), peer.distinctTuples(port));
 
       KernelCounters after = KernelCounters.read();
       // other processes share the namespace: ours are a lower bound

@@ -98,8 +98,9 @@ class PortBudgetTest {
 
       KernelSettings settings = KernelSettings.read();
       assertThat(b.supported()).isTrue();
-      assertThat(b.timeWait()).isEqualTo(peer.distinctTuples(peer.ports().get(0)));
-      assertThat(b.timeWait()).isEqualTo(KernelTcp.clientTimeWait(peer.ports().get(0)));
+      int port = peer.ports().get(0);
+      assertThat(b.timeWait()).isBetween(peer.leastTimeWait(port), peer.distinctTuples(port));
+      assertThat(b.timeWait()).isEqualTo(KernelTcp.clientTimeWait(port));
       assertThat(b.usablePorts()).isEqualTo(settings.usablePorts());
       assertThat(b.headroom()).isEqualTo(settings.usablePorts() - b.holdingPorts());
       assertThat(b.sustainableNewConnectionsPerSecond())

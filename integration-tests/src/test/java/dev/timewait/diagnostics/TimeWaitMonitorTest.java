@@ -105,9 +105,10 @@ class TimeWaitMonitorTest {
       assertThat(log.toString(StandardCharsets.UTF_8))
           .contains("WARN dev.timewait.diagnostics.TimeWaitMonitor - " + recorder.warnings.get(0));
       // the monitor's last count is the kernel table's count
+      int port = peer.ports().get(0);
       assertThat(monitor.sampleNow().budget(peer.destination(0)).timeWait())
-          .isEqualTo(KernelTcp.clientTimeWait(peer.ports().get(0)))
-          .isEqualTo(2 * warnLevel + 20);
+          .isEqualTo(KernelTcp.clientTimeWait(port))
+          .isBetween(peer.leastTimeWait(port), 2 * warnLevel + 20);
     }
   }
 

@@ -24,26 +24,32 @@ class StartOnFreshPortsTest {
   private static final Duration SETTLE = Duration.ofSeconds(5);
 
   @Test
+  @SuppressWarnings("try") // closes the peer early on purpose, inside its try
   void aServerOnAPortThatClientsClosedFirstTowardsSeesTheirTimeWaitAndIsNeverHandedOut()
       throws Exception {
     KernelTcp.assumeReadable();
     int q;
-    int left;
+    int tuples;
+    int seen;
     try (ClientClosesFirst earlier = ClientClosesFirst.start(1)) {
       q = earlier.ports().get(0);
       assertThat(earlier.run(30, Duration.ofSeconds(20))).isEqualTo(30);
       KernelTcp.awaitClientSettled(q, SETTLE);
-      left = earlier.distinctTuples(q);
-    }
-    assertThat(left).isPositive();
+      tuples = earlier.distinctTuples(q);
+      earlier.close();
 
-    // A later server on port q: a "no client TIME_WAIT towards my server" assertion would read
-    // the earlier clients' TIME_WAIT and fail.
-    try (ServerSocket later = new ServerSocket()) {
-      later.setReuseAddress(true);
-      later.bind(new InetSocketAddress(LOOPBACK, q), 50);
-      assertThat(KernelTcp.clientTimeWait(q)).as(KernelTcp.describe(q)).isEqualTo(left);
-      assertThat(KernelTcp.isFresh(q)).isFalse();
+      // A later server on port q: a "no client TIME_WAIT towards my server" assertion would read
+      // the earlier clients' TIME_WAIT and fail. Exact unless the host sent an RST meanwhile
+      // (KernelTcp's notes: under CPU contention an RST can end a loopback TIME_WAIT early).
+      try (ServerSocket later = new ServerSocket()) {
+        later.setReuseAddress(true);
+        later.bind(new InetSocketAddress(LOOPBACK, q), 50);
+        seen = KernelTcp.clientTimeWait(q);
+        assertThat(seen).as(KernelTcp.describe(q))
+            .isPositive()
+            .isBetween(earlier.leastTimeWait(q), tuples);
+        assertThat(KernelTcp.isFresh(q)).isFalse();
+      }
     }
 
     // The kit, offered port q first (what the kernel may choose), stops that server and starts
@@ -65,7 +71,7 @@ class StartOnFreshPortsTest {
           .as(KernelTcp.describe(fresh.getLocalPort())).isZero();
       assertThat(started.subList(0, started.size() - 1)).allMatch(ServerSocket::isClosed);
       assertThat(KernelTcp.clientTimeWait(q)).as("the earlier TIME_WAIT is still there")
-          .isEqualTo(left);
+          .isPositive().isLessThanOrEqualTo(seen);
     }
   }
 

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
+import dev.timewait.diagnostics.KernelCounters;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import java.io.IOException;
@@ -54,6 +55,7 @@ class ConnectionCloseControlTest {
   void plainOkHttpKeepsTheTimeWaitWhenTheServerClosesLateAndServerCloseGivesItToTheServer()
       throws Exception {
     int requests = 10;
+    KernelCounters before = KernelCounters.read();
     try (RawHttpPeer peer =
         RawHttpPeer.start(RawHttpPeer.Behaviour.CLOSE_LATE, Duration.ofMillis(200), false)) {
       String url = "http://127.0.0.1:" + peer.port() + "/";
@@ -77,13 +79,16 @@ class ConnectionCloseControlTest {
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
 
       assertThat(plainPorts.size()).isEqualTo(requests);
-      assertThat(plainPorts.timeWait()).isEqualTo(requests);
+      // One each, but for any an RST from the host ended early (KernelTcp's notes).
+      assertThat(plainPorts.timeWait())
+          .isBetween(requests - KernelTcp.resetsSince(before), requests);
 
       CloseStats stats = accounting.snapshot();
       assertThat(stats.connectionsOpened()).isEqualTo(requests);
       assertThat(stats.closedAfterPeerFin()).isEqualTo(requests);
       assertThat(configuredPorts.timeWait()).isZero();
-      assertThat(configuredPorts.awaitServerTimeWait(requests, SETTLE)).isEqualTo(requests);
+      assertThat(configuredPorts.awaitServerTimeWait(requests, SETTLE))
+          .isBetween(requests - KernelTcp.resetsSince(before), requests);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.timewait.testing;
 
+import dev.timewait.diagnostics.KernelCounters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -17,13 +18,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with an acceptor thread that reads every accepted connection to EOF and then closes it, and a
  * client loop that connects, sends its FIN at once ({@code shutdownOutput()}), waits for the
  * server's FIN and closes: the client always closes first and keeps the TIME_WAIT, one per
- * connection, exactly. Each listening port is its own destination, with its own budget of ephemeral ports,
- * so spreading over several ports makes more TIME_WAIT than one port's range holds.
+ * four-tuple ({@link #distinctTuples}), unless an RST from the host ended one early (the notes of
+ * {@link KernelTcp}; {@link #leastTimeWait} bounds it). Each listening port is its own
+ * destination, with its own budget of ephemeral ports, so spreading over several ports makes more
+ * TIME_WAIT than one port's range holds.
  *
  * <pre>{@code
  * try (ClientClosesFirst peer = ClientClosesFirst.start(1)) {
  *   int made = peer.run(300, Duration.ofSeconds(20));
- *   KernelTcp.awaitClientSettled(peer.ports().get(0), Duration.ofSeconds(5));
+ *   int port = peer.ports().get(0);
+ *   KernelTcp.awaitClientSettled(port, Duration.ofSeconds(5));
+ *   assertThat(KernelTcp.clientTimeWait(port))
+ *       .isBetween(peer.leastTimeWait(port), peer.distinctTuples(port));
  * }
  * }</pre>
  *
@@ -36,6 +42,7 @@ public final class ClientClosesFirst implements AutoCloseable {
   private static final AtomicInteger IDS = new AtomicInteger();
 
   private final java.util.Set<String> clientPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private volatile KernelCounters atRun = KernelCounters.read();
   private final List<ServerSocket> servers = new ArrayList<>();
   private final List<Thread> acceptors = new ArrayList<>();
   private final InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -127,6 +134,7 @@ public final class ClientClosesFirst implements AutoCloseable {
    */
   public int run(int connections, Duration bound) throws InterruptedException {
     clientPorts.clear();
+    atRun = KernelCounters.read();
     long deadline = System.nanoTime() + bound.toNanos();
     AtomicInteger made = new AtomicInteger();
     List<Thread> clients = new ArrayList<>();
@@ -166,8 +174,9 @@ public final class ClientClosesFirst implements AutoCloseable {
 
   /**
    * The distinct 4-tuples the last {@link #run} connected from, towards {@code serverPort}: the
-   * client TIME_WAIT it leaves, exactly. TIME_WAIT is per tuple, and on loopback (tcp_tw_reuse=2)
-   * connect() may hand out a port whose TIME_WAIT is over 1 s old: the new connection takes it over.
+   * most client TIME_WAIT it leaves ({@link #leastTimeWait} the fewest). TIME_WAIT is per tuple,
+   * and on loopback (tcp_tw_reuse=2) connect() may hand out a port whose TIME_WAIT is over 1 s
+   * old: the new connection takes it over.
    *
    * @param serverPort one of the listening ports
    * @return how many distinct (client port, server port) tuples connected to it
@@ -175,6 +184,19 @@ public final class ClientClosesFirst implements AutoCloseable {
   public int distinctTuples(int serverPort) {
     String suffix = ":" + serverPort;
     return (int) clientPorts.stream().filter(t -> t.endsWith(suffix)).count();
+  }
+
+  /**
+   * The fewest client TIME_WAIT the last {@link #run} can have left towards {@code serverPort}:
+   * {@link #distinctTuples} less the RSTs the host sent since that run began ({@link
+   * KernelTcp#resetsSince}), at least 0. Equal to {@link #distinctTuples} when no RST was sent.
+   * Read it after the count it bounds; it may be read after {@link #close}.
+   *
+   * @param serverPort one of the listening ports
+   * @return the fewest client TIME_WAIT towards it
+   */
+  public int leastTimeWait(int serverPort) {
+    return Math.max(0, distinctTuples(serverPort) - KernelTcp.resetsSince(atRun));
   }
 
   /** Closes the listening sockets and waits (bounded) for the acceptor threads to end. */
