@@ -285,6 +285,22 @@ interface BenchClient extends ContractClient {
     };
   }
 
+  /** HttpClient 5, classic or async, configured by timewait for {@code strategy}. */
+  static BenchClient hc5Timewait(boolean async, CloseStrategy strategy) {
+    return async ? new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false)
+        : new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
+  }
+
+  /**
+   * Raw HttpClient 5, classic or async, with a cap of {@code cap} requests per connection written
+   * by hand as a {@code ConnectionReuseStrategy}, the public hook a user would write it with.
+   */
+  static BenchClient hc5CappedByHand(boolean async, int poolSize, int cap) {
+    return async
+        ? new Hc5Async(rawHc5Async(poolSize).setConnectionReuseStrategy(Capped.hc5Async(cap)).build(), false)
+        : new Hc5(rawHc5(poolSize).setConnectionReuseStrategy(Capped.hc5(cap)).build(), false);
+  }
+
   /** Reactor Netty configured by timewait for {@code strategy}, on the provider timewait builds for it. */
   static ReactorNetty reactorNettyTimewait(CloseStrategy strategy) {
     ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("bench", strategy);
@@ -375,18 +391,27 @@ interface BenchClient extends ContractClient {
 
     private Capped() {}
 
-    /** Classic: HttpCore counts a connection's requests once each. */
-    static final ConnectionReuseStrategy HC5 = (request, response, context) ->
-        DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
-            && HttpCoreContext.castOrCreate(context).getEndpointDetails().getRequestCount() < CAP;
+    static final ConnectionReuseStrategy HC5 = hc5(CAP);
+
+    static final ConnectionReuseStrategy HC5_ASYNC = hc5Async(CAP);
+
+    /** Classic, at most {@code cap} requests per connection: HttpCore counts each request once. */
+    static ConnectionReuseStrategy hc5(int cap) {
+      return (request, response, context) ->
+          DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
+              && HttpCoreContext.castOrCreate(context).getEndpointDetails().getRequestCount() < cap;
+    }
 
     /**
-     * Async: HttpCore 5.4's HTTP/1.1 duplexer counts a request when it goes out and again when its
-     * response comes in, so a connection that carried n requests shows 2n - 1 when asked here.
+     * Async, at most {@code cap} requests per connection: HttpCore 5.4's HTTP/1.1 duplexer counts
+     * a request when it goes out and again when its response comes in, so a connection that carried
+     * n requests shows 2n - 1 when asked here.
      */
-    static final ConnectionReuseStrategy HC5_ASYNC = (request, response, context) ->
-        DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
-            && (HttpCoreContext.castOrCreate(context).getEndpointDetails().getRequestCount() + 1) / 2 < CAP;
+    static ConnectionReuseStrategy hc5Async(int cap) {
+      return (request, response, context) ->
+          DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
+              && (HttpCoreContext.castOrCreate(context).getEndpointDetails().getRequestCount() + 1) / 2 < cap;
+    }
 
     /** OkHttp: counts each connection's requests and asks the server to close on the last one. */
     static final class OkHttpCap implements Interceptor {

@@ -15,14 +15,17 @@ import jdk.jfr.consumer.RecordedMethod;
 import jdk.jfr.consumer.RecordingStream;
 
 /**
- * One pooled Reactor Netty client alone in this JVM for a long run, printing requests per second
- * slice by slice, with a request cap of {@code cap} per connection (0: none): raw with the cap as
- * an eviction predicate ({@link BenchClient#reactorNettyCappedByHand}), or timewait with {@code
- * maxRequestsPerConnection(cap)}.
+ * One pooled client alone in this JVM for a long run, printing requests per second slice by
+ * slice, with a request cap of {@code cap} per connection (0: none): raw with the cap written by
+ * hand (Reactor Netty: an eviction predicate, {@link BenchClient#reactorNettyCappedByHand};
+ * HttpClient 5: a {@code ConnectionReuseStrategy}, {@link BenchClient#hc5CappedByHand}), or
+ * timewait with {@code maxRequestsPerConnection(cap)}. The client is Reactor Netty unless {@code
+ * --client hc5} or {@code --client hc5-async} comes first.
  *
  * <pre>
  * for c in 0 100000 10000; do
  *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline raw $c 80 4
+ *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline --client hc5 timewait $c 60 4
  * done
  * </pre>
  *
@@ -43,24 +46,27 @@ final class Timeline {
   private Timeline() {}
 
   public static void main(String[] args) throws Exception {
+    String library = "reactor-netty";
+    if (args.length == 6 && args[0].equals("--client")) {
+      library = args[1];
+      args = java.util.Arrays.copyOfRange(args, 2, 6);
+    }
+    if (!(library.equals("reactor-netty") || library.equals("hc5") || library.equals("hc5-async"))) {
+      throw new IllegalArgumentException(
+          "--client must be reactor-netty, hc5 or hc5-async, but was " + library);
+    }
     if (args.length != 4 || !(args[0].equals("raw") || args[0].equals("timewait"))) {
-      throw new IllegalArgumentException("usage: Timeline raw|timewait CAP SECONDS SLICE_SECONDS");
+      throw new IllegalArgumentException("usage: Timeline [--client reactor-netty|hc5|hc5-async]"
+          + " raw|timewait CAP SECONDS SLICE_SECONDS");
     }
     String mode = args[0];
     int cap = Args.atLeast("cap", args[1], 0);
     int seconds = Args.atLeast("seconds", args[2], 1);
     int slice = Args.atLeast("slice", args[3], 1);
     try (Deopts deopts = Deopts.start()) { // before the client: see Deopts
-      BenchClient client;
-      if (mode.equals("raw") && cap > 0) {
-        client = BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
-      } else if (mode.equals("raw")) {
-        client = BenchClient.of(BenchClient.Library.REACTOR_NETTY, BenchClient.Variant.RAW_POOLED, POOL);
-      } else {
-        client = BenchClient.reactorNettyTimewait(PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
-            .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build());
-      }
-      StringBuilder line = new StringBuilder(mode + " cap " + cap + ":");
+      BenchClient client = client(library, mode, cap);
+      String run = (library.equals("reactor-netty") ? "" : library + " ") + mode + " cap " + cap;
+      StringBuilder line = new StringBuilder(run + ":");
       List<Instant> sliceStarts = new ArrayList<>();
       long total = 0;
       long start = System.nanoTime();
@@ -78,10 +84,30 @@ final class Timeline {
         sliceStarts.add(Instant.now()); // the end of the last slice
         System.out.println(line + String.format(Locale.ROOT, " | %d requests, %.1fk/s",
             total, total * 1e6 / (System.nanoTime() - start)));
-        System.out.println(deopts.report(mode + " cap " + cap, sliceStarts));
+        System.out.println(deopts.report(run, sliceStarts));
       }
     }
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
+  }
+
+  private static BenchClient client(String library, String mode, int cap) {
+    boolean raw = mode.equals("raw");
+    if (raw && cap == 0) {
+      BenchClient.Library lib = switch (library) {
+        case "hc5" -> BenchClient.Library.HC5;
+        case "hc5-async" -> BenchClient.Library.HC5_ASYNC;
+        default -> BenchClient.Library.REACTOR_NETTY;
+      };
+      return BenchClient.of(lib, BenchClient.Variant.RAW_POOLED, POOL);
+    }
+    if (raw) {
+      return library.equals("reactor-netty") ? BenchClient.reactorNettyCappedByHand("raw", POOL, cap)
+          : BenchClient.hc5CappedByHand(library.equals("hc5-async"), POOL, cap);
+    }
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
+        .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build();
+    return library.equals("reactor-netty") ? BenchClient.reactorNettyTimewait(strategy)
+        : BenchClient.hc5Timewait(library.equals("hc5-async"), strategy);
   }
 
   /**

@@ -43,6 +43,13 @@ class DiagnosticArgumentsTest {
   }
 
   @Test
+  void timelineNamesAnUnknownClient() {
+    assertThatThrownBy(() -> Timeline.main(new String[] {"--client", "jetty", "raw", "0", "8", "4"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--client must be reactor-netty, hc5 or hc5-async, but was jetty");
+  }
+
+  @Test
   void aFlagWithoutItsValueIsNamed() {
     assertThatThrownBy(() -> Solo.main(new String[] {"--concurrency"}))
         .isInstanceOf(IllegalArgumentException.class)
