@@ -44,7 +44,7 @@ class ArmByAddressTest {
 
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
       assertThat(KernelTcp.awaitServerTimeWait(peer.port(), 1, SETTLE))
-          .isBetween(1 - KernelTcp.resetsSince(before), 1);
+          .isBetween(1 - KernelTcp.strayResetsSince(before), 1);
       assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 1, 0, 0, 0, 0, 0, 0));
       assertThat(factory.owns(socket.getLocalSocketAddress(), socket.getRemoteSocketAddress()))
           .isFalse();

@@ -51,7 +51,7 @@ class SocketLayerTest {
       // for 200 connections, TLS, with other builds connecting on loopback). One per tuple, but
       // for any an RST from the host ended early (KernelTcp's notes).
       assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port()))
-          .isBetween(localPorts.size() - KernelTcp.resetsSince(before), localPorts.size());
+          .isBetween(localPorts.size() - KernelTcp.strayResetsSince(before), localPorts.size());
       assertThat(localPorts.size()).as("distinct client ports").isGreaterThan(CONNECTIONS / 2);
       assertThat(KernelTcp.serverTimeWait(peer.port())).isZero();
       assertThat(factory.accounting().snapshot())

@@ -10,12 +10,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Measures how often a loopback TIME_WAIT that a test made ends early under CPU contention, and
- * whether {@link KernelTcp#resetsSince} always covers it (the notes of {@link KernelTcp}).
+ * whether {@link KernelTcp#strayResetsSince} always covers it (the notes of {@link KernelTcp}).
  *
  * <p>Each round starts a {@link ClientClosesFirst} on a fresh port, makes 30 connections (the
  * client's FIN first, then the server's), counts the client TIME_WAIT with {@code ss}, and the
- * RSTs the host sent meanwhile; a round is short when TIME_WAIT &lt; the distinct tuples, and a
- * bound violation when it is below tuples - RSTs. {@code spinners} busy threads keep the cores
+ * stray RSTs (not of an abortive close) the host sent meanwhile; a round is short when TIME_WAIT
+ * &lt; the distinct tuples, and a bound violation when it is below tuples - stray RSTs. {@code spinners} busy threads keep the cores
  * loaded, and each round spawns one process ({@code nstat -n} where it exists, else {@code true}),
  * which is what raised the rate here. Bounded in rounds and seconds; exits 1 on a violation.
  *
@@ -80,7 +80,7 @@ public final class LoopbackRstRace {
           KernelTcp.awaitClientSettled(port, Duration.ofSeconds(5));
           int timeWait = KernelTcp.clientTimeWait(port);
           int tuples = peer.distinctTuples(port);
-          int rsts = KernelTcp.resetsSince(before);
+          int rsts = KernelTcp.strayResetsSince(before);
           done++;
           if (timeWait < tuples) {
             shortRounds++;
@@ -89,7 +89,7 @@ public final class LoopbackRstRace {
           }
           if (timeWait > tuples || timeWait < tuples - rsts) {
             violations++;
-            System.out.printf("violation: port %d, %d tuples, %d TIME_WAIT, %d RSTs%n",
+            System.out.printf("violation: port %d, %d tuples, %d TIME_WAIT, %d stray RSTs%n",
                 port, tuples, timeWait, rsts);
           }
         }
@@ -98,7 +98,7 @@ public final class LoopbackRstRace {
       stop.set(true);
     }
     System.out.printf("%d rounds of %d connections, %d spinners: %d short (%d TIME_WAIT missing,"
-        + " %d RSTs sent in those rounds), %d below tuples - RSTs%n",
+        + " %d stray RSTs sent in those rounds), %d below tuples - stray RSTs%n",
         done, CONNECTIONS, spinners, shortRounds, missing, rstsInShortRounds, violations);
     if (violations > 0) {
       System.exit(1);

@@ -81,14 +81,14 @@ class ConnectionCloseControlTest {
       assertThat(plainPorts.size()).isEqualTo(requests);
       // One each, but for any an RST from the host ended early (KernelTcp's notes).
       assertThat(plainPorts.timeWait())
-          .isBetween(requests - KernelTcp.resetsSince(before), requests);
+          .isBetween(requests - KernelTcp.strayResetsSince(before), requests);
 
       CloseStats stats = accounting.snapshot();
       assertThat(stats.connectionsOpened()).isEqualTo(requests);
       assertThat(stats.closedAfterPeerFin()).isEqualTo(requests);
       assertThat(configuredPorts.timeWait()).isZero();
       assertThat(configuredPorts.awaitServerTimeWait(requests, SETTLE))
-          .isBetween(requests - KernelTcp.resetsSince(before), requests);
+          .isBetween(requests - KernelTcp.strayResetsSince(before), requests);
     }
   }
 

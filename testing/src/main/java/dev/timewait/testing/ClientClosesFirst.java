@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with an acceptor thread that reads every accepted connection to EOF and then closes it, and a
  * client loop that connects, sends its FIN at once ({@code shutdownOutput()}), waits for the
  * server's FIN and closes: the client always closes first and keeps the TIME_WAIT, one per
- * four-tuple ({@link #distinctTuples}), unless an RST from the host ended one early (the notes of
+ * four-tuple ({@link #distinctTuples}), unless a stray RST from the host ended one early (the notes of
  * {@link KernelTcp}; {@link #leastTimeWait} bounds it). Each listening port is its own
  * destination, with its own budget of ephemeral ports, so spreading over several ports makes more
  * TIME_WAIT than one port's range holds.
@@ -188,15 +188,15 @@ public final class ClientClosesFirst implements AutoCloseable {
 
   /**
    * The fewest client TIME_WAIT the last {@link #run} can have left towards {@code serverPort}:
-   * {@link #distinctTuples} less the RSTs the host sent since that run began ({@link
-   * KernelTcp#resetsSince}), at least 0. Equal to {@link #distinctTuples} when no RST was sent.
+   * {@link #distinctTuples} less the stray RSTs the host sent since that run began ({@link
+   * KernelTcp#strayResetsSince}), at least 0. Equal to {@link #distinctTuples} when none was sent.
    * Read it after the count it bounds; it may be read after {@link #close}.
    *
    * @param serverPort one of the listening ports
    * @return the fewest client TIME_WAIT towards it
    */
   public int leastTimeWait(int serverPort) {
-    return Math.max(0, distinctTuples(serverPort) - KernelTcp.resetsSince(atRun));
+    return Math.max(0, distinctTuples(serverPort) - KernelTcp.strayResetsSince(atRun));
   }
 
   /** Closes the listening sockets and waits (bounded) for the acceptor threads to end. */
