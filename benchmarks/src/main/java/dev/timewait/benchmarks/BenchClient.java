@@ -211,11 +211,11 @@ interface BenchClient extends ContractClient {
         case RAW_POOLED_NOOP_INTERCEPTORS, RAW_POOLED_HOOKS ->
             throw new IllegalArgumentException(variant.label + ": OkHttp only");
         case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
-            new Hc5(TimeWaitHttpClient5.configure(hc5(), strategy).build(), false);
+            hc5Timewait(false, strategy);
         case LIB_POOLED_OWN_CHECK_OFF -> new Hc5(
             TimeWaitHttpClient5.configure(hc5(), strategy, new CloseAccounting(), ownCheckOff()).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5(rawHc5(poolSize).build(), connectionClose);
-        case RAW_POOLED_CAPPED -> new Hc5(rawHc5(poolSize).setConnectionReuseStrategy(Capped.HC5).build(), false);
+        case RAW_POOLED_CAPPED -> hc5CappedByHand(false, poolSize, Capped.CAP);
         case NAIVE_SHARED -> new Hc5(
             rawHc5(poolSize).setConnectionReuseStrategy((request, response, context) -> false).build(), false);
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5(rawHc5(poolSize).build(), false));
@@ -225,12 +225,11 @@ interface BenchClient extends ContractClient {
         case RAW_POOLED_NOOP_INTERCEPTORS, RAW_POOLED_HOOKS ->
             throw new IllegalArgumentException(variant.label + ": OkHttp only");
         case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
-            new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false);
+            hc5Timewait(true, strategy);
         case LIB_POOLED_OWN_CHECK_OFF -> new Hc5Async(
             TimeWaitHttpClient5.configure(hc5Async(), strategy, new CloseAccounting(), ownCheckOff()).build(), false);
         case RAW_POOLED, RAW_CONNECTION_CLOSE -> new Hc5Async(rawHc5Async(poolSize).build(), connectionClose);
-        case RAW_POOLED_CAPPED -> new Hc5Async(
-            rawHc5Async(poolSize).setConnectionReuseStrategy(Capped.HC5_ASYNC).build(), false);
+        case RAW_POOLED_CAPPED -> hc5CappedByHand(true, poolSize, Capped.CAP);
         case NAIVE_SHARED -> new Hc5Async(
             rawHc5Async(poolSize).setConnectionReuseStrategy((request, response, context) -> false).build(), false);
         case NAIVE_NEW_CLIENT -> new Naive(() -> new Hc5Async(rawHc5Async(poolSize).build(), false));
@@ -390,10 +389,6 @@ interface BenchClient extends ContractClient {
     static final int CAP = 500;
 
     private Capped() {}
-
-    static final ConnectionReuseStrategy HC5 = hc5(CAP);
-
-    static final ConnectionReuseStrategy HC5_ASYNC = hc5Async(CAP);
 
     /** Classic, at most {@code cap} requests per connection: HttpCore counts each request once. */
     static ConnectionReuseStrategy hc5(int cap) {

@@ -20,12 +20,12 @@ import jdk.jfr.consumer.RecordingStream;
  * hand (Reactor Netty: an eviction predicate, {@link BenchClient#reactorNettyCappedByHand};
  * HttpClient 5: a {@code ConnectionReuseStrategy}, {@link BenchClient#hc5CappedByHand}), or
  * timewait with {@code maxRequestsPerConnection(cap)}. The client is Reactor Netty unless {@code
- * --client hc5} or {@code --client hc5-async} comes first.
+ * --library hc5} or {@code --library hc5-async} comes first.
  *
  * <pre>
  * for c in 0 100000 10000; do
  *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline raw $c 80 4
- *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline --client hc5 timewait $c 60 4
+ *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline --library hc5 timewait $c 60 4
  * done
  * </pre>
  *
@@ -46,17 +46,17 @@ final class Timeline {
   private Timeline() {}
 
   public static void main(String[] args) throws Exception {
-    String library = "reactor-netty";
-    if (args.length == 6 && args[0].equals("--client")) {
-      library = args[1];
+    BenchClient.Library library = BenchClient.Library.REACTOR_NETTY;
+    if (args.length == 6 && args[0].equals("--library")) {
+      library = AllocationSites.library(args[1]);
       args = java.util.Arrays.copyOfRange(args, 2, 6);
     }
-    if (!(library.equals("reactor-netty") || library.equals("hc5") || library.equals("hc5-async"))) {
+    if (library == BenchClient.Library.OKHTTP) {
       throw new IllegalArgumentException(
-          "--client must be reactor-netty, hc5 or hc5-async, but was " + library);
+          "--library must be reactor-netty, hc5 or hc5-async, but was " + library.label);
     }
     if (args.length != 4 || !(args[0].equals("raw") || args[0].equals("timewait"))) {
-      throw new IllegalArgumentException("usage: Timeline [--client reactor-netty|hc5|hc5-async]"
+      throw new IllegalArgumentException("usage: Timeline [--library reactor-netty|hc5|hc5-async]"
           + " raw|timewait CAP SECONDS SLICE_SECONDS");
     }
     String mode = args[0];
@@ -65,7 +65,8 @@ final class Timeline {
     int slice = Args.atLeast("slice", args[3], 1);
     try (Deopts deopts = Deopts.start()) { // before the client: see Deopts
       BenchClient client = client(library, mode, cap);
-      String run = (library.equals("reactor-netty") ? "" : library + " ") + mode + " cap " + cap;
+      String run = (library == BenchClient.Library.REACTOR_NETTY ? "" : library.label + " ")
+          + mode + " cap " + cap;
       StringBuilder line = new StringBuilder(run + ":");
       List<Instant> sliceStarts = new ArrayList<>();
       long total = 0;
@@ -90,24 +91,20 @@ final class Timeline {
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
   }
 
-  private static BenchClient client(String library, String mode, int cap) {
+  private static BenchClient client(BenchClient.Library library, String mode, int cap) {
     boolean raw = mode.equals("raw");
     if (raw && cap == 0) {
-      BenchClient.Library lib = switch (library) {
-        case "hc5" -> BenchClient.Library.HC5;
-        case "hc5-async" -> BenchClient.Library.HC5_ASYNC;
-        default -> BenchClient.Library.REACTOR_NETTY;
-      };
-      return BenchClient.of(lib, BenchClient.Variant.RAW_POOLED, POOL);
+      return BenchClient.of(library, BenchClient.Variant.RAW_POOLED, POOL);
     }
+    boolean reactorNetty = library == BenchClient.Library.REACTOR_NETTY;
+    boolean async = library == BenchClient.Library.HC5_ASYNC;
     if (raw) {
-      return library.equals("reactor-netty") ? BenchClient.reactorNettyCappedByHand("raw", POOL, cap)
-          : BenchClient.hc5CappedByHand(library.equals("hc5-async"), POOL, cap);
+      return reactorNetty ? BenchClient.reactorNettyCappedByHand("raw", POOL, cap)
+          : BenchClient.hc5CappedByHand(async, POOL, cap);
     }
     PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
         .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build();
-    return library.equals("reactor-netty") ? BenchClient.reactorNettyTimewait(strategy)
-        : BenchClient.hc5Timewait(library.equals("hc5-async"), strategy);
+    return reactorNetty ? BenchClient.reactorNettyTimewait(strategy) : BenchClient.hc5Timewait(async, strategy);
   }
 
   /**

@@ -43,10 +43,13 @@ class DiagnosticArgumentsTest {
   }
 
   @Test
-  void timelineNamesAnUnknownClient() {
-    assertThatThrownBy(() -> Timeline.main(new String[] {"--client", "jetty", "raw", "0", "8", "4"}))
+  void timelineNamesALibraryItCannotDrive() {
+    assertThatThrownBy(() -> Timeline.main(new String[] {"--library", "okhttp", "raw", "0", "8", "4"}))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("--client must be reactor-netty, hc5 or hc5-async, but was jetty");
+        .hasMessage("--library must be reactor-netty, hc5 or hc5-async, but was okhttp");
+    assertThatThrownBy(() -> Timeline.main(new String[] {"--library", "jetty", "raw", "0", "8", "4"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("library unknown: jetty");
   }
 
   @Test

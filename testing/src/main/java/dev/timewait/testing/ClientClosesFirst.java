@@ -42,7 +42,8 @@ public final class ClientClosesFirst implements AutoCloseable {
   private static final AtomicInteger IDS = new AtomicInteger();
 
   private final java.util.Set<String> clientPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private volatile KernelCounters atRun = KernelCounters.read();
+  /** The counters when the last {@link #run} began; null before the first. */
+  private volatile KernelCounters atRun;
   private final List<ServerSocket> servers = new ArrayList<>();
   private final List<Thread> acceptors = new ArrayList<>();
   private final InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -196,7 +197,11 @@ public final class ClientClosesFirst implements AutoCloseable {
    * @return the fewest client TIME_WAIT towards it
    */
   public int leastTimeWait(int serverPort) {
-    return Math.max(0, distinctTuples(serverPort) - KernelTcp.strayResetsSince(atRun));
+    KernelCounters since = atRun;
+    if (since == null) {
+      return 0; // no run yet: no tuples
+    }
+    return Math.max(0, distinctTuples(serverPort) - KernelTcp.strayResetsSince(since));
   }
 
   /** Closes the listening sockets and waits (bounded) for the acceptor threads to end. */
