@@ -247,15 +247,12 @@ interface BenchClient extends ContractClient {
             .addNetworkInterceptor(Hooks.SOCKET)
             .build(), false);
         case LIB_POOLED, LIB_POOLED_CAPPED, LIB_POOLED_NO_CHECK, LIB_POOLED_NO_CAP, LIB_SERVER_CLOSE, LIB_RESET ->
-            new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
+            okHttpTimewait(strategy);
         case LIB_POOLED_OWN_CHECK_OFF -> throw new IllegalArgumentException(variant.label + ": HttpClient 5 only");
         case RAW_POOLED, RAW_CONNECTION_CLOSE ->
             new OkHttp(okHttp().connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES)).build(),
                 connectionClose);
-        case RAW_POOLED_CAPPED -> new OkHttp(okHttp()
-            .connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES))
-            .addNetworkInterceptor(new Capped.OkHttpCap())
-            .build(), false);
+        case RAW_POOLED_CAPPED -> okHttpCappedByHand(poolSize, Capped.CAP);
         // No idle connection kept: OkHttp closes each connection when its call releases it.
         case NAIVE_SHARED ->
             new OkHttp(okHttp().connectionPool(new ConnectionPool(0, 5, TimeUnit.MINUTES)).build(), false);
@@ -298,6 +295,22 @@ interface BenchClient extends ContractClient {
     return async
         ? new Hc5Async(rawHc5Async(poolSize).setConnectionReuseStrategy(Capped.hc5Async(cap)).build(), false)
         : new Hc5(rawHc5(poolSize).setConnectionReuseStrategy(Capped.hc5(cap)).build(), false);
+  }
+
+  /**
+   * Raw OkHttp with a cap of {@code cap} requests per connection written by hand as a network
+   * interceptor that sends {@code Connection: close} on a connection's last request.
+   */
+  static BenchClient okHttpCappedByHand(int poolSize, int cap) {
+    return new OkHttp(okHttp()
+        .connectionPool(new ConnectionPool(poolSize, 5, TimeUnit.MINUTES))
+        .addNetworkInterceptor(new Capped.OkHttpCap(cap))
+        .build(), false);
+  }
+
+  /** OkHttp configured by timewait for {@code strategy}. */
+  static BenchClient okHttpTimewait(CloseStrategy strategy) {
+    return new OkHttp(TimeWaitOkHttp.configure(okHttp(), strategy).build(), false);
   }
 
   /** Reactor Netty configured by timewait for {@code strategy}, on the provider timewait builds for it. */
@@ -408,15 +421,23 @@ interface BenchClient extends ContractClient {
               && (HttpCoreContext.castOrCreate(context).getEndpointDetails().getRequestCount() + 1) / 2 < cap;
     }
 
-    /** OkHttp: counts each connection's requests and asks the server to close on the last one. */
+    /**
+     * OkHttp, at most {@code cap} requests per connection: counts each connection's requests and
+     * asks the server to close on the last one.
+     */
     static final class OkHttpCap implements Interceptor {
       private final Map<Connection, AtomicInteger> requests = Collections.synchronizedMap(new WeakHashMap<>());
+      private final int cap;
+
+      OkHttpCap(int cap) {
+        this.cap = cap;
+      }
 
       @Override
       public Response intercept(Chain chain) throws IOException {
         int n = requests.computeIfAbsent(chain.connection(), c -> new AtomicInteger()).incrementAndGet();
         Request request = chain.request();
-        if (n >= CAP) {
+        if (n >= cap) {
           request = request.newBuilder().header("Connection", "close").build();
         }
         return chain.proceed(request);

@@ -18,14 +18,16 @@ import jdk.jfr.consumer.RecordingStream;
  * One pooled client alone in this JVM for a long run, printing requests per second slice by
  * slice, with a request cap of {@code cap} per connection (0: none): raw with the cap written by
  * hand (Reactor Netty: an eviction predicate, {@link BenchClient#reactorNettyCappedByHand};
- * HttpClient 5: a {@code ConnectionReuseStrategy}, {@link BenchClient#hc5CappedByHand}), or
- * timewait with {@code maxRequestsPerConnection(cap)}. The client is Reactor Netty unless {@code
- * --library hc5} or {@code --library hc5-async} comes first.
+ * HttpClient 5: a {@code ConnectionReuseStrategy}, {@link BenchClient#hc5CappedByHand}; OkHttp: a
+ * network interceptor, {@link BenchClient#okHttpCappedByHand}), or timewait with {@code
+ * maxRequestsPerConnection(cap)}. The client is Reactor Netty unless {@code --library hc5}, {@code
+ * hc5-async} or {@code okhttp} comes first.
  *
  * <pre>
  * for c in 0 100000 10000; do
  *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline raw $c 80 4
  *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline --library hc5 timewait $c 60 4
+ *   java -cp benchmarks/target/timewait-benchmarks.jar dev.timewait.benchmarks.Timeline --library okhttp raw $c 60 4
  * done
  * </pre>
  *
@@ -51,12 +53,8 @@ final class Timeline {
       library = AllocationSites.library(args[1]);
       args = java.util.Arrays.copyOfRange(args, 2, 6);
     }
-    if (library == BenchClient.Library.OKHTTP) {
-      throw new IllegalArgumentException(
-          "--library must be reactor-netty, hc5 or hc5-async, but was " + library.label);
-    }
     if (args.length != 4 || !(args[0].equals("raw") || args[0].equals("timewait"))) {
-      throw new IllegalArgumentException("usage: Timeline [--library reactor-netty|hc5|hc5-async]"
+      throw new IllegalArgumentException("usage: Timeline [--library reactor-netty|hc5|hc5-async|okhttp]"
           + " raw|timewait CAP SECONDS SLICE_SECONDS");
     }
     String mode = args[0];
@@ -96,15 +94,20 @@ final class Timeline {
     if (raw && cap == 0) {
       return BenchClient.of(library, BenchClient.Variant.RAW_POOLED, POOL);
     }
-    boolean reactorNetty = library == BenchClient.Library.REACTOR_NETTY;
-    boolean async = library == BenchClient.Library.HC5_ASYNC;
     if (raw) {
-      return reactorNetty ? BenchClient.reactorNettyCappedByHand("raw", POOL, cap)
-          : BenchClient.hc5CappedByHand(async, POOL, cap);
+      return switch (library) {
+        case REACTOR_NETTY -> BenchClient.reactorNettyCappedByHand("raw", POOL, cap);
+        case OKHTTP -> BenchClient.okHttpCappedByHand(POOL, cap);
+        case HC5, HC5_ASYNC -> BenchClient.hc5CappedByHand(library == BenchClient.Library.HC5_ASYNC, POOL, cap);
+      };
     }
     PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(POOL).maxPerRoute(POOL)
         .maxRequestsPerConnection(cap > 0 ? cap : Integer.MAX_VALUE).build();
-    return reactorNetty ? BenchClient.reactorNettyTimewait(strategy) : BenchClient.hc5Timewait(async, strategy);
+    return switch (library) {
+      case REACTOR_NETTY -> BenchClient.reactorNettyTimewait(strategy);
+      case OKHTTP -> BenchClient.okHttpTimewait(strategy);
+      case HC5, HC5_ASYNC -> BenchClient.hc5Timewait(library == BenchClient.Library.HC5_ASYNC, strategy);
+    };
   }
 
   /**
