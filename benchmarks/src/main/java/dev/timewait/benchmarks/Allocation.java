@@ -182,9 +182,17 @@ final class Allocation {
 
   /** CPU time (user + system) of every live thread except the server's. */
   static Map<Long, Long> clientSideCpu() {
+    return cpu(true);
+  }
+
+  /**
+   * CPU time (user + system) of every live thread on one side, by thread id: the client's
+   * ({@link #isClientSide}) or the servers'.
+   */
+  static Map<Long, Long> cpu(boolean clientSide) {
     Map<Long, Long> nanos = new HashMap<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (isClientSide(t)) {
+      if (isClientSide(t) == clientSide) {
         long n = THREADS.getThreadCpuTime(t.getId());
         if (n >= 0) {
           nanos.put(t.getId(), n);

@@ -3,13 +3,11 @@ package dev.timewait.benchmarks;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.util.AttributeKey;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import reactor.netty.Connection;
 import reactor.netty.NettyPipeline;
 import reactor.netty.resources.ConnectionProvider;
@@ -41,7 +39,6 @@ final class ResetParts {
   private static final String[] VARIANTS = {"naive", "rst", "hooks", "rst+hooks", "timewait"};
   private static final AttributeKey<Object> CLIENT_KEY = AttributeKey.valueOf("timewait.bench.client");
   private static final AttributeKey<Object> CHANNEL_KEY = AttributeKey.valueOf("timewait.bench.channel");
-  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
   private static final int WARMUP_ROUNDS = 3;
 
   private ResetParts() {}
@@ -57,27 +54,26 @@ final class ResetParts {
     try (BenchClient a = client(args[0]); BenchClient b = client("naive");
         BenchServer serverA = new BenchServer(); BenchServer serverB = new BenchServer()) {
       for (int i = 0; i < WARMUP_ROUNDS + rounds; i++) {
-        long[] discard = i < WARMUP_ROUNDS ? new long[3] : null; // warm-up: counted, then thrown away
+        long[][] into = i < WARMUP_ROUNDS ? new long[2][3] : totals; // warm-up: thrown away
         int ra;
         int rb;
         if (i % 2 == 0) {
-          ra = leg(a, serverA, discard != null ? discard : totals[0]);
-          rb = leg(b, serverB, discard != null ? discard : totals[1]);
+          ra = leg(a, serverA, into[0]);
+          rb = leg(b, serverB, into[1]);
         } else {
-          rb = leg(b, serverB, discard != null ? discard : totals[1]);
-          ra = leg(a, serverA, discard != null ? discard : totals[0]);
+          rb = leg(b, serverB, into[1]);
+          ra = leg(a, serverA, into[0]);
         }
-        if (discard == null && rb > 0) {
+        if (i >= WARMUP_ROUNDS && rb > 0) {
           ratios.add((double) ra / rb);
         }
       }
     }
-    Collections.sort(ratios);
-    int n = ratios.size();
+    Stats.Spread rate = Stats.Spread.of(ratios.stream().mapToDouble(Double::doubleValue).toArray());
     System.out.printf(Locale.ROOT,
         "reactor-netty %s / naive: request rate A/B median %.3f (quartiles %.3f, %.3f) over %d rounds"
             + " | CPU µs per request: server A %.1f, B %.1f; client and the rest A %.1f, B %.1f%n",
-        args[0], ratios.get(n / 2), ratios.get(n / 4), ratios.get(3 * n / 4), n,
+        args[0], rate.median(), rate.p25(), rate.p75(), ratios.size(),
         perRequest(totals[0], 0), perRequest(totals[1], 0), perRequest(totals[0], 1), perRequest(totals[1], 1));
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
   }
@@ -86,33 +82,21 @@ final class ResetParts {
     return side[2] == 0 ? 0 : side[which] / 1e3 / side[2];
   }
 
-  /** One leg; adds the server's threads' CPU, the other threads' and the requests to {@code into}. */
+  /**
+   * One leg; adds the servers' threads' CPU, the other threads' and the requests to {@code into}
+   * (per thread, as {@link Allocation#growth} counts it: a thread that ended meanwhile takes
+   * nothing away).
+   */
   private static int leg(BenchClient client, BenchServer server, long[] into) throws InterruptedException {
-    long[] before = cpu();
+    // The client's readings sit closest to the leg, so the other readings' work is not in them.
+    Map<Long, Long> serverBefore = Allocation.cpu(false);
+    Map<Long, Long> clientBefore = Allocation.cpu(true);
     int[] r = CpuProfile.drive(client, server.uri(), 4, Duration.ofMillis(500));
-    long[] after = cpu();
-    into[0] += after[0] - before[0];
-    into[1] += after[1] - before[1];
+    Map<Long, Long> clientAfter = Allocation.cpu(true);
+    into[0] += Allocation.growth(serverBefore, Allocation.cpu(false));
+    into[1] += Allocation.growth(clientBefore, clientAfter);
     into[2] += r[0];
     return r[0];
-  }
-
-  /** CPU time of the servers' threads and of all other live threads, in ns. */
-  private static long[] cpu() {
-    long server = 0;
-    long other = 0;
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      long ns = THREADS.getThreadCpuTime(t.getId());
-      if (ns < 0) {
-        continue; // ended meanwhile
-      }
-      if (t.getName().startsWith("bench-server")) {
-        server += ns;
-      } else {
-        other += ns;
-      }
-    }
-    return new long[] {server, other};
   }
 
   private static BenchClient client(String variant) {
