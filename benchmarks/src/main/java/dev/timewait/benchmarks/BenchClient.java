@@ -281,6 +281,57 @@ interface BenchClient extends ContractClient {
     };
   }
 
+  /**
+   * {@link Variant#NAIVE_SHARED} whose every close is an RST, as timewait's reset, written by hand
+   * through the library's public hooks, with nothing else of timewait's: HttpClient 5 async, an I/O
+   * session decorator that closes every session IMMEDIATE (HttpCore then sets SO_LINGER(0) and
+   * closes; {@code IOReactorConfig.setSoLinger(0)} alone does not do, as HttpCore's graceful close
+   * shuts the output down first, a FIN); OkHttp, a socket factory whose sockets have SO_LINGER(0).
+   * Not for HttpClient 5 classic, whose naive client already closes with an RST, nor Reactor
+   * Netty ({@link ResetParts} sets it as timewait does, at channel init).
+   */
+  static BenchClient naiveSharedWithRst(Library library, int poolSize) {
+    return switch (library) {
+      case HC5_ASYNC -> new Hc5Async(rawHc5Async(poolSize)
+          .setIoSessionDecorator(ImmediateCloseSession::new)
+          .setConnectionReuseStrategy((request, response, context) -> false).build(), false);
+      case OKHTTP -> new OkHttp(okHttp().connectionPool(new ConnectionPool(0, 5, TimeUnit.MINUTES))
+          .socketFactory(new LingerZeroSocketFactory()).build(), false);
+      default -> throw new IllegalArgumentException(library.label + ": no naive client with an RST by hand");
+    };
+  }
+
+  /** Plain sockets with SO_LINGER(0) from creation, for {@link #naiveSharedWithRst}. */
+  final class LingerZeroSocketFactory extends javax.net.SocketFactory {
+    @Override
+    public java.net.Socket createSocket() throws IOException {
+      java.net.Socket socket = new java.net.Socket();
+      socket.setSoLinger(true, 0);
+      return socket;
+    }
+
+    // OkHttp creates unconnected sockets only (createSocket()); these are the abstract rest.
+    @Override
+    public java.net.Socket createSocket(String host, int port) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
+
+    @Override
+    public java.net.Socket createSocket(String host, int port, java.net.InetAddress local, int localPort) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
+
+    @Override
+    public java.net.Socket createSocket(java.net.InetAddress host, int port) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
+
+    @Override
+    public java.net.Socket createSocket(java.net.InetAddress address, int port, java.net.InetAddress local, int localPort) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
+  }
+
   /** HttpClient 5, classic or async, configured by timewait for {@code strategy}. */
   static BenchClient hc5Timewait(boolean async, CloseStrategy strategy) {
     return async ? new Hc5Async(TimeWaitHttpClient5.configure(hc5Async(), strategy).build(), false)

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -227,12 +228,23 @@ final class CpuProfile {
 
   /** {@code concurrency} threads sending requests until {@code duration} is over: {requests, errors}. */
   static int[] drive(BenchClient client, URI uri, int concurrency, Duration duration) throws InterruptedException {
+    return drive(client, uri, concurrency, duration, null);
+  }
+
+  /**
+   * As {@link #drive(BenchClient, URI, int, Duration)}, adding each driver thread's own CPU time
+   * to {@code driverCpuNanos} unless it is null: the threads end with the leg, so a reading of
+   * the live threads after it no longer sees them (a blocking client's own work runs on them).
+   */
+  static int[] drive(BenchClient client, URI uri, int concurrency, Duration duration, LongAdder driverCpuNanos)
+      throws InterruptedException {
     AtomicInteger requests = new AtomicInteger();
     AtomicInteger errors = new AtomicInteger();
     long end = System.nanoTime() + duration.toNanos();
     CountDownLatch done = new CountDownLatch(concurrency);
     for (int t = 0; t < concurrency; t++) {
       Thread thread = new Thread(() -> {
+        long cpuBefore = driverCpuNanos == null ? 0 : ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         try {
           while (System.nanoTime() < end) {
             try {
@@ -245,6 +257,9 @@ final class CpuProfile {
             requests.incrementAndGet();
           }
         } finally {
+          if (driverCpuNanos != null) {
+            driverCpuNanos.add(ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore);
+          }
           done.countDown();
         }
       }, "profile-driver-" + t);

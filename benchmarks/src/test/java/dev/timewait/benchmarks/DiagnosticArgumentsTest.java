@@ -40,9 +40,20 @@ class DiagnosticArgumentsTest {
   void resetPartsNamesItsVariantsAndRefusesZeroRounds() {
     assertThatThrownBy(() -> ResetParts.main(new String[] {"linger", "20"}))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("usage: ResetParts naive|rst|hooks|rst+hooks|timewait ROUNDS");
+        .hasMessage("usage: ResetParts [--library reactor-netty|hc5|hc5-async|okhttp]"
+            + " naive|rst|hooks|rst+hooks|timewait ROUNDS");
     assertThatThrownBy(() -> ResetParts.main(new String[] {"rst", "0"}))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("rounds must be >= 1, but was 0");
+  }
+
+  @Test
+  void resetPartsRefusesAVariantItsLibraryDoesNotHave() {
+    assertThatThrownBy(() -> ResetParts.main(new String[] {"--library", "hc5", "rst", "20"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("variant rst is not one of hc5's: naive|timewait");
+    assertThatThrownBy(() -> ResetParts.main(new String[] {"--library", "okhttp", "hooks", "20"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("variant hooks is not one of okhttp's: naive|rst|timewait");
   }
 
   @Test
