@@ -285,7 +285,7 @@ interface BenchClient extends ContractClient {
    * {@link Variant#NAIVE_SHARED} whose every close is an RST, as timewait's reset, written by hand
    * through the library's public hooks, with nothing else of timewait's: HttpClient 5 async, an I/O
    * session decorator that closes every session IMMEDIATE (HttpCore then sets SO_LINGER(0) and
-   * closes; {@code IOReactorConfig.setSoLinger(0)} alone does not do, as HttpCore's graceful close
+   * closes; {@code IOReactorConfig.setSoLinger(0)} is not enough, as HttpCore's graceful close
    * shuts the output down first, a FIN); OkHttp, a socket factory whose sockets have SO_LINGER(0).
    * Not for HttpClient 5 classic, whose naive client already closes with an RST, nor Reactor
    * Netty ({@link ResetParts} sets it as timewait does, at channel init).
