@@ -1,9 +1,11 @@
 package dev.timewait.benchmarks;
 
+import java.util.Arrays;
+
 /**
  * Argument checks of the diagnostics ({@link Timeline}, {@link CancelLoss}, {@link Solo}, {@link
- * CpuProfile}, {@link AllocationSites}, {@link Syscalls}): a clear error naming the argument or
- * flag and its value. ({@code Benchmarks} prints its own and exits, naming the flag.)
+ * CpuProfile}, {@link AllocationSites}, {@link Syscalls}, {@link ResetParts}): a clear error naming
+ * the argument or flag and its value. ({@code Benchmarks} prints its own and exits, naming the flag.)
  */
 final class Args {
   private Args() {}
@@ -21,4 +23,20 @@ final class Args {
     }
     return n;
   }
+
+  /**
+   * A leading {@code --library NAME} of a diagnostic that takes {@code positional} arguments after
+   * it ({@link Timeline}, {@link ResetParts}): the library named, or {@code byDefault} when the
+   * arguments do not start with the flag and its value followed by exactly {@code positional} more;
+   * and the arguments after the flag. A library it does not know is an error naming it.
+   */
+  static WithLibrary withLibrary(String[] args, int positional, BenchClient.Library byDefault) {
+    if (args.length == positional + 2 && args[0].equals("--library")) {
+      return new WithLibrary(AllocationSites.library(args[1]), Arrays.copyOfRange(args, 2, args.length));
+    }
+    return new WithLibrary(byDefault, args);
+  }
+
+  /** The library a diagnostic drives, and its arguments after {@code --library NAME}. */
+  record WithLibrary(BenchClient.Library library, String[] rest) {}
 }

@@ -370,8 +370,11 @@ final class PairRunner {
     }
   }
 
-  /** Adds the client-side and server-side TIME_WAIT towards and on both ports, after a short settle. */
-  private static void addTimeWait(int[] tw, int portA, int portB) throws InterruptedException {
+  /**
+   * Adds the client-side and server-side TIME_WAIT towards and on both ports, after a short
+   * settle, to {@code tw}: {client A, server A, client B, server B}. Also {@link ResetParts}'s.
+   */
+  static void addTimeWait(int[] tw, int portA, int portB) throws InterruptedException {
     Thread.sleep(100); // closes that finish after the last response (async FIN waits, pool cleanup)
     List<TcpCounts> counts = TcpTable.system().count(List.of(
         TcpFilter.remotePort(portA), TcpFilter.localPort(portA),

@@ -1,7 +1,5 @@
 package dev.timewait.benchmarks;
 
-import dev.timewait.diagnostics.TcpCounts;
-import dev.timewait.diagnostics.TcpFilter;
 import dev.timewait.diagnostics.TcpTable;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelOption;
@@ -55,11 +53,9 @@ final class ResetParts {
   private ResetParts() {}
 
   public static void main(String[] args) throws Exception {
-    BenchClient.Library library = BenchClient.Library.REACTOR_NETTY;
-    if (args.length == 4 && args[0].equals("--library")) {
-      library = AllocationSites.library(args[1]);
-      args = java.util.Arrays.copyOfRange(args, 2, 4);
-    }
+    Args.WithLibrary parsed = Args.withLibrary(args, 2, BenchClient.Library.REACTOR_NETTY);
+    BenchClient.Library library = parsed.library();
+    args = parsed.rest();
     if (args.length != 2 || !List.of(VARIANTS).contains(args[0])) {
       throw new IllegalArgumentException("usage: ResetParts [--library reactor-netty|hc5|hc5-async|okhttp] "
           + String.join("|", VARIANTS) + " ROUNDS");
@@ -73,7 +69,8 @@ final class ResetParts {
     // [side][server CPU ns, other CPU ns, requests]
     long[][] totals = new long[2][3];
     List<Double> ratios = new ArrayList<>();
-    int[] timeWait = TcpTable.system().isSupported() ? new int[2] : null;
+    // {client A, server A, client B, server B}, as PairRunner.addTimeWait adds them
+    int[] timeWait = TcpTable.system().isSupported() ? new int[4] : null;
     try (BenchClient a = client(library, variant); BenchClient b = client(library, "naive")) {
       for (int i = 0; i < WARMUP_ROUNDS + rounds; i++) {
         long[][] into = i < WARMUP_ROUNDS ? new long[2][3] : totals; // warm-up: thrown away
@@ -92,7 +89,7 @@ final class ResetParts {
             ra = leg(a, serverA, into[0]);
           }
           if (timeWait != null && i >= WARMUP_ROUNDS) {
-            addClientTimeWait(timeWait, serverA, serverB);
+            PairRunner.addTimeWait(timeWait, serverA.port(), serverB.port());
           }
         }
         if (i >= WARMUP_ROUNDS && rb > 0) {
@@ -107,7 +104,7 @@ final class ResetParts {
             + " | client TIME_WAIT A %s, B %s%n",
         library.label, variant, rate.median(), rate.p25(), rate.p75(), ratios.size(),
         perRequest(totals[0], 0), perRequest(totals[1], 0), perRequest(totals[0], 1), perRequest(totals[1], 1),
-        timeWait == null ? "-" : timeWait[0], timeWait == null ? "-" : timeWait[1]);
+        timeWait == null ? "-" : timeWait[0], timeWait == null ? "-" : timeWait[2]);
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
   }
 
@@ -141,18 +138,6 @@ final class ResetParts {
       case HC5 -> List.of("naive", "timewait");
       case HC5_ASYNC, OKHTTP -> List.of("naive", "rst", "timewait");
     };
-  }
-
-  /**
-   * Adds the client TIME_WAIT towards each server's port (the kernel's table), after a short
-   * settle, to {@code into}.
-   */
-  private static void addClientTimeWait(int[] into, BenchServer a, BenchServer b) throws InterruptedException {
-    Thread.sleep(100); // closes that finish after the last response
-    List<TcpCounts> counts = TcpTable.system().count(List.of(
-        TcpFilter.remotePort(a.uri().getPort()), TcpFilter.remotePort(b.uri().getPort())));
-    into[0] += counts.get(0).timeWait();
-    into[1] += counts.get(1).timeWait();
   }
 
   private static BenchClient client(BenchClient.Library library, String variant) {

@@ -48,11 +48,9 @@ final class Timeline {
   private Timeline() {}
 
   public static void main(String[] args) throws Exception {
-    BenchClient.Library library = BenchClient.Library.REACTOR_NETTY;
-    if (args.length == 6 && args[0].equals("--library")) {
-      library = AllocationSites.library(args[1]);
-      args = java.util.Arrays.copyOfRange(args, 2, 6);
-    }
+    Args.WithLibrary parsed = Args.withLibrary(args, 4, BenchClient.Library.REACTOR_NETTY);
+    BenchClient.Library library = parsed.library();
+    args = parsed.rest();
     if (args.length != 4 || !(args[0].equals("raw") || args[0].equals("timewait"))) {
       throw new IllegalArgumentException("usage: Timeline [--library reactor-netty|hc5|hc5-async|okhttp]"
           + " raw|timewait CAP SECONDS SLICE_SECONDS");
