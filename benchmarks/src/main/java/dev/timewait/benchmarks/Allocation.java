@@ -82,6 +82,17 @@ final class Allocation {
    */
   static PairedCost pairedCost(BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
       int warmup, int rounds, int requests) throws IOException {
+    try (BenchClient clientA = BenchClient.of(library, a, 1); BenchClient clientB = BenchClient.of(library, b, 1)) {
+      return pairedCost(library, a, b, clientA, clientB, warmup, rounds, requests);
+    }
+  }
+
+  /**
+   * {@link #pairedCost(BenchClient.Library, BenchClient.Variant, BenchClient.Variant, int, int, int)}
+   * of two clients the caller built (and closes); {@code a} and {@code b} only name them.
+   */
+  static PairedCost pairedCost(BenchClient.Library library, BenchClient.Variant a, BenchClient.Variant b,
+      BenchClient clientA, BenchClient clientB, int warmup, int rounds, int requests) throws IOException {
     THREADS.setThreadAllocatedMemoryEnabled(true);
     int errors = 0;
     double[] cpuRatio = new double[rounds];
@@ -90,8 +101,7 @@ final class Allocation {
     double[] cpuB = new double[rounds];
     double[] bytesA = new double[rounds];
     double[] bytesB = new double[rounds];
-    try (BenchServer serverA = new BenchServer(); BenchServer serverB = new BenchServer();
-        BenchClient clientA = BenchClient.of(library, a, 1); BenchClient clientB = BenchClient.of(library, b, 1)) {
+    try (BenchServer serverA = new BenchServer(); BenchServer serverB = new BenchServer()) {
       for (int i = 0; i < warmup; i++) {
         errors += request(clientA, serverA.uri()) + request(clientB, serverB.uri());
       }

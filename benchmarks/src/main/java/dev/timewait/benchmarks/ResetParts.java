@@ -140,7 +140,7 @@ final class ResetParts {
     };
   }
 
-  private static BenchClient client(BenchClient.Library library, String variant) {
+  static BenchClient client(BenchClient.Library library, String variant) {
     if (variant.equals("timewait")) {
       return BenchClient.of(library, BenchClient.Variant.LIB_RESET, 4);
     }

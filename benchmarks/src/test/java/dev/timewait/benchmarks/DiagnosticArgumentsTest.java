@@ -57,6 +57,16 @@ class DiagnosticArgumentsTest {
   }
 
   @Test
+  void resetCostRefusesZeroRoundsAndAVariantItsLibraryDoesNotHave() {
+    assertThatThrownBy(() -> ResetCost.main(new String[] {"0"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("rounds must be >= 1, but was 0");
+    assertThatThrownBy(() -> ResetCost.main(new String[] {"--library", "hc5", "20", "rst", "naive"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("usage: ResetCost [--library hc5-async|hc5|okhttp|reactor-netty] ROUNDS"
+            + " [A B, each timewait or naive; by default timewait naive]");
+  }
+
+  @Test
   void timelineRefusesZeroSeconds() {
     assertThatThrownBy(() -> Timeline.main(new String[] {"raw", "0", "0", "4"}))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("seconds must be >= 1, but was 0");

@@ -12,6 +12,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.NetworkChannel;
+import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
@@ -73,18 +74,18 @@ final class AsyncCloser {
         || connection.shuttingDown) {
       // A reset, decided before any state change: the connection never looks like it waits for
       // a FIN (whose drain handler would take the reactor's events meanwhile).
-      if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+      if (connection.changeState(State.OPEN, State.CLOSED)) {
         // The pool discards an idle connection it evicts gracefully (PoolEntry.discardConnection
         // closes the session in the mode given); an exchange's failure or cancel, immediately.
         closeAndCount(connection, layer, mode == CloseMode.IMMEDIATE || closedPast
             ? CloseReasons.EXCHANGE_CUT
-            : connection.requests.get() > 0 ? CloseReasons.IDLE : 0);
+            : connection.requests() > 0 ? CloseReasons.IDLE : 0);
       } else if (!serverClose) {
         layer.close(CloseMode.IMMEDIATE);
       }
       return;
     }
-    if (!connection.state.compareAndSet(State.OPEN, State.FIN_WAIT)) {
+    if (!connection.changeState(State.OPEN, State.FIN_WAIT)) {
       return; // already waiting for the FIN, or closed
     }
     FIN_WAITS.incrementAndGet();
@@ -94,7 +95,7 @@ final class AsyncCloser {
     }
     connection.finWaitDeadlineNanos = System.nanoTime() + finWaitNanos;
     connection.finWaitTimer = FinWaitTimer.schedule(() -> deadline(connection), finWaitNanos);
-    if (connection.state.get() != State.FIN_WAIT) {
+    if (connection.state() != State.FIN_WAIT) {
       cancelTimer(connection); // finished meanwhile
       return;
     }
@@ -119,18 +120,18 @@ final class AsyncCloser {
    */
   void shutdown(AsyncConnection connection, IOSession layer, CloseMode mode) {
     connection.shuttingDown = true;
-    if (connection.state.get() == State.FIN_WAIT) {
+    if (connection.state() == State.FIN_WAIT) {
       long left = connection.finWaitDeadlineNanos - System.nanoTime();
       if (left > SHUTDOWN_GRACE_NANOS) {
         FinWaitTimer.schedule(() -> abortFinWait(connection, "client shut down"), SHUTDOWN_GRACE_NANOS);
       }
       return;
     }
-    if (connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+    if (connection.changeState(State.OPEN, State.CLOSED)) {
       log.debug("{}: client shutting down ({}); reset", connection, mode);
       // Idle as the pool tracks it (its last response came in), else its exchange is cut.
       boolean idle = kind == CloseStrategy.Kind.POOLED && connection.lastDataWasRead
-          && connection.requests.get() > 0;
+          && connection.requests() > 0;
       closeAndCount(connection, layer, idle ? CloseReasons.IDLE : CloseReasons.EXCHANGE_CUT);
     }
   }
@@ -140,7 +141,7 @@ final class AsyncCloser {
    * the exchange's caller cancelled, or the client is closing. Any thread.
    */
   void abortFinWait(AsyncConnection connection, String why) {
-    if (connection.state.get() == State.FIN_WAIT) {
+    if (connection.state() == State.FIN_WAIT) {
       log.debug("{}: {}; FIN wait aborted", connection, why);
       finish(connection, CloseOutcome.FIN_WAIT_ABORTED);
     }
@@ -178,7 +179,7 @@ final class AsyncCloser {
 
   /** The FIN wait's bound is up: one last look for the FIN, else reset. Timer thread. */
   private void deadline(AsyncConnection connection) {
-    if (connection.state.get() != State.FIN_WAIT) {
+    if (connection.state() != State.FIN_WAIT) {
       return;
     }
     try {
@@ -194,7 +195,7 @@ final class AsyncCloser {
 
   /** Ends a FIN wait once: closes the plain session and counts how. Any thread. */
   void finish(AsyncConnection connection, CloseOutcome outcome) {
-    if (!connection.state.compareAndSet(State.FIN_WAIT, State.CLOSED)) {
+    if (!connection.changeState(State.FIN_WAIT, State.CLOSED)) {
       return;
     }
     FIN_WAITS.decrementAndGet();
@@ -221,19 +222,23 @@ final class AsyncCloser {
    * still waits for the server's FIN; so the completion waits for the FIN wait instead.
    */
   boolean runAfterFinWait(AsyncConnection connection, Runnable task) {
-    if (connection.state.get() != State.FIN_WAIT) {
+    if (connection.state() != State.FIN_WAIT) {
       return false;
     }
     connection.afterClose.add(task);
-    if (connection.state.get() != State.FIN_WAIT) {
+    if (connection.state() != State.FIN_WAIT) {
       runAfterClose(connection); // ended meanwhile: make sure the task runs (once)
     }
     return true;
   }
 
   private static void runAfterClose(AsyncConnection connection) {
+    Queue<Runnable> tasks = connection.afterClose;
+    if (tasks == null) {
+      return; // a strategy that never waits for the server's FIN
+    }
     Runnable task;
-    while ((task = connection.afterClose.poll()) != null) {
+    while ((task = tasks.poll()) != null) {
       try {
         task.run();
       } catch (RuntimeException e) {
@@ -248,7 +253,7 @@ final class AsyncCloser {
    * close path saw and whether the client is shutting down).
    */
   private void count(AsyncConnection connection, CloseOutcome outcome, int facts) {
-    if (!connection.opened.get() || !connection.counted.compareAndSet(false, true)) {
+    if (!connection.opened() || !connection.markCounted()) {
       return;
     }
     AsyncConnection.Endpoints endpoints = connection.endpoints;
@@ -259,7 +264,7 @@ final class AsyncCloser {
     // before its pool closes anything (AbstractHttpAsyncClientBase.close, HttpClient 5.6).
     int seen = connection.shuttingDown ? facts | CloseReasons.SHUTTING_DOWN : facts;
     outcome.recordOn(accounting, CloseReasons.decide(kind, outcome, connection.retireReason, seen),
-        remote, kind, connection.requests.get(), connection.openedNanos,
+        remote, kind, connection.requests(), connection.openedNanos,
         deadline == 0 ? CloseOutcome.NO_TIME : deadline - finWaitNanos);
   }
 
@@ -276,7 +281,7 @@ final class AsyncCloser {
    */
   void resetFailedHandshake(AsyncConnection connection, String why) {
     TimeWaitIOSession layer = connection.layer;
-    if (layer != null && layer.tls() && connection.state.compareAndSet(State.OPEN, State.CLOSED)) {
+    if (layer != null && layer.tls() && connection.changeState(State.OPEN, State.CLOSED)) {
       log.debug("{}: TLS handshake {}; resetting before the TLS layer closes gracefully", connection, why);
       closeAndCount(connection, layer.delegate(), CloseReasons.EXCHANGE_CUT);
     }
@@ -287,13 +292,13 @@ final class AsyncCloser {
    * it, and count a close that went past the decorator. Reactor thread.
    */
   void disconnected(AsyncConnection connection) {
-    State before = connection.state.getAndSet(State.CLOSED);
+    State before = connection.getAndSetState(State.CLOSED);
     if (before == State.FIN_WAIT) {
       FIN_WAITS.decrementAndGet();
     }
     cancelTimer(connection);
     runAfterClose(connection);
-    if (connection.opened.get() && !connection.counted.get()) {
+    if (connection.opened() && !connection.counted()) {
       // Closed past the decorator: by HttpClient's close(IMMEDIATE) (SO_LINGER(0), an RST), by a
       // plain close of a socket that has SO_LINGER(0) since the decorator saw it (an RST), or by
       // HttpCore's TLS layer on its own (close_notify, then shutdownOutput: the client's FIN).

@@ -36,13 +36,22 @@ final class AsyncConfigurer {
       CloseStrategy strategy,
       CloseAccounting accounting,
       HttpClient5Options options) {
+    return configure(builder, strategy, accounting, options, new AsyncConnections(strategy, accounting));
+  }
+
+  /** {@link #configure}, with the registry of connections given: tests read it. */
+  static HttpAsyncClientBuilder configure(
+      HttpAsyncClientBuilder builder,
+      CloseStrategy strategy,
+      CloseAccounting accounting,
+      HttpClient5Options options,
+      AsyncConnections connections) {
     boolean http2 = options.allowHttp2();
     if (http2 && !(strategy instanceof PooledKeepAlive && strategy.retirement() == Retirement.RESET)) {
       throw new IllegalArgumentException("allowHttp2 needs a pooled strategy with RESET retirement:"
           + " HTTP/2 has no Connection: close, so " + strategy.name()
           + " with " + strategy.retirement() + " retirement cannot run over it");
     }
-    AsyncConnections connections = new AsyncConnections(strategy, accounting);
     AsyncExchangeRules rules = new AsyncExchangeRules(connections);
 
     PoolingAsyncClientConnectionManagerBuilder manager = PoolingAsyncClientConnectionManagerBuilder.create()

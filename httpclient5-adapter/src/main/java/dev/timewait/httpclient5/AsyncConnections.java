@@ -7,9 +7,7 @@ import dev.timewait.spi.ConnectionRules;
 import dev.timewait.spi.Counting;
 import java.net.SocketAddress;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.hc.core5.function.Decorator;
 import org.apache.hc.core5.reactor.IOSession;
 import org.apache.hc.core5.reactor.IOSessionListener;
@@ -37,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 final class AsyncConnections implements Decorator<IOSession>, IOSessionListener {
   private static final Logger log = LoggerFactory.getLogger(AsyncConnections.class);
+  /** How often, in decorated sessions, the registry forgets failed connects: 16 (a power of 2). */
+  static final int SWEEP_EVERY = 16;
 
   private final ConnectionRules rules;
   private final CloseAccounting accounting;
@@ -45,7 +45,8 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   private final AsyncPeerIdle peerIdle;
   private final Map<String, AsyncConnection> byId = new ConcurrentHashMap<>();
   private final Map<Endpoints, AsyncConnection> byEndpoints = new ConcurrentHashMap<>();
-  private final Queue<AsyncConnection> connecting = new ConcurrentLinkedQueue<>();
+  /** Sessions decorated, for the sweep of failed connects; a race only moves a sweep. */
+  private int decorated;
 
   AsyncConnections(CloseStrategy strategy, CloseAccounting accounting) {
     this.rules = ConnectionRules.of(strategy);
@@ -87,47 +88,59 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
 
   @Override
   public IOSession decorate(IOSession session) {
-    AsyncConnection existing = byId.get(session.getId());
-    if (existing != null && existing.raw != session) {
-      // The TLS layer over a plain session we already track: the TCP connection is up.
-      opened(existing, session);
-      existing.tls = true;
-      return new TimeWaitIOSession(session, existing, this, true);
+    AsyncConnection connection = new AsyncConnection(session, closer.closesByServer());
+    AsyncConnection existing = byId.putIfAbsent(session.getId(), connection);
+    if (existing != null) {
+      if (existing.raw != session) {
+        // The TLS layer over a plain session we already track: the TCP connection is up.
+        opened(existing, session);
+        existing.tls = true;
+        return new TimeWaitIOSession(session, existing, this, true);
+      }
+      connection = existing; // the same plain session again
     }
-    AsyncConnection connection = byId.computeIfAbsent(session.getId(), id -> new AsyncConnection(session));
     // From now on every close of this socket resets, unless its output was shut down first.
     AsyncCloser.setLinger(connection, 0);
-    connecting.add(connection);
-    forgetFailedConnects();
+    if ((++decorated & (SWEEP_EVERY - 1)) == 0) {
+      forgetFailedConnects();
+    }
     return new TimeWaitIOSession(session, connection, this, false);
   }
 
   /**
-   * A connect that fails never closes its I/O session, so the listener never hears of it: drop
-   * connections at the head of the connecting queue whose socket closed before they opened.
+   * A connect that fails never closes its I/O session, so the listener never hears of it: every
+   * {@value #SWEEP_EVERY} sessions, drop the connections that never opened and whose socket has
+   * closed. The registry holds at most that many such connections for long (and what HttpCore's
+   * sessions of them hold); each sweep reads the open connections once, a small share per connect.
    */
   private void forgetFailedConnects() {
-    for (int i = 0; i < 16; i++) {
-      AsyncConnection head = connecting.peek();
-      if (head == null) {
-        return;
-      }
-      if (head.opened.get()) {
-        connecting.remove(head);
-      } else if (!head.raw.channel().isOpen()) {
-        connecting.remove(head);
-        byId.remove(head.raw.getId(), head);
-      } else {
-        return; // still connecting
+    for (AsyncConnection connection : byId.values()) {
+      if (!connection.opened() && !connection.raw.channel().isOpen()) {
+        byId.remove(connection.raw.getId(), connection);
       }
     }
   }
 
+  /** Connections tracked: open, connecting, or failed to connect and not yet swept; for tests. */
+  int tracked() {
+    return byId.size();
+  }
+
   // ---- IOSessionListener
+
+  /**
+   * The connection of {@code session}: HttpCore hands the listener the decorated session (ours)
+   * for every event but the TLS layer's start and the disconnect, which get HttpCore's own.
+   */
+  private AsyncConnection connectionOf(IOSession session) {
+    return session instanceof TimeWaitIOSession
+        ? ((TimeWaitIOSession) session).connection()
+        : byId.get(session.getId());
+  }
 
   @Override
   public void connected(IOSession session) {
-    AsyncConnection connection = byId.get(session.getId());
+    AsyncConnection connection = connectionOf(session);
     if (connection != null) {
       opened(connection, session);
       if (session instanceof TimeWaitIOSession && ((TimeWaitIOSession) session).tls()) {
@@ -138,7 +151,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
 
   @Override
   public void startTls(IOSession session) {
-    AsyncConnection connection = byId.get(session.getId());
+    AsyncConnection connection = connectionOf(session);
     if (connection != null) {
       opened(connection, session);
     }
@@ -169,7 +182,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   }
 
   private void resetBeforeTlsLayerCloses(IOSession session, String why) {
-    AsyncConnection connection = byId.get(session.getId());
+    AsyncConnection connection = connectionOf(session);
     if (connection == null || !connection.tls || connection.tlsEstablished) {
       return;
     }
@@ -190,7 +203,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   }
 
   private void opened(AsyncConnection connection, IOSession session) {
-    if (connection.opened.compareAndSet(false, true)) {
+    if (connection.markOpened()) {
       Endpoints endpoints = new Endpoints(session.getLocalAddress(), session.getRemoteAddress());
       connection.endpoints = endpoints;
       connection.openedNanos = System.nanoTime();

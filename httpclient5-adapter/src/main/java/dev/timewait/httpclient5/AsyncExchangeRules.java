@@ -64,7 +64,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
           + " the I/O session decorator that TimeWaitHttpClient5.configure installed; do not replace"
           + " the connection manager, I/O session decorator or listener after configure");
     }
-    long requests = connection.requests.incrementAndGet();
+    long requests = connection.nextRequest();
     if (connections.pooled()) {
       connection.lastDataNanos = System.nanoTime();
       connection.lastDataWasRead = false;
@@ -84,15 +84,21 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
 
   @Override
   public boolean keepAlive(HttpRequest request, HttpResponse response, HttpContext context) {
+    boolean pooled = connections.pooled();
+    if (!pooled && !connections.closer().closesByServer()) {
+      // Reset: no connection carries a second request, and none is armed (only a FIN wait needs
+      // that): nothing to read from the messages, whose header arrays were garbage per request.
+      return false;
+    }
     AsyncConnection connection = connectionOf(context);
-    if (connection != null && connections.pooled()) {
+    if (connection != null && pooled) {
       connection.lastDataNanos = System.nanoTime();
       connection.lastDataWasRead = true;
     }
-    boolean keep = connection != null
+    boolean keep = connection != null && pooled
         && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
         && Messages.mayReuse(connections.rules(), connection.last, response);
-    if (!keep && connection != null && connections.pooled() && !connection.last
+    if (!keep && connection != null && pooled && !connection.last
         && !Messages.peerAllowsReuse(response)) {
       connection.retire(CloseEvent.Reason.PEER_ANNOUNCED);
     }

@@ -28,8 +28,8 @@ final class AsyncPeerIdle {
    * learned ({@link PeerIdleTimeouts}) and counted as closed idle by the peer.
    */
   void endOfStream(AsyncConnection connection) {
-    if (!pooled || !connection.lastDataWasRead || connection.armed || connection.requests.get() == 0
-        || connection.state.get() != State.OPEN) {
+    if (!pooled || !connection.lastDataWasRead || connection.armed || connection.requests() == 0
+        || connection.state() != State.OPEN) {
       return;
     }
     long idle = System.nanoTime() - connection.lastDataNanos;

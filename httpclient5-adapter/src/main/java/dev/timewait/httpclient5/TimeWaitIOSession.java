@@ -36,13 +36,21 @@ final class TimeWaitIOSession implements IOSession {
     this.connection = connection;
     this.connections = connections;
     this.tls = tls;
-    this.drain = new AsyncDrainHandler(connection, connections.closer());
+    // Only a strategy that closes by the server has FIN waits, and so a drain handler.
+    this.drain = connections.closer().closesByServer()
+        ? new AsyncDrainHandler(connection, connections.closer())
+        : null;
     connection.layer = this;
   }
 
   /** Whether this is the TLS layer's session (HttpCore's TLS layer beneath the decorator). */
   boolean tls() {
     return tls;
+  }
+
+  /** The connection this session is a layer of. */
+  AsyncConnection connection() {
+    return connection;
   }
 
   /** The session beneath the decorator: HttpCore's TLS layer, or the plain session. */
@@ -56,7 +64,7 @@ final class TimeWaitIOSession implements IOSession {
   }
 
   private boolean finWaiting() {
-    return connection.state.get() == State.FIN_WAIT;
+    return connection.state() == State.FIN_WAIT;
   }
 
   @Override
@@ -80,7 +88,7 @@ final class TimeWaitIOSession implements IOSession {
       // The client is closing: HttpCore enqueues this on every session. The connection ends now.
       connections.closer().shutdown(connection, delegate, ((ShutdownCommand) command).getType());
     }
-    if (connection.state.get() != State.OPEN) {
+    if (connection.state() != State.OPEN) {
       command.cancel(); // the connection is closing: nothing more runs on it
       return;
     }
@@ -157,7 +165,7 @@ final class TimeWaitIOSession implements IOSession {
 
   @Override
   public Status getStatus() {
-    switch (connection.state.get()) {
+    switch (connection.state()) {
       case FIN_WAIT:
         return Status.CLOSING;
       case CLOSED:
@@ -170,7 +178,7 @@ final class TimeWaitIOSession implements IOSession {
 
   @Override
   public boolean isOpen() {
-    return connection.state.get() == State.OPEN && delegate.isOpen();
+    return connection.state() == State.OPEN && delegate.isOpen();
   }
 
   @Override
@@ -222,7 +230,7 @@ final class TimeWaitIOSession implements IOSession {
 
   @Override
   public int write(ByteBuffer src) throws IOException {
-    if (connection.state.get() != State.OPEN) {
+    if (connection.state() != State.OPEN) {
       throw new ClosedChannelException();
     }
     return delegate.write(src);

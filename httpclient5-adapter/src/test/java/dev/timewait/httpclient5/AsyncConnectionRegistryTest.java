@@ -1,0 +1,85 @@
+package dev.timewait.httpclient5;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.timewait.CloseAccounting;
+import dev.timewait.CloseStrategy;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The async client's registry of connections ({@link AsyncConnections}) lets go of every
+ * connection once it is gone: the reactor reports closed sessions, but never a connect that
+ * failed, which the registry forgets by itself.
+ */
+class AsyncConnectionRegistryTest {
+
+  @Test
+  void connectsThatFailAreForgottenAndNeverPileUp() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      port = probe.getLocalPort();
+    } // closed: nothing listens there now
+    URI uri = URI.create("http://127.0.0.1:" + port + "/");
+    CloseStrategy strategy = CloseStrategy.reset();
+    CloseAccounting accounting = new CloseAccounting();
+    AsyncConnections connections = new AsyncConnections(strategy, accounting);
+    try (TestClient client = client(strategy, accounting, connections)) {
+      for (int i = 0; i < 3 * AsyncConnections.SWEEP_EVERY; i++) {
+        assertThatThrownBy(() -> client.get(uri)).hasStackTraceContaining("Connection refused");
+        assertThat(connections.tracked())
+            .as("connections tracked after %d refused connects", i + 1)
+            .isLessThanOrEqualTo(AsyncConnections.SWEEP_EVERY);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"reset", "server close"})
+  void everyClosedConnectionIsForgotten(String name) throws Exception {
+    CloseStrategy strategy = name.equals("reset") ? CloseStrategy.reset() : CloseStrategy.serverClose();
+    CloseAccounting accounting = new CloseAccounting();
+    AsyncConnections connections = new AsyncConnections(strategy, accounting);
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/", exchange -> {
+      byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    try (TestClient client = client(strategy, accounting, connections)) {
+      URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+      for (int i = 0; i < 20; i++) {
+        assertThat(client.get(uri)).isEqualTo(200);
+      }
+      // The reactor reports each close once it has run its close callbacks: bounded wait.
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (connections.tracked() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(connections.tracked()).as("connections tracked after 20 closed ones").isZero();
+      assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(20);
+      assertThat(accounting.snapshot().open()).isZero();
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static TestClient client(
+      CloseStrategy strategy, CloseAccounting accounting, AsyncConnections connections) {
+    return new AsyncContractClient(AsyncConfigurer.configure(
+        HttpAsyncClients.custom(), strategy, accounting, Flavor.options(), connections).build(),
+        accounting::snapshot);
+  }
+}
