@@ -39,7 +39,10 @@ final class AsyncConfigurer {
     return configure(builder, strategy, accounting, options, new AsyncConnections(strategy, accounting));
   }
 
-  /** {@link #configure}, with the registry of connections given: tests read it. */
+  /**
+   * {@link #configure(HttpAsyncClientBuilder, CloseStrategy, CloseAccounting, HttpClient5Options)},
+   * with the registry of connections given: tests read it.
+   */
   static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder,
       CloseStrategy strategy,

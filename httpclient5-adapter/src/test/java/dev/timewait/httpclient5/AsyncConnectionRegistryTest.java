@@ -8,7 +8,6 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
@@ -25,12 +24,7 @@ class AsyncConnectionRegistryTest {
 
   @Test
   void connectsThatFailAreForgottenAndNeverPileUp() throws Exception {
-    int port;
-    try (ServerSocket probe = new ServerSocket()) {
-      probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      port = probe.getLocalPort();
-    } // closed: nothing listens there now
-    URI uri = URI.create("http://127.0.0.1:" + port + "/");
+    URI uri = ConnectFailureTest.refusedUri();
     CloseStrategy strategy = CloseStrategy.reset();
     CloseAccounting accounting = new CloseAccounting();
     AsyncConnections connections = new AsyncConnections(strategy, accounting);

@@ -19,12 +19,7 @@ class ConnectFailureTest {
   @ParameterizedTest
   @EnumSource(Flavor.class)
   void aRefusedConnectFailsTheRequestAndCountsNothing(Flavor flavor) throws Exception {
-    int port;
-    try (ServerSocket probe = new ServerSocket()) {
-      probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      port = probe.getLocalPort();
-    } // closed: nothing listens there now
-    URI uri = URI.create("http://127.0.0.1:" + port + "/");
+    URI uri = refusedUri();
     CloseAccounting accounting = new CloseAccounting();
     try (TestClient client = flavor.client(CloseStrategy.serverClose(), accounting)) {
       for (int i = 0; i < 3; i++) {
@@ -32,5 +27,15 @@ class ConnectFailureTest {
       }
     }
     assertThat(accounting.snapshot()).isEqualTo(CloseStats.EMPTY);
+  }
+
+  /** A loopback URI whose port nothing listens on: a connect to it is refused. */
+  static URI refusedUri() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      port = probe.getLocalPort();
+    } // closed: nothing listens there now
+    return URI.create("http://127.0.0.1:" + port + "/");
   }
 }
