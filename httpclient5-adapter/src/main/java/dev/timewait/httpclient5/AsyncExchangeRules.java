@@ -87,7 +87,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     boolean pooled = connections.pooled();
     if (!pooled && !connections.closer().closesByServer()) {
       // Reset: no connection carries a second request, and none is armed (only a FIN wait needs
-      // that): nothing to read from the messages, whose header arrays were garbage per request.
+      // that): nothing to read from the messages.
       return false;
     }
     AsyncConnection connection = connectionOf(context);
