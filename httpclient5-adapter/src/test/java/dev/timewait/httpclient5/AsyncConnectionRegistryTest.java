@@ -3,13 +3,10 @@ package dev.timewait.httpclient5;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import dev.timewait.testing.RawHttpPeer;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,16 +41,11 @@ class AsyncConnectionRegistryTest {
     CloseStrategy strategy = name.equals("reset") ? CloseStrategy.reset() : CloseStrategy.serverClose();
     CloseAccounting accounting = new CloseAccounting();
     AsyncConnections connections = new AsyncConnections(strategy, accounting);
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", exchange -> {
-      byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
-    server.start();
-    try (TestClient client = client(strategy, accounting, connections)) {
-      URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+    // A well-behaved HTTP/1.1 server: answers a reset's requests keeping the connection, a
+    // server close's Connection: close by closing first.
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE);
+        TestClient client = client(strategy, accounting, connections)) {
+      URI uri = URI.create("http://127.0.0.1:" + peer.port() + "/");
       for (int i = 0; i < 20; i++) {
         assertThat(client.get(uri)).isEqualTo(200);
       }
@@ -65,8 +57,9 @@ class AsyncConnectionRegistryTest {
       assertThat(connections.tracked()).as("connections tracked after 20 closed ones").isZero();
       assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(20);
       assertThat(accounting.snapshot().open()).isZero();
-    } finally {
-      server.stop(0);
+      assertThat(name.equals("reset")
+          ? accounting.snapshot().closedByReset()
+          : accounting.snapshot().closedAfterPeerFin()).isEqualTo(20);
     }
   }
 
