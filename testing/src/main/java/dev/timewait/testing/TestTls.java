@@ -62,8 +62,10 @@ public final class TestTls {
       try (InputStream in = Files.newInputStream(p12)) {
         ks.load(in, PASSWORD.toCharArray());
       }
-      p12.toFile().deleteOnExit();
+      // The JVM deletes these at exit in the reverse order of registration: the directory first
+      // would fail while the key store is still in it, and leave one directory per test JVM.
       dir.toFile().deleteOnExit();
+      p12.toFile().deleteOnExit();
       return new TestTls(p12, ks);
     } catch (IOException | InterruptedException | java.security.GeneralSecurityException e) {
       throw new IllegalStateException("cannot make the test certificate", e);
