@@ -48,8 +48,7 @@ final class ResetCost {
     int timeWaitBefore = table.isSupported() ? table.count(TcpState.TIME_WAIT, TcpFilter.any()) : -1;
     Allocation.PairedCost c;
     try (BenchClient clientA = ResetParts.client(library, a); BenchClient clientB = ResetParts.client(library, b)) {
-      c = Allocation.pairedCost(library, BenchClient.Variant.LIB_RESET, BenchClient.Variant.NAIVE_SHARED,
-          clientA, clientB, WARMUP, rounds, REQUESTS);
+      c = Allocation.pairedCost(library, variantOf(a), variantOf(b), clientA, clientB, WARMUP, rounds, REQUESTS);
     }
     String timeWait = table.isSupported()
         ? timeWaitBefore + " -> " + table.count(TcpState.TIME_WAIT, TcpFilter.any()) : "-";
@@ -61,5 +60,10 @@ final class ResetCost {
         c.cpuMicrosA() - c.cpuMicrosB(), c.bytesRatio().format(), c.bytesA(), c.bytesB(), rounds, REQUESTS,
         c.errors(), timeWait);
     System.exit(0); // Reactor Netty's event loops are non-daemon threads
+  }
+
+  /** The variant a side is built from: timewait's reset, or the naive client (with an RST by hand). */
+  private static BenchClient.Variant variantOf(String side) {
+    return side.equals("timewait") ? BenchClient.Variant.LIB_RESET : BenchClient.Variant.NAIVE_SHARED;
   }
 }
