@@ -39,7 +39,8 @@ import reactor.netty.resources.ConnectionProvider;
  * public hooks, {@link BenchClient#naiveSharedWithRst}), {@code timewait} (timewait's reset), and
  * for Reactor Netty (the default library) also {@code hooks} (timewait's hooks doing nothing of
  * their own: a client attribute, a channel attribute, two pass-through handlers where timewait adds
- * its socket and exchange handlers, the discard hook through {@code mapConnect}, and {@code
+ * its socket and exchange handlers, the discard hook through {@code mapConnect} that timewait used
+ * until session 25 (it now has one subscriber of its own per request there), and {@code
  * ALLOW_HALF_CLOSURE}) and {@code rst+hooks} (both). HttpClient 5 classic has {@code naive} and
  * {@code timewait} only: its naive client already closes with an RST. A diagnostic for issue 19
  * (docs/benchmarks.md, sessions 22 and 23); one JVM per run, so alternate several.

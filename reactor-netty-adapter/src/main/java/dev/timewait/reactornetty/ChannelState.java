@@ -8,8 +8,9 @@ import java.net.InetSocketAddress;
 
 /**
  * What the adapter knows of one channel (one TCP connection): its requests, where its current
- * exchange stands, and how it is closing. Kept as a channel attribute, so that the pipeline's
- * handlers, the unanswered retry and the pool's eviction predicate see the same object.
+ * exchange stands, and how it is closing. The pipeline's handlers share it, the exchange's
+ * attempt and the client's open channels hold it, and under pooled keep-alive it is a channel
+ * attribute too, for the pool's eviction predicate.
  *
  * <p>Confined to the channel's event loop, except the fields marked volatile, which the pool's
  * eviction predicate and the unanswered retry may read from other threads.
@@ -83,6 +84,7 @@ final class ChannelState {
     this.connections = connections;
   }
 
+  /** The channel's state, under pooled keep-alive ({@link Connections#stateAttribute}); else null. */
   static ChannelState of(Channel channel) {
     return channel.attr(KEY).get();
   }

@@ -9,9 +9,10 @@ import io.netty.channel.Channel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
  * One configured client's part of the adapter: its strategy and rules, its accounting, and the
@@ -28,10 +29,22 @@ final class Connections {
   final boolean serverCloseRetirement;
   final long finWaitNanos;
   final boolean retryUnanswered;
-  final Set<Channel> open = ConcurrentHashMap.newKeySet();
+  /**
+   * The client's provider pools: an exchange that ends its connection must say so ({@code
+   * markPersistent(false)}). {@code ConnectionProvider.newConnection()} closes every connection
+   * when its exchange ends.
+   */
+  final boolean pooledProvider;
+  /**
+   * The channels' states are channel attributes too, for the pool's eviction predicate (pooled
+   * keep-alive only: one attribute less per connection elsewhere).
+   */
+  final boolean stateAttribute;
+  /** The channels this client has open, with their states. */
+  final Map<Channel, ChannelState> open = new ConcurrentHashMap<>();
   private volatile boolean shutDown;
 
-  Connections(CloseStrategy strategy, CloseAccounting accounting) {
+  Connections(CloseStrategy strategy, CloseAccounting accounting, ConnectionProvider provider) {
     this.strategy = strategy;
     this.rules = ConnectionRules.of(strategy);
     this.accounting = accounting;
@@ -39,6 +52,8 @@ final class Connections {
     this.finWaitNanos = strategy.finWait().toNanos();
     this.retryUnanswered =
         strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered();
+    this.pooledProvider = provider != ConnectionProvider.newConnection();
+    this.stateAttribute = strategy instanceof PooledKeepAlive;
   }
 
   boolean isShutDown() {
@@ -53,11 +68,14 @@ final class Connections {
    */
   void shutdown(Duration bound) {
     shutDown = true;
-    List<Channel> channels = new ArrayList<>(open);
-    for (Channel channel : channels) {
+    List<Map.Entry<Channel, ChannelState>> entries = new ArrayList<>(open.entrySet());
+    List<Channel> channels = new ArrayList<>(entries.size());
+    for (Map.Entry<Channel, ChannelState> entry : entries) {
+      Channel channel = entry.getKey();
+      ChannelState state = entry.getValue();
+      channels.add(channel);
       channel.eventLoop().execute(() -> {
-        ChannelState state = ChannelState.of(channel);
-        if (state != null && state.finWait != null) {
+        if (state.finWait != null) {
           state.finWait.abort();
         } else if (channel.isOpen()) {
           channel.close();
@@ -72,7 +90,7 @@ final class Connections {
         return;
       }
     }
-    while (channels.stream().anyMatch(open::contains) && System.nanoTime() < deadline) {
+    while (channels.stream().anyMatch(open::containsKey) && System.nanoTime() < deadline) {
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {

@@ -37,7 +37,7 @@ final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
     }
     ChannelState state = ChannelState.of(connection.channel());
     if (state == null) {
-      return false; // a connection made by an unconfigured client sharing this provider
+      return false; // made by a client sharing this provider that is unconfigured or not pooled
     }
     if (state.retire) {
       return true;

@@ -78,14 +78,12 @@ final class ExchangeHandler extends ChannelDuplexHandler {
     if (msg instanceof HttpRequest) {
       HttpRequest request = (HttpRequest) msg;
       String method = request.method().name();
-      if (state.connections.retryUnanswered) {
-        // Reactor Netty's operations for this exchange carry the subscriber's context, where the
-        // unanswered retry's attempt is (HttpClient.doOnRequest would hand over the same, at the
-        // cost of an observer per request).
-        ChannelOperations<?, ?> operations = ChannelOperations.get(ctx.channel());
-        if (operations != null) {
-          RetryUnanswered.bind(operations, state, method);
-        }
+      // Reactor Netty's operations for this exchange carry the subscriber's context, where the
+      // exchange's attempt is (HttpClient.doOnRequest would hand over the same, at the cost of an
+      // observer per request).
+      ChannelOperations<?, ?> operations = ChannelOperations.get(ctx.channel());
+      if (operations != null) {
+        Attempts.bind(operations, state, method);
       }
       int requests = state.requests + 1;
       state.requests = requests;
@@ -151,8 +149,10 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       state.retire = true;
       // Reactor Netty's "not persistent": it closes the connection after this exchange instead
       // of releasing it to the pool. Set before its operations read the response head, which
-      // only ever clear the flag.
-      ChannelOperations<?, ?> operations = ChannelOperations.get(ctx.channel());
+      // only ever clear the flag. Not needed on ConnectionProvider.newConnection(), which closes
+      // every connection when its exchange ends (one channel attribute less per connection).
+      ChannelOperations<?, ?> operations =
+          state.connections.pooledProvider ? ChannelOperations.get(ctx.channel()) : null;
       if (operations != null) {
         operations.markPersistent(false);
       }

@@ -55,7 +55,7 @@ final class SocketHandler extends ChannelDuplexHandler {
     if (ctx.channel().remoteAddress() instanceof InetSocketAddress) {
       state.remote = (InetSocketAddress) ctx.channel().remoteAddress();
     }
-    state.connections.open.add(ctx.channel());
+    state.connections.open.put(ctx.channel(), state);
     Counting.opened(state.connections.accounting);
     if (state.connections.isShutDown()) {
       ctx.channel().close(); // connected as the client shut down: reset

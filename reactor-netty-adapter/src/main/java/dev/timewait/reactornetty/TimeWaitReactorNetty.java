@@ -14,8 +14,6 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.publisher.Mono;
-import reactor.netty.Connection;
 import reactor.netty.NettyPipeline;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
@@ -40,9 +38,10 @@ import reactor.netty.resources.ConnectionProvider;
  *       next to the socket that decides how each close ends (an RST; or, after the server's FIN,
  *       a plain close; or a wait for the server's FIN), one after the HTTP codec that reports each
  *       exchange to core's connection rules (and, over TLS, one that counts the HTTP bytes
- *       received); a {@code mapConnect} that closes a connection Reactor drops on its way to
- *       the caller; and, for pooled keep-alive that retries, one that sends an unanswered
- *       idempotent request once more.
+ *       received); and a {@code mapConnect} whose one object per request closes a connection
+ *       that goes astray on its way to the caller (Reactor Netty 1.3 drops one now and then when
+ *       a cancel meets the response head) and, for pooled keep-alive that retries, sends an
+ *       unanswered idempotent request once more.
  * </ul>
  *
  * <p>What each strategy does:
@@ -195,7 +194,7 @@ public final class TimeWaitReactorNetty {
           + " TimeWaitReactorNetty.connectionProvider(name, strategy) for " + strategy
           + ", but was " + provider + ": create the client with HttpClient.create(provider)");
     }
-    Connections connections = new Connections(strategy, accounting);
+    Connections connections = new Connections(strategy, accounting, provider);
     HttpClient configured = client
         .attr(CONNECTIONS, connections)
         .protocol(HttpProtocol.HTTP11)
@@ -203,31 +202,16 @@ public final class TimeWaitReactorNetty {
         // that the close after it is plain (the peer keeps the TIME_WAIT) and is counted as such.
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .doOnChannelInit((observer, channel, remote) -> install(connections, channel.pipeline()))
-        .mapConnect(TimeWaitReactorNetty::closeDropped);
-    if (connections.retryUnanswered) {
-      configured = configured.mapConnect(new RetryUnanswered(connections));
-    }
+        .mapConnect(new Attempts(connections));
     log.debug("configured Reactor Netty for {}", strategy);
     return configured;
   }
 
-  /**
-   * Closes a connection that Reactor drops on its way to the caller. Reactor Netty emits a
-   * request's connection when the response head arrives; a cancel at that moment can lose it
-   * inside Reactor Netty 1.3's own retry operator ({@code retryWhen}): its serializing subscriber
-   * marks itself cancelled before the cancel reaches the sink whose {@code onCancel} would dispose
-   * the connection, so the connection the sink emits in between is discarded, and nobody owns it:
-   * it stays open, and in a pool, acquired. Reactor hands what it discards to the context's
-   * discard hook; the close finds the exchange incomplete and resets. Measured: 3-17 of 10,000
-   * cancels as the response head arrived, raw; 0 configured (docs/reactor-netty.md "Cancel").
-   */
-  private static Mono<? extends Connection> closeDropped(Mono<? extends Connection> exchange) {
-    return exchange.doOnDiscard(Connection.class, Connection::dispose);
-  }
-
   private static void install(Connections connections, ChannelPipeline pipeline) {
     ChannelState state = new ChannelState(connections);
-    pipeline.channel().attr(ChannelState.KEY).set(state);
+    if (connections.stateAttribute) {
+      pipeline.channel().attr(ChannelState.KEY).set(state);
+    }
     // An RST by default: a close that bypasses the pipeline (Netty's own, after an I/O error)
     // never leaves TIME_WAIT. Set here, before the connect and after the bootstrap applied any
     // SO_LINGER of the user's, rather than as a channel option: the socket handler then knows it

@@ -2,6 +2,8 @@ package dev.timewait.reactornetty;
 
 import dev.timewait.spi.Counting;
 import dev.timewait.spi.UnansweredRetry;
+import io.netty.channel.Channel;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -11,23 +13,37 @@ import reactor.netty.channel.ChannelOperations;
 import reactor.util.context.Context;
 
 /**
- * Pooled keep-alive's unanswered-request retry, through {@code HttpClient.mapConnect}: the Mono it
- * maps connects, sends the request and emits once the response head arrived, so an error from it
- * is an exchange that got no response head. Each subscription is one {@link Attempt}, which is
- * both the subscriber of that Mono and an entry of its Reactor context; the exchange handler
- * binds the attempt to its connection as the request goes out (whether it was reused, and the
- * bytes it had read so far). When the exchange fails, {@link UnansweredRetry} decides from the
- * method, the reuse and whether any byte of the response arrived; a retry subscribes once more,
- * which sends the request again on another connection and re-subscribes its body publisher, as
- * Reactor Netty's own retry and redirects do.
+ * Every configured client's {@code HttpClient.mapConnect}: the Mono it maps connects, sends the
+ * request and emits the exchange's connection once the response head arrived. Each subscription
+ * is one {@link Attempt}, which is both the subscriber of that Mono and an entry of its Reactor
+ * context; the exchange handler binds the attempt to the exchange as its request goes out. The
+ * attempt then does two things:
  *
- * <p>One object per request: Reactor's {@code defer}, {@code contextWrite} and {@code
- * onErrorResume} cost six (about 250 bytes) on every request, retried or not.
+ * <ul>
+ *   <li><b>Closes a connection that went astray.</b> An attempt that ends without handing its
+ *       downstream a connection (cancelled, completed empty, or failed) disposes the exchange it
+ *       bound, if that exchange still holds its channel: Reactor Netty 1.3 can drop the
+ *       connection of a call cancelled as its response head arrives (its {@code retryWhen}
+ *       discards it; docs/reactor-netty.md "Cancel"), and so can an operator of the user's own
+ *       {@code mapConnect} upstream of this one; nobody owns such a connection, which would stay
+ *       open and, in a pool, acquired. The exchange is incomplete, so the close resets.
+ *   <li><b>Retries an unanswered request</b> (pooled keep-alive with {@code retryUnanswered}): an
+ *       error before the response head on a reused connection, with no HTTP byte of a response,
+ *       subscribes once more when {@link UnansweredRetry} allows it, which sends the request
+ *       again on another connection and re-subscribes its body publisher, as Reactor Netty's own
+ *       retry and redirects do.
+ * </ul>
+ *
+ * <p>One object per request, where Reactor's operators cost more: its {@code doOnDiscard}, which
+ * did the first part before, an operator, its subscriber, two lambdas and a context entry per
+ * request (242 of the 484 bytes the adapter added per pooled request; docs/benchmarks.md,
+ * session 25), and {@code defer}, {@code contextWrite} and {@code onErrorResume} for the retry
+ * six objects more.
  */
-final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono<? extends Connection>> {
+final class Attempts implements Function<Mono<? extends Connection>, Mono<? extends Connection>> {
   private final Connections connections;
 
-  RetryUnanswered(Connections connections) {
+  Attempts(Connections connections) {
     this.connections = connections;
   }
 
@@ -46,11 +62,11 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
   static void bind(ChannelOperations<?, ?> operations, ChannelState state, String method) {
     Attempt attempt = operations.currentContext().getOrDefault(Attempt.class, null);
     if (attempt != null) {
-      attempt.bind(state, method);
+      attempt.bind(operations, state, method);
     }
   }
 
-  /** The exchange with its retry: a new {@link Attempt} per subscription. */
+  /** The exchange with its attempt: a new {@link Attempt} per subscription. */
   static final class Exchange extends Mono<Connection> {
     private final Mono<Connection> once;
     private final Connections connections;
@@ -72,7 +88,8 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
    *
    * <p>Thread-safe: signals come serially from the exchange's Mono; {@code request} and {@code
    * cancel} may come from any thread, and a cancel that races a retry's subscription cancels it
-   * (both sides write, then read the other's volatile field). The binding is written by the
+   * (both sides write, then read the other's volatile field); so does a cancel that races the
+   * binding (the one that comes second sees the other and closes). The binding is written by the
    * connection's event loop before the failure that reads it is signalled.
    */
   static final class Attempt implements CoreSubscriber<Connection>, Subscription {
@@ -83,7 +100,11 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
     private volatile Subscription upstream;
     private volatile boolean requested;
     private volatile boolean cancelled;
+    /** A connection went downstream: from then on it is the caller's, cancelled or not. */
+    private volatile boolean delivered;
     private boolean retried;
+    /** The exchange whose request went out last for this attempt, or null. */
+    private volatile ChannelOperations<?, ?> operations;
     private volatile ChannelState state;
     private volatile String method;
     private volatile boolean reused;
@@ -96,17 +117,44 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
       this.context = actual.currentContext().put(Attempt.class, this);
     }
 
-    void bind(ChannelState state, String method) {
+    void bind(ChannelOperations<?, ?> operations, ChannelState state, String method) {
       this.method = method;
       this.reused = state.requests > 0; // bound before this request is counted
       this.readMark = state.bytesRead;
       this.state = state;
+      this.operations = operations;
+      if (cancelled && !delivered) {
+        closeIfHeld(); // a cancel that read no binding a moment ago
+      }
     }
 
     boolean mayRetry() {
       ChannelState s = state;
-      return s != null
+      return s != null && connections.retryUnanswered
           && UnansweredRetry.mayRetry(method, true, reused, s.bytesRead == readMark, retried);
+    }
+
+    /**
+     * Disposes the bound exchange if it still holds its channel (it was not released to a pool,
+     * where another exchange may have it now): on its event loop, where Reactor Netty changes the
+     * channel's operations. A dispose Reactor Netty made already leaves a closed channel, on which
+     * this is a no-op.
+     */
+    private void closeIfHeld() {
+      ChannelOperations<?, ?> bound = operations;
+      if (bound == null) {
+        return;
+      }
+      Channel channel = bound.channel();
+      try {
+        channel.eventLoop().execute(() -> {
+          if (ChannelOperations.get(channel) == bound) {
+            bound.dispose();
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        // The event loop was shut down, which closed its channels.
+      }
     }
 
     @Override
@@ -137,15 +185,22 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
     public void cancel() {
       cancelled = true;
       upstream.cancel();
+      if (!delivered) {
+        closeIfHeld();
+      }
     }
 
     @Override
     public void onNext(Connection connection) {
+      delivered = true;
       actual.onNext(connection);
     }
 
     @Override
     public void onError(Throwable error) {
+      if (!delivered) {
+        closeIfHeld();
+      }
       if (retried || cancelled || !mayRetry()) {
         actual.onError(error);
         return;
@@ -153,12 +208,16 @@ final class RetryUnanswered implements Function<Mono<? extends Connection>, Mono
       // Once more, on another connection: the pool hands out no connection it saw fail.
       retried = true;
       state = null;
+      operations = null;
       Counting.staleRetry(connections.accounting);
       once.subscribe(this);
     }
 
     @Override
     public void onComplete() {
+      if (!delivered) {
+        closeIfHeld();
+      }
       actual.onComplete();
     }
   }
