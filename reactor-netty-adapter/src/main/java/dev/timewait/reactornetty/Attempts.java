@@ -135,17 +135,22 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     }
 
     /**
-     * Disposes the bound exchange if it still holds its channel (it was not released to a pool,
-     * where another exchange may have it now): on its event loop, where Reactor Netty changes the
-     * channel's operations. A dispose Reactor Netty made already leaves a closed channel, on which
-     * this is a no-op.
+     * Disposes the bound exchange if it still holds its channel (it has not terminated, and was
+     * not released to a pool, where another exchange may have the channel now): checked on the
+     * channel's event loop, where Reactor Netty changes the channel's operations. A dispose Reactor
+     * Netty made already leaves a closed channel, on which this is a no-op.
      */
     private void closeIfHeld() {
       ChannelOperations<?, ?> bound = operations;
       if (bound == null) {
         return;
       }
+      // Once the exchange has terminated (released to a pool, or closed), Reactor Netty 1.3's
+      // operations answer with a stand-in channel that is never open and has no event loop.
       Channel channel = bound.channel();
+      if (!channel.isOpen()) {
+        return;
+      }
       try {
         channel.eventLoop().execute(() -> {
           if (ChannelOperations.get(channel) == bound) {
