@@ -68,14 +68,11 @@ final class Connections {
    */
   void shutdown(Duration bound) {
     shutDown = true;
-    List<Map.Entry<Channel, ChannelState>> entries = new ArrayList<>(open.entrySet());
-    List<Channel> channels = new ArrayList<>(entries.size());
-    for (Map.Entry<Channel, ChannelState> entry : entries) {
-      Channel channel = entry.getKey();
-      ChannelState state = entry.getValue();
-      channels.add(channel);
+    List<Channel> channels = new ArrayList<>(open.keySet());
+    for (Channel channel : channels) {
       channel.eventLoop().execute(() -> {
-        if (state.finWait != null) {
+        ChannelState state = open.get(channel); // null once it went inactive: closed already
+        if (state != null && state.finWait != null) {
           state.finWait.abort();
         } else if (channel.isOpen()) {
           channel.close();

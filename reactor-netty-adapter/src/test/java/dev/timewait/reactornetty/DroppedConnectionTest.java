@@ -48,13 +48,7 @@ class DroppedConnectionTest {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO, false)) {
       String body = get(client, peer);
       assertThat(body).as("the dropped response").isNull();
-      assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, BOUND))
-          .as("the dropped connection closed; kernel: %s", KernelTcp.describe(peer.port())).isTrue();
-      assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
-      assertThat(Leaks.await(() -> accounting.snapshot().closed() == 1, BOUND)).isTrue();
-      CloseStats stats = accounting.snapshot();
-      assertThat(stats.connectionsOpened()).isEqualTo(1);
-      assertThat(stats.closedByReset()).as("%s", stats).isEqualTo(1);
+      assertClosedOnceWithAReset(peer, accounting);
       if (strategy instanceof PooledKeepAlive) {
         // The pool's only slot is free again: a second dropped call gets a connection of its own.
         assertThat(get(client, peer)).isNull();
@@ -88,11 +82,7 @@ class DroppedConnectionTest {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.STALL_MID_BODY, Duration.ZERO, false)) {
       String body = request(client, peer).takeUntilOther(cancel.asMono()).block(BOUND);
       assertThat(body).as("the cancelled call").isNull();
-      assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, BOUND))
-          .as("the connection closed; kernel: %s", KernelTcp.describe(peer.port())).isTrue();
-      assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
-      assertThat(Leaks.await(() -> accounting.snapshot().closed() == 1, BOUND)).isTrue();
-      assertThat(accounting.snapshot().closedByReset()).as("%s", accounting.snapshot()).isEqualTo(1);
+      assertClosedOnceWithAReset(peer, accounting);
     } finally {
       TimeWaitReactorNetty.shutdown(client);
     }
@@ -139,6 +129,20 @@ class DroppedConnectionTest {
     } finally {
       provider.disposeLater().block(BOUND);
     }
+  }
+
+  /**
+   * The call's one connection closed (the kernel's table shows no live client socket and no client
+   * TIME_WAIT towards the peer), counted once, as an RST.
+   */
+  private static void assertClosedOnceWithAReset(RawHttpPeer peer, CloseAccounting accounting) {
+    assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, BOUND))
+        .as("the connection closed; kernel: %s", KernelTcp.describe(peer.port())).isTrue();
+    assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
+    assertThat(Leaks.await(() -> accounting.snapshot().closed() == 1, BOUND)).isTrue();
+    CloseStats stats = accounting.snapshot();
+    assertThat(stats.connectionsOpened()).isEqualTo(1);
+    assertThat(stats.closedByReset()).as("%s", stats).isEqualTo(1);
   }
 
   private static HttpClient dropsEveryConnection(HttpClient client) {
