@@ -21,8 +21,9 @@ import okio.Okio;
  * the connection is armed only for a complete exchange. Everything else closes unarmed, which
  * resets at once without waiting for a FIN: a cancel or call timeout (OkHttp closes the raw socket
  * from another thread, whether or not a read is under way), an I/O error, and a response closed
- * before it was read to the end (OkHttp's discard of the rest may have failed; the tracked body
- * notes such a close). A cancel or call timeout that comes once the connection is armed, while
+ * before it was read to the end (OkHttp's discard of the rest may have failed; OkHttp's end event
+ * then reports fewer bytes than the body's length, and a body of unknown length is tracked by a
+ * wrapper that notes the close). A cancel or call timeout that comes once the connection is armed, while
  * the call's thread waits for the server's FIN, no longer reaches the socket through OkHttp (its
  * exchange is over); the tracker hears it ({@link #canceled}) and ends the wait with an RST, a
  * FIN-wait abort. One tracker per call, held as the call's tag and registered with {@link
@@ -59,14 +60,25 @@ final class ServerCloseTracker extends EventListener {
   }
 
   /**
-   * Returns {@code response}, with a body that notes a close before the end if the exchange
-   * carried {@code Connection: close} (only such exchanges are ever armed).
+   * Returns {@code response} as it is where the exchange can be told complete from the bytes
+   * OkHttp reports at its end (a body of known length, the usual case), else with a body that
+   * notes a close before the end, if the exchange carried {@code Connection: close} (only such
+   * exchanges are ever armed).
    */
   Response track(Exchange exchange, Response response) {
     if (!closes(response)) {
       return response;
     }
     ResponseBody body = response.body();
+    long length = body.contentLength();
+    if (length >= 0) {
+      // OkHttp's network body reports the exact length it will read (0 where none comes: HEAD,
+      // 204, 304), and its end event the bytes read through it: a body closed before its end
+      // reports fewer (the rest OkHttp discards is not counted). No wrapper, so no second
+      // Response, body and source per connection (issue 19).
+      exchange.expectedBytes = length;
+      return response;
+    }
     ForwardingSource noting = new ForwardingSource(body.source()) {
       @Override
       public void close() throws IOException {
@@ -98,7 +110,9 @@ final class ServerCloseTracker extends EventListener {
       return;
     }
     exchange.done = true;
-    if (exchange.closeExpected && !exchange.closedEarly) {
+    long expected = exchange.expectedBytes;
+    if (exchange.closeExpected && !exchange.closedEarly
+        && (expected == Exchange.LENGTH_UNKNOWN || byteCount == expected)) {
       exchange.armed = SocketControl.arm(factory, exchange.socket);
       if (exchange.armed && call.isCanceled()) {
         // cancelled as the body completed: canceled() may have run before the arm
@@ -134,7 +148,12 @@ final class ServerCloseTracker extends EventListener {
 
   /** One network exchange. */
   static final class Exchange {
+    /** {@link #expectedBytes} where the body is tracked by a wrapper, or not known yet. */
+    static final long LENGTH_UNKNOWN = -1;
+
     final Socket socket;
+    /** The body's length as OkHttp reads it, or {@link #LENGTH_UNKNOWN}. */
+    volatile long expectedBytes = LENGTH_UNKNOWN;
     volatile boolean closeExpected;
     volatile boolean closedEarly;
     volatile boolean done;
