@@ -15,8 +15,10 @@ import dev.timewait.internal.Preconditions;
  *   <li>{@link #isLast}: whether a request is the last its connection carries: every request under
  *       server close and reset; under pooled keep-alive the {@code maxRequestsPerConnection}-th
  *       request, and the first request sent once the connection is {@code maxLifetime} old.
- *   <li>{@link #mustAskServerToClose}: whether that request carries {@code Connection: close},
- *       so that the server closes first (retirement by server close).
+ *   <li>{@link #mustAskServerToClose}: whether that request carries {@code Connection: close}:
+ *       every last request, so that the server closes its side after the response (under server
+ *       close it then keeps the TIME_WAIT; under reset the client's RST reaches a connection the
+ *       server is already done with).
  *   <li>{@link #mayReuse}: whether the connection may carry another request after a response:
  *       decided from the request's {@code last} as it went out, so that a connection that turns
  *       {@code maxLifetime} old while a request is under way retires with its next request.
@@ -27,7 +29,7 @@ import dev.timewait.internal.Preconditions;
  * </ul>
  *
  * <p>Lifetime: a connection past {@code maxLifetime} retires with its next request, which carries
- * {@code Connection: close} when it retires by server close, rather than being closed by a timer
+ * {@code Connection: close}, rather than being closed by a timer
  * or at the pool's lease. Retiring with a request keeps the strategy's promise (under {@link
  * Retirement#SERVER_CLOSE} the server takes the TIME_WAIT instead of receiving an RST on an idle
  * connection), costs no extra connect, and needs nothing but a per-request hook, which every
@@ -38,13 +40,11 @@ import dev.timewait.internal.Preconditions;
  */
 public final class ConnectionRules {
   private final boolean keepAlive;
-  private final boolean askServerToClose;
   private final long maxRequests;
   private final long maxLifetimeNanos;
 
   private ConnectionRules(CloseStrategy strategy) {
     this.keepAlive = strategy.keepAlive();
-    this.askServerToClose = strategy.retirement() == Retirement.SERVER_CLOSE;
     if (strategy instanceof PooledKeepAlive) {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       this.maxRequests = pooled.maxRequestsPerConnection();
@@ -133,15 +133,19 @@ public final class ConnectionRules {
 
   /**
    * Whether a request must carry {@code Connection: close}: it is its connection's {@linkplain
-   * #isLast last}, and connections retire by server close. (A client that can end reuse in no
-   * other way may send the header on every last request; under reset retirement its connection
-   * then still closes with a reset.)
+   * #isLast last}, under every retirement. A server that receives it closes the connection after
+   * its response (RFC 9112 9.6): under server close that puts the TIME_WAIT on the server; under
+   * reset the client's RST then reaches a connection the server has finished with, instead of
+   * one it keeps open for a next request, whose read the RST fails ("Connection reset": an
+   * exception in a thread-per-connection Java server). Measured against the benchmarks' such
+   * server: reset 0.96-1.05 of each client's own close with keep-alive off with it, 0.88-0.96
+   * without (docs/benchmarks.md, session 26).
    *
    * @param last what {@link #isLast} said of the request
    * @return true if the request asks the server to close
    */
   public boolean mustAskServerToClose(boolean last) {
-    return last && askServerToClose;
+    return last;
   }
 
   /**
@@ -234,6 +238,6 @@ public final class ConnectionRules {
   @Override
   public String toString() {
     return "ConnectionRules[keepAlive=" + keepAlive + ", maxRequests=" + maxRequests
-        + ", maxLifetimeNanos=" + maxLifetimeNanos + ", askServerToClose=" + askServerToClose + "]";
+        + ", maxLifetimeNanos=" + maxLifetimeNanos + "]";
   }
 }

@@ -30,10 +30,10 @@ class ConnectionRulesTest {
   }
 
   @Test
-  void resetCloseMakesEveryRequestTheLastWithoutAskingTheServer() {
+  void resetCloseMakesEveryRequestTheLastAndAsksTheServerToCloseItsSideToo() {
     ConnectionRules rules = ConnectionRules.of(CloseStrategy.reset());
     assertThat(rules.isLast(1, YOUNG)).isTrue();
-    assertThat(rules.mustAskServerToClose(true)).isFalse();
+    assertThat(rules.mustAskServerToClose(rules.isLast(1, YOUNG))).isTrue();
     assertThat(rules.mayReuse(false, false, null, null)).isFalse();
   }
 
@@ -48,10 +48,11 @@ class ConnectionRulesTest {
   }
 
   @Test
-  void onlyServerCloseRetirementAsksTheServerToCloseTheLastPooledRequest() {
+  void everyRetirementAsksTheServerToCloseOnlyOnThePooledConnectionsLastRequest() {
     assertThat(pooled(Retirement.SERVER_CLOSE).mustAskServerToClose(true)).isTrue();
     assertThat(pooled(Retirement.SERVER_CLOSE).mustAskServerToClose(false)).isFalse();
-    assertThat(pooled(Retirement.RESET).mustAskServerToClose(true)).isFalse();
+    assertThat(pooled(Retirement.RESET).mustAskServerToClose(true)).isTrue();
+    assertThat(pooled(Retirement.RESET).mustAskServerToClose(false)).isFalse();
   }
 
   @Test

@@ -33,8 +33,7 @@ import okhttp3.Response;
  * <ul>
  *   <li>sets {@code Connection: close} on the request that {@link ConnectionRules#isLast} says
  *       ends its connection (its age counted per {@link Connection}, from the first request this
- *       interceptor saw on it: OkHttp does not tell when it connected), except under reset close,
- *       whose pool keeps no connection;
+ *       interceptor saw on it: OkHttp does not tell when it connected);
  *   <li>for server close over HTTP/1.x, tracks the exchange with a {@link ServerCloseTracker} so
  *       that the connection is armed exactly when its response has been read to the end;
  *   <li>fails a call routed through a SOCKS proxy, which bypasses the socket factory.
@@ -54,8 +53,6 @@ final class CloseInterceptor implements Interceptor {
   private final ConnectionRules rules;
   private final boolean closeEveryRequest;
   private final boolean serverClose;
-  /** Whether a connection's last request carries {@code Connection: close}: all but reset close. */
-  private final boolean askToClose;
   /** Pooled keep-alive with {@link PooledKeepAlive#retryUnanswered()}. */
   private final boolean retryUnanswered;
   /** Requests seen per connection; weak keys, so closed connections drop out. */
@@ -69,7 +66,6 @@ final class CloseInterceptor implements Interceptor {
     this.rules = ConnectionRules.of(strategy);
     this.closeEveryRequest = !rules.keepAlive();
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
-    this.askToClose = !closeEveryRequest || serverClose;
     this.retryUnanswered =
         strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered();
   }
@@ -105,12 +101,10 @@ final class CloseInterceptor implements Interceptor {
         SocketControl.retire(factory, socket, lastReason); // once per connection
       }
     }
-    // A pooled connection's last request carries Connection: close under reset retirement too: it
-    // is the only way to keep OkHttp from pooling the connection again (the socket then closes
-    // with a reset). Reset close needs no header: its pool keeps no idle connection, so OkHttp
-    // closes each connection as its call releases it (RealConnectionPool.connectionBecameIdle
-    // with maxIdleConnections 0), and the request is not copied to add one (issue 19).
-    if (last && askToClose && !"close".equalsIgnoreCase(request.header("Connection"))) {
+    // Every last request carries Connection: close (ConnectionRules.mustAskServerToClose), which is
+    // also the only way to keep OkHttp from pooling the connection again; under reset retirement
+    // the socket then closes with a reset.
+    if (rules.mustAskServerToClose(last) && !"close".equalsIgnoreCase(request.header("Connection"))) {
       // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
       request = request.newBuilder().header("Connection", "close").build();
     }

@@ -23,7 +23,9 @@ import java.net.InetSocketAddress;
  *
  * <ul>
  *   <li>after the peer's FIN (the channel allows half closure, so the FIN arrives here as an event
- *       instead of Netty's own close): a plain close, so the peer keeps the TIME_WAIT;
+ *       instead of Netty's own close), under server-close retirement: a plain close, so the peer
+ *       keeps the TIME_WAIT (under reset retirement an RST, so that nobody does: every last
+ *       request asks the server to close, so its FIN often comes first);
  *   <li>an exchange that ended the connection by agreement, completed, under server-close
  *       retirement: a {@link FinWait};
  *   <li>anything else: {@code SO_LINGER(0)} on the live channel, then the close: an RST.
@@ -127,9 +129,19 @@ final class SocketHandler extends ChannelDuplexHandler {
     }
     noteIdleCloseByPeer();
     if (state.outcome == null && ctx.channel().isActive()) {
-      state.outcome = CloseOutcome.AFTER_PEER_FIN;
-      closeWith(ctx, state, true, ctx.newPromise());
+      closeAfterPeerFin(ctx, ctx.newPromise());
     }
+  }
+
+  /**
+   * Closes a channel whose peer's FIN arrived: plainly under server-close retirement (the peer,
+   * which closed first, keeps the TIME_WAIT), with an RST under reset retirement, whose promise
+   * is that nobody keeps one (the RST ends the peer's socket in FIN_WAIT).
+   */
+  private void closeAfterPeerFin(ChannelHandlerContext ctx, ChannelPromise promise) {
+    boolean graceful = state.connections.serverCloseRetirement;
+    state.outcome = graceful ? CloseOutcome.AFTER_PEER_FIN : CloseOutcome.RESET;
+    closeWith(ctx, state, graceful, promise);
   }
 
   /**
@@ -180,8 +192,7 @@ final class SocketHandler extends ChannelDuplexHandler {
       return;
     }
     if (state.peerFin) {
-      state.outcome = CloseOutcome.AFTER_PEER_FIN;
-      closeWith(ctx, state, true, promise);
+      closeAfterPeerFin(ctx, promise);
       return;
     }
     if (state.peerCloseNotify) {

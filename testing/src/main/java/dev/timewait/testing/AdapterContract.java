@@ -1,7 +1,9 @@
 package dev.timewait.testing;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalToIgnoreCase;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -222,6 +224,11 @@ public abstract class AdapterContract {
     assertThat(stats.closedByReset()).isEqualTo(REQUESTS);
     assertThat(KernelTcp.clientTimeWait(port(tls))).isZero();
     assertThat(KernelTcp.serverTimeWait(port(tls))).isZero();
+    // Every request asked the server to close its side (ConnectionRules.mustAskServerToClose):
+    // the RST then reaches a connection the server is done with, and the server, which closed
+    // first, still keeps no TIME_WAIT.
+    server.verify(REQUESTS, getRequestedFor(urlEqualTo("/hello"))
+        .withHeader("Connection", equalToIgnoreCase("close")));
   }
 
   @ParameterizedTest(name = "tls={0}")
