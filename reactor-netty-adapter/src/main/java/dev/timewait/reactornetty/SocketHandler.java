@@ -224,9 +224,9 @@ final class SocketHandler extends ChannelDuplexHandler {
   private CloseEvent.Reason reasonOf(CloseOutcome outcome) {
     // A body that ends with the connection is complete on the peer's FIN, which passes this
     // handler before the HTTP codec turns it into the body's end (so inExchange is still set).
-    // Under reset retirement that close is an RST, so the FIN is read from the state.
-    boolean endedByFin = (outcome == CloseOutcome.AFTER_PEER_FIN || state.peerFin)
-        && state.closeDelimited && state.requestWritten;
+    // Read from the state, not the outcome: under reset retirement that close is an RST. (A FIN
+    // wait's close can end as AFTER_PEER_FIN without it, but only after a complete exchange.)
+    boolean endedByFin = state.peerFin && state.closeDelimited && state.requestWritten;
     int facts = 0;
     if ((state.inExchange && !endedByFin) || state.ioError) {
       facts |= CloseReasons.EXCHANGE_CUT;
