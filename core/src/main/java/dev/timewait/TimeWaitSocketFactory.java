@@ -5,6 +5,7 @@ import dev.timewait.internal.Preconditions;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.util.Map;
@@ -44,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * {@code shutdownOutput()} on the socket beneath it, which would send a FIN before our close and
  * leave TIME_WAIT on the client. Layer TLS over these sockets with {@code
  * SSLSocketFactory.createSocket(socket, host, port, true)}.
+ *
+ * <p>A SOCKS proxy configured for the whole JVM ({@code socksProxyHost}, {@code
+ * java.net.useSystemProxies}, or a default {@link java.net.ProxySelector} of the application's own)
+ * carries these sockets as it carries plain ones; without one, they connect without asking the
+ * JVM's proxy selector (which a plain {@code new Socket()} asks on every connect).
  *
  * <pre>{@code
  * TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.reset());
@@ -460,7 +466,14 @@ public final class TimeWaitSocketFactory extends SocketFactory {
 
   @Override
   public Socket createSocket() {
-    return new TimeWaitSocket(this);
+    return newSocket();
+  }
+
+  /** A socket that asks the JVM's proxy selector only if it might answer other than NO_PROXY. */
+  private TimeWaitSocket newSocket() {
+    return JvmSocketProxy.mayProxy()
+        ? new TimeWaitSocket(this)
+        : new TimeWaitSocket(this, Proxy.NO_PROXY);
   }
 
   @Override
@@ -486,7 +499,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   }
 
   private Socket connected(InetSocketAddress local, InetSocketAddress remote) throws IOException {
-    TimeWaitSocket socket = new TimeWaitSocket(this);
+    TimeWaitSocket socket = newSocket();
     try {
       if (local != null) {
         socket.bind(local);
