@@ -1,8 +1,6 @@
 package dev.timewait.httpclient5;
 
-import dev.timewait.httpclient5.AsyncConnection.State;
 import dev.timewait.spi.CloseOutcome;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.apache.hc.core5.reactor.IOEventHandler;
 import org.apache.hc.core5.reactor.IOSession;
@@ -10,18 +8,12 @@ import org.apache.hc.core5.util.Timeout;
 
 /**
  * The event handler of one connection in FIN wait ({@link TimeWaitIOSession#getHandler} hands it
- * out instead of HttpCore's): reads the plain socket to the server's FIN, discarding at most
- * {@link CloseOutcome#MAX_DRAIN_BYTES}, and ends the wait through {@link AsyncCloser#finish}.
+ * out instead of HttpCore's): reads the plain socket to the server's FIN ({@link
+ * AsyncCloser#drain}, discarding at most {@link CloseOutcome#MAX_DRAIN_BYTES}), and ends the wait
+ * through {@link AsyncCloser#finish}.
  * Reactor thread only.
  */
 final class AsyncDrainHandler implements IOEventHandler {
-  /**
-   * What the drain reads into and throws away, one per reactor thread: a buffer per FIN wait was
-   * 4 KiB of garbage per connection (session 24), where all that usually comes is the FIN itself.
-   */
-  private static final ThreadLocal<ByteBuffer> BUFFER =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocate(4096));
-
   private final AsyncConnection connection;
   private final AsyncCloser closer;
 
@@ -35,7 +27,7 @@ final class AsyncDrainHandler implements IOEventHandler {
 
   @Override
   public void inputReady(IOSession session, ByteBuffer src) {
-    drain();
+    closer.drain(connection);
   }
 
   @Override
@@ -60,29 +52,4 @@ final class AsyncDrainHandler implements IOEventHandler {
 
   @Override
   public void disconnected(IOSession session) {}
-
-  /** Reads (and discards) what arrived, up to the peer's FIN. Reactor thread. */
-  private void drain() {
-    ByteBuffer buffer = BUFFER.get();
-    try {
-      while (connection.state() == State.FIN_WAIT) {
-        buffer.clear();
-        int n = connection.raw.read(buffer);
-        if (n < 0) {
-          closer.finish(connection, CloseOutcome.AFTER_PEER_FIN);
-          return;
-        }
-        if (n == 0) {
-          return;
-        }
-        connection.drained += n;
-        if (connection.drained > CloseOutcome.MAX_DRAIN_BYTES) {
-          closer.finish(connection, CloseOutcome.UNREAD_DATA);
-          return;
-        }
-      }
-    } catch (IOException e) {
-      closer.finish(connection, CloseOutcome.PEER_RESET);
-    }
-  }
 }
