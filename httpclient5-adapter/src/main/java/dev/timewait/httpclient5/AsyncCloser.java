@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NetworkChannel;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
@@ -188,6 +189,10 @@ final class AsyncCloser {
           return;
         }
       }
+    } catch (ClosedChannelException e) {
+      // Closed past the decorator meanwhile (HttpClient's close(IMMEDIATE) as a cancel discards
+      // the exchange's connection, an RST): cut short by the client, not reset by the peer.
+      finish(connection, CloseOutcome.FIN_WAIT_ABORTED);
     } catch (IOException e) {
       finish(connection, CloseOutcome.PEER_RESET);
     }
