@@ -109,10 +109,11 @@ public final class DemoCommand implements Callable<Integer> {
     out.println();
     out.println("TIME_WAIT: sockets in TIME_WAIT after the run, from the kernel's table (/proc/net/tcp*):");
     out.println("  client = towards the run's server port, server = on that port. naive = a new default");
-    out.println("  client per request, closed after it. Close accounting (opened, after-FIN, reset,");
-    out.println("  local-first, FIN timeouts) is the client's own count; '-' where it cannot count (naive");
-    out.println("  HttpClient 5 has no public socket-factory hook without the adapter). pooled runs retire each connection");
-    out.printf(Locale.ROOT, "  after %d requests.%n", POOLED_REQUESTS_PER_CONNECTION);
+    out.println("  client per request, closed after it (Reactor Netty: HttpClient.newConnection(), no pool).");
+    out.println("  Close accounting (opened, after-FIN, reset, local-first, FIN timeouts) is the client's own");
+    out.println("  count; '-' where it cannot count (naive HttpClient 5 and Reactor Netty: no hook to count");
+    out.printf(Locale.ROOT, "  with, short of the adapter). pooled runs retire each connection after %d requests.%n",
+        POOLED_REQUESTS_PER_CONNECTION);
     out.flush();
     return results.stream().allMatch(r -> r.errors() == 0) ? TimeWaitLoad.EXIT_OK : TimeWaitLoad.EXIT_FAILED;
   }

@@ -92,7 +92,8 @@ public final class LoadCommand implements Callable<Integer> {
   String client;
 
   @Option(names = "--strategy", paramLabel = "STRATEGY", defaultValue = "naive",
-      description = "naive (a new default client per request, closed after it: what harnesses do today), "
+      description = "naive (a new default client per request, closed after it: what harnesses do today; "
+          + "Reactor Netty: HttpClient.newConnection(), no pool), "
           + "server-close, reset, pooled, or raw (one client with its own default pool and no timewait, "
           + "to compare against). Default: ${DEFAULT-VALUE}.")
   String strategy;

@@ -210,7 +210,8 @@ public record LoadResult(
       s.append("connections   not counted (raw: the client without timewait, whose sockets do the counting)")
           .append(System.lineSeparator());
     } else if (stats == null) {
-      s.append("connections   not counted (naive HttpClient 5: no public socket-factory hook without the adapter)")
+      s.append("connections   not counted (naive HttpClient 5: no public socket-factory hook without the adapter;"
+          + " naive Reactor Netty: not instrumented)")
           .append(System.lineSeparator());
     } else {
       s.append(String.format(Locale.ROOT,

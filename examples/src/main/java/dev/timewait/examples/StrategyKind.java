@@ -13,8 +13,9 @@ import java.util.stream.Collectors;
  */
 public enum StrategyKind {
   /**
-   * A new default client per request, closed after it: the client closes first and keeps
-   * TIME_WAIT for every connection.
+   * A new default client per request, closed after it (Reactor Netty: {@code
+   * HttpClient.newConnection()}, no pool): the client closes first and keeps TIME_WAIT for every
+   * connection.
    */
   NAIVE("naive", null),
   /** timewait's server close ({@link dev.timewait.ServerClose}). */
