@@ -35,9 +35,9 @@ import org.springframework.web.client.RestTemplate;
  * is what an application adds: the client as a bean (Spring calls its {@code close()} with the
  * context, which closes the pool's connections by reset), and a {@code
  * ClientHttpRequestFactoryBuilder} bean that hands out request factories on it (Spring Boot's own
- * builder then backs off, and every builder it injects uses this one). The same code compiles
- * against Spring Boot 3.4+ and 4 ({@code ClientHttpRequestFactoryBuilder} keeps its package; run
- * here: 4.0). {@code @GuardTimeWait} fails the test if any new client TIME_WAIT towards
+ * builder then backs off, and every builder it injects uses this one). The configuration's code
+ * is the same on Spring Boot 3.4, which introduced {@code ClientHttpRequestFactoryBuilder}, and
+ * on 4 (its package unchanged); this test runs it on 4.0. {@code @GuardTimeWait} fails the test if any new client TIME_WAIT towards
  * WireMock's port is in the kernel's table (Linux; skipped elsewhere).
  */
 @WireMockTest
