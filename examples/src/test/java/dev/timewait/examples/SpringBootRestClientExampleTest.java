@@ -12,11 +12,15 @@ import dev.timewait.CloseStats;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.junit5.GuardTimeWait;
+import dev.timewait.micrometer.TimeWaitMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
 import org.springframework.boot.http.client.autoconfigure.imperative.ImperativeHttpClientAutoConfiguration;
 import org.springframework.boot.restclient.RestTemplateBuilder;
@@ -55,6 +59,15 @@ class SpringBootRestClientExampleTest {
       return new CloseAccounting();
     }
 
+    /**
+     * A MeterBinder: Spring Boot binds it to its meter registries (with Actuator, under
+     * /actuator/metrics). The kernel gauges appear per destination once a connection to it closed.
+     */
+    @Bean
+    TimeWaitMetrics timeWaitMetrics(CloseAccounting timeWaitAccounting) {
+      return TimeWaitMetrics.builder("spring-restclient", timeWaitAccounting).kernelGauges().build();
+    }
+
     /** Closed by Spring with the context: its pooled connections close by reset. */
     @Bean
     CloseableHttpClient timeWaitHttpClient(CloseAccounting accounting) {
@@ -74,7 +87,8 @@ class SpringBootRestClientExampleTest {
   }
 
   private final ApplicationContextRunner application = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(ImperativeHttpClientAutoConfiguration.class,
+      .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+          SimpleMetricsExportAutoConfiguration.class, ImperativeHttpClientAutoConfiguration.class,
           RestClientAutoConfiguration.class, RestTemplateAutoConfiguration.class))
       .withUserConfiguration(TimeWaitClientConfiguration.class);
 
@@ -99,6 +113,9 @@ class SpringBootRestClientExampleTest {
       // Sequential requests on one pool: one connection, reused by both builders' clients.
       assertThat(during.connectionsOpened()).as("both builders' requests went through timewait: %s", during)
           .isEqualTo(1);
+      MeterRegistry registry = context.getBean(MeterRegistry.class);
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "spring-restclient").functionCounter().count())
+          .as("Spring Boot bound the meters").isEqualTo(during.connectionsOpened());
       assertThat(during.open()).as("%s", during).isEqualTo(1);
     });
     // The context has closed, and with it the client: its pooled connection was reset.

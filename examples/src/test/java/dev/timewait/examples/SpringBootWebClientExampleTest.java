@@ -11,12 +11,16 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStats;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.junit5.GuardTimeWait;
+import dev.timewait.micrometer.TimeWaitMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.timewait.reactornetty.TimeWaitReactorNetty;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.http.client.autoconfigure.reactive.ReactiveHttpClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration;
@@ -54,6 +58,15 @@ class SpringBootWebClientExampleTest {
       return new CloseAccounting();
     }
 
+    /**
+     * A MeterBinder: Spring Boot binds it to its meter registries (with Actuator, under
+     * /actuator/metrics). The kernel gauges appear per destination once a connection to it closed.
+     */
+    @Bean
+    TimeWaitMetrics timeWaitMetrics(CloseAccounting timeWaitAccounting) {
+      return TimeWaitMetrics.builder("spring-webclient", timeWaitAccounting).kernelGauges().build();
+    }
+
     @Bean
     HttpClient timeWaitHttpClient(CloseAccounting accounting) {
       PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(32).maxPerRoute(32).build();
@@ -76,8 +89,9 @@ class SpringBootWebClientExampleTest {
   }
 
   private final ApplicationContextRunner application = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(
-          ReactiveHttpClientAutoConfiguration.class, WebClientAutoConfiguration.class))
+      .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+          SimpleMetricsExportAutoConfiguration.class, ReactiveHttpClientAutoConfiguration.class,
+          WebClientAutoConfiguration.class))
       .withUserConfiguration(TimeWaitClientConfiguration.class);
 
   @BeforeEach
@@ -106,6 +120,9 @@ class SpringBootWebClientExampleTest {
       // to its pool on the event loop just after the response, which the next request can beat).
       assertThat(during.connectionsOpened()).as("the builder's requests went through timewait: %s", during)
           .isBetween(1L, 4L);
+      MeterRegistry registry = context.getBean(MeterRegistry.class);
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "spring-webclient").functionCounter().count())
+          .as("Spring Boot bound the meters").isEqualTo(during.connectionsOpened());
       assertThat(during.open()).as("%s", during).isPositive();
     });
     // The context has closed: the shutdown bean reset the pooled connections.
