@@ -77,9 +77,12 @@ import reactor.netty.resources.ConnectionProvider;
  *
  * <p><b>HTTP/2</b>: {@code configure} sets HTTP/1.1. HTTP/2 has no {@code Connection: close}, so
  * server close cannot be asked for, and Reactor Netty multiplexes streams on one connection, so a
- * request cap means nothing; a client switched back to {@code HttpProtocol.H2} after {@code
- * configure} keeps the socket handler (its closes reset, or follow the peer's FIN), without the
- * exchange handler, which needs the HTTP/1.1 codec; no test covers it.
+ * request cap means nothing; a client switched back to {@code HttpProtocol.H2} or {@code H2C}
+ * after {@code configure} keeps the socket handler (its closes reset, or follow the peer's FIN),
+ * without the exchange handler, which needs the HTTP/1.1 codec. Reactor Netty's HTTP/2 pool then
+ * carries every request on one multiplexed connection whatever the strategy (measured over h2c:
+ * 30 sequential requests on one connection, on {@code newConnection()} too, the cap not applied),
+ * and the server's idle close and {@link #shutdown} leave no client TIME_WAIT ({@code Http2Test}).
  *
  * <pre>{@code
  * CloseAccounting accounting = new CloseAccounting();
