@@ -133,7 +133,10 @@ public final class Benchmarks {
         new Variant[] {Variant.LIB_POOLED, Variant.RAW_POOLED},
         new Variant[] {Variant.LIB_POOLED_CAPPED, Variant.RAW_POOLED_CAPPED},
         new Variant[] {Variant.LIB_POOLED, Variant.LIB_POOLED_NO_CHECK},
-        new Variant[] {Variant.LIB_SERVER_CLOSE, Variant.RAW_CONNECTION_CLOSE}));
+        new Variant[] {Variant.LIB_SERVER_CLOSE, Variant.RAW_CONNECTION_CLOSE},
+        // Pair 3's deterministic side (issue 19): the reset strategy against the same client with
+        // keep-alive off, per connection.
+        new Variant[] {Variant.LIB_RESET, Variant.NAIVE_SHARED}));
     if (library == Library.OKHTTP) {
       pairs.add(new Variant[] {Variant.RAW_POOLED_NOOP_INTERCEPTORS, Variant.RAW_POOLED});
       pairs.add(new Variant[] {Variant.RAW_POOLED_HOOKS, Variant.RAW_POOLED});
@@ -314,7 +317,7 @@ public final class Benchmarks {
           }
           // A connection per request: fewer of them (each takes an ephemeral port, and a client
           // that closes first, as raw OkHttp does, holds it in TIME_WAIT for 60 s).
-          boolean perConnection = ab[0] == Variant.LIB_SERVER_CLOSE;
+          boolean perConnection = ab[0] == Variant.LIB_SERVER_CLOSE || ab[0] == Variant.LIB_RESET;
           Allocation.PairedCost c = smoke
               ? Allocation.pairedCost(l, ab[0], ab[1], 5, 2, 5)
               : perConnection
