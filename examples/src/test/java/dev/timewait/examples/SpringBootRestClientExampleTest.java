@@ -41,8 +41,9 @@ import org.springframework.web.client.RestTemplate;
  * ClientHttpRequestFactoryBuilder} bean that hands out request factories on it (Spring Boot's own
  * builder then backs off, and every builder it injects uses this one). The configuration's code
  * is the same on Spring Boot 3.4, which introduced {@code ClientHttpRequestFactoryBuilder}, and
- * on 4 (its package unchanged); this test runs it on 4.0. {@code @GuardTimeWait} fails the test if any new client TIME_WAIT towards
- * WireMock's port is in the kernel's table (Linux; skipped elsewhere).
+ * on 4 (its package unchanged); this test runs it on 4.0. {@code @GuardTimeWait} fails the test
+ * if any new client TIME_WAIT towards WireMock's port is in the kernel's table (Linux; skipped
+ * elsewhere).
  */
 @WireMockTest
 @GuardTimeWait(portSupplier = "wireMockPort")
@@ -82,7 +83,8 @@ class SpringBootRestClientExampleTest {
     @Bean
     ClientHttpRequestFactoryBuilder<HttpComponentsClientHttpRequestFactory> timeWaitRequestFactory(
         CloseableHttpClient timeWaitHttpClient) {
-      return ClientHttpRequestFactoryBuilder.of(() -> new HttpComponentsClientHttpRequestFactory(timeWaitHttpClient));
+      return ClientHttpRequestFactoryBuilder.of(
+          () -> new HttpComponentsClientHttpRequestFactory(timeWaitHttpClient));
     }
   }
 
@@ -114,7 +116,8 @@ class SpringBootRestClientExampleTest {
       assertThat(during.connectionsOpened()).as("both builders' requests went through timewait: %s", during)
           .isEqualTo(1);
       MeterRegistry registry = context.getBean(MeterRegistry.class);
-      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "spring-restclient").functionCounter().count())
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "spring-restclient")
+              .functionCounter().count())
           .as("Spring Boot bound the meters").isEqualTo(during.connectionsOpened());
       assertThat(during.open()).as("%s", during).isEqualTo(1);
     });

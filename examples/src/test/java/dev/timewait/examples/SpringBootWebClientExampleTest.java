@@ -121,7 +121,8 @@ class SpringBootWebClientExampleTest {
       assertThat(during.connectionsOpened()).as("the builder's requests went through timewait: %s", during)
           .isBetween(1L, 4L);
       MeterRegistry registry = context.getBean(MeterRegistry.class);
-      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "spring-webclient").functionCounter().count())
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "spring-webclient")
+              .functionCounter().count())
           .as("Spring Boot bound the meters").isEqualTo(during.connectionsOpened());
       assertThat(during.open()).as("%s", during).isPositive();
     });

@@ -81,7 +81,8 @@ class Http2Test {
         assertThat(get(client)).as("the version the server saw").isEqualTo("HTTP/2.0");
       }
       CloseStats busy = accounting.snapshot();
-      assertThat(busy.connectionsOpened()).as("multiplexed, the cap of 10 not applied: %s", busy).isEqualTo(1);
+      assertThat(busy.connectionsOpened()).as("multiplexed, the cap of 10 not applied: %s", busy)
+          .isEqualTo(1);
       assertThat(busy.closed()).as("%s", busy).isZero();
 
       // The server ends the idle connection; the next request opens another one.
