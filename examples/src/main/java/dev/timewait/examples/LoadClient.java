@@ -323,7 +323,7 @@ interface LoadClient extends ContractClient {
   /**
    * Reactor Netty; each call is blocked on by the calling thread (as a WebClient user's block()
    * would), the body aggregated. Configured: close is {@link TimeWaitReactorNetty#shutdown}; raw:
-   * one client on a pool of its own, disposed on close; unpooled: nothing to close.
+   * one client on a pool of its own, disposed on close; unpooled: no pool to dispose.
    */
   final class ReactorNetty implements LoadClient {
     private final HttpClient client;
@@ -338,13 +338,16 @@ interface LoadClient extends ContractClient {
 
     /** No timewait: Reactor Netty's defaults (HTTP/1.1) with no pool, a connection per request. */
     static ReactorNetty unpooled(LoadSpec.Tls tls, boolean retries) {
-      return new ReactorNetty(settings(HttpClient.newConnection(), tls, retries)
-          .protocol(HttpProtocol.HTTP11), null, ConnectionProvider.newConnection());
+      return unconfigured(ConnectionProvider.newConnection(), tls, retries);
     }
 
     /** No timewait: Reactor Netty's defaults (HTTP/1.1) on a pool of its own. */
     static ReactorNetty raw(LoadSpec.Tls tls, boolean retries) {
-      ConnectionProvider provider = ConnectionProvider.create("raw");
+      return unconfigured(ConnectionProvider.create("raw"), tls, retries);
+    }
+
+    /** No timewait, on {@code provider}, which {@link #close} disposes. */
+    private static ReactorNetty unconfigured(ConnectionProvider provider, LoadSpec.Tls tls, boolean retries) {
       return new ReactorNetty(settings(HttpClient.create(provider), tls, retries)
           .protocol(HttpProtocol.HTTP11), null, provider);
     }
@@ -390,9 +393,8 @@ interface LoadClient extends ContractClient {
 
     @Override
     public void close() {
-      if (rawProvider == ConnectionProvider.newConnection()) {
-        return; // no pool: each connection closed itself after its response
-      }
+      // newConnection()'s dispose does nothing (ConnectionProvider's default): each of its
+      // connections closed itself after its response.
       if (rawProvider != null) {
         rawProvider.disposeLater().block(CALL_TIMEOUT);
       } else {
