@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 rounds=20
 load=false
-modules="httpclient5-adapter,okhttp-adapter"
+modules="httpclient5-adapter,okhttp-adapter,reactor-netty-adapter"
 tests='*AdapterContractTest'
 out=target/repeat
 while [[ $# -gt 0 ]]; do

@@ -15,14 +15,17 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The library never weakens TLS: no source file in any module's main tree (core, adapters, junit5,
- * examples) holds a trust-all trust manager or a hostname-verifier bypass. Test trees may (they
- * trust a self-signed certificate on purpose, and even they use a real trust manager). The scan
- * is textual; each pattern names what it catches, and the test fails naming the file.
+ * The library never weakens TLS: no source file in the main tree of any module the root POM lists
+ * (core, the adapters, diagnostics, micrometer, the testing kit, junit5, examples, benchmarks)
+ * holds a trust-all trust manager or a hostname-verifier bypass. Test trees may (they trust a
+ * self-signed certificate on purpose, and even they use a real trust manager). The scan is
+ * textual; each pattern names what it catches, and the test fails naming the file.
  */
 class NoWeakenedTlsTest {
-  private static final List<String> MODULES =
-      List.of("core", "httpclient5-adapter", "okhttp-adapter", "junit5", "examples");
+  /** Modules that must be among those scanned: a POM the scan misreads must not pass by scanning none. */
+  private static final List<String> LIBRARY_MODULES = List.of("core", "diagnostics", "testing",
+      "httpclient5-adapter", "okhttp-adapter", "reactor-netty-adapter", "micrometer", "junit5");
+  private static final Pattern MODULE = Pattern.compile("<module>([^<]+)</module>");
 
   /** What weakens TLS, by the words that give it away. */
   static final Map<String, Pattern> WEAKENINGS = Map.of(
@@ -31,6 +34,10 @@ class NoWeakenedTlsTest {
       "TrustSelfSignedStrategy", Pattern.compile("\\bTrustSelfSignedStrategy\\b"),
       "ALLOW_ALL hostname verifier", Pattern.compile("ALLOW_ALL_HOSTNAME_VERIFIER|AllowAllHostnameVerifier"),
       "InsecureTrustManagerFactory", Pattern.compile("\\bInsecureTrustManagerFactory\\b"),
+      // Netty's SslHandler checks the host name only through the engine's endpoint identification,
+      // which Reactor Netty switches on; clearing it turns that check off.
+      "endpoint identification cleared",
+      Pattern.compile("setEndpointIdentificationAlgorithm\\s*\\(\\s*(?:null|\"\")\\s*\\)"),
       "hostname verifier lambda returning true",
       Pattern.compile("(?:[Hh]ostname[Vv]erifier\\s*[({=]?\\s*)(?:\\{\\s*_?\\w*\\s*,\\s*_?\\w*\\s*->|\\(\\s*\\w*\\s*,\\s*\\w*\\s*\\)\\s*->)\\s*\\{?\\s*(?:return\\s+)?true\\b"),
       "HostnameVerifier whose verify returns true",
@@ -62,9 +69,16 @@ class NoWeakenedTlsTest {
     Path root = root();
     List<String> offenders = new ArrayList<>();
     int scanned = 0;
-    for (String module : MODULES) {
+    List<String> modules = new ArrayList<>();
+    java.util.regex.Matcher m = MODULE.matcher(read(root.resolve("pom.xml")));
+    while (m.find()) {
+      if (Files.isDirectory(root.resolve(m.group(1).trim()).resolve("src/main"))) {
+        modules.add(m.group(1).trim());
+      }
+    }
+    assertThat(modules).as("modules with a main tree in the root POM").containsAll(LIBRARY_MODULES);
+    for (String module : modules) {
       Path main = root.resolve(module).resolve("src/main");
-      assertThat(main).as("main tree of %s", module).isDirectory();
       List<Path> files;
       try (Stream<Path> walk = Files.walk(main)) {
         files = walk.filter(p -> p.toString().endsWith(".java") || p.toString().endsWith(".kt")).toList();
@@ -110,6 +124,11 @@ class NoWeakenedTlsTest {
         .contains("X509TrustManager with an empty check");
     assertThat(weakenings("public void checkClientTrusted(X509Certificate[] c, String a) {}"))
         .contains("X509TrustManager with an empty check");
+    assertThat(weakenings("engine.getSSLParameters().setEndpointIdentificationAlgorithm(null);"))
+        .contains("endpoint identification cleared");
+    assertThat(weakenings("params.setEndpointIdentificationAlgorithm(\"\")"))
+        .contains("endpoint identification cleared");
+    assertThat(weakenings("params.setEndpointIdentificationAlgorithm(\"HTTPS\")")).isEmpty();
     assertThat(weakenings("tmf.init(keyStore); builder.sslSocketFactory(ctx.getSocketFactory(), tm);"))
         .isEmpty();
     assertThat(weakenings("public void checkServerTrusted(X509Certificate[] c, String a) throws"
