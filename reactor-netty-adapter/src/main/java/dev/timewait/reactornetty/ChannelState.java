@@ -56,6 +56,11 @@ final class ChannelState {
 
   /** The peer's FIN arrived. */
   boolean peerFin;
+  /**
+   * The pool's eviction found the peer's FIN or RST in the kernel before the event loop read it
+   * ({@link KernelPeerClose}); set on the acquiring thread before the pool closes the channel.
+   */
+  volatile boolean peerCloseInKernel;
   /** The peer's TLS close_notify arrived. */
   boolean peerCloseNotify;
   /** A close on the peer's close_notify, during an exchange, is held until the exchange ends. */

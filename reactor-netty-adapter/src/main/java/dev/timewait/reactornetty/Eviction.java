@@ -13,18 +13,23 @@ import reactor.netty.resources.ConnectionProvider.ConnectionMetadata;
  * or non-persistent connection goes) and adds timewait's: a connection that may carry no more
  * requests, has carried {@code maxRequestsPerConnection} ({@link ConnectionMetadata#acquireCount()}),
  * has been idle for {@code idleTimeout}, or for the idle time its peer announced ({@code
- * Keep-Alive: timeout}) or was seen to keep ({@code PeerIdleTimeouts}), less a margin. An evicted
- * connection is closed by the pool through the pipeline, where it resets.
+ * Keep-Alive: timeout}) or was seen to keep ({@code PeerIdleTimeouts}), less a margin, or, idle for
+ * {@code staleCheckAfterIdle} or longer, whose peer's FIN or RST the kernel holds though the event
+ * loop has not read it yet ({@link KernelPeerClose}). An evicted connection is closed by the pool
+ * through the pipeline, where it resets (or, the peer having closed first, closes as after its
+ * FIN).
  *
  * <p>Stateless and thread-safe: it reads the channel's {@link ChannelState}.
  */
 final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
   private final int maxRequests;
   private final long idleTimeoutMillis;
+  private final long staleCheckMillis;
 
   Eviction(PooledKeepAlive strategy) {
     this.maxRequests = strategy.maxRequestsPerConnection();
     this.idleTimeoutMillis = strategy.idleTimeout().toMillis();
+    this.staleCheckMillis = strategy.staleCheckAfterIdle().toMillis();
   }
 
   @Override
@@ -48,12 +53,24 @@ final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
       return true;
     }
     long learned = state.connections.accounting.peerIdleTimeouts().retireAfterIdleNanos(state.remote);
-    return learned >= 0 && idleNanos >= learned;
+    if (learned >= 0 && idleNanos >= learned) {
+      return true;
+    }
+    // The pool tests this just before it hands the connection out, on the acquiring thread. Netty
+    // sees the peer's FIN when its event loop gets to it; a loop busy with other channels (or a
+    // FIN that comes as the loop runs) leaves it unread in the kernel, and a request written then
+    // goes into a connection the peer has closed: lost if it is not idempotent (seen behind
+    // HAProxy on a loaded machine, the first POST after the pause).
+    if (metadata.idleTime() >= staleCheckMillis && KernelPeerClose.seen(connection.channel())) {
+      state.peerCloseInKernel = true;
+      return true;
+    }
+    return false;
   }
 
   @Override
   public String toString() {
     return "TimeWaitReactorNetty.Eviction[maxRequests=" + maxRequests + ", idleTimeoutMillis="
-        + idleTimeoutMillis + "]";
+        + idleTimeoutMillis + ", staleCheckMillis=" + staleCheckMillis + "]";
   }
 }

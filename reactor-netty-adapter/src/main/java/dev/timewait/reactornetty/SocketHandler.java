@@ -195,6 +195,13 @@ final class SocketHandler extends ChannelDuplexHandler {
       closeAfterPeerFin(ctx, promise);
       return;
     }
+    if (state.peerCloseInKernel && !state.ioError) {
+      // The pool evicted it: the kernel holds the peer's FIN (or RST) the loop has yet to read.
+      // The peer closed first, so this close is as after its FIN, and it was closed while idle.
+      noteIdleCloseByPeer();
+      closeAfterPeerFin(ctx, promise);
+      return;
+    }
     if (state.peerCloseNotify) {
       noteIdleCloseByPeer();
     }

@@ -62,8 +62,12 @@ import reactor.netty.resources.ConnectionProvider;
  *       and learned idle timeouts, {@code Keep-Alive: max=0}, HTTP/1.0 without keep-alive, and
  *       {@link #shutdown} close with an RST. Netty sees a peer's FIN on the event loop as it
  *       comes: the connection closes then (plainly: the peer keeps the TIME_WAIT), leaves the
- *       pool, and its idle time teaches {@link CloseAccounting#peerIdleTimeouts()}; so no read
- *       check before reuse is needed ({@code staleCheckAfterIdle} is not used).
+ *       pool, and its idle time teaches {@link CloseAccounting#peerIdleTimeouts()}. A FIN the
+ *       loop has not read yet (a busy loop) is found when the pool hands out a connection idle
+ *       for {@code staleCheckAfterIdle} or longer: on Linux's epoll transport, Reactor Netty's
+ *       default there, the pool's check reads the connection's TCP state from the kernel
+ *       ({@code TCP_INFO}; one system call), and a connection the peer closed goes, counted
+ *       and learned the same way. Other transports have no such read.
  * </ul>
  *
  * <p><b>TLS</b> works for every strategy with {@link HttpClient#secure}. Left alone, Netty's
