@@ -20,8 +20,8 @@ import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
 /**
- * Configures a Reactor Netty {@link HttpClient} (and so Spring's {@code WebClient} through {@code
- * ReactorClientHttpConnector}) so that its connections close the way a {@link CloseStrategy}
+ * Configures a Reactor Netty 1.2 or 1.3 {@link HttpClient} (and so Spring's {@code WebClient}
+ * through {@code ReactorClientHttpConnector}, on Spring Boot 3.4 and later) so that its connections close the way a {@link CloseStrategy}
  * says and leave no TIME_WAIT on the client. It takes the user's {@code HttpClient} and hands
  * back Reactor Netty's own types, through public hooks only:
  *
@@ -136,6 +136,7 @@ public final class TimeWaitReactorNetty {
    * @param name the pool's name, in Reactor Netty's logs and metrics
    * @param strategy how connections close
    * @return Reactor Netty's provider for the strategy
+   * @throws IllegalStateException for pooled keep-alive on Reactor Netty older than 1.2
    */
   public static ConnectionProvider connectionProvider(String name, CloseStrategy strategy) {
     Preconditions.checkNotNull(name, "name");
@@ -150,13 +151,22 @@ public final class TimeWaitReactorNetty {
     // ConnectionRules), which under server-close retirement asks the server to close, where
     // Reactor Netty's lifetime would reset it in the pool; an idle one is still bounded by
     // idleTimeout.
-    ConnectionProvider provider = ConnectionProvider.builder(name)
-        .maxConnections(pooled.maxPerRoute())
-        .pendingAcquireMaxCount(2 * pooled.maxPerRoute())
-        .maxIdleTime(pooled.idleTimeout())
-        .evictInBackground(sweep)
-        .evictionPredicate(new Eviction(pooled))
-        .build();
+    ConnectionProvider provider;
+    try {
+      provider = ConnectionProvider.builder(name)
+          .maxConnections(pooled.maxPerRoute())
+          .pendingAcquireMaxCount(2 * pooled.maxPerRoute())
+          .maxIdleTime(pooled.idleTimeout())
+          .evictInBackground(sweep)
+          .evictionPredicate(new Eviction(pooled))
+          .build();
+    } catch (LinkageError older) {
+      // Reactor Netty 1.1 (Spring Boot 3.0-3.3) has no evictionPredicate with this signature:
+      // fail here, naming the floor, rather than with NoSuchMethodError.
+      throw new IllegalStateException("timewait-reactor-netty needs Reactor Netty 1.2 or later"
+          + " (io.projectreactor.netty:reactor-netty-http), but an older one is on the class path ("
+          + older + "); manage reactor-bom to 2024.0 or later in your build", older);
+    }
     PROVIDERS.put(provider, pooled);
     return provider;
   }
