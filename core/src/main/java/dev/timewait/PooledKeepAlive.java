@@ -81,7 +81,9 @@ public final class PooledKeepAlive implements CloseStrategy {
    * the client's connection without an answer; RFC 9110 9.2.2 lets a client send an idempotent
    * request again. Only idempotent requests with repeatable bodies, only on a connection that had
    * carried an earlier exchange, only before any response byte, and once per call; independent of
-   * the client's own retry settings, which still govern every other failure.
+   * the client's own retry settings, which still govern every other failure. A request none of
+   * which went out (the async HttpClient read the peer's FIN just before it would have begun it)
+   * is sent once more whatever its method: the server never saw it.
    */
   public static final boolean DEFAULT_RETRY_UNANSWERED = NotInlined.of(true);
 
@@ -192,7 +194,8 @@ public final class PooledKeepAlive implements CloseStrategy {
 
   /**
    * {@return whether an idempotent request whose reused connection failed before any byte of the
-   * response arrived is sent once more on a fresh connection}
+   * response arrived, or any request whose connection closed before it went out, is sent once
+   * more on a fresh connection}
    */
   public boolean retryUnanswered() {
     return retryUnanswered;
@@ -375,7 +378,8 @@ public final class PooledKeepAlive implements CloseStrategy {
      * Default {@link #DEFAULT_RETRY_UNANSWERED}.
      *
      * @param retryUnanswered whether an idempotent request is sent once more on a fresh connection
-     *     when its reused connection failed before any byte of the response arrived
+     *     when its reused connection failed before any byte of the response arrived, and any
+     *     request when its connection closed before it went out
      * @return this builder
      */
     public Builder retryUnanswered(boolean retryUnanswered) {

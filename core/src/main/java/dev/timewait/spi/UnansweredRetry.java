@@ -10,7 +10,9 @@ import java.util.Set;
  * where HTTP allows it: the method is idempotent (RFC 9110 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT,
  * DELETE), its body can be sent again, the connection had carried an earlier exchange (a fresh
  * connection that fails is the server's answer, not a stale connection), and this is the first
- * such retry of the call. For adapters; not part of the user API. Stateless and thread-safe.
+ * such retry of the call; or, whatever the method, a request none of which went out: the
+ * connection closed before the client began to write it ({@link #mayResendUnsent}). For adapters;
+ * not part of the user API. Stateless and thread-safe.
  */
 public final class UnansweredRetry {
   private static final Set<String> IDEMPOTENT =
@@ -32,5 +34,19 @@ public final class UnansweredRetry {
       boolean unanswered, boolean alreadyRetried) {
     return method != null && IDEMPOTENT.contains(method.toUpperCase(Locale.ROOT)) && bodyRepeatable
         && reusedConnection && unanswered && !alreadyRetried;
+  }
+
+  /**
+   * Whether a request that never went out may go out once on a fresh connection: its connection
+   * closed (the peer's FIN read just before the request was to be written) before the client
+   * wrote any byte of it. Whatever the method: the server cannot have acted on a request it never
+   * received (RFC 9110 9.2.2 lets a client retry where it can tell the request was never applied).
+   *
+   * @param bodyRepeatable the request has no body, or one that can be written again
+   * @param alreadyRetried this call was already sent again once for a failed connection
+   * @return true if the request may be sent again
+   */
+  public static boolean mayResendUnsent(boolean bodyRepeatable, boolean alreadyRetried) {
+    return bodyRepeatable && !alreadyRetried;
   }
 }

@@ -22,4 +22,11 @@ class UnansweredRetryTest {
     assertThat(UnansweredRetry.mayRetry("GET", true, true, false, false)).as("response began").isFalse();
     assertThat(UnansweredRetry.mayRetry("GET", true, true, true, true)).as("retried once").isFalse();
   }
+
+  @Test
+  void aRequestThatNeverWentOutIsSentAgainWhateverItsMethodOnceAndWithARepeatableBody() {
+    assertThat(UnansweredRetry.mayResendUnsent(true, false)).as("never sent").isTrue();
+    assertThat(UnansweredRetry.mayResendUnsent(false, false)).as("one-shot body").isFalse();
+    assertThat(UnansweredRetry.mayResendUnsent(true, true)).as("retried once").isFalse();
+  }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChain;
 import org.apache.hc.client5.http.async.AsyncExecChainHandler;
+import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpRequest;
@@ -22,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * An exec interceptor of pooled keep-alive, just before HttpClient's protocol stage (where
  * HttpClient's own retry sits when it is on), that sends a request once more on a fresh connection
  * when its reused connection failed before the response head arrived: the peer closed the
- * connection as the request went out, or a load balancer dropped it. Where that is allowed is
- * core's rule ({@link UnansweredRetry}); whether the connection had carried an earlier exchange
- * is noted on the attempt's copy of the request by {@link AsyncExchangeRules} as it goes out. The
+ * connection as the request went out, or a load balancer dropped it; or, whatever its method, when
+ * the connection closed before the request went out at all. Where that is allowed is core's rule
+ * ({@link UnansweredRetry}); that the request went out, and whether its connection had carried an
+ * earlier exchange, are noted on the attempt's copy of the request by {@link AsyncExchangeRules}
+ * as it goes out (HttpCore runs request interceptors just before it writes the request head). The
  * failed connection is discarded and the request scheduled again as HttpClient's own retry does.
  *
  * <p>Thread-safe: stateless beyond the accounting.
@@ -49,7 +52,9 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
    */
   static void noteReused(HttpRequest request, boolean reused) {
     if (request instanceof Copy) {
-      ((Copy) request).reused = reused;
+      Copy copy = (Copy) request;
+      copy.reused = reused;
+      copy.wentOut = true;
     }
   }
 
@@ -86,6 +91,8 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     private static final long serialVersionUID = 1L;
 
     volatile boolean reused;
+    /** HttpCore began to write it: the request interceptors ran. */
+    volatile boolean wentOut;
 
     Copy(HttpRequest original) {
       super(original.getMethod(), original.getScheme(), original.getAuthority(), original.getPath());
@@ -137,14 +144,22 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     @Override
     public void failed(Exception cause) {
       boolean repeatable = entityProducer == null || entityProducer.isRepeatable();
+      // Closed before the request went out: HttpCore read the peer's FIN before it began the
+      // request (its reactor handles a socket's input before its output, and HttpCore then
+      // cancels the request with RequestNotExecutedException, a ConnectionClosedException); the
+      // peer's FIN waited unread while the reactor was busy, or came within staleCheckAfterIdle
+      // of the last exchange. HttpClient's own retry never retries a ConnectionClosedException.
+      boolean unsent = cause instanceof ConnectionClosedException && !copy.wentOut;
       if (!(cause instanceof IOException) || scope.cancellableDependency.isCancelled()
-          || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, copy.reused, !answered, retried)) {
+          || !(unsent ? UnansweredRetry.mayResendUnsent(repeatable, retried)
+              : UnansweredRetry.mayRetry(request.getMethod(), repeatable, copy.reused, !answered, retried))) {
         callback.failed(cause);
         return;
       }
       Counting.staleRetry(accounting);
-      log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a"
-          + " fresh connection", request.getMethod(), scope.route.getTargetHost(), cause.toString());
+      log.debug("{} {}: {} ({}); sending it once more on a fresh connection", request.getMethod(),
+          scope.route.getTargetHost(), unsent ? "the connection closed before the request went out"
+              : "the reused connection failed unanswered", cause.toString());
       scope.execRuntime.discardEndpoint();
       if (entityProducer != null) {
         entityProducer.releaseResources();
