@@ -29,6 +29,7 @@ import reactor.util.context.Context;
  *       open and, in a pool, acquired. The exchange is incomplete, so the close resets.
  *   <li><b>Retries an unanswered request</b> (pooled keep-alive with {@code retryUnanswered}): an
  *       error before the response head on a reused connection, with no HTTP byte of a response,
+ *       or a request the exchange handler held back unsent (the peer had closed the connection),
  *       subscribes once more when {@link UnansweredRetry} allows it, which sends the request
  *       again on another connection and re-subscribes its body publisher, as Reactor Netty's own
  *       retry and redirects do.
@@ -130,8 +131,13 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
 
     boolean mayRetry() {
       ChannelState s = state;
-      return s != null && connections.retryUnanswered
-          && UnansweredRetry.mayRetry(method, true, reused, s.bytesRead == readMark, retried);
+      if (s == null || !connections.retryUnanswered) {
+        return false;
+      }
+      if (s.requestNotSent) {
+        return UnansweredRetry.mayResendUnsent(true, retried);
+      }
+      return UnansweredRetry.mayRetry(method, true, reused, s.bytesRead == readMark, retried);
     }
 
     /**

@@ -61,6 +61,11 @@ final class ChannelState {
    * ({@link KernelPeerClose}); set on the acquiring thread before the pool closes the channel.
    */
   volatile boolean peerCloseInKernel;
+  /**
+   * A request was about to go out when the kernel was found to hold the peer's FIN or RST: none of
+   * it was written, and the channel closed. Read by the exchange's attempt, which may send it again.
+   */
+  volatile boolean requestNotSent;
   /** The peer's TLS close_notify arrived. */
   boolean peerCloseNotify;
   /** A close on the peer's close_notify, during an exchange, is held until the exchange ends. */

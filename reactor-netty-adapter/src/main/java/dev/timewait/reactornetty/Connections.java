@@ -30,6 +30,11 @@ final class Connections {
   final long finWaitNanos;
   final boolean retryUnanswered;
   /**
+   * Pooled keep-alive: a connection idle this long (nanoseconds) has its TCP state read from the
+   * kernel before a request goes out on it ({@code staleCheckAfterIdle}); -1 otherwise.
+   */
+  final long staleCheckNanos;
+  /**
    * The client's provider pools: an exchange that ends its connection must say so ({@code
    * markPersistent(false)}). {@code ConnectionProvider.newConnection()} closes every connection
    * when its exchange ends.
@@ -52,6 +57,8 @@ final class Connections {
     this.finWaitNanos = strategy.finWait().toNanos();
     this.retryUnanswered =
         strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered();
+    this.staleCheckNanos = strategy instanceof PooledKeepAlive
+        ? ((PooledKeepAlive) strategy).staleCheckAfterIdle().toNanos() : -1;
     this.pooledProvider = provider != ConnectionProvider.newConnection();
     this.stateAttribute = strategy instanceof PooledKeepAlive;
   }

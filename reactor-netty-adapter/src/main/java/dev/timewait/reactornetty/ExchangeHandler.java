@@ -15,6 +15,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import reactor.netty.channel.ChannelOperations;
 
 /**
@@ -85,6 +88,16 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       if (operations != null) {
         Attempts.bind(operations, state, method);
       }
+      long now = System.nanoTime();
+      if (peerClosedBeforeTheRequest(ctx, now)) {
+        state.requestNotSent = true;
+        state.peerCloseInKernel = true;
+        ReferenceCountUtil.release(msg);
+        promise.setFailure(new IOException("the peer closed the pooled connection before the"
+            + " request went out (its FIN or RST was in the kernel); nothing of the request was sent"));
+        ctx.channel().close(); // as after the peer's FIN: counted closed idle by the peer
+        return;
+      }
       int requests = state.requests + 1;
       state.requests = requests;
       state.inExchange = true;
@@ -94,7 +107,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       state.closeDelimited = false;
       state.method = method;
       ConnectionRules rules = state.connections.rules;
-      CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - state.bornNanos);
+      CloseEvent.Reason lastReason = rules.lastReason(requests, now - state.bornNanos);
       state.last = lastReason != null;
       if (lastReason != null) {
         state.retire(lastReason);
@@ -106,6 +119,12 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       }
       state.requestConnection = connection;
     }
+    if (state.requestNotSent) {
+      // The rest of a request whose head was held back: nothing of it goes out.
+      ReferenceCountUtil.release(msg);
+      promise.setFailure(new ClosedChannelException());
+      return;
+    }
     if (msg instanceof LastHttpContent) {
       ChannelPromise written = promise.unvoid();
       written.addListener(requestWritten);
@@ -113,6 +132,21 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       return;
     }
     ctx.write(msg, promise);
+  }
+
+  /**
+   * Whether a request about to go out on a reused pooled connection, idle for {@code
+   * staleCheckAfterIdle} or longer, would go into a connection the peer has closed: the kernel
+   * holds its FIN or RST ({@link KernelPeerClose}), which the event loop has not read. The pool's
+   * own check ({@link Eviction}) ran when it handed the connection out; a FIN that came since,
+   * while the request made its way to the event loop (the loop runs its queued tasks before it
+   * reads again), is found here, before any byte is written.
+   */
+  private boolean peerClosedBeforeTheRequest(ChannelHandlerContext ctx, long now) {
+    long threshold = state.connections.staleCheckNanos;
+    long lastEnd = state.lastExchangeEndNanos;
+    return threshold >= 0 && state.requests > 0 && lastEnd != 0 && now - lastEnd >= threshold
+        && KernelPeerClose.seen(ctx.channel());
   }
 
   @Override
