@@ -63,11 +63,12 @@ import reactor.netty.resources.ConnectionProvider;
  *       {@link #shutdown} close with an RST. Netty sees a peer's FIN on the event loop as it
  *       comes: the connection closes then (plainly: the peer keeps the TIME_WAIT), leaves the
  *       pool, and its idle time teaches {@link CloseAccounting#peerIdleTimeouts()}. A FIN the
- *       loop has not read yet (a busy loop) is found when the pool hands out a connection idle
- *       for {@code staleCheckAfterIdle} or longer: on Linux's epoll transport, Reactor Netty's
- *       default there, the pool's check reads the connection's TCP state from the kernel
- *       ({@code TCP_INFO}; one system call), and a connection the peer closed goes, counted
- *       and learned the same way. Other transports have no such read.
+ *       loop has not read yet (a busy loop) is found on a connection idle for {@code
+ *       staleCheckAfterIdle} or longer: on Linux's epoll transport, Reactor Netty's default
+ *       there, the connection's TCP state is read from the kernel ({@code TCP_INFO}; one system
+ *       call) when the pool hands it out (it goes) and just before a request goes out on it
+ *       (the request is held back, unsent, and sent once more on a new connection); counted and
+ *       learned the same way. Other transports have no such read.
  * </ul>
  *
  * <p><b>TLS</b> works for every strategy with {@link HttpClient#secure}. Left alone, Netty's
