@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -70,7 +71,7 @@ class NoWeakenedTlsTest {
     List<String> offenders = new ArrayList<>();
     int scanned = 0;
     List<String> modules = new ArrayList<>();
-    java.util.regex.Matcher m = MODULE.matcher(read(root.resolve("pom.xml")));
+    Matcher m = MODULE.matcher(read(root.resolve("pom.xml")));
     while (m.find()) {
       if (Files.isDirectory(root.resolve(m.group(1).trim()).resolve("src/main"))) {
         modules.add(m.group(1).trim());

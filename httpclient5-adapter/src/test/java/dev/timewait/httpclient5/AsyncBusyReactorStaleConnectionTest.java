@@ -105,11 +105,7 @@ class AsyncBusyReactorStaleConnectionTest {
             public void releaseResources() {}
           }, null);
       assertThat(held.await(BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("the reactor held").isTrue();
-      long deadline = System.nanoTime() + BOUND.toNanos();
-      while (KernelTcp.client(TcpState.CLOSE_WAIT, peer.port()) < 1 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(KernelTcp.client(TcpState.CLOSE_WAIT, peer.port()))
+      assertThat(KernelTcp.awaitClient(TcpState.CLOSE_WAIT, peer.port(), 1, BOUND))
           .as("the idle connection in CLOSE_WAIT, the peer's FIN unread").isEqualTo(1);
 
       Future<SimpleHttpResponse> second = post(client, uri);

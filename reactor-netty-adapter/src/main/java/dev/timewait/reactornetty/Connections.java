@@ -31,7 +31,8 @@ final class Connections {
   final boolean retryUnanswered;
   /**
    * Pooled keep-alive: a connection idle this long (nanoseconds) has its TCP state read from the
-   * kernel before a request goes out on it ({@code staleCheckAfterIdle}); -1 otherwise.
+   * kernel when the pool hands it out and before a request goes out on it ({@code
+   * staleCheckAfterIdle}; {@link KernelPeerClose#seenAfterIdle}); -1 otherwise.
    */
   final long staleCheckNanos;
   /**

@@ -24,12 +24,10 @@ import reactor.netty.resources.ConnectionProvider.ConnectionMetadata;
 final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
   private final int maxRequests;
   private final long idleTimeoutMillis;
-  private final long staleCheckMillis;
 
   Eviction(PooledKeepAlive strategy) {
     this.maxRequests = strategy.maxRequestsPerConnection();
     this.idleTimeoutMillis = strategy.idleTimeout().toMillis();
-    this.staleCheckMillis = strategy.staleCheckAfterIdle().toMillis();
   }
 
   @Override
@@ -61,7 +59,7 @@ final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
     // FIN that comes as the loop runs) leaves it unread in the kernel, and a request written then
     // goes into a connection the peer has closed: lost if it is not idempotent (seen behind
     // HAProxy on a loaded machine, the first POST after the pause).
-    if (metadata.idleTime() >= staleCheckMillis && KernelPeerClose.seen(connection.channel())) {
+    if (KernelPeerClose.seenAfterIdle(connection.channel(), state, System.nanoTime())) {
       state.peerCloseInKernel = true;
       return true;
     }
@@ -71,6 +69,6 @@ final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
   @Override
   public String toString() {
     return "TimeWaitReactorNetty.Eviction[maxRequests=" + maxRequests + ", idleTimeoutMillis="
-        + idleTimeoutMillis + ", staleCheckMillis=" + staleCheckMillis + "]";
+        + idleTimeoutMillis + "]";
   }
 }

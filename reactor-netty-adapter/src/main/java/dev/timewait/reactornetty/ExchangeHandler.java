@@ -89,7 +89,10 @@ final class ExchangeHandler extends ChannelDuplexHandler {
         Attempts.bind(operations, state, method);
       }
       long now = System.nanoTime();
-      if (peerClosedBeforeTheRequest(ctx, now)) {
+      // The pool's check (Eviction) ran when it handed the connection out; a FIN that came since,
+      // while the request made its way to the event loop (the loop runs its queued tasks before
+      // it reads again), is found here, before any byte of the request is written.
+      if (KernelPeerClose.seenAfterIdle(ctx.channel(), state, now)) {
         state.requestNotSent = true;
         state.peerCloseInKernel = true;
         ReferenceCountUtil.release(msg);
@@ -132,21 +135,6 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       return;
     }
     ctx.write(msg, promise);
-  }
-
-  /**
-   * Whether a request about to go out on a reused pooled connection, idle for {@code
-   * staleCheckAfterIdle} or longer, would go into a connection the peer has closed: the kernel
-   * holds its FIN or RST ({@link KernelPeerClose}), which the event loop has not read. The pool's
-   * own check ({@link Eviction}) ran when it handed the connection out; a FIN that came since,
-   * while the request made its way to the event loop (the loop runs its queued tasks before it
-   * reads again), is found here, before any byte is written.
-   */
-  private boolean peerClosedBeforeTheRequest(ChannelHandlerContext ctx, long now) {
-    long threshold = state.connections.staleCheckNanos;
-    long lastEnd = state.lastExchangeEndNanos;
-    return threshold >= 0 && state.requests > 0 && lastEnd != 0 && now - lastEnd >= threshold
-        && KernelPeerClose.seen(ctx.channel());
   }
 
   @Override

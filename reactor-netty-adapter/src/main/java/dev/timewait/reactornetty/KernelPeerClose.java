@@ -24,6 +24,23 @@ final class KernelPeerClose {
   private KernelPeerClose() {}
 
   /**
+   * {@return true if the pooled connection of {@code channel}, idle for {@code
+   * staleCheckAfterIdle} or longer since its last exchange ended, is {@link #seen} closed by its
+   * peer} The one check both the pool's hand-out ({@link Eviction}) and the request's write
+   * ({@link ExchangeHandler}) make; a busy connection costs a comparison, not a system call.
+   *
+   * @param channel the connection's channel
+   * @param state its state
+   * @param nowNanos {@link System#nanoTime()}, now
+   */
+  static boolean seenAfterIdle(Channel channel, ChannelState state, long nowNanos) {
+    long threshold = state.connections.staleCheckNanos;
+    long lastEnd = state.lastExchangeEndNanos;
+    return threshold >= 0 && state.requests > 0 && lastEnd != 0 && nowNanos - lastEnd >= threshold
+        && seen(channel);
+  }
+
+  /**
    * {@return true if {@code channel} is an epoll socket whose TCP connection is no longer
    * established (CLOSE_WAIT after the peer's FIN, CLOSE after its RST), or whose state cannot be
    * read because its socket is closed}

@@ -102,11 +102,7 @@ class BusyEventLoopStaleConnectionTest {
       if (handOut == HandOut.BEFORE_THE_CLOSE) {
         second = post(client, uri).toFuture();
       }
-      long deadline = System.nanoTime() + BOUND.toNanos();
-      while (KernelTcp.client(TcpState.CLOSE_WAIT, peer.port()) < 1 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(KernelTcp.client(TcpState.CLOSE_WAIT, peer.port()))
+      assertThat(KernelTcp.awaitClient(TcpState.CLOSE_WAIT, peer.port(), 1, BOUND))
           .as("the connection in CLOSE_WAIT, the peer's FIN unread").isEqualTo(1);
       if (second == null) {
         second = post(client, uri).toFuture();

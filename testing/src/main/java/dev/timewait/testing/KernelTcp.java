@@ -317,6 +317,27 @@ public final class KernelTcp {
   }
 
   /**
+   * Waits, at most {@code bound}, until at least {@code atLeast} client sockets towards {@code
+   * serverPort} are in {@code state} ({@link #client}), and returns the count: a test that needs
+   * the peer's FIN in the kernel (CLOSE_WAIT) before it goes on, say.
+   *
+   * @param state the TCP state
+   * @param serverPort the server port
+   * @param atLeast the count to wait for
+   * @param bound the longest to wait
+   * @return the last count read
+   */
+  public static int awaitClient(TcpState state, int serverPort, int atLeast, Duration bound) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    int count = client(state, serverPort);
+    while (count < atLeast && System.nanoTime() < deadline) {
+      sleep(20);
+      count = client(state, serverPort);
+    }
+    return count;
+  }
+
+  /**
    * Waits, at most {@code bound}, until no socket on the client side of connections to
    * {@code serverPort} is in a closing state other than TIME_WAIT (FIN_WAIT, LAST_ACK, CLOSING),
    * so that a later TIME_WAIT count is final.
