@@ -34,13 +34,25 @@ import org.apache.hc.core5.http.nio.AsyncEntityProducer;
  * by a handle it replaced: cancelling HttpClient's connect future after the reactor has connected
  * leaves a session that no one owns (seen: one connection counted open for ever in 600 cancels
  * racing connect). Where the exchange is cancelled, HttpClient discards its connection itself,
- * which the session decorator resets and counts.
+ * which the session decorator resets and counts. Where a setup handle is cancelled, the connect it
+ * reached may have completed as it was cancelled, leaving a socket the reactor never reports
+ * closed: the registry is swept once the cancel returns ({@link AsyncConnections#sweep}).
  *
- * <p>Thread-safe: stateless; each call's handles are guarded by their own lock.
+ * <p>Thread-safe: each call's handles are guarded by their own lock.
  */
 final class AsyncCancelExec implements AsyncExecChainHandler {
   /** The name of this interceptor in HttpClient's exec chain (before the connect stage). */
   static final String NAME = "timewait-cancel";
+
+  private final Runnable afterSetupCancel;
+
+  /**
+   * @param afterSetupCancel run on the cancelling thread once a cancel of a setup handle (lease,
+   *     connect) has returned
+   */
+  AsyncCancelExec(Runnable afterSetupCancel) {
+    this.afterSetupCancel = afterSetupCancel;
+  }
 
   @Override
   public void execute(
@@ -61,7 +73,7 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
       callback.failed(new CancellationException("Request execution cancelled"));
       return;
     }
-    Handles handles = new Handles(scope.cancellableDependency);
+    Handles handles = new Handles(scope.cancellableDependency, afterSetupCancel);
     // Already cancelled: the Future cancels the handles at once, and each one handed in later.
     scope.cancellableDependency.setDependency(handles);
     chain.proceed(request, entityProducer, new AsyncExecChain.Scope(scope.exchangeId, scope.route,
@@ -105,14 +117,16 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
    */
   static final class Handles implements CancellableDependency {
     private final CancellableDependency call;
+    private final Runnable afterSetupCancel;
     /** The thread on which the main transport stage runs now, if it does. */
     volatile Thread exchangeThread;
     private Cancellable setup;
     private Cancellable exchange;
     private boolean cancelled;
 
-    Handles(CancellableDependency call) {
+    Handles(CancellableDependency call, Runnable afterSetupCancel) {
       this.call = call;
+      this.afterSetupCancel = afterSetupCancel;
     }
 
     @Override
@@ -131,6 +145,9 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
       }
       if (cancelNow) {
         handle.cancel();
+        if (!ofExchange) {
+          afterSetupCancel.run();
+        }
       }
     }
 
@@ -147,17 +164,22 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
     @Override
     public boolean cancel() {
       Cancellable handle;
+      boolean ofSetup;
       synchronized (this) {
         if (cancelled) {
           return false;
         }
         cancelled = true;
-        handle = exchange != null ? exchange : setup;
+        ofSetup = exchange == null;
+        handle = ofSetup ? setup : exchange;
         setup = null;
         exchange = null;
       }
       if (handle != null) {
         handle.cancel(); // outside the lock: it runs HttpClient's failure path
+        if (ofSetup) {
+          afterSetupCancel.run();
+        }
       }
       return true;
     }

@@ -367,6 +367,20 @@ final class AsyncCloser {
     }
   }
 
+  /**
+   * {@code connection}'s socket closed past the decorator and the reactor has not reported it
+   * (it never will: {@code AsyncConnections#closedUnreported}). Closes HttpCore's session of it and
+   * counts the close: an RST (SO_LINGER(0) is set before the connect completes), its call's
+   * exchange cut by the cancel. A connection waiting for the server's FIN is its timer's. Any
+   * thread.
+   */
+  void closedUnreported(AsyncConnection connection) {
+    if (connection.changeState(State.OPEN, State.CLOSED)) {
+      log.debug("{}: its socket closed unreported (a cancel as it connected)", connection);
+      closeAndCount(connection, connection.raw, CloseReasons.EXCHANGE_CUT);
+    }
+  }
+
   /** Whether HttpCore's TLS layer closed the socket by itself (it shuts its output down first). */
   private static boolean tlsLayerClosedItself(AsyncConnection connection) {
     TimeWaitIOSession layer = connection.layer;

@@ -92,7 +92,7 @@ final class AsyncConfigurer {
     // Every strategy: HttpClient 5.6 loses most cancels of calls on a reused pooled connection and
     // some on new ones (measured: 34-38 of 50; 38-44 of 200): AsyncCancelExec says how.
     builder.addExecInterceptorBefore(
-        ChainElement.CONNECT.name(), AsyncCancelExec.NAME, new AsyncCancelExec());
+        ChainElement.CONNECT.name(), AsyncCancelExec.NAME, new AsyncCancelExec(connections::sweep));
     builder.addExecInterceptorBefore(ChainElement.MAIN_TRANSPORT.name(),
         AsyncCancelExec.Exchange.NAME, new AsyncCancelExec.Exchange());
     if (strategy.retirement() == Retirement.SERVER_CLOSE) {

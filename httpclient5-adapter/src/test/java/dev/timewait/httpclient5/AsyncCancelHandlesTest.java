@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * The cancel handles that {@link AsyncCancelExec} gives a call's later stages: a cancel reaches
  * the exchange whatever the order of the handles, else the newest setup handle (never a connect
  * that a later setup handle replaced), and a handle handed in after the cancel is cancelled at
- * once. The network side (a cancel closes the exchange's connection, on new and reused
+ * once; once a setup handle's cancel returns, the registry is swept (the connect it reached may
+ * have completed as it was cancelled: {@link AsyncConnectionRegistryTest}). The network side (a cancel closes the exchange's connection, on new and reused
  * connections) is the fault contract's, in {@link AsyncFaultTest}.
  */
 class AsyncCancelHandlesTest {
@@ -25,8 +26,9 @@ class AsyncCancelHandlesTest {
     };
   }
 
-  private static AsyncCancelExec.Handles handlesOf(ComplexFuture<Object> call) {
-    AsyncCancelExec.Handles handles = new AsyncCancelExec.Handles(call);
+  private AsyncCancelExec.Handles handlesOf(ComplexFuture<Object> call) {
+    AsyncCancelExec.Handles handles =
+        new AsyncCancelExec.Handles(call, () -> cancelled.add("sweep"));
     call.setDependency(handles);
     return handles;
   }
@@ -81,7 +83,7 @@ class AsyncCancelHandlesTest {
     call.cancel(true);
     handInAsTheExchange(handles, handle("exchange")); // the connect completes later
 
-    assertThat(cancelled).containsExactly("lease", "exchange");
+    assertThat(cancelled).containsExactly("lease", "sweep", "exchange");
   }
 
   @Test
@@ -93,7 +95,18 @@ class AsyncCancelHandlesTest {
     handles.setDependency(handle("lease"));
     assertThat(handles.cancel()).as("a second cancel does nothing").isFalse();
 
-    assertThat(cancelled).containsExactly("lease");
+    assertThat(cancelled).containsExactly("lease", "sweep");
+  }
+
+  @Test
+  void aCancelThatReachesAConnectSweepsTheRegistryOnceTheCancelHasReturned() {
+    ComplexFuture<Object> call = new ComplexFuture<>(null);
+    AsyncCancelExec.Handles handles = handlesOf(call);
+    handles.setDependency(handle("connect"));
+
+    call.cancel(true);
+
+    assertThat(cancelled).containsExactly("connect", "sweep");
   }
 
   @Test
