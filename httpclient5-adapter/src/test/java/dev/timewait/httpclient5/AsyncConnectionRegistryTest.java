@@ -27,7 +27,6 @@ import org.apache.hc.core5.reactor.IOEventHandler;
 import org.apache.hc.core5.reactor.IOEventHandlerFactory;
 import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.reactor.IOSession;
-import org.apache.hc.core5.reactor.IOSessionListener;
 import org.apache.hc.core5.util.Timeout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -104,40 +103,34 @@ class AsyncConnectionRegistryTest {
     CloseAccounting accounting = new CloseAccounting();
     AsyncConnections connections = new AsyncConnections(strategy, accounting);
     CompletableFuture<Future<IOSession>> request = new CompletableFuture<>();
-    AtomicReference<IOSession> reported = new AtomicReference<>();
+    AtomicReference<IOSession> decorated = new AtomicReference<>();
     AtomicReference<Thread> reactorThread = new AtomicReference<>();
     Decorator<IOSession> cancelling = session -> {
-      IOSession decorated = connections.decorate(session);
+      reactorThread.set(Thread.currentThread()); // HttpCore decorates on the reactor thread
+      decorated.set(connections.decorate(session));
       try {
         request.get(5, TimeUnit.SECONDS).cancel(true); // not yet assigned: nothing is closed
       } catch (Exception e) {
         throw new IllegalStateException("the session request never came", e);
       }
-      return decorated;
-    };
-    IOSessionListener listener = new Listener(connections) {
-      @Override
-      public void connected(IOSession session) {
-        super.connected(session);
-        reactorThread.set(Thread.currentThread());
-        reported.set(session);
-      }
+      return decorated.get();
     };
     IOEventHandlerFactory noOne = (session, attachment) -> new IdleHandler();
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
       DefaultConnectingIOReactor reactor = new DefaultConnectingIOReactor(noOne,
-          IOReactorConfig.custom().setIoThreadCount(1).build(), null, cancelling, null, listener,
-          null);
+          IOReactorConfig.custom().setIoThreadCount(1).build(), null, cancelling, null,
+          connections, null);
       try {
         reactor.start();
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", peer.port());
         request.complete(reactor.connect(new HttpHost("127.0.0.1", peer.port()), address, null,
             Timeout.ofSeconds(5), null, null));
-        assertThat(Leaks.await(() -> reported.get() != null, Duration.ofSeconds(5)))
-            .as("the reactor reported the cancelled request's session up").isTrue();
+        assertThat(Leaks.await(() -> accounting.snapshot().connectionsOpened() == 1,
+            Duration.ofSeconds(5))).as("the reactor reported the cancelled request's session up")
+            .isTrue();
         assertThat(Leaks.await(() -> inSelect(reactorThread.get()), Duration.ofSeconds(5)))
             .as("the reactor is done with the connect event").isTrue();
-        closeChannel(reported.get()); // the cancelling thread's close, late
+        closeChannel(decorated.get()); // the cancelling thread's close, late
         assertThat(accounting.snapshot().open()).as("open before the sweep").isEqualTo(1);
         connections.sweep(); // the cancelling thread's sweep, once its cancel returned
         assertThat(accounting.snapshot().open()).as("open after the sweep").isZero();
@@ -191,46 +184,6 @@ class AsyncConnectionRegistryTest {
 
     @Override
     public void disconnected(IOSession session) {}
-  }
-
-  /** Hands every event to the registry. */
-  private static class Listener implements IOSessionListener {
-    private final AsyncConnections connections;
-
-    Listener(AsyncConnections connections) {
-      this.connections = connections;
-    }
-
-    @Override
-    public void connected(IOSession session) {
-      connections.connected(session);
-    }
-
-    @Override
-    public void startTls(IOSession session) {
-      connections.startTls(session);
-    }
-
-    @Override
-    public void inputReady(IOSession session) {}
-
-    @Override
-    public void outputReady(IOSession session) {}
-
-    @Override
-    public void timeout(IOSession session) {
-      connections.timeout(session);
-    }
-
-    @Override
-    public void exception(IOSession session, Exception cause) {
-      connections.exception(session, cause);
-    }
-
-    @Override
-    public void disconnected(IOSession session) {
-      connections.disconnected(session);
-    }
   }
 
   private static TestClient client(
