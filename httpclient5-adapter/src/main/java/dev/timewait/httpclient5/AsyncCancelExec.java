@@ -116,13 +116,18 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
    * would stand, as on HttpClient's own Future.
    */
   static final class Handles implements CancellableDependency {
+    /**
+     * What {@link #setup} holds once the handles were cancelled: a flag of its own would take this
+     * object, one per call, from 32 to 40 bytes.
+     */
+    private static final Cancellable CANCELLED = () -> false;
+
     private final CancellableDependency call;
     private final Runnable afterSetupCancel;
     /** The thread on which the main transport stage runs now, if it does. */
     volatile Thread exchangeThread;
     private Cancellable setup;
     private Cancellable exchange;
-    private boolean cancelled;
 
     Handles(CancellableDependency call, Runnable afterSetupCancel) {
       this.call = call;
@@ -134,7 +139,7 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
       boolean ofExchange = exchangeThread == Thread.currentThread();
       boolean cancelNow;
       synchronized (this) {
-        cancelNow = cancelled || call.isCancelled();
+        cancelNow = setup == CANCELLED || call.isCancelled();
         if (!cancelNow) {
           if (ofExchange) {
             exchange = handle;
@@ -154,7 +159,7 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
     @Override
     public boolean isCancelled() {
       synchronized (this) {
-        if (cancelled) {
+        if (setup == CANCELLED) {
           return true;
         }
       }
@@ -166,13 +171,12 @@ final class AsyncCancelExec implements AsyncExecChainHandler {
       Cancellable handle;
       boolean ofSetup;
       synchronized (this) {
-        if (cancelled) {
+        if (setup == CANCELLED) {
           return false;
         }
-        cancelled = true;
         ofSetup = exchange == null;
         handle = ofSetup ? setup : exchange;
-        setup = null;
+        setup = CANCELLED;
         exchange = null;
       }
       if (handle != null) {
