@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every socket gets SO_LINGER(0) as soon as the decorator sees it, before it connects: a close
  * that goes past the decorator ({@code close(IMMEDIATE)} on the data channel: error paths, reactor
- * shutdown; a cancelled connect) resets too, and the listener's {@code disconnected} counts it.
+ * shutdown; a cancelled connect) resets too, and the listener's {@code disconnected} counts it
+ * (or, where HttpCore never reports it, the {@link #sweep}).
  * Only the FIN after the server's FIN turns the linger off again. What SO_LINGER(0) cannot stop is
  * a FIN from {@code shutdownOutput()}, which HttpCore's graceful close of the plain session sends
  * first. Past the decorator, only HttpCore's TLS layer closes that way: when its handshake fails
