@@ -211,10 +211,7 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
     if (connection == null) {
       return;
     }
-    Endpoints endpoints = connection.endpoints;
-    if (endpoints != null) {
-      byEndpoints.remove(endpoints, connection);
-    }
+    forgetEndpoints(connection);
     closer.disconnected(connection);
   }
 
@@ -235,11 +232,15 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
    */
   private void closedUnreported(AsyncConnection connection) {
     byId.remove(connection.raw.getId(), connection);
+    forgetEndpoints(connection);
+    closer.closedUnreported(connection);
+  }
+
+  private void forgetEndpoints(AsyncConnection connection) {
     Endpoints endpoints = connection.endpoints;
     if (endpoints != null) {
       byEndpoints.remove(endpoints, connection);
     }
-    closer.closedUnreported(connection);
   }
 
   private void opened(AsyncConnection connection, IOSession session) {

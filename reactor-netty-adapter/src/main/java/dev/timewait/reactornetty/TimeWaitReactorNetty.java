@@ -22,8 +22,9 @@ import reactor.netty.resources.ConnectionProvider;
 /**
  * Configures a Reactor Netty 1.2 or 1.3 {@link HttpClient} (and so Spring's {@code WebClient}
  * through {@code ReactorClientHttpConnector}, on Spring Boot 3.4 and later) so that its
- * connections close the way a {@link CloseStrategy} says and leave no TIME_WAIT on the client. It takes the user's {@code HttpClient} and hands
- * back Reactor Netty's own types, through public hooks only:
+ * connections close the way a {@link CloseStrategy} says and leave no TIME_WAIT on the client. It
+ * takes the user's {@code HttpClient} and hands back Reactor Netty's own types, through public
+ * hooks only:
  *
  * <ul>
  *   <li>{@link #connectionProvider}: for pooled keep-alive a {@link ConnectionProvider} bounded by

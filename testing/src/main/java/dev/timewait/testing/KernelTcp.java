@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntSupplier;
 import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.Assumptions;
 
@@ -307,13 +308,7 @@ public final class KernelTcp {
    * @return the last count read
    */
   public static int awaitServerTimeWait(int serverPort, int atLeast, Duration bound) {
-    long deadline = System.nanoTime() + bound.toNanos();
-    int count = serverTimeWait(serverPort);
-    while (count < atLeast && System.nanoTime() < deadline) {
-      sleep(20);
-      count = serverTimeWait(serverPort);
-    }
-    return count;
+    return awaitCount(() -> serverTimeWait(serverPort), atLeast, bound);
   }
 
   /**
@@ -328,13 +323,18 @@ public final class KernelTcp {
    * @return the last count read
    */
   public static int awaitClient(TcpState state, int serverPort, int atLeast, Duration bound) {
+    return awaitCount(() -> client(state, serverPort), atLeast, bound);
+  }
+
+  /** Reads {@code count} every 20 ms until it reaches {@code atLeast} or {@code bound} is up. */
+  private static int awaitCount(IntSupplier count, int atLeast, Duration bound) {
     long deadline = System.nanoTime() + bound.toNanos();
-    int count = client(state, serverPort);
-    while (count < atLeast && System.nanoTime() < deadline) {
+    int n = count.getAsInt();
+    while (n < atLeast && System.nanoTime() < deadline) {
       sleep(20);
-      count = client(state, serverPort);
+      n = count.getAsInt();
     }
-    return count;
+    return n;
   }
 
   /**
