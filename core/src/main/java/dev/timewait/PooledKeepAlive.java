@@ -131,11 +131,7 @@ public final class PooledKeepAlive implements CloseStrategy {
     Preconditions.checkPositive(maxRequestsPerConnection, "maxRequestsPerConnection");
     Preconditions.checkNotNull(retirement, "retirement");
     Preconditions.checkPositive(finWait, ServerClose.MAX_FIN_WAIT, "finWait");
-    Preconditions.checkNotNull(staleCheckAfterIdle, "staleCheckAfterIdle");
-    if (staleCheckAfterIdle.isNegative() || staleCheckAfterIdle.compareTo(MAX_DURATION) > 0) {
-      throw new IllegalArgumentException("staleCheckAfterIdle must be >= 0 and <= " + MAX_DURATION
-          + ", but was " + staleCheckAfterIdle);
-    }
+    Preconditions.checkNonNegative(staleCheckAfterIdle, MAX_DURATION, "staleCheckAfterIdle");
     this.maxTotal = maxTotal;
     this.maxPerRoute = maxPerRoute;
     this.idleTimeout = idleTimeout;

@@ -9,7 +9,6 @@ import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import javax.net.SocketFactory;
@@ -394,9 +393,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    */
   boolean retireWhenIdle(Socket socket, long afterIdleNanos) {
     Preconditions.checkNotNull(socket, "socket");
-    if (afterIdleNanos < 0) {
-      throw new IllegalArgumentException("afterIdleNanos must be >= 0, but was " + afterIdleNanos);
-    }
+    Preconditions.checkNonNegative(afterIdleNanos, "afterIdleNanos");
     TimeWaitSocket target = staleCheckNanos < 0 ? null : find(socket);
     if (target == null) {
       return false;
@@ -597,7 +594,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
       this.socket = socket;
       this.localAddress = localAddress;
       this.localPort = localPort;
-      this.remoteAddress = Objects.requireNonNull(remoteAddress, "remoteAddress");
+      this.remoteAddress = Preconditions.checkNotNull(remoteAddress, "remoteAddress");
       this.remotePort = remotePort;
       this.hash = (31 * localPort + remoteAddress.hashCode()) * 31 + remotePort;
     }

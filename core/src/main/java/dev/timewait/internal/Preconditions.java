@@ -7,8 +7,9 @@ import java.time.Duration;
  * a null gives {@code NullPointerException("x cannot be null")}, a bad value gives
  * {@code IllegalArgumentException("x must be > 0, but was -3")}.
  *
- * <p>Internal: not part of the public API, and not for use by the adapters.
- * Stateless and thread-safe.
+ * <p>Internal to the timewait modules: every argument check of core, the adapters, the
+ * diagnostics, the testing kit and the junit5 extension goes through it (the examples, which users
+ * copy, use the JDK's own). Not part of the public API. Stateless and thread-safe.
  */
 public final class Preconditions {
   private Preconditions() {}
@@ -25,6 +26,22 @@ public final class Preconditions {
   public static int checkPositive(int value, String name) {
     if (value <= 0) {
       throw new IllegalArgumentException(name + " must be > 0, but was " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is at least 0. */
+  public static long checkNonNegative(long value, String name) {
+    if (value < 0) {
+      throw new IllegalArgumentException(name + " must be >= 0, but was " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is at most {@code max}. */
+  public static int checkAtMost(int value, int max, String name) {
+    if (value > max) {
+      throw new IllegalArgumentException(name + " must be <= " + max + ", but was " + value);
     }
     return value;
   }
@@ -52,6 +69,18 @@ public final class Preconditions {
     checkNotNull(value, name);
     if (value.isNegative() || value.isZero()) {
       throw new IllegalArgumentException(name + " must be > 0, but was " + value);
+    }
+    if (value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(name + " must be <= " + max + ", but was " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is non-null, 0 or more, and at most {@code max}. */
+  public static Duration checkNonNegative(Duration value, Duration max, String name) {
+    checkNotNull(value, name);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(name + " must be >= 0, but was " + value);
     }
     if (value.compareTo(max) > 0) {
       throw new IllegalArgumentException(name + " must be <= " + max + ", but was " + value);

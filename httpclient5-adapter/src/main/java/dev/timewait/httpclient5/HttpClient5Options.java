@@ -1,9 +1,10 @@
 package dev.timewait.httpclient5;
 
-import dev.timewait.internal.NotInlined;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.ResetClose;
 import dev.timewait.ServerClose;
+import dev.timewait.internal.NotInlined;
+import dev.timewait.internal.Preconditions;
 import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
@@ -175,7 +176,7 @@ public final class HttpClient5Options {
      * @return this builder
      */
     public Builder connectionConfig(ConnectionConfig connectionConfig) {
-      this.connectionConfig = Objects.requireNonNull(connectionConfig, "connectionConfig cannot be null");
+      this.connectionConfig = Preconditions.checkNotNull(connectionConfig, "connectionConfig");
       return this;
     }
 
@@ -186,7 +187,7 @@ public final class HttpClient5Options {
      * @return this builder
      */
     public Builder sslContext(SSLContext sslContext) {
-      this.sslContext = Objects.requireNonNull(sslContext, "sslContext cannot be null");
+      this.sslContext = Preconditions.checkNotNull(sslContext, "sslContext");
       return this;
     }
 
@@ -198,14 +199,8 @@ public final class HttpClient5Options {
      * @return this builder
      */
     public Builder maxConnections(int maxConnections) {
-      if (maxConnections <= 0) {
-        throw new IllegalArgumentException("maxConnections must be > 0, but was " + maxConnections);
-      }
-      if (maxConnections > MAX_CONNECTIONS) {
-        throw new IllegalArgumentException(
-            "maxConnections must be <= " + MAX_CONNECTIONS + ", but was " + maxConnections);
-      }
-      this.maxConnections = maxConnections;
+      Preconditions.checkPositive(maxConnections, "maxConnections");
+      this.maxConnections = Preconditions.checkAtMost(maxConnections, MAX_CONNECTIONS, "maxConnections");
       return this;
     }
 

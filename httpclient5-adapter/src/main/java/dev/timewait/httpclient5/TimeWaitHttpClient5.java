@@ -2,8 +2,8 @@ package dev.timewait.httpclient5;
 
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
+import dev.timewait.internal.Preconditions;
 import java.util.Map;
-import java.util.Objects;
 import java.util.WeakHashMap;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
@@ -95,7 +95,7 @@ public final class TimeWaitHttpClient5 {
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       SSLContext sslContext) {
-    Objects.requireNonNull(sslContext, "sslContext cannot be null");
+    Preconditions.checkNotNull(sslContext, "sslContext");
     return configure(builder, strategy, accounting,
         HttpClient5Options.builder().sslContext(sslContext).build());
   }
@@ -113,10 +113,10 @@ public final class TimeWaitHttpClient5 {
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       HttpClient5Options options) {
-    Objects.requireNonNull(builder, "builder cannot be null");
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
-    Objects.requireNonNull(options, "options cannot be null");
+    Preconditions.checkNotNull(builder, "builder");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
+    Preconditions.checkNotNull(options, "options");
     checkNotConfigured(builder);
     HttpClientBuilder configured;
     try {
@@ -187,7 +187,7 @@ public final class TimeWaitHttpClient5 {
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       SSLContext sslContext) {
-    Objects.requireNonNull(sslContext, "sslContext cannot be null");
+    Preconditions.checkNotNull(sslContext, "sslContext");
     return configure(builder, strategy, accounting,
         HttpClient5Options.builder().sslContext(sslContext).build());
   }
@@ -206,10 +206,10 @@ public final class TimeWaitHttpClient5 {
   public static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,
       HttpClient5Options options) {
-    Objects.requireNonNull(builder, "builder cannot be null");
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
-    Objects.requireNonNull(options, "options cannot be null");
+    Preconditions.checkNotNull(builder, "builder");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
+    Preconditions.checkNotNull(options, "options");
     checkNotConfigured(builder);
     HttpAsyncClientBuilder configured;
     try {

@@ -2,7 +2,7 @@ package dev.timewait.junit5;
 
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
-import java.util.Objects;
+import dev.timewait.internal.Preconditions;
 
 /**
  * What the built-in providers of an adapter's client share: the client type they make, the
@@ -37,15 +37,15 @@ abstract class AdapterClientProvider implements ClientProvider {
 
   @Override
   public final Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
     Adapters.require(getClass(), adapterClass, adapterArtifact, clientName);
     return create(strategy, accounting);
   }
 
   @Override
   public final void close(Object client) {
-    Objects.requireNonNull(client, "client cannot be null");
+    Preconditions.checkNotNull(client, "client");
     shutdown(client);
   }
 

@@ -3,7 +3,7 @@ package dev.timewait.junit5;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.TimeWaitSocketFactory;
-import java.util.Objects;
+import dev.timewait.internal.Preconditions;
 
 /**
  * The built-in {@link ClientProvider} for core's {@link TimeWaitSocketFactory}: a {@code
@@ -32,14 +32,14 @@ public final class SocketFactoryClientProvider implements ClientProvider {
 
   @Override
   public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
     return TimeWaitSocketFactory.create(strategy, accounting);
   }
 
   /** Nothing to release: a factory holds no connections; the test closes its sockets. */
   @Override
   public void close(Object client) {
-    Objects.requireNonNull(client, "client cannot be null");
+    Preconditions.checkNotNull(client, "client");
   }
 }

@@ -2,10 +2,10 @@ package dev.timewait.junit5;
 
 import dev.timewait.diagnostics.TcpFilter;
 import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.internal.Preconditions;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -15,8 +15,8 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.BeforeTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
@@ -255,9 +255,7 @@ public final class TimeWaitGuard
      * @return this builder
      */
     public Builder port(int port) {
-      if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException("port must be between 1 and 65535, but was " + port);
-      }
+      Preconditions.checkInRange(port, 1, 65535, "port");
       this.destination = DestinationSpec.of(port, "");
       return this;
     }
@@ -270,7 +268,7 @@ public final class TimeWaitGuard
      * @return this builder
      */
     public Builder port(IntSupplier port) {
-      Objects.requireNonNull(port, "port cannot be null");
+      Preconditions.checkNotNull(port, "port");
       this.destination = DestinationSpec.supplier(port::getAsInt, "");
       return this;
     }
@@ -282,7 +280,7 @@ public final class TimeWaitGuard
      * @return this builder
      */
     public Builder destination(InetSocketAddress destination) {
-      Objects.requireNonNull(destination, "destination cannot be null");
+      Preconditions.checkNotNull(destination, "destination");
       if (destination.isUnresolved()) {
         throw new IllegalArgumentException("destination must be resolved, but was " + destination);
       }
@@ -298,7 +296,7 @@ public final class TimeWaitGuard
      * @return this builder
      */
     public Builder destination(Supplier<?> destination) {
-      Objects.requireNonNull(destination, "destination cannot be null");
+      Preconditions.checkNotNull(destination, "destination");
       this.destination = DestinationSpec.supplier(destination, "");
       return this;
     }
@@ -310,9 +308,7 @@ public final class TimeWaitGuard
      * @return this builder
      */
     public Builder allowed(int allowed) {
-      if (allowed < 0) {
-        throw new IllegalArgumentException("allowed must be >= 0, but was " + allowed);
-      }
+      Preconditions.checkNonNegative(allowed, "allowed");
       this.allowed = allowed;
       return this;
     }
@@ -325,7 +321,7 @@ public final class TimeWaitGuard
      * @return this builder
      */
     public Builder scope(GuardScope scope) {
-      this.scope = Objects.requireNonNull(scope, "scope cannot be null");
+      this.scope = Preconditions.checkNotNull(scope, "scope");
       return this;
     }
 
@@ -337,20 +333,13 @@ public final class TimeWaitGuard
      * @return this builder
      */
     public Builder settle(Duration settle) {
-      Objects.requireNonNull(settle, "settle cannot be null");
-      if (settle.isNegative()) {
-        throw new IllegalArgumentException("settle must be >= 0, but was " + settle);
-      }
-      if (settle.compareTo(MAX_SETTLE) > 0) {
-        throw new IllegalArgumentException("settle must be <= " + MAX_SETTLE + ", but was " + settle);
-      }
-      this.settle = settle;
+      this.settle = Preconditions.checkNonNegative(settle, MAX_SETTLE, "settle");
       return this;
     }
 
     /** The table to read: tests give one that cannot be read to see the check skipped. */
     Builder table(TcpTable table) {
-      this.table = Objects.requireNonNull(table, "table cannot be null");
+      this.table = Preconditions.checkNotNull(table, "table");
       return this;
     }
 

@@ -1,6 +1,8 @@
 package dev.timewait.okhttp;
 
+import dev.timewait.PooledKeepAlive;
 import dev.timewait.internal.NotInlined;
+import dev.timewait.internal.Preconditions;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -21,6 +23,12 @@ public final class OkHttpOptions {
    * The default {@link #slotWait()}: 10 seconds, OkHttp's default connect timeout.
    */
   public static final Duration DEFAULT_SLOT_WAIT = Duration.ofSeconds(10);
+
+  /**
+   * The longest {@link #slotWait()}: 24 hours, core's bound on every duration ({@link
+   * PooledKeepAlive#MAX_DURATION}); a longer one would overflow the wait's nanosecond clock.
+   */
+  public static final Duration MAX_SLOT_WAIT = PooledKeepAlive.MAX_DURATION;
 
   /** Whether HTTP/2 may be negotiated by default: false. */
   public static final boolean DEFAULT_ALLOW_HTTP2 = NotInlined.of(false);
@@ -103,17 +111,14 @@ public final class OkHttpOptions {
     private Builder() {}
 
     /**
-     * See {@link OkHttpOptions#slotWait()}: more than 0; default {@link #DEFAULT_SLOT_WAIT}.
+     * See {@link OkHttpOptions#slotWait()}: more than 0 and at most {@link #MAX_SLOT_WAIT};
+     * default {@link #DEFAULT_SLOT_WAIT}.
      *
      * @param slotWait the longest wait for a slot without a connect timeout
      * @return this builder
      */
     public Builder slotWait(Duration slotWait) {
-      Objects.requireNonNull(slotWait, "slotWait cannot be null");
-      if (slotWait.isNegative() || slotWait.isZero()) {
-        throw new IllegalArgumentException("slotWait must be > 0, but was " + slotWait);
-      }
-      this.slotWait = slotWait;
+      this.slotWait = Preconditions.checkPositive(slotWait, MAX_SLOT_WAIT, "slotWait");
       return this;
     }
 

@@ -5,11 +5,11 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.internal.Preconditions;
 import dev.timewait.spi.SocketControl;
 import java.net.Proxy;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import javax.net.SocketFactory;
 import kotlin.jvm.JvmClassMappingKt;
@@ -101,10 +101,10 @@ public final class TimeWaitOkHttp {
    */
   public static OkHttpClient.Builder configure(OkHttpClient.Builder builder, CloseStrategy strategy,
       CloseAccounting accounting, OkHttpOptions options) {
-    Objects.requireNonNull(builder, "builder cannot be null");
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
-    Objects.requireNonNull(options, "options cannot be null");
+    Preconditions.checkNotNull(builder, "builder");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
+    Preconditions.checkNotNull(options, "options");
     boolean http2 = options.allowHttp2();
     if (http2 && !(strategy instanceof PooledKeepAlive && strategy.retirement() == Retirement.RESET)) {
       throw new IllegalArgumentException("allowHttp2 needs a pooled strategy with RESET retirement:"
@@ -161,8 +161,8 @@ public final class TimeWaitOkHttp {
    * @return a new client
    */
   public static OkHttpClient newClient(CloseStrategy strategy, CloseAccounting accounting) {
-    Objects.requireNonNull(strategy, "strategy cannot be null");
-    Objects.requireNonNull(accounting, "accounting cannot be null");
+    Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(accounting, "accounting");
     OkHttpClient.Builder builder = new OkHttpClient.Builder();
     if (strategy instanceof PooledKeepAlive) {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
@@ -195,7 +195,7 @@ public final class TimeWaitOkHttp {
    * @throws IllegalArgumentException if {@code client} was not configured by timewait
    */
   public static TimeWaitSocketFactory socketFactory(OkHttpClient client) {
-    Objects.requireNonNull(client, "client cannot be null");
+    Preconditions.checkNotNull(client, "client");
     SocketFactory factory = client.socketFactory();
     if (!(factory instanceof TimeWaitSocketFactory)) {
       throw new IllegalArgumentException(
@@ -217,7 +217,7 @@ public final class TimeWaitOkHttp {
    * @param client the client to act on
    */
   public static void shutdown(OkHttpClient client) {
-    Objects.requireNonNull(client, "client cannot be null");
+    Preconditions.checkNotNull(client, "client");
     if (client.socketFactory() instanceof TimeWaitSocketFactory) {
       // Before the pool closes anything: its closes are the shutdown's (CloseEvent.Reason).
       SocketControl.clientShuttingDown((TimeWaitSocketFactory) client.socketFactory());

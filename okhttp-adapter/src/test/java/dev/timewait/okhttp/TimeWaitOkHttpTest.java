@@ -180,6 +180,12 @@ class TimeWaitOkHttpTest {
     assertThat(OkHttpOptions.defaults().toBuilder().build()).isEqualTo(OkHttpOptions.defaults());
     assertThatThrownBy(() -> OkHttpOptions.builder().slotWait(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("slotWait must be > 0, but was PT0S");
+    // Past 24 hours; a million days once passed here and overflowed toNanos() at configure.
+    assertThatThrownBy(() -> OkHttpOptions.builder().slotWait(Duration.ofDays(1_000_000)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("slotWait must be <= PT24H, but was PT24000000H");
+    assertThat(OkHttpOptions.builder().slotWait(OkHttpOptions.MAX_SLOT_WAIT).build().slotWait())
+        .isEqualTo(Duration.ofHours(24));
     assertThatThrownBy(() -> OkHttpOptions.builder().slotWait(null))
         .isInstanceOf(NullPointerException.class).hasMessage("slotWait cannot be null");
   }

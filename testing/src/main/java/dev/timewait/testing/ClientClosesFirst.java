@@ -1,6 +1,7 @@
 package dev.timewait.testing;
 
 import dev.timewait.diagnostics.KernelCounters;
+import dev.timewait.internal.Preconditions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -59,9 +60,7 @@ public final class ClientClosesFirst implements AutoCloseable {
    * @throws IOException if no fresh port can be bound
    */
   public static ClientClosesFirst start(int ports) throws IOException {
-    if (ports <= 0) {
-      throw new IllegalArgumentException("ports must be > 0, but was " + ports);
-    }
+    Preconditions.checkPositive(ports, "ports");
     ClientClosesFirst peer = new ClientClosesFirst();
     try {
       for (int i = 0; i < ports; i++) {
@@ -128,12 +127,15 @@ public final class ClientClosesFirst implements AutoCloseable {
    * Opens and at once closes up to {@code connections} connections, spread evenly over the
    * ports with one client thread per port, stopping at {@code bound}. Returns how many were made.
    *
-   * @param connections the most connections to make
-   * @param bound the longest the run may take
+   * @param connections the most connections to make, more than 0
+   * @param bound the longest the run may take, 0 to {@link Leaks#MAX_WAIT}
    * @return how many connections were made
    * @throws InterruptedException if interrupted while waiting for the client threads
+   * @throws IllegalArgumentException if an argument is out of range
    */
   public int run(int connections, Duration bound) throws InterruptedException {
+    Preconditions.checkPositive(connections, "connections");
+    Preconditions.checkNonNegative(bound, Leaks.MAX_WAIT, "bound");
     clientPorts.clear();
     atRun = KernelCounters.read();
     long deadline = System.nanoTime() + bound.toNanos();

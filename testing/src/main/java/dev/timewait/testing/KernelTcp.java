@@ -79,6 +79,7 @@ public final class KernelTcp {
    * @return the server TIME_WAIT count
    */
   public static int serverTimeWait(int serverPort) {
+    Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
     Integer exact = SocketStatistics.timeWait("sport", serverPort);
     return exact != null
         ? exact
@@ -303,11 +304,13 @@ public final class KernelTcp {
    * {@code atLeast} TIME_WAIT sockets (the last ACK may still be in flight), and returns the count.
    *
    * @param serverPort the server port
-   * @param atLeast the count to wait for
-   * @param bound the longest to wait
+   * @param atLeast the count to wait for, 0 or more
+   * @param bound the longest to wait, 0 to {@link Leaks#MAX_WAIT}
    * @return the last count read
+   * @throws IllegalArgumentException if an argument is out of range
    */
   public static int awaitServerTimeWait(int serverPort, int atLeast, Duration bound) {
+    Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
     return awaitCount(() -> serverTimeWait(serverPort), atLeast, bound);
   }
 
@@ -318,17 +321,22 @@ public final class KernelTcp {
    *
    * @param state the TCP state
    * @param serverPort the server port
-   * @param atLeast the count to wait for
-   * @param bound the longest to wait
+   * @param atLeast the count to wait for, 0 or more
+   * @param bound the longest to wait, 0 to {@link Leaks#MAX_WAIT}
    * @return the last count read
+   * @throws IllegalArgumentException if an argument is out of range
    */
   public static int awaitClient(TcpState state, int serverPort, int atLeast, Duration bound) {
+    Preconditions.checkNotNull(state, "state");
+    Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
     return awaitCount(() -> client(state, serverPort), atLeast, bound);
   }
 
   /** Reads {@code count} every 20 ms until it reaches {@code atLeast} or {@code bound} is up. */
   private static int awaitCount(IntSupplier count, int atLeast, Duration bound) {
-    long deadline = System.nanoTime() + bound.toNanos();
+    Preconditions.checkNonNegative(atLeast, "atLeast");
+    long deadline = System.nanoTime()
+        + Preconditions.checkNonNegative(bound, Leaks.MAX_WAIT, "bound").toNanos();
     int n = count.getAsInt();
     while (n < atLeast && System.nanoTime() < deadline) {
       sleep(20);
@@ -343,10 +351,13 @@ public final class KernelTcp {
    * so that a later TIME_WAIT count is final.
    *
    * @param serverPort the server port
-   * @param bound the longest to wait
+   * @param bound the longest to wait, 0 to {@link Leaks#MAX_WAIT}
+   * @throws IllegalArgumentException if an argument is out of range
    */
   public static void awaitClientSettled(int serverPort, Duration bound) {
-    long deadline = System.nanoTime() + bound.toNanos();
+    Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
+    long deadline = System.nanoTime()
+        + Preconditions.checkNonNegative(bound, Leaks.MAX_WAIT, "bound").toNanos();
     while (System.nanoTime() < deadline) {
       var counts = TcpTable.system().count(TcpFilter.remotePort(serverPort));
       int closing = counts.get(TcpState.FIN_WAIT1) + counts.get(TcpState.FIN_WAIT2)

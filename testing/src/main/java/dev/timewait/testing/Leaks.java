@@ -20,6 +20,13 @@ import java.util.function.BooleanSupplier;
  */
 public final class Leaks {
 
+  /**
+   * The longest bound the testing kit's waits accept ({@link #await}, {@link KernelTcp}'s awaits,
+   * {@link ClientClosesFirst#run}): 1 hour. A longer one is a mistake in the test, and one past
+   * about 292 years would overflow the waits' nanosecond clock.
+   */
+  public static final Duration MAX_WAIT = Duration.ofHours(1);
+
   /** How often {@link #await(BooleanSupplier, Duration)} checks its condition. */
   private static final Duration DEFAULT_POLL = Duration.ofMillis(20);
   private static final Duration MAX_POLL = Duration.ofMinutes(1);
@@ -132,8 +139,10 @@ public final class Leaks {
    * held.
    *
    * @param condition what to wait for
-   * @param bound the longest to wait
+   * @param bound the longest to wait, 0 to {@link #MAX_WAIT}
    * @return whether the condition held in time
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code bound} is out of range
    */
   public static boolean await(BooleanSupplier condition, Duration bound) {
     return await(condition, bound, DEFAULT_POLL);
@@ -145,17 +154,17 @@ public final class Leaks {
    * for, as the early-cancel tests must; an interrupt ends the wait (false, the flag kept).
    *
    * @param condition what to wait for
-   * @param bound the longest to wait
+   * @param bound the longest to wait, 0 to {@link #MAX_WAIT}
    * @param poll the pause between checks, more than zero and at most a minute
    * @return whether the condition held in time
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code poll} is out of range
+   * @throws IllegalArgumentException if {@code bound} or {@code poll} is out of range
    */
   public static boolean await(BooleanSupplier condition, Duration bound, Duration poll) {
     Preconditions.checkNotNull(condition, "condition");
-    Preconditions.checkNotNull(bound, "bound");
+    long boundNanos = Preconditions.checkNonNegative(bound, MAX_WAIT, "bound").toNanos();
     long pollNanos = Preconditions.checkPositive(poll, MAX_POLL, "poll").toNanos();
-    long deadline = System.nanoTime() + bound.toNanos();
+    long deadline = System.nanoTime() + boundNanos;
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         return false;

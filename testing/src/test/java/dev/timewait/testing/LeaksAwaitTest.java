@@ -60,4 +60,21 @@ class LeaksAwaitTest {
     assertThatThrownBy(() -> Leaks.await(() -> true, Duration.ofSeconds(1), Duration.ofMinutes(2)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("poll must be <= PT1M, but was PT2M");
   }
+
+  @Test
+  void aBoundOutOfRangeIsRejectedWithItsValue() {
+    assertThatThrownBy(() -> Leaks.await(() -> true, Duration.ofMillis(-3)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("bound must be >= 0, but was PT-0.003S");
+    // Past MAX_WAIT; Long.MAX_VALUE seconds would once have overflowed toNanos() instead.
+    assertThatThrownBy(() -> Leaks.await(() -> true, Duration.ofSeconds(Long.MAX_VALUE)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("bound must be <= PT1H, but was PT");
+  }
+
+  @Test
+  void aZeroBoundChecksTheConditionOnce() {
+    AtomicInteger checks = new AtomicInteger();
+    assertThat(Leaks.await(() -> checks.incrementAndGet() > 1, Duration.ZERO, POLL)).isFalse();
+    assertThat(checks.get()).isBetween(1, 2);
+  }
 }
