@@ -17,7 +17,7 @@ import reactor.netty.http.client.HttpClient;
  * <pre>{@code
  * @Test
  * void fetches(@TimeWaitClient(strategy = Kind.POOLED) HttpClient client) {
- *   client.get().uri(url).responseSingle((r, body) -> body.asString()).block();
+ *   client.get().uri(url).responseSingle((r, body) -> body.asString()).block(Duration.ofSeconds(10));
  * }
  * }</pre>
  *

@@ -71,8 +71,8 @@ final class Connections {
   /**
    * Ends every connection of this client now, on its event loop: a FIN wait under way as a
    * FIN-wait abort, any other connection (idle, or in an exchange) with an RST. Waits at most
-   * {@code bound} for the channels to close (not at all on an event loop thread, which must not
-   * block).
+   * {@code bound} for the channels to close (not at all on one of their event loops, which must
+   * run the closes; the caller passes 0 on any other non-blocking thread).
    */
   void shutdown(Duration bound) {
     shutDown = true;

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.NettyPipeline;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
@@ -281,8 +282,9 @@ public final class TimeWaitReactorNetty {
   /**
    * Shuts a configured client down: every connection it has open ends now, with an RST (a FIN
    * wait under way counts as a FIN-wait abort; exchanges under way fail), and its pooled
-   * provider, if any, is disposed. Waits at most {@link #SHUTDOWN_WAIT} for each of the two (not
-   * for the connections when called on an event loop thread). Reactor Netty's
+   * provider, if any, is disposed. Waits at most {@link #SHUTDOWN_WAIT} for each of the two; on a
+   * non-blocking thread (Reactor Netty's event loops, where a reactive chain that ends its client
+   * runs, and Reactor's parallel scheduler) it starts both and returns at once. Reactor Netty's
    * event loops are shared and stay. Idempotent.
    *
    * @param client the client to act on
@@ -290,10 +292,18 @@ public final class TimeWaitReactorNetty {
    */
   public static void shutdown(HttpClient client) {
     Connections connections = connections(client);
-    connections.shutdown(SHUTDOWN_WAIT);
+    // Reactor's block() throws IllegalStateException on its non-blocking threads, Reactor Netty's
+    // event loops among them, and a loop must not wait for closes that may need it to run.
+    boolean mayBlock = !Schedulers.isInNonBlockingThread();
+    connections.shutdown(mayBlock ? SHUTDOWN_WAIT : Duration.ZERO);
     ConnectionProvider provider = client.configuration().connectionProvider();
     if (PROVIDERS.containsKey(provider)) {
-      provider.disposeLater().block(SHUTDOWN_WAIT);
+      if (mayBlock) {
+        provider.disposeLater().block(SHUTDOWN_WAIT);
+      } else {
+        provider.disposeLater().subscribe(
+            null, e -> log.debug("disposing {} failed: {}", provider, e.toString()));
+      }
     }
   }
 

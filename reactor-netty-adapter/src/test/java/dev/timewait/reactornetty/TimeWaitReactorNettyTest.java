@@ -6,8 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.diagnostics.TcpState;
+import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.Leaks;
 import dev.timewait.testing.RawHttpPeer;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
@@ -97,6 +101,41 @@ class TimeWaitReactorNettyTest {
       TimeWaitReactorNetty.shutdown(client); // idempotent
       assertThat(peer.accepted()).isEqualTo(1);
     }
+    assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(1);
+    assertThat(accounting.snapshot().closedByReset()).isEqualTo(1);
+  }
+
+  @Test
+  void shutdownOnAnEventLoopStartsTheClosesAndTheDisposalWithoutBlocking() throws Exception {
+    // A reactive chain that ends its client (doOnNext, doFinally) calls shutdown on Reactor
+    // Netty's event loop, a non-blocking thread where Reactor's block() throws
+    // IllegalStateException and where no wait belongs.
+    CloseAccounting accounting = new CloseAccounting();
+    HttpClient client = TimeWaitReactorNetty.configure(
+        HttpClient.create(TimeWaitReactorNetty.connectionProvider("on-loop", POOLED)), POOLED, accounting);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicReference<String> thread = new AtomicReference<>();
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
+      String body = client.get().uri("http://127.0.0.1:" + peer.port() + "/")
+          .responseSingle((r, b) -> b.asString())
+          .doOnNext(b -> {
+            thread.set(Thread.currentThread().getName());
+            try {
+              TimeWaitReactorNetty.shutdown(client);
+            } catch (Throwable t) {
+              failure.set(t);
+            }
+          })
+          .block(Duration.ofSeconds(10));
+      assertThat(body).isNotNull();
+      assertThat(failure.get()).as("shutdown on %s", thread.get()).isNull();
+      assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, Duration.ofSeconds(5)))
+          .as("every connection closed: %s", accounting.snapshot()).isTrue();
+      KernelTcp.awaitClientSettled(peer.port(), Duration.ofSeconds(5));
+      assertThat(KernelTcp.client(TcpState.TIME_WAIT, peer.port())).as("client TIME_WAIT").isZero();
+      TimeWaitReactorNetty.shutdown(client); // again, from the test's thread: idempotent
+    }
+    assertThat(thread.get()).startsWith("reactor-http-");
     assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(1);
     assertThat(accounting.snapshot().closedByReset()).isEqualTo(1);
   }
