@@ -50,9 +50,16 @@ import org.slf4j.LoggerFactory;
  * carries these sockets as it carries plain ones; without one, they connect without asking the
  * JVM's proxy selector (which a plain {@code new Socket()} asks on every connect).
  *
+ * <p>The forms that connect ({@code createSocket(host, port, ...)}) connect as the JDK's default
+ * factory does, without a timeout: only the kernel's SYN retries end them (about two minutes on
+ * Linux). For a bound, take {@link #createSocket()} and connect it with a timeout, as HttpClient
+ * and OkHttp do:
+ *
  * <pre>{@code
  * TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.reset());
- * try (Socket socket = factory.createSocket("127.0.0.1", 8080)) {
+ * try (Socket socket = factory.createSocket()) {
+ *   socket.connect(new InetSocketAddress("127.0.0.1", 8080), 5_000);
+ *   socket.setSoTimeout(10_000);
  *   // write a request, read the whole response
  * } // closes with an RST: no TIME_WAIT on either side
  * CloseStats stats = factory.accounting().snapshot();

@@ -14,7 +14,11 @@ import dev.timewait.internal.Preconditions;
  * <pre>{@code
  * @Test
  * void talksRaw(@TimeWaitClient(strategy = Kind.RESET) TimeWaitSocketFactory sockets) throws IOException {
- *   try (Socket s = sockets.createSocket("127.0.0.1", port)) { ... } // closes with an RST
+ *   try (Socket s = sockets.createSocket()) {
+ *     s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+ *     s.setSoTimeout(10_000);
+ *     ...
+ *   } // closes with an RST
  * }
  * }</pre>
  *

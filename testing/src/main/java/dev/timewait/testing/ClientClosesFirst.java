@@ -147,7 +147,10 @@ public final class ClientClosesFirst implements AutoCloseable {
       int share = connections / n + (i < connections % n ? 1 : 0);
       Thread t = new Thread(() -> {
         for (int k = 0; k < share && System.nanoTime() < deadline; k++) {
-          try (Socket c = new Socket(loopback, port)) {
+          try (Socket c = new Socket()) {
+            // Bounded like the reads: a SYN the listener's full backlog drops is retried for
+            // about two minutes (tcp_syn_retries), past the run's bound.
+            c.connect(new InetSocketAddress(loopback, port), READ_TIMEOUT_MILLIS);
             clientPorts.add(c.getLocalPort() + ":" + port);
             // The client's FIN goes first; then wait for the server's FIN before close(), so the
             // socket is already in TIME_WAIT when its descriptor closes. Closing at once after
@@ -166,6 +169,7 @@ public final class ClientClosesFirst implements AutoCloseable {
           }
         }
       }, "client-closes-first-client-" + port);
+      t.setDaemon(true); // one still in a bounded connect or read after run() returns keeps no JVM up
       clients.add(t);
       t.start();
     }

@@ -1,11 +1,6 @@
 package dev.timewait.testing;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Counts sockets with iproute2's {@code ss}, which dumps the kernel's TCP sockets over netlink
@@ -37,32 +32,16 @@ final class SocketStatistics {
   }
 
   private static Integer run(List<String> command) {
-    Process process;
+    BoundedProcess.Result result;
     try {
-      process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      return null; // no ss here
-    }
-    int lines = 0;
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (!line.isBlank()) {
-          lines++;
-        }
-      }
-      if (!process.waitFor(BOUND_SECONDS, TimeUnit.SECONDS) || process.exitValue() != 0) {
-        return null;
-      }
-      return lines;
-    } catch (IOException e) {
-      return null;
+      result = BoundedProcess.run(command, BOUND_SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
-    } finally {
-      process.destroyForcibly();
     }
+    if (result == null || result.exitValue() != 0) {
+      return null; // no ss here, it failed, or it outlived its bound
+    }
+    return (int) result.output().lines().filter(line -> !line.isBlank()).count();
   }
 }

@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -19,6 +19,9 @@ import javax.net.ssl.X509TrustManager;
 public final class TestTls {
   /** The password of the key store. */
   public static final String PASSWORD = "timewait";
+
+  /** The longest keytool may take to make the certificate: 60 s. */
+  private static final long KEYTOOL_BOUND_SECONDS = 60;
   private static TestTls instance;
 
   private final Path keyStorePath;
@@ -46,17 +49,14 @@ public final class TestTls {
       Path dir = Files.createTempDirectory("timewait-tls");
       Path p12 = dir.resolve("server.p12");
       String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-      Process process =
-          new ProcessBuilder(
-                  keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
-                  "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-                  "-validity", "2", "-storetype", "PKCS12", "-keystore", p12.toString(),
-                  "-storepass", PASSWORD, "-keypass", PASSWORD)
-              .redirectErrorStream(true)
-              .start();
-      String output = new String(process.getInputStream().readAllBytes());
-      if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-        throw new IllegalStateException("keytool failed: " + output);
+      BoundedProcess.Result keytoolRun = BoundedProcess.run(List.of(
+          keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+          "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+          "-validity", "2", "-storetype", "PKCS12", "-keystore", p12.toString(),
+          "-storepass", PASSWORD, "-keypass", PASSWORD), KEYTOOL_BOUND_SECONDS);
+      if (keytoolRun == null || keytoolRun.exitValue() != 0) {
+        throw new IllegalStateException("keytool failed or outlived " + KEYTOOL_BOUND_SECONDS + " s: "
+            + (keytoolRun == null ? "no output" : keytoolRun.output()));
       }
       KeyStore ks = KeyStore.getInstance("PKCS12");
       try (InputStream in = Files.newInputStream(p12)) {
