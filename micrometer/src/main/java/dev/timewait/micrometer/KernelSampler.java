@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * their sum, headroom the least of them, since each address has a port budget of its own and the
  * first one to run out makes {@code connect()} fail. A destination first watched after the latest
  * sample, one that does not resolve, and every destination where the tables cannot be read (not
- * Linux) read NaN. Thread-safe.
+ * Linux) read NaN. A name the JVM's cache no longer holds (30 s by default) is looked up on the
+ * reading thread, under the sampling lock: while DNS is down a sample waits for the system
+ * resolver's own bound per such name (glibc's: 5 s, twice, by default), and readers behind it
+ * for that sample. Thread-safe.
  */
 final class KernelSampler {
   private static final Logger LOG = LoggerFactory.getLogger(TimeWaitMetrics.class);
