@@ -14,7 +14,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,19 +47,44 @@ import org.slf4j.LoggerFactory;
  * their sum, headroom the least of them, since each address has a port budget of its own and the
  * first one to run out makes {@code connect()} fail. A destination first watched after the latest
  * sample, one that does not resolve, and every destination where the tables cannot be read (not
- * Linux) read NaN. A name the JVM's cache no longer holds (30 s by default) is looked up on the
- * reading thread, under the sampling lock: while DNS is down a sample waits for the system
- * resolver's own bound per such name (glibc's: 5 s, twice, by default), and readers behind it
- * for that sample. Thread-safe.
+ * Linux) read NaN.
+ *
+ * <p>A literal address needs no lookup and is answered on the reading thread. A name is looked up
+ * on a lookup thread of the sampler's own (daemon, one lookup per destination at a time, ending
+ * when idle), and a sample waits at most {@link #LOOKUP_BOUND_NANOS} for all of its destinations'
+ * lookups together: while DNS is down, a lookup the JVM's cache cannot answer waits for the
+ * system resolver (glibc's default: 5 s, twice), which would otherwise hold the scrape and every
+ * reader behind the sampling lock. A destination whose lookup is still under way reads its last
+ * addresses (NaN before it has any). Thread-safe.
  */
 final class KernelSampler {
   private static final Logger LOG = LoggerFactory.getLogger(TimeWaitMetrics.class);
   private static final Reading UNKNOWN = new Reading(Double.NaN, Double.NaN);
 
+  /** The longest a sample waits for its destinations' name lookups, all together: 1 s. */
+  static final long LOOKUP_BOUND_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** How a name becomes addresses: {@link InetAddress#getAllByName}, or a fixture in tests. */
+  interface Lookup {
+    /** {@return every address of {@code host}} */
+    InetAddress[] all(String host) throws UnknownHostException;
+  }
+
+  /** The lookup threads: daemon, named, each ending after 30 s without a lookup. */
+  private static final ThreadFactory LOOKUP_THREADS = task -> {
+    Thread t = new Thread(task, "timewait-metrics-lookup");
+    t.setDaemon(true);
+    return t;
+  };
+
   private final long intervalNanos;
   private final TcpTable table;
   private final Supplier<KernelSettings> settings;
   private final LongSupplier nanoClock;
+  private final Lookup lookup;
+  /** At most one lookup per destination at a time (Target.lookup), so at most one thread each. */
+  private final ExecutorService lookups = new ThreadPoolExecutor(
+      0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), LOOKUP_THREADS);
   private final Map<String, Target> targets = new ConcurrentHashMap<>();
   private final ReentrantLock sampling = new ReentrantLock();
   private final AtomicLong scans = new AtomicLong();
@@ -59,11 +93,12 @@ final class KernelSampler {
   private volatile Sample latest;
 
   KernelSampler(long intervalNanos, TcpTable table, Supplier<KernelSettings> settings,
-      LongSupplier nanoClock) {
+      LongSupplier nanoClock, Lookup lookup) {
     this.intervalNanos = intervalNanos;
     this.table = table;
     this.settings = settings;
     this.nanoClock = nanoClock;
+    this.lookup = lookup;
   }
 
   /** Watches {@code destination}, a {@code host:port} tag; cheap, no lookup. */
@@ -128,8 +163,12 @@ final class KernelSampler {
     List<String> names = new ArrayList<>();
     List<List<InetSocketAddress>> addresses = new ArrayList<>();
     List<TcpFilter> filters = new ArrayList<>();
+    for (Target target : targets.values()) {
+      startLookup(target); // every name's at once: the sample waits for them together
+    }
+    long lookupDeadline = System.nanoTime() + LOOKUP_BOUND_NANOS;
     for (Map.Entry<String, Target> e : targets.entrySet()) {
-      List<InetSocketAddress> resolved = resolve(e.getKey(), e.getValue());
+      List<InetSocketAddress> resolved = resolve(e.getKey(), e.getValue(), lookupDeadline);
       names.add(e.getKey());
       addresses.add(resolved);
       for (InetSocketAddress a : resolved) {
@@ -161,30 +200,89 @@ final class KernelSampler {
     return new Sample(now, readings);
   }
 
-  private static List<InetSocketAddress> resolve(String destination, Target target) {
+  /** Starts {@code target}'s lookup unless one is under way or it needs none; under the lock. */
+  private void startLookup(Target target) {
+    if (target == null || target.literal || target.lookup != null) {
+      return;
+    }
+    CompletableFuture<List<InetSocketAddress>> f = new CompletableFuture<>();
+    try {
+      lookups.execute(() -> {
+        try {
+          f.complete(addresses(target, lookup));
+        } catch (Throwable t) {
+          f.completeExceptionally(t);
+        }
+      });
+      target.lookup = f;
+    } catch (RejectedExecutionException e) {
+      LOG.debug("no lookup thread for {}: {}", target.host, e.toString()); // tried again next sample
+    }
+  }
+
+  /**
+   * {@code target}'s addresses for this sample: a literal's at once; a name's once its lookup
+   * ends, waiting until {@code deadline} at most (then its last addresses). The sampling lock held.
+   */
+  private List<InetSocketAddress> resolve(String destination, Target target, long deadline) {
     if (target == null) {
       return List.of();
     }
     try {
-      Set<InetSocketAddress> all = new LinkedHashSet<>();
-      for (InetAddress ip : InetAddress.getAllByName(target.host)) {
-        all.add(new InetSocketAddress(ip, target.port));
+      if (target.literal) {
+        return addresses(target, InetAddress::getAllByName); // parsed: no lookup, no thread
       }
-      return List.copyOf(all);
-    } catch (UnknownHostException | SecurityException e) {
-      LOG.debug("TIME_WAIT and port headroom towards {} read NaN: {}", destination, e.toString());
+      CompletableFuture<List<InetSocketAddress>> f = target.lookup;
+      if (f == null) {
+        return target.last;
+      }
+      target.last = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      target.lookup = null;
+      return target.last;
+    } catch (TimeoutException e) {
+      LOG.debug("the lookup of {} is still under way: this sample reads its last addresses {}",
+          destination, target.last);
+      return target.last;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return target.last;
+    } catch (ExecutionException | UnknownHostException | SecurityException e) {
+      target.lookup = null;
+      target.last = List.of();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      LOG.debug("TIME_WAIT and port headroom towards {} read NaN: {}", destination, cause.toString());
       return List.of();
     }
+  }
+
+  private static List<InetSocketAddress> addresses(Target target, Lookup lookup)
+      throws UnknownHostException {
+    Set<InetSocketAddress> all = new LinkedHashSet<>();
+    for (InetAddress ip : lookup.all(target.host)) {
+      all.add(new InetSocketAddress(ip, target.port));
+    }
+    return List.copyOf(all);
   }
 
   /** A destination tag taken apart: {@code host:port}, an IPv6 literal in brackets. */
   private static final class Target {
     final String host;
     final int port;
+    /**
+     * An IPv4 or IPv6 literal, which {@link InetAddress#getAllByName} parses without a lookup (a
+     * name has neither a colon nor only digits and dots).
+     */
+    final boolean literal;
+    /** The lookup under way, or null; read and written under the sampling lock. */
+    CompletableFuture<List<InetSocketAddress>> lookup;
+    /** The addresses of the last lookup that ended; under the sampling lock. */
+    List<InetSocketAddress> last = List.of();
 
     private Target(String host, int port) {
       this.host = host;
       this.port = port;
+      this.literal = host.indexOf(':') >= 0
+          || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
     }
 
     /** {@return the target, or null when {@code hostPort} is not a host and a port 1 to 65535} */

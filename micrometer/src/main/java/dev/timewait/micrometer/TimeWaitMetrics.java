@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -133,7 +134,7 @@ public final class TimeWaitMetrics implements MeterBinder {
     this.kernelSampleInterval = kernelSampleInterval;
     this.kernel = kernel;
     this.sampler = kernelSampleInterval == null ? null : new KernelSampler(
-        kernelSampleInterval.toNanos(), kernel.table, kernel.settings, kernel.nanoClock);
+        kernelSampleInterval.toNanos(), kernel.table, kernel.settings, kernel.nanoClock, kernel.lookup);
     for (String d : this.declared) {
       destinations.put(d, Boolean.TRUE);
       if (sampler != null) {
@@ -280,16 +281,20 @@ public final class TimeWaitMetrics implements MeterBinder {
 
   /** Where the kernel gauges read from: the live kernel, or fixtures in tests. */
   static final class Kernel {
-    static final Kernel SYSTEM = new Kernel(TcpTable.system(), KernelSettings::read, System::nanoTime);
+    static final Kernel SYSTEM = new Kernel(TcpTable.system(), KernelSettings::read, System::nanoTime,
+        InetAddress::getAllByName);
 
     final TcpTable table;
     final Supplier<KernelSettings> settings;
     final LongSupplier nanoClock;
+    final KernelSampler.Lookup lookup;
 
-    Kernel(TcpTable table, Supplier<KernelSettings> settings, LongSupplier nanoClock) {
+    Kernel(TcpTable table, Supplier<KernelSettings> settings, LongSupplier nanoClock,
+        KernelSampler.Lookup lookup) {
       this.table = table;
       this.settings = settings;
       this.nanoClock = nanoClock;
+      this.lookup = lookup;
     }
   }
 
@@ -391,8 +396,14 @@ public final class TimeWaitMetrics implements MeterBinder {
 
     /** Fixtures and a clock instead of the live kernel: for tests. */
     Builder kernel(TcpTable table, Supplier<KernelSettings> settings, LongSupplier nanoClock) {
+      return kernel(table, settings, nanoClock, InetAddress::getAllByName);
+    }
+
+    /** The same, with a name lookup of the test's: for tests. */
+    Builder kernel(TcpTable table, Supplier<KernelSettings> settings, LongSupplier nanoClock,
+        KernelSampler.Lookup lookup) {
       return new Builder(client, accounting, maxDestinations, declared, kernelSampleInterval,
-          new Kernel(table, settings, nanoClock));
+          new Kernel(table, settings, nanoClock, lookup));
     }
 
     /**

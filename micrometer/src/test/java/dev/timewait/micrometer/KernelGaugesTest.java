@@ -10,6 +10,7 @@ import dev.timewait.diagnostics.TcpTable;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -204,6 +208,55 @@ class KernelGaugesTest {
         .hasMessage("destinations must be at most maxDestinations (1), but were 2: [a:80, b:80]");
     // The bad values left the builder as it was: it still builds.
     assertThat(b.build().kernelSampleInterval()).isEmpty();
+  }
+
+  @Test
+  void aNameWhoseLookupHangsCostsASampleAtMostTheLookupBoundAndReadsNaNUntilItEnds()
+      throws Exception {
+    // DNS down: the lookup of "orders.internal" waits for the resolver; a literal needs none.
+    CountDownLatch dnsBack = new CountDownLatch(1);
+    List<String> looked = new CopyOnWriteArrayList<>();
+    KernelSampler.Lookup lookup = host -> {
+      looked.add(host);
+      if (host.equals("orders.internal")) {
+        try {
+          dnsBack.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})};
+      }
+      return InetAddress.getAllByName(host);
+    };
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", new CloseAccounting())
+        .kernel(TcpTable.of(tcp), () -> SETTINGS, clock::get, lookup)
+        .destination("orders.internal", 8080).destination("127.0.0.1", 9090)
+        .kernelGauges(INTERVAL).build();
+    metrics.bindTo(registry);
+    try {
+      long start = System.nanoTime();
+      assertThat(gauge(registry, TimeWaitMetrics.TIME_WAIT, "orders.internal:8080").value()).isNaN();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("one sample waited the lookup bound, not the resolver")
+          .isLessThan(Duration.ofNanos(KernelSampler.LOOKUP_BOUND_NANOS).plusSeconds(3));
+      assertThat(gauge(registry, TimeWaitMetrics.TIME_WAIT, "127.0.0.1:9090").value())
+          .as("the same sample, a literal").isEqualTo(2);
+
+      clock.addAndGet(INTERVAL.toNanos());
+      assertThat(gauge(registry, TimeWaitMetrics.TIME_WAIT, "orders.internal:8080").value())
+          .as("still under way: no addresses yet").isNaN();
+      assertThat(looked.stream().filter("orders.internal"::equals).count())
+          .as("one lookup under way, not one per sample").isEqualTo(1);
+      assertThat(looked).as("a literal is parsed, not looked up").doesNotContain("127.0.0.1");
+
+      dnsBack.countDown();
+      clock.addAndGet(INTERVAL.toNanos());
+      assertThat(gauge(registry, TimeWaitMetrics.TIME_WAIT, "orders.internal:8080").value())
+          .as("the lookup ended: its address's sockets").isEqualTo(5);
+    } finally {
+      dnsBack.countDown();
+    }
   }
 
   private static Gauge gauge(SimpleMeterRegistry registry, String name, String destination) {
