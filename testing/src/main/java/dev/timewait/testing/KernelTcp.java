@@ -310,7 +310,6 @@ public final class KernelTcp {
    * @throws IllegalArgumentException if an argument is out of range
    */
   public static int awaitServerTimeWait(int serverPort, int atLeast, Duration bound) {
-    Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
     return awaitCount(() -> serverTimeWait(serverPort), atLeast, bound);
   }
 
@@ -327,12 +326,13 @@ public final class KernelTcp {
    * @throws IllegalArgumentException if an argument is out of range
    */
   public static int awaitClient(TcpState state, int serverPort, int atLeast, Duration bound) {
-    Preconditions.checkNotNull(state, "state");
-    Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
     return awaitCount(() -> client(state, serverPort), atLeast, bound);
   }
 
-  /** Reads {@code count} every 20 ms until it reaches {@code atLeast} or {@code bound} is up. */
+  /**
+   * Reads {@code count} every 20 ms until it reaches {@code atLeast} or {@code bound} is up. The
+   * count checks its own arguments (state, port) on its first read, before any wait.
+   */
   private static int awaitCount(IntSupplier count, int atLeast, Duration bound) {
     Preconditions.checkNonNegative(atLeast, "atLeast");
     long deadline = System.nanoTime()
