@@ -74,6 +74,7 @@ final class TimeWaitSocket extends Socket {
   private static final VarHandle CLOSING;
   private static final VarHandle CHECKING;
   private static final VarHandle OPTION_CALLS;
+  private static final VarHandle RETIRE_REASON;
 
   static {
     try {
@@ -83,6 +84,7 @@ final class TimeWaitSocket extends Socket {
       CLOSING = lookup.findVarHandle(TimeWaitSocket.class, "closing", boolean.class);
       CHECKING = lookup.findVarHandle(TimeWaitSocket.class, "checking", boolean.class);
       OPTION_CALLS = lookup.findVarHandle(TimeWaitSocket.class, "optionCalls", int.class);
+      RETIRE_REASON = lookup.findVarHandle(TimeWaitSocket.class, "retireReason", CloseEvent.Reason.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -214,11 +216,9 @@ final class TimeWaitSocket extends Socket {
 
   /** Sets why the connection retires, unless a reason was set before; whether it was set. */
   boolean retire(CloseEvent.Reason reason) {
-    if (retireReason != null || closing) {
-      return false;
-    }
-    retireReason = reason;
-    return true;
+    // A compare-and-set: an adapter's request cap and a reuse check's eviction may race, and the
+    // first reason must stand for both (SocketControl.retire's contract).
+    return !closing && RETIRE_REASON.compareAndSet(this, (CloseEvent.Reason) null, reason);
   }
 
   /** Whether a close of this socket has begun. */
@@ -593,6 +593,11 @@ final class TimeWaitSocket extends Socket {
     } catch (SocketTimeoutException alive) {
       return false;
     } catch (IOException reset) {
+      if (closing) {
+        // Our own close, from another thread (a client's shutdown), ended the read: the peer did
+        // not close it, and the pause is not its idle timeout to learn.
+        return false;
+      }
       ioFailed = true;
       return true; // an RST: the peer is gone
     } finally {
@@ -614,12 +619,18 @@ final class TimeWaitSocket extends Socket {
     String how = "peer closed while idle";
     try {
       if (ioFailed) {
-        super.close(); // the peer reset it: nothing left to send
-        record(CloseOutcome.PEER_RESET, CloseEvent.Reason.PEER_CLOSED_IDLE);
         how = "peer reset while idle";
+        try {
+          super.close(); // the peer reset it: nothing left to send
+        } finally {
+          record(CloseOutcome.PEER_RESET, CloseEvent.Reason.PEER_CLOSED_IDLE);
+        }
       } else {
-        gracefulClose();
-        record(CloseOutcome.AFTER_PEER_FIN, CloseEvent.Reason.PEER_CLOSED_IDLE);
+        try {
+          gracefulClose();
+        } finally {
+          record(CloseOutcome.AFTER_PEER_FIN, CloseEvent.Reason.PEER_CLOSED_IDLE);
+        }
       }
     } finally {
       factory.closed(this, k, how);
@@ -760,23 +771,28 @@ final class TimeWaitSocket extends Socket {
    * and records it; returns how, for the log.
    */
   private String finish(CloseOutcome outcome) throws IOException {
-    switch (outcome) {
-      case AFTER_PEER_FIN:
-        if (factory.retirement() == null) {
+    try {
+      switch (outcome) {
+        case AFTER_PEER_FIN:
+          if (factory.retirement() == null) {
+            super.close();
+          } else {
+            gracefulClose();
+          }
+          break;
+        case LOCAL_FIRST:
+        case PEER_RESET:
           super.close();
-        } else {
-          gracefulClose();
-        }
-        break;
-      case LOCAL_FIRST:
-      case PEER_RESET:
-        super.close();
-        break;
-      default:
-        resetSocket();
-        break;
+          break;
+        default:
+          resetSocket();
+          break;
+      }
+    } finally {
+      // Recorded even if close(2) failed (the JDK releases the descriptor all the same): every
+      // connection counted open is counted closed.
+      record(outcome, reasonOf(outcome, false));
     }
-    record(outcome, reasonOf(outcome, false));
     switch (outcome) {
       case AFTER_PEER_FIN:
         return "after peer FIN";
@@ -815,8 +831,11 @@ final class TimeWaitSocket extends Socket {
   /** Closes with an RST and records it; {@code cut}: the exchange failed or is under way. */
   private void reset(boolean cut) throws IOException {
     CloseEvent.Reason reason = reasonOf(CloseOutcome.RESET, cut); // as found, before the RST
-    resetSocket();
-    record(CloseOutcome.RESET, reason);
+    try {
+      resetSocket();
+    } finally {
+      record(CloseOutcome.RESET, reason);
+    }
   }
 
   /**
@@ -1005,7 +1024,9 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
-        peerEndedAfterPause();
+        if (!closing) { // else our own close, from another thread, ended the read: not the peer
+          peerEndedAfterPause();
+        }
         throw e;
       } finally {
         ACTIVE_IO.getAndAdd(TimeWaitSocket.this, -1);
@@ -1047,7 +1068,9 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
-        peerEndedAfterPause();
+        if (!closing) { // else our own close, from another thread, ended the read: not the peer
+          peerEndedAfterPause();
+        }
         throw e;
       } finally {
         ACTIVE_IO.getAndAdd(TimeWaitSocket.this, -1);

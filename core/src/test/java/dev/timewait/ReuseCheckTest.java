@@ -60,6 +60,51 @@ class ReuseCheckTest {
     }
   }
 
+  @Test
+  void aCloseFromAnotherThreadDuringTheCheckIsNeitherCountedNorLearnedAsThePeers() throws Exception {
+    // A client's shutdown closes a pooled connection while a reuse check reads it: the read fails
+    // because of our own close. Counted as the peer's, it taught the accounting a peer idle
+    // timeout (the idle time until then), which retired every later connection early.
+    try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
+      int caught = 0;
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      for (int i = 0; i < 40 && System.nanoTime() < deadline; i++) {
+        try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+             Socket peer = server.accept()) {
+          exchangeOneByte(client, peer);
+          Thread.sleep(60); // past staleCheckAfterIdle: the next isClosed() reads
+          Thread checker = new Thread(client::isClosed, "reuse-check");
+          checker.start();
+          if (awaitInTheCheck(checker)) {
+            caught++;
+          }
+          client.close(); // the client's own close, from another thread, as the check reads
+          checker.join(5_000);
+          assertThat(checker.isAlive()).isFalse();
+        }
+      }
+      CloseStats stats = factory.accounting().snapshot();
+      assertThat(caught).as("closes that met a check under way").isPositive();
+      assertThat(stats.closedIdleByPeer()).as("%s", stats).isZero();
+      assertThat(factory.accounting().peerIdleTimeouts().learned()).isEmpty();
+    }
+  }
+
+  /** Waits (bounded) until {@code checker} is inside the reuse check's read, or has ended. */
+  private static boolean awaitInTheCheck(Thread checker) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (checker.isAlive() && System.nanoTime() < deadline) {
+      for (StackTraceElement frame : checker.getStackTrace()) {
+        if (frame.getMethodName().equals("peerClosedWhileIdle")) {
+          return true;
+        }
+      }
+      Thread.onSpinWait();
+    }
+    return false;
+  }
+
   /** One request byte and one response byte: afterwards the client's last I/O was a read. */
   private static void exchangeOneByte(Socket client, Socket peer) throws Exception {
     client.getOutputStream().write('q');

@@ -29,6 +29,7 @@ final class AsyncConnection {
   private static final VarHandle OPENED;
   private static final VarHandle COUNTED;
   private static final VarHandle REQUESTS;
+  private static final VarHandle RETIRE_REASON;
 
   static {
     try {
@@ -37,6 +38,8 @@ final class AsyncConnection {
       OPENED = lookup.findVarHandle(AsyncConnection.class, "opened", boolean.class);
       COUNTED = lookup.findVarHandle(AsyncConnection.class, "counted", boolean.class);
       REQUESTS = lookup.findVarHandle(AsyncConnection.class, "requests", long.class);
+      RETIRE_REASON = lookup.findVarHandle(
+          AsyncConnection.class, "retireReason", dev.timewait.CloseEvent.Reason.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -175,9 +178,8 @@ final class AsyncConnection {
 
   /** Sets why the connection ends, unless a reason was set before. */
   void retire(dev.timewait.CloseEvent.Reason reason) {
-    if (retireReason == null) {
-      retireReason = reason;
-    }
+    // A compare-and-set: the reactor thread and a caller's thread may both give a reason.
+    RETIRE_REASON.compareAndSet(this, (dev.timewait.CloseEvent.Reason) null, reason);
   }
 
   @Override
