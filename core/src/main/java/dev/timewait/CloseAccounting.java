@@ -6,6 +6,8 @@ import dev.timewait.internal.Preconditions;
 import dev.timewait.internal.jfr.JfrCloses;
 import dev.timewait.spi.CloseOutcome;
 import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +65,8 @@ public final class CloseAccounting {
 
   /** Copy-on-write: read on every close, written only by add/removeListener. */
   private volatile CloseListener[] listeners = NONE;
-  private volatile boolean listenerFailed;
+  /** Listeners that threw: their first failure is logged at WARN, later ones at debug. */
+  private final Set<CloseListener> failedListeners = ConcurrentHashMap.newKeySet();
 
   private final LongAdder opened = new LongAdder();
   private final LongAdder afterPeerFin = new LongAdder();
@@ -230,10 +233,13 @@ public final class CloseAccounting {
         if (e instanceof VirtualMachineError) {
           throw (VirtualMachineError) e;
         }
-        if (!listenerFailed) {
-          listenerFailed = true; // once per accounting: a failing listener fails on every close
+        // A failing listener fails on every close: WARN once per listener, not once per close
+        // (nor once per accounting, which would hide a second listener's failure).
+        if (failedListeners.add(listener)) {
           log.warn("A CloseListener ({}) threw; the close went on, and further failures of this "
-              + "accounting's listeners are not logged", listener, e);
+              + "listener are logged at debug", listener, e);
+        } else {
+          log.debug("A CloseListener ({}) threw again", listener, e);
         }
       }
     }

@@ -160,6 +160,44 @@ class CloseListenerTest {
   }
 
   @Test
+  void eachFailingListenerIsLoggedAtWarnOnceNotEveryCloseAndNotOnlyTheFirstListener() {
+    CloseAccounting accounting = new CloseAccounting();
+    accounting.addListener(failing("first-broken-listener"));
+    accounting.addListener(failing("second-broken-listener"));
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    // slf4j-simple (the tests' binding) writes to System.err as it finds it at each line.
+    System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      for (int i = 0; i < 3; i++) {
+        CloseOutcome.RESET.recordOn(accounting);
+      }
+    } finally {
+      System.setErr(err);
+    }
+    String log = captured.toString(StandardCharsets.UTF_8);
+    assertThat(accounting.snapshot().closedByReset()).isEqualTo(3);
+    for (String name : List.of("first-broken-listener", "second-broken-listener")) {
+      assertThat(log.split("WARN.*A CloseListener \\(" + name + "\\) threw", -1))
+          .as("WARN lines for %s in:%n%s", name, log).hasSize(2);
+    }
+  }
+
+  private static CloseListener failing(String name) {
+    return new CloseListener() {
+      @Override
+      public void closed(CloseEvent event) {
+        throw new IllegalStateException(name + " bug");
+      }
+
+      @Override
+      public String toString() {
+        return name;
+      }
+    };
+  }
+
+  @Test
   void removedListenerHearsNothingMore() {
     CloseAccounting accounting = new CloseAccounting();
     List<CloseEvent> events = new CopyOnWriteArrayList<>();

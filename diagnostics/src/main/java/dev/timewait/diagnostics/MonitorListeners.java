@@ -38,7 +38,12 @@ final class MonitorListeners {
     for (TimeWaitMonitor.Listener l : listeners) {
       try {
         call.accept(l);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        if (e instanceof VirtualMachineError) {
+          throw (VirtualMachineError) e;
+        }
+        // An Error too (a test listener's AssertionError, a LinkageError): thrown on, it would
+        // end the monitor's thread.
         if (failed.add(l)) {
           LOG.warn("TIME_WAIT monitor listener {} failed; later failures of it are logged at debug",
               l, e);

@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
  * The life of a {@link TimeWaitMonitor}'s daemon thread: started once, runs a sample every
  * period at a fixed rate (a sample longer than the period leaves no backlog), ended by {@link
  * #close()}, which wakes it from its wait and joins it for at most {@link
- * TimeWaitMonitor#CLOSE_TIMEOUT}. A failed sample is logged and the next one runs. Thread-safe.
+ * TimeWaitMonitor#CLOSE_TIMEOUT}. A failed sample is logged (WARN once, at debug while it goes on
+ * failing) and the next one runs; only a VirtualMachineError ends the thread, and then {@link
+ * #isRunning()} says so. Thread-safe.
  */
 final class SamplerThread {
   private static final Logger LOG = LoggerFactory.getLogger(TimeWaitMonitor.class);
@@ -23,6 +25,10 @@ final class SamplerThread {
   private final Condition wake = lock.newCondition();
   private Thread thread;
   private boolean closed;
+  /** The thread ended without a close (a VirtualMachineError): the monitor no longer runs. */
+  private boolean died;
+  /** The last sample failed: a failure again is logged at debug, not WARN (sampler thread only). */
+  private boolean failing;
 
   SamplerThread(String name, Duration period, Runnable sample) {
     this.name = name;
@@ -60,13 +66,38 @@ final class SamplerThread {
   }
 
   private void run() {
+    try {
+      loop();
+    } finally {
+      lock.lock();
+      try {
+        died = !closed;
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void loop() {
     long periodNanos = period.toNanos();
     long next = System.nanoTime();
     while (true) {
       try {
         sample.run();
-      } catch (RuntimeException e) {
-        LOG.warn("TIME_WAIT monitor {}: a sample failed", name, e);
+        failing = false;
+      } catch (RuntimeException | Error e) {
+        if (e instanceof VirtualMachineError) {
+          throw (VirtualMachineError) e; // run() notes that the thread died
+        }
+        // A sample that fails once tends to fail every period (as often as every 10 ms): WARN on
+        // the first failure after a success, debug while it goes on failing.
+        if (!failing) {
+          failing = true;
+          LOG.warn("TIME_WAIT monitor {}: a sample failed; until one succeeds, further failures are"
+              + " logged at debug", name, e);
+        } else {
+          LOG.debug("TIME_WAIT monitor {}: a sample failed again", name, e);
+        }
       }
       next += periodNanos;
       long now = System.nanoTime();
@@ -93,7 +124,7 @@ final class SamplerThread {
   boolean isRunning() {
     lock.lock();
     try {
-      return thread != null && !closed;
+      return thread != null && !closed && !died;
     } finally {
       lock.unlock();
     }

@@ -262,6 +262,28 @@ class TimeWaitMonitorTest {
   }
 
   @Test
+  void aListenerThatThrowsAnErrorDoesNotEndTheMonitorsThread() throws Exception {
+    // A test's listener fails with an AssertionError: thrown on, it ended the sampler's thread
+    // while isRunning() still said true, and checkBudget() read the last sample for ever.
+    AtomicInteger samples = new AtomicInteger();
+    try (TimeWaitMonitor monitor = TimeWaitMonitor.builder()
+        .destination(at("127.0.0.1", 8080))
+        .settings(KernelSettings.read(ProcFixtures.root("proc-tuned")))
+        .table(ProcFixtures.table("proc-tuned"))
+        .period(Duration.ofMillis(20))
+        .listener(s -> {
+          throw new AssertionError("a test listener's failed assertion");
+        })
+        .listener(s -> samples.incrementAndGet())
+        .build()
+        .start()) {
+      assertThat(await(() -> samples.get() >= 3, BOUND)).isTrue();
+      assertThat(liveThreadsNamed(monitor.threadName())).hasSize(1);
+      assertThat(monitor.isRunning()).isTrue();
+    }
+  }
+
+  @Test
   void offLinuxTheMonitorReportsUnsupportedAndNeverThrows() throws Exception {
     InetSocketAddress server = at("10.0.0.7", 443);
     try (TimeWaitMonitor monitor = TimeWaitMonitor.builder()

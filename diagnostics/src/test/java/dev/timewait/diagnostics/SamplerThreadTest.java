@@ -1,0 +1,68 @@
+package dev.timewait.diagnostics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/** The monitor's sampling thread when its samples fail. */
+class SamplerThreadTest {
+  private static final Duration BOUND = Duration.ofSeconds(20);
+
+  @Test
+  void aSampleThatFailsEveryPeriodWarnsOnceAndSamplingGoesOn() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    SamplerThread sampler = new SamplerThread("sampler-test-failing", Duration.ofMillis(10), () -> {
+      runs.incrementAndGet();
+      throw new IllegalStateException("the table cannot be read");
+    });
+    PrintStream err = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8)); // slf4j-simple's target
+    try {
+      sampler.start(() -> null, "destinations");
+      assertThat(await(() -> runs.get() >= 10)).isTrue();
+    } finally {
+      sampler.close();
+      System.setErr(err);
+    }
+    String log = captured.toString(StandardCharsets.UTF_8);
+    assertThat(log.split("WARN .*a sample failed", -1)).as("WARN lines in:%n%s", log).hasSize(2);
+  }
+
+  @Test
+  void aThreadEndedByAVirtualMachineErrorIsNoLongerRunning() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    SamplerThread sampler = new SamplerThread("sampler-test-dying", Duration.ofMillis(10), () -> {
+      runs.incrementAndGet();
+      throw new InternalError("a VirtualMachineError");
+    });
+    Thread.UncaughtExceptionHandler handler = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> { }); // the expected death, kept quiet
+    try {
+      sampler.start(() -> null, "destinations");
+      assertThat(await(() -> runs.get() >= 1 && !sampler.isRunning())).isTrue();
+      Thread.sleep(50);
+      assertThat(runs.get()).as("no sample after the thread's end").isEqualTo(1);
+    } finally {
+      sampler.close();
+      Thread.setDefaultUncaughtExceptionHandler(handler);
+    }
+  }
+
+  private static boolean await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + BOUND.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(5);
+    }
+    return true;
+  }
+}
