@@ -193,9 +193,13 @@ public final class TimeWaitMetrics implements MeterBinder {
         .description("Connections the client opened")
         .tag("client", client)
         .register(registry);
-    boolean first;
     synchronized (registries) {
-      first = registries.isEmpty();
+      // The listener joins with the first registry and leaves with the last, both under this
+      // lock: a bind racing an unbind can neither add it twice (every close counted twice) nor
+      // lose it, and a gauge below that fails to register cannot keep it from being added.
+      if (registries.isEmpty()) {
+        accounting.addListener(listener);
+      }
       registries.add(registry);
     }
     // After the registry joined the list: a destination met meanwhile gets its gauges from
@@ -203,17 +207,16 @@ public final class TimeWaitMetrics implements MeterBinder {
     for (String d : destinations.keySet()) {
       registerGauges(registry, d);
     }
-    if (first) {
-      accounting.addListener(listener);
-    }
   }
 
   /** Stops metering closes (the meters stay in their registries). */
   public void unbind() {
     synchronized (registries) {
-      registries.clear();
+      if (!registries.isEmpty()) {
+        registries.clear();
+        accounting.removeListener(listener);
+      }
     }
-    accounting.removeListener(listener);
   }
 
   /** {@return the kernel scans so far, for tests} */

@@ -184,6 +184,66 @@ class TimeWaitMetricsTest {
   }
 
   @Test
+  void bindsAndUnbindsRacingOnSeveralThreadsLeaveTheCloseListenerAddedOnce() throws Exception {
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    TimeWaitMetrics metrics = TimeWaitMetrics.of("orders", accounting);
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        runs.add(threads.submit(() -> {
+          for (int i = 0; i < 2_000; i++) {
+            metrics.bindTo(new SimpleMeterRegistry());
+            metrics.unbind();
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> run : runs) {
+        run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      metrics.bindTo(registry);
+      get(client, server.getAddress().getPort());
+      awaitClosed(accounting, 1);
+      assertThat(closedCount(registry, null)).as("the close, counted once").isEqualTo(1);
+    } finally {
+      threads.shutdownNow();
+      TimeWaitOkHttp.shutdown(client);
+    }
+  }
+
+  @Test
+  void aFirstBindWhoseGaugeFailsToRegisterStillLeavesLaterBindsMeteringCloses() throws Exception {
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    int port = server.getAddress().getPort();
+    TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", accounting)
+        .destination("localhost", port).kernelGauges().build();
+    SimpleMeterRegistry refusing = new SimpleMeterRegistry();
+    refusing.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+      @Override
+      public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+        if (id.getName().equals(TimeWaitMetrics.TIME_WAIT)) {
+          throw new IllegalStateException("a meter of that name exists with other tags");
+        }
+        return id;
+      }
+    });
+    assertThatThrownBy(() -> metrics.bindTo(refusing)).isInstanceOf(IllegalStateException.class);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    metrics.bindTo(registry);
+    try {
+      get(client, port);
+      awaitClosed(accounting, 1);
+    } finally {
+      TimeWaitOkHttp.shutdown(client);
+    }
+    assertThat(closedCount(registry, null)).isEqualTo(1);
+  }
+
+  @Test
   void badArgumentsAreRejectedByName() {
     CloseAccounting accounting = new CloseAccounting();
     assertThatThrownBy(() -> TimeWaitMetrics.of(null, accounting))
