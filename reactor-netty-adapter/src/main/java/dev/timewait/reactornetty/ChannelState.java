@@ -20,7 +20,8 @@ final class ChannelState {
 
   final Connections connections;
   final long bornNanos = System.nanoTime();
-  InetSocketAddress remote;
+  /** The peer's address, once connected; read by the pool's eviction predicate too. */
+  volatile InetSocketAddress remote;
   boolean opened;
   boolean recorded;
   /** SO_LINGER(0) is set on the socket: from the channel's init until a graceful close lifts it. */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -78,14 +79,19 @@ final class Connections {
     shutDown = true;
     List<Channel> channels = new ArrayList<>(open.keySet());
     for (Channel channel : channels) {
-      channel.eventLoop().execute(() -> {
-        ChannelState state = open.get(channel); // null once it went inactive: closed already
-        if (state != null && state.finWait != null) {
-          state.finWait.abort();
-        } else if (channel.isOpen()) {
-          channel.close();
-        }
-      });
+      try {
+        channel.eventLoop().execute(() -> {
+          ChannelState state = open.get(channel); // null once it went inactive: closed already
+          if (state != null && state.finWait != null) {
+            state.finWait.abort();
+          } else if (channel.isOpen()) {
+            channel.close();
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        // Its event loop was shut down (the user's loop resources disposed first), which closes
+        // the loop's channels: go on with the others.
+      }
     }
     // Wait for the channels to go inactive, where each close is counted: their close futures
     // complete just before that, so they would not do.

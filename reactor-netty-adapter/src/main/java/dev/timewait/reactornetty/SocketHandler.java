@@ -7,6 +7,7 @@ import dev.timewait.spi.Counting;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
@@ -222,7 +223,12 @@ final class SocketHandler extends ChannelDuplexHandler {
       ChannelHandlerContext ctx, ChannelState state, boolean graceful, ChannelPromise promise) {
     if (ctx.channel().isActive() && (graceful || !state.lingerZero)) {
       state.lingerZero = false; // whatever the call below leaves, never skip it on its strength
-      ctx.channel().config().setOption(ChannelOption.SO_LINGER, graceful ? -1 : 0);
+      try {
+        ctx.channel().config().setOption(ChannelOption.SO_LINGER, graceful ? -1 : 0);
+      } catch (ChannelException e) {
+        // The socket failed beneath us (macOS and the BSDs answer EINVAL once the peer has reset
+        // it): close it all the same, or nothing would, since the outcome is decided already.
+      }
     }
     ctx.close(promise);
   }
