@@ -67,8 +67,17 @@ public final class TimeWaitClientResolver implements ParameterResolver {
           provider.getClass().getName() + " failed to make a " + type.getName() + ": " + e, e);
     }
     if (!type.isInstance(client)) {
-      throw new ParameterResolutionException(provider.getClass().getName() + " made "
+      ParameterResolutionException wrongType = new ParameterResolutionException(
+          provider.getClass().getName() + " made "
           + (client == null ? "null" : "a " + client.getClass().getName()) + ", not a " + type.getName());
+      if (client != null) {
+        try {
+          provider.close(client); // made, maybe started (an async client's reactor): not leaked
+        } catch (Exception | LinkageError e) {
+          wrongType.addSuppressed(e);
+        }
+      }
+      throw wrongType;
     }
     clients(context).add(new Clients.Entry(provider, client, strategy, accounting));
     log.debug("resolved {} with {} ({})", type.getName(), strategy, provider.getClass().getName());
@@ -195,12 +204,14 @@ public final class TimeWaitClientResolver implements ParameterResolver {
         closed = true;
         toClose = new ArrayList<>(entries);
       }
-      Exception failure = null;
+      Throwable failure = null;
       for (int i = toClose.size() - 1; i >= 0; i--) {
         Entry e = toClose.get(i);
         try {
           e.provider.close(e.client);
-        } catch (Exception ex) {
+        } catch (Exception | Error ex) {
+          // Every client is closed whatever one provider throws (an AssertionError too); the
+          // first failure is thrown once all are, the others suppressed in it.
           if (failure == null) {
             failure = ex;
           } else {
@@ -214,8 +225,11 @@ public final class TimeWaitClientResolver implements ParameterResolver {
           context.publishReportEntry("timewait.client", stats);
         }
       }
+      if (failure instanceof Error) {
+        throw (Error) failure;
+      }
       if (failure != null) {
-        throw failure;
+        throw (Exception) failure;
       }
     }
 

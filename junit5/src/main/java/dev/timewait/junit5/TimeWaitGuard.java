@@ -152,20 +152,35 @@ public final class TimeWaitGuard
 
   @Override
   public void afterEach(ExtensionContext context) throws Exception {
-    Watch watch = store(context).remove(key(context), Watch.class);
-    if (watch != null) {
-      TimeWaitClientResolver.closeClients(context);
-      watch.finish(context);
-    }
+    closeAndFinish(context);
   }
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
+    closeAndFinish(context);
+  }
+
+  /**
+   * Closes the clients resolved here, then counts: the count runs even when a client's close
+   * fails (its verdict would otherwise be lost), and the close's failure is thrown with it.
+   */
+  private void closeAndFinish(ExtensionContext context) throws Exception {
     Watch watch = store(context).remove(key(context), Watch.class);
-    if (watch != null) {
-      TimeWaitClientResolver.closeClients(context);
-      watch.finish(context);
+    if (watch == null) {
+      return;
     }
+    try {
+      TimeWaitClientResolver.closeClients(context);
+    } catch (Exception | Error closing) {
+      try {
+        watch.finish(context);
+      } catch (Exception | Error counting) {
+        counting.addSuppressed(closing);
+        throw counting;
+      }
+      throw closing;
+    }
+    watch.finish(context);
   }
 
   /** This guard's settings for the class of {@code context}, or null. */

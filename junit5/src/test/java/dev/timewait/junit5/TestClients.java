@@ -93,6 +93,55 @@ final class TestClients {
     }
   }
 
+  /** Plain sockets, and a provider whose close closes the client and then fails. */
+  static final class CloseFailsClient extends KeepAliveClient {
+    CloseFailsClient() {
+      super(SocketFactory.getDefault());
+    }
+  }
+
+  public static final class CloseFailsProvider implements ClientProvider {
+    @Override
+    public String clientClassName() {
+      return CloseFailsClient.class.getName();
+    }
+
+    @Override
+    public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
+      return new CloseFailsClient();
+    }
+
+    @Override
+    public void close(Object client) throws IOException {
+      ((KeepAliveClient) client).close();
+      throw new IOException("the provider's close failed after closing the client");
+    }
+  }
+
+  /** What {@link WrongTypeProvider} says it makes; it makes something else. */
+  static final class PromisedClient {}
+
+  /** A provider that makes the wrong type: the resolver fails the parameter and closes what it made. */
+  public static final class WrongTypeProvider implements ClientProvider {
+    static final java.util.concurrent.atomic.AtomicInteger CLOSED =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public String clientClassName() {
+      return PromisedClient.class.getName();
+    }
+
+    @Override
+    public Object newClient(CloseStrategy strategy, CloseAccounting accounting) {
+      return "not a client";
+    }
+
+    @Override
+    public void close(Object client) {
+      CLOSED.incrementAndGet();
+    }
+  }
+
   /** Stands for a provider of a client library that is not on the classpath. */
   public static final class AbsentProvider implements ClientProvider {
     @Override

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.timewait.CloseStrategy;
 import dev.timewait.ServerClose;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.junit5.TestClients.CloseFailsClient;
 import dev.timewait.junit5.TestClients.ConfiguredKeepAliveClient;
 import dev.timewait.junit5.TestClients.KeepAliveClient;
 import dev.timewait.junit5.TestClients.NaiveKeepAliveClient;
+import dev.timewait.junit5.TestClients.PromisedClient;
 import dev.timewait.CloseStrategy.Kind;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
@@ -97,6 +99,21 @@ class TimeWaitClientResolverTest {
     }
   }
 
+  /** The provider's close fails after closing the naive client: the guard must still count. */
+  @GuardTimeWait(portSupplier = "peerPort")
+  static class CloseFails {
+    @Test
+    void oneRequest(@TimeWaitClient CloseFailsClient client) throws IOException {
+      lastClient = client;
+      assertThat(client.get(peerPort)).isEqualTo(200);
+    }
+  }
+
+  static class WrongType {
+    @Test
+    void test(@TimeWaitClient PromisedClient client) {}
+  }
+
   static class NoProvider {
     @Test
     void aString(@TimeWaitClient String notAClient) {}
@@ -167,6 +184,33 @@ class TimeWaitClientResolverTest {
 
     results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
     assertThat(lastClient.isClosed()).isTrue();
+  }
+
+  @Test
+  void aProviderWhoseCloseFailsStillLeavesTheGuardsCountWithTheCloseFailureInIt() {
+    KernelTcp.assumeReadable();
+
+    EngineExecutionResults results = Kit.run(CloseFails.class);
+
+    assertThat(lastClient.isClosed()).isTrue();
+    Throwable failure = results.testEvents().failed().stream().findFirst().orElseThrow()
+        .getPayload(org.junit.platform.engine.TestExecutionResult.class).orElseThrow()
+        .getThrowable().orElseThrow();
+    assertThat(failure).hasMessageStartingWith("1 new client TIME_WAIT socket towards port " + peerPort);
+    assertThat(failure.getSuppressed()).singleElement()
+        .satisfies(s -> assertThat(s).hasMessage("the provider's close failed after closing the client"));
+  }
+
+  @Test
+  void aProviderThatMakesTheWrongTypeFailsTheParameterAndHasWhatItMadeClosed() {
+    int closedBefore = TestClients.WrongTypeProvider.CLOSED.get();
+
+    EngineExecutionResults results = Kit.run(WrongType.class);
+
+    assertThat(Kit.failures(results.testEvents())).singleElement().asString()
+        .isEqualTo(TestClients.WrongTypeProvider.class.getName() + " made a java.lang.String, not a "
+            + PromisedClient.class.getName());
+    assertThat(TestClients.WrongTypeProvider.CLOSED.get()).isEqualTo(closedBefore + 1);
   }
 
   @Test
