@@ -15,14 +15,17 @@ import java.util.concurrent.TimeUnit;
  * command whose output outgrows the pipe's buffer (64 KiB on Linux). Stateless and thread-safe.
  */
 final class BoundedProcess {
-  /** A command that ended within its bound: its exit value and output. */
-  record Result(int exitValue, String output) {}
+  /**
+   * What a command gave: its exit value and output, or, where it outlived its bound ({@code
+   * timedOut}), -1 and no output.
+   */
+  record Result(int exitValue, String output, boolean timedOut) {}
 
   private BoundedProcess() {}
 
   /**
-   * Runs {@code command} for at most {@code boundSeconds}; returns what it gave, or null if it
-   * could not start (not installed) or outlived the bound (then it is killed).
+   * Runs {@code command} for at most {@code boundSeconds}; returns what it gave (timed out if it
+   * outlived the bound: then it is killed), or null if it could not start (not installed).
    */
   static Result run(List<String> command, long boundSeconds) throws InterruptedException {
     Path out;
@@ -37,9 +40,9 @@ final class BoundedProcess {
           .redirectOutput(out.toFile()).start();
       process.getOutputStream().close(); // no input: a prompt reads end of file, not forever
       if (!process.waitFor(boundSeconds, TimeUnit.SECONDS)) {
-        return null;
+        return new Result(-1, "", true);
       }
-      return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+      return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), false);
     } catch (IOException e) {
       return null;
     } finally {

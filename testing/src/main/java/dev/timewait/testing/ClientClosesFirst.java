@@ -34,8 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
- * <p>For tests and benchmarks. Thread-safe; {@link #run(int, Duration)} may be called from
- * several threads.
+ * <p>For tests and benchmarks. Thread-safe: runs called from several threads take turns (a run
+ * clears what the one before it recorded), and the counts read after a run are of the last run
+ * to end.
  */
 public final class ClientClosesFirst implements AutoCloseable {
   private static final int BACKLOG = 4096;
@@ -133,7 +134,7 @@ public final class ClientClosesFirst implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting for the client threads
    * @throws IllegalArgumentException if an argument is out of range
    */
-  public int run(int connections, Duration bound) throws InterruptedException {
+  public synchronized int run(int connections, Duration bound) throws InterruptedException {
     Preconditions.checkPositive(connections, "connections");
     Preconditions.checkNonNegative(bound, Leaks.MAX_WAIT, "bound");
     clientPorts.clear();

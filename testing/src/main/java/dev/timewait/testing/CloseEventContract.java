@@ -23,10 +23,17 @@ import org.junit.jupiter.params.provider.EnumSource;
  * strategy and the requests the connection carried, against a {@link RawHttpPeer} on loopback
  * (plain HTTP), with the kernel's table showing no client TIME_WAIT afterwards. Every wait is
  * bounded; nothing is timed beyond generous bounds.
+ *
+ * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
  */
 public abstract class CloseEventContract {
   private static final Duration EVENT_BOUND = Duration.ofSeconds(10);
   private static final Duration SETTLE = Duration.ofSeconds(5);
+  /**
+   * Bound on any one call and on the client's close: the calls go to a peer on loopback, so one
+   * that takes longer hangs (the implementor's client may have no timeouts of its own).
+   */
+  private static final Duration CALL_BOUND = Duration.ofSeconds(30);
   /**
    * A pause after a call, so that its connection is back in the pool before the next call (the
    * async clients release a connection after they completed the call).
@@ -56,7 +63,7 @@ public abstract class CloseEventContract {
     try (RawHttpPeer peer = RawHttpPeer.start(
         RawHttpPeer.Behaviour.CLOSE_LATE, Duration.ofMillis(100), false)) {
       Heard heard = new Heard();
-      try (FaultClient client = newClient(CloseStrategy.serverClose(), heard.accounting)) {
+      try (FaultClient client = client(CloseStrategy.serverClose(), heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
         CloseEvent event = heard.first();
         assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.AFTER_PEER_FIN);
@@ -75,7 +82,7 @@ public abstract class CloseEventContract {
   void aResetCloseIsHeardAsAResetForTheStrategyAfterOneRequest() throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.AWAIT_CLIENT_CLOSE)) {
       Heard heard = new Heard();
-      try (FaultClient client = newClient(CloseStrategy.reset(), heard.accounting)) {
+      try (FaultClient client = client(CloseStrategy.reset(), heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
         CloseEvent event = heard.first();
         assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
@@ -96,7 +103,7 @@ public abstract class CloseEventContract {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
       Heard heard = new Heard();
       PooledKeepAlive strategy = pooled().maxRequestsPerConnection(3).retirement(retirement).build();
-      try (FaultClient client = newClient(strategy, heard.accounting)) {
+      try (FaultClient client = client(strategy, heard.accounting)) {
         for (int i = 0; i < 3; i++) {
           assertThat(client.get(uri(peer))).isEqualTo(200);
           Thread.sleep(BACK_IN_POOL.toMillis());
@@ -119,7 +126,7 @@ public abstract class CloseEventContract {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
       Heard heard = new Heard();
       PooledKeepAlive strategy = pooled().maxLifetime(Duration.ofMillis(300)).build();
-      try (FaultClient client = newClient(strategy, heard.accounting)) {
+      try (FaultClient client = client(strategy, heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
         Thread.sleep(400);
         assertThat(client.get(uri(peer))).isEqualTo(200);
@@ -138,7 +145,7 @@ public abstract class CloseEventContract {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
       Heard heard = new Heard();
       PooledKeepAlive strategy = pooled().idleTimeout(Duration.ofMillis(500)).build();
-      try (FaultClient client = newClient(strategy, heard.accounting)) {
+      try (FaultClient client = client(strategy, heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
         CloseEvent event = heard.first(); // the pool evicts it while the client still runs
         assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.IDLE_EVICTION);
@@ -171,7 +178,7 @@ public abstract class CloseEventContract {
       throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(peerSays.behaviour)) {
       Heard heard = new Heard();
-      try (FaultClient client = newClient(pooled().build(), heard.accounting)) {
+      try (FaultClient client = client(pooled().build(), heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
         // A client may close the connection at once or keep it, retired, until its next reuse
         // check or its shutdown: either way the close is the peer's announcement's.
@@ -189,7 +196,7 @@ public abstract class CloseEventContract {
     try (RawHttpPeer peer = RawHttpPeer.start(
         RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofMillis(200), false)) {
       Heard heard = new Heard();
-      try (FaultClient client = newClient(pooled().build(), heard.accounting)) {
+      try (FaultClient client = client(pooled().build(), heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
         Thread.sleep(PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE.plusMillis(400).toMillis());
         assertThat(client.get(uri(peer))).isEqualTo(200);
@@ -206,7 +213,7 @@ public abstract class CloseEventContract {
   void aPooledConnectionOpenWhenTheClientShutsDownIsHeardAsShutdown() throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
       Heard heard = new Heard();
-      FaultClient client = newClient(pooled().build(), heard.accounting);
+      FaultClient client = client(pooled().build(), heard.accounting);
       try {
         assertThat(client.get(uri(peer))).isEqualTo(200);
         Thread.sleep(BACK_IN_POOL.toMillis());
@@ -220,6 +227,11 @@ public abstract class CloseEventContract {
       assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
       assertNoClientTimeWait(peer);
     }
+  }
+
+  /** The adapter's client, each call bounded by {@link #CALL_BOUND}. */
+  private FaultClient client(CloseStrategy strategy, CloseAccounting accounting) throws Exception {
+    return BoundedCalls.bounded(newClient(strategy, accounting), CALL_BOUND);
   }
 
   private static PooledKeepAlive.Builder pooled() {

@@ -50,6 +50,8 @@ import org.opentest4j.TestAbortedException;
  * leaks: the accounting shows no open connection, the kernel's table shows no ESTABLISHED,
  * CLOSE_WAIT or SYN_SENT socket left towards the peer, and no thread is left inside the
  * library's socket layer.
+ *
+ * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
  */
 public abstract class FaultContract {
   /** Bound on any one call: a call that takes longer hangs. */
@@ -146,16 +148,8 @@ public abstract class FaultContract {
   }
 
   /** Runs {@code call} on another thread; fails the test if it does not end within CALL_BOUND. */
-  private <T> T bounded(java.util.concurrent.Callable<T> call) throws Exception {
-    Future<T> future = caller.submit(call);
-    try {
-      return future.get(CALL_BOUND.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      throw new AssertionError("call hung for more than " + CALL_BOUND, e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof Exception ex ? ex : e;
-    }
+  private static <T> T bounded(java.util.concurrent.Callable<T> call) throws Exception {
+    return BoundedCalls.within(CALL_BOUND, call);
   }
 
   /** The failure of {@code call}, which must fail within CALL_BOUND. */

@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  * bodies whose SHA-256 the server sends and the client checks. Zero mismatches, zero errors.
  * Requests run at concurrency {@value #CONCURRENCY}; each run is bounded by {@link #RUN_BOUND} and
  * fails when it takes longer.
+ *
+ * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
  */
 public abstract class IntegrityContract {
   /** Uploads per run. */

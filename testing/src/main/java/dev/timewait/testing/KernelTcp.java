@@ -43,6 +43,9 @@ import org.junit.jupiter.api.Assumptions;
  * ({@code LoopbackRstRace} in the integration tests, docs/reliability.md).
  * A test asserts {@code between(made - strayResetsSince(before), made)} ({@link
  * #strayResetsSince}).
+ *
+ * <p>Static methods, thread-safe: each reads the kernel afresh (the one thing kept is whether
+ * {@code ss} runs here).
  */
 public final class KernelTcp {
   /** Servers {@link #startOnFreshPorts} starts at most before it gives up. */

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.Logger;
@@ -36,7 +37,12 @@ import org.slf4j.LoggerFactory;
  * jar files and lazily started JVM threads are already there. Tolerances: file descriptors may end
  * up to {@link #FD_TOLERANCE} above the baseline (a class loaded only on a rare path can open a
  * jar); threads must all be gone except JVM-internal ones ({@link Leaks#newThreads}).
+ *
+ * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
+ * {@link Isolated}: it compares the whole process's descriptors and threads, which tests running
+ * beside it under JUnit's parallel execution would change.
  */
+@Isolated
 public abstract class LoadContract {
   /** Requests per run. */
   protected static final int REQUESTS = 100_000;

@@ -18,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.LoggerFactory;
@@ -30,7 +32,12 @@ import org.slf4j.LoggerFactory;
  * (where slf4j-simple logs, at the test's configured levels: info and above for
  * {@code dev.timewait}) is captured. The secret must not appear. A canary INFO line shows the
  * capture works.
+ *
+ * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread. It
+ * holds JUnit's {@code System.err} lock while it replaces the stream, so that JUnit's parallel
+ * execution runs no other test that replaces it at the same time.
  */
+@ResourceLock(Resources.SYSTEM_ERR)
 public abstract class LogSecrecyContract {
   private static final String SECRET = "s3cr3t-7f1c9a";
   private static final String CANARY = "log-secrecy-canary-line";

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLSocket;
@@ -23,6 +24,10 @@ import javax.net.ssl.SSLSocket;
  * A raw HTTP/1.1 peer on a loopback {@link ServerSocket}, plain or TLS, whose closing behaviour a
  * test chooses: the real sockets the socket-layer and fault tests run against. It answers every
  * request with {@code 200} and a small body, and never waits unboundedly.
+ *
+ * <p>Thread-safe: it serves each connection on a thread of its own, its counts may be read from
+ * any thread, and {@link #close()} from any thread ends every connection, one accepted as it
+ * closes included.
  */
 public final class RawHttpPeer implements AutoCloseable {
 
@@ -185,7 +190,18 @@ public final class RawHttpPeer implements AutoCloseable {
         Socket socket = server.accept();
         accepted.incrementAndGet();
         live.add(socket);
-        pool.execute(() -> serve(socket));
+        if (stopped) {
+          // close() ran as this connection was accepted, and may have gone over the live set
+          // before it joined: closed here (close() sets stopped first, this adds first).
+          closeQuietly(socket);
+          return;
+        }
+        try {
+          pool.execute(() -> serve(socket));
+        } catch (RejectedExecutionException stopping) {
+          closeQuietly(socket);
+          return;
+        }
       } catch (IOException e) {
         return;
       }
@@ -414,16 +430,20 @@ public final class RawHttpPeer implements AutoCloseable {
     return head.toString(StandardCharsets.ISO_8859_1);
   }
 
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+  }
+
   @Override
   public void close() throws IOException {
     stopped = true;
     server.close();
     for (Socket s : live) {
-      try {
-        s.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
+      closeQuietly(s);
     }
     pool.shutdownNow();
     try {

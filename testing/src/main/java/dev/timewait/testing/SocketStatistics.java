@@ -10,38 +10,38 @@ import java.util.List;
  */
 final class SocketStatistics {
   private static final long BOUND_SECONDS = 10;
-  /** Whether {@code ss} ran once; null before the first try. */
+  /**
+   * Whether {@code ss} can run here: null until a run tells (a run that outlived its bound or was
+   * interrupted tells nothing, so that one slow moment does not switch it off for the JVM).
+   */
   private static volatile Boolean available;
 
   private SocketStatistics() {}
 
   /**
    * TIME_WAIT sockets whose {@code side} ("sport" or "dport") is {@code port}, IPv4 and IPv6, or
-   * null where {@code ss} cannot run (not Linux, not installed, or it failed).
+   * null where {@code ss} cannot run (not Linux, not installed, or it failed) or did not answer
+   * within its bound.
    */
   static Integer timeWait(String side, int port) {
     if (Boolean.FALSE.equals(available)) {
       return null;
     }
-    Integer count = run(List.of("ss", "-H", "-t", "-a", "-n", "state", "time-wait",
-        "( " + side + " = :" + port + " )"));
-    if (available == null) {
-      available = count != null;
-    }
-    return count;
-  }
-
-  private static Integer run(List<String> command) {
     BoundedProcess.Result result;
     try {
-      result = BoundedProcess.run(command, BOUND_SECONDS);
+      result = BoundedProcess.run(List.of("ss", "-H", "-t", "-a", "-n", "state", "time-wait",
+          "( " + side + " = :" + port + " )"), BOUND_SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
     }
-    if (result == null || result.exitValue() != 0) {
-      return null; // no ss here, it failed, or it outlived its bound
+    if (result != null && result.timedOut()) {
+      return null; // a slow moment: ask again next time
     }
-    return (int) result.output().lines().filter(line -> !line.isBlank()).count();
+    boolean ran = result != null && result.exitValue() == 0;
+    if (available == null) {
+      available = ran; // not installed, or it fails here (no netlink): it will not do better
+    }
+    return ran ? (int) result.output().lines().filter(line -> !line.isBlank()).count() : null;
   }
 }

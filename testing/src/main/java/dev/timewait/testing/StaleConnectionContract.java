@@ -19,6 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * client's own retries switched off, so that nothing hides a lost request. Each case runs against
  * a {@link RawHttpPeer} on loopback, plain and TLS, under both retirements, and checks the
  * kernel's table for client TIME_WAIT.
+ *
+ * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
  */
 public abstract class StaleConnectionContract {
   /** The idle timeout of the peers that close idle connections without saying so. */
@@ -26,6 +28,11 @@ public abstract class StaleConnectionContract {
   /** An idle gap well past {@link #PEER_IDLE} and past the pool's stale-check threshold. */
   private static final Duration GAP = PooledKeepAlive.DEFAULT_STALE_CHECK_AFTER_IDLE.plusMillis(400);
   private static final Duration SETTLE = Duration.ofSeconds(5);
+  /**
+   * Bound on any one call and on the client's close: the calls go to a peer on loopback, so one
+   * that takes longer hangs (the implementor's client may have no timeouts of its own).
+   */
+  private static final Duration CALL_BOUND = Duration.ofSeconds(30);
   private static final int ROUNDS = 4;
   /**
    * A pause after a call, so that its connection is back in the pool before the next call: the
@@ -64,7 +71,7 @@ public abstract class StaleConnectionContract {
       throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.IDLE_CLOSE, PEER_IDLE, tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         for (int i = 0; i < ROUNDS; i++) {
           assertThat(client.get(uri(peer, tls))).as("request %d", i + 1).isEqualTo(200);
           Thread.sleep(GAP.toMillis()); // the peer closes the idle connection meanwhile
@@ -87,7 +94,7 @@ public abstract class StaleConnectionContract {
     try (RawHttpPeer peer = RawHttpPeer.start(
         RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofSeconds(10), tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         for (int i = 0; i < ROUNDS; i++) {
           assertThat(client.get(uri(peer, tls))).isEqualTo(200);
           Thread.sleep(GAP.toMillis()); // idle long enough to be checked, and still alive
@@ -108,7 +115,7 @@ public abstract class StaleConnectionContract {
     try (RawHttpPeer peer = RawHttpPeer.start(
         RawHttpPeer.Behaviour.ANNOUNCED_IDLE_CLOSE, Duration.ofSeconds(1), tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         assertThat(client.get(uri(peer, tls))).isEqualTo(200);
         Thread.sleep(900);
         assertThat(client.get(uri(peer, tls))).isEqualTo(200);
@@ -128,7 +135,7 @@ public abstract class StaleConnectionContract {
     int requests = 20;
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.HTTP_1_0, Duration.ZERO, tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         for (int i = 0; i < requests; i++) {
           assertThat(client.get(uri(peer, tls))).as("request %d", i + 1).isEqualTo(200);
         }
@@ -151,7 +158,7 @@ public abstract class StaleConnectionContract {
     // is not reused: a new connection carries the third request.
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofSeconds(2), tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         assertThat(client.get(uri(peer, tls))).isEqualTo(200);
         Thread.sleep(2200);
         assertThat(client.get(uri(peer, tls))).isEqualTo(200);
@@ -180,7 +187,7 @@ public abstract class StaleConnectionContract {
     int requests = 5;
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.ANNOUNCED_NO_MORE, Duration.ZERO, tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         for (int i = 0; i < requests; i++) {
           assertThat(client.get(uri(peer, tls))).as("request %d", i + 1).isEqualTo(200);
         }
@@ -198,7 +205,7 @@ public abstract class StaleConnectionContract {
       Retirement retirement, boolean tls) throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         assertThat(client.get(uri(peer, tls))).isEqualTo(200);
         Thread.sleep(BACK_IN_POOL.toMillis());
         assertThat(client.exchange("PUT", uri(peer, tls), java.util.Map.of(), new byte[] {1, 2, 3}).status())
@@ -220,13 +227,14 @@ public abstract class StaleConnectionContract {
       Retirement retirement, boolean tls) throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = newClientWithoutRetries(pooled(retirement), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         byte[] body = {1, 2, 3};
         assertThat(client.exchange("POST", uri(peer, tls), java.util.Map.of(), body).status()).isEqualTo(200);
         Thread.sleep(BACK_IN_POOL.toMillis());
         org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> client.exchange("POST", uri(peer, tls), java.util.Map.of(), body))
-            .as("HTTP does not let a client send a POST again on its own");
+            .as("HTTP does not let a client send a POST again on its own")
+            .isInstanceOf(Exception.class); // the client's failure, not the bound's AssertionError
       }
       assertThat(peer.requests()).as("the second POST reached the peer once").isEqualTo(2);
       assertThat(peer.accepted()).isEqualTo(1);
@@ -242,14 +250,20 @@ public abstract class StaleConnectionContract {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, false)) {
       CloseAccounting accounting = new CloseAccounting();
       PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).retryUnanswered(false).build();
-      try (FaultClient client = newClientWithoutRetries(strategy, accounting)) {
+      try (FaultClient client = client(strategy, accounting)) {
         assertThat(client.get(uri(peer, false))).isEqualTo(200);
         Thread.sleep(BACK_IN_POOL.toMillis());
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.get(uri(peer, false)));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.get(uri(peer, false)))
+            .isInstanceOf(Exception.class); // the client's failure, not the bound's AssertionError
       }
       assertThat(accounting.snapshot().staleRetries()).isZero();
       assertThat(peer.requests()).isEqualTo(2);
     }
+  }
+
+  /** The adapter's client, each call bounded by {@link #CALL_BOUND}. */
+  private FaultClient client(PooledKeepAlive strategy, CloseAccounting accounting) throws Exception {
+    return BoundedCalls.bounded(newClientWithoutRetries(strategy, accounting), CALL_BOUND);
   }
 
   private static PooledKeepAlive pooled(Retirement retirement) {

@@ -15,6 +15,8 @@ import javax.net.ssl.X509TrustManager;
  * A self-signed certificate for 127.0.0.1 and localhost, made once per JVM with the JDK's own
  * {@code keytool}, and the TLS contexts that use it. Test scope only: the client trusts exactly
  * this certificate, with hostname verification left on.
+ *
+ * <p>Thread-safe: made once, under a lock; its key store is only read after that.
  */
 public final class TestTls {
   /** The password of the key store. */

@@ -25,9 +25,13 @@ class BoundedProcessTest {
   }
 
   @Test
-  void aCommandThatHangsCostsTheBoundAndGivesNothing() throws Exception {
+  void aCommandThatHangsCostsTheBoundAndGivesNothingButThatItTimedOut() throws Exception {
     long start = System.nanoTime();
-    assertThat(BoundedProcess.run(List.of("sleep", "30"), 1)).isNull();
+    BoundedProcess.Result result = BoundedProcess.run(List.of("sleep", "30"), 1);
+    assertThat(result).isNotNull();
+    assertThat(result.timedOut()).isTrue();
+    assertThat(result.exitValue()).isEqualTo(-1);
+    assertThat(result.output()).isEmpty();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
   }
 
