@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * timeout that tightens with every observation) or by the async client's reactor, which sees the
  * peer's FIN as it comes. Closes within {@link #MIN_LEARNED} of the last response are not idle
  * timeouts (a server ending the exchange) and are ignored. A destination is an IP address and
- * port; at most {@link #MAX_DESTINATIONS} are kept (the oldest observations give way). What is
+ * port; about {@link #MAX_DESTINATIONS} are kept, the first ones met (a destination met once the
+ * table is full is not learned; threads racing at the edge may add a few more). What is
  * learned stays for the life of the {@link CloseAccounting} that holds it; a peer whose timeout
  * grows keeps being retired early, which costs a reconnect, never a request.
  *

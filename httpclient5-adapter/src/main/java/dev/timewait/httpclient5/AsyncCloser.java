@@ -120,8 +120,10 @@ final class AsyncCloser {
       finish(connection, CloseOutcome.FIN_WAIT_ABORTED); // closed past the decorator meanwhile
       return;
     }
-    log.debug("{}: waiting up to {} ms for the server's FIN", connection,
-        TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
+    if (log.isDebugEnabled()) { // per server close: no boxed argument while debug is off
+      log.debug("{}: waiting up to {} ms for the server's FIN", connection,
+          TimeUnit.NANOSECONDS.toMillis(finWaitNanos));
+    }
   }
 
   /**

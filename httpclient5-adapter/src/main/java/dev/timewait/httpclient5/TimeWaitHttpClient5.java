@@ -42,8 +42,9 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * second call throws {@link IllegalArgumentException}). Every other setting stays the caller's.
  * What each strategy does on each client, TLS, HTTP/2 and the async caveats: docs/httpclient5.md.
  *
- * <p>Thread-safe: stateless static methods. The builders themselves are not thread-safe; the
- * clients they build are.
+ * <p>Thread-safe: static methods, whose one piece of state (the builders configured so far, weakly
+ * held) is guarded. The builders themselves are not thread-safe (configure one builder on one
+ * thread); the clients they build are.
  */
 public final class TimeWaitHttpClient5 {
   /**
