@@ -248,6 +248,15 @@ final class TimeWaitSocket extends Socket {
   }
 
   /** Whether something asked this socket's FIN wait to end now; notes it if so. */
+  /** Whether this thread is interrupted: the abort that an interrupt is. */
+  private boolean interruptedNow() {
+    if (Thread.currentThread().isInterrupted()) {
+      abortRequested = true;
+      return true;
+    }
+    return false;
+  }
+
   private boolean abortAsked() {
     if (abortRequested || Thread.currentThread().isInterrupted()) {
       abortRequested = true;
@@ -593,9 +602,10 @@ final class TimeWaitSocket extends Socket {
     } catch (SocketTimeoutException alive) {
       return false;
     } catch (IOException reset) {
-      if (closing) {
-        // Our own close, from another thread (a client's shutdown), ended the read: the peer did
-        // not close it, and the pause is not its idle timeout to learn.
+      if (closing || Thread.currentThread().isInterrupted()) {
+        // Our own close, from another thread (a client's shutdown), ended the read, or the JDK's
+        // on an interrupt (a virtual thread's read, JDK 21+): the peer did not close it, and the
+        // pause is not its idle timeout to learn.
         return false;
       }
       ioFailed = true;
@@ -911,7 +921,11 @@ final class TimeWaitSocket extends Socket {
         }
       }
     } catch (IOException e) {
-      return abortRequested ? CloseOutcome.FIN_WAIT_ABORTED : CloseOutcome.PEER_RESET;
+      // An interrupted virtual thread's read (JDK 21+) does not wait for the next slice: the JDK
+      // closes the socket ("Closed by interrupt", SO_LINGER(0) still set: an RST) and the
+      // interrupt flag stays set. That is the caller's abort, not the peer's reset.
+      return abortRequested || interruptedNow()
+          ? CloseOutcome.FIN_WAIT_ABORTED : CloseOutcome.PEER_RESET;
     }
   }
 
@@ -968,7 +982,7 @@ final class TimeWaitSocket extends Socket {
     } catch (SocketTimeoutException e) {
       throw e;
     } catch (IOException e) {
-      if (!abortRequested) {
+      if (!abortRequested && !interruptedNow()) { // see awaitPeerFin: an interrupt is an abort
         ioFailed = true;
       }
       throw e;
@@ -1024,8 +1038,8 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
-        if (!closing) { // else our own close, from another thread, ended the read: not the peer
-          peerEndedAfterPause();
+        if (!closing && !Thread.currentThread().isInterrupted()) {
+          peerEndedAfterPause(); // else our own close, or the JDK's on an interrupt: not the peer
         }
         throw e;
       } finally {
@@ -1068,8 +1082,8 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
-        if (!closing) { // else our own close, from another thread, ended the read: not the peer
-          peerEndedAfterPause();
+        if (!closing && !Thread.currentThread().isInterrupted()) {
+          peerEndedAfterPause(); // else our own close, or the JDK's on an interrupt: not the peer
         }
         throw e;
       } finally {

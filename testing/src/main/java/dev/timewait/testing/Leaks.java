@@ -111,15 +111,33 @@ public final class Leaks {
   public static List<String> threadsInTheFinWait() {
     List<String> waiting = new ArrayList<>();
     for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
-      for (StackTraceElement frame : e.getValue()) {
-        if (frame.getClassName().startsWith("dev.timewait.TimeWaitSocket")
-            && frame.getMethodName().equals("readSlices")) {
-          waiting.add(e.getKey().getName());
-          break;
-        }
+      if (inTheFinWait(e.getValue())) {
+        waiting.add(e.getKey().getName());
       }
     }
     return waiting;
+  }
+
+  /**
+   * Whether {@code thread} waits for a peer's FIN in the library's socket layer now, as {@link
+   * #threadsInTheFinWait} finds platform threads; for a virtual thread, which that list leaves out.
+   *
+   * @param thread the thread to look at
+   * @return whether its stack is in the FIN wait
+   */
+  public static boolean inTheFinWait(Thread thread) {
+    Preconditions.checkNotNull(thread, "thread");
+    return inTheFinWait(thread.getStackTrace());
+  }
+
+  private static boolean inTheFinWait(StackTraceElement[] stack) {
+    for (StackTraceElement frame : stack) {
+      if (frame.getClassName().startsWith("dev.timewait.TimeWaitSocket")
+          && frame.getMethodName().equals("readSlices")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
