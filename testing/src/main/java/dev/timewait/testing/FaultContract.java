@@ -32,7 +32,6 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -239,22 +238,6 @@ public abstract class FaultContract {
     return !Leaks.threadsInTheFinWait().isEmpty();
   }
 
-  /**
-   * A new unstarted virtual thread running {@code task}; the test is skipped, saying why, on a JDK
-   * without virtual threads (before 21). Reflection: the kit is built for Java 17.
-   */
-  private static Thread virtualThread(Runnable task) throws Exception {
-    Object builder;
-    try {
-      builder = Thread.class.getMethod("ofVirtual").invoke(null);
-    } catch (NoSuchMethodException e) {
-      Assumptions.abort("virtual threads need JDK 21 or later; this is " + Runtime.version());
-      throw e;
-    }
-    return (Thread) Class.forName("java.lang.Thread$Builder")
-        .getMethod("unstarted", Runnable.class).invoke(builder, task);
-  }
-
   /** A peer that never closes and a server-close client with a long FIN wait, for the abort cases. */
   private record FinWaitSetUp(RawHttpPeer peer, CloseAccounting accounting, FaultClient client) {}
 
@@ -417,7 +400,8 @@ public abstract class FaultContract {
         outcome.set("failed: " + interrupted); // either outcome is the client's to choose
       }
     };
-    Thread caller = virtual ? virtualThread(call) : new Thread(call, "fault-contract-interrupted-caller");
+    Thread caller =
+        virtual ? VirtualThreads.unstarted(call) : new Thread(call, "fault-contract-interrupted-caller");
     caller.setDaemon(true);
     caller.start();
     // A virtual thread's stack is not in Thread.getAllStackTraces(): look at the caller's own.
