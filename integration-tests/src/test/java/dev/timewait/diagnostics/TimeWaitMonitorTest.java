@@ -243,7 +243,9 @@ class TimeWaitMonitorTest {
   }
 
   @Test
-  void aFailingListenerDoesNotStopSampling() throws Exception {
+  void failingListenersNeverStopSamplingWhetherTheyThrowAnExceptionOrAnError() throws Exception {
+    // A test's listener fails with an AssertionError: thrown on, it ended the sampler's thread
+    // while isRunning() still said true, and checkBudget() read the last sample for ever.
     AtomicInteger samples = new AtomicInteger();
     try (TimeWaitMonitor monitor = TimeWaitMonitor.builder()
         .destination(at("127.0.0.1", 8080))
@@ -253,24 +255,6 @@ class TimeWaitMonitorTest {
         .listener(s -> {
           throw new IllegalStateException("a broken listener");
         })
-        .listener(s -> samples.incrementAndGet())
-        .build()
-        .start()) {
-      assertThat(await(() -> samples.get() >= 3, BOUND)).isTrue();
-      assertThat(monitor.isRunning()).isTrue();
-    }
-  }
-
-  @Test
-  void aListenerThatThrowsAnErrorDoesNotEndTheMonitorsThread() throws Exception {
-    // A test's listener fails with an AssertionError: thrown on, it ended the sampler's thread
-    // while isRunning() still said true, and checkBudget() read the last sample for ever.
-    AtomicInteger samples = new AtomicInteger();
-    try (TimeWaitMonitor monitor = TimeWaitMonitor.builder()
-        .destination(at("127.0.0.1", 8080))
-        .settings(KernelSettings.read(ProcFixtures.root("proc-tuned")))
-        .table(ProcFixtures.table("proc-tuned"))
-        .period(Duration.ofMillis(20))
         .listener(s -> {
           throw new AssertionError("a test listener's failed assertion");
         })
