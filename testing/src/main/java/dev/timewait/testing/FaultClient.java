@@ -39,7 +39,10 @@ public interface FaultClient extends ContractClient {
     return exchange("GET", uri, Map.of(), null).status();
   }
 
-  /** A response read whole: status, headers (names in lower case) and body. */
+  /**
+   * A response read whole: status, headers (names in lower case) and body. The map and the array
+   * are the implementor's, not copied (a 10 MiB body once is enough): the contracts only read them.
+   */
   record Reply(int status, Map<String, String> headers, byte[] body) {
     /**
      * The value of header {@code name} (any case), or {@code null}.
