@@ -84,7 +84,8 @@ public final class Leaks {
 
   /**
    * Threads whose stack is inside the library's socket layer (dev.timewait.TimeWaitSocket* or
-   * dev.timewait.internal): a close or read that the library left blocked.
+   * dev.timewait.internal): a close or read that the library left blocked. Platform threads only:
+   * {@link Thread#getAllStackTraces()} leaves virtual threads out.
    *
    * @return the threads, as "name at frame"
    */
@@ -104,7 +105,8 @@ public final class Leaks {
 
   /**
    * Threads that wait for a peer's FIN in the library's socket layer now (a server close's FIN
-   * wait, in {@code TimeWaitSocket.readSlices}), as "name" strings.
+   * wait, in {@code TimeWaitSocket.readSlices}), as "name" strings. Platform threads only; for a
+   * virtual thread, {@link #inTheFinWait(Thread)}.
    *
    * @return the threads' names
    */
