@@ -84,7 +84,8 @@ final class TimeWaitSocket extends Socket {
       CLOSING = lookup.findVarHandle(TimeWaitSocket.class, "closing", boolean.class);
       CHECKING = lookup.findVarHandle(TimeWaitSocket.class, "checking", boolean.class);
       OPTION_CALLS = lookup.findVarHandle(TimeWaitSocket.class, "optionCalls", int.class);
-      RETIRE_REASON = lookup.findVarHandle(TimeWaitSocket.class, "retireReason", CloseEvent.Reason.class);
+      RETIRE_REASON =
+          lookup.findVarHandle(TimeWaitSocket.class, "retireReason", CloseEvent.Reason.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -247,8 +248,7 @@ final class TimeWaitSocket extends Socket {
     armed = true;
   }
 
-  /** Whether something asked this socket's FIN wait to end now; notes it if so. */
-  /** Whether this thread is interrupted: the abort that an interrupt is. */
+  /** Whether this thread is interrupted: the abort that an interrupt is; notes it if so. */
   private boolean interruptedNow() {
     if (Thread.currentThread().isInterrupted()) {
       abortRequested = true;
@@ -257,6 +257,7 @@ final class TimeWaitSocket extends Socket {
     return false;
   }
 
+  /** Whether something asked this socket's FIN wait to end now; notes it if so. */
   private boolean abortAsked() {
     if (abortRequested || Thread.currentThread().isInterrupted()) {
       abortRequested = true;
