@@ -259,8 +259,7 @@ final class TimeWaitSocket extends Socket {
 
   /** Whether something asked this socket's FIN wait to end now; notes it if so. */
   private boolean abortAsked() {
-    if (abortRequested || Thread.currentThread().isInterrupted()) {
-      abortRequested = true;
+    if (abortRequested || interruptedNow()) {
       return true;
     }
     BooleanSupplier when = abortWhen;
