@@ -550,6 +550,12 @@ final class TimeWaitSocket extends Socket {
       // HTTP), and each read would wait its 1 ms again on a live connection.
       boolean due = idle >= checkAfter && idle + lastIoNanos - checkedAliveNanos >= CHECK_FRESH_NANOS;
       boolean peerClosed = due && peerClosedWhileIdle();
+      if (closing) {
+        // A close of ours ended the check (another thread's; or the JDK's own call of close()
+        // from the read of an interrupted virtual thread, JDK 21+): not the peer's. Say what the
+        // socket is now, so that a client never writes into a socket closed under its check.
+        return super.isClosed();
+      }
       if (due && !peerClosed) {
         checkedAliveNanos = System.nanoTime();
       }
@@ -567,7 +573,9 @@ final class TimeWaitSocket extends Socket {
       }
       return false;
     } catch (IOException e) {
-      return false; // the socket failed under the check: the client's next I/O will see it
+      // The socket failed under the check (a close racing it: restoring the read timeout found it
+      // closed): say whether it is closed; if not, the client's next I/O will see what it is.
+      return super.isClosed();
     } finally {
       checking = false;
     }
@@ -603,9 +611,9 @@ final class TimeWaitSocket extends Socket {
       return false;
     } catch (IOException reset) {
       if (closing || Thread.currentThread().isInterrupted()) {
-        // Our own close, from another thread (a client's shutdown), ended the read, or the JDK's
-        // on an interrupt (a virtual thread's read, JDK 21+): the peer did not close it, and the
-        // pause is not its idle timeout to learn.
+        // A close of ours ended the read: another thread's (a client's shutdown), or the one the
+        // JDK calls on an interrupted virtual thread's read (JDK 21+): the peer did not close it,
+        // and the pause is not its idle timeout to learn (isClosed says what the socket is).
         return false;
       }
       ioFailed = true;
@@ -713,9 +721,14 @@ final class TimeWaitSocket extends Socket {
 
   @Override
   public void close() throws IOException {
-    if (pauseNanos >= 0 && bytesSincePause > 0) {
+    if (pauseNanos >= 0 && bytesSincePause > 0 && activeIo == 0 && !closing
+        && !Thread.currentThread().isInterrupted()) {
       // Over TLS, a client's own stale check reads the peer's close_notify (one alert record)
       // after the idle pause, and closes without reading the FIN behind it: the idle timeout too.
+      // Not while a read is under way: that close is a cancel of ours (another thread's, or the
+      // JDK's own call of close() from an interrupted virtual thread's read), in the middle of a
+      // body that paused (a stream's small events), and teaches nothing of the peer; nor on a
+      // second close.
       peerEndedAfterPause();
     }
     if (!CLOSING.compareAndSet(this, false, true)) {
@@ -922,8 +935,9 @@ final class TimeWaitSocket extends Socket {
       }
     } catch (IOException e) {
       // An interrupted virtual thread's read (JDK 21+) does not wait for the next slice: the JDK
-      // closes the socket ("Closed by interrupt", SO_LINGER(0) still set: an RST) and the
-      // interrupt flag stays set. That is the caller's abort, not the peer's reset.
+      // calls close() (this one, which returns at once: a close is under way) and throws "Closed
+      // by interrupt", the interrupt flag still set. That is the caller's abort, not the peer's
+      // reset; finish() then resets.
       return abortRequested || interruptedNow()
           ? CloseOutcome.FIN_WAIT_ABORTED : CloseOutcome.PEER_RESET;
     }

@@ -91,6 +91,40 @@ class ReuseCheckTest {
     }
   }
 
+  @Test
+  void aCloseFromAnotherThreadWhileABodyReadWaitsAfterAPauseTeachesNoIdleTimeout() throws Exception {
+    // A stream's small event after a pause, then a cancel while the next read waits: another
+    // thread's close (or, JDK 21+, the JDK's own call of close() from an interrupted virtual
+    // thread's read). Before, close() took the pause and the few bytes after it for a TLS peer's
+    // close_notify after its idle timeout, and learned 150 ms as that timeout.
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
+      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+           Socket peer = server.accept()) {
+        exchangeOneByte(client, peer);
+        Thread.sleep(150); // past MIN_LEARNED: the next read follows a pause
+        peer.getOutputStream().write(new byte[10]); // a small event of the stream
+        InputStream in = client.getInputStream();
+        assertThat(in.readNBytes(10)).hasSize(10);
+        Thread reader = new Thread(() -> {
+          try {
+            in.read(); // waits for the next event
+          } catch (java.io.IOException closedUnderIt) {
+            // the cancel
+          }
+        }, "stream-reader");
+        reader.start();
+        Thread.sleep(100);
+        client.close();
+        reader.join(5_000);
+        assertThat(reader.isAlive()).isFalse();
+      }
+      CloseStats stats = factory.accounting().snapshot();
+      assertThat(stats.closedIdleByPeer()).as("%s", stats).isZero();
+      assertThat(factory.accounting().peerIdleTimeouts().learned()).isEmpty();
+    }
+  }
+
   /** Waits (bounded) until {@code checker} is inside the reuse check's read, or has ended. */
   private static boolean awaitInTheCheck(Thread checker) {
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);

@@ -53,7 +53,9 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
       scope.clientContext.removeAttribute(UNANSWERED_ATTRIBUTE);
       HttpEntity entity = request.getEntity();
       boolean repeatable = entity == null || entity.isRepeatable();
-      if (scope.execRuntime.isExecutionAborted()
+      // An interrupted caller cancelled the call, as an abort does: a virtual thread's read
+      // (JDK 21+) ends with "Closed by interrupt" and no response byte, which looks unanswered.
+      if (scope.execRuntime.isExecutionAborted() || Thread.currentThread().isInterrupted()
           || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, true, unanswered, false)) {
         throw e;
       }

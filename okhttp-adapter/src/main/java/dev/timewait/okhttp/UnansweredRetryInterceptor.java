@@ -62,7 +62,9 @@ final class UnansweredRetryInterceptor implements Interceptor {
     } catch (IOException e) {
       RequestBody body = request.body();
       boolean repeatable = body == null || !body.isOneShot();
-      if (call.isCanceled()
+      // An interrupted caller cancelled the call, as Call.cancel() does: a virtual thread's read
+      // (JDK 21+) ends with "Closed by interrupt" and no response byte, which looks unanswered.
+      if (call.isCanceled() || Thread.currentThread().isInterrupted()
           || !UnansweredRetry.mayRetry(request.method(), repeatable, true, state.unanswered, state.retried)) {
         throw e;
       }

@@ -382,8 +382,9 @@ public abstract class FaultContract {
   /**
    * On a platform thread the FIN wait sees the interrupt between its read's slices; on a virtual
    * thread (JDK 21+, as Spring Boot runs blocking clients with {@code
-   * spring.threads.virtual.enabled}) the JDK itself closes the socket under the read ("Closed by
-   * interrupt"): still an RST, and counted as the aborted FIN wait it is, not as the peer's reset.
+   * spring.threads.virtual.enabled}) the read ends at once, the JDK calling the socket's close()
+   * and throwing "Closed by interrupt": still an RST, and counted as the aborted FIN wait it is,
+   * not as the peer's reset.
    */
   @ParameterizedTest(name = "tls={0} virtual={1}")
   @MethodSource("tlsAndVirtualThread")

@@ -97,6 +97,12 @@ public final class RawHttpPeer implements AutoCloseable {
      */
     DROP_SECOND_REQUEST,
     /**
+     * A keep-alive HTTP/1.1 server that answers the first request of each connection, reads the
+     * second and never answers it, holding the connection until the client goes away or the peer
+     * stops: a request left unanswered on a reused connection, for its caller to give up on.
+     */
+    HOLD_SECOND_REQUEST,
+    /**
      * A keep-alive HTTP/1.1 server that answers the first request of each connection and stalls
      * mid-body on the second, as {@link #STALL_MID_BODY} does: a stalled response on a reused
      * connection.
@@ -233,6 +239,12 @@ public final class RawHttpPeer implements AutoCloseable {
           socket.close(); // read, never answered
           return;
         }
+        if (behaviour == Behaviour.HOLD_SECOND_REQUEST && onThisConnection == 2) {
+          while (in.read() >= 0) {
+            // read, never answered: held until the client goes away (or the hold's bound)
+          }
+          return;
+        }
         if (isMidBodyFault()
             || behaviour == Behaviour.STALL_SECOND_RESPONSE && onThisConnection == 2) {
           failMidBody(raw, socket, out);
@@ -241,7 +253,7 @@ public final class RawHttpPeer implements AutoCloseable {
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
         String connection = switch (behaviour) {
           case IGNORE_CONNECTION_CLOSE, HTTP_1_0 -> "";
-          case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
+          case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
               "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
           case ANNOUNCED_NO_MORE -> "Keep-Alive: timeout=5, max=0\r\n";
           case ANNOUNCED_IDLE_CLOSE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive")

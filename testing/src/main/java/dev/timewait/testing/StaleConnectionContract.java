@@ -266,6 +266,48 @@ public abstract class StaleConnectionContract {
     return BoundedCalls.bounded(newClientWithoutRetries(strategy, accounting), CALL_BOUND);
   }
 
+  /**
+   * A caller that gives up on a request still unanswered on a reused connection (its thread
+   * interrupted: a {@code Future.cancel(true)}, a time limiter) cancelled it: the request is never
+   * sent again. On a virtual thread (JDK 21+; skipped, saying why, before) the interrupt ends the
+   * read with "Closed by interrupt" and no response byte, which looks like an unanswered request
+   * that the peer dropped.
+   */
+  @org.junit.jupiter.api.Test
+  void anUnansweredRequestWhoseCallerIsInterruptedIsNeverSentAgain() throws Exception {
+    VirtualThreads.assumeAvailable();
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.HOLD_SECOND_REQUEST, Duration.ZERO, false)) {
+      CloseAccounting accounting = new CloseAccounting();
+      // The interrupted call goes to the client itself, on the virtual thread; the rest bounded.
+      FaultClient raw = newClientWithoutRetries(PooledKeepAlive.builder().maxTotal(4).build(), accounting);
+      try (FaultClient bounded = BoundedCalls.bounded(raw, CALL_BOUND)) {
+        assertThat(bounded.get(uri(peer, false))).isEqualTo(200);
+        Thread.sleep(BACK_IN_POOL.toMillis());
+        java.util.concurrent.atomic.AtomicReference<String> outcome =
+            new java.util.concurrent.atomic.AtomicReference<>("still running");
+        Thread caller = VirtualThreads.unstarted(() -> {
+          try {
+            outcome.set("completed: " + raw.get(uri(peer, false)));
+          } catch (Exception e) {
+            outcome.set("failed: " + e);
+          }
+        });
+        caller.start();
+        assertThat(Leaks.await(() -> peer.requests() == 2, CALL_BOUND)).as("the second request sent")
+            .isTrue();
+        caller.interrupt();
+        caller.join(CALL_BOUND.toMillis());
+        assertThat(caller.isAlive()).as("the interrupted caller still waits").isFalse();
+        assertThat(outcome.get()).startsWith("failed");
+        Thread.sleep(BACK_IN_POOL.toMillis() * 3); // a second send would come at once
+        assertThat(peer.requests()).as("requests the peer read").isEqualTo(2);
+        assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
   private static PooledKeepAlive pooled(Retirement retirement) {
     return PooledKeepAlive.builder().maxTotal(4).retirement(retirement).build();
   }
