@@ -92,6 +92,7 @@ class ReuseCheckTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void aCloseFromAnotherThreadWhileABodyReadWaitsAfterAPauseTeachesNoIdleTimeout() throws Exception {
     // A stream's small event after a pause, then a cancel while the next read waits: another
     // thread's close (or, JDK 21+, the JDK's own call of close() from an interrupted virtual
