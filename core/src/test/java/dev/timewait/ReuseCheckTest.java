@@ -61,6 +61,7 @@ class ReuseCheckTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void aCloseFromAnotherThreadDuringTheCheckIsNeitherCountedNorLearnedAsThePeers() throws Exception {
     // A client's shutdown closes a pooled connection while a reuse check reads it: the read fails
     // because of our own close. Counted as the peer's, it taught the accounting a peer idle
