@@ -610,11 +610,8 @@ final class TimeWaitSocket extends Socket {
     } catch (SocketTimeoutException alive) {
       return false;
     } catch (IOException reset) {
-      if (closing || Thread.currentThread().isInterrupted()) {
-        // A close of ours ended the read: another thread's (a client's shutdown), or the one the
-        // JDK calls on an interrupted virtual thread's read (JDK 21+): the peer did not close it,
-        // and the pause is not its idle timeout to learn (isClosed says what the socket is).
-        return false;
+      if (endedByUs()) {
+        return false; // not the peer's close, nor its idle timeout (isClosed says what the socket is)
       }
       ioFailed = true;
       return true; // an RST: the peer is gone
@@ -685,6 +682,17 @@ final class TimeWaitSocket extends Socket {
     }
   }
 
+  /**
+   * Whether a read that failed now was ended by us, not by the peer: a close of ours began
+   * (another thread's, a client's shutdown or a cancel; since JDK 19 {@code Socket.close()} is not
+   * synchronized, so it can cut a read under way), or this thread is interrupted (on JDK 21+ the
+   * JDK itself calls {@code close()} from an interrupted virtual thread's read, "Closed by
+   * interrupt"). Such a failure is neither the peer's close nor its idle timeout to learn.
+   */
+  private boolean endedByUs() {
+    return closing || Thread.currentThread().isInterrupted();
+  }
+
   /** The peer ended the connection (FIN or RST) right after an idle pause: its idle timeout. */
   private void peerEndedAfterPause() {
     long pause = pauseNanos;
@@ -721,14 +729,12 @@ final class TimeWaitSocket extends Socket {
 
   @Override
   public void close() throws IOException {
-    if (pauseNanos >= 0 && bytesSincePause > 0 && activeIo == 0 && !closing
-        && !Thread.currentThread().isInterrupted()) {
+    if (pauseNanos >= 0 && bytesSincePause > 0 && activeIo == 0 && !endedByUs()) {
       // Over TLS, a client's own stale check reads the peer's close_notify (one alert record)
       // after the idle pause, and closes without reading the FIN behind it: the idle timeout too.
-      // Not while a read is under way: that close is a cancel of ours (another thread's, or the
-      // JDK's own call of close() from an interrupted virtual thread's read), in the middle of a
-      // body that paused (a stream's small events), and teaches nothing of the peer; nor on a
-      // second close.
+      // Not while a read is under way: that close is a cancel of ours in the middle of a body
+      // that paused (a stream's small events), and teaches nothing of the peer; nor on a second
+      // close, nor on an interrupt (endedByUs).
       peerEndedAfterPause();
     }
     if (!CLOSING.compareAndSet(this, false, true)) {
@@ -1052,8 +1058,8 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
-        if (!closing && !Thread.currentThread().isInterrupted()) {
-          peerEndedAfterPause(); // else our own close, or the JDK's on an interrupt: not the peer
+        if (!endedByUs()) {
+          peerEndedAfterPause();
         }
         throw e;
       } finally {
@@ -1096,8 +1102,8 @@ final class TimeWaitSocket extends Socket {
         throw e;
       } catch (IOException e) {
         ioFailed = true;
-        if (!closing && !Thread.currentThread().isInterrupted()) {
-          peerEndedAfterPause(); // else our own close, or the JDK's on an interrupt: not the peer
+        if (!endedByUs()) {
+          peerEndedAfterPause();
         }
         throw e;
       } finally {
