@@ -4,8 +4,8 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.TestSource;
@@ -19,8 +19,10 @@ import org.junit.platform.launcher.TestPlan;
  * The build's console report of a module's tests, registered through {@code META-INF/services}
  * (every module has this unpublished module on its test class path): one line per module in the form
  * {@code core: 158 passed, 0 failed, 2 skipped} (the module's artifactId less {@code timewait-}: one
- * word, so that the line is a plain closing line CI tools recognise), then each skipped test with its reason,
- * and each failure at once with its stack trace. Surefire keeps its per-class lines and the tests'
+ * word, so that the line is a plain closing line CI tools recognise), then each skipped test with its reason
+ * (the invocations of one parameterized test skipped for one reason share a line that counts them:
+ * on JDK 17 every virtual-thread case skips for the same reason), and each failure at once with its
+ * stack trace. Surefire keeps its per-class lines and the tests'
  * own output off the console ({@code printSummary=false}, {@code redirectTestOutputToFile}: that
  * output is in {@code target/surefire-reports/*-output.txt}), so a green build stays short while
  * a skip is never silent and a failure is never only in a file.
@@ -39,7 +41,9 @@ public final class ConsoleTestReport implements TestExecutionListener {
   private final String module = shortName(System.getProperty(MODULE));
   private final PrintStream console =
       new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-  private final List<String> skipped = new ArrayList<>();
+  /** Skip lines in the order met, keyed by test (less its invocation) and reason; the value counts them. */
+  private final Map<String, Skip> skipped = new LinkedHashMap<>();
+  private int skips;
   private int passed;
   private int failed;
   private TestPlan plan;
@@ -55,7 +59,7 @@ public final class ConsoleTestReport implements TestExecutionListener {
       return;
     }
     // A skipped container skips every test in it: one line for the container says it.
-    skipped.add(name(test) + ": " + oneLine(reason));
+    skip(test, reason);
   }
 
   @Override
@@ -69,11 +73,10 @@ public final class ConsoleTestReport implements TestExecutionListener {
           passed++;
         }
       }
-      case ABORTED -> skipped.add(name(test) + ": "
-          + oneLine(result.getThrowable().map(Throwable::getMessage).orElse("aborted")));
+      case ABORTED -> skip(test, result.getThrowable().map(Throwable::getMessage).orElse("aborted"));
       case FAILED -> {
         failed++;
-        console.println(module + ": FAILED " + name(test));
+        console.println(module + ": FAILED " + name(test, true));
         result.getThrowable().ifPresent(this::printTrace);
       }
     }
@@ -85,9 +88,40 @@ public final class ConsoleTestReport implements TestExecutionListener {
       return;
     }
     // The plain closing line: "NAME: N passed, N failed, N skipped".
-    console.println(module + ": " + passed + " passed, " + failed + " failed, " + skipped.size() + " skipped");
-    for (String s : skipped) {
-      console.println("  skipped " + s);
+    console.println(module + ": " + passed + " passed, " + failed + " failed, " + skips + " skipped");
+    for (Skip s : skipped.values()) {
+      console.println("  skipped " + s.line());
+    }
+  }
+
+  private void skip(TestIdentifier test, String reason) {
+    skips++;
+    String why = oneLine(reason);
+    String test1 = name(test, false);
+    skipped.computeIfAbsent(test1 + ": " + why, k -> new Skip(test1, why)).add(name(test, true));
+  }
+
+  /** One skip line: a test's skipped invocations that share a reason. */
+  private static final class Skip {
+    private final String test;
+    private final String reason;
+    private String first;
+    private int count;
+
+    Skip(String test, String reason) {
+      this.test = test;
+      this.reason = reason;
+    }
+
+    void add(String invocation) {
+      if (count++ == 0) {
+        first = invocation;
+      }
+    }
+
+    /** The one invocation's full name, or the test's with how many invocations skipped. */
+    String line() {
+      return (count == 1 ? first : test + " (" + count + " invocations)") + ": " + reason;
     }
   }
 
@@ -103,8 +137,11 @@ public final class ConsoleTestReport implements TestExecutionListener {
     }
   }
 
-  /** {@code Class > method [display name]} for a method, the display name otherwise. */
-  private String name(TestIdentifier test) {
+  /**
+   * {@code Class > method [display name]} for a method (the display name only with
+   * {@code invocationName} and for an invocation), the display name otherwise.
+   */
+  private String name(TestIdentifier test, boolean invocationName) {
     Optional<TestSource> source = test.getSource();
     if (source.isPresent() && source.get() instanceof MethodSource m) {
       String cls = m.getClassName().substring(m.getClassName().lastIndexOf('.') + 1);
@@ -113,7 +150,7 @@ public final class ConsoleTestReport implements TestExecutionListener {
       // Parameterized and repeated invocations: the invocation's name says which one.
       boolean invocation = plan != null && plan.getParent(test).flatMap(TestIdentifier::getSource)
           .filter(MethodSource.class::isInstance).isPresent();
-      return cls + " > " + method + (invocation ? " " + shown : "");
+      return cls + " > " + method + (invocation && invocationName ? " " + shown : "");
     }
     if (source.isPresent() && source.get() instanceof ClassSource c) {
       return c.getClassName().substring(c.getClassName().lastIndexOf('.') + 1);
