@@ -60,6 +60,18 @@ public final class CloseAccounting {
         accounting.recordClose(outcome, reason, remote, strategy, requests, connectedAtNanos,
             finWaitStartNanos);
       }
+
+      @Override
+      public void observeClosedAfterIdle(CloseAccounting accounting,
+          java.net.InetSocketAddress remote, long idleNanos) {
+        accounting.peerIdleTimeouts.observeClosedAfterIdle(remote, idleNanos);
+      }
+
+      @Override
+      public long retireAfterIdleNanos(CloseAccounting accounting,
+          java.net.InetSocketAddress remote) {
+        return accounting.peerIdleTimeouts.retireAfterIdleNanos(remote);
+      }
     });
   }
 

@@ -48,17 +48,14 @@ public final class PeerIdleTimeouts {
 
   private final Map<InetSocketAddress, Long> shortest = new ConcurrentHashMap<>();
 
-  /** No observations yet. */
-  public PeerIdleTimeouts() {}
+  /** No observations yet: each {@link CloseAccounting} makes its own. */
+  PeerIdleTimeouts() {}
 
   /**
-   * For adapters: the peer at {@code remote} was seen to have closed a pooled connection that had
-   * been idle for {@code idleNanos} since its last exchange.
-   *
-   * @param remote the peer's address and port
-   * @param idleNanos how long the connection had been idle when the close was seen
+   * The peer at {@code remote} was seen to have closed a pooled connection that had been idle for
+   * {@code idleNanos} since its last exchange. Adapters reach it through {@code spi.PeerIdle}.
    */
-  public void observeClosedAfterIdle(InetSocketAddress remote, long idleNanos) {
+  void observeClosedAfterIdle(InetSocketAddress remote, long idleNanos) {
     Preconditions.checkNotNull(remote, "remote");
     if (idleNanos < MIN_LEARNED_NANOS) {
       return;
@@ -75,14 +72,11 @@ public final class PeerIdleTimeouts {
   }
 
   /**
-   * For adapters: how long a pooled connection to {@code remote} may sit idle before it retires, in
-   * nanoseconds: the learned time less a fifth of it, at most 1 s, and never under {@link
-   * #MIN_LEARNED}; -1 where nothing was learned.
-   *
-   * @param remote the peer's address and port
-   * @return the idle time after which a connection to {@code remote} retires, or -1
+   * How long a pooled connection to {@code remote} may sit idle before it retires, in nanoseconds:
+   * the learned time less a fifth of it, at most 1 s, and never under {@link #MIN_LEARNED}; -1
+   * where nothing was learned. Adapters reach it through {@code spi.PeerIdle}.
    */
-  public long retireAfterIdleNanos(InetSocketAddress remote) {
+  long retireAfterIdleNanos(InetSocketAddress remote) {
     Long learned = remote == null ? null : shortest.get(remote);
     if (learned == null) {
       return -1;

@@ -233,10 +233,8 @@ public final class PooledKeepAlive implements CloseStrategy {
   }
 
   private static void checkDuration(Duration value, String name) {
-    Preconditions.checkPositive(value, MAX_DURATION, name);
-    if (value.compareTo(MIN_DURATION) < 0) {
-      throw new IllegalArgumentException(name + " must be >= " + MIN_DURATION + ", but was " + value);
-    }
+    Preconditions.checkPositive(value, MAX_DURATION, name); // "> 0" for zero and below
+    Preconditions.checkBetween(value, MIN_DURATION, MAX_DURATION, name);
   }
 
   /** {@return a builder that starts from the defaults} */
@@ -244,11 +242,20 @@ public final class PooledKeepAlive implements CloseStrategy {
     return new Builder();
   }
 
-  /** {@return a builder that starts from this strategy's values} */
+  /**
+   * A builder that starts from this strategy's values. A {@code maxPerRoute} equal to what
+   * {@code build()} works out from {@code maxTotal} is left to be worked out again, so that
+   * {@code pooled().toBuilder().maxTotal(8).build()} lowers it with {@code maxTotal}, as
+   * {@code builder().maxTotal(8).build()} does.
+   *
+   * @return a builder with this strategy's values
+   */
   public Builder toBuilder() {
-    return new Builder()
-        .maxTotal(maxTotal)
-        .maxPerRoute(maxPerRoute)
+    Builder builder = new Builder().maxTotal(maxTotal);
+    if (maxPerRoute != Builder.derivedMaxPerRoute(maxTotal)) {
+      builder.maxPerRoute(maxPerRoute);
+    }
+    return builder
         .idleTimeout(idleTimeout)
         .maxLifetime(maxLifetime)
         .maxRequestsPerConnection(maxRequestsPerConnection)
@@ -389,10 +396,15 @@ public final class PooledKeepAlive implements CloseStrategy {
      * @return the new {@code PooledKeepAlive}
      */
     public PooledKeepAlive build() {
-      int perRoute = maxPerRoute != null ? maxPerRoute : Math.min(DEFAULT_MAX_PER_ROUTE, maxTotal);
+      int perRoute = maxPerRoute != null ? maxPerRoute : derivedMaxPerRoute(maxTotal);
       return new PooledKeepAlive(
           maxTotal, perRoute, idleTimeout, maxLifetime, maxRequestsPerConnection, retirement, finWait,
           staleCheckAfterIdle, retryUnanswered);
+    }
+
+    /** The per-route bound of a builder that was not given one: the default, or maxTotal if smaller. */
+    static int derivedMaxPerRoute(int maxTotal) {
+      return Math.min(DEFAULT_MAX_PER_ROUTE, maxTotal);
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.timewait;
 
 import dev.timewait.internal.CoreAccess;
+import dev.timewait.spi.ResponseMark;
 import dev.timewait.internal.Preconditions;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -420,7 +421,7 @@ public final class TimeWaitSocketFactory extends SocketFactory {
   ResponseMark markResponse(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
     TimeWaitSocket target = staleCheckNanos < 0 ? null : find(socket);
-    return target == null ? null : new ResponseMark(target, socket != target);
+    return target == null ? null : new SocketResponseMark(target, socket != target);
   }
 
   /**

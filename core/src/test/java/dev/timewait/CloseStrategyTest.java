@@ -62,6 +62,22 @@ class CloseStrategyTest {
   }
 
   @Test
+  void toBuilderLowersAWorkedOutPerRouteBoundWithMaxTotalAndKeepsAGivenOne() {
+    // The default per-route bound (20) was worked out, not given: changing maxTotal alone must
+    // not fail with "maxPerRoute must be <= maxTotal (8), but was 20".
+    assertThat(CloseStrategy.pooled().toBuilder().maxTotal(8).build())
+        .isEqualTo(PooledKeepAlive.builder().maxTotal(8).build())
+        .extracting(PooledKeepAlive::maxPerRoute).isEqualTo(8);
+    assertThat(PooledKeepAlive.builder().maxTotal(8).build().toBuilder().maxTotal(64).build().maxPerRoute())
+        .isEqualTo(PooledKeepAlive.DEFAULT_MAX_PER_ROUTE);
+    PooledKeepAlive given = PooledKeepAlive.builder().maxTotal(64).maxPerRoute(16).build();
+    assertThat(given.toBuilder().maxTotal(32).build().maxPerRoute()).isEqualTo(16);
+    assertThatThrownBy(() -> given.toBuilder().maxTotal(8).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxPerRoute must be <= maxTotal (8), but was 16");
+  }
+
+  @Test
   void finWaitMustBePositiveAndBounded() {
     assertThatThrownBy(() -> ServerClose.builder().finWait(null))
         .isInstanceOf(NullPointerException.class).hasMessage("finWait cannot be null");

@@ -2,6 +2,7 @@ package dev.timewait;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.timewait.spi.ResponseMark;
 import dev.timewait.spi.SocketControl;
 import java.net.InetAddress;
 import java.net.ServerSocket;

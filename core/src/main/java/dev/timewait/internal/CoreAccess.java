@@ -1,7 +1,7 @@
 package dev.timewait.internal;
 
 import dev.timewait.CloseAccounting;
-import dev.timewait.ResponseMark;
+import dev.timewait.spi.ResponseMark;
 import dev.timewait.TimeWaitSocketFactory;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -59,6 +59,13 @@ public final class CoreAccess {
         dev.timewait.CloseEvent.Reason reason, java.net.InetSocketAddress remote,
         dev.timewait.CloseStrategy.Kind strategy, long requests, long connectedAtNanos,
         long finWaitStartNanos);
+
+    /** @see dev.timewait.spi.PeerIdle#observeClosedAfterIdle */
+    void observeClosedAfterIdle(CloseAccounting accounting, java.net.InetSocketAddress remote,
+        long idleNanos);
+
+    /** @see dev.timewait.spi.PeerIdle#retireAfterIdleNanos */
+    long retireAfterIdleNanos(CloseAccounting accounting, java.net.InetSocketAddress remote);
   }
 
   /** Implemented by {@link TimeWaitSocketFactory}; see {@code dev.timewait.spi.SocketControl}. */

@@ -88,6 +88,21 @@ public final class Preconditions {
     return value;
   }
 
+  /**
+   * Returns {@code value} if it is non-null and between {@code min} and {@code max}, both
+   * included; the messages say which bound it missed: "period must be >= PT0.1S, but was PT0.01S".
+   */
+  public static Duration checkBetween(Duration value, Duration min, Duration max, String name) {
+    checkNotNull(value, name);
+    if (value.compareTo(min) < 0) {
+      throw new IllegalArgumentException(name + " must be >= " + min + ", but was " + value);
+    }
+    if (value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(name + " must be <= " + max + ", but was " + value);
+    }
+    return value;
+  }
+
   /** Throws IAE "{@code message}" unless {@code condition} holds. */
   public static void checkArgument(boolean condition, String message) {
     if (!condition) {

@@ -1,6 +1,5 @@
 package dev.timewait.spi;
 
-import dev.timewait.ResponseMark;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.internal.CoreAccess;
 import dev.timewait.internal.Preconditions;

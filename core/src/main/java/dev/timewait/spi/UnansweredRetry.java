@@ -1,7 +1,9 @@
 package dev.timewait.spi;
 
+import java.io.InterruptedIOException;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
 
 /**
  * When pooled keep-alive sends a request again after its connection failed: the peer closed a
@@ -11,7 +13,8 @@ import java.util.Set;
  * DELETE), its body can be sent again, the connection had carried an earlier exchange (a fresh
  * connection that fails is the server's answer, not a stale connection), and this is the first
  * such retry of the call; or, whatever the method, a request none of which went out: the
- * connection closed before the client began to write it ({@link #mayResendUnsent}). For adapters;
+ * connection closed before the client began to write it ({@link #mayResendUnsent}). Never after a
+ * timeout ({@link #isTimeout}). For adapters;
  * not part of the user API. Stateless and thread-safe.
  */
 public final class UnansweredRetry {
@@ -48,5 +51,29 @@ public final class UnansweredRetry {
    */
   public static boolean mayResendUnsent(boolean bodyRepeatable, boolean alreadyRetried) {
     return bodyRepeatable && !alreadyRetried;
+  }
+
+  /**
+   * Whether {@code failure} (or a cause of it) is a timeout: the caller's bound on the wait, not the
+   * peer's close. A request that timed out with no response byte was not dropped: the server may
+   * still be working on it, and a second copy would run beside the first and double the caller's
+   * wait. Never retried, as the clients' own retries leave it (HttpClient's default retry strategy
+   * excludes {@link InterruptedIOException}, whose subclass {@link java.net.SocketTimeoutException}
+   * every blocking client's read timeout throws; OkHttp retries a timeout only before the request
+   * went out). Adapters whose client signals timeouts with types of its own (Netty's) check those
+   * besides.
+   *
+   * @param failure the failure of the exchange
+   * @return true if it is, or was caused by, a timeout
+   */
+  public static boolean isTimeout(Throwable failure) {
+    // A bounded walk: a cause chain can be long, and a buggy one cyclic.
+    Throwable t = failure;
+    for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+      if (t instanceof InterruptedIOException || t instanceof TimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 }

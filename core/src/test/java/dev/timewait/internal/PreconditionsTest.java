@@ -59,6 +59,17 @@ class PreconditionsTest {
         .isInstanceOf(NullPointerException.class).hasMessage("settle cannot be null");
     assertThatThrownBy(() -> Preconditions.checkPositive(null, MAX, "finWait"))
         .isInstanceOf(NullPointerException.class).hasMessage("finWait cannot be null");
+    Duration min = Duration.ofMillis(100);
+    assertThat(Preconditions.checkBetween(min, min, MAX, "period")).isEqualTo(min);
+    assertThat(Preconditions.checkBetween(MAX, min, MAX, "period")).isEqualTo(MAX);
+    assertThatThrownBy(() -> Preconditions.checkBetween(Duration.ofMillis(10), min, MAX, "period"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("period must be >= PT0.1S, but was PT0.01S");
+    assertThatThrownBy(() -> Preconditions.checkBetween(Duration.ofMillis(-3), min, MAX, "period"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("period must be >= PT0.1S, but was PT-0.003S");
+    assertThatThrownBy(() -> Preconditions.checkBetween(Duration.ofMinutes(2), min, MAX, "period"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("period must be <= PT1M, but was PT2M");
+    assertThatThrownBy(() -> Preconditions.checkBetween(null, min, MAX, "period"))
+        .isInstanceOf(NullPointerException.class).hasMessage("period cannot be null");
   }
 
   @Test

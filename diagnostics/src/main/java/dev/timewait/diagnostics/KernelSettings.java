@@ -98,6 +98,11 @@ public record KernelSettings(
     Preconditions.checkNotNull(twReuse, "twReuse");
     Preconditions.checkNotNull(timestamps, "timestamps");
     Preconditions.checkNotNull(settings, "settings");
+    // UNKNOWN (-1) or a count: the advisor and the port budget compute with these.
+    Preconditions.checkInRange(usablePorts, UNKNOWN, Integer.MAX_VALUE, "usablePorts");
+    Preconditions.checkInRange(finTimeoutSeconds, UNKNOWN, Integer.MAX_VALUE, "finTimeoutSeconds");
+    Preconditions.checkInRange(maxTwBuckets, UNKNOWN, Integer.MAX_VALUE, "maxTwBuckets");
+    Preconditions.checkInRange(twReuseDelayMillis, UNKNOWN, Integer.MAX_VALUE, "twReuseDelayMillis");
     reservedPorts = List.copyOf(reservedPorts);
     settings = List.copyOf(settings);
   }
@@ -215,12 +220,13 @@ public record KernelSettings(
     return text == null ? null : text.trim().replaceAll("\\s+", " ");
   }
 
+  /** A count read from a file; UNKNOWN where missing, not a number, or below 0 (read never throws). */
   private static int number(String text) {
     if (text == null) {
       return UNKNOWN;
     }
     try {
-      return Integer.parseInt(text.trim());
+      return Math.max(UNKNOWN, Integer.parseInt(text.trim()));
     } catch (NumberFormatException e) {
       return UNKNOWN;
     }

@@ -519,11 +519,8 @@ public final class TimeWaitMonitor implements AutoCloseable {
     public TimeWaitMonitor build() {
       Preconditions.checkArgument(!destinations.isEmpty(),
           "destinations must not be empty: add one with destination(InetSocketAddress)");
-      Preconditions.checkPositive(period, MAX_PERIOD, "period");
-      if (period.compareTo(MIN_PERIOD) < 0) {
-        throw new IllegalArgumentException(
-            "period must be >= " + MIN_PERIOD + ", but was " + period);
-      }
+      Preconditions.checkPositive(period, MAX_PERIOD, "period"); // "> 0" for zero and below
+      Preconditions.checkBetween(period, MIN_PERIOD, MAX_PERIOD, "period");
       if (!(warnShare > 0 && warnShare <= 1)) {
         throw new IllegalArgumentException("warnShare must be > 0 and <= 1, but was " + warnShare);
       }

@@ -41,6 +41,20 @@ class ReadingBuildersTest {
   }
 
   @Test
+  void aNegativeSettingOtherThanUnknownIsRejectedByNameAndValue() {
+    KernelSettings.Builder b = KernelSettings.builder().localPortRange(new PortRange(40000, 40099));
+    assertThatThrownBy(() -> b.finTimeoutSeconds(-3).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("finTimeoutSeconds must be between -1 and 2147483647, but was -3");
+    assertThatThrownBy(() -> b.finTimeoutSeconds(60).maxTwBuckets(-7).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("maxTwBuckets must be");
+    assertThatThrownBy(() -> b.maxTwBuckets(0).twReuseDelayMillis(-9).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("twReuseDelayMillis must be");
+    assertThat(b.twReuseDelayMillis(KernelSettings.UNKNOWN).build().twReuseDelayMillis())
+        .isEqualTo(KernelSettings.UNKNOWN);
+  }
+
+  @Test
   void countersNotSetAreUnknown() {
     KernelCounters c = KernelCounters.builder().timeWait(7).abortOnData(3).build();
 

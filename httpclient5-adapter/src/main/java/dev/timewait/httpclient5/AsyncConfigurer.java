@@ -71,7 +71,7 @@ final class AsyncConfigurer {
           .setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig(), http2));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
-      builder.setKeepAliveStrategy(new PeerKeepAlive(accounting.peerIdleTimeouts()));
+      builder.setKeepAliveStrategy(new PeerKeepAlive(accounting));
     } else {
       manager.setMaxConnTotal(options.maxConnections())
           .setMaxConnPerRoute(options.maxConnections())

@@ -12,6 +12,7 @@ import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpRequestInterceptor;
 import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.http.Method;
 import org.apache.hc.core5.http.message.MessageSupport;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http.protocol.HttpCoreContext;
@@ -51,6 +52,9 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
   @Override
   public void process(HttpRequest request, EntityDetails entity, HttpContext context)
       throws ConnectionClosedException {
+    if (Method.CONNECT.isSame(request.getMethod())) {
+      return; // a tunnel through an HTTP proxy (AsyncConnectExec): no exchange of the connection's
+    }
     AsyncConnection connection = connectionOf(context);
     if (connection == null) {
       EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
@@ -68,7 +72,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     if (connections.pooled()) {
       connection.lastDataNanos = System.nanoTime();
       connection.lastDataWasRead = false;
-      AsyncUnansweredRetryExec.noteReused(request, requests > 1);
+      AsyncUnansweredRetryExec.noteReused(request, requests > 1, context);
     }
     ConnectionRules rules = connections.rules();
     CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - connection.openedNanos);
@@ -84,6 +88,12 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
 
   @Override
   public boolean keepAlive(HttpRequest request, HttpResponse response, HttpContext context) {
+    if (Method.CONNECT.isSame(request.getMethod())) {
+      // The proxy's answer to a tunnel: kept where HttpClient keeps it (a 200 opens the tunnel the
+      // request then goes through); HttpCore would close the connection otherwise, with TLS and
+      // the request not yet sent.
+      return DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
+    }
     boolean pooled = connections.pooled();
     if (!pooled && !connections.closer().closesByServer()) {
       // Reset: no connection carries a second request, and none is armed (only a FIN wait needs

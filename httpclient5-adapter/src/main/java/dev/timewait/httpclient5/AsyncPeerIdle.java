@@ -5,6 +5,7 @@ import dev.timewait.PeerIdleTimeouts;
 import dev.timewait.httpclient5.AsyncConnection.Endpoints;
 import dev.timewait.httpclient5.AsyncConnection.State;
 import dev.timewait.spi.Counting;
+import dev.timewait.spi.PeerIdle;
 import java.net.InetSocketAddress;
 
 /**
@@ -39,7 +40,7 @@ final class AsyncPeerIdle {
     }
     connection.lastDataWasRead = false; // once per connection: TLS reports its end, then TCP's
     connection.retire(dev.timewait.CloseEvent.Reason.PEER_CLOSED_IDLE);
-    accounting.peerIdleTimeouts().observeClosedAfterIdle(remote, idle);
+    PeerIdle.observeClosedAfterIdle(accounting, remote, idle);
     Counting.closedIdleByPeer(accounting);
   }
 
@@ -52,7 +53,7 @@ final class AsyncPeerIdle {
     if (!pooled) {
       return false;
     }
-    long retireAfter = accounting.peerIdleTimeouts().retireAfterIdleNanos(remoteOf(connection));
+    long retireAfter = PeerIdle.retireAfterIdleNanos(accounting, remoteOf(connection));
     return retireAfter >= 0 && System.nanoTime() - connection.lastDataNanos >= retireAfter;
   }
 

@@ -14,6 +14,7 @@ import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.nio.AsyncDataConsumer;
 import org.apache.hc.core5.http.nio.AsyncEntityProducer;
+import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http.message.BasicHttpRequest;
 import org.apache.hc.core5.util.TimeValue;
 import org.slf4j.Logger;
@@ -38,6 +39,15 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
   /** The name of this interceptor in HttpClient's exec chain. */
   static final String NAME = "timewait-unanswered-retry";
 
+  /**
+   * The context attribute that holds the attempt's copy where HttpClient's protocol stage sends
+   * another request object: to a proxy, without a tunnel, it sends a copy with the absolute URI
+   * ({@code AsyncProtocolExec}), so the request interceptors never see this exec's copy, which
+   * would then look unsent and be sent again whatever its method. Only on such routes: the
+   * context's first attribute costs HttpCore a HashMap per request.
+   */
+  static final String PROXIED_COPY_ATTRIBUTE = "dev.timewait.httpclient5.proxied-copy";
+
   private final CloseAccounting accounting;
 
   AsyncUnansweredRetryExec(CloseAccounting accounting) {
@@ -50,9 +60,13 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
    * interceptors that same object). Kept on the copy rather than in the context: the context's
    * first attribute costs HttpCore a HashMap per request.
    */
-  static void noteReused(HttpRequest request, boolean reused) {
-    if (request instanceof Copy) {
-      Copy copy = (Copy) request;
+  static void noteReused(HttpRequest request, boolean reused, HttpContext context) {
+    Copy copy = request instanceof Copy ? (Copy) request : null;
+    if (copy == null) {
+      Object proxied = context.getAttribute(PROXIED_COPY_ATTRIBUTE);
+      copy = proxied instanceof Copy ? (Copy) proxied : null;
+    }
+    if (copy != null) {
       copy.reused = reused;
       copy.wentOut = true;
     }
@@ -77,6 +91,9 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       boolean retried) throws HttpException, IOException {
     // A copy per attempt, as HttpClient's own retry does: the protocol stage adds to the request.
     Copy copy = new Copy(request);
+    if (scope.route.getProxyHost() != null && !scope.route.isTunnelled()) {
+      scope.clientContext.setAttribute(PROXIED_COPY_ATTRIBUTE, copy);
+    }
     chain.proceed(copy, entityProducer, scope,
         new Attempt(request, copy, entityProducer, scope, chain, callback, retried));
   }
@@ -151,6 +168,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       // of the last exchange. HttpClient's own retry never retries a ConnectionClosedException.
       boolean unsent = cause instanceof ConnectionClosedException && !copy.wentOut;
       if (!(cause instanceof IOException) || scope.cancellableDependency.isCancelled()
+          || UnansweredRetry.isTimeout(cause)
           || !(unsent ? UnansweredRetry.mayResendUnsent(repeatable, retried)
               : UnansweredRetry.mayRetry(request.getMethod(), repeatable, copy.reused, !answered, retried))) {
         callback.failed(cause);

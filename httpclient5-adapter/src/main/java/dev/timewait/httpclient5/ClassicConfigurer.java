@@ -132,7 +132,7 @@ final class ClassicConfigurer {
       manager.setDefaultConnectionConfig(Pooling.connectionConfig(pooled, options.connectionConfig(), false));
       builder.evictIdleConnections(TimeValue.of(pooled.idleTimeout()));
       builder.evictExpiredConnections();
-      builder.setKeepAliveStrategy(new PeerKeepAlive(sockets.accounting().peerIdleTimeouts()));
+      builder.setKeepAliveStrategy(new PeerKeepAlive(sockets.accounting()));
     } else {
       manager.setMaxTotal(options.maxConnections());
       manager.setDefaultMaxPerRoute(options.maxConnections());

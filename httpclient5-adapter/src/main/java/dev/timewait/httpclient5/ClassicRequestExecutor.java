@@ -4,7 +4,7 @@ import dev.timewait.spi.SocketControl;
 import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
-import dev.timewait.ResponseMark;
+import dev.timewait.spi.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.spi.ConnectionRules;
@@ -18,6 +18,7 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.HeaderElements;
 import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.Method;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
 import org.apache.hc.core5.http.io.HttpClientConnection;
@@ -68,6 +69,13 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
       HttpClientConnection conn,
       HttpResponseInformationCallback informationCallback,
       HttpContext context) throws IOException, HttpException {
+    if (Method.CONNECT.isSame(request.getMethod())) {
+      // HttpClient's ConnectExec opens a tunnel through an HTTP proxy with this executor: the
+      // CONNECT is not an exchange of the connection's. Asked to close, or armed when the proxy
+      // answers, the tunnel would end (the socket layer swallows writes once armed) before TLS
+      // and the request went through it.
+      return super.execute(request, conn, informationCallback, context);
+    }
     // The connection's details are made once per connection (HttpCore caches them), so reading the
     // endpoints from them costs no getsockname() per request, and a connection's ownership is
     // checked on its first request only: a connection found to be ours stays ours.

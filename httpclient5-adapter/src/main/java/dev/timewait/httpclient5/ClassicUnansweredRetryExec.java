@@ -35,6 +35,15 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
   /** The context attribute that says the exchange failed unanswered on a reused connection. */
   static final String UNANSWERED_ATTRIBUTE = "dev.timewait.httpclient5.unanswered";
 
+  /**
+   * The context attribute that holds the original request of a call this exec sent again: once
+   * per call, also when HttpClient's own retry, which sits before this exec in the chain, runs it
+   * again (it keeps the scope, and so the original request; a redirect makes a new scope). The
+   * original request, not a flag, so that a context the caller reuses for another call does not
+   * carry it over. Set only on a retry: the context's first attribute costs a HashMap.
+   */
+  static final String RETRIED_ATTRIBUTE = "dev.timewait.httpclient5.retried";
+
   private final CloseAccounting accounting;
 
   ClassicUnansweredRetryExec(CloseAccounting accounting) {
@@ -56,9 +65,12 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
       // An interrupted caller cancelled the call, as an abort does: a virtual thread's read
       // (JDK 21+) ends with "Closed by interrupt" and no response byte, which looks unanswered.
       if (scope.execRuntime.isExecutionAborted() || Thread.currentThread().isInterrupted()
-          || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, true, unanswered, false)) {
+          || UnansweredRetry.isTimeout(e)
+          || !UnansweredRetry.mayRetry(request.getMethod(), repeatable, true, unanswered,
+              retriedBefore(scope))) {
         throw e;
       }
+      scope.clientContext.setAttribute(RETRIED_ATTRIBUTE, scope.originalRequest);
       Counting.staleRetry(accounting);
       log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a fresh"
           + " connection", request.getMethod(), scope.route.getTargetHost(), e.toString());
@@ -71,5 +83,9 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
         throw again;
       }
     }
+  }
+
+  private static boolean retriedBefore(ExecChain.Scope scope) {
+    return scope.clientContext.getAttribute(RETRIED_ATTRIBUTE) == scope.originalRequest;
   }
 }

@@ -31,6 +31,10 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
  *     .build();
  * }</pre>
  *
+ * <p>Equal options have the same values and the same {@code SSLContext} and {@code
+ * ConnectionConfig} instances: neither JDK's nor HttpClient's type compares by value, so two
+ * configs built alike are different objects and make unequal options.
+ *
  * <p>Thread-safe: immutable.
  */
 public final class HttpClient5Options {

@@ -1,7 +1,9 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.CloseAccounting;
 import dev.timewait.PeerIdleTimeouts;
 import dev.timewait.spi.KeepAliveAnnouncement;
+import dev.timewait.spi.PeerIdle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -26,17 +28,17 @@ import org.apache.hc.core5.util.TimeValue;
  * <p>Thread-safe: what it reads is thread-safe.
  */
 final class PeerKeepAlive implements ConnectionKeepAliveStrategy {
-  private final PeerIdleTimeouts learned;
+  private final CloseAccounting accounting;
 
-  PeerKeepAlive(PeerIdleTimeouts learned) {
-    this.learned = learned;
+  PeerKeepAlive(CloseAccounting accounting) {
+    this.accounting = accounting;
   }
 
   @Override
   public TimeValue getKeepAliveDuration(HttpResponse response, HttpContext context) {
     Header keepAlive = response.getFirstHeader("Keep-Alive");
     long nanos = KeepAliveAnnouncement.retireAfterIdleNanos(keepAlive == null ? null : keepAlive.getValue());
-    long fromLearned = learned.retireAfterIdleNanos(remote(context));
+    long fromLearned = PeerIdle.retireAfterIdleNanos(accounting, remote(context));
     if (fromLearned >= 0 && (nanos == KeepAliveAnnouncement.NOT_ANNOUNCED || fromLearned < nanos)) {
       nanos = fromLearned;
     }

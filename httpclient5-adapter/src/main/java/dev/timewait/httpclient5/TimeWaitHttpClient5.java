@@ -40,7 +40,8 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * adds interceptors of its own. Do not set those again afterwards (requests on a connection the
  * adapter did not open fail with {@link IllegalStateException}), and call it once per builder (a
  * second call throws {@link IllegalArgumentException}). Every other setting stays the caller's.
- * What each strategy does on each client, TLS, HTTP/2 and the async caveats: docs/httpclient5.md.
+ * {@code configure} throws {@link IllegalStateException} naming the floor when the HttpClient on the
+ * class path is older than 5.5 (README "Supported versions"). What each strategy does on each client, TLS, HTTP/2 and the async caveats: docs/httpclient5.md.
  *
  * <p>Thread-safe: static methods, whose one piece of state (the builders configured so far, weakly
  * held) is guarded. The builders themselves are not thread-safe (configure one builder on one
@@ -119,11 +120,12 @@ public final class TimeWaitHttpClient5 {
     Preconditions.checkNotNull(accounting, "accounting");
     Preconditions.checkNotNull(options, "options");
     checkNotConfigured(builder);
+    SupportedVersion.check();
     HttpClientBuilder configured;
     try {
       configured = ClassicConfigurer.configure(builder, strategy, accounting, options);
-    } catch (LinkageError older) {
-      throw olderHttpClient(older);
+    } catch (LinkageError unsupported) {
+      throw SupportedVersion.unsupported(unsupported);
     }
     remember(builder, strategy);
     return configured;
@@ -212,11 +214,12 @@ public final class TimeWaitHttpClient5 {
     Preconditions.checkNotNull(accounting, "accounting");
     Preconditions.checkNotNull(options, "options");
     checkNotConfigured(builder);
+    SupportedVersion.check();
     HttpAsyncClientBuilder configured;
     try {
       configured = AsyncConfigurer.configure(builder, strategy, accounting, options);
-    } catch (LinkageError older) {
-      throw olderHttpClient(older);
+    } catch (LinkageError unsupported) {
+      throw SupportedVersion.unsupported(unsupported);
     }
     remember(builder, strategy);
     return configured;
@@ -264,15 +267,5 @@ public final class TimeWaitHttpClient5 {
     synchronized (CONFIGURED) {
       CONFIGURED.put(builder, strategy);
     }
-  }
-
-  /**
-   * The configurers use HttpClient 5.4's socket strategies ({@code TlsSocketStrategy}, {@code
-   * DetachedSocketFactory}); an older HttpClient (Spring Boot pins its own) fails to link them.
-   */
-  private static IllegalStateException olderHttpClient(LinkageError cause) {
-    return new IllegalStateException("timewait-httpclient5 needs HttpClient 5.4 or later"
-        + " (org.apache.httpcomponents.client5:httpclient5), but an older one is on the class path ("
-        + cause + "); manage httpclient5 to 5.4+ (5.6 tested in full) in your build", cause);
   }
 }

@@ -12,4 +12,10 @@ class AsyncStaleConnectionTest extends StaleConnectionContract {
   protected FaultClient newClientWithoutRetries(PooledKeepAlive strategy, CloseAccounting accounting) {
     return ReliabilityClients.create(Flavor.ASYNC, strategy, accounting, Duration.ofSeconds(10), false);
   }
+
+  @Override
+  protected FaultClient newClientWithoutRetries(
+      PooledKeepAlive strategy, CloseAccounting accounting, Duration responseTimeout) {
+    return ReliabilityClients.create(Flavor.ASYNC, strategy, accounting, responseTimeout, false);
+  }
 }

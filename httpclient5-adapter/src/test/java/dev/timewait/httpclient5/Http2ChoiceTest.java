@@ -98,4 +98,29 @@ class Http2ChoiceTest {
     assertThat(accounting.snapshot().open()).isZero();
     assertThat(accounting.snapshot().closedByReset()).isEqualTo(1);
   }
+
+  /**
+   * Past a connection's last request (here its second), no request carries {@code Connection:
+   * close} over HTTP/2, where the header would make it malformed (RFC 9113 8.2.2): every request is
+   * answered over HTTP/2, and none reaches the server with a {@code Connection} header. A guard:
+   * an audit read the adapter as sending it; the server's journal shows it never arrives.
+   */
+  @Test
+  void http2RequestsPastTheConnectionsLastCarryNoConnectionHeaderAndAreAnswered() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    HttpClient5Options options = HttpClient5Options.builder()
+        .sslContext(TestTls.get().clientContext()).allowHttp2(true).build();
+    try (CloseableHttpAsyncClient client = TimeWaitHttpClient5.configure(HttpAsyncClients.custom(),
+        PooledKeepAlive.builder().maxRequestsPerConnection(2).build(), accounting, options).build()) {
+      client.start();
+      for (int i = 0; i < 5; i++) {
+        HttpClientContext context = HttpClientContext.create();
+        assertThat(client.execute(SimpleRequestBuilder.get(uri).build(), context, null)
+            .get(30, TimeUnit.SECONDS).getCode()).as("request %d; %s", i, accounting.snapshot()).isEqualTo(200);
+        assertThat(context.getProtocolVersion()).isEqualTo(HttpVersion.HTTP_2);
+      }
+    }
+    assertThat(server.getAllServeEvents()).hasSize(5).allSatisfy(event ->
+        assertThat(event.getRequest().containsHeader("Connection")).as("a Connection header").isFalse());
+  }
 }

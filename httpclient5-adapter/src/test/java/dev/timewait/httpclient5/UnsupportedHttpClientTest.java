@@ -9,9 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * On an HttpClient older than 5.4 (the compatibility matrix runs this with {@code
- * -Dhttpclient5.runtime.version=5.3.1} and {@code -Dtimewait.expect.unsupported=true}), configure
- * fails at once and names the version floor.
+ * On an HttpClient older than 5.5 (the compatibility matrix runs this with {@code
+ * -Dhttpclient5.runtime.version=5.4.4}, the newest release below the floor, which links, and
+ * {@code -Dtimewait.expect.unsupported=true}), configure fails at once and names the version floor
+ * and the release found.
  */
 @EnabledIfSystemProperty(named = "timewait.expect.unsupported", matches = "true")
 class UnsupportedHttpClientTest {
@@ -19,9 +20,9 @@ class UnsupportedHttpClientTest {
   void configureOnAnOlderHttpClientNamesTheVersionFloor() {
     assertThatThrownBy(() -> TimeWaitHttpClient5.configure(HttpClients.custom(), CloseStrategy.reset()))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("needs HttpClient 5.4 or later");
+        .hasMessageContaining("needs HttpClient 5.5 or later 5.x").hasMessageContaining("is on the class path");
     assertThatThrownBy(() -> TimeWaitHttpClient5.configure(HttpAsyncClients.custom(), CloseStrategy.reset()))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("needs HttpClient 5.4 or later");
+        .hasMessageContaining("needs HttpClient 5.5 or later 5.x").hasMessageContaining("is on the class path");
   }
 }

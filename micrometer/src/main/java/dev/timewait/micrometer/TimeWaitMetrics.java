@@ -7,6 +7,7 @@ import dev.timewait.diagnostics.KernelSettings;
 import dev.timewait.diagnostics.PortBudget;
 import dev.timewait.diagnostics.TcpTable;
 import dev.timewait.internal.HostPorts;
+import dev.timewait.internal.NotInlined;
 import dev.timewait.internal.Preconditions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -100,7 +101,7 @@ public final class TimeWaitMetrics implements MeterBinder {
   /** The destination tag where the recording point does not know the destination. */
   public static final String UNKNOWN_DESTINATION = "unknown";
   /** Distinct destination tag values by default: 100. */
-  public static final int DEFAULT_MAX_DESTINATIONS = 100;
+  public static final int DEFAULT_MAX_DESTINATIONS = NotInlined.of(100);
   /**
    * How old the kernel sample may grow before a gauge read takes a new one, by default: 5
    * seconds. A scrape every 15 s or more then always reads a fresh sample, and several registries

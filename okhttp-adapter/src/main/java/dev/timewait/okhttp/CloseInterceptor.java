@@ -4,7 +4,7 @@ import dev.timewait.spi.SocketControl;
 import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
-import dev.timewait.ResponseMark;
+import dev.timewait.spi.ResponseMark;
 import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.spi.ConnectionRules;
@@ -79,6 +79,14 @@ final class CloseInterceptor implements Interceptor {
     }
     Proxy proxy = connection.route().proxy();
     if (proxy.type() == Proxy.Type.SOCKS) {
+      // OkHttp closes the connection it cannot use after this: a plain close, a FIN, and client
+      // TIME_WAIT towards the proxy on every call. SO_LINGER(0) first makes that close an RST (the
+      // exchange never began: nothing is lost).
+      try {
+        connection.socket().setSoLinger(true, 0);
+      } catch (IOException | RuntimeException e) {
+        // closed already: nothing to reset
+      }
       // A ProtocolException, so that OkHttp does not retry the route forever.
       throw new ProtocolException(
           "timewait cannot close connections through the SOCKS proxy " + proxy

@@ -12,4 +12,10 @@ class OkHttpStaleConnectionTest extends StaleConnectionContract {
   protected FaultClient newClientWithoutRetries(PooledKeepAlive strategy, CloseAccounting accounting) {
     return new OkHttpFaultClient(strategy, accounting, Duration.ofSeconds(10), false);
   }
+
+  @Override
+  protected FaultClient newClientWithoutRetries(
+      PooledKeepAlive strategy, CloseAccounting accounting, Duration responseTimeout) {
+    return new OkHttpFaultClient(strategy, accounting, responseTimeout, false);
+  }
 }

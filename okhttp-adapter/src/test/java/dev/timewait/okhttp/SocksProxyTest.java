@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
+import dev.timewait.testing.KernelTcp;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -93,6 +94,11 @@ class SocksProxyTest {
     } finally {
       TimeWaitOkHttp.shutdown(client);
     }
+    // The connection OkHttp opened to the relay ends with an RST: its close of the connection
+    // it cannot use would otherwise be a FIN, and the client's TIME_WAIT towards the proxy.
+    KernelTcp.assumeReadable();
+    KernelTcp.awaitClientSettled(socks.port(), java.time.Duration.ofSeconds(5));
+    assertThat(KernelTcp.clientTimeWait(socks.port())).as("client TIME_WAIT towards the proxy").isZero();
   }
 
   /** A SOCKS5 relay without authentication, CONNECT only. Test scope; bounded by socket timeouts. */
@@ -128,6 +134,18 @@ class SocksProxyTest {
       return relayed.get();
     }
 
+    int port() {
+      return listener.getLocalPort();
+    }
+
+    private static void closeQuietly(Socket socket) {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // closed already
+      }
+    }
+
     private void serve(Socket client) {
       try (client) {
         client.setSoTimeout(30_000);
@@ -155,7 +173,10 @@ class SocksProxyTest {
           out.write(new byte[] {5, 0, 0, 1, 0, 0, 0, 0, 0, 0});
           out.flush();
           relayed.incrementAndGet();
-          threads.execute(() -> copy(in, targetOut(target)));
+          threads.execute(() -> {
+            copy(in, targetOut(target));
+            closeQuietly(target); // the client went away: so does the relay, which closes it
+          });
           copy(target.getInputStream(), out);
         }
       } catch (IOException e) {

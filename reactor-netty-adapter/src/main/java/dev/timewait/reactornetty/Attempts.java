@@ -32,7 +32,9 @@ import reactor.util.context.Context;
  *       or a request the exchange handler held back unsent (the peer had closed the connection),
  *       subscribes once more when {@link UnansweredRetry} allows it, which sends the request
  *       again on another connection and re-subscribes its body publisher, as Reactor Netty's own
- *       retry and redirects do.
+ *       retry and redirects do. Only where the failed request is the subscription's first (a
+ *       new subscription starts the call over, from the request before any redirect), its body
+ *       is not streamed (chunked), and the failure is no timeout.
  * </ul>
  *
  * <p>One object per request, where Reactor's operators cost more: its {@code doOnDiscard}, which
@@ -60,10 +62,11 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
    * Binds the attempt of the request about to be written on {@code state}'s channel, if the
    * request came through a configured client's {@code mapConnect}. Event loop.
    */
-  static void bind(ChannelOperations<?, ?> operations, ChannelState state, String method) {
+  static void bind(ChannelOperations<?, ?> operations, ChannelState state, String method,
+      boolean streamedBody) {
     Attempt attempt = operations.currentContext().getOrDefault(Attempt.class, null);
     if (attempt != null) {
-      attempt.bind(operations, state, method);
+      attempt.bind(operations, state, method, streamedBody);
     }
   }
 
@@ -108,7 +111,22 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     private volatile ChannelOperations<?, ?> operations;
     private volatile ChannelState state;
     private volatile String method;
+    /**
+     * Requests bound in this subscription: more than one is a redirect Reactor Netty followed (or
+     * its own retry of a request it never sent). A subscription sends the call's first request,
+     * so after a redirect it would send that again (a POST answered 303 and then a GET that
+     * failed: the POST once more), not the failed one: no retry then.
+     */
+    private volatile int binds;
     private volatile boolean reused;
+    /**
+     * The request streams its body ({@code Transfer-Encoding: chunked}: a publisher of unknown
+     * length). A retry re-runs the request's send function, which subscribes to its body again: a
+     * body of known length ({@code Content-Length}, as WebClient's {@code bodyValue} and a {@code
+     * Mono} send) is made again, but a streamed one may come from a publisher that cannot be
+     * subscribed twice (a hot or one-shot source: an error, or an empty body sent as the whole).
+     */
+    private volatile boolean streamedBody;
     private volatile long readMark;
 
     Attempt(CoreSubscriber<? super Connection> actual, Mono<Connection> once, Connections connections) {
@@ -118,8 +136,11 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       this.context = actual.currentContext().put(Attempt.class, this);
     }
 
-    void bind(ChannelOperations<?, ?> operations, ChannelState state, String method) {
+    void bind(ChannelOperations<?, ?> operations, ChannelState state, String method,
+        boolean streamedBody) {
+      this.binds = binds + 1; // one subscription's requests go out one after another
       this.method = method;
+      this.streamedBody = streamedBody;
       this.reused = state.requests > 0; // bound before this request is counted
       this.readMark = state.bytesRead;
       this.state = state;
@@ -131,13 +152,14 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
 
     boolean mayRetry() {
       ChannelState s = state;
-      if (s == null || !connections.retryUnanswered) {
+      if (s == null || !connections.retryUnanswered || binds > 1) {
         return false;
       }
+      boolean repeatable = !streamedBody;
       if (s.requestNotSent) {
-        return UnansweredRetry.mayResendUnsent(true, retried);
+        return UnansweredRetry.mayResendUnsent(repeatable, retried);
       }
-      return UnansweredRetry.mayRetry(method, true, reused, s.bytesRead == readMark, retried);
+      return UnansweredRetry.mayRetry(method, repeatable, reused, s.bytesRead == readMark, retried);
     }
 
     /**
@@ -212,7 +234,10 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       if (!delivered) {
         closeIfHeld();
       }
-      if (retried || cancelled || !mayRetry()) {
+      // A timeout (Reactor Netty's responseTimeout: Netty's ReadTimeoutException) is the caller's
+      // bound, not the peer's close: the server may still be working on the request.
+      if (retried || cancelled || UnansweredRetry.isTimeout(error)
+          || error instanceof io.netty.handler.timeout.TimeoutException || !mayRetry()) {
         actual.onError(error);
         return;
       }
@@ -220,6 +245,7 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       retried = true;
       state = null;
       operations = null;
+      binds = 0;
       Counting.staleRetry(connections.accounting);
       once.subscribe(this);
     }

@@ -1,6 +1,7 @@
 package dev.timewait.reactornetty;
 
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.spi.PeerIdle;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiPredicate;
 import reactor.netty.Connection;
@@ -50,7 +51,7 @@ final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
     if (announced >= 0 && idleNanos >= announced) {
       return true;
     }
-    long learned = state.connections.accounting.peerIdleTimeouts().retireAfterIdleNanos(state.remote);
+    long learned = PeerIdle.retireAfterIdleNanos(state.connections.accounting, state.remote);
     if (learned >= 0 && idleNanos >= learned) {
       return true;
     }

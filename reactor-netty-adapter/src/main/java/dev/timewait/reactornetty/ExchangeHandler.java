@@ -86,7 +86,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       // observer per request).
       ChannelOperations<?, ?> operations = ChannelOperations.get(ctx.channel());
       if (operations != null) {
-        Attempts.bind(operations, state, method);
+        Attempts.bind(operations, state, method, HttpUtil.isTransferEncodingChunked(request));
       }
       long now = System.nanoTime();
       // The pool's check (Eviction) ran when it handed the connection out; a FIN that came since,

@@ -4,6 +4,7 @@ import dev.timewait.CloseEvent;
 import dev.timewait.spi.CloseOutcome;
 import dev.timewait.spi.CloseReasons;
 import dev.timewait.spi.Counting;
+import dev.timewait.spi.PeerIdle;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
@@ -159,8 +160,8 @@ final class SocketHandler extends ChannelDuplexHandler {
     Counting.closedIdleByPeer(state.connections.accounting);
     long end = state.lastExchangeEndNanos;
     if (state.remote != null && end != 0) {
-      state.connections.accounting.peerIdleTimeouts()
-          .observeClosedAfterIdle(state.remote, System.nanoTime() - end);
+      PeerIdle.observeClosedAfterIdle(
+          state.connections.accounting, state.remote, System.nanoTime() - end);
     }
   }
 

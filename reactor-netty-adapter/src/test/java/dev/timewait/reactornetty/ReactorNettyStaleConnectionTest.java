@@ -15,4 +15,10 @@ class ReactorNettyStaleConnectionTest extends StaleConnectionContract {
   protected FaultClient newClientWithoutRetries(PooledKeepAlive strategy, CloseAccounting accounting) {
     return ReactorNettyClient.configured(strategy, accounting, Duration.ofSeconds(10), false);
   }
+
+  @Override
+  protected FaultClient newClientWithoutRetries(
+      PooledKeepAlive strategy, CloseAccounting accounting, Duration responseTimeout) {
+    return ReactorNettyClient.configured(strategy, accounting, responseTimeout, false);
+  }
 }

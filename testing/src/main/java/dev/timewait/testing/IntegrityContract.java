@@ -226,7 +226,7 @@ public abstract class IntegrityContract {
       });
       assertThat(failures).as("failed uploads").isEmpty();
     }
-    log.info("{} uploads of {} bytes with {}: {} ms, {}", UPLOADS, UPLOAD_BYTES, strategy.name(),
+    log.debug("{} uploads of {} bytes with {}: {} ms, {}", UPLOADS, UPLOAD_BYTES, strategy.name(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), accounting.snapshot());
     assertThat(serverChecked.get()).isEqualTo(UPLOADS);
     assertThat(serverMismatches.get()).as("uploads the server saw cut or changed").isZero();
@@ -253,7 +253,7 @@ public abstract class IntegrityContract {
       });
       assertThat(failures).as("downloads cut or changed").isEmpty();
     }
-    log.info("{} downloads of {} bytes with {}: {} ms, {}", DOWNLOADS, DOWNLOAD_BYTES, strategy.name(),
+    log.debug("{} downloads of {} bytes with {}: {} ms, {}", DOWNLOADS, DOWNLOAD_BYTES, strategy.name(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), accounting.snapshot());
     assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(DOWNLOADS);
     assertThat(accounting.snapshot().open()).isZero();

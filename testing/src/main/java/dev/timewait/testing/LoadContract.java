@@ -180,7 +180,7 @@ public abstract class LoadContract {
       } finally {
         client.close();
       }
-      log.info("{} requests at concurrency {} with {}: {} ms ({} req/s), {} errors, {}", REQUESTS,
+      log.debug("{} requests at concurrency {} with {}: {} ms ({} req/s), {} errors, {}", REQUESTS,
           CONCURRENCY, strategy.name(), run.millis(), run.completed() * 1000L / Math.max(1, run.millis()),
           run.errors(), accounting.snapshot());
       assertThat(run.errors()).as("errors, first ones: %s", run.firstErrors()).isZero();
@@ -192,7 +192,7 @@ public abstract class LoadContract {
       assertThat(Leaks.liveClientSockets(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
       int clientTimeWait = KernelTcp.clientTimeWait(peer.port());
-      log.info("kernel after {} connections: client TIME_WAIT {}, server TIME_WAIT {}",
+      log.debug("kernel after {} connections: client TIME_WAIT {}, server TIME_WAIT {}",
           accounting.snapshot().connectionsOpened(), clientTimeWait, KernelTcp.serverTimeWait(peer.port()));
       assertThat(clientTimeWait).as("client TIME_WAIT in the kernel's table: %s",
           KernelTcp.describe(peer.port())).isZero();
@@ -202,7 +202,7 @@ public abstract class LoadContract {
         && Leaks.openFds() <= baselineFds + FD_TOLERANCE, SETTLE);
     int fds = Leaks.openFds();
     List<String> threads = leftThreads(baselineThreads);
-    log.info("after close(): fds {} (baseline {}), threads left {} (shared idle ones allowed: {})",
+    log.debug("after close(): fds {} (baseline {}), threads left {} (shared idle ones allowed: {})",
         fds, baselineFds, threads, Leaks.newThreads(baselineThreads));
     assertThat(threads).as("threads left after close()").isEmpty();
     assertThat(fds).as("open fds after close(), baseline %d", baselineFds)

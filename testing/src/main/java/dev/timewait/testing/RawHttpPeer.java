@@ -107,7 +107,14 @@ public final class RawHttpPeer implements AutoCloseable {
      * mid-body on the second, as {@link #STALL_MID_BODY} does: a stalled response on a reused
      * connection.
      */
-    STALL_SECOND_RESPONSE
+    STALL_SECOND_RESPONSE,
+    /**
+     * A keep-alive HTTP/1.1 server that answers the first request of each connection with {@code
+     * 303 See Other} to {@code /next} (no body), and reads the second, then closes (FIN) without
+     * answering it, as {@link #DROP_SECOND_REQUEST} does: a POST redirected, whose follow-up GET
+     * went out on the reused connection and was dropped.
+     */
+    SEE_OTHER_THEN_DROP
   }
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
@@ -127,6 +134,7 @@ public final class RawHttpPeer implements AutoCloseable {
   private final Set<Socket> live = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
+  private final java.util.List<String> requestLines = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean stopped;
 
   private final javax.net.ssl.SSLSocketFactory tls;
@@ -190,6 +198,11 @@ public final class RawHttpPeer implements AutoCloseable {
     return requests.get();
   }
 
+  /** {@return the request line of every request read so far, in order ({@code "POST /x HTTP/1.1"})} */
+  public java.util.List<String> requestLines() {
+    return java.util.List.copyOf(requestLines);
+  }
+
   private void acceptLoop() {
     while (!stopped) {
       try {
@@ -233,9 +246,11 @@ public final class RawHttpPeer implements AutoCloseable {
       String request;
       int onThisConnection = 0;
       while ((request = idleClose ? readRequestWithin(raw, in) : readRequest(in)) != null) {
+        requestLines.add(request.substring(0, Math.max(0, request.indexOf("\r\n"))));
         requests.incrementAndGet();
         onThisConnection++;
-        if (behaviour == Behaviour.DROP_SECOND_REQUEST && onThisConnection == 2) {
+        if ((behaviour == Behaviour.DROP_SECOND_REQUEST || behaviour == Behaviour.SEE_OTHER_THEN_DROP)
+            && onThisConnection == 2) {
           socket.close(); // read, never answered
           return;
         }
@@ -249,6 +264,12 @@ public final class RawHttpPeer implements AutoCloseable {
             || behaviour == Behaviour.STALL_SECOND_RESPONSE && onThisConnection == 2) {
           failMidBody(raw, socket, out);
           return;
+        }
+        if (behaviour == Behaviour.SEE_OTHER_THEN_DROP) {
+          out.write(("HTTP/1.1 303 See Other\r\nLocation: /next\r\nContent-Length: 0\r\n"
+              + "Connection: keep-alive\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          continue;
         }
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
         String connection = switch (behaviour) {
@@ -407,6 +428,9 @@ public final class RawHttpPeer implements AutoCloseable {
     if (head == null) {
       return null;
     }
+    if (head.toLowerCase(java.util.Locale.ROOT).contains("\r\ntransfer-encoding: chunked")) {
+      return skipChunkedBody(in) ? head : null;
+    }
     for (String line : head.split("\r\n")) {
       if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
         long left = Long.parseLong(line.substring(15).trim());
@@ -423,6 +447,53 @@ public final class RawHttpPeer implements AutoCloseable {
       }
     }
     return head;
+  }
+
+  /** Reads a chunked body to its end (RFC 9112 7.1); false if the stream ended first. */
+  private static boolean skipChunkedBody(InputStream in) throws IOException {
+    while (true) {
+      String sizeLine = readLine(in);
+      if (sizeLine == null) {
+        return false;
+      }
+      int semicolon = sizeLine.indexOf(';');
+      long size = Long.parseLong((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+      if (size == 0) {
+        String trailer;
+        do {
+          trailer = readLine(in);
+          if (trailer == null) {
+            return false;
+          }
+        } while (!trailer.isEmpty());
+        return true;
+      }
+      for (long left = size; left > 0; left--) {
+        if (in.read() < 0) {
+          return false;
+        }
+      }
+      if (readLine(in) == null) { // the CRLF after the chunk's data
+        return false;
+      }
+    }
+  }
+
+  /** A line without its CRLF, or null at the end of the stream. */
+  private static String readLine(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    int b;
+    while ((b = in.read()) >= 0) {
+      if (b == '\n') {
+        int end = line.length();
+        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
+      }
+      line.append((char) b);
+      if (line.length() > 8192) {
+        throw new IOException("line too long");
+      }
+    }
+    return null;
   }
 
   private static String readHead(InputStream in) throws IOException {

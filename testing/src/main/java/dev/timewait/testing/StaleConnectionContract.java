@@ -54,6 +54,25 @@ public abstract class StaleConnectionContract {
   protected abstract FaultClient newClientWithoutRetries(
       PooledKeepAlive strategy, CloseAccounting accounting) throws Exception;
 
+  /**
+   * As {@link #newClientWithoutRetries(PooledKeepAlive, CloseAccounting)}, with {@code
+   * responseTimeout} as the wait for a response (the read or response timeout). Override it to
+   * run {@link #anUnansweredRequestThatTimesOutIsNeverSentAgain}; by default that test is skipped,
+   * saying so.
+   *
+   * @param strategy the strategy under test
+   * @param accounting where the client counts how its connections end
+   * @param responseTimeout how long a call waits for its response
+   * @return a new client
+   * @throws Exception if the client cannot be made
+   */
+  protected FaultClient newClientWithoutRetries(
+      PooledKeepAlive strategy, CloseAccounting accounting, Duration responseTimeout) throws Exception {
+    org.junit.jupiter.api.Assumptions.abort("override newClientWithoutRetries(strategy, accounting,"
+        + " responseTimeout) to run the timeout case");
+    return null;
+  }
+
   @BeforeEach
   void needsKernelTable() {
     KernelTcp.assumeReadable();
@@ -301,6 +320,33 @@ public abstract class StaleConnectionContract {
         assertThat(outcome.get()).startsWith("failed");
         Thread.sleep(BACK_IN_POOL.toMillis() * 3); // a second send would come at once
         assertThat(peer.requests()).as("requests the peer read").isEqualTo(2);
+        assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
+  /**
+   * A request on a reused connection that timed out with no byte of its response was not dropped
+   * by the peer: the server may still be working on it. It is not sent again (a second copy would
+   * run beside the first and double the caller's wait), as the clients' own retries leave a
+   * timeout.
+   */
+  @org.junit.jupiter.api.Test
+  void anUnansweredRequestThatTimesOutIsNeverSentAgain() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.HOLD_SECOND_REQUEST, Duration.ZERO, false)) {
+      CloseAccounting accounting = new CloseAccounting();
+      FaultClient raw = newClientWithoutRetries(
+          PooledKeepAlive.builder().maxTotal(4).build(), accounting, Duration.ofSeconds(1));
+      try (FaultClient client = BoundedCalls.bounded(raw, CALL_BOUND)) {
+        assertThat(client.get(uri(peer, false))).isEqualTo(200);
+        Thread.sleep(BACK_IN_POOL.toMillis());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.get(uri(peer, false)))
+            .as("the held request times out").isInstanceOf(Exception.class);
+        Thread.sleep(BACK_IN_POOL.toMillis() * 3); // a second send would come at once
+        assertThat(peer.requests()).as("requests the peer read").isEqualTo(2);
+        assertThat(peer.accepted()).isEqualTo(1);
         assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
       }
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);

@@ -1,0 +1,118 @@
+package dev.timewait.httpclient5;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An HTTP proxy that only tunnels ({@code CONNECT host:port}, to that port on loopback), and passes
+ * each side's end of stream on to the other (a half-close), so that whoever ends a tunnelled
+ * connection first ends it for both. Test scope; every read bounded by a socket timeout.
+ */
+final class ConnectProxy implements AutoCloseable {
+  private static final int TIMEOUT_MILLIS = 30_000;
+
+  private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "connect-proxy");
+    t.setDaemon(true);
+    return t;
+  });
+  private final AtomicInteger tunnels = new AtomicInteger();
+
+  ConnectProxy() throws IOException {
+    threads.execute(() -> {
+      while (!listener.isClosed()) {
+        try {
+          Socket client = listener.accept();
+          threads.execute(() -> serve(client));
+        } catch (IOException | RuntimeException e) {
+          return;
+        }
+      }
+    });
+  }
+
+  int port() {
+    return listener.getLocalPort();
+  }
+
+  /** {@return the tunnels opened so far} */
+  int tunnels() {
+    return tunnels.get();
+  }
+
+  private void serve(Socket client) {
+    try (client) {
+      client.setSoTimeout(TIMEOUT_MILLIS);
+      InputStream in = client.getInputStream();
+      String head = readHead(in);
+      if (head == null || !head.startsWith("CONNECT ")) {
+        return;
+      }
+      String authority = head.substring(8, head.indexOf(' ', 8));
+      int port = Integer.parseInt(authority.substring(authority.lastIndexOf(':') + 1));
+      try (Socket target = new Socket(InetAddress.getLoopbackAddress(), port)) {
+        target.setSoTimeout(TIMEOUT_MILLIS);
+        OutputStream out = client.getOutputStream();
+        out.write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        tunnels.incrementAndGet();
+        java.util.concurrent.Future<?> up = threads.submit(() -> relay(in, target));
+        relay(target.getInputStream(), client);
+        up.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+      }
+    } catch (Exception e) {
+      // either side went away (a reset, a timeout): closing both ends the tunnel
+    }
+  }
+
+  /** Copies to {@code to} until {@code from} ends, then half-closes {@code to}. */
+  private static void relay(InputStream from, Socket to) {
+    byte[] buffer = new byte[8192];
+    try {
+      OutputStream out = to.getOutputStream();
+      int n;
+      while ((n = from.read(buffer)) >= 0) {
+        out.write(buffer, 0, n);
+        out.flush();
+      }
+      to.shutdownOutput();
+    } catch (IOException e) {
+      try {
+        to.close(); // a reset or timeout on one side ends the other
+      } catch (IOException ignored) {
+        // closed already
+      }
+    }
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int state = 0;
+    while (state < 4) {
+      int b = in.read();
+      if (b < 0 || head.size() > 8192) {
+        return null;
+      }
+      head.write(b);
+      state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  @Override
+  public void close() throws IOException {
+    listener.close();
+    threads.shutdownNow();
+  }
+}

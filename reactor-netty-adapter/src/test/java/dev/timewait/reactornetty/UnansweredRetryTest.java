@@ -1,0 +1,110 @@
+package dev.timewait.reactornetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.PooledKeepAlive;
+import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.RawHttpPeer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.http.client.HttpClient;
+
+/**
+ * Reactor Netty's unanswered retry re-subscribes the call, which starts it over from its first
+ * request and subscribes to its body again: it sends again only a call whose failed request is
+ * that first one, and whose body can be made again. The kit's stale-connection contract covers
+ * the rest (a PUT of known length sent again, a POST never).
+ */
+class UnansweredRetryTest {
+  private static final Duration BOUND = Duration.ofSeconds(10);
+  /** So that the connection is back in the pool before the next call. */
+  private static final Duration BACK_IN_POOL = Duration.ofMillis(100);
+  private static final Duration SETTLE = Duration.ofSeconds(5);
+
+  @BeforeEach
+  void needsKernelTable() {
+    KernelTcp.assumeReadable();
+  }
+
+  /**
+   * A POST answered {@code 303 See Other}, whose follow-up GET goes out on the reused connection
+   * and is dropped unanswered: a retry would start the call over, with the POST, which the server
+   * acted on already. The call fails; the POST reached the server once.
+   */
+  @Test
+  void aPostRedirectedBy303WhoseFollowUpGetIsDroppedIsNeverSentAgain() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).build();
+    HttpClient client = TimeWaitReactorNetty.configure(
+        HttpClient.create(TimeWaitReactorNetty.connectionProvider("redirect", strategy))
+            .followRedirect(true).disableRetry(true).responseTimeout(BOUND),
+        strategy, accounting);
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.SEE_OTHER_THEN_DROP, Duration.ZERO, false)) {
+      assertThatThrownBy(() -> client.post().uri("http://127.0.0.1:" + peer.port() + "/order")
+          .send(ByteBufFlux.fromString(Mono.just("order")))
+          .responseSingle((response, body) -> body.asString().defaultIfEmpty(""))
+          .block(BOUND))
+          .as("the dropped GET fails the call").isInstanceOf(Exception.class);
+      Thread.sleep(BACK_IN_POOL.toMillis() * 3); // a second send would come at once
+      // Before the fix: POST, GET (dropped), then the retry's POST once more. (A GET may follow
+      // the dropped one: Reactor Netty's redirect sends it again, not timewait; idempotent.)
+      assertThat(peer.requestLines()).as("what the server read; %s", accounting.snapshot())
+          .startsWith("POST /order HTTP/1.1", "GET /next HTTP/1.1")
+          .filteredOn(line -> line.startsWith("POST")).hasSize(1);
+      assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
+      TimeWaitReactorNetty.shutdown(client);
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
+    } finally {
+      TimeWaitReactorNetty.shutdown(client);
+    }
+  }
+
+  /**
+   * A PUT whose body streams ({@code Transfer-Encoding: chunked}) from a publisher that gives its
+   * bytes to its first subscriber only: sent again, it would go out empty and replace the
+   * resource with nothing. Dropped unanswered on a reused connection, the call fails instead.
+   */
+  @Test
+  void aStreamedBodyIsNeverSentAgain() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).build();
+    HttpClient client = TimeWaitReactorNetty.configure(
+        HttpClient.create(TimeWaitReactorNetty.connectionProvider("streamed", strategy))
+            .disableRetry(true).responseTimeout(BOUND),
+        strategy, accounting);
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, false)) {
+      String uri = "http://127.0.0.1:" + peer.port() + "/doc";
+      assertThat(client.get().uri(uri)
+          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .block(BOUND)).isEqualTo(200);
+      Thread.sleep(BACK_IN_POOL.toMillis());
+      byte[] chunk = "part".getBytes(StandardCharsets.US_ASCII);
+      java.util.concurrent.atomic.AtomicInteger subscriptions = new java.util.concurrent.atomic.AtomicInteger();
+      // Its bytes once; a second subscriber gets an empty stream, as from a spent hot source.
+      Flux<byte[]> once = Flux.defer(() -> subscriptions.getAndIncrement() == 0
+          ? Flux.just(chunk, chunk) : Flux.<byte[]>empty());
+      assertThatThrownBy(() -> client.put().uri(uri)
+          .send((request, out) -> out.sendByteArray(once))
+          .responseSingle((r, b) -> Mono.just(r.status().code()))
+          .block(BOUND))
+          .as("dropped unanswered on the reused connection").isInstanceOf(Exception.class);
+      Thread.sleep(BACK_IN_POOL.toMillis() * 3);
+      assertThat(peer.requests()).as("the PUT reached the peer once: %s", peer.requestLines()).isEqualTo(2);
+      assertThat(subscriptions.get()).as("body subscriptions").isEqualTo(1);
+      assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
+      TimeWaitReactorNetty.shutdown(client);
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
+    } finally {
+      TimeWaitReactorNetty.shutdown(client);
+    }
+  }
+}
