@@ -52,7 +52,8 @@ class ProxyTunnelTest {
   void httpsThroughAnHttpProxyTunnelWorksAndLeavesNoClientTimeWait(Flavor flavor, CloseStrategy strategy)
       throws Exception {
     try (RawHttpPeer target = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE, Duration.ZERO, true);
-         ConnectProxy proxy = new ConnectProxy()) {
+         // On a fresh port: client TIME_WAIT left towards a reused port would count as this test's.
+         ConnectProxy proxy = KernelTcp.startOnFreshPorts(ConnectProxy::new, ConnectProxy::close, ConnectProxy::port)) {
       String uri = "https://localhost:" + target.port() + "/tunnelled";
       HttpHost proxyHost = new HttpHost("127.0.0.1", proxy.port());
       CloseAccounting accounting = new CloseAccounting();

@@ -112,7 +112,10 @@ final class CloseInterceptor implements Interceptor {
     // Every last request carries Connection: close (ConnectionRules.mustAskServerToClose), which is
     // also the only way to keep OkHttp from pooling the connection again; under reset retirement
     // the socket then closes with a reset.
-    if (rules.mustAskServerToClose(last) && !"close".equalsIgnoreCase(request.header("Connection"))) {
+    // Not an upgrade (Connection: Upgrade, which OkHttp 5.2+ hands back as response.socket()):
+    // with close instead the server refuses it, and OkHttp no longer sees an upgrade.
+    if (rules.mustAskServerToClose(last) && !"close".equalsIgnoreCase(request.header("Connection"))
+        && request.header("Upgrade") == null) {
       // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
       request = request.newBuilder().header("Connection", "close").build();
     }

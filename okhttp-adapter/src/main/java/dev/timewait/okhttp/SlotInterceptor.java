@@ -111,6 +111,14 @@ final class SlotInterceptor implements Interceptor {
 
   @Override
   public Response intercept(Chain chain) throws IOException {
+    if (chain.request().header("Upgrade") != null) {
+      // A WebSocket (newWebSocket runs the application interceptors too) or another upgrade: its
+      // call ends only when the upgraded connection does, so a slot would be held for the
+      // WebSocket's life, and maxTotal live WebSockets would stall every other call. One
+      // long-lived connection churns no ports; OkHttp leaves WebSockets out of its per-host bound
+      // for the same reason. Not retried either: it leaves HTTP once answered.
+      return chain.proceed(chain.request());
+    }
     Call call = chain.call();
     CallSlot slot = call.tag(CALL_SLOT);
     if (slot == null || slot.owner != this) {

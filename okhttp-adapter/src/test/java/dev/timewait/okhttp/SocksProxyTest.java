@@ -41,7 +41,8 @@ class SocksProxyTest {
   @BeforeEach
   void start() throws IOException {
     server = TestServers.startWireMock();
-    socks = new MiniSocks5();
+    // On a fresh port: client TIME_WAIT left towards a reused port would count as this test's.
+    socks = KernelTcp.startOnFreshPorts(MiniSocks5::new, MiniSocks5::close, MiniSocks5::port);
   }
 
   @AfterEach

@@ -116,7 +116,13 @@ final class ExchangeHandler extends ChannelDuplexHandler {
         state.retire(lastReason);
       }
       String connection = request.headers().get(HttpHeaderNames.CONNECTION);
-      if (rules.mustAskServerToClose(state.last) && !ConnectionRules.hasToken(connection, "close")) {
+      // An upgrade (a WebSocket handshake: Connection: Upgrade) keeps its Connection header: with
+      // close instead the server refuses it (RFC 6455 4.1, RFC 9110 7.8). The upgraded connection
+      // leaves HTTP and the pool (Reactor Netty marks it not persistent); its close resets, as
+      // that of an exchange the adapter never saw end.
+      boolean upgrade = request.headers().contains(HttpHeaderNames.UPGRADE);
+      if (!upgrade && rules.mustAskServerToClose(state.last)
+          && !ConnectionRules.hasToken(connection, "close")) {
         request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         connection = HttpHeaderValues.CLOSE.toString();
       }
