@@ -1,6 +1,6 @@
 package dev.timewait.httpclient5;
 
-import java.io.ByteArrayOutputStream;
+import dev.timewait.testing.RawHttpPeer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -55,7 +55,7 @@ final class ConnectProxy implements AutoCloseable {
     try (client) {
       client.setSoTimeout(TIMEOUT_MILLIS);
       InputStream in = client.getInputStream();
-      String head = readHead(in);
+      String head = RawHttpPeer.readRequestHead(in);
       if (head == null || !head.startsWith("CONNECT ")) {
         return;
       }
@@ -94,20 +94,6 @@ final class ConnectProxy implements AutoCloseable {
         // closed already
       }
     }
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int state = 0;
-    while (state < 4) {
-      int b = in.read();
-      if (b < 0 || head.size() > 8192) {
-        return null;
-      }
-      head.write(b);
-      state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
-    }
-    return head.toString(StandardCharsets.ISO_8859_1);
   }
 
   @Override

@@ -7,7 +7,6 @@ import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -148,7 +147,7 @@ class UpgradeTest {
       try (client) {
         client.setSoTimeout(30_000);
         InputStream in = client.getInputStream();
-        String head = readHead(in);
+        String head = RawHttpPeer.readRequestHead(in);
         if (head == null) {
           return;
         }
@@ -178,20 +177,6 @@ class UpgradeTest {
       byte[] digest = MessageDigest.getInstance("SHA-1").digest(
           (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
       return Base64.getEncoder().encodeToString(digest);
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-      ByteArrayOutputStream head = new ByteArrayOutputStream();
-      int state = 0;
-      while (state < 4) {
-        int b = in.read();
-        if (b < 0 || head.size() > 8192) {
-          return null;
-        }
-        head.write(b);
-        state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
-      }
-      return head.toString(StandardCharsets.ISO_8859_1);
     }
 
     @Override

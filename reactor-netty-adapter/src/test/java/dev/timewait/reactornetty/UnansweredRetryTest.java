@@ -41,11 +41,7 @@ class UnansweredRetryTest {
   @Test
   void aPostRedirectedBy303WhoseFollowUpGetIsDroppedIsNeverSentAgain() throws Exception {
     CloseAccounting accounting = new CloseAccounting();
-    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).build();
-    HttpClient client = TimeWaitReactorNetty.configure(
-        HttpClient.create(TimeWaitReactorNetty.connectionProvider("redirect", strategy))
-            .followRedirect(true).disableRetry(true).responseTimeout(BOUND),
-        strategy, accounting);
+    HttpClient client = pooledClient(accounting, true);
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.SEE_OTHER_THEN_DROP, Duration.ZERO, false)) {
       assertThatThrownBy(() -> client.post().uri("http://127.0.0.1:" + peer.port() + "/order")
           .send(ByteBufFlux.fromString(Mono.just("order")))
@@ -75,11 +71,7 @@ class UnansweredRetryTest {
   @Test
   void aStreamedBodyIsNeverSentAgain() throws Exception {
     CloseAccounting accounting = new CloseAccounting();
-    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).build();
-    HttpClient client = TimeWaitReactorNetty.configure(
-        HttpClient.create(TimeWaitReactorNetty.connectionProvider("streamed", strategy))
-            .disableRetry(true).responseTimeout(BOUND),
-        strategy, accounting);
+    HttpClient client = pooledClient(accounting, false);
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, false)) {
       String uri = "http://127.0.0.1:" + peer.port() + "/doc";
       assertThat(client.get().uri(uri)
@@ -106,5 +98,14 @@ class UnansweredRetryTest {
     } finally {
       TimeWaitReactorNetty.shutdown(client);
     }
+  }
+
+  /** Pooled, with the unanswered retry on and Reactor Netty's own retry off. */
+  private static HttpClient pooledClient(CloseAccounting accounting, boolean followRedirects) {
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).build();
+    return TimeWaitReactorNetty.configure(
+        HttpClient.create(TimeWaitReactorNetty.connectionProvider("retry", strategy))
+            .followRedirect(followRedirects).disableRetry(true).responseTimeout(BOUND),
+        strategy, accounting);
   }
 }

@@ -1,5 +1,7 @@
 package dev.timewait.testing;
 
+import dev.timewait.internal.Preconditions;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -494,6 +496,19 @@ public final class RawHttpPeer implements AutoCloseable {
       }
     }
     return null;
+  }
+
+  /**
+   * Reads an HTTP request head, up to and including its blank line, for test peers of your own (a
+   * proxy, an upgrade peer) that speak HTTP/1.1 on a raw socket. Bytes past the head stay in
+   * {@code in}.
+   *
+   * @param in the connection's input
+   * @return the head as ISO-8859-1 text, or null if the stream ended first
+   * @throws IOException if reading fails, or the head passes 64 KiB
+   */
+  public static String readRequestHead(InputStream in) throws IOException {
+    return readHead(Preconditions.checkNotNull(in, "in"));
   }
 
   private static String readHead(InputStream in) throws IOException {
