@@ -1,15 +1,13 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.testing.LoopbackServer;
 import dev.timewait.testing.RawHttpPeer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -21,29 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ConnectProxy implements AutoCloseable {
   private static final int TIMEOUT_MILLIS = 30_000;
 
-  private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "connect-proxy");
-    t.setDaemon(true);
-    return t;
-  });
   private final AtomicInteger tunnels = new AtomicInteger();
+  private final LoopbackServer server = new LoopbackServer("connect-proxy", this::serve);
 
-  ConnectProxy() throws IOException {
-    threads.execute(() -> {
-      while (!listener.isClosed()) {
-        try {
-          Socket client = listener.accept();
-          threads.execute(() -> serve(client));
-        } catch (IOException | RuntimeException e) {
-          return;
-        }
-      }
-    });
-  }
+  ConnectProxy() throws IOException {}
 
   int port() {
-    return listener.getLocalPort();
+    return server.port();
   }
 
   /** {@return the tunnels opened so far} */
@@ -67,7 +49,7 @@ final class ConnectProxy implements AutoCloseable {
         out.write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
         tunnels.incrementAndGet();
-        java.util.concurrent.Future<?> up = threads.submit(() -> relay(in, target));
+        java.util.concurrent.Future<?> up = server.submit(() -> relay(in, target));
         relay(target.getInputStream(), client);
         up.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
       }
@@ -98,7 +80,6 @@ final class ConnectProxy implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    listener.close();
-    threads.shutdownNow();
+    server.close();
   }
 }

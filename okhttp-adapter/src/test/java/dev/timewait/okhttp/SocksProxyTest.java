@@ -7,6 +7,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.LoopbackServer;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,14 +17,11 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Proxy;
 import java.net.ProxySelector;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -104,31 +102,14 @@ class SocksProxyTest {
 
   /** A SOCKS5 relay without authentication, CONNECT only. Test scope; bounded by socket timeouts. */
   private static final class MiniSocks5 implements AutoCloseable {
-    private final ServerSocket listener =
-        new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "mini-socks5");
-      t.setDaemon(true);
-      return t;
-    });
     private final java.util.concurrent.atomic.AtomicInteger relayed =
         new java.util.concurrent.atomic.AtomicInteger();
+    private final LoopbackServer server = new LoopbackServer("mini-socks5", this::serve);
 
-    MiniSocks5() throws IOException {
-      threads.execute(() -> {
-        while (!listener.isClosed()) {
-          try {
-            Socket client = listener.accept();
-            threads.execute(() -> serve(client));
-          } catch (IOException e) {
-            return;
-          }
-        }
-      });
-    }
+    MiniSocks5() throws IOException {}
 
     Proxy proxy() {
-      return new Proxy(Proxy.Type.SOCKS, new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort()));
+      return new Proxy(Proxy.Type.SOCKS, new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
     }
 
     int relayed() {
@@ -136,7 +117,7 @@ class SocksProxyTest {
     }
 
     int port() {
-      return listener.getLocalPort();
+      return server.port();
     }
 
     private static void closeQuietly(Socket socket) {
@@ -174,7 +155,7 @@ class SocksProxyTest {
           out.write(new byte[] {5, 0, 0, 1, 0, 0, 0, 0, 0, 0});
           out.flush();
           relayed.incrementAndGet();
-          threads.execute(() -> {
+          server.submit(() -> {
             copy(in, targetOut(target));
             closeQuietly(target); // the client went away: so does the relay, which closes it
           });
@@ -208,8 +189,7 @@ class SocksProxyTest {
 
     @Override
     public void close() throws IOException {
-      listener.close();
-      threads.shutdownNow();
+      server.close();
     }
   }
 }

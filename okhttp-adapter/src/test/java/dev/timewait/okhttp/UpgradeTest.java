@@ -6,11 +6,10 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.LoopbackServer;
 import dev.timewait.testing.RawHttpPeer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -20,8 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import okhttp3.OkHttpClient;
@@ -114,29 +111,13 @@ class UpgradeTest {
    * bounded by a socket timeout.
    */
   private static final class UpgradePeer implements AutoCloseable {
-    private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "upgrade-peer");
-      t.setDaemon(true);
-      return t;
-    });
     private final List<String> heads = new CopyOnWriteArrayList<>();
+    private final LoopbackServer server = new LoopbackServer("upgrade-peer", this::serve);
 
-    UpgradePeer() throws IOException {
-      threads.execute(() -> {
-        while (!listener.isClosed()) {
-          try {
-            Socket client = listener.accept();
-            threads.execute(() -> serve(client));
-          } catch (IOException | RuntimeException e) {
-            return;
-          }
-        }
-      });
-    }
+    UpgradePeer() throws IOException {}
 
     int port() {
-      return listener.getLocalPort();
+      return server.port();
     }
 
     List<String> heads() {
@@ -181,8 +162,7 @@ class UpgradeTest {
 
     @Override
     public void close() throws IOException {
-      listener.close();
-      threads.shutdownNow();
+      server.close();
     }
   }
 }

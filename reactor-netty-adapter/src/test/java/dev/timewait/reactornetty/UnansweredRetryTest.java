@@ -54,10 +54,7 @@ class UnansweredRetryTest {
       assertThat(peer.requestLines()).as("what the server read; %s", accounting.snapshot())
           .startsWith("POST /order HTTP/1.1", "GET /next HTTP/1.1")
           .filteredOn(line -> line.startsWith("POST")).hasSize(1);
-      assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
-      TimeWaitReactorNetty.shutdown(client);
-      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
-      assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
+      assertNoRetryAndNoClientTimeWait(client, accounting, peer);
     } finally {
       TimeWaitReactorNetty.shutdown(client);
     }
@@ -91,10 +88,7 @@ class UnansweredRetryTest {
       Thread.sleep(BACK_IN_POOL.toMillis() * 3);
       assertThat(peer.requests()).as("the PUT reached the peer once: %s", peer.requestLines()).isEqualTo(2);
       assertThat(subscriptions.get()).as("body subscriptions").isEqualTo(1);
-      assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
-      TimeWaitReactorNetty.shutdown(client);
-      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
-      assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
+      assertNoRetryAndNoClientTimeWait(client, accounting, peer);
     } finally {
       TimeWaitReactorNetty.shutdown(client);
     }
@@ -107,5 +101,14 @@ class UnansweredRetryTest {
         HttpClient.create(TimeWaitReactorNetty.connectionProvider("retry", strategy))
             .followRedirect(followRedirects).disableRetry(true).responseTimeout(BOUND),
         strategy, accounting);
+  }
+
+  /** Nothing sent again by timewait; the client shut down; no client TIME_WAIT towards the peer. */
+  private static void assertNoRetryAndNoClientTimeWait(
+      HttpClient client, CloseAccounting accounting, RawHttpPeer peer) {
+    assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
+    TimeWaitReactorNetty.shutdown(client);
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
   }
 }
