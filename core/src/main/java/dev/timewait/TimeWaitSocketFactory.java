@@ -1,8 +1,8 @@
 package dev.timewait;
 
 import dev.timewait.internal.CoreAccess;
-import dev.timewait.spi.ResponseMark;
 import dev.timewait.internal.Preconditions;
+import dev.timewait.spi.ResponseMark;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

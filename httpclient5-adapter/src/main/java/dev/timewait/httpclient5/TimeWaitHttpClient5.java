@@ -41,7 +41,8 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
  * adapter did not open fail with {@link IllegalStateException}), and call it once per builder (a
  * second call throws {@link IllegalArgumentException}). Every other setting stays the caller's.
  * {@code configure} throws {@link IllegalStateException} naming the floor when the HttpClient on the
- * class path is older than 5.5 (README "Supported versions"). What each strategy does on each client, TLS, HTTP/2 and the async caveats: docs/httpclient5.md.
+ * class path is older than 5.5 (README "Supported versions"). What each strategy does on each
+ * client, TLS, HTTP/2 and the async caveats: docs/httpclient5.md.
  *
  * <p>Thread-safe: static methods, whose one piece of state (the builders configured so far, weakly
  * held) is guarded. The builders themselves are not thread-safe (configure one builder on one
