@@ -622,6 +622,24 @@ final class TimeWaitSocket extends Socket {
     }
   }
 
+  /**
+   * Whether the peer's FIN or RST is in the socket as the client closes it: the reuse check's 1 ms
+   * read (run only after an idle pause and a few bytes, on a rare path), skipped while a check
+   * runs.
+   */
+  private boolean peerGoneAtClose() {
+    if (!CHECKING.compareAndSet(this, false, true)) {
+      return false;
+    }
+    try {
+      return peerClosedWhileIdle();
+    } catch (IOException e) {
+      return false; // failed under the read: nothing to learn from
+    } finally {
+      checking = false;
+    }
+  }
+
   /** The peer closed first while the connection sat idle: a FIN after its FIN, counted once. */
   private void closeAfterPeerClosedWhileIdle() throws IOException {
     if (!CLOSING.compareAndSet(this, false, true)) {
@@ -729,12 +747,15 @@ final class TimeWaitSocket extends Socket {
 
   @Override
   public void close() throws IOException {
-    if (pauseNanos >= 0 && bytesSincePause > 0 && activeIo == 0 && !endedByUs()) {
+    if (pauseNanos >= 0 && bytesSincePause > 0 && activeIo == 0 && !endedByUs()
+        && System.nanoTime() - lastIoNanos < MIN_LEARNED_NANOS && peerGoneAtClose()) {
       // Over TLS, a client's own stale check reads the peer's close_notify (one alert record)
-      // after the idle pause, and closes without reading the FIN behind it: the idle timeout too.
+      // after the idle pause, and closes at once without reading the FIN behind it: the idle
+      // timeout too. Only if the FIN (or an RST) is there: a stream's small last chunk after a
+      // pause, then the pool's close, reads the same on this socket with the peer still there.
       // Not while a read is under way: that close is a cancel of ours in the middle of a body
-      // that paused (a stream's small events), and teaches nothing of the peer; nor on a second
-      // close, nor on an interrupt (endedByUs).
+      // that paused, and teaches nothing of the peer; nor on a second close, nor on an interrupt
+      // (endedByUs).
       peerEndedAfterPause();
     }
     if (!CLOSING.compareAndSet(this, false, true)) {

@@ -127,6 +127,54 @@ class ReuseCheckTest {
     }
   }
 
+  @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
+  void aStreamsSmallLastEventAfterAPauseThenTheClientsCloseTeachesNoIdleTimeout() throws Exception {
+    // A stream (server-sent events, a chunked body read as it comes) pauses, then ends with a
+    // small last chunk; the pool then closes the connection (its shutdown, a retirement) while
+    // the peer is still there. Before, close() took the pause and the few bytes after it for a TLS
+    // peer's close_notify after its idle timeout, learned 150 ms, and retired every later
+    // connection to that peer after 120 ms idle.
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
+      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+           Socket peer = server.accept()) {
+        exchangeOneByte(client, peer);
+        Thread.sleep(150); // past MIN_LEARNED: the next read follows a pause
+        peer.getOutputStream().write(new byte[5]); // the last chunk, "0\r\n\r\n"
+        assertThat(client.getInputStream().readNBytes(5)).hasSize(5);
+        client.close(); // the pool's close, right after the response ended
+      }
+      CloseStats stats = factory.accounting().snapshot();
+      assertThat(stats.closedIdleByPeer()).as("%s", stats).isZero();
+      assertThat(factory.accounting().peerIdleTimeouts().learned()).isEmpty();
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
+  void aPeerThatClosesAfterAFewBytesFollowingAPauseIsLearnedWhenTheClientClosesAtOnce()
+      throws Exception {
+    // What the close-time rule is for: over TLS a client's own stale check reads the peer's
+    // close_notify (a few bytes) after the idle pause and closes without reading the FIN behind
+    // it. Here the few bytes and the FIN come from a plain peer: the same on the socket.
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
+      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+           Socket peer = server.accept()) {
+        exchangeOneByte(client, peer);
+        Thread.sleep(150);
+        peer.getOutputStream().write(new byte[24]); // an alert record's size
+        peer.close();
+        assertThat(client.getInputStream().readNBytes(24)).hasSize(24);
+        client.close();
+      }
+      CloseStats stats = factory.accounting().snapshot();
+      assertThat(stats.closedIdleByPeer()).as("%s", stats).isEqualTo(1);
+      assertThat(factory.accounting().peerIdleTimeouts().learned()).hasSize(1);
+    }
+  }
+
   /** Waits (bounded) until {@code checker} is inside the reuse check's read, or has ended. */
   private static boolean awaitInTheCheck(Thread checker) {
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);

@@ -83,11 +83,12 @@ final class AsyncConfigurer {
     builder.setIOSessionListener(connections);
     builder.setConnectionReuseStrategy(rules);
     builder.addRequestInterceptorLast(rules);
-    if (strategy instanceof PooledKeepAlive && ((PooledKeepAlive) strategy).retryUnanswered()) {
+    if (strategy instanceof PooledKeepAlive) {
       // Before HttpClient's protocol stage, where its own retry sits: a second attempt runs the
-      // protocol stage again and leases a new connection (PROTOCOL is always in the chain).
+      // protocol stage again and leases a new connection (PROTOCOL is always in the chain). With
+      // retryUnanswered off it still tells connections when their exchanges end.
       builder.addExecInterceptorBefore(ChainElement.PROTOCOL.name(), AsyncUnansweredRetryExec.NAME,
-          new AsyncUnansweredRetryExec(accounting));
+          new AsyncUnansweredRetryExec(accounting, ((PooledKeepAlive) strategy).retryUnanswered()));
     }
     // Every strategy: HttpClient 5.6 loses most cancels of calls on a reused pooled connection and
     // some on new ones (measured: 34-38 of 50; 38-44 of 200): AsyncCancelExec says how.

@@ -30,6 +30,7 @@ final class AsyncConnection {
   private static final VarHandle COUNTED;
   private static final VarHandle REQUESTS;
   private static final VarHandle RETIRE_REASON;
+  private static final VarHandle EXCHANGES;
 
   static {
     try {
@@ -38,6 +39,7 @@ final class AsyncConnection {
       OPENED = lookup.findVarHandle(AsyncConnection.class, "opened", boolean.class);
       COUNTED = lookup.findVarHandle(AsyncConnection.class, "counted", boolean.class);
       REQUESTS = lookup.findVarHandle(AsyncConnection.class, "requests", long.class);
+      EXCHANGES = lookup.findVarHandle(AsyncConnection.class, "exchanges", int.class);
       RETIRE_REASON = lookup.findVarHandle(
           AsyncConnection.class, "retireReason", dev.timewait.CloseEvent.Reason.class);
     } catch (ReflectiveOperationException e) {
@@ -83,13 +85,16 @@ final class AsyncConnection {
   volatile FinWaitTimer.Deadline finWaitTimer;
   volatile long drained;
   /**
-   * Pooled keep-alive: when the last request went out or the last response head came in, and
-   * whether it was a response: the connection's idle time is measured from there. (Over TLS the
-   * decrypted bytes reach HttpCore without passing the decorator's read, so exchanges, not bytes,
-   * are what the adapter sees.)
+   * Pooled keep-alive: when the last request went out or the last exchange ended, and whether the
+   * connection has sat idle since (no exchange under way): its idle time is measured from there.
+   * (Over TLS the decrypted bytes reach HttpCore without passing the decorator's read, so
+   * exchanges, not bytes, are what the adapter sees.) Only an idle connection's end of stream is
+   * the peer's idle timeout: a stream that pauses and is then cut is not.
    */
   volatile long lastDataNanos = System.nanoTime();
   volatile boolean lastDataWasRead;
+  /** Exchanges under way (HTTP/2 runs several at once): begun, and not yet completed or failed. */
+  private volatile int exchanges;
   /**
    * What waits for the FIN wait to end: the completion of the exchange that armed it. Null where
    * no FIN wait can begin (the strategy never closes by the server).
@@ -174,6 +179,24 @@ final class AsyncConnection {
   /** Counts a request going out on the connection and returns the requests, this one included. */
   long nextRequest() {
     return (long) REQUESTS.getAndAdd(this, 1L) + 1;
+  }
+
+  /** Pooled keep-alive: an exchange's request goes out on the connection. */
+  void exchangeBegan() {
+    EXCHANGES.getAndAdd(this, 1);
+    lastDataNanos = System.nanoTime();
+    lastDataWasRead = false;
+  }
+
+  /**
+   * Pooled keep-alive: an exchange begun on the connection completed or failed; with none left
+   * under way, the connection is idle from now.
+   */
+  void exchangeEnded() {
+    if ((int) EXCHANGES.getAndAdd(this, -1) == 1) {
+      lastDataNanos = System.nanoTime();
+      lastDataWasRead = true;
+    }
   }
 
   /** Sets why the connection ends, unless a reason was set before. */

@@ -70,9 +70,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     }
     long requests = connection.nextRequest();
     if (connections.pooled()) {
-      connection.lastDataNanos = System.nanoTime();
-      connection.lastDataWasRead = false;
-      AsyncUnansweredRetryExec.noteReused(request, requests > 1, context);
+      AsyncUnansweredRetryExec.noteSent(request, connection, requests > 1, context);
     }
     ConnectionRules rules = connections.rules();
     CloseEvent.Reason lastReason = rules.lastReason(requests, System.nanoTime() - connection.openedNanos);
@@ -101,10 +99,6 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       return false;
     }
     AsyncConnection connection = connectionOf(context);
-    if (connection != null && pooled) {
-      connection.lastDataNanos = System.nanoTime();
-      connection.lastDataWasRead = true;
-    }
     boolean keep = connection != null && pooled
         && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
         && Messages.mayReuse(connections.rules(), connection.last, response);

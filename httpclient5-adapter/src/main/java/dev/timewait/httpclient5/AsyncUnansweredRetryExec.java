@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * earlier exchange, are noted on the attempt's copy of the request by {@link AsyncExchangeRules}
  * as it goes out (HttpCore runs request interceptors just before it writes the request head). The
  * failed connection is discarded and the request scheduled again as HttpClient's own retry does.
+ * It also tells each attempt's connection when its exchange ended, so that the connection counts
+ * as idle only from then ({@link AsyncConnection#exchangeEnded}): it runs under pooled keep-alive
+ * whether or not {@code retryUnanswered} is on, and retries only where it is.
  *
  * <p>Thread-safe: stateless beyond the accounting.
  */
@@ -49,26 +52,36 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
   static final String PROXIED_COPY_ATTRIBUTE = "dev.timewait.httpclient5.proxied-copy";
 
   private final CloseAccounting accounting;
+  private final boolean retry;
 
-  AsyncUnansweredRetryExec(CloseAccounting accounting) {
+  /**
+   * @param accounting where retries are counted
+   * @param retry whether a request whose reused connection failed unanswered is sent once more
+   *     ({@link dev.timewait.PooledKeepAlive#retryUnanswered})
+   */
+  AsyncUnansweredRetryExec(CloseAccounting accounting, boolean retry) {
     this.accounting = accounting;
+    this.retry = retry;
   }
 
   /**
-   * Notes whether the connection {@code request} goes out on had carried an earlier exchange, if
-   * {@code request} is an attempt's copy (the one this exec passed on; HttpCore hands the request
-   * interceptors that same object). Kept on the copy rather than in the context: the context's
-   * first attribute costs HttpCore a HashMap per request.
+   * Notes that {@code request} goes out on {@code connection}, and whether that connection had
+   * carried an earlier exchange, if {@code request} is an attempt's copy (the one this exec passed
+   * on; HttpCore hands the request interceptors that same object): the connection's exchange has
+   * begun, and ends when the attempt completes or fails. Kept on the copy rather than in the
+   * context: the context's first attribute costs HttpCore a HashMap per request.
    */
-  static void noteReused(HttpRequest request, boolean reused, HttpContext context) {
+  static void noteSent(HttpRequest request, AsyncConnection connection, boolean reused, HttpContext context) {
     Copy copy = request instanceof Copy ? (Copy) request : null;
     if (copy == null) {
       Object proxied = context.getAttribute(PROXIED_COPY_ATTRIBUTE);
       copy = proxied instanceof Copy ? (Copy) proxied : null;
     }
-    if (copy != null) {
+    if (copy != null && copy.connection == null) {
       copy.reused = reused;
       copy.wentOut = true;
+      copy.connection = connection;
+      connection.exchangeBegan();
     }
   }
 
@@ -110,6 +123,20 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     volatile boolean reused;
     /** HttpCore began to write it: the request interceptors ran. */
     volatile boolean wentOut;
+    /** The connection it went out on, whose exchange ends with the attempt; null before. */
+    volatile AsyncConnection connection;
+
+    /**
+     * The attempt ended (completed or failed): its connection's exchange with it. Once: the copy
+     * lets go of the connection (a proxied route's context keeps the copy).
+     */
+    void ended() {
+      AsyncConnection c = connection;
+      if (c != null) {
+        connection = null;
+        c.exchangeEnded();
+      }
+    }
 
     Copy(HttpRequest original) {
       super(original.getMethod(), original.getScheme(), original.getAuthority(), original.getPath());
@@ -155,11 +182,26 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
 
     @Override
     public void completed() {
+      ended(); // before the caller hears of it: the connection is idle when the call returns
       callback.completed();
+    }
+
+    /** Ends the attempt's exchange; a proxied route's context lets go of the copy. */
+    private void ended() {
+      copy.ended();
+      if (scope.route.getProxyHost() != null && !scope.route.isTunnelled()
+          && scope.clientContext.getAttribute(PROXIED_COPY_ATTRIBUTE) == copy) {
+        scope.clientContext.removeAttribute(PROXIED_COPY_ATTRIBUTE);
+      }
     }
 
     @Override
     public void failed(Exception cause) {
+      ended();
+      if (!retry) {
+        callback.failed(cause);
+        return;
+      }
       boolean repeatable = entityProducer == null || entityProducer.isRepeatable();
       // Closed before the request went out: HttpCore read the peer's FIN before it began the
       // request (its reactor handles a socket's input before its output, and HttpCore then

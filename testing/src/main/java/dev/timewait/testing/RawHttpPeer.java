@@ -116,7 +116,19 @@ public final class RawHttpPeer implements AutoCloseable {
      * answering it, as {@link #DROP_SECOND_REQUEST} does: a POST redirected, whose follow-up GET
      * went out on the reused connection and was dropped.
      */
-    SEE_OTHER_THEN_DROP
+    SEE_OTHER_THEN_DROP,
+    /**
+     * A keep-alive HTTP/1.1 server whose every response is a stream: chunked, a first chunk, then
+     * after {@link RawHttpPeer#lateCloseDelay} the last chunk alone (5 bytes), as server-sent
+     * events pause and end; it keeps the connection until the client closes.
+     */
+    PAUSED_STREAM,
+    /**
+     * Like {@link #TRUNCATED_BODY}, but waits {@link RawHttpPeer#lateCloseDelay} after the half
+     * body before it closes (FIN): a response cut mid-body after a pause, as a balancer's server
+     * timeout or a back end that died cuts it.
+     */
+    TRUNCATED_AFTER_PAUSE
   }
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
@@ -274,6 +286,20 @@ public final class RawHttpPeer implements AutoCloseable {
           continue;
         }
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
+        if (behaviour == Behaviour.PAUSED_STREAM) {
+          out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+              + "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n\r\n"
+              + "2\r\nok\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          Thread.sleep(lateCloseDelay.toMillis());
+          out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          if (clientAsksClose) {
+            socket.close();
+            return;
+          }
+          continue;
+        }
         String connection = switch (behaviour) {
           case IGNORE_CONNECTION_CLOSE, HTTP_1_0 -> "";
           case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
@@ -370,10 +396,10 @@ public final class RawHttpPeer implements AutoCloseable {
 
   private boolean isMidBodyFault() {
     return behaviour == Behaviour.RESET_MID_BODY || behaviour == Behaviour.TRUNCATED_BODY
-        || behaviour == Behaviour.STALL_MID_BODY;
+        || behaviour == Behaviour.TRUNCATED_AFTER_PAUSE || behaviour == Behaviour.STALL_MID_BODY;
   }
 
-  /** Announces {@link #FAULT_BODY_LENGTH} bytes, sends half, then resets, closes or stalls. */
+  /** Announces {@link #FAULT_BODY_LENGTH} bytes, sends half, then resets, closes (at once or after a pause) or stalls. */
   private void failMidBody(Socket raw, Socket socket, OutputStream out)
       throws IOException, InterruptedException {
     String head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: "
@@ -389,6 +415,10 @@ public final class RawHttpPeer implements AutoCloseable {
       }
       case TRUNCATED_BODY -> {
         Thread.sleep(50);
+        socket.close();
+      }
+      case TRUNCATED_AFTER_PAUSE -> {
+        Thread.sleep(lateCloseDelay.toMillis());
         socket.close();
       }
       default -> {

@@ -201,6 +201,38 @@ public abstract class StaleConnectionContract {
 
   @ParameterizedTest(name = "{0} tls={1}")
   @MethodSource("retirementsAndTls")
+  void aResponseThatPausesMidBodyTeachesNoIdleTimeout(Retirement retirement, boolean tls)
+      throws Exception {
+    // A stream pauses 300 ms and ends with its 5-byte last chunk (server-sent events), then the
+    // client's close ends the connection; another response is cut (FIN) 300 ms into its body (a
+    // balancer's server timeout). Neither pause is the peer's idle timeout. Learned as one, it
+    // would retire every later connection to that peer after 240 ms idle, for the client's life.
+    Duration pause = Duration.ofMillis(300);
+    try (RawHttpPeer stream = RawHttpPeer.start(RawHttpPeer.Behaviour.PAUSED_STREAM, pause, tls);
+         RawHttpPeer cut = RawHttpPeer.start(RawHttpPeer.Behaviour.TRUNCATED_AFTER_PAUSE, pause, tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      try (FaultClient client = client(pooled(retirement), accounting)) {
+        assertThat(client.get(uri(stream, tls))).isEqualTo(200);
+        Throwable failure = null;
+        try {
+          client.get(uri(cut, tls));
+        } catch (Exception expected) {
+          failure = expected;
+        }
+        assertThat(failure).as("the response cut mid-body fails its call").isNotNull();
+      }
+      CloseStats stats = accounting.snapshot();
+      assertThat(accounting.peerIdleTimeouts().learned()).as("%s", stats).isEmpty();
+      assertThat(stats.closedIdleByPeer()).as("%s", stats).isZero();
+      for (RawHttpPeer peer : java.util.List.of(stream, cut)) {
+        KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+        assertThat(KernelTcp.clientTimeWait(peer.port())).as("port %d", peer.port()).isZero();
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("retirementsAndTls")
   void aServerThatAnnouncesItTakesNoMoreRequestsOnAConnectionSeesNoReuse(Retirement retirement, boolean tls)
       throws Exception {
     int requests = 5;
