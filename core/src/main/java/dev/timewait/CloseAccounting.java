@@ -166,6 +166,9 @@ public final class CloseAccounting {
         System.arraycopy(now, 0, less, 0, i);
         System.arraycopy(now, i + 1, less, i, less.length - i);
         listeners = less.length == 0 ? NONE : less;
+        if (!java.util.Arrays.asList(less).contains(listener)) {
+          failedListeners.remove(listener); // else a removed listener that once threw stays reachable
+        }
         return true;
       }
     }

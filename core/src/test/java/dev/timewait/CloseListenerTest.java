@@ -198,6 +198,24 @@ class CloseListenerTest {
   }
 
   @Test
+  void aRemovedListenerThatThrewIsNoLongerHeld() throws Exception {
+    // A listener per test or per tenant, added and removed on a long-lived accounting: one that
+    // threw was kept (to warn once) after its removal, with all it captured.
+    CloseAccounting accounting = new CloseAccounting();
+    CloseListener listener = failing("removed-broken-listener");
+    java.lang.ref.WeakReference<CloseListener> held = new java.lang.ref.WeakReference<>(listener);
+    accounting.addListener(listener);
+    CloseOutcome.RESET.recordOn(accounting);
+    assertThat(accounting.removeListener(listener)).isTrue();
+    listener = null;
+    for (int i = 0; i < 20 && held.get() != null; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertThat(held.get()).as("the removed listener, collected").isNull();
+  }
+
+  @Test
   void removedListenerHearsNothingMore() {
     CloseAccounting accounting = new CloseAccounting();
     List<CloseEvent> events = new CopyOnWriteArrayList<>();

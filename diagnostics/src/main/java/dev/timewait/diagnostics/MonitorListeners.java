@@ -30,7 +30,11 @@ final class MonitorListeners {
   }
 
   boolean remove(TimeWaitMonitor.Listener listener) {
-    return listeners.remove(listener);
+    boolean removed = listeners.remove(listener);
+    if (!listeners.contains(listener)) {
+      failed.remove(listener); // else a removed listener that once threw stays reachable
+    }
+    return removed;
   }
 
   /** Calls {@code call} on each listener; a listener's exception is logged and ignored. */

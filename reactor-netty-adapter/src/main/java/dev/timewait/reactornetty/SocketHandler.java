@@ -263,17 +263,22 @@ final class SocketHandler extends ChannelDuplexHandler {
         state.outcome = state.ioError ? CloseOutcome.PEER_RESET : CloseOutcome.AFTER_PEER_FIN;
       }
     }
-    if (state.opened && !state.recorded) {
-      state.recorded = true;
-      CloseOutcome outcome = state.outcome;
-      if (outcome == null) {
-        // Closed by Netty itself, not through the pipeline: with SO_LINGER(0) from the start.
-        outcome = state.ioError ? CloseOutcome.PEER_RESET : CloseOutcome.RESET;
+    try {
+      if (state.opened && !state.recorded) {
+        state.recorded = true;
+        CloseOutcome outcome = state.outcome;
+        if (outcome == null) {
+          // Closed by Netty itself, not through the pipeline: with SO_LINGER(0) from the start.
+          outcome = state.ioError ? CloseOutcome.PEER_RESET : CloseOutcome.RESET;
+        }
+        outcome.recordOn(state.connections.accounting, reasonOf(outcome), state.remote,
+            state.connections.strategy.kind(), state.requests, state.bornNanos, state.finWaitStartNanos);
       }
-      outcome.recordOn(state.connections.accounting, reasonOf(outcome), state.remote,
-          state.connections.strategy.kind(), state.requests, state.bornNanos, state.finWaitStartNanos);
+    } finally {
+      // After the count (shutdown waits for it), and even if a listener's VirtualMachineError
+      // came through it: else the channel stayed in the client's open set for the client's life.
+      state.connections.open.remove(ctx.channel());
     }
-    state.connections.open.remove(ctx.channel()); // after the count: shutdown waits for it
     super.channelInactive(ctx);
   }
 }

@@ -135,6 +135,8 @@ public final class TimeWaitReactorNetty {
    * The connection provider for {@code strategy}: a bounded, evicting pool named {@code name} for
    * pooled keep-alive, {@link ConnectionProvider#newConnection()} otherwise. Create the client on
    * it ({@code HttpClient.create(provider)}), then {@link #configure} it with the same strategy.
+   * Reactor Netty pools per remote address; a remote's pool with no connection for {@code
+   * idleTimeout} is disposed (a later call makes a new one).
    *
    * @param name the pool's name, in Reactor Netty's logs and metrics
    * @param strategy how connections close
@@ -142,8 +144,31 @@ public final class TimeWaitReactorNetty {
    * @throws IllegalStateException for pooled keep-alive on Reactor Netty older than 1.2
    */
   public static ConnectionProvider connectionProvider(String name, CloseStrategy strategy) {
+    return connectionProvider(name, strategy, builder -> { });
+  }
+
+  /**
+   * {@link #connectionProvider(String, CloseStrategy)}, with settings of the user's own on Reactor
+   * Netty's pool builder first: its metrics ({@code metrics(true)}), {@code
+   * pendingAcquireTimeout}, {@code fifo()} or {@code lifo()}, {@code disposeTimeout}. The
+   * strategy's settings are made after {@code customizer} and win: {@code maxConnections}, {@code
+   * pendingAcquireMaxCount}, {@code maxIdleTime}, {@code evictInBackground}, {@code
+   * evictionPredicate} and {@code disposeInactivePoolsInBackground}. A {@code maxLifeTime} set
+   * there stays, and resets connections in the pool: {@link PooledKeepAlive#maxLifetime()} retires
+   * them with their last request instead. Server close and reset have no pool: {@code customizer}
+   * is not called.
+   *
+   * @param name the pool's name, in Reactor Netty's logs and metrics
+   * @param strategy how connections close
+   * @param customizer settings of the user's own, applied to the pool's builder first
+   * @return Reactor Netty's provider for the strategy
+   * @throws IllegalStateException for pooled keep-alive on Reactor Netty older than 1.2
+   */
+  public static ConnectionProvider connectionProvider(String name, CloseStrategy strategy,
+      java.util.function.Consumer<ConnectionProvider.Builder> customizer) {
     Preconditions.checkNotNull(name, "name");
     Preconditions.checkNotNull(strategy, "strategy");
+    Preconditions.checkNotNull(customizer, "customizer");
     if (!(strategy instanceof PooledKeepAlive)) {
       return ConnectionProvider.newConnection();
     }
@@ -156,13 +181,19 @@ public final class TimeWaitReactorNetty {
     // idleTimeout.
     ConnectionProvider provider;
     try {
-      provider = ConnectionProvider.builder(name)
-          .maxConnections(pooled.maxPerRoute())
+      ConnectionProvider.Builder builder = ConnectionProvider.builder(name);
+      customizer.accept(builder);
+      // Reactor Netty keeps a pool per remote address, and each pool's background eviction is a
+      // task of its own every sweep, for the provider's life unless inactive pools are disposed:
+      // a client that calls many hosts (webhooks) would keep a pool and a timer per host ever
+      // called. A pool with no connection for idleTimeout goes (a later call makes a new one).
+      builder.maxConnections(pooled.maxPerRoute())
           .pendingAcquireMaxCount(2 * pooled.maxPerRoute())
           .maxIdleTime(pooled.idleTimeout())
           .evictInBackground(sweep)
           .evictionPredicate(new Eviction(pooled))
-          .build();
+          .disposeInactivePoolsInBackground(pooled.idleTimeout(), pooled.idleTimeout());
+      provider = builder.build();
     } catch (LinkageError older) {
       // Reactor Netty 1.1 (Spring Boot 3.0-3.3) has no evictionPredicate with this signature:
       // fail here, naming the floor, rather than with NoSuchMethodError.

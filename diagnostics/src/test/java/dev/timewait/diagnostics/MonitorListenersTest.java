@@ -1,0 +1,34 @@
+package dev.timewait.diagnostics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.ref.WeakReference;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MonitorListenersTest {
+
+  @Test
+  void aListenersFailureNeverReachesTheSamplerAndARemovedOneThatThrewIsNoLongerHeld()
+      throws Exception {
+    // A listener per test or per tenant, added to and removed from a long-lived monitor: one that
+    // threw was kept (to warn once) after its removal, with all it captured.
+    MonitorListeners listeners = new MonitorListeners(List.of());
+    TimeWaitMonitor.Listener failing = new TimeWaitMonitor.Listener() { // an instance of its own
+      @Override
+      public void onSample(TimeWaitMonitor.Sample sample) {
+        throw new IllegalStateException("listener bug");
+      }
+    };
+    WeakReference<TimeWaitMonitor.Listener> held = new WeakReference<>(failing);
+    listeners.add(failing);
+    listeners.each(l -> l.onSample(null)); // logged, not thrown
+    assertThat(listeners.remove(failing)).isTrue();
+    failing = null;
+    for (int i = 0; i < 20 && held.get() != null; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertThat(held.get()).as("the removed listener, collected").isNull();
+  }
+}
