@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -79,7 +80,7 @@ import java.util.function.Supplier;
  * <p>Thread-safe. Immutable once built, apart from the registries it is bound to, the
  * destinations it has met and its latest kernel sample.
  */
-public final class TimeWaitMetrics implements MeterBinder {
+public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
   /** Meter name: connections opened. */
   public static final String OPENED = "timewait.connections.opened";
   /** Meter name: connections closed, by mode and reason. */
@@ -92,6 +93,8 @@ public final class TimeWaitMetrics implements MeterBinder {
   public static final String TIME_WAIT = "timewait.connections.time.wait";
   /** Meter name: ephemeral ports left for new connections to a destination (gauge, kernel). */
   public static final String PORT_HEADROOM = "timewait.ports.headroom";
+  /** Every meter name this binder registers: what {@link #close()} removes. */
+  private static final Set<String> NAMES = Set.of(OPENED, CLOSED, FIN_WAIT, REQUESTS, TIME_WAIT, PORT_HEADROOM);
   /** Base unit of {@value #TIME_WAIT}. */
   public static final String CONNECTIONS = "connections";
   /** Base unit of {@value #PORT_HEADROOM}. */
@@ -201,7 +204,11 @@ public final class TimeWaitMetrics implements MeterBinder {
       if (registries.isEmpty()) {
         accounting.addListener(listener);
       }
-      registries.add(registry);
+      // A registry bound twice (a Spring bean Boot binds, and a bindTo of the user's) is bound
+      // once: in the list twice, every close would count twice in it.
+      if (registries.stream().noneMatch(bound -> bound == registry)) {
+        registries.add(registry);
+      }
     }
     // After the registry joined the list: a destination met meanwhile gets its gauges from
     // destinationTag or from here (registering twice returns the same gauge).
@@ -212,11 +219,38 @@ public final class TimeWaitMetrics implements MeterBinder {
 
   /** Stops metering closes (the meters stay in their registries). */
   public void unbind() {
+    unbindAll();
+  }
+
+  /**
+   * Stops metering closes, as {@link #unbind()}, and removes this client's meters (those tagged
+   * with its {@code client} name) from every registry it was bound to: for a client that goes
+   * before its registry (one per tenant, per test, per refreshed Spring context, where Spring
+   * calls {@code close()} on a bean), whose meters, and the kernel sampler its gauges hold,
+   * would otherwise stay as long as the registry. Meters of another binder with the same client
+   * name in those registries go too: they are the same meters. Idempotent.
+   */
+  @Override
+  public void close() {
+    for (MeterRegistry registry : unbindAll()) {
+      for (Meter meter : registry.getMeters()) {
+        Meter.Id id = meter.getId();
+        if (NAMES.contains(id.getName()) && client.equals(id.getTag("client"))) {
+          registry.remove(meter);
+        }
+      }
+    }
+  }
+
+  /** Unbinds; the registries it was bound to. */
+  private List<MeterRegistry> unbindAll() {
     synchronized (registries) {
+      List<MeterRegistry> bound = List.copyOf(registries);
       if (!registries.isEmpty()) {
         registries.clear();
         accounting.removeListener(listener);
       }
+      return bound;
     }
   }
 

@@ -244,6 +244,42 @@ class TimeWaitMetricsTest {
   }
 
   @Test
+  void aRegistryBoundTwiceCountsEachCloseOnceAndCloseRemovesOnlyThisClientsMeters() throws Exception {
+    // A Spring bean that Boot binds, and a bindTo of the user's (the README's snippet without
+    // Boot): each close counted twice before. A client per tenant or per test: its meters, and
+    // the kernel sampler its gauges hold, stayed in a long-lived registry.
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    int port = server.getAddress().getPort();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", accounting)
+        .destination("localhost", port).kernelGauges().build();
+    TimeWaitMetrics other = TimeWaitMetrics.of("payments", new CloseAccounting());
+    try {
+      metrics.bindTo(registry);
+      metrics.bindTo(registry);
+      other.bindTo(registry);
+      get(client, port);
+      awaitClosed(accounting, 1);
+      assertThat(closedCount(registry, null)).as("the close, counted once").isEqualTo(1);
+      assertThat(registry.find(TimeWaitMetrics.TIME_WAIT).tag("client", "orders").gauges()).hasSize(1);
+
+      metrics.close();
+      assertThat(registry.getMeters()).as("the other client's meters stay").isNotEmpty()
+          .allSatisfy(m -> assertThat(m.getId().getTag("client")).isEqualTo("payments"));
+      get(client, port);
+      awaitClosed(accounting, 2);
+      assertThat(registry.find(TimeWaitMetrics.CLOSED).counters()).as("closed: no longer metered")
+          .isEmpty();
+      metrics.close(); // idempotent
+    } finally {
+      other.close();
+      TimeWaitOkHttp.shutdown(client);
+    }
+    assertThat(registry.getMeters()).isEmpty();
+  }
+
+  @Test
   void badArgumentsAreRejectedByName() {
     CloseAccounting accounting = new CloseAccounting();
     assertThatThrownBy(() -> TimeWaitMetrics.of(null, accounting))
