@@ -11,7 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import kotlin.jvm.JvmClassMappingKt;
 import kotlin.jvm.functions.Function0;
@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * call that then starts finds that connection idle in the pool instead of opening another. A
  * call waits for a slot at most its connect timeout ({@link OkHttpOptions#slotWait()} if
  * that is 0), polls its cancel flag (so {@code cancel()} and the call timeout end the wait), and
- * then fails with an {@link InterruptedIOException}. A call whose response is leaked never reports
+ * then fails with an {@link InterruptedIOException}. Waiting calls get slots in the order they
+ * came, each handed its slot by the call that freed it (a freed slot wakes one waiting call, not
+ * all of them, and no call that comes later takes it first); with a per-route bound, a waiting call
+ * whose route is full lets those behind it go first. A call whose response is leaked never reports
  * its end; its slot comes back once the garbage collector clears the call.
  *
  * <p>Per call this allocates one {@link CallSlot} (the slot, the call's tag, and the state of its
@@ -60,11 +63,18 @@ final class SlotInterceptor implements Interceptor {
   private final int maxTotal;
   private final int maxPerRoute;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition freed = lock.newCondition();
   private final ReferenceQueue<Call> collected = new ReferenceQueue<>();
   // Guarded by lock.
   private int total;
   private final Map<Route, Integer> perRoute = new HashMap<>();
+  /**
+   * Calls waiting for a slot, in the order they came: a list threaded through them. A freed slot
+   * goes to the first that may take it. Before, every freed slot woke every waiting call to race
+   * for the lock (10,000 virtual threads waiting for 20 slots: 10,000 wake-ups per freed slot),
+   * and a call that came later could take the slot first, so that waiting calls timed out.
+   */
+  private Waiter firstWaiter;
+  private Waiter lastWaiter;
   /**
    * The slots held, as a list threaded through them: it keeps each slot (a weak reference to its
    * call) strongly reachable until released, so that a leaked call's slot is enqueued, without a
@@ -174,44 +184,144 @@ final class SlotInterceptor implements Interceptor {
 
   private CallSlot acquire(Call call, HttpUrl url, Route route, long waitNanos) throws IOException {
     long deadline = System.nanoTime() + waitNanos;
+    Waiter waiter;
     lock.lock();
     try {
-      while (true) {
-        reclaimCollected();
-        int onRoute = perRouteBound ? perRoute.getOrDefault(route, 0) : 0;
-        if (total < maxTotal && onRoute < maxPerRoute) {
-          total++;
-          if (perRouteBound) {
-            perRoute.put(route, onRoute + 1);
-          }
-          CallSlot slot = new CallSlot(this, call, url, route, collected);
-          slot.next = held;
-          if (held != null) {
-            held.previous = slot;
-          }
-          held = slot;
-          return slot;
-        }
-        if (call.isCanceled()) {
-          throw new IOException("Canceled");
-        }
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0) {
-          throw new InterruptedIOException(
-              "timed out after " + TimeUnit.NANOSECONDS.toMillis(waitNanos)
-                  + " ms waiting for a connection slot (maxTotal " + maxTotal + ", maxPerRoute "
-                  + maxPerRoute + ", " + total + " in use)");
-        }
-        freed.awaitNanos(Math.min(remaining, POLL_NANOS));
+      reclaimCollected();
+      // Free slots left after a release are slots no waiting call may take (each release hands
+      // its slot to the first waiting call that may take it): a new call takes one as it comes.
+      CallSlot slot = tryTake(call, url, route);
+      if (slot != null) {
+        return slot;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      InterruptedIOException interrupted =
-          new InterruptedIOException("interrupted while waiting for a connection slot");
-      interrupted.initCause(e);
-      throw interrupted;
+      checkWait(call, waitNanos, deadline);
+      waiter = new Waiter(Thread.currentThread(), call, url, route);
+      waiter.previous = lastWaiter;
+      if (lastWaiter != null) {
+        lastWaiter.next = waiter;
+      } else {
+        firstWaiter = waiter;
+      }
+      lastWaiter = waiter;
     } finally {
       lock.unlock();
+    }
+    while (true) {
+      CallSlot granted = waiter.granted;
+      if (granted != null) {
+        return granted;
+      }
+      // Parked without the lock; woken by the call that hands over a slot, or every POLL_NANOS
+      // to see whether the call was canceled or timed out, or a leaked call's slot came back
+      // (its release hands it over, maybe to this call).
+      Reference<? extends Call> leaked = collected.poll();
+      if (leaked != null) {
+        reclaim((CallSlot) leaked);
+        continue;
+      }
+      if (call.isCanceled() || Thread.currentThread().isInterrupted()
+          || deadline - System.nanoTime() <= 0) {
+        lock.lock();
+        try {
+          if (waiter.granted == null) {
+            try {
+              if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for a connection slot");
+              }
+              checkWait(call, waitNanos, deadline);
+            } catch (IOException e) {
+              unlinkWaiter(waiter);
+              throw e;
+            }
+          }
+        } finally {
+          lock.unlock();
+        }
+        continue;
+      }
+      LockSupport.parkNanos(this, Math.min(deadline - System.nanoTime(), POLL_NANOS));
+    }
+  }
+
+  /** Fails a call that may wait no longer: canceled, or past its wait. Under the lock. */
+  private void checkWait(Call call, long waitNanos, long deadline) throws IOException {
+    if (call.isCanceled()) {
+      throw new IOException("Canceled");
+    }
+    if (deadline - System.nanoTime() <= 0) {
+      throw new InterruptedIOException(
+          "timed out after " + TimeUnit.NANOSECONDS.toMillis(waitNanos)
+              + " ms waiting for a connection slot (maxTotal " + maxTotal + ", maxPerRoute "
+              + maxPerRoute + ", " + total + " in use)");
+    }
+  }
+
+  /** A slot for the call if one is free for its route; null if not. Under the lock. */
+  private CallSlot tryTake(Call call, HttpUrl url, Route route) {
+    int onRoute = perRouteBound ? perRoute.getOrDefault(route, 0) : 0;
+    if (total >= maxTotal || onRoute >= maxPerRoute) {
+      return null;
+    }
+    total++;
+    if (perRouteBound) {
+      perRoute.put(route, onRoute + 1);
+    }
+    CallSlot slot = new CallSlot(this, call, url, route, collected);
+    slot.next = held;
+    if (held != null) {
+      held.previous = slot;
+    }
+    held = slot;
+    return slot;
+  }
+
+  /** Hands free slots to the waiting calls that may take them, first come first. Under the lock. */
+  private void handOver() {
+    for (Waiter w = firstWaiter; w != null && total < maxTotal; ) {
+      Waiter next = w.next;
+      CallSlot slot = tryTake(w.call, w.url, w.route);
+      if (slot != null) {
+        unlinkWaiter(w);
+        w.granted = slot;
+        LockSupport.unpark(w.thread);
+      }
+      w = next;
+    }
+  }
+
+  /** Takes {@code waiter} out of the waiting list. Under the lock. */
+  private void unlinkWaiter(Waiter waiter) {
+    if (waiter.previous != null) {
+      waiter.previous.next = waiter.next;
+    } else if (firstWaiter == waiter) {
+      firstWaiter = waiter.next;
+    }
+    if (waiter.next != null) {
+      waiter.next.previous = waiter.previous;
+    } else if (lastWaiter == waiter) {
+      lastWaiter = waiter.previous;
+    }
+    waiter.previous = null;
+    waiter.next = null;
+  }
+
+  /** A call waiting for a slot: a link of the waiting list (links guarded by the lock). */
+  private static final class Waiter {
+    final Thread thread;
+    final Call call;
+    final HttpUrl url;
+    final Route route;
+    /** The slot handed over to this call; null while it waits. */
+    volatile CallSlot granted;
+    Waiter previous;
+    Waiter next;
+
+    Waiter(Thread thread, Call call, HttpUrl url, Route route) {
+      this.thread = thread;
+      this.call = call;
+      this.url = url;
+      this.route = route;
     }
   }
 
@@ -232,7 +342,9 @@ final class SlotInterceptor implements Interceptor {
           perRoute.put(slot.route, onRoute);
         }
       }
-      freed.signalAll();
+      if (firstWaiter != null) {
+        handOver();
+      }
     } finally {
       lock.unlock();
     }
@@ -257,12 +369,16 @@ final class SlotInterceptor implements Interceptor {
   private void reclaimCollected() {
     Reference<? extends Call> ref;
     while ((ref = collected.poll()) != null) {
-      CallSlot slot = (CallSlot) ref;
-      if (slot.released == 0) {
-        log.warn("A call to {}://{}:{} was never closed (leaked response); its connection slot is"
-            + " freed. Close every response.", slot.url.scheme(), slot.url.host(), slot.url.port());
-        release(slot);
-      }
+      reclaim((CallSlot) ref);
+    }
+  }
+
+  /** Frees the slot of a call that was garbage collected, unless it ended before. */
+  private void reclaim(CallSlot slot) {
+    if (slot.released == 0) {
+      log.warn("A call to {}://{}:{} was never closed (leaked response); its connection slot is"
+          + " freed. Close every response.", slot.url.scheme(), slot.url.host(), slot.url.port());
+      release(slot);
     }
   }
 

@@ -275,6 +275,63 @@ class PoolBoundTest {
   }
 
   @Test
+  void waitingCallsGetSlotsInTheOrderTheyCameAndNoLaterCallTakesOneFirst() throws Exception {
+    // Before, a freed slot woke every waiting call to race for it (10,000 virtual threads
+    // waiting for 20 slots: 10,000 wake-ups per freed slot), and the race had no order: a call
+    // could wait through many frees until its wait ran out while later calls went first.
+    client = TimeWaitOkHttp.configure(new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(30)),
+        PooledKeepAlive.builder().maxTotal(1).build()).build();
+    Request request = new Request.Builder().url(TestServers.url(server, false, "/hello")).build();
+    int waiting = 12;
+    List<Integer> served = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Thread> threads = new ArrayList<>();
+    try (Response held = client.newCall(request).execute()) {
+      for (int i = 0; i < waiting; i++) {
+        int index = i;
+        Thread t = new Thread(() -> {
+          try (Response response = client.newCall(request).execute()) {
+            served.add(index);
+            response.body().string();
+          } catch (IOException e) {
+            served.add(-1 - index);
+          }
+        }, "waiting-call-" + i);
+        t.start();
+        threads.add(t);
+        awaitWaitingForASlot(t); // in order: each call waits before the next one comes
+      }
+      assertThat(held.body().string()).isEqualTo("hello");
+    }
+    for (Thread t : threads) {
+      t.join(20_000);
+      assertThat(t.isAlive()).as("%s ended", t.getName()).isFalse();
+    }
+    List<Integer> inOrder = new ArrayList<>();
+    for (int i = 0; i < waiting; i++) {
+      inOrder.add(i);
+    }
+    assertThat(served).as("the order in which waiting calls got the slot").isEqualTo(inOrder);
+  }
+
+  /** Waits (bounded) until {@code t} is parked in the slot wait. */
+  private static void awaitWaitingForASlot(Thread t) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      Thread.State state = t.getState();
+      if (state == Thread.State.TIMED_WAITING || state == Thread.State.WAITING) {
+        for (StackTraceElement frame : t.getStackTrace()) {
+          if (frame.getClassName().equals(SlotInterceptor.class.getName())
+              && frame.getMethodName().equals("acquire")) {
+            return;
+          }
+        }
+      }
+      Thread.sleep(1);
+    }
+    throw new AssertionError(t.getName() + " never waited for a slot");
+  }
+
+  @Test
   void aLeakedResponseGivesItsSlotBackOnceTheCallIsCollected() throws Exception {
     client = TimeWaitOkHttp.configure(new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(20)),
         PooledKeepAlive.builder().maxTotal(1).build()).build();
