@@ -42,12 +42,25 @@ class PeerIdleTimeoutsTest {
   }
 
   @Test
-  void atMostAThousandAndTwentyFourDestinationsAreRemembered() {
+  void atMostAThousandAndTwentyFourDestinationsAreRememberedTheLatestLearned() {
+    // A client that calls thousands of hosts (webhooks) fills the table: a load balancer learned
+    // afterwards takes the place of the destination learned first. Before, the first 1,024 stayed
+    // for the client's life and nothing met later was learned.
     PeerIdleTimeouts timeouts = new PeerIdleTimeouts();
     for (int port = 1; port <= PeerIdleTimeouts.MAX_DESTINATIONS + 10; port++) {
       timeouts.observeClosedAfterIdle(new InetSocketAddress("127.0.0.1", port), TimeUnit.SECONDS.toNanos(5));
     }
     assertThat(timeouts.learned()).hasSize(PeerIdleTimeouts.MAX_DESTINATIONS);
+    InetSocketAddress balancer = new InetSocketAddress("10.0.0.7", 443);
+    timeouts.observeClosedAfterIdle(balancer, TimeUnit.SECONDS.toNanos(60));
+    assertThat(timeouts.retireAfterIdle(balancer)).isPresent();
+    assertThat(timeouts.learned()).hasSize(PeerIdleTimeouts.MAX_DESTINATIONS)
+        .doesNotContainKey(new InetSocketAddress("127.0.0.1", 11))
+        .containsKey(new InetSocketAddress("127.0.0.1", 12));
+    // A destination learned again tightens its entry in place.
+    timeouts.observeClosedAfterIdle(balancer, TimeUnit.SECONDS.toNanos(30));
+    assertThat(timeouts.learned()).hasSize(PeerIdleTimeouts.MAX_DESTINATIONS)
+        .containsEntry(balancer, java.time.Duration.ofSeconds(30));
   }
 
   @Test
