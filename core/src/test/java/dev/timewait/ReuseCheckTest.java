@@ -103,11 +103,8 @@ class ReuseCheckTest {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
       try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
            Socket peer = server.accept()) {
-        exchangeOneByte(client, peer);
-        Thread.sleep(150); // past MIN_LEARNED: the next read follows a pause
-        peer.getOutputStream().write(new byte[10]); // a small event of the stream
+        pauseThenRead(client, peer, 10); // a small event of the stream
         InputStream in = client.getInputStream();
-        assertThat(in.readNBytes(10)).hasSize(10);
         Thread reader = new Thread(() -> {
           try {
             in.read(); // waits for the next event
@@ -121,9 +118,7 @@ class ReuseCheckTest {
         reader.join(5_000);
         assertThat(reader.isAlive()).isFalse();
       }
-      CloseStats stats = factory.accounting().snapshot();
-      assertThat(stats.closedIdleByPeer()).as("%s", stats).isZero();
-      assertThat(factory.accounting().peerIdleTimeouts().learned()).isEmpty();
+      assertNothingLearned(factory);
     }
   }
 
@@ -139,15 +134,10 @@ class ReuseCheckTest {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
       try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
            Socket peer = server.accept()) {
-        exchangeOneByte(client, peer);
-        Thread.sleep(150); // past MIN_LEARNED: the next read follows a pause
-        peer.getOutputStream().write(new byte[5]); // the last chunk, "0\r\n\r\n"
-        assertThat(client.getInputStream().readNBytes(5)).hasSize(5);
+        pauseThenRead(client, peer, 5); // the last chunk, "0\r\n\r\n"
         client.close(); // the pool's close, right after the response ended
       }
-      CloseStats stats = factory.accounting().snapshot();
-      assertThat(stats.closedIdleByPeer()).as("%s", stats).isZero();
-      assertThat(factory.accounting().peerIdleTimeouts().learned()).isEmpty();
+      assertNothingLearned(factory);
     }
   }
 
@@ -187,6 +177,24 @@ class ReuseCheckTest {
       Thread.onSpinWait();
     }
     return false;
+  }
+
+  /**
+   * An exchange, an idle pause past {@link PeerIdleTimeouts#MIN_LEARNED}, then {@code n} bytes from
+   * the peer, read by the client: what a stream's small event after a pause looks like.
+   */
+  private static void pauseThenRead(Socket client, Socket peer, int n) throws Exception {
+    exchangeOneByte(client, peer);
+    Thread.sleep(150);
+    peer.getOutputStream().write(new byte[n]);
+    assertThat(client.getInputStream().readNBytes(n)).hasSize(n);
+  }
+
+  /** Nothing was counted as the peer's idle close, and no idle timeout learned. */
+  private static void assertNothingLearned(TimeWaitSocketFactory factory) {
+    CloseStats stats = factory.accounting().snapshot();
+    assertThat(stats.closedIdleByPeer()).as("%s", stats).isZero();
+    assertThat(factory.accounting().peerIdleTimeouts().learned()).isEmpty();
   }
 
   /** One request byte and one response byte: afterwards the client's last I/O was a read. */
