@@ -128,6 +128,20 @@ class CloseListenerTest {
   }
 
   @Test
+  void anIpv6DestinationIsWrittenInItsOneTextForm() throws Exception {
+    // A socket's IPv6 peer as the JDK gives it writes itself 0:0:0:0:0:0:0:1; the destination a
+    // user names for metrics writes [::1]: one form (RFC 5952), so that both are one tag.
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    java.net.InetSocketAddress peer =
+        new java.net.InetSocketAddress(java.net.InetAddress.getByName("0:0:0:0:0:0:0:1"), 8443);
+    CloseOutcome.RESET.recordOn(accounting, CloseEvent.Reason.STRATEGY, peer,
+        CloseStrategy.Kind.RESET, 1, CloseOutcome.NO_TIME, CloseOutcome.NO_TIME);
+    assertThat(events.get(0).destination()).isEqualTo("[::1]:8443");
+  }
+
+  @Test
   void adapterOutcomeWithoutReasonIsHeardAsUnknownUnlessTheOutcomeTellsIt() {
     CloseAccounting accounting = new CloseAccounting();
     List<CloseEvent> events = new CopyOnWriteArrayList<>();

@@ -46,7 +46,7 @@ class DiagnosisTest {
     assertThat(d.budget()).contains(budget);
     assertThat(d.changes()).filteredOn(c -> c.topic() == Change.Topic.TIME_WAIT).singleElement()
         .extracting(Change::text).asString()
-        .startsWith("3 sockets towards [0:0:0:0:0:0:0:1]:8443 are in TIME_WAIT now");
+        .startsWith("3 sockets towards [::1]:8443 are in TIME_WAIT now");
   }
 
   @Test

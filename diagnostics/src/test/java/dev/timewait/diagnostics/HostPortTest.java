@@ -20,8 +20,23 @@ class HostPortTest {
   void anIpv6AddressIsPutInBracketsSoItsColonsDoNotRunIntoThePort() throws Exception {
     InetSocketAddress a = new InetSocketAddress(InetAddress.getByName("::1"), 8080);
 
-    assertThat(HostPort.of(a)).isEqualTo("[0:0:0:0:0:0:0:1]:8080");
+    assertThat(HostPort.of(a)).isEqualTo("[::1]:8080");
     assertThat(HostPort.of("::1", 8080)).isEqualTo("[::1]:8080");
+  }
+
+  @Test
+  void anIpv6LiteralIsWrittenInItsOneFormHoweverItWasSpelled() throws Exception {
+    // The JDK writes a socket's IPv6 address uncompressed (0:0:0:0:0:0:0:1); a user names it
+    // compressed (::1). Before, a close event's destination and a destination the user named
+    // were two spellings of one address: two metric tags, two pairs of kernel gauges.
+    assertThat(HostPort.of(new InetSocketAddress(InetAddress.getByName("2001:DB8:0:0:0:0:0:1"), 443)))
+        .isEqualTo("[2001:db8::1]:443");
+    assertThat(HostPort.of("2001:0db8:0000:0000:0001:0000:0000:0001", 443))
+        .isEqualTo("[2001:db8::1:0:0:1]:443"); // the first of two equal runs (RFC 5952 4.2.3)
+    assertThat(HostPort.of("2001:db8:0:1:1:1:1:1", 443)).isEqualTo("[2001:db8:0:1:1:1:1:1]:443");
+    assertThat(HostPort.of("0:0:0:0:0:0:0:0", 80)).isEqualTo("[::]:80");
+    assertThat(HostPort.of("fe80:0:0:0:0:0:0:1%eth0", 80)).isEqualTo("[fe80::1%eth0]:80");
+    assertThat(HostPort.of("[::FFFF:10.0.0.7]", 80)).isEqualTo("[::ffff:10.0.0.7]:80");
   }
 
   @Test
