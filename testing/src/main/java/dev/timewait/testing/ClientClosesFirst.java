@@ -48,7 +48,7 @@ public final class ClientClosesFirst implements AutoCloseable {
   private volatile KernelCounters atRun;
   private final List<ServerSocket> servers = new ArrayList<>();
   private final List<Thread> acceptors = new ArrayList<>();
-  private final InetAddress loopback = InetAddress.getLoopbackAddress();
+  private final InetAddress loopback = LoopbackServer.IPV4_LOOPBACK;
 
   private ClientClosesFirst() {}
 

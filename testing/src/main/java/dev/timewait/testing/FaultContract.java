@@ -10,7 +10,6 @@ import dev.timewait.PooledKeepAlive;
 import dev.timewait.ServerClose;
 import dev.timewait.diagnostics.TcpState;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -738,7 +737,7 @@ public abstract class FaultContract {
     // A loopback listener that never accepts, its backlog filled: the kernel drops further SYNs.
     ServerSocket listener = new ServerSocket();
     toClose.add(listener);
-    listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
+    listener.bind(new InetSocketAddress(LoopbackServer.IPV4_LOOPBACK, 0), 1);
     int port = listener.getLocalPort();
     for (int i = 0; i < 4; i++) {
       Socket filler = new Socket();
@@ -769,7 +768,7 @@ public abstract class FaultContract {
   void aRefusedConnectionAndAnUnresolvableNameFailClearlyAndCountNothingOpen(CloseStrategy strategy)
       throws Exception {
     int closedPort;
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket probe = new ServerSocket(0, 1, LoopbackServer.IPV4_LOOPBACK)) {
       closedPort = probe.getLocalPort(); // free once closed: nothing listens there
     }
     CloseAccounting accounting = new CloseAccounting();

@@ -9,7 +9,6 @@ import dev.timewait.CloseStrategy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -116,7 +115,7 @@ public abstract class IntegrityContract {
   void startServer() throws IOException {
     makeDownloadBodies();
     server = KernelTcp.startOnFreshPorts(
-        () -> HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128),
+        () -> HttpServer.create(new InetSocketAddress(LoopbackServer.IPV4_LOOPBACK, 0), 128),
         s -> s.stop(0), s -> s.getAddress().getPort());
     serverThreads = Executors.newFixedThreadPool(CONCURRENCY * 2);
     server.setExecutor(serverThreads);

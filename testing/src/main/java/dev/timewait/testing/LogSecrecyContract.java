@@ -10,7 +10,6 @@ import dev.timewait.ServerClose;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -63,7 +62,7 @@ public abstract class LogSecrecyContract {
   @ParameterizedTest(name = "{0}")
   @MethodSource("strategies")
   void noSecretFromHeadersQueryOrBodyReachesTheLog(CloseStrategy strategy) throws Exception {
-    HttpServer echo = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    HttpServer echo = HttpServer.create(new InetSocketAddress(LoopbackServer.IPV4_LOOPBACK, 0), 16);
     echo.createContext("/", exchange -> {
       byte[] body = exchange.getRequestBody().readAllBytes();
       exchange.getResponseHeaders().add("X-Echo-Secret", SECRET);
@@ -74,7 +73,7 @@ public abstract class LogSecrecyContract {
     });
     echo.start();
     int refusedPort;
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket probe = new ServerSocket(0, 1, LoopbackServer.IPV4_LOOPBACK)) {
       refusedPort = probe.getLocalPort();
     }
     PrintStream originalErr = System.err;

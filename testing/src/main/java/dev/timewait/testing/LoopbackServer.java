@@ -29,7 +29,15 @@ public final class LoopbackServer implements AutoCloseable {
     void serve(Socket socket);
   }
 
-  private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+  /**
+   * 127.0.0.1, where the kit's peers listen and its contracts connect: not {@code
+   * InetAddress.getLoopbackAddress()}, which is ::1 in a JVM run with {@code
+   * -Djava.net.preferIPv6Addresses=true} (or {@code =system}), where a peer on it refused every
+   * contract's {@code http://127.0.0.1:port}.
+   */
+  static final InetAddress IPV4_LOOPBACK = ipv4Loopback();
+
+  private final ServerSocket listener = new ServerSocket(0, 50, IPV4_LOOPBACK);
   private final ExecutorService threads;
 
   /**
@@ -91,6 +99,14 @@ public final class LoopbackServer implements AutoCloseable {
       socket.close();
     } catch (IOException e) {
       // closed already
+    }
+  }
+
+  private static InetAddress ipv4Loopback() {
+    try {
+      return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
+    } catch (java.net.UnknownHostException impossible) {
+      throw new IllegalStateException(impossible); // four bytes are a valid IPv4 address
     }
   }
 }

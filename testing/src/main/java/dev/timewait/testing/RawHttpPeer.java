@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -190,7 +189,7 @@ public final class RawHttpPeer implements AutoCloseable {
         || behaviour == Behaviour.STALL_SECOND_RESPONSE;
     ServerSocket server = KernelTcp.startOnFreshPorts(() -> {
       ServerSocket s = new PeerServerSocket(tls && holdFin);
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+      s.bind(new InetSocketAddress(LoopbackServer.IPV4_LOOPBACK, 0), 512);
       return s;
     }, ServerSocket::close, ServerSocket::getLocalPort);
     return new RawHttpPeer(server, behaviour, lateCloseDelay,
