@@ -7,9 +7,8 @@ import okhttp3.OkHttpClient;
 
 /**
  * The {@link ClientProvider} for OkHttp: an {@code OkHttpClient} parameter annotated with {@link
- * TimeWaitClient} gets a client configured by {@link TimeWaitOkHttp#configure(OkHttpClient.Builder,
- * CloseStrategy, CloseAccounting)} (for pooled keep-alive with a dispatcher bounded like {@link
- * TimeWaitOkHttp#newClient(CloseStrategy)}'s), shut down after the test with {@link
+ * TimeWaitClient} gets a client made by {@link TimeWaitOkHttp#newClient(CloseStrategy,
+ * CloseAccounting)}, shut down after the test with {@link
  * TimeWaitOkHttp#shutdown(OkHttpClient)}. Used when OkHttp is on the test classpath (skipped
  * otherwise); with OkHttp but without timewait-okhttp the parameter fails with a message that
  * names the {@code dev.timewait:timewait-okhttp} dependency to add.

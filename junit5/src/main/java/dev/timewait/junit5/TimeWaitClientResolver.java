@@ -178,10 +178,13 @@ public final class TimeWaitClientResolver implements ParameterResolver {
 
   /**
    * The clients resolved in one extension context; closed by the guard or, at the latest, when
-   * JUnit closes the context's store. Thread-safe.
+   * JUnit closes the context's store. A {@code CloseableResource} too: JUnit closes a store's
+   * {@code AutoCloseable} values only since 5.13, and 5.9-5.12 (Spring Boot 3.x's) closed only
+   * those, so clients without a guard of the same test stayed open (JUnit 5.13+ closes a value
+   * that is both once). Thread-safe.
    */
-  @SuppressWarnings("try") // close() throws what the providers' close throws, as JUnit's store expects
-  static final class Clients implements AutoCloseable {
+  @SuppressWarnings({"try", "deprecation"}) // close() throws what the providers' close throws; JUnit 5.13 deprecates CloseableResource
+  static final class Clients implements AutoCloseable, ExtensionContext.Store.CloseableResource {
     private final List<Entry> entries = new ArrayList<>();
     private boolean closed;
 

@@ -118,6 +118,13 @@ public final class TimeWaitGuard
   @Override
   public void beforeEach(ExtensionContext context) {
     GuardConfig c = testConfig(context);
+    if (config != null && c.scope == GuardScope.PER_CLASS && ancestorWatch(context) == null) {
+      // JUnit calls beforeAll and afterAll only on extensions in static fields (JUnit 5 issue
+      // 3004, by design): a PER_CLASS guard in an instance field would check nothing, silently.
+      throw new ExtensionConfigurationException("a TimeWaitGuard with scope PER_CLASS must be"
+          + " registered in a static @RegisterExtension field: JUnit calls beforeAll and afterAll"
+          + " only on those, so in an instance field it would check nothing");
+    }
     if (c != null && c.scope == GuardScope.PER_TEST) {
       Watch watch = new Watch(c, table, "test " + testName(context));
       store(context).put(key(context), watch);

@@ -242,4 +242,15 @@ class TimeWaitClientResolverTest {
     assertThat(Kit.failures(results.testEvents())).containsExactly(
         "strategyMethod 'text' must yield a CloseStrategy, but yielded a java.lang.String");
   }
+
+  @Test
+  @SuppressWarnings("deprecation") // CloseableResource, what JUnit before 5.13 closes
+  void resolvedClientsAreAStoreResourceThatEveryJUnitFrom59Closes() {
+    // JUnit closes a store's AutoCloseable values only since 5.13; 5.9-5.12 (Spring Boot 3.x's)
+    // closed only CloseableResource ones, so clients resolved without a guard on the same test
+    // stayed open for the run.
+    assertThat(new TimeWaitClientResolver.Clients())
+        .isInstanceOf(org.junit.jupiter.api.extension.ExtensionContext.Store.CloseableResource.class)
+        .isInstanceOf(AutoCloseable.class);
+  }
 }

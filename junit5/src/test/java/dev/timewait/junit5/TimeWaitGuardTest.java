@@ -186,6 +186,14 @@ class TimeWaitGuardTest {
     }
   }
 
+  static class RegisteredPerClassInAnInstanceField {
+    @RegisterExtension
+    TimeWaitGuard guard = TimeWaitGuard.builder().port(8089).scope(GuardScope.PER_CLASS).build();
+
+    @Test
+    void nothing() {}
+  }
+
   /** Each supplier form: every test makes one naive request, so each check sees exactly 1. */
   static class Suppliers {
     static IntSupplier intSupplierField = () -> peerPort;
@@ -515,6 +523,12 @@ class TimeWaitGuardTest {
     assertThat(Kit.failures(Kit.run(PerClassOnAMethod.class).allEvents())).containsExactly(
         "@GuardTimeWait on " + PerClassOnAMethod.class.getName()
             + ".nothing(): scope PER_CLASS belongs on a test class, not on a method");
+    // Before, a PER_CLASS guard in an instance field checked nothing and the test passed: JUnit
+    // calls beforeAll and afterAll only on static @RegisterExtension fields.
+    assertThat(Kit.failures(Kit.run(RegisteredPerClassInAnInstanceField.class).allEvents())).containsExactly(
+        "a TimeWaitGuard with scope PER_CLASS must be registered in a static @RegisterExtension"
+            + " field: JUnit calls beforeAll and afterAll only on those, so in an instance field it"
+            + " would check nothing");
   }
 
   @Test
