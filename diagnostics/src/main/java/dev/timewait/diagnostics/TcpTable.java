@@ -161,6 +161,19 @@ public final class TcpTable {
   }
 
   /** Parses the table format in place. One per scan; not thread-safe. */
+  /**
+   * The kernel prints each 32-bit word of an address in the host's byte order: on a
+   * little-endian CPU (x86, arm64) the bytes of 127.0.0.1 read 0100007F, on a big-endian one
+   * (s390x) 7F000001.
+   */
+  private static final boolean LITTLE_ENDIAN =
+      java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+
+  /** Where the {@code i}-th printed byte of an address word goes in network order. */
+  static int byteOfWord(int i, boolean littleEndian) {
+    return littleEndian ? 3 - i : i;
+  }
+
   private static final class Scanner {
     private final TcpFilter[] filters;
     private final int[][] counts;
@@ -272,7 +285,7 @@ public final class TcpTable {
         if (v < 0) {
           return false;
         }
-        address[to + 3 - i] = (byte) v;
+        address[to + byteOfWord(i, LITTLE_ENDIAN)] = (byte) v;
       }
       return true;
     }

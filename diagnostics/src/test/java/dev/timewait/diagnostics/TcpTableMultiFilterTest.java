@@ -48,4 +48,19 @@ class TcpTableMultiFilterTest {
     assertThatThrownBy(() -> table.count(java.util.Arrays.asList(TcpFilter.any(), null)))
         .isInstanceOf(NullPointerException.class).hasMessage("filter cannot be null");
   }
+
+  @Test
+  void eachAddressWordIsReadInTheHostsByteOrder() {
+    // The kernel prints 127.0.0.1 as 0100007F on little-endian CPUs and 7F000001 on big-endian
+    // ones (s390x, a Java 17 platform): read as little-endian there, no address matched. This
+    // machine runs one path; the mapping of both is checked here.
+    int[] little = new int[4];
+    int[] big = new int[4];
+    for (int i = 0; i < 4; i++) {
+      little[i] = TcpTable.byteOfWord(i, true);
+      big[i] = TcpTable.byteOfWord(i, false);
+    }
+    org.assertj.core.api.Assertions.assertThat(little).containsExactly(3, 2, 1, 0);
+    org.assertj.core.api.Assertions.assertThat(big).containsExactly(0, 1, 2, 3);
+  }
 }

@@ -20,6 +20,9 @@ import java.util.Set;
  * four-tuples counts it once. Stateless and thread-safe: each call reads the files anew.
  */
 final class TableConnections {
+  private static final boolean LITTLE_ENDIAN =
+      java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+
   private TableConnections() {}
 
   /**
@@ -93,7 +96,8 @@ final class TableConnections {
         if (v < 0) {
           return null;
         }
-        ip[4 * word + 3 - i] = (byte) v;
+        // Each word in the host's byte order, as the kernel prints it (s390x: big-endian).
+        ip[4 * word + (LITTLE_ENDIAN ? 3 - i : i)] = (byte) v;
       }
     }
     try {
