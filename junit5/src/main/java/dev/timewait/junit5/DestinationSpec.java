@@ -14,6 +14,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * thread-safe (a supplier given to the builder must be too).
  */
 final class DestinationSpec {
+  /** How host names are resolved: every address. Replaced by tests only (a name with two addresses). */
+  interface Resolver {
+    InetAddress[] resolve(String host) throws UnknownHostException;
+  }
+
+  static volatile Resolver resolver = InetAddress::getAllByName;
+
   private final int port;
   private final String host;
   private final String memberName;
@@ -74,6 +81,10 @@ final class DestinationSpec {
         throw new ExtensionConfigurationException(
             source + " yielded an address, " + address + ", and host is set too: give the host in one place");
       }
+      if (!address.isUnresolved()) {
+        withHost(address.getPort(), "", source); // the port's check
+        return Destination.address(address); // the address given, not its name looked up again
+      }
       return withHost(address.getPort(), address.getHostString(), source);
     }
     if (value instanceof String) {
@@ -111,7 +122,13 @@ final class DestinationSpec {
       return Destination.port(port);
     }
     try {
-      return Destination.address(new InetSocketAddress(InetAddress.getByName(host), port));
+      // Every address: a client that reaches the host at another of them (IPv6 first, as OkHttp
+      // tries it) would leave TIME_WAIT the first address's filter never sees.
+      java.util.List<InetSocketAddress> all = new java.util.ArrayList<>();
+      for (InetAddress a : resolver.resolve(host)) {
+        all.add(new InetSocketAddress(a, port));
+      }
+      return Destination.addresses(host, port, all);
     } catch (UnknownHostException e) {
       throw new ExtensionConfigurationException("host \"" + host + "\" cannot be resolved: " + e.getMessage(), e);
     }

@@ -52,7 +52,7 @@ public @interface GuardTimeWait {
    * once, and must resolve to the address the client connects to). Empty (the default) means
    * any address: the client side of every connection to the port counts.
    *
-   * @return the destination's address, an IP literal such as {@code "127.0.0.1"} (a name is resolved once, and must resolve to the address the client connects to)
+   * @return the destination's address, an IP literal such as {@code "127.0.0.1"}, or a name, resolved once: every address it resolves to counts (a dual-stack client may reach {@code localhost} at ::1)
    */
   String host() default "";
 

@@ -22,7 +22,7 @@ final class Watch {
   private final TcpTable table;
   private final String span;
   private Destination destination;
-  private TcpCounts before;
+  private Counts before;
   private boolean skipped;
   private String lastProblem;
 
@@ -60,7 +60,7 @@ final class Watch {
           span, lastProblem);
       return;
     }
-    before = table.count(destination.filter());
+    before = count();
     log.debug("TIME_WAIT guard for {} watches {}: before {}", span, destination, before);
   }
 
@@ -77,9 +77,14 @@ final class Watch {
           lastProblem == null ? "" : ": " + lastProblem);
       return;
     }
-    TcpCounts after = settle();
+    Counts after = settle();
+    if (!after.supported()) {
+      // Read before, unreadable now: a count of 0 would pass a test that left TIME_WAIT.
+      throw new AssertionFailedError("the kernel's TCP table could not be read after " + span
+          + ", so its client TIME_WAIT towards " + destination + " is unknown");
+    }
     int newTimeWait = Math.max(0, after.timeWait() - before.timeWait());
-    int stillClosing = Math.max(0, closing(after) - closing(before));
+    int stillClosing = Math.max(0, after.closing() - before.closing());
     int total = newTimeWait + stillClosing;
     String counted = describe(newTimeWait, stillClosing) + " towards " + destination + " during " + span
         + " (allowed: " + config.allowed + "; client TIME_WAIT in the kernel table before: "
@@ -93,21 +98,37 @@ final class Watch {
   }
 
   /** Waits, at most the settle bound, until no more client sockets are closing than before. */
-  private TcpCounts settle() {
+  private Counts settle() {
     long deadline = System.nanoTime() + config.settle.toNanos();
-    int closingBefore = closing(before);
-    TcpCounts now = table.count(destination.filter());
-    while (closing(now) > closingBefore && System.nanoTime() - deadline < 0) {
+    int closingBefore = before.closing();
+    Counts now = count();
+    while (now.closing() > closingBefore && System.nanoTime() - deadline < 0) {
       try {
         Thread.sleep(POLL_MILLIS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      now = table.count(destination.filter());
+      now = count();
     }
     return now;
   }
+
+  /** The destination's rows now: one scan, summed over its addresses. */
+  private Counts count() {
+    int timeWait = 0;
+    int closing = 0;
+    boolean supported = true;
+    for (TcpCounts c : table.count(destination.filters())) {
+      timeWait += c.timeWait();
+      closing += closing(c);
+      supported &= c.supported();
+    }
+    return new Counts(timeWait, closing, supported);
+  }
+
+  /** Client sockets towards the destination in TIME_WAIT, and closing (not there yet). */
+  private record Counts(int timeWait, int closing, boolean supported) {}
 
   /** Sockets of a client that closed first and has not reached TIME_WAIT yet. */
   private static int closing(TcpCounts counts) {

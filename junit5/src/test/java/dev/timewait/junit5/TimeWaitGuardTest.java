@@ -186,6 +186,20 @@ class TimeWaitGuardTest {
     }
   }
 
+  /** A guard on a name with two addresses, 127.0.0.1 and ::1; the client reaches it at ::1. */
+  static class DualStackName {
+    @RegisterExtension
+    static TimeWaitGuard guard = TimeWaitGuard.builder().destination(() -> "dual.test:" + peerPort).build();
+
+    @Test
+    void oneNaiveRequestToTheSecondAddress() throws IOException {
+      try (java.net.Socket socket = new java.net.Socket()) {
+        socket.connect(new java.net.InetSocketAddress(java.net.InetAddress.getByName("::1"), peerPort), 5_000);
+        RawClient.exchange(socket, false, s -> {});
+      }
+    }
+  }
+
   static class RegisteredPerClassInAnInstanceField {
     @RegisterExtension
     TimeWaitGuard guard = TimeWaitGuard.builder().port(8089).scope(GuardScope.PER_CLASS).build();
@@ -504,6 +518,60 @@ class TimeWaitGuardTest {
 
     assertThat(Kit.failures(results.testEvents())).containsExactly(
         "portSupplier 'neverSet' must be between 1 and 65535, but was 0");
+  }
+
+  @Test
+  void aNameWithSeveralAddressesCountsTimeWaitTowardsEachOfThem() throws Exception {
+    // OkHttp tries a name's IPv6 address first: the client's TIME_WAIT lands on [::1] while the
+    // name's first address is 127.0.0.1. Before, the guard watched only the first address, counted
+    // 0 and passed.
+    KernelTcp.assumeReadable();
+    java.net.InetAddress v6 = java.net.InetAddress.getByName("::1");
+    try (java.net.ServerSocket server = new java.net.ServerSocket()) {
+      try (java.net.Socket probe = new java.net.Socket()) {
+        probe.bind(new java.net.InetSocketAddress(v6, 0)); // IPv6 loopback here, no connection made
+        server.bind(new java.net.InetSocketAddress((java.net.InetAddress) null, 0)); // both families
+      } catch (IOException noIpv6) {
+        org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback here: " + noIpv6);
+      }
+      peerPort = server.getLocalPort();
+      Thread peer = new Thread(() -> servePlainUntilClosed(server), "dual-stack-peer");
+      peer.setDaemon(true);
+      peer.start();
+      DestinationSpec.Resolver dns = DestinationSpec.resolver;
+      DestinationSpec.resolver = host -> host.equals("dual.test")
+          ? new java.net.InetAddress[] {java.net.InetAddress.getByName("127.0.0.1"), v6}
+          : dns.resolve(host);
+      try {
+        assertThat(Kit.failures(Kit.run(DualStackName.class).allEvents())).singleElement().asString()
+            .startsWith("1 new client TIME_WAIT socket towards dual.test:" + peerPort + " [127.0.0.1:"
+                + peerPort + ", [::1]:" + peerPort + "]");
+      } finally {
+        DestinationSpec.resolver = dns;
+      }
+    }
+  }
+
+  /** Answers each connection's requests with 200 until the client closes: the client closes first. */
+  private static void servePlainUntilClosed(java.net.ServerSocket server) {
+    while (!server.isClosed()) {
+      try (java.net.Socket s = server.accept()) {
+        s.setSoTimeout(5_000);
+        java.io.InputStream in = s.getInputStream();
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+          head.write(b);
+          if (head.toString(java.nio.charset.StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            head.reset();
+          }
+        }
+      } catch (IOException e) {
+        // the probe's connection, a reset, or the server closed
+      }
+    }
   }
 
   /** A broken class-level annotation fails the class (in beforeAll); a broken method-level one the test. */
