@@ -149,6 +149,39 @@ public final class TcpTable {
   }
 
   /**
+   * The sockets in any of {@code states} that match {@code filter}, each once (a scan of the
+   * tables can list a socket twice, or skip one, while they change): for a check that must tell
+   * new sockets from those there before, where a count would let an old TIME_WAIT that expires
+   * meanwhile cancel a new one. Empty where the tables cannot be read ({@link #isSupported()}).
+   *
+   * @param filter which sockets to list
+   * @param states the states to list
+   * @return the sockets, in table order
+   */
+  public java.util.Set<TcpSocket> sockets(TcpFilter filter, java.util.Set<TcpState> states) {
+    Preconditions.checkNotNull(filter, "filter");
+    Preconditions.checkNotNull(states, "states");
+    java.util.Set<TcpSocket> found = new java.util.LinkedHashSet<>();
+    if (unsupportedReason() != null) {
+      return found;
+    }
+    boolean[] wanted = new boolean[16];
+    for (TcpState s : states) {
+      wanted[s.code()] = true;
+    }
+    Scanner scanner = new Scanner(new TcpFilter[] {filter}, new int[1][16]);
+    scanner.collect(wanted, found);
+    for (Path f : files) {
+      try (InputStream in = Files.newInputStream(f)) {
+        scanner.scan(in);
+      } catch (IOException e) {
+        // tcp6 missing where IPv6 is off; an unreadable table lists nothing of its own
+      }
+    }
+    return found;
+  }
+
+  /**
    * Sockets in {@code state} that match {@code filter}; 0 where unsupported.
    *
    * @param state the TCP state
@@ -160,7 +193,6 @@ public final class TcpTable {
     return count(filter).get(state);
   }
 
-  /** Parses the table format in place. One per scan; not thread-safe. */
   /**
    * The kernel prints each 32-bit word of an address in the host's byte order: on a
    * little-endian CPU (x86, arm64) the bytes of 127.0.0.1 read 0100007F, on a big-endian one
@@ -174,15 +206,25 @@ public final class TcpTable {
     return littleEndian ? 3 - i : i;
   }
 
+  /** Parses the table format in place. One per scan; not thread-safe. */
   private static final class Scanner {
     private final TcpFilter[] filters;
     private final int[][] counts;
     private final byte[] buffer = new byte[BUFFER_SIZE];
     private final byte[] address = new byte[16];
+    /** Set by {@link #collect}: the states to list, and where. */
+    private boolean[] wanted;
+    private java.util.Set<TcpSocket> found;
 
     Scanner(TcpFilter[] filters, int[][] counts) {
       this.filters = filters;
       this.counts = counts;
+    }
+
+    /** Lists, besides counting, each matching socket in a {@code wanted} state into {@code found}. */
+    void collect(boolean[] wanted, java.util.Set<TcpSocket> found) {
+      this.wanted = wanted;
+      this.found = found;
     }
 
     void scan(InputStream in) throws IOException {
@@ -257,10 +299,42 @@ public final class TcpTable {
           continue;
         }
         counts[i][state]++;
+        if (wanted != null && wanted[state]) {
+          list(b, localAddr, localAddrLen, localPort, remoteAddr, remoteAddrLen, remotePort, state);
+        }
       }
     }
 
-    /** Decodes 8 (IPv4) or 32 (IPv6) hex digits, each 32-bit word in host (little-endian) order. */
+    private void list(byte[] b, int localAddr, int localAddrLen, int localPort, int remoteAddr,
+        int remoteAddrLen, int remotePort, int state) {
+      TcpState tcpState = null;
+      for (TcpState s : TcpState.values()) {
+        if (s.code() == state) {
+          tcpState = s;
+        }
+      }
+      if (tcpState == null || !decode(b, localAddr, localAddrLen)) {
+        return;
+      }
+      java.net.InetAddress local = inetAddress();
+      if (!decode(b, remoteAddr, remoteAddrLen)) {
+        return;
+      }
+      java.net.InetAddress remote = inetAddress();
+      found.add(new TcpSocket(new java.net.InetSocketAddress(local, localPort),
+          new java.net.InetSocketAddress(remote, remotePort), tcpState));
+    }
+
+    /** The decoded address: an IPv4-mapped one as IPv4 (the JDK does so for 16 such bytes). */
+    private java.net.InetAddress inetAddress() {
+      try {
+        return java.net.InetAddress.getByAddress(address.clone());
+      } catch (java.net.UnknownHostException impossible) {
+        throw new IllegalStateException(impossible); // 16 bytes are a valid IPv6 address
+      }
+    }
+
+    /** Decodes 8 (IPv4) or 32 (IPv6) hex digits, each 32-bit word in the host's byte order. */
     private boolean decode(byte[] b, int at, int len) {
       if (len == 8) {
         java.util.Arrays.fill(address, 0, 10, (byte) 0);

@@ -63,4 +63,31 @@ class TcpTableMultiFilterTest {
     org.assertj.core.api.Assertions.assertThat(little).containsExactly(3, 2, 1, 0);
     org.assertj.core.api.Assertions.assertThat(big).containsExactly(0, 1, 2, 3);
   }
+
+  @Test
+  void socketsAreListedOnceEachWithTheirAddressesAndState(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    TcpTable table = ProcFixtures.table("proc-default");
+    java.util.Set<TcpState> timeWait = java.util.EnumSet.of(TcpState.TIME_WAIT);
+    java.util.Set<TcpSocket> v6 = table.sockets(
+        TcpFilter.remote(new InetSocketAddress(InetAddress.getByName("::1"), 8443)), timeWait);
+    assertThat(v6).hasSize(3).allSatisfy(s -> {
+      assertThat(s.remote().getAddress()).isInstanceOf(java.net.Inet6Address.class);
+      assertThat(s.remote().getPort()).isEqualTo(8443);
+      assertThat(s.state()).isEqualTo(TcpState.TIME_WAIT);
+    });
+    // IPv4-mapped rows of tcp6 are IPv4 sockets of a dual-stack JVM: IPv4 addresses.
+    assertThat(table.sockets(TcpFilter.remote(new InetSocketAddress("127.0.0.1", 8443)), timeWait))
+        .hasSize(2).allSatisfy(s -> assertThat(s.local().getAddress()).isInstanceOf(java.net.Inet4Address.class));
+    assertThat(table.sockets(TcpFilter.remotePort(8080), java.util.EnumSet.of(TcpState.ESTABLISHED)))
+        .allSatisfy(s -> assertThat(s.state()).isEqualTo(TcpState.ESTABLISHED));
+
+    // A scan that lists a row twice (the table changing under it) lists the socket once.
+    Path twice = dir.resolve("tcp");
+    String row = "   0: 0100007F:9C41 0100007F:1F99 06 00000000:00000000 03:00000FA0 00000000     0        0 0 3 0000000000000000\n";
+    java.nio.file.Files.writeString(twice, "  sl  local_address rem_address   st\n" + row + row);
+    assertThat(TcpTable.of(twice).sockets(TcpFilter.remotePort(8089), timeWait)).singleElement()
+        .isEqualTo(new TcpSocket(new InetSocketAddress("127.0.0.1", 40001),
+            new InetSocketAddress("127.0.0.1", 8089), TcpState.TIME_WAIT));
+  }
 }

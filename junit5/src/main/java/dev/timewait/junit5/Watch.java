@@ -1,9 +1,16 @@
 package dev.timewait.junit5;
 
-import dev.timewait.diagnostics.TcpCounts;
+import dev.timewait.diagnostics.TcpFilter;
+import dev.timewait.diagnostics.TcpSocket;
 import dev.timewait.diagnostics.TcpState;
 import dev.timewait.diagnostics.TcpTable;
+import java.net.InetSocketAddress;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.opentest4j.AssertionFailedError;
 import org.slf4j.Logger;
@@ -17,12 +24,15 @@ import org.slf4j.LoggerFactory;
 final class Watch {
   private static final Logger log = LoggerFactory.getLogger(TimeWaitGuard.class);
   private static final long POLL_MILLIS = 10;
+  /** A client that closed first: in TIME_WAIT, or on its way there. */
+  private static final Set<TcpState> WATCHED =
+      EnumSet.of(TcpState.TIME_WAIT, TcpState.FIN_WAIT1, TcpState.FIN_WAIT2, TcpState.CLOSING);
 
   private final GuardConfig config;
   private final TcpTable table;
   private final String span;
   private Destination destination;
-  private Counts before;
+  private Snapshot before;
   private boolean skipped;
   private String lastProblem;
 
@@ -60,7 +70,7 @@ final class Watch {
           span, lastProblem);
       return;
     }
-    before = count();
+    before = snapshot();
     log.debug("TIME_WAIT guard for {} watches {}: before {}", span, destination, before);
   }
 
@@ -77,14 +87,14 @@ final class Watch {
           lastProblem == null ? "" : ": " + lastProblem);
       return;
     }
-    Counts after = settle();
+    Snapshot after = settle();
     if (!after.supported()) {
       // Read before, unreadable now: a count of 0 would pass a test that left TIME_WAIT.
       throw new AssertionFailedError("the kernel's TCP table could not be read after " + span
           + ", so its client TIME_WAIT towards " + destination + " is unknown");
     }
-    int newTimeWait = Math.max(0, after.timeWait() - before.timeWait());
-    int stillClosing = Math.max(0, after.closing() - before.closing());
+    int newTimeWait = after.newSince(before, true);
+    int stillClosing = after.newSince(before, false);
     int total = newTimeWait + stillClosing;
     String counted = describe(newTimeWait, stillClosing) + " towards " + destination + " during " + span
         + " (allowed: " + config.allowed + "; client TIME_WAIT in the kernel table before: "
@@ -97,42 +107,64 @@ final class Watch {
     log.debug("TIME_WAIT guard: {}", counted);
   }
 
-  /** Waits, at most the settle bound, until no more client sockets are closing than before. */
-  private Counts settle() {
+  /** Waits, at most the settle bound, until no client socket that closed since the start is still closing. */
+  private Snapshot settle() {
     long deadline = System.nanoTime() + config.settle.toNanos();
-    int closingBefore = before.closing();
-    Counts now = count();
-    while (now.closing() > closingBefore && System.nanoTime() - deadline < 0) {
+    Snapshot now = snapshot();
+    while (now.newSince(before, false) > 0 && System.nanoTime() - deadline < 0) {
       try {
         Thread.sleep(POLL_MILLIS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      now = count();
+      now = snapshot();
     }
     return now;
   }
 
-  /** The destination's rows now: one scan, summed over its addresses. */
-  private Counts count() {
-    int timeWait = 0;
-    int closing = 0;
-    boolean supported = true;
-    for (TcpCounts c : table.count(destination.filters())) {
-      timeWait += c.timeWait();
-      closing += closing(c);
-      supported &= c.supported();
+  /**
+   * The destination's client sockets in TIME_WAIT or closing now, over its addresses, each once.
+   * Sockets, not counts: a TIME_WAIT that an earlier test left and that expires during this one
+   * would cancel a new one in a difference of counts, and a scan can list a socket twice.
+   */
+  private Snapshot snapshot() {
+    Set<TcpSocket> sockets = new LinkedHashSet<>();
+    for (TcpFilter filter : destination.filters()) {
+      sockets.addAll(table.sockets(filter, WATCHED));
     }
-    return new Counts(timeWait, closing, supported);
+    return new Snapshot(sockets, table.isSupported());
   }
 
-  /** Client sockets towards the destination in TIME_WAIT, and closing (not there yet). */
-  private record Counts(int timeWait, int closing, boolean supported) {}
+  /** Client sockets towards the destination in TIME_WAIT or closing, and whether the table was read. */
+  private record Snapshot(Set<TcpSocket> sockets, boolean supported) {
+    int timeWait() {
+      int n = 0;
+      for (TcpSocket s : sockets) {
+        if (s.state() == TcpState.TIME_WAIT) {
+          n++;
+        }
+      }
+      return n;
+    }
 
-  /** Sockets of a client that closed first and has not reached TIME_WAIT yet. */
-  private static int closing(TcpCounts counts) {
-    return counts.get(TcpState.FIN_WAIT1) + counts.get(TcpState.FIN_WAIT2) + counts.get(TcpState.CLOSING);
+    /**
+     * Sockets in TIME_WAIT ({@code timeWait}) or still closing (not) whose connection (local and
+     * remote address) was neither in TIME_WAIT nor closing in {@code earlier}.
+     */
+    int newSince(Snapshot earlier, boolean timeWait) {
+      Set<List<InetSocketAddress>> old = new HashSet<>();
+      for (TcpSocket s : earlier.sockets) {
+        old.add(List.of(s.local(), s.remote()));
+      }
+      int n = 0;
+      for (TcpSocket s : sockets) {
+        if ((s.state() == TcpState.TIME_WAIT) == timeWait && !old.contains(List.of(s.local(), s.remote()))) {
+          n++;
+        }
+      }
+      return n;
+    }
   }
 
   private String describe(int newTimeWait, int stillClosing) {

@@ -200,6 +200,29 @@ class TimeWaitGuardTest {
     }
   }
 
+  /** A table file the test rewrites: what the kernel's table would show before and after. */
+  static volatile Path tableFile;
+
+  private static final String TABLE_HEAD =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+
+  /** A client TIME_WAIT row from 127.0.0.1:{@code localPort} to 127.0.0.1:8089. */
+  private static String timeWaitRow(int localPort) {
+    return String.format(java.util.Locale.ROOT, "   0: 0100007F:%04X 0100007F:1F99 06 00000000:00000000"
+        + " 03:00000FA0 00000000     0        0 0 3 0000000000000000%n", localPort);
+  }
+
+  static class AnOldTimeWaitExpiresAsANewOneComes {
+    @RegisterExtension
+    static TimeWaitGuard guard = TimeWaitGuard.builder().destination(new InetSocketAddress("127.0.0.1", 8089))
+        .table(TcpTable.of(tableFile)).build();
+
+    @Test
+    void oneNewTimeWaitWhileAnOldOneExpires() throws IOException {
+      java.nio.file.Files.writeString(tableFile, TABLE_HEAD + timeWaitRow(40002));
+    }
+  }
+
   static class RegisteredPerClassInAnInstanceField {
     @RegisterExtension
     TimeWaitGuard guard = TimeWaitGuard.builder().port(8089).scope(GuardScope.PER_CLASS).build();
@@ -572,6 +595,18 @@ class TimeWaitGuardTest {
         // the probe's connection, a reset, or the server closed
       }
     }
+  }
+
+  @Test
+  void aTimeWaitLeftBeforeThatExpiresDuringTheTestDoesNotHideANewOne(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    // Before, the guard compared counts: an earlier test's TIME_WAIT (60 s) that expired during
+    // this one cancelled this test's new one, and the test passed.
+    org.junit.jupiter.api.Assumptions.assumeTrue(TcpTable.system().isSupported(), "Linux only");
+    tableFile = dir.resolve("tcp");
+    java.nio.file.Files.writeString(tableFile, TABLE_HEAD + timeWaitRow(40001));
+    assertThat(Kit.failures(Kit.run(AnOldTimeWaitExpiresAsANewOneComes.class).allEvents())).singleElement()
+        .asString().startsWith("1 new client TIME_WAIT socket towards 127.0.0.1:8089");
   }
 
   /** A broken class-level annotation fails the class (in beforeAll); a broken method-level one the test. */
