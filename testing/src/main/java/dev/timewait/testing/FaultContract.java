@@ -105,10 +105,27 @@ public abstract class FaultContract {
 
   @AfterEach
   void closeEverything() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
+    // Every one, whatever a close throws: a peer or client left open would fail later tests' leak
+    // checks, far from the cause. The first failure is thrown, the others added to it.
+    Exception failure = null;
+    try {
+      for (int i = toClose.size() - 1; i >= 0; i--) {
+        try {
+          toClose.get(i).close();
+        } catch (Exception e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+    } finally {
+      caller.shutdownNow();
     }
-    caller.shutdownNow();
+    if (failure != null) {
+      throw failure;
+    }
   }
 
   static Stream<CloseStrategy> strategies() {

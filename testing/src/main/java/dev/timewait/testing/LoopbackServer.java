@@ -37,7 +37,7 @@ public final class LoopbackServer implements AutoCloseable {
    */
   static final InetAddress IPV4_LOOPBACK = ipv4Loopback();
 
-  private final ServerSocket listener = new ServerSocket(0, 50, IPV4_LOOPBACK);
+  private final ServerSocket listener;
   private final ExecutorService threads;
 
   /**
@@ -50,6 +50,7 @@ public final class LoopbackServer implements AutoCloseable {
   public LoopbackServer(String threadName, Handler handler) throws IOException {
     Preconditions.checkNotNull(threadName, "threadName");
     Preconditions.checkNotNull(handler, "handler");
+    listener = new ServerSocket(0, 50, IPV4_LOOPBACK); // after the checks: a bad argument binds nothing
     threads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, threadName);
       t.setDaemon(true);

@@ -187,13 +187,14 @@ public final class RawHttpPeer implements AutoCloseable {
     boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
         || behaviour == Behaviour.IGNORE_CONNECTION_CLOSE || behaviour == Behaviour.STALL_MID_BODY
         || behaviour == Behaviour.STALL_SECOND_RESPONSE;
+    // TLS first: a TLS setup that fails leaves no listening port behind.
+    javax.net.ssl.SSLSocketFactory sockets = tls ? TestTls.get().serverContext().getSocketFactory() : null;
     ServerSocket server = KernelTcp.startOnFreshPorts(() -> {
       ServerSocket s = new PeerServerSocket(tls && holdFin);
       s.bind(new InetSocketAddress(LoopbackServer.IPV4_LOOPBACK, 0), 512);
       return s;
     }, ServerSocket::close, ServerSocket::getLocalPort);
-    return new RawHttpPeer(server, behaviour, lateCloseDelay,
-        tls ? TestTls.get().serverContext().getSocketFactory() : null);
+    return new RawHttpPeer(server, behaviour, lateCloseDelay, sockets);
   }
 
   /** {@return the port the peer listens on} */
