@@ -25,7 +25,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * bounded; nothing is timed beyond generous bounds.
  *
  * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
+ *
+ * <p>{@code @Isolated}: its checks read JVM-wide and host-wide state (threads inside timewait's
+ * socket layer, FIN waits under way, the kernel's table), which tests running beside it under
+ * JUnit's parallel execution would move.
  */
+@org.junit.jupiter.api.parallel.Isolated
 public abstract class CloseEventContract {
   private static final Duration EVENT_BOUND = Duration.ofSeconds(10);
   private static final Duration SETTLE = Duration.ofSeconds(5);

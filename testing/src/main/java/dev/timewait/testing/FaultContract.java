@@ -52,7 +52,12 @@ import org.opentest4j.TestAbortedException;
  * library's socket layer.
  *
  * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
+ *
+ * <p>{@code @Isolated}: its checks read JVM-wide and host-wide state (threads inside timewait's
+ * socket layer, FIN waits under way, the kernel's table), which tests running beside it under
+ * JUnit's parallel execution would move.
  */
+@org.junit.jupiter.api.parallel.Isolated
 public abstract class FaultContract {
   /** Bound on any one call: a call that takes longer hangs. */
   protected static final Duration CALL_BOUND = Duration.ofSeconds(15);

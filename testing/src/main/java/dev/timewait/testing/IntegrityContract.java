@@ -44,7 +44,12 @@ import org.slf4j.LoggerFactory;
  * fails when it takes longer.
  *
  * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
+ *
+ * <p>{@code @Isolated}: its checks read JVM-wide and host-wide state (threads inside timewait's
+ * socket layer, FIN waits under way, the kernel's table), which tests running beside it under
+ * JUnit's parallel execution would move.
  */
+@org.junit.jupiter.api.parallel.Isolated
 public abstract class IntegrityContract {
   /** Uploads per run. */
   protected static final int UPLOADS = 1000;

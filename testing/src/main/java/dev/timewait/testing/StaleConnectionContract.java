@@ -21,7 +21,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * kernel's table for client TIME_WAIT.
  *
  * <p>A JUnit test class: JUnit makes an instance per test method and runs it on one thread.
+ *
+ * <p>{@code @Isolated}: its checks read JVM-wide and host-wide state (threads inside timewait's
+ * socket layer, FIN waits under way, the kernel's table), which tests running beside it under
+ * JUnit's parallel execution would move.
  */
+@org.junit.jupiter.api.parallel.Isolated
 public abstract class StaleConnectionContract {
   /** The idle timeout of the peers that close idle connections without saying so. */
   private static final Duration PEER_IDLE = Duration.ofMillis(200);
