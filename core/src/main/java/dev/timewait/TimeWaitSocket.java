@@ -124,6 +124,11 @@ final class TimeWaitSocket extends Socket {
   private final long staleCheckNanos;
   /** When a read or write last ended; only kept for pooled connections. */
   private volatile long lastIoNanos = System.nanoTime();
+  /**
+   * When a read last ended; pooled connections only. Over TLS the close writes close_notify
+   * first, so the last I/O is no measure of how soon after the peer's bytes the client closed.
+   */
+  private volatile long lastReadNanos = System.nanoTime();
   /** When connect() completed. */
   private volatile long connectedNanos = System.nanoTime();
   /**
@@ -735,7 +740,11 @@ final class TimeWaitSocket extends Socket {
 
   private void ioEnded(boolean read) {
     if (staleCheckNanos >= 0) {
-      lastIoNanos = System.nanoTime();
+      long now = System.nanoTime();
+      lastIoNanos = now;
+      if (read) {
+        lastReadNanos = now;
+      }
       lastIoWasRead = read;
       if (!read && bytesSincePause == 0) {
         pauseNanos = -1; // a request went out: whatever follows answers it
@@ -748,7 +757,7 @@ final class TimeWaitSocket extends Socket {
   @Override
   public void close() throws IOException {
     if (pauseNanos >= 0 && bytesSincePause > 0 && activeIo == 0 && !endedByUs()
-        && System.nanoTime() - lastIoNanos < MIN_LEARNED_NANOS && peerGoneAtClose()) {
+        && System.nanoTime() - lastReadNanos < MIN_LEARNED_NANOS && peerGoneAtClose()) {
       // Over TLS, a client's own stale check reads the peer's close_notify (one alert record)
       // after the idle pause, and closes at once without reading the FIN behind it: the idle
       // timeout too. Only if the FIN (or an RST) is there: a stream's small last chunk after a

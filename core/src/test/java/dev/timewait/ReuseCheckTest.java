@@ -143,6 +143,28 @@ class ReuseCheckTest {
 
   @Test
   @SuppressWarnings("try") // closes a resource early on purpose, inside its try
+  void aStreamsLastEventThenAnIdleSpellThenATlsLikeCloseTeachesNotTheStreamsPause() throws Exception {
+    // Over TLS the client's close writes close_notify before the socket closes. The stream's
+    // small last event after a pause, then the connection idle in the pool until the peer closes,
+    // then the pool's close with its close_notify: the peer's FIN is there, but the pause it
+    // would teach is the stream's, not the idle time after which the peer closed.
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
+      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+           Socket peer = server.accept()) {
+        pauseThenRead(client, peer, 5);
+        Thread.sleep(150); // idle in the pool
+        peer.close(); // the peer's idle close
+        Thread.sleep(20);
+        client.getOutputStream().write(new byte[24]); // what close_notify writes
+        client.close();
+      }
+      assertNothingLearned(factory);
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void aPeerThatClosesAfterAFewBytesFollowingAPauseIsLearnedWhenTheClientClosesAtOnce()
       throws Exception {
     // What the close-time rule is for: over TLS a client's own stale check reads the peer's

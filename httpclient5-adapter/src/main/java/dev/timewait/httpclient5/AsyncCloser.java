@@ -147,8 +147,8 @@ final class AsyncCloser {
     }
     if (connection.changeState(State.OPEN, State.CLOSED)) {
       log.debug("{}: client shutting down ({}); reset", connection, mode);
-      // Idle as the pool tracks it (its last response came in), else its exchange is cut.
-      boolean idle = kind == CloseStrategy.Kind.POOLED && connection.lastDataWasRead
+      // Idle as the pool tracks it (its last exchange ended), else its exchange is cut.
+      boolean idle = kind == CloseStrategy.Kind.POOLED && connection.idleSinceExchange()
           && connection.requests() > 0;
       closeAndCount(connection, layer, idle ? CloseReasons.IDLE : CloseReasons.EXCHANGE_CUT);
     }

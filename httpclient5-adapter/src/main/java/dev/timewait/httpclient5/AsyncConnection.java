@@ -184,8 +184,18 @@ final class AsyncConnection {
   /** Pooled keep-alive: an exchange's request goes out on the connection. */
   void exchangeBegan() {
     EXCHANGES.getAndAdd(this, 1);
+    markBusy();
+  }
+
+  /** Pooled keep-alive: a request goes out within an exchange already counted. */
+  void markBusy() {
     lastDataNanos = System.nanoTime();
     lastDataWasRead = false;
+  }
+
+  /** Pooled keep-alive: whether no exchange is under way and the last one ended (idle since). */
+  boolean idleSinceExchange() {
+    return lastDataWasRead && exchanges <= 0;
   }
 
   /**

@@ -29,7 +29,7 @@ final class AsyncPeerIdle {
    * learned ({@link PeerIdleTimeouts}) and counted as closed idle by the peer.
    */
   void endOfStream(AsyncConnection connection) {
-    if (!pooled || !connection.lastDataWasRead || connection.armed || connection.requests() == 0
+    if (!pooled || !connection.idleSinceExchange() || connection.armed || connection.requests() == 0
         || connection.state() != State.OPEN) {
       return;
     }

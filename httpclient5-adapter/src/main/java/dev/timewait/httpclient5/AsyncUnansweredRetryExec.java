@@ -77,12 +77,23 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       Object proxied = context.getAttribute(PROXIED_COPY_ATTRIBUTE);
       copy = proxied instanceof Copy ? (Copy) proxied : null;
     }
-    if (copy != null && copy.connection == null) {
-      copy.reused = reused;
-      copy.wentOut = true;
-      copy.connection = connection;
-      connection.exchangeBegan();
+    if (copy == null) {
+      return;
     }
+    copy.reused = reused;
+    copy.wentOut = true;
+    AsyncConnection before = copy.connection;
+    if (before == connection) {
+      // Sent again on the same connection within the attempt (the protocol stage answers a 401
+      // or 407 challenge so): one exchange still under way, busy from now.
+      connection.markBusy();
+      return;
+    }
+    if (before != null) {
+      before.exchangeEnded(); // sent again on another connection: the first one's exchange is over
+    }
+    copy.connection = connection;
+    connection.exchangeBegan();
   }
 
   @Override
@@ -131,10 +142,22 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
      * lets go of the connection (a proxied route's context keeps the copy).
      */
     void ended() {
-      AsyncConnection c = connection;
+      // Once, also if completed and failed race (a cancel on the caller's thread as the stream
+      // ends): a second decrement would leave the connection's count below zero, never idle.
+      AsyncConnection c = (AsyncConnection) CONNECTION.getAndSet(this, (AsyncConnection) null);
       if (c != null) {
-        connection = null;
         c.exchangeEnded();
+      }
+    }
+
+    private static final java.lang.invoke.VarHandle CONNECTION;
+
+    static {
+      try {
+        CONNECTION = java.lang.invoke.MethodHandles.lookup()
+            .findVarHandle(Copy.class, "connection", AsyncConnection.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
       }
     }
 
