@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
  * timeout that tightens with every observation) or by the async client's reactor, which sees the
  * peer's FIN as it comes. Closes within {@link #MIN_LEARNED} of the last response are not idle
  * timeouts (a server ending the exchange) and are ignored. A destination is an IP address and
- * port; about {@link #MAX_DESTINATIONS} are kept, the latest learned: once the table is full, a
- * destination learned anew takes the place of the one learned first (a client that calls
- * thousands of hosts still learns the load balancer it meets later; threads racing at the edge
- * may keep a few more). What is learned stays until then, for the life of the {@link
+ * port; about {@link #MAX_DESTINATIONS} are kept, those observed most recently: once the table
+ * is full, a destination learned anew takes the place of the one observed least recently (a
+ * client that calls thousands of hosts still learns the load balancer it meets later, and keeps
+ * it while it is seen again; threads racing at the edge may keep a few more). What is learned stays until then, for the life of the {@link
  * CloseAccounting} that holds it; a peer whose timeout grows keeps being retired early, which
  * costs a reconnect, never a request.
  *
@@ -49,7 +49,7 @@ public final class PeerIdleTimeouts {
   private static final long MIN_LEARNED_NANOS = MIN_LEARNED.toNanos();
 
   private final Map<InetSocketAddress, Long> shortest = new ConcurrentHashMap<>();
-  /** The destinations in the order they were first learned: which one a new one replaces. */
+  /** The destinations, least recently observed first: which one a new one replaces. */
   private final java.util.Queue<InetSocketAddress> order = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   /** No observations yet: each {@link CloseAccounting} makes its own. */
@@ -65,9 +65,11 @@ public final class PeerIdleTimeouts {
       return;
     }
     Long before = shortest.get(remote);
+    // Bounded: a new destination takes the place of the one observed least recently, so a load
+    // balancer seen again and again stays while one-off hosts come and go. Observations are rare
+    // (a peer's close of an idle connection): the queue's linear remove costs nothing per request.
+    order.remove(remote);
     if (before == null) {
-      // Bounded: a new destination takes the place of the one learned first. Observations are
-      // rare (a peer's close of an idle connection), so the queue costs nothing per request.
       while (shortest.size() >= MAX_DESTINATIONS) {
         InetSocketAddress first = order.poll();
         if (first == null) {
@@ -75,8 +77,8 @@ public final class PeerIdleTimeouts {
         }
         shortest.remove(first);
       }
-      order.add(remote);
     }
+    order.add(remote);
     Long now = shortest.merge(remote, idleNanos, Math::min);
     if ((before == null || now < before) && log.isDebugEnabled()) {
       log.debug("{} closes idle connections after at most {} ms; retiring them after {} ms idle",

@@ -57,10 +57,25 @@ class PeerIdleTimeoutsTest {
     assertThat(timeouts.learned()).hasSize(PeerIdleTimeouts.MAX_DESTINATIONS)
         .doesNotContainKey(new InetSocketAddress("127.0.0.1", 11))
         .containsKey(new InetSocketAddress("127.0.0.1", 12));
-    // A destination learned again tightens its entry in place.
+    // A destination learned again tightens its entry, and is kept while one-off hosts come and go.
     timeouts.observeClosedAfterIdle(balancer, TimeUnit.SECONDS.toNanos(30));
     assertThat(timeouts.learned()).hasSize(PeerIdleTimeouts.MAX_DESTINATIONS)
         .containsEntry(balancer, java.time.Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aDestinationSeenAgainIsKeptWhileOneOffHostsComeAndGo() {
+    PeerIdleTimeouts timeouts = new PeerIdleTimeouts();
+    InetSocketAddress balancer = new InetSocketAddress("10.0.0.7", 443);
+    timeouts.observeClosedAfterIdle(balancer, TimeUnit.SECONDS.toNanos(60)); // learned first
+    for (int i = 0; i < PeerIdleTimeouts.MAX_DESTINATIONS - 1; i++) {
+      timeouts.observeClosedAfterIdle(new InetSocketAddress("127.0.0.2", 20_000 + i), TimeUnit.SECONDS.toNanos(5));
+    }
+    timeouts.observeClosedAfterIdle(balancer, TimeUnit.SECONDS.toNanos(60)); // seen again, the table full
+    timeouts.observeClosedAfterIdle(new InetSocketAddress("127.0.0.3", 443), TimeUnit.SECONDS.toNanos(5));
+    assertThat(timeouts.learned()).as("the host seen least recently made room")
+        .hasSize(PeerIdleTimeouts.MAX_DESTINATIONS).containsKey(balancer)
+        .doesNotContainKey(new InetSocketAddress("127.0.0.2", 20_000));
   }
 
   @Test

@@ -28,25 +28,35 @@ public final class HostPorts {
       return host + ":" + port;
     }
     String literal = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    return "[" + canonicalIpv6(literal) + "]:" + port;
+    String text = canonicalIpv6(literal);
+    // An IPv4-mapped literal is the IPv4 address a socket of a dual-stack JVM reports: no brackets.
+    return text.indexOf(':') >= 0 ? "[" + text + "]:" + port : text + ":" + port;
   }
 
-  /** RFC 5952's text of an IPv6 literal, its zone kept as written; the literal as given if unparsable. */
+  /**
+   * RFC 5952's text of an IPv6 literal, its zone kept as written; an IPv4-mapped one as its IPv4
+   * address; the literal as given if it is none (never looked up as a name).
+   */
   static String canonicalIpv6(String literal) {
     int zone = literal.indexOf('%');
     String address = zone < 0 ? literal : literal.substring(0, zone);
+    for (int i = 0; i < address.length(); i++) {
+      char c = address.charAt(i);
+      if (Character.digit(c, 16) < 0 && c != ':' && c != '.') {
+        return literal; // not an IP literal: getByName would look it up
+      }
+    }
     byte[] bytes;
     try {
-      // A literal (it has a colon) is parsed, never looked up.
-      bytes = InetAddress.getByName(address).getAddress();
+      // In brackets the JDK parses it as an IPv6 literal or fails at once, never looking it up.
+      bytes = InetAddress.getByName("[" + address + "]").getAddress();
     } catch (UnknownHostException | SecurityException e) {
       return literal;
     }
     StringBuilder text = new StringBuilder(41);
     if (bytes.length == 4) {
-      // The JDK turns an IPv4-mapped literal into an IPv4 address: write it back as mapped.
-      text.append("::ffff:").append(bytes[0] & 0xff).append('.').append(bytes[1] & 0xff)
-          .append('.').append(bytes[2] & 0xff).append('.').append(bytes[3] & 0xff);
+      // The JDK turns an IPv4-mapped literal into its IPv4 address, as a socket reports the peer.
+      return (bytes[0] & 0xff) + "." + (bytes[1] & 0xff) + "." + (bytes[2] & 0xff) + "." + (bytes[3] & 0xff);
     } else {
       appendIpv6(text, bytes);
     }

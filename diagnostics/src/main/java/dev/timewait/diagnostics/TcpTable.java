@@ -152,11 +152,14 @@ public final class TcpTable {
    * The sockets in any of {@code states} that match {@code filter}, each once (a scan of the
    * tables can list a socket twice, or skip one, while they change): for a check that must tell
    * new sockets from those there before, where a count would let an old TIME_WAIT that expires
-   * meanwhile cancel a new one. Empty where the tables cannot be read ({@link #isSupported()}).
+   * meanwhile cancel a new one. Empty where the tables cannot be read at all ({@link
+   * #isSupported()}).
    *
    * @param filter which sockets to list
    * @param states the states to list
    * @return the sockets, in table order
+   * @throws java.io.UncheckedIOException if a table that exists could not be read to its end: a
+   *     partial list would look like sockets gone
    */
   public java.util.Set<TcpSocket> sockets(TcpFilter filter, java.util.Set<TcpState> states) {
     Preconditions.checkNotNull(filter, "filter");
@@ -174,8 +177,10 @@ public final class TcpTable {
     for (Path f : files) {
       try (InputStream in = Files.newInputStream(f)) {
         scanner.scan(in);
+      } catch (NoSuchFileException e) {
+        // tcp6 is missing where IPv6 is off: the other table still lists
       } catch (IOException e) {
-        // tcp6 missing where IPv6 is off; an unreadable table lists nothing of its own
+        throw new java.io.UncheckedIOException("cannot read " + f, e);
       }
     }
     return found;

@@ -36,7 +36,10 @@ class HostPortTest {
     assertThat(HostPort.of("2001:db8:0:1:1:1:1:1", 443)).isEqualTo("[2001:db8:0:1:1:1:1:1]:443");
     assertThat(HostPort.of("0:0:0:0:0:0:0:0", 80)).isEqualTo("[::]:80");
     assertThat(HostPort.of("fe80:0:0:0:0:0:0:1%eth0", 80)).isEqualTo("[fe80::1%eth0]:80");
-    assertThat(HostPort.of("[::FFFF:10.0.0.7]", 80)).isEqualTo("[::ffff:10.0.0.7]:80");
+    // IPv4-mapped: the IPv4 address a dual-stack JVM's socket reports for that peer.
+    assertThat(HostPort.of("[::FFFF:10.0.0.7]", 80)).isEqualTo("10.0.0.7:80");
+    assertThat(HostPort.of("not-an-ip:literal", 80)).isEqualTo("[not-an-ip:literal]:80"); // no lookup
+    assertThat(HostPort.of("abc:def", 80)).isEqualTo("[abc:def]:80"); // hex, not an address: no lookup
   }
 
   @Test

@@ -71,6 +71,13 @@ final class Watch {
       return;
     }
     before = snapshot();
+    if (!before.supported()) {
+      skipped = true; // unreadable at the start: nothing to compare with
+      String entry = "skipped for " + span + ": cannot read the kernel's TCP table";
+      log.debug("TIME_WAIT guard {}", entry);
+      context.publishReportEntry(TimeWaitGuard.REPORT_KEY, entry);
+      return;
+    }
     log.debug("TIME_WAIT guard for {} watches {}: before {}", span, destination, before);
   }
 
@@ -130,8 +137,13 @@ final class Watch {
    */
   private Snapshot snapshot() {
     Set<TcpSocket> sockets = new LinkedHashSet<>();
-    for (TcpFilter filter : destination.filters()) {
-      sockets.addAll(table.sockets(filter, WATCHED));
+    try {
+      for (TcpFilter filter : destination.filters()) {
+        sockets.addAll(table.sockets(filter, WATCHED));
+      }
+    } catch (java.io.UncheckedIOException unreadable) {
+      log.debug("TIME_WAIT guard for {}: {}", span, unreadable.toString());
+      return new Snapshot(Set.of(), false); // a partial list would look like sockets gone
     }
     return new Snapshot(sockets, table.isSupported());
   }

@@ -122,6 +122,14 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
   private final Kernel kernel;
   private final KernelSampler sampler;
   private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+  /**
+   * Every registry ever bound, unbound ones too, weakly (by identity: registries do not override
+   * equals): where {@link #close()} removes meters.
+   */
+  private final Set<MeterRegistry> everBound =
+      java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+  /** Set by {@link #close()}: a close under way as it runs registers nothing more. */
+  private volatile boolean closed;
   private final ConcurrentHashMap<String, Boolean> destinations = new ConcurrentHashMap<>();
   private final CloseListener listener = this::closed;
 
@@ -193,6 +201,9 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
   @Override
   public void bindTo(MeterRegistry registry) {
     Preconditions.checkNotNull(registry, "registry");
+    if (closed) {
+      throw new IllegalStateException("TimeWaitMetrics for client " + client + " is closed");
+    }
     FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
         .description("Connections the client opened")
         .tag("client", client)
@@ -209,6 +220,7 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
       if (registries.stream().noneMatch(bound -> bound == registry)) {
         registries.add(registry);
       }
+      everBound.add(registry);
     }
     // After the registry joined the list: a destination met meanwhile gets its gauges from
     // destinationTag or from here (registering twice returns the same gauge).
@@ -228,11 +240,18 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
    * before its registry (one per tenant, per test, per refreshed Spring context, where Spring
    * calls {@code close()} on a bean), whose meters, and the kernel sampler its gauges hold,
    * would otherwise stay as long as the registry. Meters of another binder with the same client
-   * name in those registries go too: they are the same meters. Idempotent.
+   * name in those registries go too: they are the same meters. Idempotent; a closed binder
+   * meters nothing more and cannot be bound again.
    */
   @Override
   public void close() {
-    for (MeterRegistry registry : unbindAll()) {
+    closed = true;
+    unbindAll();
+    List<MeterRegistry> bound;
+    synchronized (everBound) {
+      bound = List.copyOf(everBound);
+    }
+    for (MeterRegistry registry : bound) {
       for (Meter meter : registry.getMeters()) {
         Meter.Id id = meter.getId();
         if (NAMES.contains(id.getName()) && client.equals(id.getTag("client"))) {
@@ -260,6 +279,9 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
   }
 
   private void closed(CloseEvent event) {
+    if (closed) {
+      return; // a close that was under way as this binder closed: its meters are gone
+    }
     String destination = destinationTag(event.destination());
     Tags where = Tags.of("client", client, "destination", destination);
     Tags closed = where.and("mode", event.mode().name().toLowerCase(Locale.ROOT),

@@ -272,6 +272,17 @@ class TimeWaitMetricsTest {
       assertThat(registry.find(TimeWaitMetrics.CLOSED).counters()).as("closed: no longer metered")
           .isEmpty();
       metrics.close(); // idempotent
+      assertThatThrownBy(() -> metrics.bindTo(registry)).isInstanceOf(IllegalStateException.class)
+          .hasMessage("TimeWaitMetrics for client orders is closed");
+
+      // Unbound first, then closed: its meters go all the same.
+      TimeWaitMetrics unbound = TimeWaitMetrics.of("unbound-first", accounting);
+      unbound.bindTo(registry);
+      get(client, port);
+      awaitClosed(accounting, 3);
+      unbound.unbind();
+      unbound.close();
+      assertThat(registry.find(TimeWaitMetrics.CLOSED).tag("client", "unbound-first").counters()).isEmpty();
     } finally {
       other.close();
       TimeWaitOkHttp.shutdown(client);

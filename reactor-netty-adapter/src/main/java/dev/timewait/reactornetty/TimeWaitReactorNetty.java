@@ -155,8 +155,9 @@ public final class TimeWaitReactorNetty {
    * pendingAcquireMaxCount}, {@code maxIdleTime}, {@code evictInBackground}, {@code
    * evictionPredicate} and {@code disposeInactivePoolsInBackground}. A {@code maxLifeTime} set
    * there stays, and resets connections in the pool: {@link PooledKeepAlive#maxLifetime()} retires
-   * them with their last request instead. Server close and reset have no pool: {@code customizer}
-   * is not called.
+   * them with their last request instead. Do not set {@code forRemoteHost} there: a remote's own
+   * pool settings would bypass the strategy's bound and eviction predicate. Server close and reset
+   * have no pool: {@code customizer} is not called.
    *
    * @param name the pool's name, in Reactor Netty's logs and metrics
    * @param strategy how connections close
@@ -180,9 +181,9 @@ public final class TimeWaitReactorNetty {
     // Reactor Netty's lifetime would reset it in the pool; an idle one is still bounded by
     // idleTimeout.
     ConnectionProvider provider;
+    ConnectionProvider.Builder builder = ConnectionProvider.builder(name);
+    customizer.accept(builder); // outside the try: a LinkageError of the user's is not the floor's
     try {
-      ConnectionProvider.Builder builder = ConnectionProvider.builder(name);
-      customizer.accept(builder);
       // Reactor Netty keeps a pool per remote address, and each pool's background eviction is a
       // task of its own every sweep, for the provider's life unless inactive pools are disposed:
       // a client that calls many hosts (webhooks) would keep a pool and a timer per host ever

@@ -112,12 +112,12 @@ public abstract class FaultContract {
   void closeEverything() throws Exception {
     // Every one, whatever a close throws: a peer or client left open would fail later tests' leak
     // checks, far from the cause. The first failure is thrown, the others added to it.
-    Exception failure = null;
+    Throwable failure = null;
     try {
       for (int i = toClose.size() - 1; i >= 0; i--) {
         try {
           toClose.get(i).close();
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
           if (failure == null) {
             failure = e;
           } else {
@@ -128,8 +128,11 @@ public abstract class FaultContract {
     } finally {
       caller.shutdownNow();
     }
+    if (failure instanceof Error) {
+      throw (Error) failure;
+    }
     if (failure != null) {
-      throw failure;
+      throw (Exception) failure;
     }
   }
 
