@@ -123,67 +123,69 @@ class ReuseCheckTest {
   }
 
   @Test
-  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void aStreamsSmallLastEventAfterAPauseThenTheClientsCloseTeachesNoIdleTimeout() throws Exception {
     // A stream (server-sent events, a chunked body read as it comes) pauses, then ends with a
     // small last chunk; the pool then closes the connection (its shutdown, a retirement) while
     // the peer is still there. Before, close() took the pause and the few bytes after it for a TLS
     // peer's close_notify after its idle timeout, learned 150 ms, and retired every later
     // connection to that peer after 120 ms idle.
-    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
-      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
-           Socket peer = server.accept()) {
-        pauseThenRead(client, peer, 5); // the last chunk, "0\r\n\r\n"
-        client.close(); // the pool's close, right after the response ended
-      }
-      assertNothingLearned(factory);
-    }
+    assertNothingLearned(onLoopbackPair((client, peer) -> {
+      pauseThenRead(client, peer, 5); // the last chunk, "0\r\n\r\n"
+      client.close(); // the pool's close, right after the response ended
+    }));
   }
 
   @Test
-  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void aStreamsLastEventThenAnIdleSpellThenATlsLikeCloseTeachesNotTheStreamsPause() throws Exception {
     // Over TLS the client's close writes close_notify before the socket closes. The stream's
     // small last event after a pause, then the connection idle in the pool until the peer closes,
     // then the pool's close with its close_notify: the peer's FIN is there, but the pause it
     // would teach is the stream's, not the idle time after which the peer closed.
-    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
-      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
-           Socket peer = server.accept()) {
-        pauseThenRead(client, peer, 5);
-        Thread.sleep(150); // idle in the pool
-        peer.close(); // the peer's idle close
-        Thread.sleep(20);
-        client.getOutputStream().write(new byte[24]); // what close_notify writes
-        client.close();
-      }
-      assertNothingLearned(factory);
-    }
+    assertNothingLearned(onLoopbackPair((client, peer) -> {
+      pauseThenRead(client, peer, 5);
+      Thread.sleep(150); // idle in the pool
+      peer.close(); // the peer's idle close
+      Thread.sleep(20);
+      client.getOutputStream().write(new byte[24]); // what close_notify writes
+      client.close();
+    }));
   }
 
   @Test
-  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void aPeerThatClosesAfterAFewBytesFollowingAPauseIsLearnedWhenTheClientClosesAtOnce()
       throws Exception {
     // What the close-time rule is for: over TLS a client's own stale check reads the peer's
     // close_notify (a few bytes) after the idle pause and closes without reading the FIN behind
     // it. Here the few bytes and the FIN come from a plain peer: the same on the socket.
+    TimeWaitSocketFactory factory = onLoopbackPair((client, peer) -> {
+      exchangeOneByte(client, peer);
+      Thread.sleep(150);
+      peer.getOutputStream().write(new byte[24]); // an alert record's size
+      peer.close();
+      assertThat(client.getInputStream().readNBytes(24)).hasSize(24);
+      client.close();
+    });
+    CloseStats stats = factory.accounting().snapshot();
+    assertThat(stats.closedIdleByPeer()).as("%s", stats).isEqualTo(1);
+    assertThat(factory.accounting().peerIdleTimeouts().learned()).hasSize(1);
+  }
+
+  /** A test's body over one pooled client socket and the loopback peer it connected to. */
+  @FunctionalInterface
+  private interface PairBody {
+    void run(Socket client, Socket peer) throws Exception;
+  }
+
+  /** Runs {@code body} over a fresh pooled client socket and its peer; the client's factory. */
+  @SuppressWarnings("try") // the body may close a resource early, inside its try
+  private static TimeWaitSocketFactory onLoopbackPair(PairBody body) throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(POOLED);
       try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
            Socket peer = server.accept()) {
-        exchangeOneByte(client, peer);
-        Thread.sleep(150);
-        peer.getOutputStream().write(new byte[24]); // an alert record's size
-        peer.close();
-        assertThat(client.getInputStream().readNBytes(24)).hasSize(24);
-        client.close();
+        body.run(client, peer);
       }
-      CloseStats stats = factory.accounting().snapshot();
-      assertThat(stats.closedIdleByPeer()).as("%s", stats).isEqualTo(1);
-      assertThat(factory.accounting().peerIdleTimeouts().learned()).hasSize(1);
+      return factory;
     }
   }
 
