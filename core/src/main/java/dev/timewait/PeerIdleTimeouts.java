@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * port; about {@link #MAX_DESTINATIONS} are kept, those observed most recently: once the table
  * is full, a destination learned anew takes the place of the one observed least recently (a
  * client that calls thousands of hosts still learns the load balancer it meets later, and keeps
- * it while it is seen again; threads racing at the edge may keep a few more). What is learned stays until then, for the life of the {@link
- * CloseAccounting} that holds it; a peer whose timeout grows keeps being retired early, which
- * costs a reconnect, never a request.
+ * it while it is seen again; threads racing at the edge may keep a few more). What is learned
+ * stays until then, for the life of the {@link CloseAccounting} that holds it; a peer whose timeout
+ * grows keeps being retired early, which costs a reconnect, never a request.
  *
  * <p>Thread-safe: observations and reads may come from any thread.
  */

@@ -222,11 +222,7 @@ class CloseListenerTest {
     CloseOutcome.RESET.recordOn(accounting);
     assertThat(accounting.removeListener(listener)).isTrue();
     listener = null;
-    for (int i = 0; i < 20 && held.get() != null; i++) {
-      System.gc();
-      Thread.sleep(20);
-    }
-    assertThat(held.get()).as("the removed listener, collected").isNull();
+    assertThat(dev.timewait.testsupport.Collected.await(held)).as("the removed listener, collected").isTrue();
   }
 
   @Test

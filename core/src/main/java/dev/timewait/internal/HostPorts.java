@@ -53,13 +53,12 @@ public final class HostPorts {
     } catch (UnknownHostException | SecurityException e) {
       return literal;
     }
-    StringBuilder text = new StringBuilder(41);
     if (bytes.length == 4) {
       // The JDK turns an IPv4-mapped literal into its IPv4 address, as a socket reports the peer.
       return (bytes[0] & 0xff) + "." + (bytes[1] & 0xff) + "." + (bytes[2] & 0xff) + "." + (bytes[3] & 0xff);
-    } else {
-      appendIpv6(text, bytes);
     }
+    StringBuilder text = new StringBuilder(41);
+    appendIpv6(text, bytes);
     if (zone >= 0) {
       text.append(literal, zone, literal.length());
     }

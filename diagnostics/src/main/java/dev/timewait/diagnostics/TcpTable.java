@@ -206,6 +206,15 @@ public final class TcpTable {
   private static final boolean LITTLE_ENDIAN =
       java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
 
+  /** The states by the kernel's number (0-15), made once: a listed socket looks its state up. */
+  private static final TcpState[] BY_CODE = new TcpState[16];
+
+  static {
+    for (TcpState s : TcpState.values()) {
+      BY_CODE[s.code()] = s;
+    }
+  }
+
   /** Where the {@code i}-th printed byte of an address word goes in network order. */
   static int byteOfWord(int i, boolean littleEndian) {
     return littleEndian ? 3 - i : i;
@@ -312,12 +321,7 @@ public final class TcpTable {
 
     private void list(byte[] b, int localAddr, int localAddrLen, int localPort, int remoteAddr,
         int remoteAddrLen, int remotePort, int state) {
-      TcpState tcpState = null;
-      for (TcpState s : TcpState.values()) {
-        if (s.code() == state) {
-          tcpState = s;
-        }
-      }
+      TcpState tcpState = BY_CODE[state];
       if (tcpState == null || !decode(b, localAddr, localAddrLen)) {
         return;
       }

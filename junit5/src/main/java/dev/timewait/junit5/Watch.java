@@ -152,13 +152,21 @@ final class Watch {
       }
     } catch (java.io.UncheckedIOException unreadable) {
       log.debug("TIME_WAIT guard for {}: {}", span, unreadable.toString());
-      return new Snapshot(Set.of(), false); // a partial list would look like sockets gone
+      return new Snapshot(Set.of(), Set.of(), false); // a partial list would look like sockets gone
     }
-    return new Snapshot(sockets, table.isSupported());
+    Set<List<InetSocketAddress>> connections = new HashSet<>();
+    for (TcpSocket s : sockets) {
+      connections.add(List.of(s.local(), s.remote()));
+    }
+    return new Snapshot(sockets, connections, table.isSupported());
   }
 
-  /** Client sockets towards the destination in TIME_WAIT or closing, and whether the table was read. */
-  private record Snapshot(Set<TcpSocket> sockets, boolean supported) {
+  /**
+   * Client sockets towards the destination in TIME_WAIT or closing, their connections (local and
+   * remote address), and whether the table was read.
+   */
+  private record Snapshot(Set<TcpSocket> sockets, Set<List<InetSocketAddress>> connections,
+      boolean supported) {
     int timeWait() {
       int n = 0;
       for (TcpSocket s : sockets) {
@@ -174,13 +182,10 @@ final class Watch {
      * remote address) was neither in TIME_WAIT nor closing in {@code earlier}.
      */
     int newSince(Snapshot earlier, boolean timeWait) {
-      Set<List<InetSocketAddress>> old = new HashSet<>();
-      for (TcpSocket s : earlier.sockets) {
-        old.add(List.of(s.local(), s.remote()));
-      }
       int n = 0;
       for (TcpSocket s : sockets) {
-        if ((s.state() == TcpState.TIME_WAIT) == timeWait && !old.contains(List.of(s.local(), s.remote()))) {
+        if ((s.state() == TcpState.TIME_WAIT) == timeWait
+            && !earlier.connections.contains(List.of(s.local(), s.remote()))) {
           n++;
         }
       }
