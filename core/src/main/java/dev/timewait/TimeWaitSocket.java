@@ -541,7 +541,8 @@ final class TimeWaitSocket extends Socket {
       if (!lastIoWasRead) {
         return false; // new, or inside an exchange: nothing to reuse yet
       }
-      long idle = System.nanoTime() - lastIoNanos;
+      long lastIo = lastIoNanos;
+      long idle = System.nanoTime() - lastIo;
       long announced = retireAfterIdleNanos;
       if (idle < MIN_LEARNED_NANOS && idle < staleCheckNanos && (announced < 0 || idle < announced)) {
         return false; // busy: nothing to check, nothing learned applies this soon (the hot path)
@@ -552,8 +553,12 @@ final class TimeWaitSocket extends Socket {
       long checkAfter = learned < 0 ? staleCheckNanos : Math.min(staleCheckNanos, learned);
       // One check per reuse: a client asks isClosed() more than once before it writes (OkHttp's
       // health check asks of the raw socket and of the socket over it, the same one over plain
-      // HTTP), and each read would wait its 1 ms again on a live connection.
-      boolean due = idle >= checkAfter && idle + lastIoNanos - checkedAliveNanos >= CHECK_FRESH_NANOS;
+      // HTTP), and each read would wait its 1 ms again on a live connection. A check is fresh for
+      // CHECK_FRESH_NANOS and only until the connection's next exchange: with a threshold under
+      // it (Duration.ZERO: every reuse), a reuse right after an exchange is checked again.
+      long checked = checkedAliveNanos;
+      boolean fresh = checked - lastIo >= 0 && idle + lastIo - checked < CHECK_FRESH_NANOS;
+      boolean due = idle >= checkAfter && !fresh;
       boolean peerClosed = due && peerClosedWhileIdle();
       if (closing) {
         // A close of ours ended the check (another thread's; or the JDK's own call of close()

@@ -62,6 +62,28 @@ class ReuseCheckTest {
 
   @Test
   @SuppressWarnings("try") // closes a resource early on purpose, inside its try
+  void aZeroThresholdChecksEveryReuseEvenRightAfterTheLastCheck() throws Exception {
+    PooledKeepAlive everyReuse = PooledKeepAlive.builder().staleCheckAfterIdle(Duration.ZERO).build();
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(everyReuse);
+      try (Socket client = factory.createSocket(server.getInetAddress(), server.getLocalPort());
+           Socket peer = server.accept()) {
+        exchangeOneByte(client, peer);
+        assertThat(client.isClosed()).isFalse(); // the first reuse's check: the peer is there
+        exchangeOneByte(client, peer); // that reuse's exchange, at once
+        peer.close(); // then the peer's idle close, a few ms after its last check
+        Thread.sleep(5);
+        // The next reuse, well within the check's 20 ms freshness: an exchange came between, so
+        // the last check says nothing about the connection now (before: not read, so a request
+        // went into the closed connection).
+        assertThat(client.isClosed()).isTrue();
+        assertThat(((TimeWaitSocket) client).reuseChecks()).isEqualTo(2);
+      }
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try") // closes a resource early on purpose, inside its try
   void aCloseFromAnotherThreadDuringTheCheckIsNeitherCountedNorLearnedAsThePeers() throws Exception {
     // A client's shutdown closes a pooled connection while a reuse check reads it: the read fails
     // because of our own close. Counted as the peer's, it taught the accounting a peer idle
