@@ -109,6 +109,8 @@ final class AsyncCloser {
     if (connection.state() != State.FIN_WAIT) {
       return;
     }
+    // Set once the state says FIN_WAIT: until then the readers (shutdown, the drain handler's
+    // timeout) see 0, "the wait has just begun".
     connection.finWaitDeadlineNanos = System.nanoTime() + finWaitNanos;
     connection.finWaitTimer = FinWaitTimer.schedule(() -> deadline(connection), finWaitNanos);
     if (connection.state() != State.FIN_WAIT) {
@@ -139,7 +141,10 @@ final class AsyncCloser {
   void shutdown(AsyncConnection connection, IOSession layer, CloseMode mode) {
     connection.shuttingDown = true;
     if (connection.state() == State.FIN_WAIT) {
-      long left = connection.finWaitDeadlineNanos - System.nanoTime();
+      long deadline = connection.finWaitDeadlineNanos;
+      // 0: the wait began on another thread and has yet to set its deadline, a whole finWait
+      // away (read as its past, it let that whole wait run instead of the grace).
+      long left = deadline == 0 ? finWaitNanos : deadline - System.nanoTime();
       if (left > SHUTDOWN_GRACE_NANOS) {
         FinWaitTimer.schedule(() -> abortFinWait(connection, "client shut down"), SHUTDOWN_GRACE_NANOS);
       }
@@ -230,7 +235,7 @@ final class AsyncCloser {
     }
   }
 
-  /** The FIN wait's bound is up: one last look for the FIN, else reset. Timer thread. */
+  /** The FIN wait's bound is up: one last look for the FIN, else reset. A FIN-wait timer runner. */
   private void deadline(AsyncConnection connection) {
     if (connection.state() != State.FIN_WAIT) {
       return;
@@ -294,7 +299,11 @@ final class AsyncCloser {
     while ((task = tasks.poll()) != null) {
       try {
         task.run();
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        // Every held completion runs: one that throws (an AssertionError in a test's callback)
+        // must not leave the others' callers waiting.
         log.warn("{}: completing an exchange after its FIN wait failed", connection, e);
       }
     }

@@ -40,7 +40,9 @@ final class AsyncDrainHandler implements IOEventHandler {
 
   @Override
   public void timeout(IOSession session, Timeout timeout) {
-    if (System.nanoTime() - connection.finWaitDeadlineNanos >= 0) {
+    long deadline = connection.finWaitDeadlineNanos;
+    // 0: the wait has just begun and its deadline is not set yet; not a timeout.
+    if (deadline != 0 && System.nanoTime() - deadline >= 0) {
       closer.finish(connection, CloseOutcome.FIN_WAIT_TIMEOUT);
     }
   }

@@ -1,9 +1,13 @@
 package dev.timewait.httpclient5;
 
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -12,9 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The FIN-wait deadlines of every async client in the JVM, on one daemon thread that sweeps them
- * every {@link #TICK_NANOS} while any are pending. A deadline runs its task about one tick late at
- * most (the thread's wake-up, and tasks due before it, come first); a cancelled one never runs.
- * Thread-safe: schedule and cancel from any thread.
+ * every {@link #TICK_NANOS} while any are pending and hands each tick's due tasks, in the order
+ * they fell due, to a runner thread. A deadline's task starts about one tick late at most, unless
+ * a task due in the same tick before it blocks; a cancelled one never runs. Thread-safe: schedule
+ * and cancel from any thread.
  *
  * <p>Why not a {@code ScheduledThreadPoolExecutor}: its queue signals the timer thread whenever a
  * new task becomes its head, and with one deadline per connection and the server's FIN cancelling
@@ -25,6 +30,16 @@ import org.slf4j.LoggerFactory;
  * #IDLE_NANOS_BEFORE_EXIT}; the next schedule starts a new one. So an idle JVM, or a web
  * application undeployed from its server, keeps no thread of ours (the executor's thread lived
  * as long as the class, and with it the class loader).
+ *
+ * <p>A due task runs on a runner thread, not on the sweeper: it closes a connection and counts the
+ * close, which runs the client's close listeners (user code: a metrics registry, a log appender),
+ * and one that blocks would hold up every FIN wait of every async client in the JVM. Runners are
+ * made as needed and end after {@link #RUNNER_KEEP_ALIVE_SECONDS} idle (as OkHttp's dispatcher
+ * does), one batch (a tick's due tasks) at a time: quick batches end within their tick and the
+ * next one reuses their thread, so a new thread is made only while an earlier batch still runs
+ * (blocks), at most one per tick.
+ * Neither kind of thread inherits its creator's thread-locals, and both take this library's
+ * class loader as their context class loader, not their creator's (a web application's).
  */
 final class FinWaitTimer {
   private FinWaitTimer() {}
@@ -38,6 +53,16 @@ final class FinWaitTimer {
   /** The sweeper thread's name. */
   static final String THREAD_NAME = "timewait-httpclient5-finwait";
 
+  /** How long an idle runner thread lives: 5 s. */
+  static final long RUNNER_KEEP_ALIVE_SECONDS = 5;
+  /** The runner threads' name. */
+  static final String RUNNER_NAME = "timewait-httpclient5-finwait-runner";
+
+  /** Runs due tasks; never shut down (its threads end when idle). */
+  private static final ThreadPoolExecutor RUNNERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
+      RUNNER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(),
+      task -> newThread(task, RUNNER_NAME));
+
   /** Scheduled and not yet seen by the sweeper. */
   private static final Queue<Deadline> INCOMING = new ConcurrentLinkedQueue<>();
   /** A sweeper thread runs (or is about to); at most one at a time. */
@@ -45,16 +70,26 @@ final class FinWaitTimer {
 
   private static void startSweeper() {
     try {
-      Thread t = new Thread(FinWaitTimer::sweep, THREAD_NAME);
-      t.setDaemon(true);
-      t.start();
+      newThread(FinWaitTimer::sweep, THREAD_NAME).start();
     } catch (Throwable t) {
       RUNNING.set(false); // no thread: let the next schedule try again
       throw t;
     }
   }
 
-  /** Runs {@code task} on the timer thread once {@code delayNanos} have passed, unless cancelled. */
+  /**
+   * A daemon thread that inherits nothing of the thread that happens to make it: no inheritable
+   * thread-locals, and this library's class loader as its context class loader (a thread lives on
+   * after the request that started it; it must not keep a web application's loader).
+   */
+  private static Thread newThread(Runnable body, String name) {
+    Thread t = new Thread(null, body, name, 0, false);
+    t.setDaemon(true);
+    t.setContextClassLoader(FinWaitTimer.class.getClassLoader());
+    return t;
+  }
+
+  /** Runs {@code task} on a runner thread once {@code delayNanos} have passed, unless cancelled. */
   static Deadline schedule(Runnable task, long delayNanos) {
     Deadline deadline = new Deadline(task, System.nanoTime() + delayNanos);
     INCOMING.offer(deadline);
@@ -78,7 +113,10 @@ final class FinWaitTimer {
       this.atNanos = atNanos;
     }
 
-    /** The task will not run (unless it has already begun). Any thread; idempotent. */
+    /**
+     * The task will not run, unless the sweeper has already handed it to a runner (then it runs:
+     * tasks check what they end). Any thread; idempotent.
+     */
     void cancel() {
       task = null;
     }
@@ -95,6 +133,7 @@ final class FinWaitTimer {
     PriorityQueue<Deadline> pending = new PriorityQueue<>(BY_TIME);
     int purgeAbove = 1024;
     long busyAt = System.nanoTime();
+    List<Runnable> due = new ArrayList<>();
     while (true) {
       long now = System.nanoTime();
       Deadline d;
@@ -108,7 +147,15 @@ final class FinWaitTimer {
       }
       while ((d = pending.peek()) != null && (d.cancelled() || d.atNanos - now <= 0)) {
         pending.poll();
-        run(d);
+        Runnable task = d.task;
+        d.task = null;
+        if (task != null) {
+          due.add(task);
+        }
+      }
+      if (!due.isEmpty()) {
+        run(List.copyOf(due));
+        due.clear();
       }
       if (pending.size() > purgeAbove) {
         // Cancelled deadlines behind a later head wait for their turn; with long FIN waits and
@@ -131,16 +178,27 @@ final class FinWaitTimer {
     }
   }
 
-  private static void run(Deadline d) {
-    Runnable task = d.task;
-    d.task = null;
-    if (task == null) {
-      return;
+  /** Hands a tick's due tasks, in the order they fell due, to one runner. */
+  private static void run(List<Runnable> tasks) {
+    Runnable batch = () -> {
+      for (Runnable task : tasks) {
+        runNow(task);
+      }
+    };
+    try {
+      RUNNERS.execute(batch);
+    } catch (Throwable t) {
+      // No thread could be made (out of memory or thread quota): run them here, late rather than never.
+      log.debug("No runner thread for FIN-wait deadlines; run on the sweeper", t);
+      batch.run();
     }
+  }
+
+  private static void runNow(Runnable task) {
     try {
       task.run();
     } catch (Throwable t) {
-      // The one thread must outlive a failing task: every later FIN wait depends on it.
+      // A runner (and the sweeper, in the fallback above) must outlive a failing task.
       log.warn("A FIN-wait deadline failed", t);
     }
   }

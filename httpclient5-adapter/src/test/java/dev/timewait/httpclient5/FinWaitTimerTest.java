@@ -87,6 +87,35 @@ class FinWaitTimerTest {
   }
 
   @Test
+  void aTaskThatBlocksDelaysNoOtherDeadline() throws InterruptedException {
+    // A deadline's task completes the user's exchange (its FutureCallback) and runs close
+    // listeners: one that blocks must not hold up every other FIN wait in the JVM.
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch blocking = new CountDownLatch(1);
+    try {
+      FinWaitTimer.schedule(() -> {
+        blocking.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, 5 * MS);
+      assertThat(blocking.await(5, TimeUnit.SECONDS)).as("the blocking task began within 5 s").isTrue();
+      CountDownLatch later = new CountDownLatch(1);
+      String[] thread = new String[1];
+      FinWaitTimer.schedule(() -> {
+        thread[0] = Thread.currentThread().getName();
+        later.countDown();
+      }, 20 * MS);
+      assertThat(later.await(2, TimeUnit.SECONDS)).as("the later deadline ran within 2 s").isTrue();
+      assertThat(thread[0]).isNotEqualTo(FinWaitTimer.THREAD_NAME);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void aFailingTaskDoesNotStopLaterDeadlines() throws InterruptedException {
     FinWaitTimer.schedule(() -> {
       throw new IllegalStateException("a deadline that fails, on purpose");

@@ -1,0 +1,125 @@
+package dev.timewait.httpclient5;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.timewait.CloseAccounting;
+import dev.timewait.ServerClose;
+import dev.timewait.testing.Leaks;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.core5.io.CloseMode;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The async client's FIN waits that end at their bound: what runs then (the close's accounting,
+ * the user's close listeners) runs off the one JVM-wide timer thread, so that a slow listener of
+ * one client delays no other client's FIN wait.
+ */
+class AsyncFinWaitCompletionTest {
+  @Test
+  void aListenerThatBlocksOnOneClientsFinWaitTimeoutDelaysNoOtherClientsFinWait() throws Exception {
+    // Both clients wait 200 ms for a FIN that does not come (the peer answers 204 and never
+    // closes). The first client's listener blocks (a metrics registry under a lock, a log appender
+    // that stalls): before, it ran on the timer thread every async client's deadlines share, so
+    // the second client's wait ran on until the listener returned (here its 10 s bound).
+    ServerClose strategy = ServerClose.builder().finWait(Duration.ofMillis(200)).build();
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch blocking = new CountDownLatch(1);
+    CloseAccounting slow = new CloseAccounting();
+    slow.addListener(event -> {
+      blocking.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    CloseAccounting other = new CloseAccounting();
+    try (LatePeer peer = new LatePeer()) {
+      URI uri = URI.create("http://127.0.0.1:" + peer.server.getLocalPort() + "/");
+      CloseableHttpAsyncClient first = TimeWaitHttpClient5.newAsyncClient(strategy, slow);
+      CloseableHttpAsyncClient second = TimeWaitHttpClient5.newAsyncClient(strategy, other);
+      first.start();
+      second.start();
+      try {
+        assertThat(first.execute(SimpleRequestBuilder.get(uri).build(), null).get(5, TimeUnit.SECONDS)
+            .getCode()).isEqualTo(204);
+        assertThat(blocking.await(5, TimeUnit.SECONDS)).as("the first FIN wait ended within 5 s").isTrue();
+        long started = System.nanoTime();
+        assertThat(second.execute(SimpleRequestBuilder.get(uri).build(), null).get(5, TimeUnit.SECONDS)
+            .getCode()).isEqualTo(204);
+        // Bounded, and generous for a loaded machine: the wait itself is 200 ms.
+        Leaks.await(() -> other.snapshot().closed() == 1, Duration.ofSeconds(3));
+        assertThat(other.snapshot().closed()).as("the second client's close, while the first's listener blocks")
+            .isEqualTo(1);
+        assertThat(other.snapshot().finWaitTimeouts()).isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+      } finally {
+        release.countDown();
+        first.close(CloseMode.GRACEFUL);
+        second.close(CloseMode.GRACEFUL);
+      }
+    }
+  }
+
+  /** Answers each connection's request 204 with {@code Connection: close}, and never closes it. */
+  private static final class LatePeer implements AutoCloseable {
+    final ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+    private final List<Socket> accepted = new ArrayList<>();
+    private final Thread acceptor = new Thread(this::serve, "late-peer");
+
+    LatePeer() throws Exception {
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    private void serve() {
+      try {
+        while (!server.isClosed()) {
+          Socket s = server.accept();
+          synchronized (accepted) {
+            accepted.add(s);
+          }
+          s.setSoTimeout(5_000);
+          InputStream in = s.getInputStream();
+          ByteArrayOutputStream head = new ByteArrayOutputStream();
+          while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+              break;
+            }
+            head.write(b);
+          }
+          s.getOutputStream().write(
+              "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+        }
+      } catch (Exception closed) {
+        // the test is over
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      server.close();
+      synchronized (accepted) {
+        for (Socket s : accepted) {
+          s.close();
+        }
+      }
+      acceptor.join(5_000);
+    }
+  }
+}
