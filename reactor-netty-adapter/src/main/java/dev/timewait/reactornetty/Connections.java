@@ -101,7 +101,7 @@ final class Connections {
         return;
       }
     }
-    while (channels.stream().anyMatch(open::containsKey) && System.nanoTime() < deadline) {
+    while (channels.stream().anyMatch(open::containsKey) && deadline - System.nanoTime() > 0) {
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {

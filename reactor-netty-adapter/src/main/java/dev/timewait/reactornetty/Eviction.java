@@ -25,10 +25,12 @@ import reactor.netty.resources.ConnectionProvider.ConnectionMetadata;
 final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
   private final int maxRequests;
   private final long idleTimeoutMillis;
+  private final long idleTimeoutNanos;
 
   Eviction(PooledKeepAlive strategy) {
     this.maxRequests = strategy.maxRequestsPerConnection();
     this.idleTimeoutMillis = strategy.idleTimeout().toMillis();
+    this.idleTimeoutNanos = strategy.idleTimeout().toNanos();
   }
 
   @Override
@@ -36,17 +38,27 @@ final class Eviction implements BiPredicate<Connection, ConnectionMetadata> {
     if (!connection.channel().isActive() || !connection.isPersistent()) {
       return true;
     }
-    if (metadata.acquireCount() >= maxRequests || metadata.idleTime() >= idleTimeoutMillis) {
+    if (metadata.acquireCount() >= maxRequests) {
       return true;
     }
     ChannelState state = ChannelState.of(connection.channel());
     if (state == null) {
-      return false; // made by a client sharing this provider that is unconfigured or not pooled
+      // Made by a client sharing this provider that is unconfigured or not pooled: the pool's
+      // own idle time is all there is.
+      return metadata.idleTime() >= idleTimeoutMillis;
     }
     if (state.retire) {
       return true;
     }
-    long idleNanos = TimeUnit.MILLISECONDS.toNanos(metadata.idleTime());
+    // Idle since its last exchange ended, on the monotonic clock. The pool's idleTime() is wall
+    // clock (reactor-pool's default Clock.systemUTC(), which Reactor Netty keeps): a clock
+    // stepped back by NTP or a resumed VM would keep a connection past its peer's idle timeout
+    // by the step, the very race the learned timeout's 1 s margin is there to avoid.
+    long end = state.lastExchangeEndNanos;
+    long idleNanos = end != 0 ? System.nanoTime() - end : TimeUnit.MILLISECONDS.toNanos(metadata.idleTime());
+    if (idleNanos >= idleTimeoutNanos) {
+      return true;
+    }
     long announced = state.retireAfterIdleNanos;
     if (announced >= 0 && idleNanos >= announced) {
       return true;

@@ -260,7 +260,11 @@ final class SocketHandler extends ChannelDuplexHandler {
     if (wait != null) {
       wait.closedUnder();
       if (state.outcome == null) {
-        state.outcome = state.ioError ? CloseOutcome.PEER_RESET : CloseOutcome.AFTER_PEER_FIN;
+        // Closed past the pipeline during the wait (the event loop shut down: Netty closes its
+        // channels itself), with the wait's SO_LINGER(0) still set: an RST, the wait cut short.
+        // The peer's FIN, read, ends the wait before this (peerClosed), so it is rarely here.
+        state.outcome = state.ioError ? CloseOutcome.PEER_RESET
+            : state.peerFin ? CloseOutcome.AFTER_PEER_FIN : CloseOutcome.FIN_WAIT_ABORTED;
       }
     }
     try {
