@@ -130,7 +130,7 @@ public final class PooledKeepAlive implements CloseStrategy {
     checkDuration(maxLifetime, "maxLifetime");
     Preconditions.checkPositive(maxRequestsPerConnection, "maxRequestsPerConnection");
     Preconditions.checkNotNull(retirement, "retirement");
-    Preconditions.checkPositive(finWait, ServerClose.MAX_FIN_WAIT, "finWait");
+    ServerClose.checkFinWait(finWait);
     Preconditions.checkNonNegative(staleCheckAfterIdle, MAX_DURATION, "staleCheckAfterIdle");
     this.maxTotal = maxTotal;
     this.maxPerRoute = maxPerRoute;
@@ -366,7 +366,7 @@ public final class PooledKeepAlive implements CloseStrategy {
 
     /**
      * Default {@link #DEFAULT_STALE_CHECK_AFTER_IDLE}; {@code Duration.ZERO} checks on every
-     * reuse.
+     * reuse, which costs up to 1 ms per request on a live connection (the check's read).
      *
      * @param staleCheckAfterIdle the idle time after which a connection is checked before reuse
      * @return this builder

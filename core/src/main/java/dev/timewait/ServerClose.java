@@ -27,15 +27,31 @@ public final class ServerClose implements CloseStrategy {
   /** The largest FIN wait accepted: 60 seconds, the length of TIME_WAIT itself. */
   public static final Duration MAX_FIN_WAIT = Duration.ofSeconds(60);
 
+  /**
+   * The smallest FIN wait accepted: 1 millisecond. The blocking clients wait in reads whose
+   * timeout is whole milliseconds, so a shorter wait ended before it began and made every close a
+   * reset (and only on some clients: the async one's timer ticks every 10 ms).
+   */
+  public static final Duration MIN_FIN_WAIT = Duration.ofMillis(1);
+
   static final ServerClose DEFAULTS = new ServerClose(DEFAULT_FIN_WAIT);
 
   private final Duration finWait;
 
   private ServerClose(Duration finWait) {
-    this.finWait = Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
+    this.finWait = checkFinWait(finWait);
   }
 
-  /** {@return the longest a close waits for the server's FIN; at most {@link #MAX_FIN_WAIT}} */
+  /** Positive, and between {@link #MIN_FIN_WAIT} and {@link #MAX_FIN_WAIT}; messages name finWait. */
+  static Duration checkFinWait(Duration finWait) {
+    Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
+    return Preconditions.checkBetween(finWait, MIN_FIN_WAIT, MAX_FIN_WAIT, "finWait");
+  }
+
+  /**
+   * {@return the longest a close waits for the server's FIN; between {@link #MIN_FIN_WAIT} and
+   * {@link #MAX_FIN_WAIT}}
+   */
   @Override
   public Duration finWait() {
     return finWait;
@@ -84,7 +100,7 @@ public final class ServerClose implements CloseStrategy {
      * @return this builder
      */
     public Builder finWait(Duration finWait) {
-      this.finWait = Preconditions.checkPositive(finWait, MAX_FIN_WAIT, "finWait");
+      this.finWait = checkFinWait(finWait);
       return this;
     }
 

@@ -35,6 +35,7 @@ class EverySettingRejectsBadValuesTest {
         nul("finWait", () -> ServerClose.builder().finWait(null)),
         bad("finWait", NEGATIVE, () -> ServerClose.builder().finWait(NEGATIVE)),
         bad("finWait", Duration.ZERO, () -> ServerClose.builder().finWait(Duration.ZERO)),
+        bad("finWait", Duration.ofNanos(999_999), () -> ServerClose.builder().finWait(Duration.ofNanos(999_999))),
         bad("finWait", ABSURD, () -> ServerClose.builder().finWait(ABSURD)),
         // PooledKeepAlive
         bad("maxTotal", -3, () -> PooledKeepAlive.builder().maxTotal(-3).build()),
@@ -58,6 +59,7 @@ class EverySettingRejectsBadValuesTest {
         nul("finWait", () -> PooledKeepAlive.builder().finWait(null)),
         bad("finWait", NEGATIVE, () -> PooledKeepAlive.builder().finWait(NEGATIVE).build()),
         bad("finWait", Duration.ZERO, () -> PooledKeepAlive.builder().finWait(Duration.ZERO).build()),
+        bad("finWait", Duration.ofNanos(1), () -> PooledKeepAlive.builder().finWait(Duration.ofNanos(1)).build()),
         bad("finWait", ABSURD, () -> PooledKeepAlive.builder().finWait(ABSURD).build()),
         nul("staleCheckAfterIdle", () -> PooledKeepAlive.builder().staleCheckAfterIdle(null)),
         bad("staleCheckAfterIdle", NEGATIVE,

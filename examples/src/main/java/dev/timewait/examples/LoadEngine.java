@@ -130,7 +130,9 @@ public final class LoadEngine {
     // The load's clocks (--duration, --rate) start after the warm-up too: from `created`, the warm-up's
     // time would make a rate's first tickets overdue, all sent at once.
     long start = spec.startSignal() == null && spec.warmup() == 0 ? created : System.nanoTime();
-    long deadline = spec.duration() == null ? Long.MAX_VALUE : start + spec.duration().toNanos();
+    // No duration: a deadline no run reaches, yet near enough that the differences of nanoTime
+    // values it is compared by cannot overflow (Long.MAX_VALUE did, where nanoTime is negative).
+    long deadline = start + (spec.duration() == null ? Long.MAX_VALUE / 2 : spec.duration().toNanos());
     double nanosPerRequest = pacing.byRate() ? 1e9 / pacing.rate() : 0;
     CloseStats stats;
     long elapsed;

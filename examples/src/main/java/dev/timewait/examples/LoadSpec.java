@@ -55,6 +55,9 @@ public record LoadSpec(
     Path startSignal,
     int warmup) {
 
+  /** The longest {@link #duration()}: {@code Integer.MAX_VALUE} seconds, as {@code --duration} takes. */
+  public static final Duration MAX_DURATION = Duration.ofSeconds(Integer.MAX_VALUE);
+
   /** Validates: nulls, counts > 0, that {@code strategy} is null exactly for naive and raw, the body. */
   public LoadSpec {
     Objects.requireNonNull(url, "url cannot be null");
@@ -74,6 +77,11 @@ public record LoadSpec(
     }
     if (duration != null && (duration.isZero() || duration.isNegative())) {
       throw new IllegalArgumentException("duration must be > 0, but was " + duration);
+    }
+    if (duration != null && duration.compareTo(MAX_DURATION) > 0) {
+      // The CLI's own bound (--duration takes an int of seconds); a longer one overflowed to an
+      // ArithmeticException once the client was open, which then stayed open.
+      throw new IllegalArgumentException("duration must be <= " + MAX_DURATION + ", but was " + duration);
     }
     if (bodySize < 0) {
       throw new IllegalArgumentException("bodySize must be >= 0, but was " + bodySize);

@@ -9,6 +9,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,6 +27,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -390,6 +392,16 @@ class LoadCliTest {
     LoadCommand command = new LoadCommand();
     new CommandLine(command).parseArgs(args);
     return command.toSpec();
+  }
+
+  @Test
+  void aSpecBuiltInCodeRefusesADurationTooLongToCountInNanosecondsBeforeAnyClientOpens() {
+    // Before: accepted, then an ArithmeticException once the client was open (and it stayed open).
+    Duration forever = Duration.ofSeconds(Long.MAX_VALUE);
+    assertThatThrownBy(() -> new LoadSpec(java.net.URI.create("http://127.0.0.1:1/"), ClientKind.HC5,
+            StrategyKind.RESET, dev.timewait.CloseStrategy.reset(), 10, 1, forever, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("duration must be <= " + LoadSpec.MAX_DURATION + ", but was " + forever);
   }
 
   @Test

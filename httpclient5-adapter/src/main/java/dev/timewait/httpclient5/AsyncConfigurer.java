@@ -31,6 +31,20 @@ final class AsyncConfigurer {
 
   private AsyncConfigurer() {}
 
+  /**
+   * {@return whether HTTP/2 is allowed} Throws IAE if it is, for a strategy that needs
+   * {@code Connection: close} (HTTP/2 has none): both clients ask this of their options.
+   */
+  static boolean checkHttp2(CloseStrategy strategy, HttpClient5Options options) {
+    boolean http2 = options.allowHttp2();
+    if (http2 && !(strategy instanceof PooledKeepAlive && strategy.retirement() == Retirement.RESET)) {
+      throw new IllegalArgumentException("allowHttp2 needs a pooled strategy with RESET retirement:"
+          + " HTTP/2 has no Connection: close, so " + strategy.name()
+          + " with " + strategy.retirement() + " retirement cannot run over it");
+    }
+    return http2;
+  }
+
   static HttpAsyncClientBuilder configure(
       HttpAsyncClientBuilder builder,
       CloseStrategy strategy,
@@ -49,12 +63,7 @@ final class AsyncConfigurer {
       CloseAccounting accounting,
       HttpClient5Options options,
       AsyncConnections connections) {
-    boolean http2 = options.allowHttp2();
-    if (http2 && !(strategy instanceof PooledKeepAlive && strategy.retirement() == Retirement.RESET)) {
-      throw new IllegalArgumentException("allowHttp2 needs a pooled strategy with RESET retirement:"
-          + " HTTP/2 has no Connection: close, so " + strategy.name()
-          + " with " + strategy.retirement() + " retirement cannot run over it");
-    }
+    boolean http2 = checkHttp2(strategy, options);
     AsyncExchangeRules rules = new AsyncExchangeRules(connections);
 
     PoolingAsyncClientConnectionManagerBuilder manager = PoolingAsyncClientConnectionManagerBuilder.create()

@@ -60,6 +60,9 @@ final class ClassicConfigurer {
       CloseStrategy strategy,
       CloseAccounting accounting,
       HttpClient5Options options) {
+    // The classic client speaks HTTP/1.1 only, but one options object must get the same answer
+    // from both clients: a setting the async client refuses for this strategy is refused here too.
+    AsyncConfigurer.checkHttp2(strategy, options);
     TimeWaitSocketFactory sockets = TimeWaitSocketFactory.create(strategy, accounting);
     TlsSocketStrategy tls = options.sslContext()
         .map(DefaultClientTlsStrategy::new)

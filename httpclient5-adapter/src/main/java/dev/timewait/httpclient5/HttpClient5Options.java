@@ -128,7 +128,8 @@ public final class HttpClient5Options {
    * Whether the async client may negotiate HTTP/2 over TLS (ALPN). Only a {@link PooledKeepAlive}
    * strategy with {@link dev.timewait.Retirement#RESET} retirement allows it; HTTP/2 has no
    * {@code Connection: close}, so server close cannot be asked for. The classic client speaks
-   * HTTP/1.1 only and ignores this setting.
+   * HTTP/1.1 only, but refuses the setting for the same strategies, so that one options object
+   * gets the same answer from both clients.
    *
    * @return whether the async client may negotiate HTTP/2 over TLS (ALPN)
    */

@@ -111,7 +111,9 @@ public final class TimeWaitHttpClient5 {
    * @param accounting counts every connection opened and how it closed
    * @param options the connection manager settings
    * @return {@code builder}, for chaining
-   * @throws IllegalArgumentException if {@code builder} was configured by timewait already
+   * @throws IllegalArgumentException if {@code builder} was configured by timewait already, or
+   *     {@code options} allow HTTP/2 for a strategy that needs {@code Connection: close} (as the
+   *     async client refuses them: {@link HttpClient5Options#allowHttp2()})
    */
   public static HttpClientBuilder configure(
       HttpClientBuilder builder, CloseStrategy strategy, CloseAccounting accounting,

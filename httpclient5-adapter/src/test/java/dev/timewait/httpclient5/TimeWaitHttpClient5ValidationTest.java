@@ -102,6 +102,11 @@ class TimeWaitHttpClient5ValidationTest {
               TimeWaitHttpClient5.configure(HttpAsyncClients.custom(), strategy, ACCOUNTING, http2))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith("allowHttp2 needs a pooled strategy with RESET retirement");
+      // The classic client too (HTTP/1.1 only): one options object, one answer from both clients.
+      assertThatThrownBy(() ->
+              TimeWaitHttpClient5.configure(HttpClients.custom(), strategy, ACCOUNTING, http2))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("allowHttp2 needs a pooled strategy with RESET retirement");
     }
     HttpAsyncClientBuilder builder = HttpAsyncClients.custom();
     assertThat(TimeWaitHttpClient5.configure(builder, CloseStrategy.pooled(), ACCOUNTING, http2))

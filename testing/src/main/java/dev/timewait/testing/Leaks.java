@@ -186,10 +186,11 @@ public final class Leaks {
     long pollNanos = Preconditions.checkPositive(poll, MAX_POLL, "poll").toNanos();
     long deadline = System.nanoTime() + boundNanos;
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
+      long left = deadline - System.nanoTime();
+      if (left < 0) {
         return false;
       }
-      LockSupport.parkNanos(pollNanos);
+      LockSupport.parkNanos(Math.min(pollNanos, left + 1)); // never past the bound by a poll
       if (Thread.currentThread().isInterrupted()) {
         return false;
       }

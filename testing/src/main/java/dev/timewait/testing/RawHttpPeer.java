@@ -177,13 +177,19 @@ public final class RawHttpPeer implements AutoCloseable {
    * TestTls} if {@code tls}.
    *
    * @param behaviour what the peer does with each connection
-   * @param lateCloseDelay how long a late close waits
+   * @param lateCloseDelay how long a late close waits; 0 to 30 s (the peer's hold bound)
    * @param tls whether to speak TLS
    * @return the started peer
    * @throws IOException if no fresh port can be bound
+   * @throws NullPointerException if {@code behaviour} or {@code lateCloseDelay} is null
+   * @throws IllegalArgumentException if {@code lateCloseDelay} is negative or over 30 s
    */
   public static RawHttpPeer start(Behaviour behaviour, Duration lateCloseDelay, boolean tls)
       throws IOException {
+    // Checked here, where a bad value names itself: on the peer's thread it cut the connection
+    // (a negative sleep) or, cast to an int read timeout, made an idle close wait for ever.
+    Preconditions.checkNotNull(behaviour, "behaviour");
+    Preconditions.checkNonNegative(lateCloseDelay, HOLD_BOUND, "lateCloseDelay");
     boolean holdFin = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
         || behaviour == Behaviour.IGNORE_CONNECTION_CLOSE || behaviour == Behaviour.STALL_MID_BODY
         || behaviour == Behaviour.STALL_SECOND_RESPONSE;

@@ -66,4 +66,20 @@ class KitWaitsRejectBadValuesTest {
           .isInstanceOf(NullPointerException.class).hasMessage("bound cannot be null");
     }
   }
+
+  @Test
+  void aRawPeerNamesABadBehaviourOrDelayBeforeItListens() {
+    // Before: accepted; on the peer's thread a negative delay cut the connection, and one past
+    // Integer.MAX_VALUE ms, cast to a read timeout of 0, made an idle close wait for ever.
+    assertThatThrownBy(() -> RawHttpPeer.start(null, SECOND, false))
+        .isInstanceOf(NullPointerException.class).hasMessage("behaviour cannot be null");
+    assertThatThrownBy(() -> RawHttpPeer.start(RawHttpPeer.Behaviour.IDLE_CLOSE, null, false))
+        .isInstanceOf(NullPointerException.class).hasMessage("lateCloseDelay cannot be null");
+    assertThatThrownBy(() -> RawHttpPeer.start(RawHttpPeer.Behaviour.CLOSE_LATE, Duration.ofMillis(-1), false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("lateCloseDelay must be >= 0, but was PT-0.001S");
+    assertThatThrownBy(() -> RawHttpPeer.start(RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofMillis(4_294_967_296L), false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("lateCloseDelay must be <= PT30S, but was PT1193H2M47.296S");
+  }
 }
