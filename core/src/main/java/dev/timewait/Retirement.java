@@ -8,8 +8,11 @@ package dev.timewait;
  */
 public enum Retirement {
   /**
-   * Close with {@code SO_LINGER(0)}: the client sends an RST and neither side keeps TIME_WAIT.
-   * The server sees a reset on a connection that was idle, after a complete exchange.
+   * The connection's last request carries {@code Connection: close}, as under {@link
+   * #SERVER_CLOSE}; once the exchange is complete the client closes with {@code SO_LINGER(0)}
+   * instead of waiting for the server's FIN: an RST, and neither side keeps TIME_WAIT. The RST
+   * reaches a connection the server is already done with. A connection retired with no request
+   * to carry the header (idle eviction, shutdown) is reset while idle.
    */
   RESET,
   /**

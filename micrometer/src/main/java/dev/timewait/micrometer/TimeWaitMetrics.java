@@ -65,9 +65,9 @@ import java.util.function.Supplier;
  * destination} ({@code host:port}), at most {@link #DEFAULT_MAX_DESTINATIONS} distinct ones (set
  * with {@link Builder#maxDestinations}); later destinations are tagged {@value #OTHER}, and closes
  * whose destination the recording point does not know {@value #UNKNOWN_DESTINATION}; neither has
- * gauges. {@link Builder#destination} names a destination ahead of its first close, for adapters
- * that do not report one. {@code mode} and {@code reason} are {@link CloseEvent.Mode} and {@link
- * CloseEvent.Reason} in lower case.
+ * gauges. {@link Builder#destination} names a destination ahead of its first close, so that its
+ * gauges exist from the first bind. {@code mode} and {@code reason} are {@link CloseEvent.Mode} and
+ * {@link CloseEvent.Reason} in lower case.
  *
  * <pre>{@code
  * TimeWaitMetrics.of("payments", TimeWaitOkHttp.accounting(client)).bindTo(registry);
@@ -409,8 +409,7 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     /**
      * Names a destination ahead of its first close, as the close events write it ({@code
      * host:port}, the host as the client was given it): its kernel gauges exist from the first
-     * bind, also for adapters whose close events carry no destination (HttpClient 5 async,
-     * Reactor Netty today). Counts towards {@link #maxDestinations}.
+     * bind. Counts towards {@link #maxDestinations}.
      *
      * @param host the host as the client's requests name it, a name or an IP literal
      * @param port the port, 1 to 65535

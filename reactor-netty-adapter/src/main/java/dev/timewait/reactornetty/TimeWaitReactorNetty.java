@@ -55,12 +55,14 @@ import reactor.netty.resources.ConnectionProvider;
  *       blocks) for the server's FIN, then closes: TIME_WAIT lands on the server. On timeout, a
  *       reset by the peer, more than 64 KiB of late data, or {@link #shutdown}: an RST. A close
  *       before the exchange completed (cancel, timeout, error) resets at once.
- *   <li>{@link dev.timewait.ResetClose}: one connection per request, closed with {@code
- *       SO_LINGER(0)} once the response was read to the end: an RST, no TIME_WAIT anywhere.
+ *   <li>{@link dev.timewait.ResetClose}: one connection per request; every request carries {@code
+ *       Connection: close}; closed with {@code SO_LINGER(0)} once the response was read to the
+ *       end: an RST, no TIME_WAIT anywhere.
  *   <li>{@link PooledKeepAlive}: the pool above; a connection's last request (the cap, or the
- *       first after {@code maxLifetime}) ends it: with server-close retirement it carries {@code
- *       Connection: close} and the close waits for the server's FIN; with reset retirement the
- *       connection resets after it. Idle eviction, peers' announced ({@code Keep-Alive: timeout})
+ *       first after {@code maxLifetime}) ends it and carries {@code Connection: close} under
+ *       either retirement: with server-close retirement the close then waits for the server's
+ *       FIN; with reset retirement the connection resets after the exchange instead of
+ *       waiting. Idle eviction, peers' announced ({@code Keep-Alive: timeout})
  *       and learned idle timeouts, {@code Keep-Alive: max=0}, HTTP/1.0 without keep-alive, and
  *       {@link #shutdown} close with an RST. Netty sees a peer's FIN on the event loop as it
  *       comes: the connection closes then (plainly: the peer keeps the TIME_WAIT), leaves the
