@@ -212,6 +212,20 @@ TMP=""
 POLICY_RC_CREATED=false
 NS_PREFIX="timewait-lab-$$"
 ROW_PIDS=()
+CHILD_PID=""
+
+# Runs "$@" in the background and waits for it. Bash runs a trap only between foreground
+# commands, so a long foreground step (apt, the build, a JVM) held Ctrl-C or a CI timeout's TERM
+# until it ended, and an outer `timeout -k` then killed this script before its cleanup ran.
+# `wait` returns at once on a trapped signal; the cleanup stops the child (CHILD_PID).
+fg_wait() {
+  "$@" &
+  CHILD_PID=$!
+  local rc=0
+  wait "$CHILD_PID" || rc=$?
+  CHILD_PID=""
+  return "$rc"
+}
 
 # Kill what runs inside one of OUR namespaces (by pid, listed by `ip netns pids`),
 # then delete the namespace. Bounded: TERM, up to 5 s, then KILL.
@@ -237,7 +251,13 @@ ns_destroy() {
 
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  # To its end, whatever comes: a second Ctrl-C or TERM is ignored (the default action would
+  # kill this shell halfway, leaving namespaces, daemons and policy-rc.d), and a failing step
+  # does not stop it (errexit).
+  trap - EXIT
+  trap '' INT TERM
+  set +e
+  if [[ -n "$CHILD_PID" ]]; then kill -TERM "$CHILD_PID" 2>/dev/null; fi
   if [[ ${#ROW_PIDS[@]} -gt 0 ]]; then kill -TERM "${ROW_PIDS[@]}" 2>/dev/null || true; fi
   if [[ -n "$NS" ]]; then ns_destroy "$NS"; NS=""; fi
   # Any namespace of this invocation left behind (e.g. interrupted between runs).
@@ -266,6 +286,15 @@ if ! probe_err="$(ip netns exec "$probe" ip link set lo up 2>&1)"; then
 fi
 ns_destroy "$probe"
 NS=""
+# Namespaces an earlier run left when it was killed before its cleanup (SIGKILL): theirs is a
+# dead pid. A live pid is another run's: left alone.
+for left in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^timewait-lab-[0-9]+-' || true); do
+  owner="${left#timewait-lab-}"; owner="${owner%%-*}"
+  if ! kill -0 "$owner" 2>/dev/null; then
+    log "removing namespace $left, left by an earlier run (pid $owner is gone)"
+    ns_destroy "$left"
+  fi
+done
 
 TMP="$(mktemp -d /tmp/timewait-lab.XXXXXX)"
 mkdir -p "$OUT"
@@ -303,7 +332,7 @@ apt_install() {
   fi
   log "installing $* from Debian's packages"
   apt_update
-  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "$@" \
+  fg_wait env DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "$@" \
     >"$TMP/apt.log" 2>&1 || { tail -n 30 "$TMP/apt.log"; fatal "apt-get install $* failed"; }
   if $POLICY_RC_CREATED; then rm -f /usr/sbin/policy-rc.d; POLICY_RC_CREATED=false; fi
 }
@@ -311,7 +340,7 @@ apt_install() {
 APT_UPDATED=false
 apt_update() {
   $APT_UPDATED && return 0
-  timeout 600 apt-get update -qq || fatal "apt-get update failed"
+  fg_wait timeout 600 apt-get update -qq || fatal "apt-get update failed"
   APT_UPDATED=true
 }
 
@@ -331,6 +360,7 @@ if [[ -z "$NGINX" ]]; then
 fi
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+command -v ps >/dev/null 2>&1 || missing+=(procps) # scenario f finds nginx's workers with ps
 command -v java >/dev/null 2>&1 || fatal "java is missing (the load CLI needs a JDK 17+ on PATH)"
 find_haproxy() {
   command -v haproxy 2>/dev/null || { [[ -x /usr/sbin/haproxy ]] && echo /usr/sbin/haproxy; } || true
@@ -338,6 +368,8 @@ find_haproxy() {
 if $RUN_BALANCER; then
   [[ -n "$(find_haproxy)" ]] || missing+=(haproxy)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  # Scenario e's HTTP/1.0 server; without it the scenario was skipped, and CI passed without it.
+  if [[ " $B_SCENARIOS " == *" e "* ]]; then command -v python3 >/dev/null 2>&1 || missing+=(python3); fi
 fi
 if [[ ${#missing[@]} -gt 0 ]]; then apt_install "${missing[@]}"; fi
 NGINX="$(find_nginx)"
@@ -358,7 +390,7 @@ fi
 if [[ ! -f "$JAR" ]]; then
   $JAR_GIVEN && fatal "the jar given with --jar does not exist: $JAR"
   log "building the load CLI: ./mvnw -q -B -pl examples -am package -DskipTests"
-  (cd "$ROOT" && timeout 1200 ./mvnw -q -B -pl examples -am package -DskipTests) \
+  fg_wait bash -c 'cd "$1" && exec timeout 1200 ./mvnw -q -B -pl examples -am package -DskipTests' _ "$ROOT" \
     || fatal "building the load CLI failed"
   [[ -f "$JAR" ]] || fatal "the build did not produce $JAR: the examples module must build the load CLI as an executable jar with that name"
 fi
@@ -1253,7 +1285,7 @@ bl_cds_archives() {
   bl_haproxy_conf "$sdir/haproxy" 10s 1 "$tls" 1
   bl_haproxy_start "$ns" "$sdir/haproxy"
   for c in $B_CLIENTS; do
-    ip netns exec "$ns" timeout 120 java "${B_JVM[@]}" -XX:ArchiveClassesAtExit="$TMP/cds-$c.jsa" -jar "$JAR" \
+    fg_wait ip netns exec "$ns" timeout 120 java "${B_JVM[@]}" -XX:ArchiveClassesAtExit="$TMP/cds-$c.jsa" -jar "$JAR" \
       load "${target[@]}" --client "$c" --strategy pooled --method POST --requests 2 --concurrency 1 \
       >"$TMP/cds-$c.log" 2>&1 || true
     [[ -s "$TMP/cds-$c.jsa" ]] || log "  no class-data archive for $c (see $TMP/cds-$c.log): its rows start without one"
@@ -1291,7 +1323,7 @@ bl_kill_backend_at() {
   wait_ms=$(( at_ms - $(date +%s%3N) ))
   if (( wait_ms > 0 )); then sleep "$(printf '%d.%03d' $((wait_ms / 1000)) $((wait_ms % 1000)))"; fi
   master="$(cat "$dir/nginx.pid")"
-  workers="$(ps -o pid= --ppid "$master" | xargs)"
+  workers="$(ps -o pid= --ppid "$master" | xargs || true)" # none left is no error: the master dies all the same
   # shellcheck disable=SC2086 # the pid list is meant to split
   kill -KILL "$master" $workers
   B_KILL_NOTE="backend b killed (nginx master $master, worker $workers) $(( $(date +%s%3N) - at_ms + S_DURATION * 500 )) ms after the rows started"
@@ -1386,7 +1418,12 @@ bl_run_scenario() {
       rc=0
       ip netns exec "$ns" timeout -k 5 "$timeout_s" java "${jvm[@]}" -jar "$JAR" "${args[@]}" \
         >"$dir/$name.out" 2>"$dir/$name.err" || rc=$?
-      { ip netns exec "$ns" ss -Htan state time-wait "dport = :$port" || echo "ss failed"; } | wc -l > "$dir/$name.tw"
+      # A failed ss writes "-", a harness failure (before: its message counted as one socket).
+      if tw="$(ip netns exec "$ns" ss -Htan state time-wait "dport = :$port")"; then
+        printf '%s\n' "$tw" | awk 'NF' | wc -l > "$dir/$name.tw"
+      else
+        echo "-" > "$dir/$name.tw"
+      fi
       echo "$rc" > "$dir/$name.rc"
     ) &
     ROW_PIDS+=("$!")
