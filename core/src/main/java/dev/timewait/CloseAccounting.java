@@ -263,8 +263,17 @@ public final class CloseAccounting {
   private static boolean jfrPresent() {
     try {
       Class.forName("jdk.jfr.EventType", false, CloseAccounting.class.getClassLoader());
-      return true;
     } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+    try {
+      // Initialises the event types now, once: a VM built without Flight Recorder has the
+      // jdk.jfr classes but throws InternalError from EventType.getEventType (JVMSupport), which
+      // on the first close would have failed that close and every later one (NoClassDefFoundError).
+      JfrCloses.closedEnabled();
+      return true;
+    } catch (InternalError | LinkageError e) {
+      log.debug("JFR events off: this VM has no Flight Recorder ({})", e.toString());
       return false;
     }
   }

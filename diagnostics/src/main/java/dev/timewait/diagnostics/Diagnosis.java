@@ -124,7 +124,18 @@ public final class Diagnosis {
             + " = %s new connections/s %s.", usable, usable, KernelSettings.TIME_WAIT_SECONDS,
         rate(limit), to);
     double wanted = workload.newConnectionsPerSecond();
-    if (wanted > limit) {
+    if (wanted > limit && advice.twReuseHelps()) {
+      // Not a failure to predict: tcp_tw_reuse covers this destination (the tcp_tw_reuse change
+      // below says so), and connect() takes over TIME_WAIT ports past the reuse delay instead
+      // (before, this said connect() would fail, beside a change saying nothing needs changing).
+      double delaySeconds = settings.twReuseDelayMillis() > 0
+          ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
+      budgetText += String.format(Locale.ROOT, " Your workload wants %s/s, more than that, but"
+          + " tcp_tw_reuse covers this destination: connect() takes over TIME_WAIT ports older"
+          + " than %s s instead of failing, up to about %s/s. The client still holds each"
+          + " TIME_WAIT; to keep it off, %s.", rate(wanted), rate(delaySeconds),
+          rate(usable / Math.max(delaySeconds, 0.001)), use);
+    } else if (wanted > limit) {
       budgetText += String.format(Locale.ROOT, " Your workload wants %s/s: without a strategy"
           + " connect() fails with \"Cannot assign requested address\" after about %.0f s. Widening"
           + " net.ipv4.ip_local_port_range only raises the ceiling (at most ~64,500 ports, ~1,075/s)"
@@ -145,7 +156,7 @@ public final class Diagnosis {
                 + " client.", budget.timeWait(), where, 100 * budget.timeWaitShare(),
             KernelSettings.TIME_WAIT_SECONDS, capitalize(use))));
       }
-      if (budget.headroom() < usable / 10) {
+      if (budget.headroom() < usable / 10 && !advice.twReuseHelps()) {
         out.add(new Change(Change.Topic.PORT_BUDGET, String.format(Locale.ROOT,
             "Only %d of %d ports are left towards %s: new connections to it will soon fail with"
                 + " \"Cannot assign requested address\".", budget.headroom(), usable, where)));
@@ -162,7 +173,8 @@ public final class Diagnosis {
     out.add(new Change(Change.Topic.TCP_FIN_TIMEOUT, "Leave net.ipv4.tcp_fin_timeout ("
         + (settings.finTimeoutSeconds() < 0 ? "unknown" : settings.finTimeoutSeconds() + " s")
         + ") alone for TIME_WAIT: it bounds orphaned FIN_WAIT_2, NOT TIME_WAIT, which is fixed at "
-        + KernelSettings.TIME_WAIT_SECONDS + " s. Lowering it does not free a single port."));
+        + KernelSettings.TIME_WAIT_SECONDS + " s. Lowering it frees no TIME_WAIT port (only the"
+        + " ports of connections whose peer never sent its FIN)."));
     out.add(new Change(Change.Topic.TCP_TW_RECYCLE, settings.twRecycleExists()
         ? "This kernel still has net.ipv4.tcp_tw_recycle (before Linux 4.12): keep it 0, it drops"
             + " connections from clients behind NAT."

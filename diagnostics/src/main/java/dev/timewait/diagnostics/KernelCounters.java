@@ -8,9 +8,13 @@ import java.util.Map;
 /**
  * The kernel's TCP counters that tell what TIME_WAIT and resets are doing, read from {@code
  * /proc/net}: the TIME_WAIT total from {@code sockstat} (one cheap line, no table scan), the
- * {@code Tcp} line of {@code snmp} and the {@code TcpExt} line of {@code netstat}. All of them
- * cover the whole network namespace, both IPv4 and IPv6; {@code sockstat}'s {@code tw} counts the
- * IPv6 TIME_WAIT sockets too ({@code sockstat6} has no {@code tw}).
+ * {@code Tcp} line of {@code snmp} and the {@code TcpExt} line of {@code netstat}. They cover
+ * the network namespace, both IPv4 and IPv6 ({@code sockstat}'s {@code tw} counts the IPv6
+ * TIME_WAIT sockets too; {@code sockstat6} has no {@code tw}), except {@code orphan}, which Linux
+ * counts for the whole host. The kernel's time-wait sockets include orphaned FIN_WAIT_2 ones (a
+ * client closed first and the peer's FIN has not come), which live for {@code tcp_fin_timeout},
+ * not 60 s: {@code tw} and {@code TcpExt.TW} count them too, so they can exceed the table's
+ * TIME_WAIT rows.
  *
  * <pre>{@code
  * KernelCounters before = KernelCounters.read();
@@ -29,7 +33,8 @@ import java.util.Map;
  * @param unsupportedReason why not, starting with "unsupported on this OS"; empty when supported
  * @param timeWait gauge: sockets in TIME_WAIT now ({@code sockstat} TCP {@code tw})
  * @param inUse gauge: TCP sockets in use, IPv4 and IPv6 ({@code sockstat} TCP + TCP6 {@code inuse})
- * @param orphans gauge: TCP sockets no process holds any more ({@code sockstat} TCP {@code orphan})
+ * @param orphans gauge: TCP sockets no process holds any more, host-wide ({@code sockstat} TCP
+ *     {@code orphan})
  * @param activeOpens {@code Tcp.ActiveOpens}: connections this host opened (connect())
  * @param attemptFails {@code Tcp.AttemptFails}: connection attempts that failed
  * @param estabResets {@code Tcp.EstabResets}: established connections reset

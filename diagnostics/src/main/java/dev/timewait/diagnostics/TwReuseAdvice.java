@@ -60,6 +60,9 @@ final class TwReuseAdvice {
   static String change(KernelSettings settings, String where, Workload workload,
       StrategyAdvice advice, String use) {
     boolean peerMayLackTimestamps = workload.peerMayDisableTimestamps();
+    // tcp_tw_reuse_delay (Linux 6.13+) where the kernel has it; 1 s before.
+    String age = (settings.twReuseDelayMillis() > 0
+        ? Diagnosis.rate(settings.twReuseDelayMillis() / 1000.0) : "1") + " s";
     switch (settings.twReuse()) {
       case OFF:
         return "tcp_tw_reuse=0: TIME_WAIT ports are never reused. Setting it to 1 helps only when both"
@@ -72,13 +75,14 @@ final class TwReuseAdvice {
               + (peerMayLackTimestamps
                   ? " Against a load balancer with timestamps off even tcp_tw_reuse=1 cannot help: "
                       + use + "."
-                  : " tcp_tw_reuse=1 would reuse TIME_WAIT ports older than 1 s if the peer uses"
-                      + " timestamps, but the client would still churn through them: " + use + ".");
+                  : " tcp_tw_reuse=1 would reuse TIME_WAIT ports older than " + age
+                      + " if the peer uses timestamps, but the client would still churn through"
+                      + " them: " + use + ".");
         }
         return "tcp_tw_reuse=2 covers this loopback destination"
             + (advice.twReuseHelps()
-                ? ": the kernel may take over TIME_WAIT ports older than 1 s. Nothing to change;"
-                    + " " + use + " to keep TIME_WAIT off the client anyway."
+                ? ": the kernel may take over TIME_WAIT ports older than " + age
+                    + ". Nothing to change; " + use + " to keep TIME_WAIT off the client anyway."
                 : ", but reuse also needs TCP timestamps on both ends, and "
                     + (settings.timestamps().enabled() ? "the peer may have them off"
                         : "tcp_timestamps=0 here") + ": " + use + ".");
@@ -88,7 +92,8 @@ final class TwReuseAdvice {
               + (settings.timestamps().enabled() ? "the peer may have them off (load balancers do)"
                   : "this host has them off") + ": it cannot help; " + use + ".";
         }
-        return "tcp_tw_reuse=1 may take over TIME_WAIT ports older than 1 s towards " + where
+        return "tcp_tw_reuse=1 may take over TIME_WAIT ports older than " + age + " towards "
+            + where
             + " (timestamps on both ends). Nothing to change; " + use + " to keep TIME_WAIT off the"
             + " client anyway.";
       default:

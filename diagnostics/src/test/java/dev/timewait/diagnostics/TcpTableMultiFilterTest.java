@@ -32,6 +32,25 @@ class TcpTableMultiFilterTest {
   }
 
   @Test
+  void aThreadWithItsInterruptFlagSetStillReadsTheTablesAndKeepsTheFlag() {
+    // A metrics scrape may run on a thread whose interrupt flag is set (the sampler sets it again
+    // after an interrupted lookup). Were the tables read through an interruptible channel, the
+    // read would fail (ClosedByInterruptException) and every gauge read NaN for a whole sample:
+    // the JDK's Files.newInputStream is not interruptible (checked on JDK 17 and 25); this keeps
+    // it so.
+    TcpTable table = ProcFixtures.table("proc-default");
+    Thread.currentThread().interrupt();
+    try {
+      TcpCounts counts = table.count(TcpFilter.remotePort(8443));
+      assertThat(counts.supported()).as("%s", counts.unsupportedReason()).isTrue();
+      assertThat(counts.timeWait()).isEqualTo(5);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
+  @Test
   void unreadableTablesGiveOneUnsupportedCountPerFilter() {
     List<TcpCounts> counts = TcpTable.of(Path.of("/nonexistent/tcp"))
         .count(List.of(TcpFilter.any(), TcpFilter.remotePort(80)));
