@@ -325,7 +325,12 @@ public abstract class AdapterContract {
    * @throws Exception if a request fails or the run overruns its bound
    */
   protected CloseStats load(CloseStrategy strategy, boolean tls) throws Exception {
-    return load(strategy, tls, REQUESTS, Executors.newFixedThreadPool(CONCURRENCY));
+    // Daemon: a call stuck in a read that shutdownNow() cannot interrupt keeps no JVM up.
+    return load(strategy, tls, REQUESTS, Executors.newFixedThreadPool(CONCURRENCY, r -> {
+      Thread t = new Thread(r, "adapter-contract-worker");
+      t.setDaemon(true);
+      return t;
+    }));
   }
 
   /**

@@ -147,7 +147,7 @@ public final class ClientClosesFirst implements AutoCloseable {
       int port = servers.get(i).getLocalPort();
       int share = connections / n + (i < connections % n ? 1 : 0);
       Thread t = new Thread(() -> {
-        for (int k = 0; k < share && System.nanoTime() < deadline; k++) {
+        for (int k = 0; k < share && deadline - System.nanoTime() > 0; k++) {
           try (Socket c = new Socket()) {
             // Bounded like the reads: a SYN the listener's full backlog drops is retried for
             // about two minutes (tcp_syn_retries), past the run's bound.

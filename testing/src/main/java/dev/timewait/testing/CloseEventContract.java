@@ -269,7 +269,7 @@ public abstract class CloseEventContract {
     /** The first close heard, waiting at most {@link #EVENT_BOUND} for it. */
     CloseEvent first() throws InterruptedException {
       long deadline = System.nanoTime() + EVENT_BOUND.toNanos();
-      while (events.isEmpty() && System.nanoTime() < deadline) {
+      while (events.isEmpty() && deadline - System.nanoTime() > 0) {
         Thread.sleep(10);
       }
       assertThat(events).as("a close heard within %s (%s)", EVENT_BOUND, accounting).isNotEmpty();

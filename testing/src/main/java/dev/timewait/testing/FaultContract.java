@@ -342,11 +342,11 @@ public abstract class FaultContract {
     List<Future<?>> racers = new ArrayList<>();
     for (int t = 0; t < RACE_THREADS; t++) {
       racers.add(caller.submit(() -> {
-        while (next.incrementAndGet() <= RACE_CALLS && System.nanoTime() < deadline) {
+        while (next.incrementAndGet() <= RACE_CALLS && deadline - System.nanoTime() > 0) {
           FaultClient.InFlight call = client.start(target);
           long until = System.nanoTime()
               + ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(2));
-          while (System.nanoTime() < until) {
+          while (until - System.nanoTime() > 0) {
             Thread.onSpinWait();
           }
           call.cancel();

@@ -122,7 +122,7 @@ public abstract class IntegrityContract {
     server = KernelTcp.startOnFreshPorts(
         () -> HttpServer.create(new InetSocketAddress(LoopbackServer.IPV4_LOOPBACK, 0), 128),
         s -> s.stop(0), s -> s.getAddress().getPort());
-    serverThreads = Executors.newFixedThreadPool(CONCURRENCY * 2);
+    serverThreads = Executors.newFixedThreadPool(CONCURRENCY * 2, daemon("integrity-contract-server"));
     server.setExecutor(serverThreads);
     server.createContext("/upload", this::checkUpload);
     server.createContext("/download", IntegrityContract::sendDownload);
@@ -177,7 +177,7 @@ public abstract class IntegrityContract {
 
   /** Runs {@code count} tasks at {@link #CONCURRENCY}; returns the failures' descriptions. */
   private static List<String> run(int count, TaskBody task) throws Exception {
-    ExecutorService workers = Executors.newFixedThreadPool(CONCURRENCY);
+    ExecutorService workers = Executors.newFixedThreadPool(CONCURRENCY, daemon("integrity-contract-worker"));
     AtomicInteger next = new AtomicInteger();
     List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
     long deadline = System.nanoTime() + RUN_BOUND.toNanos();
@@ -185,7 +185,7 @@ public abstract class IntegrityContract {
     for (int w = 0; w < CONCURRENCY; w++) {
       futures.add(workers.submit(() -> {
         int i;
-        while ((i = next.getAndIncrement()) < count && System.nanoTime() < deadline) {
+        while ((i = next.getAndIncrement()) < count && deadline - System.nanoTime() > 0) {
           try {
             String problem = task.run(i);
             if (problem != null) {
@@ -261,5 +261,14 @@ public abstract class IntegrityContract {
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), accounting.snapshot());
     assertThat(accounting.snapshot().connectionsOpened()).isEqualTo(DOWNLOADS);
     assertThat(accounting.snapshot().open()).isZero();
+  }
+
+  /** Daemon threads: one stuck in a read that shutdownNow() cannot interrupt keeps no JVM up. */
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 }

@@ -351,7 +351,7 @@ public final class KernelTcp {
     long deadline = System.nanoTime()
         + Preconditions.checkNonNegative(bound, Leaks.MAX_WAIT, "bound").toNanos();
     int n = count.getAsInt();
-    while (n < atLeast && System.nanoTime() < deadline) {
+    while (n < atLeast && deadline - System.nanoTime() > 0) {
       sleep(20);
       n = count.getAsInt();
     }
@@ -371,7 +371,7 @@ public final class KernelTcp {
     Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
     long deadline = System.nanoTime()
         + Preconditions.checkNonNegative(bound, Leaks.MAX_WAIT, "bound").toNanos();
-    while (System.nanoTime() < deadline) {
+    while (deadline - System.nanoTime() > 0) {
       var counts = TcpTable.system().count(TcpFilter.remotePort(serverPort));
       int closing = counts.get(TcpState.FIN_WAIT1) + counts.get(TcpState.FIN_WAIT2)
           + counts.get(TcpState.LAST_ACK) + counts.get(TcpState.CLOSING);

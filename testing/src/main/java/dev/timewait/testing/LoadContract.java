@@ -106,7 +106,7 @@ public abstract class LoadContract {
     long deadline = start + RUN_BOUND.toNanos();
     for (int w = 0; w < CONCURRENCY; w++) {
       workers.execute(() -> {
-        while (next.getAndIncrement() < requests && System.nanoTime() < deadline) {
+        while (next.getAndIncrement() < requests && deadline - System.nanoTime() > 0) {
           try {
             int status = client.get(uri);
             if (status == 200) {

@@ -69,7 +69,10 @@ public final class TestTls {
       dir.toFile().deleteOnExit();
       p12.toFile().deleteOnExit();
       return new TestTls(p12, ks);
-    } catch (IOException | InterruptedException | java.security.GeneralSecurityException e) {
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the caller's interrupt stays visible to it
+      throw new IllegalStateException("interrupted while making the test certificate", e);
+    } catch (IOException | java.security.GeneralSecurityException e) {
       throw new IllegalStateException("cannot make the test certificate", e);
     }
   }
