@@ -257,7 +257,13 @@ cleanup() {
   trap - EXIT
   trap '' INT TERM
   set +e
-  if [[ -n "$CHILD_PID" ]]; then kill -TERM "$CHILD_PID" 2>/dev/null; fi
+  if [[ -n "$CHILD_PID" ]]; then
+    kill -TERM "$CHILD_PID" 2>/dev/null
+    # Bounded (20 s, inside CI's `timeout -k 30`): an apt-get's dpkg may still be configuring
+    # a package, and policy-rc.d must outlive it (else the package's postinst starts nginx or
+    # HAProxy in the root namespace).
+    for ((i = 0; i < 200; i++)); do kill -0 "$CHILD_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
   if [[ ${#ROW_PIDS[@]} -gt 0 ]]; then kill -TERM "${ROW_PIDS[@]}" 2>/dev/null || true; fi
   if [[ -n "$NS" ]]; then ns_destroy "$NS"; NS=""; fi
   # Any namespace of this invocation left behind (e.g. interrupted between runs).
@@ -273,6 +279,17 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
 
+# Namespaces an earlier run left when it was killed before its cleanup (SIGKILL): theirs is a
+# dead pid, or this one's (pids repeat, in containers most): swept before the probe, whose name
+# an earlier run of this pid may have left. A live other pid is another run's: left alone.
+for left in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^timewait-lab-[0-9]+-' || true); do
+  owner="${left#timewait-lab-}"; owner="${owner%%-*}"
+  if [[ "$owner" == "$$" ]] || ! kill -0 "$owner" 2>/dev/null; then
+    log "removing namespace $left, left by an earlier run (pid $owner)"
+    ns_destroy "$left"
+  fi
+done
+
 # Does `ip netns` work here (e.g. not in an unprivileged container)?
 probe="$NS_PREFIX-probe"
 NS="$probe"
@@ -286,15 +303,6 @@ if ! probe_err="$(ip netns exec "$probe" ip link set lo up 2>&1)"; then
 fi
 ns_destroy "$probe"
 NS=""
-# Namespaces an earlier run left when it was killed before its cleanup (SIGKILL): theirs is a
-# dead pid. A live pid is another run's: left alone.
-for left in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^timewait-lab-[0-9]+-' || true); do
-  owner="${left#timewait-lab-}"; owner="${owner%%-*}"
-  if ! kill -0 "$owner" 2>/dev/null; then
-    log "removing namespace $left, left by an earlier run (pid $owner is gone)"
-    ns_destroy "$left"
-  fi
-done
 
 TMP="$(mktemp -d /tmp/timewait-lab.XXXXXX)"
 mkdir -p "$OUT"

@@ -124,12 +124,14 @@ public final class Diagnosis {
             + " = %s new connections/s %s.", usable, usable, KernelSettings.TIME_WAIT_SECONDS,
         rate(limit), to);
     double wanted = workload.newConnectionsPerSecond();
-    if (wanted > limit && advice.twReuseHelps()) {
-      // Not a failure to predict: tcp_tw_reuse covers this destination (the tcp_tw_reuse change
-      // below says so), and connect() takes over TIME_WAIT ports past the reuse delay instead
-      // (before, this said connect() would fail, beside a change saying nothing needs changing).
-      double delaySeconds = settings.twReuseDelayMillis() > 0
-          ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
+    double delaySeconds = settings.twReuseDelayMillis() > 0
+        ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
+    // Within what tcp_tw_reuse sustains towards this destination: connect() takes over TIME_WAIT
+    // ports past the reuse delay instead of failing (the tcp_tw_reuse change below says so).
+    boolean reuseCarries = advice.twReuseHelps() && wanted <= usable / Math.max(delaySeconds, 0.001);
+    if (wanted > limit && reuseCarries) {
+      // Not a failure to predict (before, this said connect() would fail, beside a change saying
+      // nothing needs changing).
       budgetText += String.format(Locale.ROOT, " Your workload wants %s/s, more than that, but"
           + " tcp_tw_reuse covers this destination: connect() takes over TIME_WAIT ports older"
           + " than %s s instead of failing, up to about %s/s. The client still holds each"
@@ -156,7 +158,7 @@ public final class Diagnosis {
                 + " client.", budget.timeWait(), where, 100 * budget.timeWaitShare(),
             KernelSettings.TIME_WAIT_SECONDS, capitalize(use))));
       }
-      if (budget.headroom() < usable / 10 && !advice.twReuseHelps()) {
+      if (budget.headroom() < usable / 10 && !reuseCarries) {
         out.add(new Change(Change.Topic.PORT_BUDGET, String.format(Locale.ROOT,
             "Only %d of %d ports are left towards %s: new connections to it will soon fail with"
                 + " \"Cannot assign requested address\".", budget.headroom(), usable, where)));

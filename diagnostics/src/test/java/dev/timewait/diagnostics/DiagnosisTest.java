@@ -67,6 +67,12 @@ class DiagnosisTest {
             + " destination: connect() takes over TIME_WAIT ports older than 1 s instead of failing");
     assertThat(d.changes()).filteredOn(c -> c.topic() == Change.Topic.TCP_TW_REUSE).singleElement()
         .extracting(Change::text).asString().contains("Nothing to change");
+
+    // Beyond what reuse sustains (28,232 ports, each reusable after 1 s): connect() fails again.
+    Workload beyond = Workload.builder().keepAliveAllowed(false).newConnectionsPerSecond(30_000)
+        .loopbackDestination(true).peerMayDisableTimestamps(false).build();
+    assertThat(Diagnosis.of(settings, KernelCounters.unsupported("not read"), beyond).changes().get(0).text())
+        .contains("Cannot assign requested address");
   }
 
   @Test
