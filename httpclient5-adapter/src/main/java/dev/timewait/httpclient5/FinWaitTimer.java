@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * made as needed and end after {@link #RUNNER_KEEP_ALIVE_SECONDS} idle (as OkHttp's dispatcher
  * does), one batch (a tick's due tasks) at a time: quick batches end within their tick and the
  * next one reuses their thread, so a new thread is made only while an earlier batch still runs
- * (blocks), at most one per tick.
- * Neither kind of thread inherits its creator's thread-locals, and both take this library's
- * class loader as their context class loader, not their creator's (a web application's).
+ * (blocks), at most one per tick. Neither kind of thread inherits its creator's thread-locals, and
+ * both take this library's class loader as their context class loader, not their creator's (a web
+ * application's).
  */
 final class FinWaitTimer {
   private FinWaitTimer() {}
