@@ -6,6 +6,7 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.ServerClose;
 import dev.timewait.testing.Leaks;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -80,7 +81,7 @@ class AsyncFinWaitCompletionTest {
     private final List<Socket> accepted = new ArrayList<>();
     private final Thread acceptor = new Thread(this::serve, "late-peer");
 
-    LatePeer() throws Exception {
+    LatePeer() throws IOException {
       acceptor.setDaemon(true);
       acceptor.start();
     }
@@ -112,14 +113,18 @@ class AsyncFinWaitCompletionTest {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
       server.close();
       synchronized (accepted) {
         for (Socket s : accepted) {
           s.close();
         }
       }
-      acceptor.join(5_000);
+      try {
+        acceptor.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }
