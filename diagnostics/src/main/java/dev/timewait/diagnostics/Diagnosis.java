@@ -124,8 +124,7 @@ public final class Diagnosis {
             + " = %s new connections/s %s.", usable, usable, KernelSettings.TIME_WAIT_SECONDS,
         rate(limit), to);
     double wanted = workload.newConnectionsPerSecond();
-    double delaySeconds = settings.twReuseDelayMillis() > 0
-        ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
+    double delaySeconds = TwReuseAdvice.delaySeconds(settings);
     // Within what tcp_tw_reuse sustains towards this destination: connect() takes over TIME_WAIT
     // ports past the reuse delay instead of failing (the tcp_tw_reuse change below says so).
     boolean reuseCarries = advice.twReuseHelps() && wanted <= usable / Math.max(delaySeconds, 0.001);

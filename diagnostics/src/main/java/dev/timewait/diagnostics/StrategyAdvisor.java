@@ -135,8 +135,7 @@ public final class StrategyAdvisor {
     double plainLimit = usable / (double) KernelSettings.TIME_WAIT_SECONDS;
     List<String> reuseReasons = new ArrayList<>();
     boolean reuseHelps = TwReuseAdvice.helps(reuse, timestamps, workload, reuseReasons);
-    double reuseDelaySeconds = settings.twReuseDelayMillis() > 0
-        ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
+    double reuseDelaySeconds = TwReuseAdvice.delaySeconds(settings);
     double limit = reuseHelps ? usable / Math.max(reuseDelaySeconds, 0.001) : plainLimit;
     boolean over = rate > COMFORTABLE_SHARE * limit;
     reasons.add(String.format(Locale.ROOT,

@@ -60,9 +60,7 @@ final class TwReuseAdvice {
   static String change(KernelSettings settings, String where, Workload workload,
       StrategyAdvice advice, String use) {
     boolean peerMayLackTimestamps = workload.peerMayDisableTimestamps();
-    // tcp_tw_reuse_delay (Linux 6.13+) where the kernel has it; 1 s before.
-    String age = (settings.twReuseDelayMillis() > 0
-        ? Diagnosis.rate(settings.twReuseDelayMillis() / 1000.0) : "1") + " s";
+    String age = Diagnosis.rate(delaySeconds(settings)) + " s";
     switch (settings.twReuse()) {
       case OFF:
         return "tcp_tw_reuse=0: TIME_WAIT ports are never reused. Setting it to 1 helps only when both"
@@ -100,6 +98,14 @@ final class TwReuseAdvice {
         return "tcp_tw_reuse could not be read: plan as if each TIME_WAIT holds its port for "
             + KernelSettings.TIME_WAIT_SECONDS + " s; " + use + ".";
     }
+  }
+
+  /**
+   * {@return the least age, in seconds, of a TIME_WAIT that reuse takes over} {@code
+   * tcp_tw_reuse_delay} (Linux 6.13+) where the kernel has it; 1 s before.
+   */
+  static double delaySeconds(KernelSettings settings) {
+    return settings.twReuseDelayMillis() > 0 ? settings.twReuseDelayMillis() / 1000.0 : 1.0;
   }
 
   /** What timestamps off on this host mean for reuse, for the "what to change" list. */
