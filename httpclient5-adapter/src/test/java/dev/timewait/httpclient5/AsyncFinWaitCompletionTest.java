@@ -5,17 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.timewait.CloseAccounting;
 import dev.timewait.ServerClose;
 import dev.timewait.testing.Leaks;
-import java.io.ByteArrayOutputStream;
+import dev.timewait.testing.LoopbackServer;
+import dev.timewait.testing.RawHttpPeer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
@@ -48,8 +44,8 @@ class AsyncFinWaitCompletionTest {
       }
     });
     CloseAccounting other = new CloseAccounting();
-    try (LatePeer peer = new LatePeer()) {
-      URI uri = URI.create("http://127.0.0.1:" + peer.server.getLocalPort() + "/");
+    try (LoopbackServer peer = latePeer()) {
+      URI uri = URI.create("http://127.0.0.1:" + peer.port() + "/");
       CloseableHttpAsyncClient first = TimeWaitHttpClient5.newAsyncClient(strategy, slow);
       CloseableHttpAsyncClient second = TimeWaitHttpClient5.newAsyncClient(strategy, other);
       first.start();
@@ -75,56 +71,25 @@ class AsyncFinWaitCompletionTest {
     }
   }
 
-  /** Answers each connection's request 204 with {@code Connection: close}, and never closes it. */
-  private static final class LatePeer implements AutoCloseable {
-    final ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-    private final List<Socket> accepted = new ArrayList<>();
-    private final Thread acceptor = new Thread(this::serve, "late-peer");
-
-    LatePeer() throws IOException {
-      acceptor.setDaemon(true);
-      acceptor.start();
-    }
-
-    private void serve() {
-      try {
-        while (!server.isClosed()) {
-          Socket s = server.accept();
-          synchronized (accepted) {
-            accepted.add(s);
-          }
-          s.setSoTimeout(5_000);
-          InputStream in = s.getInputStream();
-          ByteArrayOutputStream head = new ByteArrayOutputStream();
-          while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-              break;
-            }
-            head.write(b);
-          }
-          s.getOutputStream().write(
-              "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-          s.getOutputStream().flush();
+  /**
+   * The kit's loopback server, answering each connection's request 204 with {@code Connection:
+   * close} and never closing it: it reads on until the client goes away (bounded by 10 s).
+   */
+  private static LoopbackServer latePeer() throws IOException {
+    return new LoopbackServer("late-peer", socket -> {
+      try (socket) {
+        socket.setSoTimeout(10_000);
+        InputStream in = socket.getInputStream();
+        RawHttpPeer.readRequestHead(in);
+        socket.getOutputStream().write(
+            "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        while (in.read() >= 0) {
+          // held open: no FIN from this side
         }
-      } catch (Exception closed) {
-        // the test is over
+      } catch (IOException gone) {
+        // the client reset it, or the bound passed
       }
-    }
-
-    @Override
-    public void close() throws IOException {
-      server.close();
-      synchronized (accepted) {
-        for (Socket s : accepted) {
-          s.close();
-        }
-      }
-      try {
-        acceptor.join(5_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    });
   }
 }
