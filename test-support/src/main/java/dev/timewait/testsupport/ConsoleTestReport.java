@@ -3,8 +3,14 @@ package dev.timewait.testsupport;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.platform.engine.TestExecutionResult;
@@ -18,14 +24,18 @@ import org.junit.platform.launcher.TestPlan;
 /**
  * The build's console report of a module's tests, registered through {@code META-INF/services}
  * (every module has this unpublished module on its test class path): one line per module in the form
- * {@code core: 158 passed, 0 failed, 2 skipped} (the module's artifactId less {@code timewait-}: one
- * word, so that the line is a plain closing line CI tools recognise), then each skipped test with its reason
+ * {@code core: 158 passed, 0 failed, 2 skipped in 41 s} (the module's artifactId less {@code timewait-}: one
+ * word, so that the line is a plain closing line CI tools recognise; the time is the test run's wall
+ * clock, so that CI's 30 minutes can be kept by looking where they go), then each skipped test with its reason
  * (the invocations of one parameterized test skipped for one reason share a line that counts them:
  * on JDK 17 every virtual-thread case skips for the same reason), and each failure at once with its
  * stack trace. Surefire keeps its per-class lines and the tests'
  * own output off the console ({@code printSummary=false}, {@code redirectTestOutputToFile}: that
  * output is in {@code target/surefire-reports/*-output.txt}), so a green build stays short while
  * a skip is never silent and a failure is never only in a file.
+ *
+ * <p>Each test class's wall-clock time, slowest first, goes to {@code target/test-times-jdkN.txt} (N:
+ * the JDK's feature release, as CI runs a suite on two JDKs), not to the console.
  *
  * <p>Writes to the process's own standard error, past the stream Surefire captures, and only when
  * the build names the module (system property {@value #MODULE}): a run in an IDE prints nothing.
@@ -47,10 +57,21 @@ public final class ConsoleTestReport implements TestExecutionListener {
   private int passed;
   private int failed;
   private TestPlan plan;
+  private long planStart;
+  /** Start times of the test classes running now, by class name (nanoTime). */
+  private final Map<String, Long> classStarts = new HashMap<>();
+  /** Each finished test class's wall-clock time in ms, by class name. */
+  private final Map<String, Long> classMillis = new HashMap<>();
 
   @Override
   public void testPlanExecutionStarted(TestPlan testPlan) {
     plan = testPlan;
+    planStart = System.nanoTime();
+  }
+
+  @Override
+  public void executionStarted(TestIdentifier test) {
+    className(test).ifPresent(c -> classStarts.put(c, System.nanoTime()));
   }
 
   @Override
@@ -64,6 +85,12 @@ public final class ConsoleTestReport implements TestExecutionListener {
 
   @Override
   public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+    className(test).ifPresent(c -> {
+      Long started = classStarts.remove(c);
+      if (started != null) {
+        classMillis.merge(c, (System.nanoTime() - started) / 1_000_000, Long::sum);
+      }
+    });
     if (module == null) {
       return;
     }
@@ -87,11 +114,36 @@ public final class ConsoleTestReport implements TestExecutionListener {
     if (module == null) {
       return;
     }
-    // The plain closing line: "NAME: N passed, N failed, N skipped".
-    console.println(module + ": " + passed + " passed, " + failed + " failed, " + skips + " skipped");
+    // The plain closing line: "NAME: N passed, N failed, N skipped in N s".
+    long seconds = Math.round((System.nanoTime() - planStart) / 1e9);
+    console.println(module + ": " + passed + " passed, " + failed + " failed, " + skips + " skipped in "
+        + seconds + " s");
     for (Skip s : skipped.values()) {
       console.println("  skipped " + s.line());
     }
+    writeClassTimes();
+  }
+
+  /** target/test-times-jdkN.txt: "ms class" per line, slowest first; a failure to write is only printed. */
+  private void writeClassTimes() {
+    List<Map.Entry<String, Long>> times = new ArrayList<>(classMillis.entrySet());
+    times.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+    List<String> lines = new ArrayList<>();
+    for (Map.Entry<String, Long> t : times) {
+      lines.add(t.getValue() + " " + t.getKey());
+    }
+    Path file = Path.of("target", "test-times-jdk" + Runtime.version().feature() + ".txt");
+    try {
+      Files.createDirectories(file.getParent());
+      Files.write(file, lines, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      console.println(module + ": could not write " + file.toAbsolutePath() + ": " + e);
+    }
+  }
+
+  /** The class's name for a test class's container (top-level or nested), empty for anything else. */
+  private static Optional<String> className(TestIdentifier test) {
+    return test.getSource().filter(ClassSource.class::isInstance).map(s -> ((ClassSource) s).getClassName());
   }
 
   private void skip(TestIdentifier test, String reason) {
