@@ -1,8 +1,6 @@
 package dev.timewait.httpclient5;
 
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -10,6 +8,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,8 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The FIN-wait deadlines of every async client in the JVM, on one daemon thread that sweeps them
  * every {@link #TICK_NANOS} while any are pending and hands each tick's due tasks, in the order
- * they fell due, to a runner thread. A deadline's task starts about one tick late at most, unless
- * a task due in the same tick before it blocks; a cancelled one never runs. Thread-safe: schedule
+ * they fell due, to runner threads. A deadline's task starts about one tick late at most (two
+ * behind a task that blocks); a cancelled one never runs. Thread-safe: schedule
  * and cancel from any thread.
  *
  * <p>Why not a {@code ScheduledThreadPoolExecutor}: its queue signals the timer thread whenever a
@@ -33,13 +32,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A due task runs on a runner thread, not on the sweeper: it closes a connection and counts the
  * close, which runs the client's close listeners (user code: a metrics registry, a log appender),
- * and one that blocks would hold up every FIN wait of every async client in the JVM. Runners are
- * made as needed and end after {@link #RUNNER_KEEP_ALIVE_SECONDS} idle (as OkHttp's dispatcher
- * does), one batch (a tick's due tasks) at a time: quick batches end within their tick and the
- * next one reuses their thread, so a new thread is made only while an earlier batch still runs
- * (blocks), at most one per tick. Neither kind of thread inherits its creator's thread-locals, and
- * both take this library's class loader as their context class loader, not their creator's (a web
- * application's).
+ * and one that blocks would hold up every FIN wait of every async client in the JVM. Due tasks go,
+ * in the order they fell due, to one queue that runner threads drain; runners are made as needed
+ * and end after {@link #RUNNER_KEEP_ALIVE_SECONDS} idle (as OkHttp's dispatcher does). Quick tasks
+ * are drained within their tick by one runner, and the next tick reuses its thread; a task left
+ * in the queue for a whole tick means every runner is held by a task that blocks, and then one
+ * more runner is started, at most one per tick. So a blocking task delays the tasks behind it,
+ * even those due in its own tick, by about one tick. Neither kind of thread inherits its
+ * creator's thread-locals, and both take this library's class loader as their context class
+ * loader, not their creator's (a web application's).
  */
 final class FinWaitTimer {
   private FinWaitTimer() {}
@@ -62,6 +63,11 @@ final class FinWaitTimer {
   private static final ThreadPoolExecutor RUNNERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
       RUNNER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(),
       task -> newThread(task, RUNNER_NAME));
+
+  /** Due tasks, in the order they fell due, not yet taken by a runner. */
+  private static final Queue<Runnable> READY = new ConcurrentLinkedQueue<>();
+  /** Runners draining {@link #READY} now (each may be held by a task that blocks). */
+  private static final AtomicInteger DRAINING = new AtomicInteger();
 
   /** Scheduled and not yet seen by the sweeper. */
   private static final Queue<Deadline> INCOMING = new ConcurrentLinkedQueue<>();
@@ -133,7 +139,7 @@ final class FinWaitTimer {
     PriorityQueue<Deadline> pending = new PriorityQueue<>(BY_TIME);
     int purgeAbove = 1024;
     long busyAt = System.nanoTime();
-    List<Runnable> due = new ArrayList<>();
+    Runnable lastHead = null;
     while (true) {
       long now = System.nanoTime();
       Deadline d;
@@ -150,13 +156,19 @@ final class FinWaitTimer {
         Runnable task = d.task;
         d.task = null;
         if (task != null) {
-          due.add(task);
+          READY.offer(task);
         }
       }
-      if (!due.isEmpty()) {
-        run(List.copyOf(due));
-        due.clear();
+      Runnable head = READY.peek();
+      if (head != null) {
+        busyAt = now;
+        // A head still there a tick later: every runner is held by a task that blocks (a quick
+        // one drains the queue within the tick), so one more runner takes the tasks behind it.
+        if (DRAINING.get() == 0 || head == lastHead) {
+          startRunner();
+        }
       }
+      lastHead = head;
       if (pending.size() > purgeAbove) {
         // Cancelled deadlines behind a later head wait for their turn; with long FIN waits and
         // many connections they would pile up, so drop them now and then (amortised: the
@@ -178,19 +190,34 @@ final class FinWaitTimer {
     }
   }
 
-  /** Hands a tick's due tasks, in the order they fell due, to one runner. */
-  private static void run(List<Runnable> tasks) {
-    Runnable batch = () -> {
-      for (Runnable task : tasks) {
-        runNow(task);
-      }
-    };
+  /**
+   * Starts a runner (an idle thread's or a new one) on {@link #READY}, counted as draining from
+   * now: a thread slow to start is not taken at the next tick for one that never came.
+   */
+  private static void startRunner() {
+    DRAINING.incrementAndGet();
     try {
-      RUNNERS.execute(batch);
+      RUNNERS.execute(FinWaitTimer::drain);
     } catch (Throwable t) {
       // No thread could be made (out of memory or thread quota): run them here, late rather than never.
       log.debug("No runner thread for FIN-wait deadlines; run on the sweeper", t);
-      batch.run();
+      drain();
+    }
+  }
+
+  /**
+   * Runs ready tasks until none is left, then counts itself out of {@link #DRAINING}. A task
+   * readied just as this ends waits for the next tick, whose sweep finds no runner draining (or
+   * the same head again) and starts one.
+   */
+  private static void drain() {
+    try {
+      Runnable task;
+      while ((task = READY.poll()) != null) {
+        runNow(task);
+      }
+    } finally {
+      DRAINING.decrementAndGet();
     }
   }
 

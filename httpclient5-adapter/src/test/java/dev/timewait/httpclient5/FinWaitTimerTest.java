@@ -116,6 +116,35 @@ class FinWaitTimerTest {
   }
 
   @Test
+  void aTaskThatBlocksDelaysNoTaskDueInTheSameTick() throws InterruptedException {
+    // Two deadlines of the same delay, scheduled together, fall due in one sweep: whichever runs
+    // first blocks, and the other must still run (before, a tick's due tasks ran as one batch on
+    // one runner, so it waited for the first to return).
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger started = new AtomicInteger();
+    CountDownLatch second = new CountDownLatch(1);
+    Runnable task = () -> {
+      if (started.getAndIncrement() == 0) {
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      } else {
+        second.countDown();
+      }
+    };
+    try {
+      FinWaitTimer.schedule(task, 30 * MS);
+      FinWaitTimer.schedule(task, 30 * MS);
+      assertThat(second.await(2, TimeUnit.SECONDS))
+          .as("the second task ran within 2 s while the first blocked").isTrue();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void aFailingTaskDoesNotStopLaterDeadlines() throws InterruptedException {
     FinWaitTimer.schedule(() -> {
       throw new IllegalStateException("a deadline that fails, on purpose");
