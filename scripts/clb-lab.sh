@@ -79,7 +79,7 @@ set -euo pipefail
 
 # ---------------------------------------------------------------------------------
 # Settings (each can be changed by an option; the defaults are what CI runs, except that .ci/run
-# passes --requests 10000 to stay within its 30 minutes)
+# passes --requests 5000 to stay within its 30 minutes)
 # ---------------------------------------------------------------------------------
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/examples/target/timewait-load.jar"

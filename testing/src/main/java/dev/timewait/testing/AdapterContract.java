@@ -300,6 +300,7 @@ public abstract class AdapterContract {
    */
   @ParameterizedTest(name = "{0} tls={1}")
   @MethodSource("everyStrategyPlainAndTls")
+  @org.junit.jupiter.api.Tag(ContractTags.VIRTUAL_THREADS)
   void everyStrategyCalledFromVirtualThreadsLeavesNoClientTimeWait(CloseStrategy strategy,
       boolean tls) throws Exception {
     CloseStats stats = load(strategy, tls, VIRTUAL_REQUESTS, VirtualThreads.perTask());

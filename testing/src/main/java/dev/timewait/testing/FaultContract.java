@@ -412,6 +412,7 @@ public abstract class FaultContract {
    */
   @ParameterizedTest(name = "tls={0} virtual={1}")
   @MethodSource("tlsAndVirtualThread")
+  @org.junit.jupiter.api.Tag(ContractTags.VIRTUAL_THREADS)
   void interruptingTheThreadThatWaitsForTheFinEndsTheWaitAtOnceWithAReset(boolean tls,
       boolean virtual) throws Exception {
     assumeSupported(Case.INTERRUPT_DURING_FIN_WAIT);
