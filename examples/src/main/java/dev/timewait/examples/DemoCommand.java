@@ -68,6 +68,11 @@ public final class DemoCommand implements Callable<Integer> {
     if (requests <= 0) {
       throw new ParameterException(spec.commandLine(), "--requests must be > 0, but was " + requests);
     }
+    if (requests > LoadCommand.MAX_REQUESTS) {
+      // The load command's bound: each run keeps a latency per request.
+      throw new ParameterException(spec.commandLine(),
+          "--requests must be <= " + LoadCommand.MAX_REQUESTS + ", but was " + requests);
+    }
     if (concurrency <= 0 || concurrency > LoadCommand.MAX_CONCURRENCY) {
       throw new ParameterException(spec.commandLine(),
           "--concurrency must be 1 to " + LoadCommand.MAX_CONCURRENCY + ", but was " + concurrency);

@@ -285,7 +285,7 @@ interface LoadClient extends ContractClient {
     }
   }
 
-  /** OkHttp; close shuts its dispatcher and closes its pooled connections. */
+  /** OkHttp; close is {@link TimeWaitOkHttp#shutdown}, raw or configured. */
   final class OkHttp implements LoadClient {
     private final OkHttpClient client;
     private final CloseAccounting accounting;
@@ -315,8 +315,9 @@ interface LoadClient extends ContractClient {
 
     @Override
     public void close() {
-      client.dispatcher().executorService().shutdown();
-      client.connectionPool().evictAll();
+      // Any client, configured or raw (evictAll and the dispatcher's shutdown; for a configured
+      // one also the FIN waits still running, ended by an RST, and its closes told as SHUTDOWN).
+      TimeWaitOkHttp.shutdown(client);
     }
   }
 

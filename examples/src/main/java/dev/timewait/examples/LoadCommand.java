@@ -15,6 +15,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -344,8 +345,9 @@ public final class LoadCommand implements Callable<Integer> {
         throw bad("--fin-timeout applies to --strategy server-close or pooled, not " + kind);
       }
     }
-    if (maxConnections != null) {
-      positive(maxConnections, "--max-connections");
+    if (maxConnections != null && (maxConnections <= 0 || maxConnections > PooledKeepAlive.MAX_CONNECTIONS)) {
+      // Checked here, not left to the builder, whose message names its own setting (maxTotal).
+      throw bad("--max-connections must be 1 to " + PooledKeepAlive.MAX_CONNECTIONS + ", but was " + maxConnections);
     }
     if (maxRequestsPerConnection != null) {
       positive(maxRequestsPerConnection, "--max-requests-per-connection");
@@ -497,6 +499,16 @@ public final class LoadCommand implements Callable<Integer> {
     try (InputStream in = Files.newInputStream(truststore)) {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(in, password);
+      // Without a password the JDK still loads a PKCS12 file but skips its encrypted certificates
+      // (what keytool writes): an empty trust, and every https request would fail as a load error.
+      boolean anyCertificate = false;
+      for (String alias : Collections.list(store.aliases())) {
+        anyCertificate |= store.getCertificate(alias) != null;
+      }
+      if (!anyCertificate) {
+        throw bad("--truststore holds no certificate (" + truststore + ")"
+            + (password == null ? "; encrypted ones need --truststore-password" : ""));
+      }
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(store);
       X509TrustManager trustManager = null;

@@ -261,7 +261,7 @@ public final class LoadEngine {
     Duration bound = perRequest.multipliedBy(perWorker + 1);
     LoadSpec.Pacing pacing = spec.pacing();
     if (pacing.byRate()) {
-      bound = bound.plusMillis((long) Math.ceil(spec.requests() * 1000 / pacing.rate()));
+      bound = bound.plusMillis((long) Math.ceil(spec.requests() * 1000.0 / pacing.rate())); // in double: 3M requests * 1000 overflowed int
     } else if (pacing.byBursts()) {
       // A worker may take every request when the others are slow: count every gap, per worker.
       bound = bound.plusMillis(Math.multiplyExact(spec.requests() / pacing.burst() + 1L, pacing.gapMaxMs()));

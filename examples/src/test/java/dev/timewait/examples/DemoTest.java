@@ -46,4 +46,17 @@ class DemoTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).startsWith("--requests must be > 0, but was -1").doesNotContain("\tat ");
   }
+
+  @Test
+  void demoRejectsMoreRequestsThanTheLoadCommandTakes() {
+    // Before: no upper bound, and 2,000,000,000 allocated a latency array per run (OutOfMemoryError).
+    StringWriter err = new StringWriter();
+
+    int code = TimeWaitLoad.execute(new PrintWriter(new StringWriter()), new PrintWriter(err),
+        "demo", "--requests", "2000000000");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).startsWith("--requests must be <= 10000000, but was 2000000000")
+        .doesNotContain("\tat ");
+  }
 }

@@ -106,7 +106,8 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --client curl           | --client must be one of hc5, hc5-async, okhttp, reactor-netty, but was curl",
     "load --url http://127.0.0.1:1/ --strategy linger       | --strategy must be one of naive, server-close, reset, pooled, raw, but was linger",
     "load --url http://127.0.0.1:1/ --strategy reset --max-connections 4 | --max-connections and --max-requests-per-connection apply to --strategy pooled, not reset",
-    "load --url http://127.0.0.1:1/ --strategy pooled --max-connections -4 | --max-connections must be > 0, but was -4",
+    "load --url http://127.0.0.1:1/ --strategy pooled --max-connections -4 | --max-connections must be 1 to 65535, but was -4",
+    "load --url http://127.0.0.1:1/ --strategy pooled --max-connections 70000 | --max-connections must be 1 to 65535, but was 70000",
     "load --url http://127.0.0.1:1/ --strategy server-close --fin-timeout 61000 | --fin-timeout must be <= 60000, but was 61000",
     "load --url http://127.0.0.1:1/ --requests 10000001     | --requests must be <= 10000000, but was 10000001",
     "load --url http://127.0.0.1:1/ --strategy reset --fin-timeout 100 | --fin-timeout applies to --strategy server-close or pooled, not reset",
@@ -182,6 +183,17 @@ class LoadCliTest {
     assertThat(run.exitCode()).isZero();
     assertThat(run.out().strip()).isEqualTo("timewait-load " + expected);
     assertThat(run.err()).isEmpty();
+  }
+
+  @Test
+  void aTruststoreWhoseCertificatesNeedThePasswordExitsTwoNamingIt() {
+    // Without a password the JDK loads a PKCS12 file but skips its encrypted certificates: the trust
+    // was empty, and every https request failed as a load error instead of this one line.
+    Run run = cli("load", "--url", "https://127.0.0.1:1/", "--truststore", TestTls.get().keyStorePath().toString());
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).startsWith("--truststore holds no certificate (" + TestTls.get().keyStorePath() + ")")
+        .contains("--truststore-password").doesNotContain("\tat ");
   }
 
   @Test
@@ -696,5 +708,15 @@ class LoadCliTest {
 
     assertThat(LoadEngine.loadBound(paced)).isEqualTo(LoadEngine.loadBound(plain).plusSeconds(100));
     assertThat(LoadEngine.loadBound(gapped)).isEqualTo(LoadEngine.loadBound(plain).plusSeconds(6 * 9));
+  }
+
+  @Test
+  void loadBoundOfMillionsOfPacedRequestsStaysPositive() {
+    // 3,000,000 requests * 1000 ms overflowed int: the bound was about -1,163,072 s, and the run
+    // ended at once as "did not finish".
+    LoadSpec many = spec("--url", "http://127.0.0.1:1/", "--requests", "3000000", "--concurrency", "1024",
+        "--rate", "1");
+
+    assertThat(LoadEngine.loadBound(many)).isGreaterThan(Duration.ofSeconds(3_000_000));
   }
 }

@@ -42,38 +42,42 @@ class MicrometerExampleTest {
     // port, if any. It can only expire (after 60 s), never grow, unless a client closes first.
     int timeWaitBefore =
         PortBudget.of(new InetSocketAddress("127.0.0.1", wm.getHttpPort())).timeWait();
-    OkHttpClient client = TimeWaitOkHttp.newClient(PooledKeepAlive.builder().build());
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    TimeWaitMetrics.builder("catalog", TimeWaitOkHttp.accounting(client))
+    OkHttpClient client = TimeWaitOkHttp.newClient(PooledKeepAlive.builder().build());
+    // Closed at the end: it removes this client's meters from the registry, which (your
+    // application's) outlives the client.
+    try (TimeWaitMetrics metrics = TimeWaitMetrics.builder("catalog", TimeWaitOkHttp.accounting(client))
         .kernelGauges() // timewait.connections.time.wait and timewait.ports.headroom
-        .build()
-        .bindTo(registry);
-    try {
-      Request request = new Request.Builder()
-          .url("http://127.0.0.1:" + wm.getHttpPort() + "/hello").build();
-      for (int i = 0; i < 50; i++) {
-        try (Response response = client.newCall(request).execute()) {
-          assertThat(response.body().string()).isEqualTo("hello");
+        .build()) {
+      metrics.bindTo(registry);
+      try {
+        Request request = new Request.Builder()
+            .url("http://127.0.0.1:" + wm.getHttpPort() + "/hello").build();
+        for (int i = 0; i < 50; i++) {
+          try (Response response = client.newCall(request).execute()) {
+            assertThat(response.body().string()).isEqualTo("hello");
+          }
         }
+      } finally {
+        TimeWaitOkHttp.shutdown(client); // closes the pooled connections: with an RST
       }
-    } finally {
-      TimeWaitOkHttp.shutdown(client); // closes the pooled connections: with an RST
-    }
-    System.out.println(registry.getMetersAsString());
+      System.out.println(registry.getMetersAsString());
 
-    double opened = registry.get("timewait.connections.opened").functionCounter().count();
-    double closed = registry.find("timewait.connections.closed").counters().stream()
-        .mapToDouble(Counter::count).sum();
-    assertThat(opened).isBetween(1.0, 5.0); // pooled: a few connections carry all 50 requests
-    assertThat(closed).isEqualTo(opened);
-    assertThat(registry.find("timewait.connections.closed").tag("mode", "locally_first")
-        .counters()).isEmpty(); // no close left TIME_WAIT on the client
+      double opened = registry.get("timewait.connections.opened").functionCounter().count();
+      double closed = registry.find("timewait.connections.closed").counters().stream()
+          .mapToDouble(Counter::count).sum();
+      assertThat(opened).isBetween(1.0, 5.0); // pooled: a few connections carry all 50 requests
+      assertThat(closed).isEqualTo(opened);
+      assertThat(registry.find("timewait.connections.closed").tag("mode", "locally_first")
+          .counters()).isEmpty(); // no close left TIME_WAIT on the client
 
-    double timeWait = registry.get("timewait.connections.time.wait").gauge().value();
-    double headroom = registry.get("timewait.ports.headroom").gauge().value();
-    if (!Double.isNaN(timeWait)) { // NaN where the kernel's TCP table cannot be read (not Linux)
-      assertThat(timeWait).isLessThanOrEqualTo(timeWaitBefore); // 0 unless the port was reused
-      assertThat(headroom).isPositive();
+      double timeWait = registry.get("timewait.connections.time.wait").gauge().value();
+      double headroom = registry.get("timewait.ports.headroom").gauge().value();
+      if (!Double.isNaN(timeWait)) { // NaN where the kernel's TCP table cannot be read (not Linux)
+        assertThat(timeWait).isLessThanOrEqualTo(timeWaitBefore); // 0 unless the port was reused
+        assertThat(headroom).isPositive();
+      }
     }
+    assertThat(registry.find("timewait.connections.opened").meters()).isEmpty(); // closed: gone
   }
 }

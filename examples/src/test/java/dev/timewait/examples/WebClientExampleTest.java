@@ -81,7 +81,11 @@ class WebClientExampleTest {
     CloseStats stats = accounting.snapshot();
     assertThat(stats.closedLocallyFirst()).as("%s", stats).isZero();
     assertThat(stats.open()).as("%s", stats).isZero();
-    assertThat(stats.connectionsOpened()).as("%s", stats).isBetween(10L, 14L); // 100 requests, 10 each
+    // 100 requests, 10 each: 10 connections, and now and then one more (Reactor Netty releases a
+    // connection to its pool on the event loop just after the response, which the next request
+    // can beat; with a cap the pool empties at every retirement, so the race comes 10 times). Far
+    // below the 100 a client without a pool would open.
+    assertThat(stats.connectionsOpened()).as("%s", stats).isBetween(10L, 25L);
   }
 
   private static WebClient webClient(HttpClient client) {
