@@ -266,7 +266,9 @@ public final class LoadEngine {
       // A worker may take every request when the others are slow: count every gap, per worker.
       bound = bound.plusMillis(Math.multiplyExact(spec.requests() / pacing.burst() + 1L, pacing.gapMaxMs()));
     }
-    return bound;
+    // At most the longest duration a run takes (68 years): --rate 1e-12 made the bound overflow
+    // its later toMillis().
+    return bound.compareTo(LoadSpec.MAX_DURATION) > 0 ? LoadSpec.MAX_DURATION : bound;
   }
 
   /** Sends {@code n} requests one after another; returns how many failed. */

@@ -718,5 +718,9 @@ class LoadCliTest {
         "--rate", "1");
 
     assertThat(LoadEngine.loadBound(many)).isGreaterThan(Duration.ofSeconds(3_000_000));
+    // And a rate that is barely positive: capped at the longest run, which toMillis() can take.
+    LoadSpec crawl = spec("--url", "http://127.0.0.1:1/", "--requests", "10", "--rate", "1e-12");
+    assertThat(LoadEngine.loadBound(crawl)).isEqualTo(LoadSpec.MAX_DURATION);
+    assertThat(LoadEngine.loadBound(crawl).toMillis()).isPositive();
   }
 }

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The FIN-wait deadlines of every async client in the JVM, on one daemon thread that sweeps them
  * every {@link #TICK_NANOS} while any are pending and hands each tick's due tasks, in the order
- * they fell due, to runner threads. A deadline's task starts about one tick late at most (two
- * behind a task that blocks); a cancelled one never runs. Thread-safe: schedule
+ * they fell due, to runner threads. A deadline's task starts about one tick late at most, a tick
+ * more for each task ahead of it that blocks; a cancelled one never runs. Thread-safe: schedule
  * and cancel from any thread.
  *
  * <p>Why not a {@code ScheduledThreadPoolExecutor}: its queue signals the timer thread whenever a
@@ -36,11 +36,11 @@ import org.slf4j.LoggerFactory;
  * in the order they fell due, to one queue that runner threads drain; runners are made as needed
  * and end after {@link #RUNNER_KEEP_ALIVE_SECONDS} idle (as OkHttp's dispatcher does). Quick tasks
  * are drained within their tick by one runner, and the next tick reuses its thread; a task left
- * in the queue for a whole tick means every runner is held by a task that blocks, and then one
- * more runner is started, at most one per tick. So a blocking task delays the tasks behind it,
- * even those due in its own tick, by about one tick. Neither kind of thread inherits its
- * creator's thread-locals, and both take this library's class loader as their context class
- * loader, not their creator's (a web application's).
+ * in the queue for a whole tick means every runner is held up, by a task that blocks or behind
+ * slow ones, and then one more runner is started, at most one per tick. So a task that blocks
+ * delays the tasks behind it, even those due in its own tick, by about one tick. Neither kind of
+ * thread inherits its creator's thread-locals, and both take this library's class loader as their
+ * context class loader, not their creator's (a web application's).
  */
 final class FinWaitTimer {
   private FinWaitTimer() {}
@@ -64,8 +64,8 @@ final class FinWaitTimer {
       RUNNER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(),
       task -> newThread(task, RUNNER_NAME));
 
-  /** Due tasks, in the order they fell due, not yet taken by a runner. */
-  private static final Queue<Runnable> READY = new ConcurrentLinkedQueue<>();
+  /** Due deadlines, in the order they fell due, their tasks not yet taken by a runner. */
+  private static final Queue<Deadline> READY = new ConcurrentLinkedQueue<>();
   /** Runners draining {@link #READY} now (each may be held by a task that blocks). */
   private static final AtomicInteger DRAINING = new AtomicInteger();
 
@@ -111,8 +111,15 @@ final class FinWaitTimer {
   /** One scheduled task: cancel it and it never runs. Thread-safe. */
   static final class Deadline {
     private final long atNanos;
-    /** Null once cancelled or run: the connection the task holds is released at once. */
+    /** Null once cancelled or due: the connection the task holds is released at once. */
     private volatile Runnable task;
+    /**
+     * The task once due, until a runner takes it; written by the sweeper before it queues this in
+     * {@link #READY}, read after (the queue orders them).
+     */
+    private Runnable ready;
+    /** When the sweeper found it due (nanoTime). */
+    private long readyAtNanos;
 
     private Deadline(Runnable task, long atNanos) {
       this.task = task;
@@ -137,9 +144,20 @@ final class FinWaitTimer {
 
   private static void sweep() {
     PriorityQueue<Deadline> pending = new PriorityQueue<>(BY_TIME);
+    try {
+      sweepUntilIdle(pending);
+    } catch (Throwable t) {
+      // Out of memory, say: the deadlines go back for the sweeper the next schedule starts,
+      // instead of staying with this thread and never running (RUNNING stayed true before).
+      INCOMING.addAll(pending);
+      RUNNING.set(false);
+      throw t;
+    }
+  }
+
+  private static void sweepUntilIdle(PriorityQueue<Deadline> pending) {
     int purgeAbove = 1024;
     long busyAt = System.nanoTime();
-    Runnable lastHead = null;
     while (true) {
       long now = System.nanoTime();
       Deadline d;
@@ -156,19 +174,21 @@ final class FinWaitTimer {
         Runnable task = d.task;
         d.task = null;
         if (task != null) {
-          READY.offer(task);
+          d.ready = task;
+          d.readyAtNanos = now;
+          READY.offer(d);
         }
       }
-      Runnable head = READY.peek();
+      Deadline head = READY.peek();
       if (head != null) {
         busyAt = now;
-        // A head still there a tick later: every runner is held by a task that blocks (a quick
-        // one drains the queue within the tick), so one more runner takes the tasks behind it.
-        if (DRAINING.get() == 0 || head == lastHead) {
+        // The oldest ready task has waited a whole tick: every runner is held up, by a task that
+        // blocks or behind slow ones (quick ones drain the queue within the tick), so one more
+        // runner takes the tasks behind; at most one per tick.
+        if (DRAINING.get() == 0 || now - head.readyAtNanos >= TICK_NANOS) {
           startRunner();
         }
       }
-      lastHead = head;
       if (pending.size() > purgeAbove) {
         // Cancelled deadlines behind a later head wait for their turn; with long FIN waits and
         // many connections they would pile up, so drop them now and then (amortised: the
@@ -199,9 +219,10 @@ final class FinWaitTimer {
     try {
       RUNNERS.execute(FinWaitTimer::drain);
     } catch (Throwable t) {
-      // No thread could be made (out of memory or thread quota): run them here, late rather than never.
-      log.debug("No runner thread for FIN-wait deadlines; run on the sweeper", t);
+      // No thread could be made (out of memory or thread quota): run them here, late rather than
+      // never; before the log line, which may fail as well where threads cannot be made.
       drain();
+      log.debug("No runner thread for FIN-wait deadlines; ran them on the sweeper", t);
     }
   }
 
@@ -212,8 +233,10 @@ final class FinWaitTimer {
    */
   private static void drain() {
     try {
-      Runnable task;
-      while ((task = READY.poll()) != null) {
+      Deadline d;
+      while ((d = READY.poll()) != null) {
+        Runnable task = d.ready;
+        d.ready = null;
         runNow(task);
       }
     } finally {

@@ -145,6 +145,36 @@ class FinWaitTimerTest {
   }
 
   @Test
+  void slowTasksDueTogetherAreTakenUpByMoreThanOneRunner() throws InterruptedException {
+    // 300 tasks of 2 ms each, due in one sweep: one runner would take 600 ms, moving on to a new
+    // task every few ms, so the queue's head changed at every tick and a rule that started a
+    // runner only for a head stuck a whole tick never did. The oldest task's wait starts one.
+    CountDownLatch warm = new CountDownLatch(20); // a cold first task could hold the head a tick
+    for (int i = 0; i < 20; i++) {
+      FinWaitTimer.schedule(warm::countDown, MS);
+    }
+    assertThat(warm.await(5, TimeUnit.SECONDS)).isTrue();
+    int tasks = 300;
+    CountDownLatch done = new CountDownLatch(tasks);
+    java.util.Set<String> runners = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    for (int i = 0; i < tasks; i++) {
+      FinWaitTimer.schedule(() -> {
+        runners.add(Thread.currentThread().getName() + "#" + Thread.currentThread().getId());
+        try {
+          Thread.sleep(2);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        done.countDown();
+      }, 30 * MS);
+    }
+    assertThat(done.await(10, TimeUnit.SECONDS)).as("all %d ran within 10 s", tasks).isTrue();
+    // All became ready at once, so the oldest waits longer at every tick: a runner per tick until
+    // they are taken (about ten); the stuck-head rule kept one.
+    assertThat(runners).as("runner threads").hasSizeGreaterThan(2);
+  }
+
+  @Test
   void aFailingTaskDoesNotStopLaterDeadlines() throws InterruptedException {
     FinWaitTimer.schedule(() -> {
       throw new IllegalStateException("a deadline that fails, on purpose");

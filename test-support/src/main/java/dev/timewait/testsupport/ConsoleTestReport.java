@@ -35,12 +35,15 @@ import org.junit.platform.launcher.TestPlan;
  * a skip is never silent and a failure is never only in a file.
  *
  * <p>Each test class's wall-clock time, slowest first, goes to {@code target/test-times-jdkN.txt} (N:
- * the JDK's feature release, as CI runs a suite on two JDKs), not to the console.
+ * the JDK's feature release, as CI runs a suite on two JDKs), not to the console; a later run on
+ * the same JDK replaces the times of the classes it ran and keeps the others' (CI's compatibility
+ * step runs a few classes of the adapters again).
  *
  * <p>Writes to the process's own standard error, past the stream Surefire captures, and only when
  * the build names the module (system property {@value #MODULE}): a run in an IDE prints nothing.
  *
- * <p>JUnit calls a listener from one thread at a time; the counts are not otherwise guarded.
+ * <p>Thread-safe: under parallel execution JUnit may call a listener from several threads at once,
+ * so its methods are synchronized.
  */
 public final class ConsoleTestReport implements TestExecutionListener {
   /** The system property, set by the parent POM's Surefire configuration, naming the module. */
@@ -64,18 +67,18 @@ public final class ConsoleTestReport implements TestExecutionListener {
   private final Map<String, Long> classMillis = new HashMap<>();
 
   @Override
-  public void testPlanExecutionStarted(TestPlan testPlan) {
+  public synchronized void testPlanExecutionStarted(TestPlan testPlan) {
     plan = testPlan;
     planStart = System.nanoTime();
   }
 
   @Override
-  public void executionStarted(TestIdentifier test) {
+  public synchronized void executionStarted(TestIdentifier test) {
     className(test).ifPresent(c -> classStarts.put(c, System.nanoTime()));
   }
 
   @Override
-  public void executionSkipped(TestIdentifier test, String reason) {
+  public synchronized void executionSkipped(TestIdentifier test, String reason) {
     if (module == null) {
       return;
     }
@@ -84,7 +87,7 @@ public final class ConsoleTestReport implements TestExecutionListener {
   }
 
   @Override
-  public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+  public synchronized void executionFinished(TestIdentifier test, TestExecutionResult result) {
     className(test).ifPresent(c -> {
       Long started = classStarts.remove(c);
       if (started != null) {
@@ -110,7 +113,7 @@ public final class ConsoleTestReport implements TestExecutionListener {
   }
 
   @Override
-  public void testPlanExecutionFinished(TestPlan testPlan) {
+  public synchronized void testPlanExecutionFinished(TestPlan testPlan) {
     if (module == null) {
       return;
     }
@@ -124,15 +127,32 @@ public final class ConsoleTestReport implements TestExecutionListener {
     writeClassTimes();
   }
 
-  /** target/test-times-jdkN.txt: "ms class" per line, slowest first; a failure to write is only printed. */
+  /**
+   * target/test-times-jdkN.txt: "ms class" per line, slowest first, this run's times over an
+   * earlier run's; a failure to read or write is only printed.
+   */
   private void writeClassTimes() {
-    List<Map.Entry<String, Long>> times = new ArrayList<>(classMillis.entrySet());
+    Path file = Path.of("target", "test-times-jdk" + Runtime.version().feature() + ".txt");
+    Map<String, Long> merged = new HashMap<>();
+    try {
+      if (Files.isRegularFile(file)) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          String[] parts = line.split(" ", 2);
+          if (parts.length == 2 && parts[0].matches("[0-9]+")) {
+            merged.put(parts[1], Long.parseLong(parts[0]));
+          }
+        }
+      }
+    } catch (IOException e) {
+      console.println(module + ": could not read " + file.toAbsolutePath() + ": " + e);
+    }
+    merged.putAll(classMillis);
+    List<Map.Entry<String, Long>> times = new ArrayList<>(merged.entrySet());
     times.sort(Map.Entry.<String, Long>comparingByValue().reversed());
     List<String> lines = new ArrayList<>();
     for (Map.Entry<String, Long> t : times) {
       lines.add(t.getValue() + " " + t.getKey());
     }
-    Path file = Path.of("target", "test-times-jdk" + Runtime.version().feature() + ".txt");
     try {
       Files.createDirectories(file.getParent());
       Files.write(file, lines, StandardCharsets.UTF_8);

@@ -92,6 +92,11 @@ public abstract class StaleConnectionContract {
         Arguments.of(Retirement.SERVER_CLOSE, false), Arguments.of(Retirement.SERVER_CLOSE, true));
   }
 
+  static java.util.stream.Stream<Arguments> eachRetirementAndEachTransportOnce() {
+    return java.util.stream.Stream.of(
+        Arguments.of(Retirement.RESET, false), Arguments.of(Retirement.SERVER_CLOSE, true));
+  }
+
   @ParameterizedTest(name = "{0} tls={1}")
   @MethodSource("retirementsAndTls")
   void aConnectionThePeerClosedWhileIdleNeverCarriesARequest(Retirement retirement, boolean tls)
@@ -117,16 +122,18 @@ public abstract class StaleConnectionContract {
   }
 
   /**
-   * Plain and TLS under the default retirement only: nothing retires here, and the shutdown's close
-   * of a connection still open, under each retirement, is the case above's (its last connection).
+   * Two of the four pairs of retirement and TLS, each retirement and each transport once: nothing
+   * retires here but at the shutdown, which closes the connection still open to a peer that keeps
+   * it 10 s.
    */
-  @ParameterizedTest(name = "tls={0}")
-  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-  void aConnectionReusedWithinThePeersIdleTimeoutStaysInThePool(boolean tls) throws Exception {
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("eachRetirementAndEachTransportOnce")
+  void aConnectionReusedWithinThePeersIdleTimeoutStaysInThePool(Retirement retirement, boolean tls)
+      throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(
         RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofSeconds(10), tls)) {
       CloseAccounting accounting = new CloseAccounting();
-      try (FaultClient client = client(pooled(PooledKeepAlive.DEFAULT_RETIREMENT), accounting)) {
+      try (FaultClient client = client(pooled(retirement), accounting)) {
         for (int i = 0; i < ROUNDS; i++) {
           assertThat(client.get(uri(peer, tls))).isEqualTo(200);
           if (i < ROUNDS - 1) {
