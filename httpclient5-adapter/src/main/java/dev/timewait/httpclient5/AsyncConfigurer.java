@@ -9,7 +9,6 @@ import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
-import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.core5.http2.HttpVersionPolicy;
 import org.apache.hc.core5.util.TimeValue;
 import org.slf4j.Logger;
@@ -67,9 +66,7 @@ final class AsyncConfigurer {
     AsyncExchangeRules rules = new AsyncExchangeRules(connections);
 
     PoolingAsyncClientConnectionManagerBuilder manager = PoolingAsyncClientConnectionManagerBuilder.create()
-        .setTlsStrategy(options.sslContext()
-            .map(DefaultClientTlsStrategy::new)
-            .orElseGet(DefaultClientTlsStrategy::createDefault))
+        .setTlsStrategy(options.tlsStrategy())
         .setDefaultTlsConfig(TlsConfig.custom()
             .setVersionPolicy(http2 ? HttpVersionPolicy.NEGOTIATE : HttpVersionPolicy.FORCE_HTTP_1)
             .build());

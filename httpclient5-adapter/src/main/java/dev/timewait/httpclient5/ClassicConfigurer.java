@@ -16,7 +16,6 @@ import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.io.ConnectionEndpoint;
 import org.apache.hc.client5.http.io.DetachedSocketFactory;
-import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.URIScheme;
 import org.apache.hc.core5.http.config.RegistryBuilder;
@@ -64,9 +63,7 @@ final class ClassicConfigurer {
     // from both clients: a setting the async client refuses for this strategy is refused here too.
     AsyncConfigurer.checkHttp2(strategy, options);
     TimeWaitSocketFactory sockets = TimeWaitSocketFactory.create(strategy, accounting);
-    TlsSocketStrategy tls = options.sslContext()
-        .map(DefaultClientTlsStrategy::new)
-        .orElseGet(DefaultClientTlsStrategy::createDefault);
+    TlsSocketStrategy tls = options.tlsStrategy();
 
     // The socket that the connect under way on this thread made: see the manager's connect().
     ThreadLocal<Socket> connecting = new ThreadLocal<>();

@@ -5,14 +5,18 @@ import dev.timewait.ResetClose;
 import dev.timewait.ServerClose;
 import dev.timewait.internal.NotInlined;
 import dev.timewait.internal.Preconditions;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.core5.reactor.ssl.SSLBufferMode;
+import org.apache.hc.core5.ssl.SSLContexts;
 
 /**
  * The settings of {@link TimeWaitHttpClient5} beyond the {@link dev.timewait.CloseStrategy}: the
- * TLS context, the connection bound of the one-connection-per-request strategies, the connection
+ * TLS context, versions and cipher suites, the connection bound of the one-connection-per-request strategies, the connection
  * manager's {@link ConnectionConfig} (connect and socket timeouts), and whether the async client
  * may negotiate HTTP/2. They exist because timewait builds the connection manager, where
  * HttpClient keeps these settings. Immutable; made by {@link #builder()}.
@@ -20,6 +24,7 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
  * <pre>{@code
  * HttpClient5Options options = HttpClient5Options.builder()
  *     .sslContext(mySslContext)   // trust your servers; hostname verification stays on
+ *     .tlsVersions("TLSv1.3")     // and cipherSuites(...): a Spring SSL bundle's options, say
  *     .maxConnections(200)        // for server close and reset
  *     .connectionConfig(ConnectionConfig.custom()
  *         .setConnectTimeout(Timeout.ofSeconds(2))
@@ -64,9 +69,13 @@ public final class HttpClient5Options {
   private final int maxConnections;
   private final boolean allowHttp2;
   private final ConnectionConfig connectionConfig;
+  private final List<String> tlsVersions;
+  private final List<String> cipherSuites;
 
   private HttpClient5Options(Builder builder) {
     this.sslContext = builder.sslContext;
+    this.tlsVersions = builder.tlsVersions;
+    this.cipherSuites = builder.cipherSuites;
     this.maxConnections = builder.maxConnections;
     this.allowHttp2 = builder.allowHttp2;
     this.connectionConfig = builder.connectionConfig;
@@ -92,6 +101,8 @@ public final class HttpClient5Options {
     Builder builder = new Builder().maxConnections(maxConnections).allowHttp2(allowHttp2)
         .connectionConfig(connectionConfig);
     builder.sslContext = sslContext;
+    builder.tlsVersions = tlsVersions;
+    builder.cipherSuites = cipherSuites;
     return builder;
   }
 
@@ -103,6 +114,45 @@ public final class HttpClient5Options {
    */
   public Optional<SSLContext> sslContext() {
     return Optional.ofNullable(sslContext);
+  }
+
+  /**
+   * The TLS versions the client offers ({@code "TLSv1.3"}, ...), or empty for the TLS context's
+   * defaults.
+   *
+   * @return the TLS versions the client offers, or empty for the TLS context's defaults
+   */
+  public List<String> tlsVersions() {
+    return tlsVersions;
+  }
+
+  /**
+   * The cipher suites the client offers, or empty for the TLS context's defaults.
+   *
+   * @return the cipher suites the client offers, or empty for the TLS context's defaults
+   */
+  public List<String> cipherSuites() {
+    return cipherSuites;
+  }
+
+  /**
+   * HttpClient's TLS strategy for these options (classic and async take the same one): as {@code
+   * new DefaultClientTlsStrategy(sslContext)} or {@code createDefault()} did, with the versions
+   * and suites, if any, in place of the context's defaults (without a context: the default one,
+   * {@code SSLContexts.createDefault()}, as {@code createDefault()} takes). The constructor taking
+   * them passes no hostname verifier, as the one-argument one does (read in 5.5.2's and 5.6.5's
+   * bytecode), so the host name is verified as with a context alone.
+   */
+  DefaultClientTlsStrategy tlsStrategy() {
+    if (tlsVersions.isEmpty() && cipherSuites.isEmpty()) {
+      return sslContext != null
+          ? new DefaultClientTlsStrategy(sslContext)
+          : DefaultClientTlsStrategy.createDefault();
+    }
+    return new DefaultClientTlsStrategy(sslContext != null ? sslContext : SSLContexts.createDefault(),
+        tlsVersions.isEmpty() ? null : tlsVersions.toArray(new String[0]),
+        cipherSuites.isEmpty() ? null : cipherSuites.toArray(new String[0]),
+        SSLBufferMode.STATIC, null);
   }
 
   /** {@return the bound on open connections, total and per route, for server close and reset} */
@@ -149,17 +199,22 @@ public final class HttpClient5Options {
     return maxConnections == other.maxConnections
         && allowHttp2 == other.allowHttp2
         && Objects.equals(sslContext, other.sslContext)
+        && tlsVersions.equals(other.tlsVersions)
+        && cipherSuites.equals(other.cipherSuites)
         && connectionConfig == other.connectionConfig; // ConnectionConfig has no equals of its own
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(sslContext, maxConnections, allowHttp2, System.identityHashCode(connectionConfig));
+    return Objects.hash(sslContext, tlsVersions, cipherSuites, maxConnections, allowHttp2,
+        System.identityHashCode(connectionConfig));
   }
 
   @Override
   public String toString() {
     return "HttpClient5Options[sslContext=" + (sslContext == null ? "default" : sslContext.getProtocol())
+        + ", tlsVersions=" + (tlsVersions.isEmpty() ? "default" : tlsVersions)
+        + ", cipherSuites=" + (cipherSuites.isEmpty() ? "default" : cipherSuites.size() + " suites")
         + ", maxConnections=" + maxConnections + ", allowHttp2=" + allowHttp2
         + ", connectionConfig=" + connectionConfig + "]";
   }
@@ -170,6 +225,8 @@ public final class HttpClient5Options {
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private boolean allowHttp2 = DEFAULT_ALLOW_HTTP2;
     private ConnectionConfig connectionConfig = DEFAULT_CONNECTION_CONFIG;
+    private List<String> tlsVersions = List.of();
+    private List<String> cipherSuites = List.of();
 
     private Builder() {}
 
@@ -194,6 +251,42 @@ public final class HttpClient5Options {
     public Builder sslContext(SSLContext sslContext) {
       this.sslContext = Preconditions.checkNotNull(sslContext, "sslContext");
       return this;
+    }
+
+    /**
+     * The TLS versions the client offers, in place of the TLS context's defaults (a Spring SSL
+     * bundle's {@code getOptions().getEnabledProtocols()}, say; Spring's own client factories
+     * apply them, and with a context from {@code createSslContext()} alone they were lost). None:
+     * the context's defaults, the default.
+     *
+     * @param versions the TLS versions, such as {@code "TLSv1.3"}
+     * @return this builder
+     */
+    public Builder tlsVersions(String... versions) {
+      this.tlsVersions = names(versions, "tlsVersions");
+      return this;
+    }
+
+    /**
+     * The cipher suites the client offers, in place of the TLS context's defaults (a Spring SSL
+     * bundle's {@code getOptions().getCiphers()}, say). None: the context's defaults, the default.
+     *
+     * @param suites the cipher suites, such as {@code "TLS_AES_128_GCM_SHA256"}
+     * @return this builder
+     */
+    public Builder cipherSuites(String... suites) {
+      this.cipherSuites = names(suites, "cipherSuites");
+      return this;
+    }
+
+    private static List<String> names(String[] names, String field) {
+      Preconditions.checkNotNull(names, field);
+      for (String name : names) {
+        if (name == null || name.isBlank()) {
+          throw new IllegalArgumentException(field + " must hold names, but held \"" + name + "\"");
+        }
+      }
+      return List.of(names);
     }
 
     /**
