@@ -70,10 +70,16 @@ final class KernelSampler {
     InetAddress[] all(String host) throws UnknownHostException;
   }
 
-  /** The lookup threads: daemon, named, each ending after 30 s without a lookup. */
+  /**
+   * The lookup threads: daemon, named, each ending after 30 s without a lookup. Made by whichever
+   * thread reads a gauge (a registry's publisher, a web request's scrape): they inherit none of its
+   * thread-locals and take this library's class loader as their context class loader, not its (a
+   * web application's, which a thread living on after an undeploy would keep).
+   */
   private static final ThreadFactory LOOKUP_THREADS = task -> {
-    Thread t = new Thread(task, "timewait-metrics-lookup");
+    Thread t = new Thread(null, task, "timewait-metrics-lookup", 0, false);
     t.setDaemon(true);
+    t.setContextClassLoader(KernelSampler.class.getClassLoader());
     return t;
   };
 

@@ -259,6 +259,40 @@ class KernelGaugesTest {
     }
   }
 
+  @Test
+  void aLookupThreadTakesTheLibrarysClassLoaderNotTheReadersNorItsThreadLocals() throws Exception {
+    // A gauge read by a web request's scrape: the lookup thread it makes lives on for 30 s, and
+    // with the reader's context class loader it kept an undeployed application's loader.
+    List<ClassLoader> loaders = new CopyOnWriteArrayList<>();
+    List<Object> inherited = new CopyOnWriteArrayList<>();
+    InheritableThreadLocal<String> request = new InheritableThreadLocal<>();
+    KernelSampler.Lookup lookup = host -> {
+      loaders.add(Thread.currentThread().getContextClassLoader());
+      inherited.add(String.valueOf(request.get()));
+      return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})};
+    };
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", new CloseAccounting())
+        .kernel(TcpTable.of(tcp), () -> SETTINGS, clock::get, lookup)
+        .destination("orders.internal", 8080)
+        .kernelGauges(INTERVAL).build();
+    metrics.bindTo(registry);
+    ClassLoader application = new java.net.URLClassLoader(new java.net.URL[0], getClass().getClassLoader());
+    Thread reader = new Thread(() -> {
+      request.set("a web request's");
+      gauge(registry, TimeWaitMetrics.TIME_WAIT, "orders.internal:8080").value();
+    }, "a-scrape");
+    reader.setContextClassLoader(application);
+    reader.start();
+    reader.join(10_000);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (loaders.isEmpty() && System.nanoTime() - until < 0) {
+      Thread.sleep(10);
+    }
+    assertThat(loaders).singleElement().isSameAs(KernelSampler.class.getClassLoader());
+    assertThat(inherited).containsExactly("null");
+  }
+
   private static Gauge gauge(SimpleMeterRegistry registry, String name, String destination) {
     return registry.get(name).tag("destination", destination).gauge();
   }
