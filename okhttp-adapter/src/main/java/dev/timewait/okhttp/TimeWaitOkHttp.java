@@ -212,7 +212,9 @@ public final class TimeWaitOkHttp {
    * server's FIN stops waiting now and resets (a FIN-wait abort). From then on a close without
    * another reason is told to close listeners as {@code CloseEvent.Reason.SHUTDOWN} (OkHttp has
    * no close of its own; an {@code evictAll()} called directly shows as idle eviction).
-   * Idempotent; works for any client.
+   * Clients made from this one with {@code newBuilder()} share its dispatcher, pool and socket
+   * factory unless given their own (OkHttp's sharing): they are shut down with it. Idempotent;
+   * works for any client.
    *
    * @param client the client to act on
    */
