@@ -258,19 +258,25 @@ final class AsyncCloser {
     }
     FIN_WAITS.decrementAndGet();
     cancelTimer(connection);
-    count(connection, outcome, 0);
-    if (outcome == CloseOutcome.AFTER_PEER_FIN) {
-      // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify. The
-      // only close that must not reset: SO_LINGER off first.
-      setLinger(connection, -1);
-      connection.raw.close(CloseMode.GRACEFUL);
-    } else {
-      connection.raw.close(CloseMode.IMMEDIATE);
+    try {
+      count(connection, outcome, 0); // first: the close is counted before the peer can see it
+    } finally {
+      // Even if a close listener threw an Error the accounting passes on (a VirtualMachineError):
+      // the socket closes and the completions held for the FIN wait run (before, the connection
+      // stayed open, its port held, and the caller's future never completed).
+      if (outcome == CloseOutcome.AFTER_PEER_FIN) {
+        // Plain FIN after the server's: the server keeps the TIME_WAIT. No TLS close_notify. The
+        // only close that must not reset: SO_LINGER off first.
+        setLinger(connection, -1);
+        connection.raw.close(CloseMode.GRACEFUL);
+      } else {
+        connection.raw.close(CloseMode.IMMEDIATE);
+      }
+      if (log.isDebugEnabled()) {
+        log.debug("{}: closed, {}", connection, outcome);
+      }
+      runAfterClose(connection);
     }
-    if (log.isDebugEnabled()) {
-      log.debug("{}: closed, {}", connection, outcome);
-    }
-    runAfterClose(connection);
   }
 
   /**

@@ -71,11 +71,43 @@ class AsyncFinWaitCompletionTest {
     }
   }
 
+  @Test
+  void aListenerThatThrowsAVirtualMachineErrorStillLetsTheTimedOutConnectionClose() throws Exception {
+    // The accounting passes a VirtualMachineError from a close listener on (StackOverflowError:
+    // a listener that recursed). The FIN wait's end counted the close before it closed the
+    // connection, so the connection stayed open, holding its port, until the peer gave up.
+    ServerClose strategy = ServerClose.builder().finWait(Duration.ofMillis(200)).build();
+    CloseAccounting accounting = new CloseAccounting();
+    accounting.addListener(event -> {
+      throw new StackOverflowError("a close listener that recursed, on purpose");
+    });
+    CountDownLatch gone = new CountDownLatch(1);
+    try (LoopbackServer peer = latePeer(gone)) {
+      URI uri = URI.create("http://127.0.0.1:" + peer.port() + "/");
+      CloseableHttpAsyncClient client = TimeWaitHttpClient5.newAsyncClient(strategy, accounting);
+      client.start();
+      try {
+        assertThat(client.execute(SimpleRequestBuilder.get(uri).build(), null).get(5, TimeUnit.SECONDS)
+            .getCode()).isEqualTo(204);
+        assertThat(gone.await(5, TimeUnit.SECONDS))
+            .as("the peer saw the connection end within 5 s (its own bound is 10 s)").isTrue();
+        assertThat(accounting.snapshot().finWaitTimeouts()).isEqualTo(1);
+      } finally {
+        client.close(CloseMode.GRACEFUL);
+      }
+    }
+  }
+
+  private static LoopbackServer latePeer() throws IOException {
+    return latePeer(new CountDownLatch(1));
+  }
+
   /**
    * The kit's loopback server, answering each connection's request 204 with {@code Connection:
-   * close} and never closing it: it reads on until the client goes away (bounded by 10 s).
+   * close} and never closing it: it reads on until the client goes away (bounded by 10 s), then
+   * counts {@code gone} down.
    */
-  private static LoopbackServer latePeer() throws IOException {
+  private static LoopbackServer latePeer(CountDownLatch gone) throws IOException {
     return new LoopbackServer("late-peer", socket -> {
       try (socket) {
         socket.setSoTimeout(10_000);
@@ -87,8 +119,11 @@ class AsyncFinWaitCompletionTest {
         while (in.read() >= 0) {
           // held open: no FIN from this side
         }
-      } catch (IOException gone) {
-        // the client reset it, or the bound passed
+        gone.countDown();
+      } catch (java.net.SocketTimeoutException bound) {
+        // the 10 s bound passed: the client never ended the connection
+      } catch (IOException reset) {
+        gone.countDown(); // the client reset it
       }
     });
   }

@@ -184,12 +184,16 @@ final class SocketHandler extends ChannelDuplexHandler {
       ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
       if (!state.closeDeferred) {
         state.closeDeferred = true;
-        ctx.executor().schedule(() -> {
+        io.netty.util.concurrent.ScheduledFuture<?> bound = ctx.executor().schedule(() -> {
           if (ctx.channel().isActive() && state.outcome == null && state.finWait == null) {
             state.outcome = CloseOutcome.RESET;
             closeWith(ctx, state, false, ctx.newPromise());
           }
         }, state.connections.finWaitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        // Cancelled once the channel is closed: a task left to its time kept the channel and its
+        // state in the event loop's queue for up to the FIN wait after (Netty drops a cancelled
+        // task from the queue).
+        ctx.channel().closeFuture().addListener(f -> bound.cancel(false));
       }
       return;
     }
