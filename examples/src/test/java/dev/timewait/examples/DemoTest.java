@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class DemoTest {
 
@@ -36,27 +38,19 @@ class DemoTest {
     }
   }
 
-  @Test
-  void demoRejectsBadNumbersWithExitTwo() {
-    StringWriter err = new StringWriter();
-
-    int code = TimeWaitLoad.execute(new PrintWriter(new StringWriter()), new PrintWriter(err),
-        "demo", "--requests", "-1");
-
-    assertThat(code).isEqualTo(2);
-    assertThat(err.toString()).startsWith("--requests must be > 0, but was -1").doesNotContain("\tat ");
-  }
-
-  @Test
-  void demoRejectsMoreRequestsThanTheLoadCommandTakes() {
+  @ParameterizedTest(name = "--requests {0}")
+  @CsvSource(delimiter = '|', value = {
+    "-1         | --requests must be > 0, but was -1",
     // Before: no upper bound, and 2,000,000,000 allocated a latency array per run (OutOfMemoryError).
+    "2000000000 | --requests must be <= 10000000, but was 2000000000",
+  })
+  void demoRejectsBadNumbersWithExitTwo(String requests, String reason) {
     StringWriter err = new StringWriter();
 
     int code = TimeWaitLoad.execute(new PrintWriter(new StringWriter()), new PrintWriter(err),
-        "demo", "--requests", "2000000000");
+        "demo", "--requests", requests);
 
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString()).startsWith("--requests must be <= 10000000, but was 2000000000")
-        .doesNotContain("\tat ");
+    assertThat(err.toString()).startsWith(reason).doesNotContain("\tat ");
   }
 }

@@ -1,5 +1,6 @@
 package dev.timewait.httpclient5;
 
+import dev.timewait.internal.LibraryThreads;
 import java.util.Comparator;
 import java.util.PriorityQueue;
 import java.util.Queue;
@@ -62,7 +63,7 @@ final class FinWaitTimer {
   /** Runs due tasks; never shut down (its threads end when idle). */
   private static final ThreadPoolExecutor RUNNERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
       RUNNER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(),
-      task -> newThread(task, RUNNER_NAME));
+      task -> LibraryThreads.newDaemon(RUNNER_NAME, task));
 
   /** Due deadlines, in the order they fell due, their tasks not yet taken by a runner. */
   private static final Queue<Deadline> READY = new ConcurrentLinkedQueue<>();
@@ -76,23 +77,11 @@ final class FinWaitTimer {
 
   private static void startSweeper() {
     try {
-      newThread(FinWaitTimer::sweep, THREAD_NAME).start();
+      LibraryThreads.newDaemon(THREAD_NAME, FinWaitTimer::sweep).start();
     } catch (Throwable t) {
       RUNNING.set(false); // no thread: let the next schedule try again
       throw t;
     }
-  }
-
-  /**
-   * A daemon thread that inherits nothing of the thread that happens to make it: no inheritable
-   * thread-locals, and this library's class loader as its context class loader (a thread lives on
-   * after the request that started it; it must not keep a web application's loader).
-   */
-  private static Thread newThread(Runnable body, String name) {
-    Thread t = new Thread(null, body, name, 0, false);
-    t.setDaemon(true);
-    t.setContextClassLoader(FinWaitTimer.class.getClassLoader());
-    return t;
   }
 
   /** Runs {@code task} on a runner thread once {@code delayNanos} have passed, unless cancelled. */
@@ -228,8 +217,8 @@ final class FinWaitTimer {
 
   /**
    * Runs ready tasks until none is left, then counts itself out of {@link #DRAINING}. A task
-   * readied just as this ends waits for the next tick, whose sweep finds no runner draining (or
-   * the same head again) and starts one.
+   * readied just as this ends waits for the next tick, whose sweep finds it waited a tick (or no
+   * runner draining) and starts one.
    */
   private static void drain() {
     try {

@@ -5,6 +5,7 @@ import dev.timewait.diagnostics.PortBudget;
 import dev.timewait.diagnostics.TcpCounts;
 import dev.timewait.diagnostics.TcpFilter;
 import dev.timewait.diagnostics.TcpTable;
+import dev.timewait.internal.LibraryThreads;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -76,12 +77,8 @@ final class KernelSampler {
    * thread-locals and take this library's class loader as their context class loader, not its (a
    * web application's, which a thread living on after an undeploy would keep).
    */
-  private static final ThreadFactory LOOKUP_THREADS = task -> {
-    Thread t = new Thread(null, task, "timewait-metrics-lookup", 0, false);
-    t.setDaemon(true);
-    t.setContextClassLoader(KernelSampler.class.getClassLoader());
-    return t;
-  };
+  private static final ThreadFactory LOOKUP_THREADS =
+      task -> LibraryThreads.newDaemon("timewait-metrics-lookup", task);
 
   private final long intervalNanos;
   private final TcpTable table;
