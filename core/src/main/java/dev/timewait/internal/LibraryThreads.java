@@ -1,11 +1,11 @@
 package dev.timewait.internal;
 
 /**
- * The threads timewait starts for itself (timers, name lookups) that outlive the call that happens
- * to start them: daemon threads that inherit nothing of that thread, neither its inheritable
- * thread-locals nor its context class loader, which they take from this library instead. A thread
- * that lives on after a web application's request must not keep that application's class loader
- * (on undeploy) or its request-scoped values. Stateless.
+ * The threads timewait starts for itself (timers, name lookups, the TIME_WAIT monitor's sampler)
+ * that outlive the call that happens to start them: daemon threads that inherit nothing of that
+ * thread, neither its inheritable thread-locals nor its context class loader, which they take from
+ * this library instead. A thread that lives on after a web application's request must not keep
+ * that application's class loader (on undeploy) or its request-scoped values. Stateless.
  */
 public final class LibraryThreads {
   private LibraryThreads() {}

@@ -1,5 +1,6 @@
 package dev.timewait.diagnostics;
 
+import dev.timewait.internal.LibraryThreads;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -56,8 +57,10 @@ final class SamplerThread {
         LOG.debug("TIME_WAIT monitor not sampling: {}", reason);
         return;
       }
-      thread = new Thread(this::run, name);
-      thread.setDaemon(true);
+      // Started by whatever thread adds the first destination (a web request's, it may be): it
+      // must keep neither that thread's inheritable thread-locals nor its context class loader
+      // (an undeployed application's), as the library's other threads.
+      thread = LibraryThreads.newDaemon(name, this::run);
       thread.start();
       LOG.debug("TIME_WAIT monitor {} started: {} every {}", name, destinations, period);
     } finally {

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -53,6 +57,32 @@ class SamplerThreadTest {
       sampler.close();
       Thread.setDefaultUncaughtExceptionHandler(handler);
     }
+  }
+
+  @Test
+  void theThreadTakesTheLibrarysClassLoaderNotTheStartersNorItsThreadLocals() throws Exception {
+    List<ClassLoader> loaders = new CopyOnWriteArrayList<>();
+    List<String> inherited = new CopyOnWriteArrayList<>();
+    InheritableThreadLocal<String> request = new InheritableThreadLocal<>();
+    SamplerThread sampler = new SamplerThread("sampler-test-loader", Duration.ofMillis(10), () -> {
+      loaders.add(Thread.currentThread().getContextClassLoader());
+      inherited.add(String.valueOf(request.get()));
+    });
+    ClassLoader application = new URLClassLoader(new URL[0], getClass().getClassLoader());
+    Thread starter = new Thread(() -> {
+      request.set("a web request's");
+      sampler.start(() -> null, "destinations");
+    }, "a-request");
+    starter.setContextClassLoader(application);
+    try {
+      starter.start();
+      starter.join(10_000);
+      assertThat(await(() -> !loaders.isEmpty())).isTrue();
+    } finally {
+      sampler.close();
+    }
+    assertThat(loaders).first().isSameAs(SamplerThread.class.getClassLoader());
+    assertThat(inherited).first().isEqualTo("null");
   }
 
   private static boolean await(BooleanSupplier condition) throws InterruptedException {
