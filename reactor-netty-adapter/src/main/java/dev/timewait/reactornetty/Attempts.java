@@ -82,7 +82,20 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
 
     @Override
     public void subscribe(CoreSubscriber<? super Connection> actual) {
-      once.subscribe(new Attempt(actual, once, connections));
+      PoolSweep sweep = connections.sweep;
+      if (sweep == null) {
+        once.subscribe(new Attempt(actual, once, connections));
+        return;
+      }
+      // Reactor Netty looks the destination's pool up and asks it for a connection inside this
+      // call: the pool sweep must not dispose that pool in between (the acquire would fail, or
+      // never end).
+      long stamp = sweep.enter();
+      try {
+        once.subscribe(new Attempt(actual, once, connections));
+      } finally {
+        sweep.exit(stamp);
+      }
     }
   }
 
@@ -247,7 +260,15 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       operations = null;
       binds = 0;
       Counting.staleRetry(connections.accounting);
-      once.subscribe(this);
+      PoolSweep sweep = connections.sweep;
+      long stamp = sweep == null ? 0 : sweep.enter(); // a new acquire, as in Exchange.subscribe
+      try {
+        once.subscribe(this);
+      } finally {
+        if (sweep != null) {
+          sweep.exit(stamp);
+        }
+      }
     }
 
     @Override

@@ -49,9 +49,13 @@ final class Connections {
   final boolean stateAttribute;
   /** The channels this client has open, with their states. */
   final Map<Channel, ChannelState> open = new ConcurrentHashMap<>();
+  /** The sweep of the pooled provider's remote addresses' pools; null without a pool. */
+  final PoolSweep sweep;
   private volatile boolean shutDown;
 
-  Connections(CloseStrategy strategy, CloseAccounting accounting, ConnectionProvider provider) {
+  Connections(CloseStrategy strategy, CloseAccounting accounting, ConnectionProvider provider,
+      PoolSweep sweep) {
+    this.sweep = sweep;
     this.strategy = strategy;
     this.rules = ConnectionRules.of(strategy);
     this.accounting = accounting;

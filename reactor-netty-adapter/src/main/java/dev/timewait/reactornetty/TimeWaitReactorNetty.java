@@ -8,6 +8,7 @@ import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.AttributeKey;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
@@ -127,9 +128,23 @@ public final class TimeWaitReactorNetty {
    */
   static final Duration MAX_EVICTION_INTERVAL = Duration.ofSeconds(1);
 
-  /** The providers {@link #connectionProvider} made, with their strategy; weak keys. */
-  private static final Map<ConnectionProvider, PooledKeepAlive> PROVIDERS =
+  /**
+   * The providers {@link #connectionProvider} made, with their strategy and pool sweep; weak keys
+   * (the sweep holds its provider weakly too).
+   */
+  private static final Map<ConnectionProvider, Pooled> PROVIDERS =
       Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** A pooled provider's strategy and the sweep of its remote addresses' pools. */
+  private static final class Pooled {
+    final PooledKeepAlive strategy;
+    final PoolSweep sweep;
+
+    Pooled(PooledKeepAlive strategy, PoolSweep sweep) {
+      this.strategy = strategy;
+      this.sweep = sweep;
+    }
+  }
 
   private TimeWaitReactorNetty() {}
 
@@ -138,7 +153,9 @@ public final class TimeWaitReactorNetty {
    * pooled keep-alive, {@link ConnectionProvider#newConnection()} otherwise. Create the client on
    * it ({@code HttpClient.create(provider)}), then {@link #configure} it with the same strategy.
    * Reactor Netty pools per remote address; a remote's pool with no connection for {@code
-   * idleTimeout} is disposed (a later call makes a new one).
+   * idleTimeout} is disposed (a later call makes a new one) by a sweep of timewait's, which holds
+   * the provider weakly and which {@link #shutdown} stops: a provider dropped is collected. Use the
+   * provider only for clients configured by timewait: the sweep sees only their connections.
    *
    * @param name the pool's name, in Reactor Netty's logs and metrics
    * @param strategy how connections close
@@ -155,7 +172,8 @@ public final class TimeWaitReactorNetty {
    * pendingAcquireTimeout}, {@code fifo()} or {@code lifo()}, {@code disposeTimeout}. The
    * strategy's settings are made after {@code customizer} and win: {@code maxConnections}, {@code
    * pendingAcquireMaxCount}, {@code maxIdleTime}, {@code evictInBackground}, {@code
-   * evictionPredicate} and {@code disposeInactivePoolsInBackground}. A {@code maxLifeTime} set
+   * evictionPredicate}, and {@code disposeInactivePoolsInBackground} off (its task keeps the
+   * provider forever; timewait's sweep disposes inactive pools instead). A {@code maxLifeTime} set
    * there stays, and resets connections in the pool: {@link PooledKeepAlive#maxLifetime()} retires
    * them with their last request instead. Do not set {@code forRemoteHost} there: a remote's own
    * pool settings would bypass the strategy's bound and eviction predicate. Server close and reset
@@ -189,13 +207,15 @@ public final class TimeWaitReactorNetty {
       // Reactor Netty keeps a pool per remote address, and each pool's background eviction is a
       // task of its own every sweep, for the provider's life unless inactive pools are disposed:
       // a client that calls many hosts (webhooks) would keep a pool and a timer per host ever
-      // called. A pool with no connection for idleTimeout goes (a later call makes a new one).
+      // called. PoolSweep disposes a pool with no connection for idleTimeout (a later call makes
+      // a new one). Reactor Netty's own disposal of inactive pools is off (a zero interval): its
+      // task reschedules itself with no handle to cancel, and keeps the provider forever.
       builder.maxConnections(pooled.maxPerRoute())
           .pendingAcquireMaxCount(2 * pooled.maxPerRoute())
           .maxIdleTime(pooled.idleTimeout())
           .evictInBackground(sweep)
           .evictionPredicate(new Eviction(pooled))
-          .disposeInactivePoolsInBackground(pooled.idleTimeout(), pooled.idleTimeout());
+          .disposeInactivePoolsInBackground(Duration.ZERO, Duration.ZERO);
       provider = builder.build();
     } catch (LinkageError older) {
       // Reactor Netty 1.1 (Spring Boot 3.0-3.3) has no evictionPredicate with this signature:
@@ -204,7 +224,7 @@ public final class TimeWaitReactorNetty {
           + " (io.projectreactor.netty:reactor-netty-http), but an older one is on the class path ("
           + older + "); manage reactor-bom to 2024.0 or later in your build", older);
     }
-    PROVIDERS.put(provider, pooled);
+    PROVIDERS.put(provider, new Pooled(pooled, new PoolSweep(provider, pooled.idleTimeout())));
     return provider;
   }
 
@@ -243,25 +263,31 @@ public final class TimeWaitReactorNetty {
           "client must not be configured by TimeWaitReactorNetty yet, but it was; configure a client once");
     }
     ConnectionProvider provider = client.configuration().connectionProvider();
-    if (strategy instanceof PooledKeepAlive && !strategy.equals(PROVIDERS.get(provider))) {
+    Pooled pooled = PROVIDERS.get(provider);
+    if (strategy instanceof PooledKeepAlive && (pooled == null || !strategy.equals(pooled.strategy))) {
       throw new IllegalArgumentException("client's connectionProvider must be made by"
           + " TimeWaitReactorNetty.connectionProvider(name, strategy) for " + strategy
           + ", but was " + provider + ": create the client with HttpClient.create(provider)");
     }
-    Connections connections = new Connections(strategy, accounting, provider);
+    Connections connections = new Connections(strategy, accounting, provider,
+        pooled == null ? null : pooled.sweep);
     HttpClient configured = client
         .attr(CONNECTIONS, connections)
         .protocol(HttpProtocol.HTTP11)
         // The peer's FIN becomes an event for the socket handler instead of Netty's own close, so
         // that the close after it is plain (the peer keeps the TIME_WAIT) and is counted as such.
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .doOnChannelInit((observer, channel, remote) -> install(connections, channel.pipeline()))
+        .doOnChannelInit((observer, channel, remote) -> install(connections, channel.pipeline(), remote))
         .mapConnect(new Attempts(connections));
     log.debug("configured Reactor Netty for {}", strategy);
     return configured;
   }
 
-  private static void install(Connections connections, ChannelPipeline pipeline) {
+  private static void install(Connections connections, ChannelPipeline pipeline,
+      SocketAddress remote) {
+    if (connections.sweep != null && remote != null) {
+      connections.sweep.opened(remote, pipeline.channel());
+    }
     ChannelState state = new ChannelState(connections);
     if (connections.stateAttribute) {
       pipeline.channel().attr(ChannelState.KEY).set(state);
@@ -332,7 +358,9 @@ public final class TimeWaitReactorNetty {
     boolean mayBlock = !Schedulers.isInNonBlockingThread();
     connections.shutdown(mayBlock ? SHUTDOWN_WAIT : Duration.ZERO);
     ConnectionProvider provider = client.configuration().connectionProvider();
-    if (PROVIDERS.containsKey(provider)) {
+    Pooled pooled = PROVIDERS.get(provider);
+    if (pooled != null) {
+      pooled.sweep.cancel();
       if (mayBlock) {
         try {
           provider.disposeLater().block(SHUTDOWN_WAIT);
@@ -348,6 +376,12 @@ public final class TimeWaitReactorNetty {
             null, e -> log.debug("disposing {} failed: {}", provider, e.toString()));
       }
     }
+  }
+
+  /** The sweep of a provider {@link #connectionProvider} made for pooled keep-alive, or null: for tests. */
+  static PoolSweep sweep(ConnectionProvider provider) {
+    Pooled pooled = PROVIDERS.get(provider);
+    return pooled == null ? null : pooled.sweep;
   }
 
   /** FIN waits under way in this process: for tests. */
