@@ -48,6 +48,13 @@ public final class CloseEvent {
      */
     PEER_ANNOUNCED,
     /**
+     * The caller's own request said {@code Connection: close} (a header of its own, or a client
+     * told not to keep connections alive) on a pooled connection it was not the last request of:
+     * the client ends the connection after that exchange, whatever the peer answered (RFC 9112
+     * 9.6: a client that sent close sends no further request on the connection).
+     */
+    CALLER_ASKED,
+    /**
      * The exchange failed or was cancelled before it completed, or a server close's FIN wait was
      * cut short (a cancel, an interrupt, the client's shutdown).
      */

@@ -102,9 +102,13 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     boolean keep = connection != null && pooled
         && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
         && Messages.mayReuse(connections.rules(), connection.last, response);
-    if (!keep && connection != null && pooled && !connection.last
-        && !Messages.peerAllowsReuse(response)) {
-      connection.retire(CloseEvent.Reason.PEER_ANNOUNCED);
+    if (!keep && connection != null && pooled && !connection.last) {
+      // The caller's own Connection: close comes first, then the peer's answer.
+      if (Messages.callerAsksClose(request)) {
+        connection.retire(CloseEvent.Reason.CALLER_ASKED);
+      } else if (!Messages.peerAllowsReuse(response)) {
+        connection.retire(CloseEvent.Reason.PEER_ANNOUNCED);
+      }
     }
     if (!keep && connection != null && Messages.endsByAgreement(request, response)) {
       connection.armed = true;

@@ -112,8 +112,14 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
       request.setHeader(HttpHeaders.CONNECTION, HeaderElements.CLOSE);
     }
     ClassicHttpResponse response = executeNoting(request, conn, informationCallback, context, sent > 0);
-    if (rules.keepAlive() && !last && socket != null && !Messages.peerAllowsReuse(response)) {
-      SocketControl.retire(sockets, socket, CloseEvent.Reason.PEER_ANNOUNCED);
+    if (rules.keepAlive() && !last && socket != null) {
+      // The caller's own Connection: close comes first (HttpClient's reuse strategy ends the
+      // connection for it), then the peer's answer.
+      if (Messages.callerAsksClose(request)) {
+        SocketControl.retire(sockets, socket, CloseEvent.Reason.CALLER_ASKED);
+      } else if (!Messages.peerAllowsReuse(response)) {
+        SocketControl.retire(sockets, socket, CloseEvent.Reason.PEER_ANNOUNCED);
+      }
     }
     if (mayArm && Messages.endsByAgreement(request, response) && arm(local, remote, context)) {
       log.debug("armed server close of {} -> {}", local, remote);

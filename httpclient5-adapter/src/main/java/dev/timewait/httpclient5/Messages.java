@@ -39,6 +39,11 @@ final class Messages {
         keepAlive == null ? null : keepAlive.getValue());
   }
 
+  /** Whether the request says {@code Connection: close} (the caller's own, where it is not last). */
+  static boolean callerAsksClose(HttpMessage request) {
+    return ConnectionRules.hasToken(connection(request), "close");
+  }
+
   /**
    * {@code version.lessEquals(HttpVersion.HTTP_1_0)}, without the varargs array that HttpCore's
    * comparison allocates per call: the same protocol, and a major.minor of 1.0 or less.

@@ -107,6 +107,10 @@ final class CloseInterceptor implements Interceptor {
       last = lastReason != null;
       if (last) {
         SocketControl.retire(factory, socket, lastReason); // once per connection
+      } else if ("close".equalsIgnoreCase(request.header("Connection"))) {
+        // The caller's own close, as OkHttp reads it (CallServerInterceptor: the whole value, any
+        // case): OkHttp ends the connection after this exchange.
+        SocketControl.retire(factory, socket, CloseEvent.Reason.CALLER_ASKED);
       }
     }
     // Every last request carries Connection: close (ConnectionRules.mustAskServerToClose), which is

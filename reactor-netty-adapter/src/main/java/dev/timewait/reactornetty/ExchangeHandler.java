@@ -173,7 +173,11 @@ final class ExchangeHandler extends ChannelDuplexHandler {
     String connection = response.headers().get(HttpHeaderNames.CONNECTION);
     String keepAlive = response.headers().get("Keep-Alive");
     state.endsByAgreement = ConnectionRules.endsByAgreement(state.requestConnection, http10, connection);
-    if (!state.connections.rules.mayReuse(state.last, http10, connection, keepAlive)) {
+    // A close the caller asked for (its own header, or keepAlive(false)) on a request that was not
+    // the connection's last: Reactor Netty reads only the response for that, and would pool a
+    // connection the server may be closing (RFC 9112 9.6: no further request after close).
+    boolean callerAsked = !state.last && ConnectionRules.hasToken(state.requestConnection, "close");
+    if (callerAsked || !state.connections.rules.mayReuse(state.last, http10, connection, keepAlive)) {
       state.retire = true;
       // Reactor Netty's "not persistent": it closes the connection after this exchange instead
       // of releasing it to the pool. Set before its operations read the response head, which
@@ -184,7 +188,9 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       if (operations != null) {
         operations.markPersistent(false);
       }
-      if (!state.last) {
+      if (callerAsked) {
+        state.retire(CloseEvent.Reason.CALLER_ASKED);
+      } else if (!state.last) {
         state.retire(state.connections.rules.retireReason(null, http10, connection, keepAlive));
       }
     } else {

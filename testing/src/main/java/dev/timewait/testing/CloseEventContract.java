@@ -10,6 +10,7 @@ import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
@@ -191,6 +192,24 @@ public abstract class CloseEventContract {
       CloseEvent event = heard.first();
       assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.PEER_ANNOUNCED);
       assertThat(event.requests()).as("%s", event).isEqualTo(1);
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  @Test
+  void aPooledConnectionWhoseRequestAskedToCloseIsHeardAsCallerAsked() throws Exception {
+    // The caller's own Connection: close, on a request that was not the connection's last; the
+    // peer answers without one and keeps the connection open.
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.IGNORE_CONNECTION_CLOSE)) {
+      Heard heard = new Heard();
+      try (FaultClient client = client(pooled().build(), heard.accounting)) {
+        assertThat(BoundedCalls.within(CALL_BOUND, () -> client.exchange("GET", uri(peer),
+            Map.of("Connection", "close"), null).status())).isEqualTo(200);
+        CloseEvent event = heard.first();
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.CALLER_ASKED);
+        assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
+        assertThat(event.requests()).as("%s", event).isEqualTo(1);
+      }
       assertNoClientTimeWait(peer);
     }
   }

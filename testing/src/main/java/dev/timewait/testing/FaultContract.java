@@ -7,6 +7,7 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.Retirement;
 import dev.timewait.ServerClose;
 import dev.timewait.diagnostics.TcpState;
 import java.io.IOException;
@@ -533,6 +534,40 @@ public abstract class FaultContract {
     assertThat(stats.closedAfterPeerFin()).isZero();
     assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
     assertNothingLeft(client, accounting, peer.port());
+  }
+
+  /**
+   * A caller's own {@code Connection: close} on a pooled client (a header of its own, or Reactor
+   * Netty's {@code keepAlive(false)}) ends that connection after its exchange, though the server
+   * answers without one: a client that sent close must not send another request on the connection
+   * (RFC 9112 9.6), which the server may be closing. The peer here keeps every connection open and
+   * answers each request: a second request on the first connection would show as one accepted.
+   */
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("pooledRetirementsPlainAndTls")
+  void aCallersOwnConnectionCloseEndsItsPooledConnectionThoughTheServerKeepsItOpen(
+      CloseStrategy strategy, boolean tls) throws Exception {
+    RawHttpPeer peer = peer(RawHttpPeer.Behaviour.IGNORE_CONNECTION_CLOSE, Duration.ZERO, tls);
+    CloseAccounting accounting = new CloseAccounting();
+    FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
+    assertThat(bounded(() -> client.exchange("GET", uri(peer, tls), Map.of("Connection", "close"),
+        null).status())).isEqualTo(200);
+    assertThat(bounded(() -> client.exchange("GET", uri(peer, tls), Map.of(), null).status()))
+        .isEqualTo(200);
+    assertThat(peer.accepted()).as("connections for a request with Connection: close and one"
+        + " after it").isEqualTo(2);
+    assertThat(Leaks.await(() -> accounting.snapshot().closed() >= 1, SETTLE))
+        .as("the first connection closed: %s", accounting.snapshot()).isTrue();
+    assertNothingLeft(client, accounting, peer.port());
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+    assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+  }
+
+  static Stream<Arguments> pooledRetirementsPlainAndTls() {
+    // A short FIN wait: this peer never closes, so server-close retirement waits out its bound.
+    return Stream.of(Retirement.RESET, Retirement.SERVER_CLOSE).flatMap(r -> Stream.of(false, true)
+        .map(tls -> Arguments.of(PooledKeepAlive.builder().maxTotal(4).maxPerRoute(4)
+            .retirement(r).finWait(Duration.ofMillis(200)).build(), tls)));
   }
 
   @ParameterizedTest(name = "tls={0}")
