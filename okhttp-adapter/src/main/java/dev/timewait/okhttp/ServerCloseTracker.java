@@ -4,13 +4,16 @@ import dev.timewait.spi.SocketControl;
 import dev.timewait.TimeWaitSocketFactory;
 import java.io.IOException;
 import java.net.Socket;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Call;
 import okhttp3.EventListener;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import okio.BufferedSource;
 import okio.ForwardingSource;
 import okio.Okio;
+import okio.Timeout;
 
 /**
  * Arms a server close at the one right moment: when OkHttp has read a {@code Connection: close}
@@ -23,7 +26,8 @@ import okio.Okio;
  * from another thread, whether or not a read is under way), an I/O error, and a response closed
  * before it was read to the end (OkHttp's discard of the rest may have failed; OkHttp's end event
  * then reports fewer bytes than the body's length, and a body of unknown length is tracked by a
- * wrapper that notes the close). A cancel or call timeout that comes once the connection is armed, while
+ * wrapper that notes a close with content left; a chunked body whose content was all read but not
+ * its last chunk is read to its end first, for at most {@link #END_WAIT_MILLIS}). A cancel or call timeout that comes once the connection is armed, while
  * the call's thread waits for the server's FIN, no longer reaches the socket through OkHttp (its
  * exchange is over); the tracker hears it ({@link #canceled}) and ends the wait with an RST, a
  * FIN-wait abort. One tracker per call, held as the call's tag and registered with {@link
@@ -32,6 +36,9 @@ import okio.Okio;
  * <p>Thread-safe: events come from the calling thread, cancels from any thread.
  */
 final class ServerCloseTracker extends EventListener {
+  /** How long a chunked body closed by its caller is read on for its end. */
+  static final long END_WAIT_MILLIS = 100;
+
   private final TimeWaitSocketFactory factory;
   private final AtomicBoolean attached = new AtomicBoolean();
   private volatile Exchange current;
@@ -79,16 +86,49 @@ final class ServerCloseTracker extends EventListener {
       exchange.expectedBytes = length;
       return response;
     }
-    ForwardingSource noting = new ForwardingSource(body.source()) {
+    BufferedSource source = body.source();
+    ForwardingSource noting = new ForwardingSource(source) {
       @Override
       public void close() throws IOException {
-        exchange.closedEarly = true; // harmless once the body completed: it was armed already
+        // A chunked body is complete for OkHttp only once its last chunk (0 CRLF CRLF) was read,
+        // and a caller that parses the body (Jackson stops at the JSON value's last byte; Spring's
+        // response closes without draining) closes before that with all content read. Read on
+        // for a moment: the end of the stream now is a complete exchange (OkHttp reports its end
+        // inside that read, and it is armed); content still to come is a close before the end.
+        if (!endsNow(source)) {
+          exchange.closedEarly = true; // harmless once the body completed: it was armed already
+        }
         super.close();
       }
     };
     ResponseBody tracked =
         ResponseBody.create(Okio.buffer(noting), body.contentType(), body.contentLength());
     return response.newBuilder().body(tracked).build();
+  }
+
+  /**
+   * Whether {@code source} is at its end or reaches it within {@link #END_WAIT_MILLIS} with no
+   * content left: false if content is left, or it does not end in time, or the read fails. The
+   * bound is OkHttp's own for the discard of a body closed early (100 ms).
+   */
+  static boolean endsNow(BufferedSource source) {
+    Timeout timeout = source.timeout();
+    long now = System.nanoTime();
+    boolean hadDeadline = timeout.hasDeadline();
+    long deadline = hadDeadline ? timeout.deadlineNanoTime() : 0;
+    long bound = now + TimeUnit.MILLISECONDS.toNanos(END_WAIT_MILLIS);
+    timeout.deadlineNanoTime(hadDeadline && deadline - bound < 0 ? deadline : bound);
+    try {
+      return source.exhausted();
+    } catch (IOException notInTime) {
+      return false;
+    } finally {
+      if (hadDeadline) {
+        timeout.deadlineNanoTime(deadline);
+      } else {
+        timeout.clearDeadline();
+      }
+    }
   }
 
   private static boolean closes(Response response) {

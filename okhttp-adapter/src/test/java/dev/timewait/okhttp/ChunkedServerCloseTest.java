@@ -121,6 +121,25 @@ class ChunkedServerCloseTest {
     assertThat(ports.timeWait()).isZero();
   }
 
+  /**
+   * A caller that parses the body (Jackson stops at the JSON value's last byte; Spring's response
+   * closes without draining) reads all the content but not the last chunk: a complete exchange
+   * all the same, which waits for the server's FIN. It reset before (session 39's audit).
+   */
+  @Test
+  void aChunkedBodyWhoseContentWasReadButNotItsLastChunkClosesAfterTheServersFin() throws Exception {
+    String url = startPeer(true);
+    try (Response response = execute(url)) {
+      assertThat(response.body().source().readUtf8(BODY.length())).isEqualTo(BODY);
+    }
+    KernelTcp.awaitClientSettled(listener.getLocalPort(), SETTLE);
+    CloseStats stats = accounting.snapshot();
+    assertThat(stats.connectionsOpened()).as("%s", stats).isEqualTo(1);
+    assertThat(stats.closedAfterPeerFin()).as("%s", stats).isEqualTo(1);
+    assertThat(stats.closedByReset()).as("%s", stats).isZero();
+    assertThat(ports.timeWait()).isZero();
+  }
+
   @Test
   void aChunkedBodyClosedBeforeItsEndResetsWithoutWaitingForAFin() throws Exception {
     String url = startPeer(false); // a FIN wait would last the whole 10 s
