@@ -1080,8 +1080,13 @@ final class TimeWaitSocket extends Socket {
         if (b < 0) {
           peerFinSeen = true;
           peerEndedAfterPause();
-        } else if (requestPending) {
-          requestPending = false; // the response began
+        } else {
+          if (requestPending) {
+            requestPending = false; // the response began
+          }
+          if (timedOutInExchange) {
+            timedOutInExchange = false; // see read(byte[], int, int)
+          }
         }
         if (b >= 0 && staleCheckNanos >= 0) {
           bytesRead++; // one thread reads at a time
@@ -1124,8 +1129,15 @@ final class TimeWaitSocket extends Socket {
         if (n < 0) {
           peerFinSeen = true;
           peerEndedAfterPause();
-        } else if (n > 0 && requestPending) {
-          requestPending = false; // the response began
+        } else if (n > 0) {
+          if (requestPending) {
+            requestPending = false; // the response began
+          }
+          if (timedOutInExchange) {
+            // The exchange went on after the timeout: a wait that a timeout ends by design, as
+            // HttpCore's for a 100 Continue (3 s) from a server that ignores Expect, is no cut.
+            timedOutInExchange = false;
+          }
         }
         if (n >= 0 && staleCheckNanos >= 0) {
           bytesRead += n; // one thread reads at a time
