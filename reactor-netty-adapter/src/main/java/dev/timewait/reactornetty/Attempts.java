@@ -82,20 +82,9 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
 
     @Override
     public void subscribe(CoreSubscriber<? super Connection> actual) {
-      PoolSweep sweep = connections.sweep;
-      if (sweep == null) {
-        once.subscribe(new Attempt(actual, once, connections));
-        return;
-      }
-      // Reactor Netty looks the destination's pool up and asks it for a connection inside this
-      // call: the pool sweep must not dispose that pool in between (the acquire would fail, or
-      // never end).
-      long stamp = sweep.enter();
-      try {
-        once.subscribe(new Attempt(actual, once, connections));
-      } finally {
-        sweep.exit(stamp);
-      }
+      Attempt attempt = new Attempt(actual, once, connections);
+      attempt.enterGate();
+      once.subscribe(attempt);
     }
   }
 
@@ -110,6 +99,8 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
    * connection's event loop before the failure that reads it is signalled.
    */
   static final class Attempt implements CoreSubscriber<Connection>, Subscription {
+    private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Attempt> IN_GATE =
+        java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Attempt.class, "inGate");
     private final CoreSubscriber<? super Connection> actual;
     private final Mono<Connection> once;
     private final Connections connections;
@@ -141,6 +132,12 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
      */
     private volatile boolean streamedBody;
     private volatile long readMark;
+    /**
+     * The pool sweep's gate, held from the subscription until the request is bound to a channel
+     * or the subscription ends ({@link PoolSweep#enter}); 1 while held, released once.
+     */
+    private volatile int inGate;
+    private volatile long gateStamp;
 
     Attempt(CoreSubscriber<? super Connection> actual, Mono<Connection> once, Connections connections) {
       this.actual = actual;
@@ -149,8 +146,31 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       this.context = actual.currentContext().put(Attempt.class, this);
     }
 
+    /**
+     * Holds the pool sweep's gate, if the client's provider pools: Reactor Netty looks the
+     * destination's pool up and asks it for a connection inside the subscription, and a new
+     * connection is counted by the sweep only once its channel is initialised, on its event loop;
+     * until this attempt's request is bound to a channel, no pool may be disposed under it (the
+     * acquire would fail, or never end).
+     */
+    void enterGate() {
+      PoolSweep sweep = connections.sweep;
+      if (sweep != null) {
+        gateStamp = sweep.enter();
+        inGate = 1;
+      }
+    }
+
+    /** Releases the gate once: at the bind, the subscription's end, or before a retry. */
+    void leaveGate() {
+      if (inGate == 1 && IN_GATE.compareAndSet(this, 1, 0)) {
+        connections.sweep.exit(gateStamp);
+      }
+    }
+
     void bind(ChannelOperations<?, ?> operations, ChannelState state, String method,
         boolean streamedBody) {
+      leaveGate(); // the channel was counted at its init, before its request
       this.binds = binds + 1; // one subscription's requests go out one after another
       this.method = method;
       this.streamedBody = streamedBody;
@@ -230,6 +250,7 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     @Override
     public void cancel() {
       cancelled = true;
+      leaveGate();
       upstream.cancel();
       if (!delivered) {
         closeIfHeld();
@@ -239,11 +260,13 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     @Override
     public void onNext(Connection connection) {
       delivered = true;
+      leaveGate();
       actual.onNext(connection);
     }
 
     @Override
     public void onError(Throwable error) {
+      leaveGate();
       if (!delivered) {
         closeIfHeld();
       }
@@ -260,19 +283,13 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       operations = null;
       binds = 0;
       Counting.staleRetry(connections.accounting);
-      PoolSweep sweep = connections.sweep;
-      long stamp = sweep == null ? 0 : sweep.enter(); // a new acquire, as in Exchange.subscribe
-      try {
-        once.subscribe(this);
-      } finally {
-        if (sweep != null) {
-          sweep.exit(stamp);
-        }
-      }
+      enterGate(); // a new acquire, as in Exchange.subscribe
+      once.subscribe(this);
     }
 
     @Override
     public void onComplete() {
+      leaveGate();
       if (!delivered) {
         closeIfHeld();
       }

@@ -7,11 +7,9 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
@@ -34,8 +32,9 @@ import reactor.netty.resources.ConnectionProvider;
  * fails ("Pool has been shut down") or, in reactor-pool's own window, never ends (measured,
  * docs/reactor-netty.md). This one holds the provider weakly, ends when the provider has been
  * collected, and {@link TimeWaitReactorNetty#shutdown} cancels it; and a disposal never overlaps
- * a configured client's subscription ({@link #enter}), inside which Reactor Netty looks the pool
- * up and asks it for a connection, synchronously.
+ * a configured client's acquire ({@link #enter}): from the subscription, inside which Reactor
+ * Netty looks the pool up and asks it for a connection, until the request is bound to a channel,
+ * which this sweep counted at its init (on its event loop, later than the subscription).
  *
  * <p>An address has a connection from the channel's init (before it connects) to its close. Its
  * key is {@link ConnectionProvider#disposeWhen}'s comparison: the host string, whose case Reactor
@@ -44,8 +43,8 @@ import reactor.netty.resources.ConnectionProvider;
  * wildcard address ({@code 0.0.0.0}, which {@code disposeWhen} matches to every pool on its port)
  * is not tracked, and its pool stays.
  *
- * <p>Thread-safe: counts change on the channels' event loops, the sweep runs on Reactor's parallel
- * scheduler (one run at a time), and both go through the map's atomic {@code compute}.
+ * <p>Thread-safe: counts change on the channels' event loops inside the map's atomic {@code
+ * compute}, and the sweep runs on Reactor's parallel scheduler, one run at a time.
  */
 final class PoolSweep implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(PoolSweep.class);
@@ -59,13 +58,15 @@ final class PoolSweep implements Runnable {
   private final long periodMillis;
   private final Map<String, Destination> destinations = new ConcurrentHashMap<>();
   /**
-   * Subscriptions hold it to read, a disposal to write. The sweep only ever tries for it, so a
-   * subscription waits at most for one disposal under way, never for a sweep that waits: a
+   * Acquires hold it to read, a disposal to write. The sweep only ever tries for it (it never
+   * waits in the lock's queue), so an acquire waits at most for a disposal under way, and a
    * subscription nested in another's (a retry of the caller's on a synchronous error) cannot
-   * deadlock.
+   * deadlock; on the disposing thread itself an acquire does not wait ({@link #enter}).
    */
   private final StampedLock gate = new StampedLock();
   private final Object running = new Object();
+  /** The thread that holds the gate to dispose, or null. */
+  private volatile Thread disposer;
   /** The periodic run, while some address is tracked; guarded by this. */
   private Disposable task;
 
@@ -127,15 +128,27 @@ final class PoolSweep implements Runnable {
   }
 
   /**
-   * Enters a configured client's subscription, inside which Reactor Netty looks a pool up and asks
-   * it for a connection: no disposal starts until {@link #exit}, and one under way ends first.
+   * Enters a configured client's acquire, from its subscription (inside which Reactor Netty looks
+   * a pool up and asks it for a connection) until its request is bound to a channel, which the
+   * sweep has counted by then, or it ends: no disposal starts until {@link #exit}, and one under
+   * way ends first. On the thread of a disposal under way (a caller's retry of an acquire that
+   * the disposal failed, run inside it) it does not wait: the disposed pool has left Reactor
+   * Netty's map, so that acquire makes a new one.
+   *
+   * @return the stamp to exit with; 0 where nothing was held
    */
   long enter() {
+    if (disposer == Thread.currentThread()) {
+      return 0;
+    }
     return gate.readLock();
   }
 
+  /** Leaves what {@link #enter} held; any thread (a stamp has no owner). */
   void exit(long stamp) {
-    gate.unlockRead(stamp);
+    if (stamp != 0) {
+      gate.unlockRead(stamp);
+    }
   }
 
   /**
@@ -162,42 +175,40 @@ final class PoolSweep implements Runnable {
 
   @Override
   public void run() {
+    runAt(System.nanoTime());
+  }
+
+  /** A run as if the clock read {@code now}: for tests, which cannot wait out an idle timeout. */
+  void runAt(long now) {
     synchronized (running) {
-      sweep();
+      sweep(now);
     }
   }
 
-  private void sweep() {
+  private void sweep(long now) {
     ConnectionProvider p = provider.get();
     if (p == null) {
       cancel(); // collected, with its pools
       return;
     }
-    long now = System.nanoTime();
     List<Map.Entry<String, Destination>> quiet = new ArrayList<>();
-    Set<InetSocketAddress> busyResolved = new HashSet<>();
     for (Map.Entry<String, Destination> e : destinations.entrySet()) {
-      Destination d = e.getValue();
-      if (isQuiet(d, now)) {
+      if (isQuiet(e.getValue(), now)) {
         quiet.add(e);
-      } else if (resolved(d.address) != null) {
-        busyResolved.add(resolved(d.address));
       }
     }
     for (Map.Entry<String, Destination> e : quiet) {
       Destination d = e.getValue();
-      InetSocketAddress ip = resolved(d.address);
-      if (ip != null && busyResolved.contains(ip)) {
-        continue; // disposeWhen would take the busy one's pool with it (equal IP and port)
-      }
       long stamp = tryGate();
       if (stamp == 0) {
-        continue; // subscriptions without pause: the next run tries again
+        break; // acquires under way all along: the next run tries again
       }
+      disposer = Thread.currentThread();
       try {
+        // Under the gate: every acquire that looked a pool up has its channel counted by now.
         boolean[] removed = new boolean[1];
         destinations.computeIfPresent(e.getKey(), (k, current) -> {
-          if (current == d && isQuiet(current, System.nanoTime())) {
+          if (current == d && isQuiet(current, now) && !sharesBusyAddress(current, now)) {
             removed[0] = true;
             return null;
           }
@@ -211,6 +222,7 @@ final class PoolSweep implements Runnable {
       } catch (RuntimeException failed) {
         log.debug("disposing {}'s pool for {} failed: {}", name, d.address, failed.toString());
       } finally {
+        disposer = null;
         gate.unlockWrite(stamp);
       }
     }
@@ -220,6 +232,23 @@ final class PoolSweep implements Runnable {
         stop();
       }
     }
+  }
+
+  /**
+   * Whether {@code d}'s address is resolved and another address with its IP and port (which
+   * {@code disposeWhen} matches by {@code equals}) is not quiet.
+   */
+  private boolean sharesBusyAddress(Destination d, long now) {
+    InetSocketAddress ip = resolved(d.address);
+    if (ip == null) {
+      return false;
+    }
+    for (Destination other : destinations.values()) {
+      if (other != d && ip.equals(resolved(other.address)) && !isQuiet(other, now)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean isQuiet(Destination d, long now) {
@@ -269,8 +298,9 @@ final class PoolSweep implements Runnable {
   /** One address's count of open connections, and since when it has had none. */
   private static final class Destination {
     final SocketAddress address;
-    int open;
-    long quietSince;
+    // Changed inside the map's compute for this address; read by the sweep for others.
+    volatile int open;
+    volatile long quietSince;
 
     Destination(SocketAddress address) {
       this.address = address;

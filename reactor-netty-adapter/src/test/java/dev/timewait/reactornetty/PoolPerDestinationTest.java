@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
+import dev.timewait.diagnostics.TcpState;
 import dev.timewait.testing.KernelTcp;
 import dev.timewait.testing.RawHttpPeer;
 import java.lang.ref.WeakReference;
@@ -14,13 +15,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionPoolMetrics;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.resources.LoopResources;
 
 /**
  * Reactor Netty keeps a pool per remote address. A client that calls many hosts (webhooks) must
@@ -138,6 +142,50 @@ class PoolPerDestinationTest {
     } finally {
       stop.set(true);
       TimeWaitReactorNetty.shutdown(client);
+    }
+  }
+
+  @Test
+  void aQuietPoolIsNotDisposedWhileARequestOpensItsNextConnection() throws Exception {
+    KernelTcp.assumeReadable();
+    // The sweep counts a new connection at its channel's init, which runs on the event loop after
+    // the request's subscription looked the pool up and asked it for the connection. Disposed in
+    // between, the pool hands the connection over and destroys it after its exchange, and
+    // requests queued behind it fail ("Pool has been shut down").
+    PooledKeepAlive strategy = PooledKeepAlive.builder().build(); // idle timeout 30 s
+    Pools pools = new Pools();
+    ConnectionProvider provider = TimeWaitReactorNetty.connectionProvider("opening", strategy,
+        builder -> builder.metrics(true, () -> pools));
+    LoopResources loops = LoopResources.create("sweep-opening", 1, true);
+    HttpClient client = TimeWaitReactorNetty.configure(HttpClient.create(provider).runOn(loops), strategy);
+    PoolSweep sweep = TimeWaitReactorNetty.sweep(provider);
+    CountDownLatch release = new CountDownLatch(1);
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.CLOSE_AFTER_RESPONSE)) {
+      assertThat(get(client, peer)).isEqualTo("ok"); // the peer closes it: the address goes quiet
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (KernelTcp.clientConnections(TcpState.ESTABLISHED, peer.port()).size() > 0
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(pools.live).hasSize(1);
+      loops.onClient(true).next().execute(() -> {
+        try {
+          release.await(10, TimeUnit.SECONDS); // holds the one event loop: no channel init
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      CompletableFuture<String> answer = client.get().uri("http://127.0.0.1:" + peer.port() + "/")
+          .responseSingle((response, body) -> body.asString()).toFuture();
+      // A run as if the address had been quiet for its idle timeout.
+      sweep.runAt(System.nanoTime() + strategy.idleTimeout().toNanos() + 1);
+      assertThat(pools.live).as("the pool a request is opening a connection in").hasSize(1);
+      release.countDown();
+      assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+    } finally {
+      release.countDown();
+      TimeWaitReactorNetty.shutdown(client);
+      loops.disposeLater().block(Duration.ofSeconds(10));
     }
   }
 
