@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import kotlin.jvm.JvmClassMappingKt;
 import kotlin.jvm.functions.Function0;
 import kotlin.reflect.KClass;
@@ -25,6 +26,8 @@ import okhttp3.Interceptor;
 import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The network interceptor of a timewait configuration. It sees each exchange with the connection
@@ -42,6 +45,7 @@ import okhttp3.Response;
  * <p>Thread-safe: one instance serves every call of a client.
  */
 final class CloseInterceptor implements Interceptor {
+  private static final Logger log = LoggerFactory.getLogger(CloseInterceptor.class);
   /** The tag key, made once (OkHttp's {@code tag(Class, ...)} makes a {@code KClass} per call). */
   private static final KClass<ServerCloseTracker> SERVER_CLOSE_TRACKER =
       JvmClassMappingKt.getKotlinClass(ServerCloseTracker.class);
@@ -58,6 +62,7 @@ final class CloseInterceptor implements Interceptor {
   /** Requests seen per connection; weak keys, so closed connections drop out. */
   private final Map<Connection, ConnectionUse> uses =
       Collections.synchronizedMap(new WeakHashMap<>());
+  private final AtomicBoolean warnedCloseRemoved = new AtomicBoolean();
 
   CloseInterceptor(CloseStrategy strategy, TimeWaitSocketFactory factory) {
     this.strategy = strategy;
@@ -127,7 +132,7 @@ final class CloseInterceptor implements Interceptor {
       // Reset closes need nothing more: OkHttp closes the connection after a Connection: close
       // exchange, and the socket resets. Over HTTP/2 the header never reaches the server, so an
       // unarmed (resetting) close is the right one there too.
-      return heedPeer(connection, proceedNoting(chain, request, connection, count > 1 ? use : null));
+      return heedPeer(connection, proceedNoting(chain, request, connection, count > 1 ? use : null), last);
     }
     Call call = chain.call();
     ServerCloseTracker tracker = call.tag(SERVER_CLOSE_TRACKER, newTracker);
@@ -140,7 +145,7 @@ final class CloseInterceptor implements Interceptor {
       tracker.end(exchange);
       throw e;
     }
-    return tracker.track(exchange, heedPeer(connection, response));
+    return tracker.track(exchange, heedPeer(connection, response, last));
   }
 
   /**
@@ -150,7 +155,12 @@ final class CloseInterceptor implements Interceptor {
    * max=0}; {@code Keep-Alive: timeout=N} retires it before the server's idle timeout ({@link
    * KeepAliveAnnouncement}).
    */
-  private Response heedPeer(Connection connection, Response response) {
+  private Response heedPeer(Connection connection, Response response, boolean last) {
+    if (last && rules.mustAskServerToClose(true) && isHttp1(connection.protocol())
+        && response.request().header("Upgrade") == null
+        && !"close".equalsIgnoreCase(response.request().header("Connection"))) {
+      closeRemoved(connection);
+    }
     if (closeEveryRequest) {
       return response;
     }
@@ -208,6 +218,30 @@ final class CloseInterceptor implements Interceptor {
       }
       throw e;
     }
+  }
+
+  /**
+   * A network interceptor after this one (added after {@code configure}) took the {@code
+   * Connection: close} off a connection's last request: OkHttp, which reads the request as it was
+   * sent, would pool the connection again past its cap or lifetime, and the server, not asked,
+   * keeps it open. The connection retires at its next reuse check instead (with an RST); the
+   * user is told once per client, since it needs their action.
+   */
+  private void closeRemoved(Connection connection) {
+    if (!closeEveryRequest) {
+      SocketControl.retireWhenIdle(factory, connection.socket(), 0);
+    }
+    if (warnedCloseRemoved.compareAndSet(false, true)) {
+      log.warn("timewait: a network interceptor added after TimeWaitOkHttp.configure took the"
+          + " Connection: close off a connection's last request ({}); add network interceptors"
+          + " before configure. {}", response(connection),
+          closeEveryRequest ? "Server close resets instead of waiting for the server's FIN."
+              : "The connection retires at its next reuse instead.");
+    }
+  }
+
+  private static String response(Connection connection) {
+    return connection.route().address().url().host() + ":" + connection.route().address().url().port();
   }
 
   private ConnectionUse useOf(Connection connection) {
