@@ -99,8 +99,8 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
    * connection's event loop before the failure that reads it is signalled.
    */
   static final class Attempt implements CoreSubscriber<Connection>, Subscription {
-    private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Attempt> IN_GATE =
-        java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Attempt.class, "inGate");
+    private static final java.util.concurrent.atomic.AtomicLongFieldUpdater<Attempt> GATE_STAMP =
+        java.util.concurrent.atomic.AtomicLongFieldUpdater.newUpdater(Attempt.class, "gateStamp");
     private final CoreSubscriber<? super Connection> actual;
     private final Mono<Connection> once;
     private final Connections connections;
@@ -133,10 +133,10 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     private volatile boolean streamedBody;
     private volatile long readMark;
     /**
-     * The pool sweep's gate, held from the subscription until the request is bound to a channel
-     * or the subscription ends ({@link PoolSweep#enter}); 1 while held, released once.
+     * The stamp of the pool sweep's gate, held from the subscription until the request is bound
+     * to a channel or the subscription ends ({@link PoolSweep#enter}); 0 once released (a read
+     * stamp is never 0), or where nothing was held. One field: 8 bytes per request.
      */
-    private volatile int inGate;
     private volatile long gateStamp;
 
     Attempt(CoreSubscriber<? super Connection> actual, Mono<Connection> once, Connections connections) {
@@ -157,14 +157,14 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       PoolSweep sweep = connections.sweep;
       if (sweep != null) {
         gateStamp = sweep.enter();
-        inGate = 1;
       }
     }
 
     /** Releases the gate once: at the bind, the subscription's end, or before a retry. */
     void leaveGate() {
-      if (inGate == 1 && IN_GATE.compareAndSet(this, 1, 0)) {
-        connections.sweep.exit(gateStamp);
+      long stamp = gateStamp;
+      if (stamp != 0 && GATE_STAMP.compareAndSet(this, stamp, 0L)) {
+        connections.sweep.exit(stamp);
       }
     }
 
