@@ -11,6 +11,9 @@ import dev.timewait.spi.ConnectionRules;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketAddress;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.apache.hc.client5.http.io.ManagedHttpClientConnection;
 import org.apache.hc.core5.concurrent.CancellableDependency;
 import org.apache.hc.core5.http.ClassicHttpRequest;
@@ -54,6 +57,15 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
   private final boolean mayArm;
   /** Pooled keep-alive with {@link PooledKeepAlive#retryUnanswered()}. */
   private final boolean retryUnanswered;
+  /**
+   * The CONNECTs each tunnelled connection carried: HttpCore counts them among the connection's
+   * requests ({@code EndpointDetails.getRequestCount()}), and a tunnel's first request is its
+   * first exchange, not a reuse (nor a step towards its cap). Weak keys: connections drop out.
+   */
+  private final Map<HttpClientConnection, Long> connects =
+      Collections.synchronizedMap(new WeakHashMap<>());
+  /** A CONNECT went through this executor: only then is {@link #connects} read per request. */
+  private volatile boolean tunnels;
 
   ClassicRequestExecutor(CloseStrategy strategy, TimeWaitSocketFactory sockets) {
     this.rules = ConnectionRules.of(strategy);
@@ -74,13 +86,24 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
       // CONNECT is not an exchange of the connection's. Asked to close, or armed when the proxy
       // answers, the tunnel would end (the socket layer swallows writes once armed) before TLS
       // and the request went through it.
-      return super.execute(request, conn, informationCallback, context);
+      try {
+        return super.execute(request, conn, informationCallback, context);
+      } finally {
+        connects.merge(conn, 1L, Long::sum);
+        tunnels = true;
+      }
     }
     // The connection's details are made once per connection (HttpCore caches them), so reading the
     // endpoints from them costs no getsockname() per request, and a connection's ownership is
     // checked on its first request only: a connection found to be ours stays ours.
     EndpointDetails details = conn.getEndpointDetails();
     long sent = details != null ? details.getRequestCount() : 0;
+    if (tunnels && sent > 0) {
+      Long tunnelled = connects.get(conn);
+      if (tunnelled != null) {
+        sent -= tunnelled;
+      }
+    }
     SocketAddress local = details != null ? details.getLocalAddress() : conn.getLocalAddress();
     SocketAddress remote = details != null ? details.getRemoteAddress() : conn.getRemoteAddress();
     // The connection's socket (an SSLSocket over TLS): the factory finds its connection by it

@@ -88,4 +88,53 @@ class ProxyTunnelTest {
           accounting.snapshot()).isZero();
     }
   }
+
+  /**
+   * HttpCore counts the CONNECT among the connection's requests: the classic client took a
+   * tunnel's first request for its second (its cap one short, and the request a reuse that the
+   * unanswered retry may send again). A cap of 2 takes 2 tunnels for 4 requests.
+   */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.EnumSource(Flavor.class)
+  void aTunnelsFirstRequestIsItsFirstExchangeNotTheConnect(Flavor flavor) throws Exception {
+    try (RawHttpPeer target = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE, Duration.ZERO, true);
+         ConnectProxy proxy = KernelTcp.startOnFreshPorts(ConnectProxy::new, ConnectProxy::close, ConnectProxy::port)) {
+      String uri = "https://localhost:" + target.port() + "/tunnelled";
+      HttpHost proxyHost = new HttpHost("127.0.0.1", proxy.port());
+      PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(1).maxPerRoute(1)
+          .maxRequestsPerConnection(2).build();
+      CloseAccounting accounting = new CloseAccounting();
+      int requests = 4;
+      if (flavor == Flavor.CLASSIC) {
+        try (CloseableHttpClient client = TimeWaitHttpClient5.configure(
+            HttpClients.custom().setProxy(proxyHost), strategy, accounting, Flavor.options()).build()) {
+          for (int i = 0; i < requests; i++) {
+            int code = client.execute(new HttpGet(uri), response -> {
+              EntityUtils.consume(response.getEntity());
+              return response.getCode();
+            });
+            assertThat(code).isEqualTo(200);
+          }
+        }
+      } else {
+        CloseableHttpAsyncClient client = TimeWaitHttpClient5.configure(
+            HttpAsyncClients.custom().setProxy(proxyHost), strategy, accounting, Flavor.options()).build();
+        client.start();
+        try {
+          for (int i = 0; i < requests; i++) {
+            assertThat(client.execute(SimpleRequestBuilder.get(uri).build(), null).get(10, TimeUnit.SECONDS)
+                .getCode()).isEqualTo(200);
+            Thread.sleep(50); // back in the pool before the next
+          }
+        } finally {
+          client.close(CloseMode.GRACEFUL);
+        }
+      }
+      assertThat(target.requests()).isEqualTo(requests);
+      assertThat(proxy.tunnels()).as("tunnels for %d requests, 2 each; %s", requests,
+          accounting.snapshot()).isEqualTo(2);
+      KernelTcp.awaitClientSettled(proxy.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(proxy.port())).isZero();
+    }
+  }
 }
