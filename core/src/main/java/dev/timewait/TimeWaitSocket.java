@@ -267,6 +267,13 @@ final class TimeWaitSocket extends Socket {
     if (abortRequested || interruptedNow()) {
       return true;
     }
+    if (factory.shuttingDown()) {
+      // The client is shutting down: a FIN wait armed after its abortFinWaits() (an exchange
+      // that ended meanwhile) would otherwise hold the closing thread, under HttpClient's pool
+      // lock when the pool's shutdown closes it, for the whole bound.
+      abortRequested = true;
+      return true;
+    }
     BooleanSupplier when = abortWhen;
     if (when != null && when.getAsBoolean()) {
       abortRequested = true;

@@ -64,6 +64,25 @@ class CloseListenerTest {
   }
 
   @Test
+  void aFinWaitArmedOnceTheClientShutsDownEndsAtOnceWithAReset() throws Exception {
+    // The client's shutdown aborts the FIN waits under way; one armed after that (an exchange
+    // that ended meanwhile) must not wait out its bound (10 s here; the peer closes after 3 s).
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(
+        ServerClose.builder().finWait(java.time.Duration.ofSeconds(10)).build(), accounting);
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      exchange(factory, server, 3000, true, socket -> SocketControl.clientShuttingDown(factory));
+    }
+    assertThat(events).hasSize(1);
+    CloseEvent event = events.get(0);
+    assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
+    assertThat(event.finWait()).as("%s", event).isLessThan(java.time.Duration.ofSeconds(1));
+    assertThat(accounting.snapshot().finWaitAborts()).isEqualTo(1);
+  }
+
+  @Test
   void aPooledSocketsCloseCarriesTheRequestsAndTheFirstReasonItsAdapterGave() throws Exception {
     CloseAccounting accounting = new CloseAccounting();
     List<CloseEvent> events = new CopyOnWriteArrayList<>();
