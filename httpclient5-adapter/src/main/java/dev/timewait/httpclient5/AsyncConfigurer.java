@@ -70,6 +70,7 @@ final class AsyncConfigurer {
         .setDefaultTlsConfig(TlsConfig.custom()
             .setVersionPolicy(http2 ? HttpVersionPolicy.NEGOTIATE : HttpVersionPolicy.FORCE_HTTP_1)
             .build());
+    options.dnsResolver().ifPresent(manager::setDnsResolver);
     if (strategy instanceof PooledKeepAlive) {
       PooledKeepAlive pooled = (PooledKeepAlive) strategy;
       manager.setMaxConnTotal(pooled.maxTotal())

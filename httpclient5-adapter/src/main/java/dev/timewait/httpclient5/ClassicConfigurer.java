@@ -80,7 +80,7 @@ final class ClassicConfigurer {
       }
     };
     DefaultHttpClientConnectionOperator operator = new DefaultHttpClientConnectionOperator(
-        plain, null, null,
+        plain, null, options.dnsResolver().orElse(null),
         RegistryBuilder.<TlsSocketStrategy>create().register(URIScheme.HTTPS.id, tls).build());
     PoolingHttpClientConnectionManager manager = new PoolingHttpClientConnectionManager(
         operator, PoolConcurrencyPolicy.STRICT, PoolReusePolicy.LIFO,

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
+import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.core5.reactor.ssl.SSLBufferMode;
@@ -17,8 +18,8 @@ import org.apache.hc.core5.ssl.SSLContexts;
 /**
  * The settings of {@link TimeWaitHttpClient5} beyond the {@link dev.timewait.CloseStrategy}: the
  * TLS context, versions and cipher suites, the connection bound of the one-connection-per-request strategies, the connection
- * manager's {@link ConnectionConfig} (connect and socket timeouts), and whether the async client
- * may negotiate HTTP/2. They exist because timewait builds the connection manager, where
+ * manager's {@link ConnectionConfig} (connect and socket timeouts), its {@link DnsResolver}, and
+ * whether the async client may negotiate HTTP/2. They exist because timewait builds the connection manager, where
  * HttpClient keeps these settings. Immutable; made by {@link #builder()}.
  *
  * <pre>{@code
@@ -71,8 +72,10 @@ public final class HttpClient5Options {
   private final ConnectionConfig connectionConfig;
   private final List<String> tlsVersions;
   private final List<String> cipherSuites;
+  private final DnsResolver dnsResolver;
 
   private HttpClient5Options(Builder builder) {
+    this.dnsResolver = builder.dnsResolver;
     this.sslContext = builder.sslContext;
     this.tlsVersions = builder.tlsVersions;
     this.cipherSuites = builder.cipherSuites;
@@ -103,6 +106,7 @@ public final class HttpClient5Options {
     builder.sslContext = sslContext;
     builder.tlsVersions = tlsVersions;
     builder.cipherSuites = cipherSuites;
+    builder.dnsResolver = dnsResolver;
     return builder;
   }
 
@@ -155,6 +159,16 @@ public final class HttpClient5Options {
         SSLBufferMode.STATIC, null);
   }
 
+  /**
+   * The resolver of host names for both clients' connection managers, or empty for HttpClient's
+   * default ({@code SystemDefaultDnsResolver}, the JVM's {@code InetAddress} lookup).
+   *
+   * @return the resolver, or empty for HttpClient's default
+   */
+  public Optional<DnsResolver> dnsResolver() {
+    return Optional.ofNullable(dnsResolver);
+  }
+
   /** {@return the bound on open connections, total and per route, for server close and reset} */
   public int maxConnections() {
     return maxConnections;
@@ -201,13 +215,14 @@ public final class HttpClient5Options {
         && Objects.equals(sslContext, other.sslContext)
         && tlsVersions.equals(other.tlsVersions)
         && cipherSuites.equals(other.cipherSuites)
+        && Objects.equals(dnsResolver, other.dnsResolver)
         && connectionConfig == other.connectionConfig; // ConnectionConfig has no equals of its own
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(sslContext, tlsVersions, cipherSuites, maxConnections, allowHttp2,
-        System.identityHashCode(connectionConfig));
+        dnsResolver, System.identityHashCode(connectionConfig));
   }
 
   @Override
@@ -216,7 +231,8 @@ public final class HttpClient5Options {
         + ", tlsVersions=" + (tlsVersions.isEmpty() ? "default" : tlsVersions)
         + ", cipherSuites=" + (cipherSuites.isEmpty() ? "default" : cipherSuites.size() + " suites")
         + ", maxConnections=" + maxConnections + ", allowHttp2=" + allowHttp2
-        + ", connectionConfig=" + connectionConfig + "]";
+        + ", connectionConfig=" + connectionConfig
+        + ", dnsResolver=" + (dnsResolver == null ? "default" : dnsResolver) + "]";
   }
 
   /** Builds {@link HttpClient5Options}. Not thread-safe: use one builder from one thread. */
@@ -227,8 +243,22 @@ public final class HttpClient5Options {
     private ConnectionConfig connectionConfig = DEFAULT_CONNECTION_CONFIG;
     private List<String> tlsVersions = List.of();
     private List<String> cipherSuites = List.of();
+    private DnsResolver dnsResolver;
 
     private Builder() {}
+
+    /**
+     * The resolver of host names (a service registry's, or one that pins names in tests), for
+     * both clients: timewait builds the connection manager, where HttpClient takes it. None:
+     * HttpClient's default, the JVM's lookup, the default.
+     *
+     * @param dnsResolver the resolver
+     * @return this builder
+     */
+    public Builder dnsResolver(DnsResolver dnsResolver) {
+      this.dnsResolver = Preconditions.checkNotNull(dnsResolver, "dnsResolver");
+      return this;
+    }
 
     /**
      * See {@link HttpClient5Options#connectionConfig()}; default {@link
