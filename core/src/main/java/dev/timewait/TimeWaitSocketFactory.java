@@ -82,6 +82,11 @@ public final class TimeWaitSocketFactory extends SocketFactory {
       }
 
       @Override
+      public boolean arm(TimeWaitSocketFactory factory, Socket socket, BooleanSupplier abortWhen) {
+        return factory.arm(socket, abortWhen);
+      }
+
+      @Override
       public boolean arm(TimeWaitSocketFactory factory, SocketAddress local, SocketAddress remote,
           BooleanSupplier abortWhen) {
         return abortWhen == null ? factory.arm(local, remote) : factory.arm(local, remote, abortWhen);
@@ -246,6 +251,21 @@ public final class TimeWaitSocketFactory extends SocketFactory {
       return false;
     }
     target.arm();
+    return true;
+  }
+
+  /** {@link #arm(Socket)}, with {@code abortWhen} polled during the FIN wait (true ends it). */
+  boolean arm(Socket socket, BooleanSupplier abortWhen) {
+    Preconditions.checkNotNull(socket, "socket");
+    Preconditions.checkNotNull(abortWhen, "abortWhen");
+    if (retirement != Retirement.SERVER_CLOSE) {
+      return false;
+    }
+    TimeWaitSocket target = find(socket);
+    if (target == null) {
+      return false;
+    }
+    target.arm(abortWhen);
     return true;
   }
 

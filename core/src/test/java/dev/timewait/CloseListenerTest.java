@@ -83,6 +83,26 @@ class CloseListenerTest {
   }
 
   @Test
+  void aSocketArmedWithAnAbortThatHoldsResetsAtOnceWithoutWaitingForTheFin() throws Exception {
+    // OkHttp arms with its call's cancelled flag: a cancel that closes the socket from the
+    // cancelling thread just after the arm must not wait for the server's FIN there.
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(
+        ServerClose.builder().finWait(java.time.Duration.ofSeconds(10)).build(), accounting);
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      exchange(factory, server, 3000, true, socket -> { }, () -> true);
+    }
+    assertThat(events).hasSize(1);
+    assertThat(events.get(0).mode()).as("%s", events.get(0)).isEqualTo(CloseEvent.Mode.RESET);
+    assertThat(events.get(0).finWait()).as("%s", events.get(0)).isLessThan(java.time.Duration.ofSeconds(1));
+    assertThat(accounting.snapshot().finWaitAborts()).isEqualTo(1);
+    assertThatThrownBy(() -> SocketControl.arm(factory, new Socket(), null))
+        .isInstanceOf(NullPointerException.class).hasMessage("abortWhen cannot be null");
+  }
+
+  @Test
   void aPooledSocketsCloseCarriesTheRequestsAndTheFirstReasonItsAdapterGave() throws Exception {
     CloseAccounting accounting = new CloseAccounting();
     List<CloseEvent> events = new CopyOnWriteArrayList<>();
@@ -319,6 +339,13 @@ class CloseListenerTest {
   /** {@link #exchange}, with what an adapter does as the request goes out. */
   static void exchange(TimeWaitSocketFactory factory, ServerSocket server, long serverCloseDelayMs,
       boolean arm, java.util.function.Consumer<Socket> asRequestGoesOut) throws Exception {
+    exchange(factory, server, serverCloseDelayMs, arm, asRequestGoesOut, null);
+  }
+
+  /** {@link #exchange}, armed with {@code abortWhen} polled during the FIN wait where not null. */
+  static void exchange(TimeWaitSocketFactory factory, ServerSocket server, long serverCloseDelayMs,
+      boolean arm, java.util.function.Consumer<Socket> asRequestGoesOut,
+      java.util.function.BooleanSupplier abortWhen) throws Exception {
     Thread peer = new Thread(() -> {
       try (Socket s = server.accept()) {
         InputStream in = s.getInputStream();
@@ -357,7 +384,8 @@ class CloseListenerTest {
         read += r;
       }
       if (arm) {
-        assertThat(SocketControl.arm(factory, socket)).isTrue();
+        assertThat(abortWhen == null ? SocketControl.arm(factory, socket)
+            : SocketControl.arm(factory, socket, abortWhen)).isTrue();
       }
     }
     peer.join(TimeUnit.SECONDS.toMillis(5));

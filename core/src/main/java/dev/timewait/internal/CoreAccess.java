@@ -73,6 +73,9 @@ public final class CoreAccess {
     /** @see dev.timewait.spi.SocketControl#arm(TimeWaitSocketFactory, Socket) */
     boolean arm(TimeWaitSocketFactory factory, Socket socket);
 
+    /** @see dev.timewait.spi.SocketControl#arm(TimeWaitSocketFactory, Socket, BooleanSupplier) */
+    boolean arm(TimeWaitSocketFactory factory, Socket socket, BooleanSupplier abortWhen);
+
     /** @see dev.timewait.spi.SocketControl#arm(TimeWaitSocketFactory, SocketAddress, SocketAddress, BooleanSupplier) */
     boolean arm(TimeWaitSocketFactory factory, SocketAddress local, SocketAddress remote,
         BooleanSupplier abortWhen);

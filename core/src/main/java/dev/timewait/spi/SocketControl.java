@@ -34,6 +34,24 @@ public final class SocketControl {
   }
 
   /**
+   * {@link #arm(TimeWaitSocketFactory, Socket)}, with {@code abortWhen} polled during the FIN wait
+   * (at once, then at most every 50 ms): true ends it with an RST, a FIN-wait abort. For a client
+   * whose cancel may close the socket from the cancelling thread just after the arm (OkHttp's
+   * cancel and call timeout, in the moment before the call lets go of its exchange): that close
+   * would otherwise wait for the server's FIN on that thread. It must be cheap, thread-safe and
+   * must not block.
+   *
+   * @param factory the client's factory
+   * @param socket the connection's socket
+   * @param abortWhen polled during the FIN wait
+   * @return true if armed
+   */
+  public static boolean arm(TimeWaitSocketFactory factory, Socket socket, BooleanSupplier abortWhen) {
+    return CoreAccess.sockets().arm(check(factory), Preconditions.checkNotNull(socket, "socket"),
+        Preconditions.checkNotNull(abortWhen, "abortWhen"));
+  }
+
+  /**
    * {@link #arm(TimeWaitSocketFactory, Socket)} by endpoints, for a client that exposes them but
    * not the socket (HttpClient 5). A non-null {@code abortWhen} is polled during the FIN wait (at
    * most every 50 ms), and true ends it with an RST, a FIN-wait abort: for a client whose cancel

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.Socket;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import okhttp3.Call;
 import okhttp3.EventListener;
 import okhttp3.Response;
@@ -35,13 +36,14 @@ import okio.Timeout;
  *
  * <p>Thread-safe: events come from the calling thread, cancels from any thread.
  */
-final class ServerCloseTracker extends EventListener {
+final class ServerCloseTracker extends EventListener implements BooleanSupplier {
   /** How long a chunked body closed by its caller is read on for its end. */
   static final long END_WAIT_MILLIS = 100;
 
   private final TimeWaitSocketFactory factory;
   private final AtomicBoolean attached = new AtomicBoolean();
   private volatile Exchange current;
+  private volatile Call call;
 
   ServerCloseTracker(TimeWaitSocketFactory factory) {
     this.factory = factory;
@@ -50,8 +52,21 @@ final class ServerCloseTracker extends EventListener {
   /** Registers this tracker with {@code call}, once. */
   void attachTo(Call call) {
     if (attached.compareAndSet(false, true)) {
+      this.call = call;
       call.addEventListener(this);
     }
+  }
+
+  /**
+   * Whether the call was cancelled: the armed connection's FIN wait polls it. OkHttp sets the
+   * flag before its cancel closes the socket, and a cancel that comes between the arm and the
+   * call letting go of its exchange closes the socket from the cancelling thread (a call
+   * timeout's: Okio's one watchdog thread), which would wait for the server's FIN there.
+   */
+  @Override
+  public boolean getAsBoolean() {
+    Call c = call;
+    return c != null && c.isCanceled();
   }
 
   /** A network exchange on {@code socket} starts. */
@@ -153,7 +168,7 @@ final class ServerCloseTracker extends EventListener {
     long expected = exchange.expectedBytes;
     if (exchange.closeExpected && !exchange.closedEarly
         && (expected == Exchange.LENGTH_UNKNOWN || byteCount == expected)) {
-      exchange.armed = SocketControl.arm(factory, exchange.socket);
+      exchange.armed = SocketControl.arm(factory, exchange.socket, this);
       if (exchange.armed && call.isCanceled()) {
         // cancelled as the body completed: canceled() may have run before the arm
         SocketControl.abortFinWait(factory, exchange.socket);
