@@ -237,11 +237,21 @@ public final class TimeWaitOkHttp {
    * and an older OkHttp (4.12 beside Retrofit or Feign, say) would otherwise fail with {@code
    * NoSuchMethodError} at the first call. Both are tried on a call that is never executed.
    */
-  private static void requireSupportedOkHttp(OkHttpClient client) {
+  /** OkHttp's version passed {@link #requireSupportedOkHttp} once in this JVM. */
+  private static volatile boolean supportedOkHttp;
+
+  private static void requireSupportedOkHttp() {
+    if (supportedOkHttp) {
+      return;
+    }
     try {
-      Call probe = client.newCall(new Request.Builder().url("http://localhost/").build());
+      // A bare client's call, not the user's: newCall asks the client's EventListener.Factory for
+      // a listener, and a factory of the user's (metrics per call) would count a call that never
+      // runs. Once per JVM: OkHttp's version does not change under it.
+      Call probe = new OkHttpClient().newCall(new Request.Builder().url("http://localhost/").build());
       probe.tag(JvmClassMappingKt.getKotlinClass(String.class), () -> "timewait");
       probe.addEventListener(EventListener.NONE);
+      supportedOkHttp = true;
     } catch (LinkageError older) {
       throw new IllegalStateException("timewait-okhttp needs OkHttp 5.4 or later"
           + " (com.squareup.okhttp3:okhttp-jvm), but an older OkHttp is on the class path ("
@@ -259,7 +269,7 @@ public final class TimeWaitOkHttp {
     }
     // Building is the public way to read the builder's proxy and socket factory.
     OkHttpClient current = builder.build();
-    requireSupportedOkHttp(current);
+    requireSupportedOkHttp();
     Proxy proxy = current.proxy();
     if (proxy != null && proxy.type() == Proxy.Type.SOCKS) {
       throw new IllegalArgumentException(

@@ -53,6 +53,19 @@ class TimeWaitOkHttpTest {
   }
 
   @Test
+  void configureCallsNoEventListenerFactoryOfTheUsers() {
+    // The supported-version probe is a call that never runs: a factory of the user's (metrics
+    // per call) must not count it.
+    java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+    OkHttpClient client = TimeWaitOkHttp.configure(new OkHttpClient.Builder().eventListenerFactory(call -> {
+      created.incrementAndGet();
+      return okhttp3.EventListener.NONE;
+    }), CloseStrategy.reset()).build();
+    TimeWaitOkHttp.shutdown(client);
+    assertThat(created).hasValue(0);
+  }
+
+  @Test
   void aBuilderIsConfiguredOnlyOnce() {
     OkHttpClient.Builder builder = TimeWaitOkHttp.configure(new OkHttpClient.Builder(), CloseStrategy.reset());
     assertThatThrownBy(() -> TimeWaitOkHttp.configure(builder, CloseStrategy.serverClose()))
