@@ -87,6 +87,7 @@ class ReadmeSnippetsTest {
       "import io.micrometer.core.instrument.simple.SimpleMeterRegistry;",
       "import java.io.IOException;",
       "import java.time.Duration;",
+      "import java.util.concurrent.TimeUnit;",
       "import javax.net.ssl.SSLContext;",
       "import okhttp3.OkHttpClient;",
       "import okhttp3.Request;",
