@@ -82,9 +82,27 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
 
     @Override
     public void subscribe(CoreSubscriber<? super Connection> actual) {
-      Attempt attempt = new Attempt(actual, once, connections);
-      attempt.enterGate();
+      subscribeGated(once, new Attempt(actual, once, connections), connections.sweep);
+    }
+  }
+
+  /**
+   * Subscribes {@code attempt} to {@code once} inside the pool sweep's gate, if the client's
+   * provider pools: Reactor Netty looks the destination's pool up and asks it for a connection
+   * inside this call, and a disposal in between fails the acquire ("Pool has been shut down") or
+   * leaves it waiting for ever. (A new connection is counted by the sweep at its channel's init,
+   * later, on its event loop: the sweep's grace period covers that; {@link PoolSweep}.)
+   */
+  static void subscribeGated(Mono<Connection> once, Attempt attempt, PoolSweep sweep) {
+    if (sweep == null) {
       once.subscribe(attempt);
+      return;
+    }
+    long stamp = sweep.enter();
+    try {
+      once.subscribe(attempt);
+    } finally {
+      sweep.exit(stamp);
     }
   }
 
@@ -99,8 +117,6 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
    * connection's event loop before the failure that reads it is signalled.
    */
   static final class Attempt implements CoreSubscriber<Connection>, Subscription {
-    private static final java.util.concurrent.atomic.AtomicLongFieldUpdater<Attempt> GATE_STAMP =
-        java.util.concurrent.atomic.AtomicLongFieldUpdater.newUpdater(Attempt.class, "gateStamp");
     private final CoreSubscriber<? super Connection> actual;
     private final Mono<Connection> once;
     private final Connections connections;
@@ -132,12 +148,6 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
      */
     private volatile boolean streamedBody;
     private volatile long readMark;
-    /**
-     * The stamp of the pool sweep's gate, held from the subscription until the request is bound
-     * to a channel or the subscription ends ({@link PoolSweep#enter}); 0 once released (a read
-     * stamp is never 0), or where nothing was held. One field: 8 bytes per request.
-     */
-    private volatile long gateStamp;
 
     Attempt(CoreSubscriber<? super Connection> actual, Mono<Connection> once, Connections connections) {
       this.actual = actual;
@@ -146,31 +156,8 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       this.context = actual.currentContext().put(Attempt.class, this);
     }
 
-    /**
-     * Holds the pool sweep's gate, if the client's provider pools: Reactor Netty looks the
-     * destination's pool up and asks it for a connection inside the subscription, and a new
-     * connection is counted by the sweep only once its channel is initialised, on its event loop;
-     * until this attempt's request is bound to a channel, no pool may be disposed under it (the
-     * acquire would fail, or never end).
-     */
-    void enterGate() {
-      PoolSweep sweep = connections.sweep;
-      if (sweep != null) {
-        gateStamp = sweep.enter();
-      }
-    }
-
-    /** Releases the gate once: at the bind, the subscription's end, or before a retry. */
-    void leaveGate() {
-      long stamp = gateStamp;
-      if (stamp != 0 && GATE_STAMP.compareAndSet(this, stamp, 0L)) {
-        connections.sweep.exit(stamp);
-      }
-    }
-
     void bind(ChannelOperations<?, ?> operations, ChannelState state, String method,
         boolean streamedBody) {
-      leaveGate(); // the channel was counted at its init, before its request
       this.binds = binds + 1; // one subscription's requests go out one after another
       this.method = method;
       this.streamedBody = streamedBody;
@@ -250,7 +237,6 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     @Override
     public void cancel() {
       cancelled = true;
-      leaveGate();
       upstream.cancel();
       if (!delivered) {
         closeIfHeld();
@@ -260,13 +246,11 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     @Override
     public void onNext(Connection connection) {
       delivered = true;
-      leaveGate();
       actual.onNext(connection);
     }
 
     @Override
     public void onError(Throwable error) {
-      leaveGate();
       if (!delivered) {
         closeIfHeld();
       }
@@ -283,13 +267,11 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       operations = null;
       binds = 0;
       Counting.staleRetry(connections.accounting);
-      enterGate(); // a new acquire, as in Exchange.subscribe
-      once.subscribe(this);
+      subscribeGated(once, this, connections.sweep); // a new acquire, as in Exchange.subscribe
     }
 
     @Override
     public void onComplete() {
-      leaveGate();
       if (!delivered) {
         closeIfHeld();
       }

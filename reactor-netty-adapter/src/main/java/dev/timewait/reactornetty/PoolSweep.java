@@ -32,9 +32,11 @@ import reactor.netty.resources.ConnectionProvider;
  * fails ("Pool has been shut down") or, in reactor-pool's own window, never ends (measured,
  * docs/reactor-netty.md). This one holds the provider weakly, ends when the provider has been
  * collected, and {@link TimeWaitReactorNetty#shutdown} cancels it; and a disposal never overlaps
- * a configured client's acquire ({@link #enter}): from the subscription, inside which Reactor
- * Netty looks the pool up and asks it for a connection, until the request is bound to a channel,
- * which this sweep counted at its init (on its event loop, later than the subscription).
+ * a configured client's subscription ({@link #enter}), inside which Reactor Netty looks the pool
+ * up and asks it for a connection. A new connection is counted only at its channel's init, on its
+ * event loop, a moment after that: so a run that finds an address quiet condemns it, and only the
+ * next run (an idle timeout later) disposes its pool, if no channel came for it meanwhile. A pool
+ * goes between two and three idle timeouts after its last connection closed.
  *
  * <p>An address has a connection from the channel's init (before it connects) to its close. Its
  * key is {@link ConnectionProvider#disposeWhen}'s comparison: the host string, whose case Reactor
@@ -58,10 +60,11 @@ final class PoolSweep implements Runnable {
   private final long periodMillis;
   private final Map<String, Destination> destinations = new ConcurrentHashMap<>();
   /**
-   * Acquires hold it to read, a disposal to write. The sweep only ever tries for it (it never
-   * waits in the lock's queue), so an acquire waits at most for a disposal under way, and a
-   * subscription nested in another's (a retry of the caller's on a synchronous error) cannot
-   * deadlock; on the disposing thread itself an acquire does not wait ({@link #enter}).
+   * Subscriptions hold it to read (for microseconds), a disposal to write. The sweep only ever
+   * tries for it (it never waits in the lock's queue), so a subscription waits at most for a
+   * disposal under way, and one nested in another's (a retry of the caller's on a synchronous
+   * error) cannot deadlock; on the disposing thread itself a subscription does not wait ({@link
+   * #enter}).
    */
   private final StampedLock gate = new StampedLock();
   private final Object running = new Object();
@@ -94,6 +97,7 @@ final class PoolSweep implements Runnable {
         destination = new Destination(remote);
         added[0] = true;
       }
+      destination.condemned = false;
       destination.open++;
       counted[0] = destination;
       return destination;
@@ -128,12 +132,11 @@ final class PoolSweep implements Runnable {
   }
 
   /**
-   * Enters a configured client's acquire, from its subscription (inside which Reactor Netty looks
-   * a pool up and asks it for a connection) until its request is bound to a channel, which the
-   * sweep has counted by then, or it ends: no disposal starts until {@link #exit}, and one under
-   * way ends first. On the thread of a disposal under way (a caller's retry of an acquire that
-   * the disposal failed, run inside it) it does not wait: the disposed pool has left Reactor
-   * Netty's map, so that acquire makes a new one.
+   * Enters a configured client's subscription, inside which Reactor Netty looks a pool up and
+   * asks it for a connection: no disposal starts until {@link #exit}, and one under way ends
+   * first. On the thread of a disposal under way (a caller's retry of an acquire that the
+   * disposal failed, run inside it) it does not wait: the disposed pool has left Reactor Netty's
+   * map, so that acquire makes a new one.
    *
    * @return the stamp to exit with; 0 where nothing was held
    */
@@ -144,7 +147,7 @@ final class PoolSweep implements Runnable {
     return gate.readLock();
   }
 
-  /** Leaves what {@link #enter} held; any thread (a stamp has no owner). */
+  /** Leaves what {@link #enter} held. */
   void exit(long stamp) {
     if (stamp != 0) {
       gate.unlockRead(stamp);
@@ -191,13 +194,28 @@ final class PoolSweep implements Runnable {
       cancel(); // collected, with its pools
       return;
     }
-    List<Map.Entry<String, Destination>> quiet = new ArrayList<>();
+    List<Map.Entry<String, Destination>> due = new ArrayList<>();
     for (Map.Entry<String, Destination> e : destinations.entrySet()) {
-      if (isQuiet(e.getValue(), now)) {
-        quiet.add(e);
+      Destination d = e.getValue();
+      if (!isQuiet(d, now)) {
+        continue;
+      }
+      if (!d.condemned) {
+        // First run that finds it quiet: a run's grace before the disposal, for a request that
+        // asked the pool for a new connection whose channel is not initialised (counted) yet;
+        // its init un-condemns the address.
+        destinations.computeIfPresent(e.getKey(), (k, current) -> {
+          if (current == d && isQuiet(current, now)) {
+            current.condemnedAt = now;
+            current.condemned = true;
+          }
+          return current;
+        });
+      } else if (now - d.condemnedAt >= idleNanos) {
+        due.add(e);
       }
     }
-    for (Map.Entry<String, Destination> e : quiet) {
+    for (Map.Entry<String, Destination> e : due) {
       Destination d = e.getValue();
       long stamp = tryGate();
       if (stamp == 0) {
@@ -205,10 +223,12 @@ final class PoolSweep implements Runnable {
       }
       disposer = Thread.currentThread();
       try {
-        // Under the gate: every acquire that looked a pool up has its channel counted by now.
+        // Under the gate: no subscription is between its pool lookup and its acquire; an acquire
+        // since the condemnation has initialised its channel within the grace (un-condemned).
         boolean[] removed = new boolean[1];
         destinations.computeIfPresent(e.getKey(), (k, current) -> {
-          if (current == d && isQuiet(current, now) && !sharesBusyAddress(current, now)) {
+          if (current == d && current.condemned && isQuiet(current, now)
+              && !sharesBusyAddress(current, now)) {
             removed[0] = true;
             return null;
           }
@@ -301,6 +321,9 @@ final class PoolSweep implements Runnable {
     // Changed inside the map's compute for this address; read by the sweep for others.
     volatile int open;
     volatile long quietSince;
+    /** Found quiet by a run, at {@link #condemnedAt}: the next run disposes unless a channel came. */
+    volatile boolean condemned;
+    volatile long condemnedAt;
 
     Destination(SocketAddress address) {
       this.address = address;

@@ -152,8 +152,8 @@ public final class TimeWaitReactorNetty {
    * The connection provider for {@code strategy}: a bounded, evicting pool named {@code name} for
    * pooled keep-alive, {@link ConnectionProvider#newConnection()} otherwise. Create the client on
    * it ({@code HttpClient.create(provider)}), then {@link #configure} it with the same strategy.
-   * Reactor Netty pools per remote address; a remote's pool with no connection for {@code
-   * idleTimeout} is disposed (a later call makes a new one) by a sweep of timewait's, which holds
+   * Reactor Netty pools per remote address; a remote's pool with no connection for two to three
+   * {@code idleTimeout}s is disposed (a later call makes a new one) by a sweep of timewait's, which holds
    * the provider weakly and which {@link #shutdown} stops: a provider dropped is collected. Use the
    * provider only for clients configured by timewait: the sweep sees only their connections.
    *

@@ -130,7 +130,9 @@ class PoolPerDestinationTest {
         } catch (RuntimeException e) {
           failures.add(i + ": " + e);
         }
-        Thread.sleep(8 + phase.nextInt(6)); // around the 10 ms the pool must be quiet
+        // Around the 20 ms after which a pool goes: one run finds it quiet for the idle timeout
+        // (10 ms), the next disposes it an idle timeout later if no channel came meanwhile.
+        Thread.sleep(17 + phase.nextInt(7));
       }
       stop.set(true);
       sweeping.join(10_000);
@@ -177,11 +179,17 @@ class PoolPerDestinationTest {
       });
       CompletableFuture<String> answer = client.get().uri("http://127.0.0.1:" + peer.port() + "/")
           .responseSingle((response, body) -> body.asString()).toFuture();
-      // A run as if the address had been quiet for its idle timeout.
-      sweep.runAt(System.nanoTime() + strategy.idleTimeout().toNanos() + 1);
+      // Runs as if the address had been quiet for its idle timeout: the first finds it quiet (the
+      // request's channel is not initialised: the loop is held)...
+      long idle = strategy.idleTimeout().toNanos();
+      long start = System.nanoTime();
+      sweep.runAt(start + idle + 1);
       assertThat(pools.live).as("the pool a request is opening a connection in").hasSize(1);
       release.countDown();
       assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+      // ...and the next, an idle timeout later, finds the request's channel came meanwhile.
+      sweep.runAt(start + 2 * idle + 2);
+      assertThat(pools.live).as("the pool a request opened a connection in").hasSize(1);
     } finally {
       release.countDown();
       TimeWaitReactorNetty.shutdown(client);
