@@ -32,8 +32,8 @@ import java.util.function.BooleanSupplier;
  * only for the graceful close after the peer's FIN.
  *
  * <p>Thread-safe as {@link Socket} is. {@code close()} runs its logic once; a FIN wait ends
- * early only through {@link #abortFinWait()}, an {@code abortWhen} supplier or an interrupt of
- * the waiting thread. {@code connect()} and {@code close()} agree under a lock on whether the
+ * early only through {@link #abortFinWait()}, an {@code abortWhen} supplier, an interrupt of
+ * the waiting thread, or the client's shutdown ({@code SocketControl.clientShuttingDown}). {@code connect()} and {@code close()} agree under a lock on whether the
  * connection was registered, so it is counted opened and closed, or not at all.
  */
 final class TimeWaitSocket extends Socket {
@@ -1087,13 +1087,9 @@ final class TimeWaitSocket extends Socket {
         if (b < 0) {
           peerFinSeen = true;
           peerEndedAfterPause();
-        } else {
-          if (requestPending) {
-            requestPending = false; // the response began
-          }
-          if (timedOutInExchange) {
-            timedOutInExchange = false; // see read(byte[], int, int)
-          }
+        } else if (requestPending) {
+          requestPending = false; // the response began
+          timedOutInExchange = false; // see read(byte[], int, int)
         }
         if (b >= 0 && staleCheckNanos >= 0) {
           bytesRead++; // one thread reads at a time
@@ -1136,15 +1132,13 @@ final class TimeWaitSocket extends Socket {
         if (n < 0) {
           peerFinSeen = true;
           peerEndedAfterPause();
-        } else if (n > 0) {
-          if (requestPending) {
-            requestPending = false; // the response began
-          }
-          if (timedOutInExchange) {
-            // The exchange went on after the timeout: a wait that a timeout ends by design, as
-            // HttpCore's for a 100 Continue (3 s) from a server that ignores Expect, is no cut.
-            timedOutInExchange = false;
-          }
+        } else if (n > 0 && requestPending) {
+          requestPending = false; // the response began
+          // After a timeout, if any: a wait that a timeout ends by design before the response,
+          // as HttpCore's for a 100 Continue (3 s) from a server that ignores Expect, is no cut.
+          // (A timeout once the response began stays one: a close's TLS drain reading late
+          // bytes of a timed-out body does not clear it.)
+          timedOutInExchange = false;
         }
         if (n >= 0 && staleCheckNanos >= 0) {
           bytesRead += n; // one thread reads at a time

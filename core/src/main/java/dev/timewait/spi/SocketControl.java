@@ -158,7 +158,8 @@ public final class SocketControl {
 
   /**
    * {@code socket}'s connection will close for {@code reason} (its last request's {@link
-   * ConnectionRules#lastReason}, or {@link dev.timewait.CloseEvent.Reason#PEER_ANNOUNCED}), which
+   * ConnectionRules#lastReason}, {@link dev.timewait.CloseEvent.Reason#CALLER_ASKED} for a
+   * caller's own {@code Connection: close}, or {@link dev.timewait.CloseEvent.Reason#PEER_ANNOUNCED}), which
    * its close record carries unless the close turns out otherwise (a FIN wait's timeout or abort).
    * The first reason given stands.
    *
@@ -174,8 +175,10 @@ public final class SocketControl {
 
   /**
    * The client is shutting down: from now on, a close of the factory's connections that has no
-   * other reason is recorded as {@link dev.timewait.CloseEvent.Reason#SHUTDOWN}. Call it before
-   * the client closes its pool.
+   * other reason is recorded as {@link dev.timewait.CloseEvent.Reason#SHUTDOWN}, and a server
+   * close's FIN wait ends at once with an RST (a FIN-wait abort), so that no close during the
+   * shutdown waits out its bound. It lasts for the factory's life. Call it before the client
+   * closes its pool.
    *
    * @param factory the client's factory
    */

@@ -112,10 +112,6 @@ final class CloseInterceptor implements Interceptor {
       last = lastReason != null;
       if (last) {
         SocketControl.retire(factory, socket, lastReason); // once per connection
-      } else if ("close".equalsIgnoreCase(request.header("Connection"))) {
-        // The caller's own close, as OkHttp reads it (CallServerInterceptor: the whole value, any
-        // case): OkHttp ends the connection after this exchange.
-        SocketControl.retire(factory, socket, CloseEvent.Reason.CALLER_ASKED);
       }
     }
     // Every last request carries Connection: close (ConnectionRules.mustAskServerToClose), which is
@@ -156,12 +152,21 @@ final class CloseInterceptor implements Interceptor {
    * KeepAliveAnnouncement}).
    */
   private Response heedPeer(Connection connection, Response response, boolean last) {
+    // The request as it was sent, after any network interceptor behind this one.
+    String sentConnection = response.request().header("Connection");
+    boolean sentClose = "close".equalsIgnoreCase(sentConnection);
     if (last && rules.mustAskServerToClose(true) && isHttp1(connection.protocol())
-        && response.request().header("Upgrade") == null
-        && !"close".equalsIgnoreCase(response.request().header("Connection"))) {
+        && response.request().header("Upgrade") == null && !sentClose) {
       closeRemoved(connection);
+      return response; // retired at its next reuse: no announced idle time may outlast that
     }
     if (closeEveryRequest) {
+      return response;
+    }
+    if (!last && sentClose) {
+      // The caller's own close, as OkHttp reads it (CallServerInterceptor: the request as sent,
+      // the whole value, any case): OkHttp ends the connection after this exchange.
+      SocketControl.retire(factory, connection.socket(), CloseEvent.Reason.CALLER_ASKED);
       return response;
     }
     String keepAlive = response.header("Keep-Alive");

@@ -209,9 +209,10 @@ public final class TimeWaitOkHttp {
    * connection closed now (with this configuration's close: never TIME_WAIT on the client).
    * Calls still running finish; their connections close when they have been idle for the pool's
    * keep-alive. Under server close, a call whose exchange is over but that still waits for the
-   * server's FIN stops waiting now and resets (a FIN-wait abort). From then on a close without
-   * another reason is told to close listeners as {@code CloseEvent.Reason.SHUTDOWN} (OkHttp has
-   * no close of its own; an {@code evictAll()} called directly shows as idle eviction).
+   * server's FIN stops waiting now and resets (a FIN-wait abort), and so does every later one
+   * (synchronous calls still run on a client shut down). From then on a close without another
+   * reason is told to close listeners as {@code CloseEvent.Reason.SHUTDOWN} (OkHttp has no close
+   * of its own; an {@code evictAll()} called directly shows as idle eviction).
    * Clients made from this one with {@code newBuilder()} share its dispatcher, pool and socket
    * factory unless given their own (OkHttp's sharing): they are shut down with it. Idempotent;
    * works for any client.
