@@ -99,6 +99,7 @@ class ReadmeInAConsumerBuildTest {
         + "import dev.timewait.okhttp.*;\n"
         + "import dev.timewait.reactornetty.*;\n"
         + "import java.time.Duration;\n"
+        + "import java.util.concurrent.TimeUnit;\n"
         + "import okhttp3.*;\n"
         + "import org.apache.hc.client5.http.async.methods.*;\n"
         + "import org.apache.hc.client5.http.classic.methods.*;\n"
