@@ -33,8 +33,9 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Thread-safe as {@link Socket} is. {@code close()} runs its logic once; a FIN wait ends
  * early only through {@link #abortFinWait()}, an {@code abortWhen} supplier, an interrupt of
- * the waiting thread, or the client's shutdown ({@code SocketControl.clientShuttingDown}). {@code connect()} and {@code close()} agree under a lock on whether the
- * connection was registered, so it is counted opened and closed, or not at all.
+ * the waiting thread, or the client's shutdown ({@code SocketControl.clientShuttingDown}).
+ * {@code connect()} and {@code close()} agree under a lock on whether the connection was
+ * registered, so it is counted opened and closed, or not at all.
  */
 final class TimeWaitSocket extends Socket {
   /**

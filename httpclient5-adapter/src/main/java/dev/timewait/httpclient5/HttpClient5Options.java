@@ -19,8 +19,8 @@ import org.apache.hc.core5.ssl.SSLContexts;
  * The settings of {@link TimeWaitHttpClient5} beyond the {@link dev.timewait.CloseStrategy}: the
  * TLS context, versions and cipher suites, the connection bound of the one-connection-per-request strategies, the connection
  * manager's {@link ConnectionConfig} (connect and socket timeouts), its {@link DnsResolver}, and
- * whether the async client may negotiate HTTP/2. They exist because timewait builds the connection manager, where
- * HttpClient keeps these settings. Immutable; made by {@link #builder()}.
+ * whether the async client may negotiate HTTP/2. They exist because timewait builds the
+ * connection manager, where HttpClient keeps these settings. Immutable; made by {@link #builder()}.
  *
  * <pre>{@code
  * HttpClient5Options options = HttpClient5Options.builder()

@@ -239,13 +239,13 @@ final class CloseInterceptor implements Interceptor {
     if (warnedCloseRemoved.compareAndSet(false, true)) {
       log.warn("timewait: a network interceptor added after TimeWaitOkHttp.configure took the"
           + " Connection: close off a connection's last request ({}); add network interceptors"
-          + " before configure. {}", response(connection),
+          + " before configure. {}", destination(connection),
           closeEveryRequest ? "Server close resets instead of waiting for the server's FIN."
               : "The connection retires at its next reuse instead.");
     }
   }
 
-  private static String response(Connection connection) {
+  private static String destination(Connection connection) {
     return connection.route().address().url().host() + ":" + connection.route().address().url().port();
   }
 

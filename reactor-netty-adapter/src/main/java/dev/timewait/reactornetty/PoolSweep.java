@@ -171,11 +171,6 @@ final class PoolSweep implements Runnable {
     }
   }
 
-  /** Whether the sweep is running: for tests. */
-  synchronized boolean running() {
-    return task != null;
-  }
-
   @Override
   public void run() {
     runAt(System.nanoTime());
