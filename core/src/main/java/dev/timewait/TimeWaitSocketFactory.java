@@ -242,22 +242,17 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    *     close; false otherwise (nothing changes)
    */
   boolean arm(Socket socket) {
-    Preconditions.checkNotNull(socket, "socket");
-    if (retirement != Retirement.SERVER_CLOSE) {
-      return false;
-    }
-    TimeWaitSocket target = find(socket);
-    if (target == null) {
-      return false;
-    }
-    target.arm();
-    return true;
+    return armSocket(socket, null);
   }
 
   /** {@link #arm(Socket)}, with {@code abortWhen} polled during the FIN wait (true ends it). */
   boolean arm(Socket socket, BooleanSupplier abortWhen) {
+    return armSocket(socket, Preconditions.checkNotNull(abortWhen, "abortWhen"));
+  }
+
+  /** {@code abortWhen}: null for none (as {@link TimeWaitSocket#arm(BooleanSupplier)} takes it). */
+  private boolean armSocket(Socket socket, BooleanSupplier abortWhen) {
     Preconditions.checkNotNull(socket, "socket");
-    Preconditions.checkNotNull(abortWhen, "abortWhen");
     if (retirement != Retirement.SERVER_CLOSE) {
       return false;
     }

@@ -119,7 +119,7 @@ final class CloseInterceptor implements Interceptor {
     // the socket then closes with a reset.
     // Not an upgrade (Connection: Upgrade, which OkHttp 5.2+ hands back as response.socket()):
     // with close instead the server refuses it, and OkHttp no longer sees an upgrade.
-    if (rules.mustAskServerToClose(last) && !"close".equalsIgnoreCase(request.header("Connection"))
+    if (rules.mustAskServerToClose(last) && !ServerCloseTracker.isClose(request.header("Connection"))
         && request.header("Upgrade") == null) {
       // header(), not addHeader(): BridgeInterceptor has already set Keep-Alive.
       request = request.newBuilder().header("Connection", "close").build();
@@ -153,8 +153,7 @@ final class CloseInterceptor implements Interceptor {
    */
   private Response heedPeer(Connection connection, Response response, boolean last) {
     // The request as it was sent, after any network interceptor behind this one.
-    String sentConnection = response.request().header("Connection");
-    boolean sentClose = "close".equalsIgnoreCase(sentConnection);
+    boolean sentClose = ServerCloseTracker.isClose(response.request().header("Connection"));
     if (last && rules.mustAskServerToClose(true) && isHttp1(connection.protocol())
         && response.request().header("Upgrade") == null && !sentClose) {
       closeRemoved(connection);
@@ -164,8 +163,8 @@ final class CloseInterceptor implements Interceptor {
       return response;
     }
     if (!last && sentClose) {
-      // The caller's own close, as OkHttp reads it (CallServerInterceptor: the request as sent,
-      // the whole value, any case): OkHttp ends the connection after this exchange.
+      // The caller's own close, as OkHttp reads it (the request as sent): OkHttp ends the
+      // connection after this exchange.
       SocketControl.retire(factory, connection.socket(), CloseEvent.Reason.CALLER_ASKED);
       return response;
     }

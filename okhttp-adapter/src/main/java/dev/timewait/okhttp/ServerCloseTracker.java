@@ -28,7 +28,8 @@ import okio.Timeout;
  * before it was read to the end (OkHttp's discard of the rest may have failed; OkHttp's end event
  * then reports fewer bytes than the body's length, and a body of unknown length is tracked by a
  * wrapper that notes a close with content left; a chunked body whose content was all read but not
- * its last chunk is read to its end first, for at most {@link #END_WAIT_MILLIS}). A cancel or call timeout that comes once the connection is armed, while
+ * its last chunk is read to its end first, for at most {@link #END_WAIT_MILLIS}). A cancel or
+ * call timeout that comes once the connection is armed, while
  * the call's thread waits for the server's FIN, no longer reaches the socket through OkHttp (its
  * exchange is over); the tracker hears it ({@link #canceled}) and ends the wait with an RST, a
  * FIN-wait abort. One tracker per call, held as the call's tag and registered with {@link
@@ -168,11 +169,9 @@ final class ServerCloseTracker extends EventListener implements BooleanSupplier 
     long expected = exchange.expectedBytes;
     if (exchange.closeExpected && !exchange.closedEarly
         && (expected == Exchange.LENGTH_UNKNOWN || byteCount == expected)) {
+      // Armed with the call's cancelled flag (getAsBoolean): a cancel as the body completed,
+      // whose canceled() may have run before the arm, ends the FIN wait as it begins.
       exchange.armed = SocketControl.arm(factory, exchange.socket, this);
-      if (exchange.armed && call.isCanceled()) {
-        // cancelled as the body completed: canceled() may have run before the arm
-        SocketControl.abortFinWait(factory, exchange.socket);
-      }
     }
   }
 
@@ -197,7 +196,11 @@ final class ServerCloseTracker extends EventListener implements BooleanSupplier 
     }
   }
 
-  private static boolean isClose(String connection) {
+  /**
+   * Whether a {@code Connection} header says close, as OkHttp reads it (CallServerInterceptor):
+   * the whole value, any case.
+   */
+  static boolean isClose(String connection) {
     return "close".equalsIgnoreCase(connection);
   }
 

@@ -231,8 +231,8 @@ final class PoolSweep implements Runnable {
         });
         if (removed[0]) {
           p.disposeWhen(d.address);
-          log.debug("disposed {}'s pool for {}: no connection for {} ms", name, d.address,
-              TimeUnit.NANOSECONDS.toMillis(idleNanos));
+          log.debug("disposed {}'s pool for {}: no connection in two runs {} ms apart", name,
+              d.address, TimeUnit.NANOSECONDS.toMillis(idleNanos));
         }
       } catch (RuntimeException failed) {
         log.debug("disposing {}'s pool for {} failed: {}", name, d.address, failed.toString());

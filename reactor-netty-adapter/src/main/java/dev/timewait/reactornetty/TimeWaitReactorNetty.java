@@ -136,15 +136,7 @@ public final class TimeWaitReactorNetty {
       Collections.synchronizedMap(new WeakHashMap<>());
 
   /** A pooled provider's strategy and the sweep of its remote addresses' pools. */
-  private static final class Pooled {
-    final PooledKeepAlive strategy;
-    final PoolSweep sweep;
-
-    Pooled(PooledKeepAlive strategy, PoolSweep sweep) {
-      this.strategy = strategy;
-      this.sweep = sweep;
-    }
-  }
+  private record Pooled(PooledKeepAlive strategy, PoolSweep sweep) {}
 
   private TimeWaitReactorNetty() {}
 
@@ -153,9 +145,10 @@ public final class TimeWaitReactorNetty {
    * pooled keep-alive, {@link ConnectionProvider#newConnection()} otherwise. Create the client on
    * it ({@code HttpClient.create(provider)}), then {@link #configure} it with the same strategy.
    * Reactor Netty pools per remote address; a remote's pool with no connection for two to three
-   * {@code idleTimeout}s is disposed (a later call makes a new one) by a sweep of timewait's, which holds
-   * the provider weakly and which {@link #shutdown} stops: a provider dropped is collected. Use the
-   * provider only for clients configured by timewait: the sweep sees only their connections.
+   * {@code idleTimeout}s is disposed (a later call makes a new one) by a sweep of timewait's,
+   * which holds the provider weakly and which {@link #shutdown} stops: a provider dropped is
+   * collected. Use the provider only for clients configured by timewait: the sweep sees only
+   * their connections.
    *
    * @param name the pool's name, in Reactor Netty's logs and metrics
    * @param strategy how connections close
@@ -207,8 +200,8 @@ public final class TimeWaitReactorNetty {
       // Reactor Netty keeps a pool per remote address, and each pool's background eviction is a
       // task of its own every sweep, for the provider's life unless inactive pools are disposed:
       // a client that calls many hosts (webhooks) would keep a pool and a timer per host ever
-      // called. PoolSweep disposes a pool with no connection for idleTimeout (a later call makes
-      // a new one). Reactor Netty's own disposal of inactive pools is off (a zero interval): its
+      // called. PoolSweep disposes a pool with no connection for two to three idle timeouts (a
+      // later call makes a new one). Reactor Netty's own disposal of inactive pools is off (a zero interval): its
       // task reschedules itself with no handle to cancel, and keeps the provider forever.
       builder.maxConnections(pooled.maxPerRoute())
           .pendingAcquireMaxCount(2 * pooled.maxPerRoute())
@@ -264,13 +257,13 @@ public final class TimeWaitReactorNetty {
     }
     ConnectionProvider provider = client.configuration().connectionProvider();
     Pooled pooled = PROVIDERS.get(provider);
-    if (strategy instanceof PooledKeepAlive && (pooled == null || !strategy.equals(pooled.strategy))) {
+    if (strategy instanceof PooledKeepAlive && (pooled == null || !strategy.equals(pooled.strategy()))) {
       throw new IllegalArgumentException("client's connectionProvider must be made by"
           + " TimeWaitReactorNetty.connectionProvider(name, strategy) for " + strategy
           + ", but was " + provider + ": create the client with HttpClient.create(provider)");
     }
     Connections connections = new Connections(strategy, accounting, provider,
-        pooled == null ? null : pooled.sweep);
+        pooled == null ? null : pooled.sweep());
     HttpClient configured = client
         .attr(CONNECTIONS, connections)
         .protocol(HttpProtocol.HTTP11)
@@ -360,7 +353,7 @@ public final class TimeWaitReactorNetty {
     ConnectionProvider provider = client.configuration().connectionProvider();
     Pooled pooled = PROVIDERS.get(provider);
     if (pooled != null) {
-      pooled.sweep.cancel();
+      pooled.sweep().cancel();
       if (mayBlock) {
         try {
           provider.disposeLater().block(SHUTDOWN_WAIT);
@@ -381,7 +374,7 @@ public final class TimeWaitReactorNetty {
   /** The sweep of a provider {@link #connectionProvider} made for pooled keep-alive, or null: for tests. */
   static PoolSweep sweep(ConnectionProvider provider) {
     Pooled pooled = PROVIDERS.get(provider);
-    return pooled == null ? null : pooled.sweep;
+    return pooled == null ? null : pooled.sweep();
   }
 
   /** FIN waits under way in this process: for tests. */
