@@ -129,6 +129,17 @@ class OffLinuxTest {
     socket.close();
   }
 
+  @Test
+  void theTestKitsSocketCountsSkipTheCallingTestInsteadOfReadingZero() {
+    // Before, these read 0 (or nothing) off Linux, and an assertion of no leak or no connection
+    // passed with nothing checked (as clientTimeWait's would, which skips too).
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.timewait.testing.Leaks.liveClientSockets(8080))
+        .isInstanceOf(org.opentest4j.TestAbortedException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> dev.timewait.testing.KernelTcp.clientConnections(dev.timewait.diagnostics.TcpState.ESTABLISHED, 8080))
+        .isInstanceOf(org.opentest4j.TestAbortedException.class);
+  }
+
   /** Reads a response head and its 2-byte body ("ok") of the raw peer. */
   private static String readResponse(InputStream in) throws java.io.IOException {
     StringBuilder text = new StringBuilder();

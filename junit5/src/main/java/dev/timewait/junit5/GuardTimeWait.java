@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Name the destination in exactly one way: {@link #port()}, or {@link #portSupplier()} (the
  * name of a field or method of the test class that yields the port at run time). {@link #host()}
- * narrows either to one address.
+ * narrows either to one host: an IP literal, or a name whose every address counts.
  *
  * <pre>{@code
  * @GuardTimeWait(host = "127.0.0.1", port = 8089)

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * void rawSockets(@TimeWaitClient(strategy = Kind.SERVER_CLOSE) TimeWaitSocketFactory sockets) {...}
  * }</pre>
  *
- * <p>Clients for HttpClient 5 and OkHttp come from providers for the timewait adapters; a
+ * <p>Clients for HttpClient 5, OkHttp and Reactor Netty come from providers for the timewait
+ * adapters; a
  * {@link dev.timewait.TimeWaitSocketFactory} parameter is served by {@link
  * SocketFactoryClientProvider}, which is built in.
  *

@@ -2,11 +2,13 @@ package dev.timewait.junit5;
 
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStrategy;
+import java.lang.reflect.Constructor;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import org.junit.jupiter.api.TestInstance.Lifecycle;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -19,8 +21,11 @@ import org.slf4j.LoggerFactory;
  * Resolves parameters annotated with {@link TimeWaitClient} to new clients configured with the
  * chosen {@link CloseStrategy}, made by the {@link ClientProvider} (found with {@link
  * ServiceLoader}) for the parameter's type. Each client is closed after its test, or after its
- * class for a constructor or {@code @BeforeAll} parameter; under {@link TimeWaitGuard} before the
- * guard counts, so that what the close leaves is counted.
+ * class for a {@code @BeforeAll} parameter or a constructor parameter under {@code
+ * @TestInstance(PER_CLASS)}; under {@link TimeWaitGuard} before the guard counts, so that what the
+ * close leaves is counted. A constructor parameter under the default per-method lifecycle is
+ * refused: JUnit resolves it in the class's context, so each test's client would stay open until
+ * the class ends, and what its close leaves would be counted by no per-test guard.
  *
  * <pre>{@code
  * @GuardTimeWait(portSupplier = "port")
@@ -53,6 +58,16 @@ public final class TimeWaitClientResolver implements ParameterResolver {
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     TimeWaitClient annotation = parameter.findAnnotation(TimeWaitClient.class).orElseThrow();
+    if (parameter.getDeclaringExecutable() instanceof Constructor
+        && context.getTestMethod().isEmpty()
+        && context.getTestInstanceLifecycle().orElse(Lifecycle.PER_METHOD) == Lifecycle.PER_METHOD) {
+      throw new ParameterResolutionException("@TimeWaitClient on a constructor parameter of "
+          + parameter.getDeclaringExecutable().getDeclaringClass().getName() + ": under the per-method"
+          + " lifecycle JUnit resolves it in the class's context, so each test's client would stay open"
+          + " until the class ends, and what its close leaves would be counted by no per-test guard."
+          + " Take the client as a parameter of the test or of a @BeforeEach method, or annotate the"
+          + " class @TestInstance(PER_CLASS)");
+    }
     Class<?> type = parameter.getParameter().getType();
     CloseStrategy strategy = strategy(annotation, context);
     ClientProvider provider = provider(type);

@@ -52,12 +52,14 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * it never fails a test there.
  *
  * <p>What it sees: the kernel's table is the whole machine's, so connections to the destination
- * made by anything else during the test count too, and TIME_WAIT sockets of earlier tests that
- * expire during the test (after 60 s) can hide as many new ones. Tests that share a destination
+ * made by anything else during the test count too (it compares sockets, not counts, so TIME_WAIT
+ * sockets of earlier tests that expire during the test hide none). Tests that share a destination
  * should therefore not run in parallel with guarded ones (use {@code @Isolated} or
  * {@code @ResourceLock}); prefer a fresh port per class, as WireMock's dynamic ports give.
  * Clients handed out by {@link TimeWaitClientResolver} are closed before the count, so what
- * their close leaves counts too.
+ * their close leaves counts too. A class may register several guards (one per server it talks
+ * to): each checks its own destination. A {@link GuardTimeWait} next to a registered guard
+ * fails the test: JUnit makes no second guard for it, so its check would never run.
  *
  * <p>Immutable and thread-safe: one instance may serve tests running in parallel; the state of
  * each check lives in the test's extension context.
@@ -125,6 +127,9 @@ public final class TimeWaitGuard
           + " registered in a static @RegisterExtension field: JUnit calls beforeAll and afterAll"
           + " only on those, so in an instance field it would check nothing");
     }
+    if (config != null) {
+      rejectAnnotationsItHides(context);
+    }
     if (c != null && c.scope == GuardScope.PER_TEST) {
       Watch watch = new Watch(c, table, "test " + testName(context));
       store(context).put(key(context), watch);
@@ -147,7 +152,7 @@ public final class TimeWaitGuard
     }
   }
 
-  private static Watch ancestorWatch(ExtensionContext context) {
+  private Watch ancestorWatch(ExtensionContext context) {
     for (Optional<ExtensionContext> p = context.getParent(); p.isPresent(); p = p.get().getParent()) {
       Watch watch = store(p.get()).get(key(p.get()), Watch.class);
       if (watch != null) {
@@ -229,6 +234,33 @@ public final class TimeWaitGuard
     return null;
   }
 
+  /**
+   * A registered guard next to {@link GuardTimeWait} on the test method or its class: JUnit
+   * registers an extension type once per class, so the annotation's {@code @ExtendWith} makes no
+   * guard of its own and its check would silently never run.
+   */
+  private static void rejectAnnotationsItHides(ExtensionContext context) {
+    Method method = context.getRequiredTestMethod();
+    String where = null;
+    if (AnnotationSupport.isAnnotated(method, GuardTimeWait.class)) {
+      where = method.getDeclaringClass().getName() + "." + method.getName() + "()";
+    } else {
+      for (Optional<ExtensionContext> p = context.getParent(); p.isPresent() && where == null; p = p.get().getParent()) {
+        Optional<Class<?>> testClass = p.get().getTestClass();
+        if (testClass.isPresent() && p.get().getTestMethod().isEmpty()
+            && AnnotationSupport.isAnnotated(testClass.get(), GuardTimeWait.class)) {
+          where = testClass.get().getName();
+        }
+      }
+    }
+    if (where != null) {
+      throw new ExtensionConfigurationException("@GuardTimeWait on " + where + " is not applied: a"
+          + " TimeWaitGuard is registered with @RegisterExtension, and JUnit makes no second extension"
+          + " of a type it has, so the annotation's check would never run. Register a second guard"
+          + " with TimeWaitGuard.builder() for that destination, or use the annotation alone");
+    }
+  }
+
   /** "fetch()", or "fetch() [2] 8080" for a repeated or parameterized test. */
   private static String testName(ExtensionContext context) {
     String method = context.getRequiredTestMethod().getName();
@@ -240,10 +272,18 @@ public final class TimeWaitGuard
     return context.getStore(NAMESPACE);
   }
 
-  /** A key of this context's own: store lookups fall through to the parents' values. */
-  private static String key(ExtensionContext context) {
-    return "watch:" + context.getUniqueId();
+  /**
+   * A key of this guard's and this context's own: store lookups fall through to the parents'
+   * values, and a class may register more than one guard (one per server it talks to), each with
+   * its own check (keyed by the context alone, the second guard's replaced the first's and one
+   * destination went unchecked).
+   */
+  private WatchKey key(ExtensionContext context) {
+    return new WatchKey(this, context.getUniqueId());
   }
+
+  /** A store key: the guard by identity (it does not override equals) and the context's id. */
+  private record WatchKey(TimeWaitGuard guard, String contextId) {}
 
   @Override
   public String toString() {

@@ -66,6 +66,36 @@ class TimeWaitClientResolverTest {
     }
   }
 
+  /** A client taken by the constructor, under the default per-method lifecycle: refused. */
+  @GuardTimeWait(portSupplier = "peerPort")
+  static class ConstructorParameterPerMethod {
+    ConstructorParameterPerMethod(@TimeWaitClient(strategy = Kind.RESET) TimeWaitSocketFactory sockets) {}
+
+    @Test
+    void first() {}
+  }
+
+  /** The same under PER_CLASS: one instance, one client, closed after the class. */
+  @GuardTimeWait(portSupplier = "peerPort", scope = GuardScope.PER_CLASS)
+  @org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+  static class ConstructorParameterPerClass {
+    private final TimeWaitSocketFactory sockets;
+
+    ConstructorParameterPerClass(@TimeWaitClient(strategy = Kind.RESET) TimeWaitSocketFactory sockets) {
+      this.sockets = sockets;
+    }
+
+    @Test
+    void first() throws IOException {
+      RawClient.through(sockets, peerPort, 2, s -> {});
+    }
+
+    @Test
+    void second() throws IOException {
+      RawClient.through(sockets, peerPort, 2, s -> {});
+    }
+  }
+
   /** The naive client keeps its connection until it is closed: the guard must close it first. */
   @GuardTimeWait(portSupplier = "peerPort")
   static class NaiveKeepAlive {
@@ -148,6 +178,28 @@ class TimeWaitClientResolverTest {
         "TimeWaitSocketFactory (reset): CloseStats[connectionsOpened=10, closedAfterPeerFin=0, closedByReset=10, "
             + "closedLocallyFirst=0, finWaitTimeouts=0, finWaitAborts=0, closedIdleByPeer=0, staleRetries=0]");
     assertThat(peer.requests()).isEqualTo(10);
+    assertThat(KernelTcp.clientTimeWait(peerPort)).isZero();
+  }
+
+  @Test
+  void aConstructorParameterIsRefusedUnderThePerMethodLifecycleAndTakenUnderPerClass() {
+    KernelTcp.assumeReadable();
+    // Before, JUnit resolved it in the class's context: each test made a client that stayed open
+    // until the class ended, after every per-test guard had counted.
+    EngineExecutionResults refused = Kit.run(ConstructorParameterPerMethod.class);
+
+    assertThat(Kit.failures(refused.testEvents())).singleElement().asString()
+        .startsWith("@TimeWaitClient on a constructor parameter of "
+            + ConstructorParameterPerMethod.class.getName() + ": under the per-method lifecycle");
+
+    EngineExecutionResults perClass = Kit.run(ConstructorParameterPerClass.class);
+
+    perClass.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    assertThat(Kit.entries(perClass, "timewait.client")).singleElement().asString()
+        .startsWith("TimeWaitSocketFactory (reset): CloseStats[connectionsOpened=4, closedAfterPeerFin=0,"
+            + " closedByReset=4,");
+    assertThat(Kit.entries(perClass, TimeWaitGuard.REPORT_KEY)).singleElement().asString()
+        .startsWith("0 new client TIME_WAIT sockets towards port " + peerPort + " during class");
     assertThat(KernelTcp.clientTimeWait(peerPort)).isZero();
   }
 

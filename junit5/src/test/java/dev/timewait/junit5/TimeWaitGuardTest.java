@@ -186,6 +186,35 @@ class TimeWaitGuardTest {
     }
   }
 
+  /** The port of a second peer, for fixtures that talk to two servers. */
+  static volatile int secondPeerPort;
+
+  /** Two registered guards, one per server the test talks to: each checks its own. */
+  static class TwoRegisteredGuards {
+    @RegisterExtension
+    static TimeWaitGuard first = TimeWaitGuard.builder().port(() -> peerPort).build();
+    @RegisterExtension
+    static TimeWaitGuard second = TimeWaitGuard.builder().port(() -> secondPeerPort).build();
+
+    @Test
+    void oneNaiveRequestToEach() throws IOException {
+      RawClient.closeFirst(peerPort, 1);
+      RawClient.closeFirst(secondPeerPort, 1);
+    }
+  }
+
+  /** A registered guard, and a method annotated for another server: JUnit makes no second guard. */
+  static class RegisteredGuardAndAnAnnotatedMethod {
+    @RegisterExtension
+    static TimeWaitGuard guard = TimeWaitGuard.builder().port(() -> peerPort).build();
+
+    @Test
+    @GuardTimeWait(portSupplier = "secondPeerPort")
+    void oneNaiveRequestToTheSecondServer() throws IOException {
+      RawClient.closeFirst(secondPeerPort, 1);
+    }
+  }
+
   /** A guard on a name with two addresses, 127.0.0.1 and ::1; the client reaches it at ::1. */
   static class DualStackName {
     @RegisterExtension
@@ -514,6 +543,42 @@ class TimeWaitGuardTest {
     assertThat(Kit.failures(results.testEvents())).singleElement().asString()
         .startsWith("2 new client TIME_WAIT sockets towards 127.0.0.1:" + peerPort
             + " during test twoNaive() (allowed: 1;");
+  }
+
+  @Test
+  void twoRegisteredGuardsEachCheckTheirOwnDestination() throws IOException {
+    KernelTcp.assumeReadable();
+    startPeer(Behaviour.AWAIT_CLIENT_CLOSE);
+    try (RawHttpPeer other = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE)) {
+      secondPeerPort = other.port();
+
+      EngineExecutionResults results = Kit.run(TwoRegisteredGuards.class);
+
+      // Before, both guards kept their check under one key: the second replaced the first's, and
+      // one destination's TIME_WAIT went unchecked (one report entry).
+      assertThat(Kit.entries(results, TimeWaitGuard.REPORT_KEY)).hasSize(2)
+          .anySatisfy(e -> assertThat(e).startsWith("1 new client TIME_WAIT socket towards port " + peerPort))
+          .anySatisfy(e -> assertThat(e).startsWith("1 new client TIME_WAIT socket towards port " + secondPeerPort));
+      results.testEvents().assertStatistics(s -> s.started(1).failed(1));
+    }
+  }
+
+  @Test
+  void anAnnotationNextToARegisteredGuardFailsTheTestInsteadOfBeingIgnored() throws IOException {
+    KernelTcp.assumeReadable();
+    startPeer(Behaviour.AWAIT_CLIENT_CLOSE);
+    try (RawHttpPeer other = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE)) {
+      secondPeerPort = other.port();
+
+      EngineExecutionResults results = Kit.run(RegisteredGuardAndAnAnnotatedMethod.class);
+
+      // JUnit registers an extension type once per class: the annotation's @ExtendWith made no
+      // guard of its own, and its check of the second server never ran (the test passed).
+      assertThat(Kit.failures(results.testEvents())).singleElement().asString()
+          .contains("@GuardTimeWait on " + RegisteredGuardAndAnAnnotatedMethod.class.getName()
+              + ".oneNaiveRequestToTheSecondServer()")
+          .contains("@RegisterExtension");
+    }
   }
 
   @Test

@@ -29,7 +29,10 @@ public interface ContractClient extends AutoCloseable {
    */
   CloseStats stats();
 
-  /** Closes the client and its pool. */
+  /**
+   * Closes the client and its pool. The contracts may call it twice (once to count what the close
+   * leaves, once more as the try-with-resources ends): a second call must do nothing.
+   */
   @Override
   void close() throws Exception;
 }

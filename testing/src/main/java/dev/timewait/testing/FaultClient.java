@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * One HTTP client under the reliability contracts ({@link FaultContract}, {@link IntegrityContract},
- * {@link LoadContract}): HttpClient 5 classic, HttpClient 5 async or OkHttp, configured by its
+ * {@link LoadContract}): HttpClient 5 classic or async, OkHttp or Reactor Netty, configured by its
  * adapter. Thread-safe: the contracts call it from many threads at once.
  */
 public interface FaultClient extends ContractClient {

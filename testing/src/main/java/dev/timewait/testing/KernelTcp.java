@@ -282,7 +282,9 @@ public final class KernelTcp {
    * (same four-tuple and inode, this process's) listed up to three times in one scan, so that 3
    * pooled connections counted as 4 to 11. Each four-tuple here counts once. A scan may still miss
    * a socket, or see both one that closed and one that opened during it: each socket counted was
-   * there at some point of the scan. Empty where the tables cannot be read. Thread-safe.
+   * there at some point of the scan. Where the tables cannot be read (not Linux) the calling test
+   * is skipped ({@link #assumeReadable}): an empty set there would pass an assertion of no
+   * connection that nothing checked. Thread-safe.
    *
    * @param state the TCP state
    * @param serverPort the server port
@@ -291,9 +293,7 @@ public final class KernelTcp {
   public static Set<Connection> clientConnections(TcpState state, int serverPort) {
     Preconditions.checkNotNull(state, "state");
     Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
-    if (!TcpTable.system().isSupported()) {
-      return Set.of();
-    }
+    assumeReadable();
     return TableConnections.read(
         List.of(TcpTable.PROC_NET_TCP, TcpTable.PROC_NET_TCP6), state, serverPort);
   }
@@ -361,21 +361,35 @@ public final class KernelTcp {
   /**
    * Waits, at most {@code bound}, until no socket on the client side of connections to
    * {@code serverPort} is in a closing state other than TIME_WAIT (FIN_WAIT, LAST_ACK, CLOSING),
-   * so that a later TIME_WAIT count is final.
+   * so that a later TIME_WAIT count is final. A client socket still in FIN_WAIT or CLOSING when
+   * the bound is up fails: the client closed first and becomes TIME_WAIT as soon as the peer
+   * closes (a count of 0 then would pass a client that leaves TIME_WAIT). LAST_ACK left over
+   * passes: the peer closed first, and it ends without TIME_WAIT.
    *
    * @param serverPort the server port
    * @param bound the longest to wait, 0 to {@link Leaks#MAX_WAIT}
    * @throws IllegalArgumentException if an argument is out of range
+   * @throws AssertionError if client sockets are still in FIN_WAIT or CLOSING after {@code bound}
    */
   public static void awaitClientSettled(int serverPort, Duration bound) {
     Preconditions.checkInRange(serverPort, 1, 65535, "serverPort");
     long deadline = System.nanoTime()
         + Preconditions.checkNonNegative(bound, Leaks.MAX_WAIT, "bound").toNanos();
-    while (deadline - System.nanoTime() > 0) {
+    while (true) {
       var counts = TcpTable.system().count(TcpFilter.remotePort(serverPort));
-      int closing = counts.get(TcpState.FIN_WAIT1) + counts.get(TcpState.FIN_WAIT2)
-          + counts.get(TcpState.LAST_ACK) + counts.get(TcpState.CLOSING);
-      if (closing == 0) {
+      int closedFirst = counts.get(TcpState.FIN_WAIT1) + counts.get(TcpState.FIN_WAIT2)
+          + counts.get(TcpState.CLOSING);
+      if (closedFirst + counts.get(TcpState.LAST_ACK) == 0) {
+        return;
+      }
+      if (deadline - System.nanoTime() <= 0) {
+        if (closedFirst > 0) {
+          throw new AssertionError(closedFirst + " client socket" + (closedFirst == 1 ? "" : "s")
+              + " towards port " + serverPort + " still closing after " + bound.toMillis() + " ms (FIN_WAIT1 "
+              + counts.get(TcpState.FIN_WAIT1) + ", FIN_WAIT2 " + counts.get(TcpState.FIN_WAIT2) + ", CLOSING "
+              + counts.get(TcpState.CLOSING) + "): the client closed first, and each becomes a client"
+              + " TIME_WAIT once the peer closes");
+        }
         return;
       }
       sleep(20);
