@@ -244,7 +244,7 @@ public final class CloseAccounting {
     for (CloseListener listener : now) {
       try {
         listener.closed(event);
-      } catch (RuntimeException | Error e) {
+      } catch (Throwable e) { // a Kotlin (or @SneakyThrows) one may throw a checked exception too
         if (e instanceof VirtualMachineError) {
           throw (VirtualMachineError) e;
         }

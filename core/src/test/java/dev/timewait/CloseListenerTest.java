@@ -216,6 +216,28 @@ class CloseListenerTest {
   }
 
   @Test
+  void aListenerThrowingACheckedExceptionNeverBreaksCloseNorOtherListeners() {
+    // A Kotlin listener, or a Java one with Lombok's @SneakyThrows, can throw an IOException that
+    // Java does not declare: it escaped the close's accounting (out of Socket.close()), and the
+    // listeners after it heard nothing.
+    CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> events = new CopyOnWriteArrayList<>();
+    accounting.addListener(e -> CloseListenerTest.<RuntimeException>sneakyThrow(
+        new java.io.IOException("a listener's undeclared checked exception")));
+    accounting.addListener(events::add);
+    CloseOutcome.RESET.recordOn(accounting);
+    CloseOutcome.RESET.recordOn(accounting);
+    assertThat(events).hasSize(2);
+    assertThat(accounting.snapshot().closedByReset()).isEqualTo(2);
+  }
+
+  /** Throws {@code t} whatever its type, as Kotlin code may: the compiler sees a T. */
+  @SuppressWarnings("unchecked")
+  static <T extends Throwable> void sneakyThrow(Throwable t) throws T {
+    throw (T) t;
+  }
+
+  @Test
   void eachFailingListenerIsLoggedAtWarnOnceNotEveryCloseAndNotOnlyTheFirstListener() {
     CloseAccounting accounting = new CloseAccounting();
     accounting.addListener(failing("first-broken-listener"));

@@ -42,7 +42,7 @@ final class MonitorListeners {
     for (TimeWaitMonitor.Listener l : listeners) {
       try {
         call.accept(l);
-      } catch (RuntimeException | Error e) {
+      } catch (Throwable e) { // a Kotlin (or @SneakyThrows) one may throw a checked exception too
         if (e instanceof VirtualMachineError) {
           throw (VirtualMachineError) e;
         }

@@ -88,7 +88,7 @@ final class SamplerThread {
       try {
         sample.run();
         failing = false;
-      } catch (RuntimeException | Error e) {
+      } catch (Throwable e) { // a Kotlin (or @SneakyThrows) one may throw a checked exception too
         if (e instanceof VirtualMachineError) {
           throw (VirtualMachineError) e; // run() notes that the thread died
         }

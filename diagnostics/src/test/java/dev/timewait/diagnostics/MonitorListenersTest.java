@@ -27,4 +27,24 @@ class MonitorListenersTest {
     failing = null;
     assertThat(dev.timewait.testsupport.Collected.await(held)).as("the removed listener, collected").isTrue();
   }
+
+  @Test
+  void aListenerThrowingACheckedExceptionNeverReachesTheSamplerNorSkipsTheOthers() {
+    // A Kotlin listener, or one with Lombok's @SneakyThrows, can throw an IOException Java does
+    // not declare: it escaped each(), ended the monitor's thread, and the listeners after it
+    // heard nothing.
+    MonitorListeners listeners = new MonitorListeners(List.of());
+    java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+    listeners.add(sample -> MonitorListenersTest.<RuntimeException>sneakyThrow(
+        new java.io.IOException("a listener's undeclared checked exception")));
+    listeners.add(sample -> heard.incrementAndGet());
+    listeners.each(l -> l.onSample(null));
+    listeners.each(l -> l.onSample(null));
+    assertThat(heard).hasValue(2);
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T extends Throwable> void sneakyThrow(Throwable t) throws T {
+    throw (T) t;
+  }
 }

@@ -40,6 +40,27 @@ class SamplerThreadTest {
   }
 
   @Test
+  void aSampleThrowingACheckedExceptionDoesNotEndTheThread() throws Exception {
+    // A listener in Kotlin, or with @SneakyThrows, reached through the sample, can throw an
+    // IOException Java does not declare: it ended the thread, and sampling with it.
+    AtomicInteger runs = new AtomicInteger();
+    SamplerThread sampler = new SamplerThread("sampler-test-checked", Duration.ofMillis(10), () -> {
+      runs.incrementAndGet();
+      MonitorListenersTest.<RuntimeException>sneakyThrow(new java.io.IOException("undeclared"));
+    });
+    PrintStream err = System.err;
+    System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)); // the WARN, kept quiet
+    try {
+      sampler.start(() -> null, "destinations");
+      assertThat(await(() -> runs.get() >= 3)).isTrue();
+      assertThat(sampler.isRunning()).isTrue();
+    } finally {
+      sampler.close();
+      System.setErr(err);
+    }
+  }
+
+  @Test
   void aThreadEndedByAVirtualMachineErrorIsNoLongerRunning() throws Exception {
     AtomicInteger runs = new AtomicInteger();
     SamplerThread sampler = new SamplerThread("sampler-test-dying", Duration.ofMillis(10), () -> {

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +31,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Meters over one client's {@link CloseAccounting}: binding it to a registry adds a {@link
@@ -81,6 +84,7 @@ import java.util.function.Supplier;
  * destinations it has met and its latest kernel sample.
  */
 public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TimeWaitMetrics.class);
   /** Meter name: connections opened. */
   public static final String OPENED = "timewait.connections.opened";
   /** Meter name: connections closed, by mode and reason. */
@@ -127,6 +131,16 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
    * equals): where {@link #close()} removes meters.
    */
   private final Set<MeterRegistry> everBound =
+      java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+  /**
+   * The {@value #OPENED} counter this binder registered in each registry, weakly by registry: it
+   * tells this binder's meters from those of another binder bound later under the same client
+   * name, which takes the name over (see {@link #bindTo}).
+   */
+  private final Map<MeterRegistry, Meter> ownOpened =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  /** Registries that refused a meter, weakly: each is warned of once. */
+  private final Set<MeterRegistry> failedRegistries =
       java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
   /** Set by {@link #close()}: a close under way as it runs registers nothing more. */
   private volatile boolean closed;
@@ -204,10 +218,21 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     if (closed) {
       throw new IllegalStateException("TimeWaitMetrics for client " + client + " is closed");
     }
-    FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
+    Meter existing = registry.find(OPENED).tag("client", client).meter();
+    if (existing != null && existing != ownOpened.get(registry)) {
+      // Another binder's meters under this client name (a client recreated without closing the
+      // binder of the one it replaces): Micrometer would hand back its opened counter, which
+      // reads the other client's accounting, and its gauges, which read the other's sampler.
+      // The newest binder takes the name over; the close counters stay shared, and the other
+      // binder's close() leaves them.
+      LOG.debug("client name {} was bound to this registry by another TimeWaitMetrics: its opened counter"
+          + " and kernel gauges now read this one's client", client);
+      removeMeters(registry, Set.of(OPENED, TIME_WAIT, PORT_HEADROOM));
+    }
+    ownOpened.put(registry, FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
         .description("Connections the client opened")
         .tag("client", client)
-        .register(registry);
+        .register(registry));
     synchronized (registries) {
       // The listener joins with the first registry and leaves with the last, both under this
       // lock: a bind racing an unbind can neither add it twice (every close counted twice) nor
@@ -240,23 +265,32 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
    * before its registry (one per tenant, per test, per refreshed Spring context, where Spring
    * calls {@code close()} on a bean), whose meters, and the kernel sampler its gauges hold,
    * would otherwise stay as long as the registry. Meters of another binder with the same client
-   * name in those registries go too: they are the same meters. Idempotent; a closed binder
+   * name in those registries go too: they are the same meters; unless that binder was bound
+   * after this one, and so took the name over: then they stay. Idempotent; a closed binder
    * meters nothing more and cannot be bound again.
    */
   @Override
   public void close() {
     closed = true;
     unbindAll();
-    List<MeterRegistry> bound;
-    synchronized (everBound) {
-      bound = List.copyOf(everBound);
-    }
-    for (MeterRegistry registry : bound) {
-      for (Meter meter : registry.getMeters()) {
-        Meter.Id id = meter.getId();
-        if (NAMES.contains(id.getName()) && client.equals(id.getTag("client"))) {
-          registry.remove(meter);
-        }
+    removeAfterClose();
+  }
+
+  /**
+   * Whether the client name's meters in {@code registry} are this binder's: no binder bound
+   * later under the same name took them over (its {@value #OPENED} counter replaced this one's).
+   */
+  private boolean ownsName(MeterRegistry registry) {
+    Meter current = registry.find(OPENED).tag("client", client).meter();
+    return current == null || current == ownOpened.get(registry);
+  }
+
+  /** Removes the meters named {@code names} and tagged with this client's name. */
+  private void removeMeters(MeterRegistry registry, Set<String> names) {
+    for (Meter meter : registry.getMeters()) {
+      Meter.Id id = meter.getId();
+      if (names.contains(id.getName()) && client.equals(id.getTag("client"))) {
+        registry.remove(meter);
       }
     }
   }
@@ -287,16 +321,55 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     Tags closed = where.and("mode", event.mode().name().toLowerCase(Locale.ROOT),
         "reason", event.reason().name().toLowerCase(Locale.ROOT));
     for (MeterRegistry registry : registries) {
-      Counter.builder(CLOSED).description("Connections closed, by how and why")
-          .tags(closed).register(registry).increment();
-      if (event.finWaitNanos() > 0) {
-        Timer.builder(FIN_WAIT).description("Server closes' waits for the server's FIN")
-            .tags(where).register(registry).record(event.finWaitNanos(), TimeUnit.NANOSECONDS);
+      try {
+        Counter.builder(CLOSED).description("Connections closed, by how and why")
+            .tags(closed).register(registry).increment();
+        if (event.finWaitNanos() > 0) {
+          Timer.builder(FIN_WAIT).description("Server closes' waits for the server's FIN")
+              .tags(where).register(registry).record(event.finWaitNanos(), TimeUnit.NANOSECONDS);
+        }
+        if (event.requests() >= 0) {
+          DistributionSummary.builder(REQUESTS).description("Requests a connection carried")
+              .baseUnit("requests").tags(where).register(registry).record(event.requests());
+        }
+      } catch (RuntimeException e) {
+        failedIn(registry, e);
       }
-      if (event.requests() >= 0) {
-        DistributionSummary.builder(REQUESTS).description("Requests a connection carried")
-            .baseUnit("requests").tags(where).register(registry).record(event.requests());
+    }
+    if (this.closed) {
+      // close() ran while this close registered its meters, maybe removing before they came:
+      // its flag was set before it removed anything, so reading it now catches every such case.
+      removeAfterClose();
+    }
+  }
+
+  /**
+   * Removes this client's meters from every registry it was bound to, where the name is still
+   * this binder's: {@link #close()}'s work, and again after a close that was under way as it ran.
+   */
+  private void removeAfterClose() {
+    List<MeterRegistry> bound;
+    synchronized (everBound) {
+      bound = List.copyOf(everBound);
+    }
+    for (MeterRegistry registry : bound) {
+      if (ownsName(registry)) {
+        removeMeters(registry, NAMES);
       }
+    }
+  }
+
+  /**
+   * A registry that refused a meter (a filter that throws; Prometheus's registry refuses a name
+   * registered with other tag keys): the others still meter the close. Before, the exception
+   * ended the listener, and the close was metered in no registry.
+   */
+  private void failedIn(MeterRegistry registry, RuntimeException e) {
+    if (failedRegistries.add(registry)) {
+      LOG.warn("TimeWaitMetrics for client {}: {} refused a meter; the other registries still meter"
+          + " each close, and further failures in it are logged at debug", client, registry, e);
+    } else {
+      LOG.debug("TimeWaitMetrics for client {}: {} refused a meter again", client, registry, e);
     }
   }
 
@@ -318,14 +391,18 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     }
     // A new destination, at most maxDestinations times: its gauges (no scan, no lookup here).
     for (MeterRegistry registry : registries) {
-      registerGauges(registry, destination);
+      try {
+        registerGauges(registry, destination);
+      } catch (RuntimeException e) {
+        failedIn(registry, e);
+      }
     }
     return destination;
   }
 
   private void registerGauges(MeterRegistry registry, String destination) {
-    if (sampler == null) {
-      return;
+    if (sampler == null || !ownsName(registry)) {
+      return; // no gauges, or the name taken over: its gauges read the newer binder's sampler
     }
     sampler.watch(destination);
     Tags where = Tags.of("client", client, "destination", destination);

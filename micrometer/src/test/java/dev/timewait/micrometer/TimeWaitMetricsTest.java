@@ -234,13 +234,23 @@ class TimeWaitMetricsTest {
     assertThatThrownBy(() -> metrics.bindTo(refusing)).isInstanceOf(IllegalStateException.class);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     metrics.bindTo(registry);
+    int secondPort = second.getAddress().getPort();
     try {
       get(client, port);
       awaitClosed(accounting, 1);
+      // A destination not named ahead: its gauges register at its first close, and the refusing
+      // registry throws there. Before, that ended the listener: the close was metered nowhere,
+      // and the healthy registry never got the destination's gauges.
+      get(client, secondPort);
+      awaitClosed(accounting, 2);
     } finally {
       TimeWaitOkHttp.shutdown(client);
     }
-    assertThat(closedCount(registry, null)).isEqualTo(1);
+    assertThat(closedCount(registry, null)).isEqualTo(2);
+    assertThat(registry.find(TimeWaitMetrics.CLOSED).tag("destination", "localhost:" + secondPort).counter())
+        .isNotNull();
+    assertThat(registry.find(TimeWaitMetrics.TIME_WAIT).tag("destination", "localhost:" + secondPort).gauge())
+        .isNotNull();
   }
 
   @Test
@@ -285,6 +295,102 @@ class TimeWaitMetricsTest {
       assertThat(registry.find(TimeWaitMetrics.CLOSED).tag("client", "unbound-first").counters()).isEmpty();
     } finally {
       other.close();
+      TimeWaitOkHttp.shutdown(client);
+    }
+    assertThat(registry.getMeters()).isEmpty();
+  }
+
+  @Test
+  void aClientRecreatedUnderTheSameNameIsMeteredByTheNewBinderAndTheOldOnesCloseLeavesItsMeters()
+      throws Exception {
+    // A client replaced (a refreshed bean, a blue/green swap) whose binder was not closed first:
+    // the opened counter kept reading the old client's accounting (3 for good) and the gauges its
+    // sampler; closing the old binder then removed the new one's meters, and opened and the
+    // gauges never came back.
+    int port = server.getAddress().getPort();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    OkHttpClient oldClient = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    OkHttpClient newClient = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting oldAccounting = TimeWaitOkHttp.accounting(oldClient);
+    CloseAccounting newAccounting = TimeWaitOkHttp.accounting(newClient);
+    TimeWaitMetrics oldMetrics = TimeWaitMetrics.builder("payments", oldAccounting)
+        .destination("localhost", port).kernelGauges().build();
+    TimeWaitMetrics newMetrics = TimeWaitMetrics.builder("payments", newAccounting)
+        .destination("localhost", port).kernelGauges().build();
+    try {
+      oldMetrics.bindTo(registry);
+      for (int i = 0; i < 3; i++) {
+        get(oldClient, port);
+      }
+      awaitClosed(oldAccounting, 3);
+
+      newMetrics.bindTo(registry);
+      for (int i = 0; i < 5; i++) {
+        get(newClient, port);
+      }
+      awaitClosed(newAccounting, 5);
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "payments").functionCounter().count())
+          .as("opened reads the new client").isEqualTo(5);
+      assertThat(closedCount(registry, null)).as("closes of both, under the one name").isEqualTo(8);
+
+      oldMetrics.close();
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "payments").functionCounter().count())
+          .as("the new binder's opened stays").isEqualTo(5);
+      assertThat(registry.find(TimeWaitMetrics.TIME_WAIT).tag("client", "payments").gauges()).hasSize(1);
+      get(newClient, port);
+      awaitClosed(newAccounting, 6);
+      assertThat(closedCount(registry, null)).as("the close counters stay too").isEqualTo(9);
+
+      newMetrics.close();
+      assertThat(registry.getMeters()).isEmpty();
+    } finally {
+      oldMetrics.close();
+      newMetrics.close();
+      TimeWaitOkHttp.shutdown(oldClient);
+      TimeWaitOkHttp.shutdown(newClient);
+    }
+  }
+
+  @Test
+  void aCloseUnderWayAsTheBinderClosesLeavesNoMeterBehind() throws Exception {
+    // The close's listener passed the closed check, then registered its counter after close()
+    // had removed the meters: it stayed in the registry for good.
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    int port = server.getAddress().getPort();
+    java.util.concurrent.CountDownLatch registering = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+      @Override
+      public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+        if (id.getName().equals(TimeWaitMetrics.CLOSED) && registering.getCount() > 0) {
+          registering.countDown();
+          try {
+            release.await(5, java.util.concurrent.TimeUnit.SECONDS); // bounded: never a hang
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return id;
+      }
+    });
+    TimeWaitMetrics metrics = TimeWaitMetrics.of("orders", accounting);
+    metrics.bindTo(registry);
+    java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<?> call = caller.submit(() -> {
+        get(client, port);
+        return null;
+      });
+      assertThat(registering.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("the close registering").isTrue();
+      metrics.close();
+      release.countDown();
+      call.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      awaitClosed(accounting, 1);
+    } finally {
+      release.countDown();
+      caller.shutdownNow();
       TimeWaitOkHttp.shutdown(client);
     }
     assertThat(registry.getMeters()).isEmpty();
