@@ -3,6 +3,7 @@ package dev.timewait.examples;
 import dev.timewait.CloseAccounting;
 import dev.timewait.CloseStats;
 import dev.timewait.TimeWaitSocketFactory;
+import dev.timewait.httpclient5.HttpClient5Options;
 import dev.timewait.httpclient5.TimeWaitHttpClient5;
 import dev.timewait.okhttp.TimeWaitOkHttp;
 import dev.timewait.reactornetty.TimeWaitReactorNetty;
@@ -127,18 +128,19 @@ interface LoadClient extends ContractClient {
         case REACTOR_NETTY -> ReactorNetty.raw(tls, retries);
       };
     }
+    // timewait builds HttpClient's connection manager, where the connect timeout lives: given in
+    // the options, or the timewait kinds connected with HttpClient's 3-minute default while the
+    // plain ones had 10 s.
+    HttpClient5Options.Builder options = HttpClient5Options.builder().connectionConfig(connectionConfig());
+    if (tls != null) {
+      options.sslContext(tls.context());
+    }
     return switch (spec.client()) {
       case HC5 -> new Hc5(
-          (tls == null
-                  ? TimeWaitHttpClient5.configure(hc5(retries), spec.strategy(), accounting)
-                  : TimeWaitHttpClient5.configure(hc5(retries), spec.strategy(), accounting, tls.context()))
-              .build(),
+          TimeWaitHttpClient5.configure(hc5(retries), spec.strategy(), accounting, options.build()).build(),
           accounting);
       case HC5_ASYNC -> new Hc5Async(
-          (tls == null
-                  ? TimeWaitHttpClient5.configure(hc5Async(retries), spec.strategy(), accounting)
-                  : TimeWaitHttpClient5.configure(hc5Async(retries), spec.strategy(), accounting, tls.context()))
-              .build(),
+          TimeWaitHttpClient5.configure(hc5Async(retries), spec.strategy(), accounting, options.build()).build(),
           accounting);
       case OKHTTP -> new OkHttp(
           TimeWaitOkHttp.configure(okHttp(tls, retries), spec.strategy(), accounting).build(), accounting);
@@ -163,14 +165,20 @@ interface LoadClient extends ContractClient {
         .build();
   }
 
-  /** Retries off: {@code disableAutomaticRetries()}; on: the builder's default retry strategy. */
+  /**
+   * Retries off: {@code disableAutomaticRetries()}; on: the builder's default retry strategy.
+   * Redirects are not followed, by any client (Reactor Netty follows none by default): a redirect
+   * elsewhere sent the load to another host, whose TIME_WAIT no count saw; a 3xx is a response.
+   */
   private static HttpClientBuilder hc5(boolean retries) {
-    HttpClientBuilder builder = HttpClients.custom().setDefaultRequestConfig(requestConfig());
+    HttpClientBuilder builder = HttpClients.custom().setDefaultRequestConfig(requestConfig())
+        .disableRedirectHandling();
     return retries ? builder : builder.disableAutomaticRetries();
   }
 
   private static HttpAsyncClientBuilder hc5Async(boolean retries) {
-    HttpAsyncClientBuilder builder = HttpAsyncClients.custom().setDefaultRequestConfig(requestConfig());
+    HttpAsyncClientBuilder builder = HttpAsyncClients.custom().setDefaultRequestConfig(requestConfig())
+        .disableRedirectHandling();
     return retries ? builder : builder.disableAutomaticRetries();
   }
 
@@ -200,6 +208,8 @@ interface LoadClient extends ContractClient {
   /** OkHttp's defaults (its own connection pool), with timeouts, the retry switch and the trust. */
   private static OkHttpClient.Builder okHttp(LoadSpec.Tls tls, boolean retries) {
     OkHttpClient.Builder builder = new OkHttpClient.Builder()
+        .followRedirects(false) // as hc5's: the load stays on its target
+        .followSslRedirects(false)
         .retryOnConnectionFailure(retries)
         .connectTimeout(CONNECT_TIMEOUT)
         .readTimeout(RESPONSE_TIMEOUT)

@@ -485,6 +485,11 @@ public final class LoadCommand implements Callable<Integer> {
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
       throw bad("--url must name a host, but was " + text);
     }
+    if (uri.getRawUserInfo() != null) {
+      // Not echoed: it may be a password. The clients would send no credentials from it (OkHttp
+      // drops it, HttpClient 5 refuses the request), and the reports would have shown it.
+      throw bad("--url must not carry user info (user:password@): the load sends no credentials");
+    }
     if (uri.getPort() == 0 || uri.getPort() > 65535) {
       throw bad("--url port must be 1 to 65535, but was " + uri.getPort());
     }

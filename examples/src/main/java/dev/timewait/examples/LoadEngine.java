@@ -83,12 +83,8 @@ public final class LoadEngine {
       throws InterruptedException {
     URI url = spec.url();
     Target target = Target.of(url);
-    // The baseline: TIME_WAIT an earlier run left towards the same target is not this run's.
     TcpTable table = TcpTable.system();
     boolean countable = table.isSupported() && !target.addresses.isEmpty();
-    Integer clientTimeWaitBefore = countable ? clientTimeWait(table, target) : null;
-    Integer serverTimeWaitBefore = countable && target.local ? serverTimeWait(table, target) : null;
-    progress.baseline(clientTimeWaitBefore, serverTimeWaitBefore);
     Latencies latencies = new Latencies(spec.requests());
     AtomicInteger tickets = new AtomicInteger();
     AtomicInteger succeeded = new AtomicInteger();
@@ -127,6 +123,11 @@ public final class LoadEngine {
       closeQuietly(client);
       throw e;
     }
+    // The baseline, once the warm-up is done: TIME_WAIT an earlier run (or the warm-up, which is
+    // not counted: a naive warm-up's connections) left towards the same target is not this run's.
+    Integer clientTimeWaitBefore = countable ? clientTimeWait(table, target) : null;
+    Integer serverTimeWaitBefore = countable && target.local ? serverTimeWait(table, target) : null;
+    progress.baseline(clientTimeWaitBefore, serverTimeWaitBefore);
     // The load's clocks (--duration, --rate) start after the warm-up too: from `created`, the warm-up's
     // time would make a rate's first tickets overdue, all sent at once.
     long start = spec.startSignal() == null && spec.warmup() == 0 ? created : System.nanoTime();
@@ -271,8 +272,39 @@ public final class LoadEngine {
     return bound.compareTo(LoadSpec.MAX_DURATION) > 0 ? LoadSpec.MAX_DURATION : bound;
   }
 
-  /** Sends {@code n} requests one after another; returns how many failed. */
+  /**
+   * Sends {@code n} requests one after another, on a thread of its own, waiting for them at most
+   * {@link #warmupBound}; returns how many failed. Bounded here: HttpClient 5 classic has no
+   * whole-call timeout (only one between bytes), so a body that trickles in never ended it.
+   *
+   * @throws IllegalStateException if the warm-up does not finish within its bound
+   */
   private static int warmup(LoadClient client, URI url, byte[] body, int n) throws InterruptedException {
+    return n == 0 ? 0 : warmup(client, url, body, n, warmupBound(n));
+  }
+
+  /** The longest {@code n} warm-up requests may take: each its full timeout, in turn. */
+  static Duration warmupBound(int n) {
+    return LoadClient.CALL_TIMEOUT.plusSeconds(5).multipliedBy(n);
+  }
+
+  static int warmup(LoadClient client, URI url, byte[] body, int n, Duration bound) throws InterruptedException {
+    ExecutorService thread = Executors.newSingleThreadExecutor(daemonThreads());
+    try {
+      java.util.concurrent.Future<Integer> sent = thread.submit(() -> sendInTurn(client, url, body, n));
+      try {
+        return sent.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException("the warm-up did not finish within " + bound.toSeconds() + " s");
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("the warm-up failed: " + describe(e.getCause()), e.getCause());
+      }
+    } finally {
+      thread.shutdownNow(); // a request still under way: the caller closes the client under it
+    }
+  }
+
+  private static int sendInTurn(LoadClient client, URI url, byte[] body, int n) throws InterruptedException {
     int failed = 0;
     for (int i = 0; i < n; i++) {
       try {
@@ -371,9 +403,13 @@ public final class LoadEngine {
     return text.replace('\n', ' ').replace('\r', ' ');
   }
 
-  /** The URL without its query string, which may hold secrets. */
+  /** The URL without its user info and query string, which may hold secrets. */
   static String redact(URI url) {
-    return url.getScheme() + "://" + url.getRawAuthority() + (url.getRawPath() == null ? "" : url.getRawPath())
+    String authority = url.getRawAuthority();
+    if (authority != null && url.getRawUserInfo() != null) {
+      authority = authority.substring(authority.lastIndexOf('@') + 1);
+    }
+    return url.getScheme() + "://" + authority + (url.getRawPath() == null ? "" : url.getRawPath())
         + (url.getRawQuery() == null ? "" : "?...");
   }
 
@@ -408,7 +444,10 @@ public final class LoadEngine {
       String unresolved = null;
       try {
         for (InetAddress a : InetAddress.getAllByName(url.getHost())) {
-          addresses.add(a);
+          // Linux connects a socket aimed at the any-address (0.0.0.0, ::) to the loopback
+          // address: that is the remote address its table shows (counted at 0.0.0.0, a naive
+          // run read 0 client TIME_WAIT).
+          addresses.add(a.isAnyLocalAddress() ? loopbackLike(a) : a);
           local |= a.isLoopbackAddress() || a.isAnyLocalAddress() || NetworkInterface.getByInetAddress(a) != null;
         }
       } catch (UnknownHostException e) {
@@ -418,6 +457,12 @@ public final class LoadEngine {
         // Only "is it local" is unknown: the server-side count is then left out.
       }
       return new Target(port, addresses, local, unresolved);
+    }
+
+    private static InetAddress loopbackLike(InetAddress any) throws UnknownHostException {
+      return InetAddress.getByAddress(any.getAddress().length == 4
+          ? new byte[] {127, 0, 0, 1}
+          : new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
     }
 
     List<TcpFilter> clientSide() {

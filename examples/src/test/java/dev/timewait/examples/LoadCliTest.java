@@ -97,6 +97,7 @@ class LoadCliTest {
     "load --url ht!tp://nope                                | --url is not a valid URL",
     "load --url ftp://127.0.0.1/                            | --url must be an http or https URL, but was ftp://127.0.0.1/",
     "load --url http:///path                                | --url must name a host",
+    "load --url http://admin:hunter2@127.0.0.1:1/           | --url must not carry user info (user:password@): the load sends no credentials",
     "load                                                   | Missing required option: '--url=URL'",
     "load --url http://127.0.0.1:1/ --requests -3           | --requests must be > 0, but was -3",
     "load --url http://127.0.0.1:1/ --requests 0            | --requests must be > 0, but was 0",
@@ -635,6 +636,119 @@ class LoadCliTest {
     long spreadMs = served.get(0).getRequest().getLoggedDate().getTime()
         - served.get(3).getRequest().getLoggedDate().getTime();
     assertThat(spreadMs).isGreaterThanOrEqualTo(250);
+  }
+
+  @Test
+  void aUrlWithUserInfoIsRefusedWithoutEchoingItAndRedactionDropsIt() {
+    Run run = cli("load", "--url", "http://admin:hunter2@127.0.0.1:1/");
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).doesNotContain("hunter2");
+    // Before, the redacted form kept the user info: into the HTML report's title and the errors.
+    assertThat(LoadEngine.redact(java.net.URI.create("http://admin:hunter2@127.0.0.1:8080/a?token=x")))
+        .isEqualTo("http://127.0.0.1:8080/a?...");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hc5", "hc5-async", "okhttp", "reactor-netty"})
+  void aRedirectIsAnAnswerNotFollowedToAnotherHost(String client) throws Exception {
+    com.sun.net.httpserver.HttpServer elsewhere = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 50);
+    java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
+    elsewhere.createContext("/", exchange -> {
+      reached.incrementAndGet();
+      exchange.sendResponseHeaders(200, -1);
+      exchange.close();
+    });
+    elsewhere.start();
+    try {
+      server.stubFor(get("/moved").willReturn(com.github.tomakehurst.wiremock.client.WireMock.temporaryRedirect(
+          "http://127.0.0.1:" + elsewhere.getAddress().getPort() + "/elsewhere")));
+
+      Run run = cli("load", "--url", "http://127.0.0.1:" + server.getPort() + "/moved", "--client", client,
+          "--strategy", "reset", "--requests", "5", "--concurrency", "1", "--json");
+
+      assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+      // Before, three of the four clients followed it: the load went to another host, and the
+      // TIME_WAIT it left there was counted nowhere.
+      assertThat(reached).hasValue(0);
+      server.verify(5, getRequestedFor(urlEqualTo("/moved")));
+    } finally {
+      elsewhere.stop(0);
+    }
+  }
+
+  @Test
+  void aTargetAtTheAnyAddressCountsTheClientTimeWaitTheKernelShowsAtLoopback() throws Exception {
+    KernelTcp.assumeReadable();
+    com.sun.net.httpserver.HttpServer any = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("0.0.0.0", 0), 50);
+    any.createContext("/", exchange -> {
+      byte[] ok = "ok".getBytes(StandardCharsets.US_ASCII);
+      exchange.sendResponseHeaders(200, ok.length);
+      exchange.getResponseBody().write(ok);
+      exchange.close();
+    });
+    any.start();
+    try {
+      Run run = cli("load", "--url", "http://0.0.0.0:" + any.getAddress().getPort() + "/", "--client", "okhttp",
+          "--strategy", "naive", "--requests", "20", "--concurrency", "1", "--json");
+
+      assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+      // Before: 0, counted towards 0.0.0.0, where no socket's remote address ever is.
+      assertThat(run.json().get("clientTimeWait").asInt()).isGreaterThanOrEqualTo(16);
+    } finally {
+      any.stop(0);
+    }
+  }
+
+  @Test
+  void theBaselineIsTakenAfterTheWarmupWhoseTimeWaitIsNotTheLoads() throws Exception {
+    KernelTcp.assumeReadable();
+
+    Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "naive", "--requests", "20",
+        "--concurrency", "1", "--warmup", "20", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode json = run.json();
+    // Before, the baseline came before the warm-up: its 20 naive connections counted as the load's.
+    assertThat(json.get("clientTimeWaitBefore").asInt()).isGreaterThanOrEqualTo(16);
+    assertThat(json.get("clientTimeWait").asInt() - json.get("clientTimeWaitBefore").asInt()).isBetween(16, 20);
+  }
+
+  @Test
+  void aWarmupWhoseResponseTricklesInForeverEndsAtItsBound() throws Exception {
+    // HttpClient 5 classic has no whole-call timeout: a chunk every 300 ms kept its warm-up going.
+    try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread peer = new Thread(() -> {
+        try (java.net.Socket s = listener.accept()) {
+          java.io.OutputStream out = s.getOutputStream();
+          s.getInputStream().read(new byte[4096]);
+          out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          for (int i = 0; i < 100; i++) { // bounded: 30 s at most
+            out.write("1\r\nx\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(300);
+          }
+        } catch (Exception ended) {
+          // the client's close ends it
+        }
+      }, "trickling-peer");
+      peer.setDaemon(true);
+      peer.start();
+      java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/");
+      LoadClient client = LoadClient.open(new LoadSpec(uri, ClientKind.HC5, StrategyKind.RAW, null, 1, 1, null, null));
+      long start = System.nanoTime();
+      try {
+        assertThatThrownBy(() -> LoadEngine.warmup(client, uri, null, 1, Duration.ofSeconds(1)))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessage("the warm-up did not finish within 1 s");
+      } finally {
+        client.close();
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      peer.join(10_000);
+    }
   }
 
   @Test
