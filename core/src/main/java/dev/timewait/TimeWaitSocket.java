@@ -16,6 +16,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -150,7 +151,13 @@ final class TimeWaitSocket extends Socket {
    * only when a client asks {@code isClosed()} itself.
    */
   private volatile int optionCalls;
-  /** Reads the reuse check made, for tests; guarded by {@code this}. */
+  /**
+   * Guards the read-ahead buffer and {@link #reuseChecks}. A lock, not {@code synchronized}: the
+   * reuse check reads under it for up to 1 ms, and on JDK 21-23 a virtual thread blocked in a read
+   * inside a monitor pins its carrier thread (JEP 491 ended that in JDK 24).
+   */
+  private final ReentrantLock readAheadLock = new ReentrantLock();
+  /** Reads the reuse check made, for tests; guarded by {@link #readAheadLock}. */
   private int reuseChecks;
   /** When a reuse check last found the connection alive (an hour ago before any: nanoTime may be negative). */
   private volatile long checkedAliveNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
@@ -169,7 +176,7 @@ final class TimeWaitSocket extends Socket {
   /**
    * Bytes a reuse check read ahead of the client (the check must read to see a FIN, and over TLS
    * the peer may have sent records the TLS layer has not read yet); the next reads return them
-   * first. Guarded by {@code this}.
+   * first. Guarded by {@link #readAheadLock}.
    */
   private byte[] readAhead;
   private int readAheadOff;
@@ -518,8 +525,13 @@ final class TimeWaitSocket extends Socket {
     }
   }
 
-  synchronized int reuseChecks() {
-    return reuseChecks;
+  int reuseChecks() {
+    readAheadLock.lock();
+    try {
+      return reuseChecks;
+    } finally {
+      readAheadLock.unlock();
+    }
   }
 
   void retireWhenIdle(long afterIdleNanos) {
@@ -603,7 +615,16 @@ final class TimeWaitSocket extends Socket {
    * Reads what the peer sent while the connection was idle, with a 1 ms timeout, into the
    * read-ahead buffer: whether the peer's FIN (end of stream) or RST arrived.
    */
-  private synchronized boolean peerClosedWhileIdle() throws IOException {
+  private boolean peerClosedWhileIdle() throws IOException {
+    readAheadLock.lock();
+    try {
+      return readWhileIdle();
+    } finally {
+      readAheadLock.unlock();
+    }
+  }
+
+  private boolean readWhileIdle() throws IOException {
     reuseChecks++;
     InputStream raw = super.getInputStream();
     int saved = super.getSoTimeout();
@@ -689,15 +710,20 @@ final class TimeWaitSocket extends Socket {
   }
 
   /** Serves bytes a reuse check read ahead; -1 if there are none. */
-  private synchronized int takeReadAhead(byte[] b, int off, int len) {
-    if (readAheadLen == 0) {
-      return -1;
+  private int takeReadAhead(byte[] b, int off, int len) {
+    readAheadLock.lock();
+    try {
+      if (readAheadLen == 0) {
+        return -1;
+      }
+      int n = Math.min(len, readAheadLen);
+      System.arraycopy(readAhead, readAheadOff, b, off, n);
+      readAheadOff += n;
+      readAheadLen -= n;
+      return n;
+    } finally {
+      readAheadLock.unlock();
     }
-    int n = Math.min(len, readAheadLen);
-    System.arraycopy(readAhead, readAheadOff, b, off, n);
-    readAheadOff += n;
-    readAheadLen -= n;
-    return n;
   }
 
   /** Before a read of a pooled connection: notes the idle pause since its last read, if any. */
