@@ -248,6 +248,9 @@ public final class CloseAccounting {
         if (e instanceof VirtualMachineError) {
           throw (VirtualMachineError) e;
         }
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt(); // the JDK cleared the flag as it threw: keep it
+        }
         // A failing listener fails on every close: WARN once per listener, not once per close
         // (nor once per accounting, which would hide a second listener's failure).
         if (failedListeners.add(listener)) {

@@ -231,6 +231,22 @@ class CloseListenerTest {
     assertThat(accounting.snapshot().closedByReset()).isEqualTo(2);
   }
 
+  @Test
+  void aListenerInterruptedInsideKeepsTheThreadsInterruptFlag() {
+    // A Kotlin listener's queue.put() on an interrupted thread (a close interrupted in its FIN
+    // wait keeps the flag on purpose): the JDK clears the flag as it throws; caught here, it
+    // would be lost.
+    CloseAccounting accounting = new CloseAccounting();
+    accounting.addListener(e -> CloseListenerTest.<RuntimeException>sneakyThrow(new InterruptedException()));
+    try {
+      CloseOutcome.RESET.recordOn(accounting);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(accounting.snapshot().closedByReset()).isEqualTo(1);
+  }
+
   /** Throws {@code t} whatever its type, as Kotlin code may: the compiler sees a T. */
   @SuppressWarnings("unchecked")
   static <T extends Throwable> void sneakyThrow(Throwable t) throws T {

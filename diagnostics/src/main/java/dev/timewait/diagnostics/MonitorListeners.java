@@ -46,6 +46,9 @@ final class MonitorListeners {
         if (e instanceof VirtualMachineError) {
           throw (VirtualMachineError) e;
         }
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt(); // the JDK cleared the flag as it threw: keep it
+        }
         // An Error too (a test listener's AssertionError, a LinkageError): thrown on, it would
         // end the monitor's thread.
         if (failed.add(l)) {

@@ -92,6 +92,9 @@ final class SamplerThread {
         if (e instanceof VirtualMachineError) {
           throw (VirtualMachineError) e; // run() notes that the thread died
         }
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt(); // the JDK cleared the flag as it threw: keep it
+        }
         // A sample that fails once tends to fail every period (as often as every 10 ms): WARN on
         // the first failure after a success, debug while it goes on failing.
         if (!failing) {

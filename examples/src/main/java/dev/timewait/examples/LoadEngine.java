@@ -109,9 +109,23 @@ public final class LoadEngine {
     LoadClient client = LoadClient.open(spec);
     int warmupErrors;
     Long startWaitMs = null;
+    Integer baselineClient = null;
+    Integer baselineServer = null;
     try {
-      // --warmup: sent on this thread, before the signal; failures counted apart, never in the load's.
+      // --warmup: sent one after another (on a thread of its own, bounded), before the baseline
+      // and the signal; failures counted apart, never in the load's.
       warmupErrors = warmup(client, url, body, spec.warmup());
+      // The baseline: TIME_WAIT an earlier run left towards the same target is not this run's, nor
+      // the warm-up's (a naive warm-up closes first: settled, so that its last closes are in it).
+      // Before the signal: other processes' loads begin at the signal.
+      if (countable) {
+        if (spec.warmup() > 0) {
+          settle(table, target);
+        }
+        baselineClient = clientTimeWait(table, target);
+        baselineServer = target.local ? serverTimeWait(table, target) : null;
+      }
+      progress.baseline(baselineClient, baselineServer);
       // --start-signal: the load (and its --duration and --rate clocks) begins once the file
       // exists, so that processes that started their JVMs one after another load together.
       if (spec.startSignal() != null) {
@@ -123,11 +137,8 @@ public final class LoadEngine {
       closeQuietly(client);
       throw e;
     }
-    // The baseline, once the warm-up is done: TIME_WAIT an earlier run (or the warm-up, which is
-    // not counted: a naive warm-up's connections) left towards the same target is not this run's.
-    Integer clientTimeWaitBefore = countable ? clientTimeWait(table, target) : null;
-    Integer serverTimeWaitBefore = countable && target.local ? serverTimeWait(table, target) : null;
-    progress.baseline(clientTimeWaitBefore, serverTimeWaitBefore);
+    Integer clientTimeWaitBefore = baselineClient;
+    Integer serverTimeWaitBefore = baselineServer;
     // The load's clocks (--duration, --rate) start after the warm-up too: from `created`, the warm-up's
     // time would make a rate's first tickets overdue, all sent at once.
     long start = spec.startSignal() == null && spec.warmup() == 0 ? created : System.nanoTime();

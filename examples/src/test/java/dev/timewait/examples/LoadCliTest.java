@@ -712,8 +712,10 @@ class LoadCliTest {
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     JsonNode json = run.json();
     // Before, the baseline came before the warm-up: its 20 naive connections counted as the load's.
+    // (An earlier test's TIME_WAIT towards a port number bind(0) handed out again may expire
+    // during the run: the difference may come out lower than 20, never near 40.)
     assertThat(json.get("clientTimeWaitBefore").asInt()).isGreaterThanOrEqualTo(16);
-    assertThat(json.get("clientTimeWait").asInt() - json.get("clientTimeWaitBefore").asInt()).isBetween(16, 20);
+    assertThat(json.get("clientTimeWait").asInt() - json.get("clientTimeWaitBefore").asInt()).isBetween(10, 24);
   }
 
   @Test

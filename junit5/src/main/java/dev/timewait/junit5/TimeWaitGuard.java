@@ -58,8 +58,9 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * {@code @ResourceLock}); prefer a fresh port per class, as WireMock's dynamic ports give.
  * Clients handed out by {@link TimeWaitClientResolver} are closed before the count, so what
  * their close leaves counts too. A class may register several guards (one per server it talks
- * to): each checks its own destination. A {@link GuardTimeWait} next to a registered guard
- * fails the test: JUnit makes no second guard for it, so its check would never run.
+ * to): each checks its own destination. A {@link GuardTimeWait} that JUnit made no guard for
+ * (on a method beside a guard in a static field: JUnit registers an extension type once per
+ * class) fails the test, as its check would never run.
  *
  * <p>Immutable and thread-safe: one instance may serve tests running in parallel; the state of
  * each check lives in the test's extension context.
@@ -127,8 +128,9 @@ public final class TimeWaitGuard
           + " registered in a static @RegisterExtension field: JUnit calls beforeAll and afterAll"
           + " only on those, so in an instance field it would check nothing");
     }
-    if (config != null) {
-      rejectAnnotationsItHides(context);
+    if (config == null && c != null) {
+      // An annotation's guard is here: a registered guard beside it checks for this mark.
+      store(context).put(annotationGuardKey(context), Boolean.TRUE);
     }
     if (c != null && c.scope == GuardScope.PER_TEST) {
       Watch watch = new Watch(c, table, "test " + testName(context));
@@ -139,6 +141,9 @@ public final class TimeWaitGuard
 
   @Override
   public void beforeTestExecution(ExtensionContext context) {
+    if (config != null) {
+      rejectAnAnnotationWithoutItsGuard(context); // after every guard's beforeEach
+    }
     Watch own = store(context).get(key(context), Watch.class);
     if (own != null) {
       own.start(context, true);
@@ -208,9 +213,11 @@ public final class TimeWaitGuard
 
   /** This guard's settings for the test of {@code context}: the method's, else the nearest class's. */
   private GuardConfig testConfig(ExtensionContext context) {
-    if (config != null) {
-      return config;
-    }
+    return config != null ? config : annotationConfig(context);
+  }
+
+  /** The test's {@link GuardTimeWait} settings: the method's, else the nearest class's; or null. */
+  private static GuardConfig annotationConfig(ExtensionContext context) {
     Method method = context.getRequiredTestMethod();
     Optional<GuardTimeWait> onMethod = AnnotationSupport.findAnnotation(method, GuardTimeWait.class);
     if (onMethod.isPresent()) {
@@ -235,30 +242,26 @@ public final class TimeWaitGuard
   }
 
   /**
-   * A registered guard next to {@link GuardTimeWait} on the test method or its class: JUnit
-   * registers an extension type once per class, so the annotation's {@code @ExtendWith} makes no
-   * guard of its own and its check would silently never run.
+   * A registered guard next to a {@link GuardTimeWait} that applies to this test, whose own guard
+   * JUnit did not make: JUnit registers an extension type once per class, so a method's (or a
+   * nested class's) annotation beside a guard in a static field makes none, and its check would
+   * silently never run. (A class's annotation is registered before static fields, and a guard in
+   * an instance field is not counted as the type's: those annotations get their guard.)
    */
-  private static void rejectAnnotationsItHides(ExtensionContext context) {
+  private void rejectAnAnnotationWithoutItsGuard(ExtensionContext context) {
+    if (annotationConfig(context) == null || store(context).get(annotationGuardKey(context)) != null) {
+      return;
+    }
     Method method = context.getRequiredTestMethod();
-    String where = null;
-    if (AnnotationSupport.isAnnotated(method, GuardTimeWait.class)) {
-      where = method.getDeclaringClass().getName() + "." + method.getName() + "()";
-    } else {
-      for (Optional<ExtensionContext> p = context.getParent(); p.isPresent() && where == null; p = p.get().getParent()) {
-        Optional<Class<?>> testClass = p.get().getTestClass();
-        if (testClass.isPresent() && p.get().getTestMethod().isEmpty()
-            && AnnotationSupport.isAnnotated(testClass.get(), GuardTimeWait.class)) {
-          where = testClass.get().getName();
-        }
-      }
-    }
-    if (where != null) {
-      throw new ExtensionConfigurationException("@GuardTimeWait on " + where + " is not applied: a"
-          + " TimeWaitGuard is registered with @RegisterExtension, and JUnit makes no second extension"
-          + " of a type it has, so the annotation's check would never run. Register a second guard"
-          + " with TimeWaitGuard.builder() for that destination, or use the annotation alone");
-    }
+    throw new ExtensionConfigurationException("@GuardTimeWait on or above " + method.getDeclaringClass().getName()
+        + "." + method.getName() + "() is not applied: a TimeWaitGuard is registered with @RegisterExtension,"
+        + " and JUnit made no guard for the annotation, so its check would never run. Register a second guard"
+        + " with TimeWaitGuard.builder() for that destination, or use the annotation alone");
+  }
+
+  /** The store key of the mark an annotation's guard leaves for a test. */
+  private static String annotationGuardKey(ExtensionContext context) {
+    return "annotation-guard:" + context.getUniqueId();
   }
 
   /** "fetch()", or "fetch() [2] 8080" for a repeated or parameterized test. */

@@ -215,6 +215,19 @@ class TimeWaitGuardTest {
     }
   }
 
+  /** A class annotated for the second server, and a registered guard for the first. */
+  @GuardTimeWait(portSupplier = "secondPeerPort")
+  static class AnnotatedClassBesideARegisteredGuard {
+    @RegisterExtension
+    static TimeWaitGuard guard = TimeWaitGuard.builder().port(() -> peerPort).build();
+
+    @Test
+    void oneNaiveRequestToEach() throws IOException {
+      RawClient.closeFirst(peerPort, 1);
+      RawClient.closeFirst(secondPeerPort, 1);
+    }
+  }
+
   /** A guard on a name with two addresses, 127.0.0.1 and ::1; the client reaches it at ::1. */
   static class DualStackName {
     @RegisterExtension
@@ -575,9 +588,27 @@ class TimeWaitGuardTest {
       // JUnit registers an extension type once per class: the annotation's @ExtendWith made no
       // guard of its own, and its check of the second server never ran (the test passed).
       assertThat(Kit.failures(results.testEvents())).singleElement().asString()
-          .contains("@GuardTimeWait on " + RegisteredGuardAndAnAnnotatedMethod.class.getName()
-              + ".oneNaiveRequestToTheSecondServer()")
+          .contains("@GuardTimeWait on or above " + RegisteredGuardAndAnAnnotatedMethod.class.getName()
+              + ".oneNaiveRequestToTheSecondServer() is not applied")
           .contains("@RegisterExtension");
+    }
+  }
+
+  @Test
+  void aClassAnnotationBesideARegisteredGuardGetsItsOwnGuardAndBothCheck() throws IOException {
+    KernelTcp.assumeReadable();
+    startPeer(Behaviour.AWAIT_CLIENT_CLOSE);
+    try (RawHttpPeer other = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE)) {
+      secondPeerPort = other.port();
+
+      EngineExecutionResults results = Kit.run(AnnotatedClassBesideARegisteredGuard.class);
+
+      // JUnit registers a class's @ExtendWith before its static fields: both guards exist, and
+      // each checks its own destination (refusing this, as a method's annotation is, would be wrong).
+      assertThat(Kit.entries(results, TimeWaitGuard.REPORT_KEY)).hasSize(2)
+          .anySatisfy(e -> assertThat(e).startsWith("1 new client TIME_WAIT socket towards port " + peerPort))
+          .anySatisfy(e -> assertThat(e).startsWith("1 new client TIME_WAIT socket towards port " + secondPeerPort));
+      results.testEvents().assertStatistics(st -> st.started(1).failed(1));
     }
   }
 

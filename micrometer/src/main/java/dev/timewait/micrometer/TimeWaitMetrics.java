@@ -142,6 +142,12 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
   /** Registries that refused a meter, weakly: each is warned of once. */
   private final Set<MeterRegistry> failedRegistries =
       java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+  /**
+   * Orders what reads and changes which binder holds a client name in a registry: a bind taking
+   * it over, a close removing its meters, a new destination's gauges. All JVM-wide and rare (a
+   * bind, a close, a destination's first close), so one lock serves every binder.
+   */
+  private static final Object NAME_LOCK = new Object();
   /** Set by {@link #close()}: a close under way as it runs registers nothing more. */
   private volatile boolean closed;
   private final ConcurrentHashMap<String, Boolean> destinations = new ConcurrentHashMap<>();
@@ -218,21 +224,9 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     if (closed) {
       throw new IllegalStateException("TimeWaitMetrics for client " + client + " is closed");
     }
-    Meter existing = registry.find(OPENED).tag("client", client).meter();
-    if (existing != null && existing != ownOpened.get(registry)) {
-      // Another binder's meters under this client name (a client recreated without closing the
-      // binder of the one it replaces): Micrometer would hand back its opened counter, which
-      // reads the other client's accounting, and its gauges, which read the other's sampler.
-      // The newest binder takes the name over; the close counters stay shared, and the other
-      // binder's close() leaves them.
-      LOG.debug("client name {} was bound to this registry by another TimeWaitMetrics: its opened counter"
-          + " and kernel gauges now read this one's client", client);
-      removeMeters(registry, Set.of(OPENED, TIME_WAIT, PORT_HEADROOM));
+    synchronized (NAME_LOCK) {
+      takeName(registry);
     }
-    ownOpened.put(registry, FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
-        .description("Connections the client opened")
-        .tag("client", client)
-        .register(registry));
     synchronized (registries) {
       // The listener joins with the first registry and leaves with the last, both under this
       // lock: a bind racing an unbind can neither add it twice (every close counted twice) nor
@@ -252,6 +246,28 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     for (String d : destinations.keySet()) {
       registerGauges(registry, d);
     }
+  }
+
+  /**
+   * Registers the {@value #OPENED} counter, taking the client name over from another binder that
+   * holds it in {@code registry}. Under {@link #NAME_LOCK}.
+   */
+  private void takeName(MeterRegistry registry) {
+    Meter existing = registry.find(OPENED).tag("client", client).meter();
+    if (existing != null && existing != ownOpened.get(registry)) {
+      // Another binder's meters under this client name (a client recreated without closing the
+      // binder of the one it replaces): Micrometer would hand back its opened counter, which
+      // reads the other client's accounting, and its gauges, which read the other's sampler.
+      // The newest binder takes the name over; the close counters stay shared, and the other
+      // binder's close() leaves them.
+      LOG.debug("client name {} was bound to this registry by another TimeWaitMetrics: its opened counter"
+          + " and kernel gauges now read this one's client", client);
+      removeMeters(registry, Set.of(OPENED, TIME_WAIT, PORT_HEADROOM));
+    }
+    ownOpened.put(registry, FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
+        .description("Connections the client opened")
+        .tag("client", client)
+        .register(registry));
   }
 
   /** Stops metering closes (the meters stay in their registries). */
@@ -352,9 +368,11 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     synchronized (everBound) {
       bound = List.copyOf(everBound);
     }
-    for (MeterRegistry registry : bound) {
-      if (ownsName(registry)) {
-        removeMeters(registry, NAMES);
+    synchronized (NAME_LOCK) {
+      for (MeterRegistry registry : bound) {
+        if (ownsName(registry)) {
+          removeMeters(registry, NAMES);
+        }
       }
     }
   }
@@ -401,9 +419,17 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
   }
 
   private void registerGauges(MeterRegistry registry, String destination) {
-    if (sampler == null || !ownsName(registry)) {
-      return; // no gauges, or the name taken over: its gauges read the newer binder's sampler
+    if (sampler == null) {
+      return;
     }
+    synchronized (NAME_LOCK) {
+      if (ownsName(registry)) { // else the name was taken over: its gauges read the newer binder's sampler
+        registerOwnGauges(registry, destination);
+      }
+    }
+  }
+
+  private void registerOwnGauges(MeterRegistry registry, String destination) {
     sampler.watch(destination);
     Tags where = Tags.of("client", client, "destination", destination);
     // Strong references: the registry keeps the sampler (and so the gauges' values) alive for as

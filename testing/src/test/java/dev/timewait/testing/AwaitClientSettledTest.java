@@ -20,8 +20,7 @@ class AwaitClientSettledTest {
   @Test
   void aClientThatClosedFirstAndIsStillClosingWhenTheBoundIsUpFails() throws IOException {
     KernelTcp.assumeReadable();
-    try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Socket client = new Socket()) {
+    try (ServerSocket server = freshServer(); Socket client = new Socket()) {
       client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 5_000);
       try (Socket accepted = server.accept()) {
         client.close(); // the client's FIN; the peer holds its side open: FIN_WAIT2
@@ -39,8 +38,7 @@ class AwaitClientSettledTest {
   @Test
   void aClientWhosePeerClosedFirstSettlesWithoutTimeWait() throws IOException {
     KernelTcp.assumeReadable();
-    try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Socket client = new Socket()) {
+    try (ServerSocket server = freshServer(); Socket client = new Socket()) {
       client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 5_000);
       server.accept().close(); // the peer's FIN first
       client.setSoTimeout(5_000);
@@ -49,5 +47,11 @@ class AwaitClientSettledTest {
       KernelTcp.awaitClientSettled(server.getLocalPort(), Duration.ofSeconds(5));
       assertThat(KernelTcp.clientTimeWait(server.getLocalPort())).isZero();
     }
+  }
+
+  /** A listener on a port no earlier socket of this host is towards or from (the counts are exact). */
+  private static ServerSocket freshServer() throws IOException {
+    return KernelTcp.startOnFreshPorts(() -> new ServerSocket(0, 50, InetAddress.getLoopbackAddress()),
+        ServerSocket::close, ServerSocket::getLocalPort);
   }
 }
