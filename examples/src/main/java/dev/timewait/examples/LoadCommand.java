@@ -164,7 +164,7 @@ public final class LoadCommand implements Callable<Integer> {
   int warmup;
 
   @Option(names = "--fin-timeout", paramLabel = "MS",
-      description = "server-close (and pooled retirement): longest wait for the server's FIN. Default: 2000.")
+      description = "server-close (and pooled with --retirement server-close): longest wait for the server's FIN. Default: 2000.")
   Integer finTimeout;
 
   @Option(names = "--max-connections", paramLabel = "K",
@@ -356,6 +356,12 @@ public final class LoadCommand implements Callable<Integer> {
       throw bad("--max-connections and --max-requests-per-connection apply to --strategy pooled, not " + kind);
     }
     Retirement retire = retirement == null ? PooledKeepAlive.DEFAULT_RETIREMENT : parseRetirement(retirement);
+    if (finTimeout != null && kind == StrategyKind.POOLED && retire != Retirement.SERVER_CLOSE) {
+      // Only a server-close retirement waits for a FIN (the adapters arm none otherwise): the
+      // value would be silently ignored.
+      throw bad("--fin-timeout applies to --strategy pooled only with --retirement server-close: a "
+          + retire.name().toLowerCase(java.util.Locale.ROOT) + " retirement waits for no FIN");
+    }
     if (retirement != null && kind != StrategyKind.POOLED) {
       throw bad("--retirement applies to --strategy pooled, not " + kind);
     }

@@ -141,6 +141,7 @@ class LoadCliTest {
     "load --url http://127.0.0.1:1/ --strategy pooled --retirement linger | --retirement must be reset or server-close, but was linger",
     "load --url http://127.0.0.1:1/ --strategy raw --max-connections 4 | --max-connections and --max-requests-per-connection apply to --strategy pooled, not raw",
     "load --url http://127.0.0.1:1/ --strategy raw --fin-timeout 100 | --fin-timeout applies to --strategy server-close or pooled, not raw",
+    "load --url http://127.0.0.1:1/ --strategy pooled --fin-timeout 100 | --fin-timeout applies to --strategy pooled only with --retirement server-close: a reset retirement waits for no FIN",
     "load --url http://127.0.0.1:1/ --report /no/such/dir/run.html | --report directory does not exist: /no/such/dir (for --report /no/such/dir/run.html)",
     "load --url http://127.0.0.1:1/ --report run.txt        | --report must name an .html file, but was run.txt",
     "load --url http://127.0.0.1:1/ --report /tmp/x.html --compare-naive | --compare-naive runs naive after a strategy: give --strategy server-close, reset, pooled or raw, not naive",
