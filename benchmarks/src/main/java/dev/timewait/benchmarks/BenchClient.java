@@ -168,7 +168,10 @@ interface BenchClient extends ContractClient {
      * OkHttp itself, apart from anything timewait decides.
      */
     RAW_POOLED_HOOKS("raw pooled, OkHttp's hooks by hand"),
-    /** The raw pooled client sending {@code Connection: close} on every request itself. */
+    /**
+     * The raw client sending {@code Connection: close} on every request itself: on its pool
+     * (HttpClient 5, OkHttp), or on none for Reactor Netty, as timewait's server close there.
+     */
     RAW_CONNECTION_CLOSE("raw Connection: close"),
     /** One shared raw client with keep-alive off: the client closes each connection after its response. */
     NAIVE_SHARED("naive (shared client, no keep-alive)"),

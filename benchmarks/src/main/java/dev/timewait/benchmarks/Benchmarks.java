@@ -483,8 +483,8 @@ public final class Benchmarks {
 
   /**
    * The pool grows with the threads (both sides' pools: they share the setting): at 4 slots for 8
-   * threads, the raw per-connection sides (HttpClient's and Reactor Netty's pools) waited for a
-   * lease, where timewait's server close and reset have 64 slots or no pool.
+   * threads, the raw per-connection sides on HttpClient's pools waited for a lease, where
+   * timewait's server close and reset have 64 slots.
    */
   private static Settings withConcurrency(Settings s, int concurrency) {
     return new Settings(s.rounds(), s.warmupRounds(), s.legMillis(), concurrency, Math.max(s.poolSize(), concurrency),

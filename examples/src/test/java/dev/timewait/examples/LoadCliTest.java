@@ -467,8 +467,10 @@ class LoadCliTest {
     assertThat(raw.kind()).isEqualTo(StrategyKind.RAW);
     assertThat(raw.strategy()).isNull();
 
-    LoadSpec pooled = spec("--url", "http://127.0.0.1:1/", "--strategy", "pooled", "--retirement", "server-close");
+    LoadSpec pooled = spec("--url", "http://127.0.0.1:1/", "--strategy", "pooled", "--retirement", "server-close",
+        "--fin-timeout", "500");
     assertThat(((PooledKeepAlive) pooled.strategy()).retirement()).isEqualTo(Retirement.SERVER_CLOSE);
+    assertThat(pooled.strategy().finWait()).isEqualTo(Duration.ofMillis(500));
     LoadSpec byDefault = spec("--url", "http://127.0.0.1:1/", "--strategy", "pooled");
     assertThat(((PooledKeepAlive) byDefault.strategy()).retirement()).isEqualTo(PooledKeepAlive.DEFAULT_RETIREMENT);
   }
