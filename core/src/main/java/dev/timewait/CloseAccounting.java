@@ -1,5 +1,6 @@
 package dev.timewait;
 
+import dev.timewait.internal.CallbackFailures;
 import dev.timewait.internal.CoreAccess;
 import dev.timewait.internal.HostPorts;
 import dev.timewait.internal.Preconditions;
@@ -245,12 +246,7 @@ public final class CloseAccounting {
       try {
         listener.closed(event);
       } catch (Throwable e) { // a Kotlin (or @SneakyThrows) one may throw a checked exception too
-        if (e instanceof VirtualMachineError) {
-          throw (VirtualMachineError) e;
-        }
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt(); // the JDK cleared the flag as it threw: keep it
-        }
+        CallbackFailures.rethrowFatal(e);
         // A failing listener fails on every close: WARN once per listener, not once per close
         // (nor once per accounting, which would hide a second listener's failure).
         if (failedListeners.add(listener)) {

@@ -1,5 +1,6 @@
 package dev.timewait.diagnostics;
 
+import dev.timewait.internal.CallbackFailures;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -43,12 +44,7 @@ final class MonitorListeners {
       try {
         call.accept(l);
       } catch (Throwable e) { // a Kotlin (or @SneakyThrows) one may throw a checked exception too
-        if (e instanceof VirtualMachineError) {
-          throw (VirtualMachineError) e;
-        }
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt(); // the JDK cleared the flag as it threw: keep it
-        }
+        CallbackFailures.rethrowFatal(e);
         // An Error too (a test listener's AssertionError, a LinkageError): thrown on, it would
         // end the monitor's thread.
         if (failed.add(l)) {

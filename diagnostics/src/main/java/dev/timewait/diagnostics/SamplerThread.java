@@ -1,5 +1,6 @@
 package dev.timewait.diagnostics;
 
+import dev.timewait.internal.CallbackFailures;
 import dev.timewait.internal.LibraryThreads;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
@@ -89,12 +90,7 @@ final class SamplerThread {
         sample.run();
         failing = false;
       } catch (Throwable e) { // a Kotlin (or @SneakyThrows) one may throw a checked exception too
-        if (e instanceof VirtualMachineError) {
-          throw (VirtualMachineError) e; // run() notes that the thread died
-        }
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt(); // the JDK cleared the flag as it threw: keep it
-        }
+        CallbackFailures.rethrowFatal(e); // a VirtualMachineError ends the thread: run() notes it
         // A sample that fails once tends to fail every period (as often as every 10 ms): WARN on
         // the first failure after a success, debug while it goes on failing.
         if (!failing) {

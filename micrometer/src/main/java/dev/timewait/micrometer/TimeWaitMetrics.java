@@ -253,8 +253,7 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
    * holds it in {@code registry}. Under {@link #NAME_LOCK}.
    */
   private void takeName(MeterRegistry registry) {
-    Meter existing = registry.find(OPENED).tag("client", client).meter();
-    if (existing != null && existing != ownOpened.get(registry)) {
+    if (!ownsName(registry)) {
       // Another binder's meters under this client name (a client recreated without closing the
       // binder of the one it replaces): Micrometer would hand back its opened counter, which
       // reads the other client's accounting, and its gauges, which read the other's sampler.
