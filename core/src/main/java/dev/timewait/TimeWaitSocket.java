@@ -77,6 +77,7 @@ final class TimeWaitSocket extends Socket {
   private static final VarHandle CHECKING;
   private static final VarHandle OPTION_CALLS;
   private static final VarHandle RETIRE_REASON;
+  private static final VarHandle READ_AHEAD_LOCK;
 
   static {
     try {
@@ -88,6 +89,7 @@ final class TimeWaitSocket extends Socket {
       OPTION_CALLS = lookup.findVarHandle(TimeWaitSocket.class, "optionCalls", int.class);
       RETIRE_REASON =
           lookup.findVarHandle(TimeWaitSocket.class, "retireReason", CloseEvent.Reason.class);
+      READ_AHEAD_LOCK = lookup.findVarHandle(TimeWaitSocket.class, "readAheadLock", ReentrantLock.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -154,9 +156,11 @@ final class TimeWaitSocket extends Socket {
   /**
    * Guards the read-ahead buffer and {@link #reuseChecks}. A lock, not {@code synchronized}: the
    * reuse check reads under it for up to 1 ms, and on JDK 21-23 a virtual thread blocked in a read
-   * inside a monitor pins its carrier thread (JEP 491 ended that in JDK 24).
+   * inside a monitor pins its carrier thread (JEP 491 ended that in JDK 24). Made at the first
+   * reuse check ({@link #readAheadLock()}, through {@link #READ_AHEAD_LOCK}): most connections
+   * never have one (a connection per request, a pooled one never idle), and the lock is 48 bytes.
    */
-  private final ReentrantLock readAheadLock = new ReentrantLock();
+  private volatile ReentrantLock readAheadLock;
   /** Reads the reuse check made, for tests; guarded by {@link #readAheadLock}. */
   private int reuseChecks;
   /** When a reuse check last found the connection alive (an hour ago before any: nanoTime may be negative). */
@@ -526,11 +530,12 @@ final class TimeWaitSocket extends Socket {
   }
 
   int reuseChecks() {
-    readAheadLock.lock();
+    ReentrantLock lock = readAheadLock();
+    lock.lock();
     try {
       return reuseChecks;
     } finally {
-      readAheadLock.unlock();
+      lock.unlock();
     }
   }
 
@@ -616,12 +621,26 @@ final class TimeWaitSocket extends Socket {
    * read-ahead buffer: whether the peer's FIN (end of stream) or RST arrived.
    */
   private boolean peerClosedWhileIdle() throws IOException {
-    readAheadLock.lock();
+    ReentrantLock lock = readAheadLock();
+    lock.lock();
     try {
       return readWhileIdle();
     } finally {
-      readAheadLock.unlock();
+      lock.unlock();
     }
+  }
+
+  /** The read-ahead lock, made by whichever thread needs it first. */
+  private ReentrantLock readAheadLock() {
+    ReentrantLock lock = readAheadLock;
+    if (lock == null) {
+      ReentrantLock made = new ReentrantLock();
+      lock = (ReentrantLock) READ_AHEAD_LOCK.compareAndExchange(this, null, made);
+      if (lock == null) {
+        lock = made;
+      }
+    }
+    return lock;
   }
 
   private boolean readWhileIdle() throws IOException {
@@ -711,7 +730,8 @@ final class TimeWaitSocket extends Socket {
 
   /** Serves bytes a reuse check read ahead; -1 if there are none. */
   private int takeReadAhead(byte[] b, int off, int len) {
-    readAheadLock.lock();
+    ReentrantLock lock = readAheadLock();
+    lock.lock();
     try {
       if (readAheadLen == 0) {
         return -1;
@@ -722,7 +742,7 @@ final class TimeWaitSocket extends Socket {
       readAheadLen -= n;
       return n;
     } finally {
-      readAheadLock.unlock();
+      lock.unlock();
     }
   }
 
