@@ -59,6 +59,12 @@ final class ExchangeHandler extends ChannelDuplexHandler {
     };
   }
 
+  /** Not sharable, without Netty's lookup ({@link SocketHandler#isSharable}). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   /**
    * A close from Reactor Netty or the pool goes straight to the socket handler, past the {@code
    * SslHandler}: no close_notify. A reset has no use for one, and a close_notify sent to a server

@@ -1,6 +1,7 @@
 package dev.timewait.reactornetty;
 
 import dev.timewait.spi.CloseOutcome;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import java.util.concurrent.ScheduledFuture;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Confined to the channel's event loop.
  */
-final class FinWait {
+final class FinWait implements Runnable {
   private final ChannelHandlerContext ctx;
   private final ChannelState state;
   private final ChannelPromise held;
@@ -33,10 +34,19 @@ final class FinWait {
     state.finWaitStartNanos = System.nanoTime();
     Connections.FIN_WAITS.incrementAndGet();
     // Reactor Netty reads on demand (autoRead off between reads); the FIN is seen only by a read.
-    ctx.channel().config().setAutoRead(true);
-    ctx.read();
-    timer = ctx.executor().schedule(
-        () -> end(CloseOutcome.FIN_WAIT_TIMEOUT), state.connections.finWaitNanos, TimeUnit.NANOSECONDS);
+    // Turning autoRead on starts one (Netty's DefaultChannelConfig.setAutoRead calls
+    // channel.read() on the change), and with it on Netty goes on reading: no read of our own.
+    ChannelConfig config = ctx.channel().config();
+    if (!config.isAutoRead()) {
+      config.setAutoRead(true);
+    }
+    timer = ctx.executor().schedule(this, state.connections.finWaitNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The bound ran out: an RST. */
+  @Override
+  public void run() {
+    end(CloseOutcome.FIN_WAIT_TIMEOUT);
   }
 
   /** Bytes that arrived during the wait (a TLS close_notify, a late body byte); discarded. */

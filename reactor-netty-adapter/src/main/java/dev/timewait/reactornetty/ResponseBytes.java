@@ -19,6 +19,12 @@ final class ResponseBytes extends ChannelInboundHandlerAdapter {
     this.state = state;
   }
 
+  /** Not sharable, without Netty's lookup ({@link SocketHandler#isSharable}). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     if (msg instanceof ByteBuf) {

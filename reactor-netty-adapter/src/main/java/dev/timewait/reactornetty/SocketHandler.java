@@ -48,6 +48,16 @@ final class SocketHandler extends ChannelDuplexHandler {
     this.state = state;
   }
 
+  /**
+   * Not sharable (one instance per channel), said without Netty's lookup: {@code
+   * ChannelHandlerAdapter.isSharable()} reads the answer from a thread-local {@code WeakHashMap}
+   * keyed by class each time the handler is added to a pipeline, once per connection here.
+   */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   /** Counts what this handler reads as the HTTP bytes received ({@link ResponseBytes} without TLS). */
   void countResponseBytes() {
     countResponseBytes = true;
