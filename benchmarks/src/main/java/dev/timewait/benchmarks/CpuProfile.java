@@ -40,13 +40,15 @@ import jdk.jfr.consumer.RecordingFile;
  *     [--seconds 10] [--warmup-seconds 10] [--top 30]
  * </pre>
  *
- * <p>Pool size = concurrency. Each side runs against its own {@link BenchServer}; both warm up
- * alternately, then A and B are recorded one after the other, each alone. JFR samples only
+ * <p>Pool size = concurrency. Each side runs against its own {@link BenchServer}; a throwaway JFR
+ * recording comes first (the process's first recording sets off a wave of deoptimization), then
+ * both warm up alternately, then A, B, B and A are recorded one after the other, each alone. With
+ * {@code --warmup-seconds 0} that wave still falls on the first measured round. JFR samples only
  * threads running Java code, so a thread blocked in a system call is not seen: the process CPU
  * time per request is printed beside. A diagnostic, not part of the benchmark's report: its
- * totals do not compare the two variants (measured: in one JVM, whichever client was created and
- * warmed first ran 14-36% slower at concurrency 4, Reactor Netty raw against raw included); the
- * benchmark's pairs, which alternate the legs' order, do that. It shows where each one's time goes.
+ * requests per second are not the benchmark's ratio (before session 41 A's first round paid that
+ * wave alone, 14-36% slower; since, 0.90-0.93 where the pairs give 0.87-0.90); the benchmark's
+ * pairs, which alternate the legs' order across forks, compare. It shows where each one's time goes.
  */
 final class CpuProfile {
   private static final com.sun.management.OperatingSystemMXBean OS =
