@@ -17,7 +17,7 @@ import reactor.util.context.Context;
  * request and emits the exchange's connection once the response head arrived. Each subscription
  * is one {@link Attempt}, which is both the subscriber of that Mono and an entry of its Reactor
  * context; the exchange handler binds the attempt to the exchange as its request goes out. The
- * attempt then does two things:
+ * attempt then does three things:
  *
  * <ul>
  *   <li><b>Closes a connection that went astray.</b> An attempt that ends without handing its
@@ -35,6 +35,11 @@ import reactor.util.context.Context;
  *       retry and redirects do. Only where the failed request is the subscription's first (a
  *       new subscription starts the call over, from the request before any redirect), its body
  *       is not streamed (chunked), and the failure is no timeout.
+ *   <li><b>Acquires once more in a new pool</b> (a pooled provider): an acquire that failed with
+ *       "Pool has been shut down" before any request went out, just after the {@link PoolSweep}
+ *       disposed a pool, was waiting in that pool for a new connection whose channel its event
+ *       loop had not yet initialised (the sweep's grace is one idle timeout). Nothing was sent,
+ *       so any method goes again.
  * </ul>
  *
  * <p>One object per request, where Reactor's operators cost more: its {@code doOnDiscard}, which
@@ -254,6 +259,17 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       if (!delivered) {
         closeIfHeld();
       }
+      PoolSweep sweep = connections.sweep;
+      if (!retried && !cancelled && binds == 0 && sweep != null && !connections.isShutDown()
+          && sweep.disposedRecently() && isPoolShutdown(error)) {
+        // The sweep disposed the destination's pool while this acquire waited for a new
+        // connection whose channel the event loop had yet to initialise (held past the sweep's
+        // grace of an idle timeout): no request went out, so it goes once more, whatever its
+        // method, in a new pool, inside the gate.
+        retried = true;
+        subscribeGated(once, this, sweep);
+        return;
+      }
       // A timeout (Reactor Netty's responseTimeout: Netty's ReadTimeoutException) is the caller's
       // bound, not the peer's close: the server may still be working on the request.
       if (retried || cancelled || UnansweredRetry.isTimeout(error)
@@ -268,6 +284,20 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       binds = 0;
       Counting.staleRetry(connections.accounting);
       subscribeGated(once, this, connections.sweep); // a new acquire, as in Exchange.subscribe
+    }
+
+    /**
+     * reactor-pool's "Pool has been shut down", which Reactor Netty shades into an internal package
+     * (no public type to test for): told by its class's simple name, on the error or a cause.
+     */
+    private static boolean isPoolShutdown(Throwable error) {
+      Throwable t = error;
+      for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+        if (t.getClass().getSimpleName().equals("PoolShutdownException")) {
+          return true;
+        }
+      }
+      return false;
     }
 
     @Override

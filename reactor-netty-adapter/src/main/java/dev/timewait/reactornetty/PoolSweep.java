@@ -53,6 +53,8 @@ final class PoolSweep implements Runnable {
 
   /** Tries for a moment between subscriptions before a disposal waits for the next run. */
   private static final int GATE_TRIES = 10_000;
+  /** {@link #disposedRecently}'s bound. */
+  private static final long RECENT_DISPOSAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final WeakReference<ConnectionProvider> provider;
   private final String name;
@@ -72,6 +74,8 @@ final class PoolSweep implements Runnable {
   private volatile Thread disposer;
   /** The periodic run, while some address is tracked; guarded by this. */
   private Disposable task;
+  /** When this sweep last disposed a pool ({@link System#nanoTime()}), or 0 before. */
+  private volatile long lastDisposalNanos;
 
   PoolSweep(ConnectionProvider provider, Duration idleTimeout) {
     this.provider = new WeakReference<>(provider);
@@ -145,6 +149,21 @@ final class PoolSweep implements Runnable {
       return 0;
     }
     return gate.readLock();
+  }
+
+  /**
+   * Whether this sweep disposed a pool within the last second: an acquire that failed with "Pool
+   * has been shut down" then was pending in it (its borrowers fail as it is disposed), not in a
+   * pool the user disposed with the provider.
+   */
+  boolean disposedRecently() {
+    long last = lastDisposalNanos;
+    return last != 0 && System.nanoTime() - last < RECENT_DISPOSAL_NANOS;
+  }
+
+  /** A pool is being disposed now. */
+  void noteDisposal() {
+    lastDisposalNanos = System.nanoTime();
   }
 
   /** Leaves what {@link #enter} held. */
@@ -230,6 +249,7 @@ final class PoolSweep implements Runnable {
           return current;
         });
         if (removed[0]) {
+          noteDisposal(); // before the pending acquires fail
           p.disposeWhen(d.address);
           log.debug("disposed {}'s pool for {}: no connection in two runs {} ms apart", name,
               d.address, TimeUnit.NANOSECONDS.toMillis(idleNanos));
