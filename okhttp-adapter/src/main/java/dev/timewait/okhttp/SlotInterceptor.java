@@ -20,6 +20,7 @@ import okhttp3.Call;
 import okhttp3.EventListener;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
+import okhttp3.Request;
 import okhttp3.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,33 @@ final class SlotInterceptor implements Interceptor {
     @Override
     public void callFailed(Call call, IOException ioe) {
       free(call);
+    }
+
+    /**
+     * OkHttp follows a redirect or an authentication challenge with a new request in the same
+     * call: a failure from then on is the follow-up's, and the unanswered retry, which stands
+     * outside OkHttp's follow-ups and would send the call's first request again (a PUT or DELETE
+     * the server already answered 303), no longer applies.
+     */
+    @Override
+    public void followUpDecision(Call call, Response networkResponse, Request nextRequest) {
+      CallSlot slot = call.tag(CALL_SLOT);
+      if (nextRequest != null && slot != null && slot.owner == SlotInterceptor.this) {
+        slot.followedUp = true;
+      }
+    }
+
+    /**
+     * OkHttp sends the failed exchange again itself ({@code retryOnConnectionFailure}): whether
+     * the exchange was unanswered is the next one's to say, not a failure before it reaches the
+     * network (a refused connect, a TLS handshake).
+     */
+    @Override
+    public void retryDecision(Call call, IOException exception, boolean retry) {
+      CallSlot slot = call.tag(CALL_SLOT);
+      if (retry && slot != null && slot.owner == SlotInterceptor.this) {
+        slot.unanswered = false;
+      }
     }
   };
 
@@ -412,6 +440,8 @@ final class SlotInterceptor implements Interceptor {
     volatile boolean unanswered;
     /** The call was already sent again once for that reason. */
     volatile boolean retried;
+    /** OkHttp followed a response of this call with another request (a redirect, a challenge). */
+    volatile boolean followedUp;
 
     private CallSlot(SlotInterceptor owner, Call call, HttpUrl url, Route route,
         ReferenceQueue<Call> queue) {

@@ -64,7 +64,8 @@ final class UnansweredRetryInterceptor implements Interceptor {
       boolean repeatable = body == null || !body.isOneShot();
       // An interrupted caller cancelled the call, as Call.cancel() does: a virtual thread's read
       // (JDK 21+) ends with "Closed by interrupt" and no response byte, which looks unanswered.
-      if (call.isCanceled() || Thread.currentThread().isInterrupted() || UnansweredRetry.isTimeout(e)
+      if (state.followedUp || call.isCanceled() || Thread.currentThread().isInterrupted()
+          || UnansweredRetry.isTimeout(e)
           || !UnansweredRetry.mayRetry(request.method(), repeatable, true, state.unanswered, state.retried)) {
         throw e;
       }
