@@ -103,7 +103,14 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       AsyncExecChain.Scope scope,
       AsyncExecChain chain,
       AsyncExecCallback callback) throws HttpException, IOException {
-    attempt(request, entityProducer, scope, chain, callback, false);
+    // Once per call, not per execution: HttpClient's own retry, further out in the chain, runs
+    // this again for each of its attempts (as ClassicUnansweredRetryExec, same attribute).
+    attempt(request, entityProducer, scope, chain, callback, retriedBefore(scope));
+  }
+
+  private static boolean retriedBefore(AsyncExecChain.Scope scope) {
+    return scope.clientContext.getAttribute(ClassicUnansweredRetryExec.RETRIED_ATTRIBUTE)
+        == scope.originalRequest;
   }
 
   private void attempt(
@@ -239,6 +246,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
         callback.failed(cause);
         return;
       }
+      scope.clientContext.setAttribute(ClassicUnansweredRetryExec.RETRIED_ATTRIBUTE, scope.originalRequest);
       Counting.staleRetry(accounting);
       log.debug("{} {}: {} ({}); sending it once more on a fresh connection", request.getMethod(),
           scope.route.getTargetHost(), unsent ? "the connection closed before the request went out"
