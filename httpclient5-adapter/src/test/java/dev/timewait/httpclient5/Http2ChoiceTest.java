@@ -122,5 +122,8 @@ class Http2ChoiceTest {
     }
     assertThat(server.getAllServeEvents()).hasSize(5).allSatisfy(event ->
         assertThat(event.getRequest().containsHeader("Connection")).as("a Connection header").isFalse());
+    // A request the server refused (a Connection header is malformed in HTTP/2, RFC 9113 8.2.2)
+    // never reaches its journal, and the unanswered retry would answer it on a new connection.
+    assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
   }
 }
