@@ -63,7 +63,7 @@ final class AsyncConfigurer {
       HttpClient5Options options,
       AsyncConnections connections) {
     boolean http2 = checkHttp2(strategy, options);
-    AsyncExchangeRules rules = new AsyncExchangeRules(connections);
+    AsyncExchangeRules rules = new AsyncExchangeRules(connections, http2, strategy.name());
 
     PoolingAsyncClientConnectionManagerBuilder manager = PoolingAsyncClientConnectionManagerBuilder.create()
         .setTlsStrategy(options.tlsStrategy())

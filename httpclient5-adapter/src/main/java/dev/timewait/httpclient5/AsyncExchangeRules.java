@@ -8,11 +8,13 @@ import org.apache.hc.core5.http.ConnectionReuseStrategy;
 import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.HeaderElements;
+import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpRequestInterceptor;
 import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.Method;
+import org.apache.hc.core5.http.ProtocolException;
 import org.apache.hc.core5.http.ProtocolVersion;
 import org.apache.hc.core5.http.message.MessageSupport;
 import org.apache.hc.core5.http.protocol.HttpContext;
@@ -38,8 +40,15 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
 
   private final AsyncConnections connections;
 
-  AsyncExchangeRules(AsyncConnections connections) {
+  /** {@link HttpClient5Options#allowHttp2()}, checked against the strategy at configure. */
+  private final boolean http2Allowed;
+  /** The strategy's name, for the refusal of HTTP/2. */
+  private final String strategyName;
+
+  AsyncExchangeRules(AsyncConnections connections, boolean http2Allowed, String strategyName) {
     this.connections = connections;
+    this.http2Allowed = http2Allowed;
+    this.strategyName = strategyName;
   }
 
   private AsyncConnection connectionOf(HttpContext context) {
@@ -52,7 +61,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
 
   @Override
   public void process(HttpRequest request, EntityDetails entity, HttpContext context)
-      throws ConnectionClosedException {
+      throws HttpException, ConnectionClosedException {
     if (Method.CONNECT.isSame(request.getMethod())) {
       return; // a tunnel through an HTTP proxy (AsyncConnectExec): no exchange of the connection's
     }
@@ -74,6 +83,17 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       AsyncUnansweredRetryExec.noteSent(request, connection, requests > 1, context);
     }
     ProtocolVersion version = HttpCoreContext.castOrCreate(context).getProtocolVersion();
+    if (version != null && version.getMajor() >= 2 && !http2Allowed) {
+      // The builder's own version policy (its deprecated setVersionPolicy, or a TlsConfig passed
+      // with the request) overrides the manager's HTTP/1.1 that configure set: the strategy, which
+      // needs HTTP/1.1's Connection header, would silently become an HTTP/2 pool. Refused before
+      // any byte of the request goes out.
+      throw new ProtocolException("timewait: the connection speaks " + version + ", but "
+          + strategyName + " needs HTTP/1.1 (server close and the request cap use its"
+          + " Connection header); something set after TimeWaitHttpClient5.configure chose HTTP/2"
+          + " (the builder's setVersionPolicy, a TlsConfig): leave it out, or allow HTTP/2 with"
+          + " HttpClient5Options.allowHttp2 for pooled keep-alive with RESET retirement");
+    }
     if (version != null && version.getMajor() >= 2) {
       // HTTP/2 (allowHttp2): a request with a Connection header is malformed (RFC 9113 8.2.2),
       // and servers refuse its stream (Jetty, Tomcat, Netty); neither the request cap nor server

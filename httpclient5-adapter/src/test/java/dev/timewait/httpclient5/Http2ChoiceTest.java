@@ -5,6 +5,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.timewait.CloseAccounting;
@@ -23,6 +24,7 @@ import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.core5.http.HttpVersion;
 import org.apache.hc.core5.http.ProtocolVersion;
+import org.apache.hc.core5.http2.HttpVersionPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,6 +87,33 @@ class Http2ChoiceTest {
     }
   }
 
+  /**
+   * The builder's own version policy, set after {@code configure} (its deprecated {@code
+   * setVersionPolicy}, common in older examples), overrides the connection manager's HTTP/1.1: the
+   * strategy would silently run over HTTP/2, where server close cannot be asked for. The request is
+   * refused before it goes out, saying why.
+   */
+  @Test
+  @SuppressWarnings("deprecation")
+  void aVersionPolicySetAfterConfigureThatNegotiatesHttp2IsRefusedNotFollowedSilently() throws Exception {
+    for (CloseStrategy strategy : new CloseStrategy[] {CloseStrategy.serverClose(), CloseStrategy.reset()}) {
+      HttpAsyncClientBuilder builder = TimeWaitHttpClient5.configure(
+              HttpAsyncClients.custom(), strategy, new CloseAccounting(), TestTls.get().clientContext())
+          .setVersionPolicy(HttpVersionPolicy.NEGOTIATE);
+      try (CloseableHttpAsyncClient client = builder.build()) {
+        client.start();
+        assertThatThrownBy(() -> client.execute(SimpleRequestBuilder.get(uri).build(), null)
+            .get(30, TimeUnit.SECONDS)).as(strategy.name())
+            .hasRootCauseMessage("timewait: the connection speaks HTTP/2.0, but " + strategy.name()
+                + " needs HTTP/1.1 (server close and the request cap use its Connection header);"
+                + " something set after TimeWaitHttpClient5.configure chose HTTP/2 (the builder's"
+                + " setVersionPolicy, a TlsConfig): leave it out, or allow HTTP/2 with"
+                + " HttpClient5Options.allowHttp2 for pooled keep-alive with RESET retirement");
+      }
+    }
+    assertThat(server.getAllServeEvents()).as("nothing reached the server").isEmpty();
+  }
+
   @Test
   void pooledResetRetirementMayNegotiateHttp2WhenAllowedAndStillCountsItsConnection()
       throws Exception {
@@ -102,8 +131,9 @@ class Http2ChoiceTest {
   /**
    * Past a connection's last request (here its second), no request carries {@code Connection:
    * close} over HTTP/2, where the header would make it malformed (RFC 9113 8.2.2): every request is
-   * answered over HTTP/2, and none reaches the server with a {@code Connection} header. A guard:
-   * an audit read the adapter as sending it; the server's journal shows it never arrives.
+   * answered over HTTP/2 on its first send. Until session 41 the adapter sent it: the server
+   * refused those streams, which never reach its journal, and the unanswered retry answered them
+   * on new connections (4 stale retries in 5 requests).
    */
   @Test
   void http2RequestsPastTheConnectionsLastCarryNoConnectionHeaderAndAreAnswered() throws Exception {
