@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * came, each handed its slot by the call that freed it (a freed slot wakes one waiting call, not
  * all of them, and no call that comes later takes it first); with a per-route bound, a waiting call
  * whose route is full lets those behind it go first. A call whose response is leaked never reports
- * its end; its slot comes back once the garbage collector clears the call.
+ * its end; its slot comes back once the garbage collector clears the call. A call made inside
+ * another call on its thread (an {@code Authenticator} fetching a token) takes a slot over the
+ * bound rather than wait for its own thread's.
  *
  * <p>Per call this allocates one {@link CallSlot} (the slot, the call's tag, and the state of its
  * unanswered retry) and the tag's node; the listener that hears the call's end is one instance.
@@ -175,10 +177,20 @@ final class SlotInterceptor implements Interceptor {
         call.addEventListener(ends);
       }
     }
-    if (retryAccounting == null) {
-      return chain.proceed(chain.request());
+    // Within this, a call made on this thread (an Authenticator's, an interceptor's) is nested in
+    // this one: its thread holds this slot while it waits for one of its own.
+    boolean outer = !slot.proceeding;
+    slot.proceeding = true;
+    try {
+      if (retryAccounting == null) {
+        return chain.proceed(chain.request());
+      }
+      return UnansweredRetryInterceptor.proceed(chain, slot, retryAccounting);
+    } finally {
+      if (outer) {
+        slot.proceeding = false;
+      }
     }
-    return UnansweredRetryInterceptor.proceed(chain, slot, retryAccounting);
   }
 
   private void free(Call call) {
@@ -218,9 +230,19 @@ final class SlotInterceptor implements Interceptor {
       reclaimCollected();
       // Free slots left after a release are slots no waiting call may take (each release hands
       // its slot to the first waiting call that may take it): a new call takes one as it comes.
-      CallSlot slot = tryTake(call, url, route);
+      CallSlot slot = tryTake(call, url, route, Thread.currentThread());
       if (slot != null) {
         return slot;
+      }
+      if (nestedOnThisThread()) {
+        // A call made inside another call on its thread (an Authenticator or interceptor that
+        // fetches a token with the same client, as OkHttp's recipes do): it would wait for the
+        // slot its own thread holds, for its whole wait, and fail. Plain OkHttp bounds no calls;
+        // the nested call goes over the bound. (A thread that merely holds an open response
+        // waits, as any other caller: closing it frees the slot.)
+        log.debug("a call to {} made while its thread holds a slot goes over maxTotal {}",
+            url.redact(), maxTotal);
+        return take(call, url, route, Thread.currentThread());
       }
       checkWait(call, waitNanos, deadline);
       waiter = new Waiter(Thread.currentThread(), call, url, route);
@@ -286,16 +308,32 @@ final class SlotInterceptor implements Interceptor {
   }
 
   /** A slot for the call if one is free for its route; null if not. Under the lock. */
-  private CallSlot tryTake(Call call, HttpUrl url, Route route) {
+  private CallSlot tryTake(Call call, HttpUrl url, Route route, Thread holder) {
     int onRoute = perRouteBound ? perRoute.getOrDefault(route, 0) : 0;
     if (total >= maxTotal || onRoute >= maxPerRoute) {
       return null;
     }
+    return take(call, url, route, holder);
+  }
+
+  /** Whether this thread is inside a call that holds a slot of this interceptor's. Under the lock. */
+  private boolean nestedOnThisThread() {
+    Thread me = Thread.currentThread();
+    for (CallSlot s = held; s != null; s = s.next) {
+      if (s.holder == me && s.proceeding) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Takes a slot for the call, bound or not, held by {@code holder}'s thread. Under the lock. */
+  private CallSlot take(Call call, HttpUrl url, Route route, Thread holder) {
     total++;
     if (perRouteBound) {
-      perRoute.put(route, onRoute + 1);
+      perRoute.merge(route, 1, Integer::sum);
     }
-    CallSlot slot = new CallSlot(this, call, url, route, collected);
+    CallSlot slot = new CallSlot(this, call, url, route, holder, collected);
     slot.next = held;
     if (held != null) {
       held.previous = slot;
@@ -308,7 +346,7 @@ final class SlotInterceptor implements Interceptor {
   private void handOver() {
     for (Waiter w = firstWaiter; w != null && total < maxTotal; ) {
       Waiter next = w.next;
-      CallSlot slot = tryTake(w.call, w.url, w.route);
+      CallSlot slot = tryTake(w.call, w.url, w.route, w.thread);
       if (slot != null) {
         unlinkWaiter(w);
         w.granted = slot;
@@ -442,13 +480,18 @@ final class SlotInterceptor implements Interceptor {
     volatile boolean retried;
     /** OkHttp followed a response of this call with another request (a redirect, a challenge). */
     volatile boolean followedUp;
+    /** The thread that took the slot, the call's (its interceptors run there). */
+    final Thread holder;
+    /** The call is inside this interceptor's proceed, on {@link #holder}: only that thread writes it. */
+    boolean proceeding;
 
-    private CallSlot(SlotInterceptor owner, Call call, HttpUrl url, Route route,
+    private CallSlot(SlotInterceptor owner, Call call, HttpUrl url, Route route, Thread holder,
         ReferenceQueue<Call> queue) {
       super(call, queue);
       this.owner = owner;
       this.route = route;
       this.url = url;
+      this.holder = holder;
     }
 
     /** As the tag's factory: this slot. */
