@@ -51,6 +51,15 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
    */
   static final String PROXIED_COPY_ATTRIBUTE = "dev.timewait.httpclient5.proxied-copy";
 
+  /**
+   * The context attribute that says a request went out that was not an attempt's copy: an exec
+   * interceptor of the user's, after this one, sent a request of its own making (a copy, as
+   * signing interceptors make), so this exec cannot tell whether its attempt went out, and takes
+   * it as sent, on a connection not known to be reused (no retry). Only then: the context's first
+   * attribute costs HttpCore a HashMap per request.
+   */
+  static final String UNRECOGNISED_ATTRIBUTE = "dev.timewait.httpclient5.unrecognised-request";
+
   private final CloseAccounting accounting;
   private final boolean retry;
 
@@ -78,6 +87,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       copy = proxied instanceof Copy ? (Copy) proxied : null;
     }
     if (copy == null) {
+      context.setAttribute(UNRECOGNISED_ATTRIBUTE, Boolean.TRUE);
       return;
     }
     copy.reused = reused;
@@ -122,6 +132,9 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       boolean retried) throws HttpException, IOException {
     // A copy per attempt, as HttpClient's own retry does: the protocol stage adds to the request.
     Copy copy = new Copy(request);
+    if (scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE) != null) {
+      scope.clientContext.removeAttribute(UNRECOGNISED_ATTRIBUTE); // an earlier attempt's or call's
+    }
     if (scope.route.getProxyHost() != null && !scope.route.isTunnelled()) {
       scope.clientContext.setAttribute(PROXIED_COPY_ATTRIBUTE, copy);
     }
@@ -238,7 +251,10 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       // cancels the request with RequestNotExecutedException, a ConnectionClosedException); the
       // peer's FIN waited unread while the reactor was busy, or came within staleCheckAfterIdle
       // of the last exchange. HttpClient's own retry never retries a ConnectionClosedException.
-      boolean unsent = cause instanceof ConnectionClosedException && !copy.wentOut;
+      // A request not of this exec's making went out in its place (UNRECOGNISED_ATTRIBUTE): sent,
+      // for all this exec knows, and not known to be on a reused connection: no retry.
+      boolean unrecognised = scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE) != null;
+      boolean unsent = cause instanceof ConnectionClosedException && !copy.wentOut && !unrecognised;
       if (!(cause instanceof IOException) || scope.cancellableDependency.isCancelled()
           || UnansweredRetry.isTimeout(cause)
           || !(unsent ? UnansweredRetry.mayResendUnsent(repeatable, retried)
