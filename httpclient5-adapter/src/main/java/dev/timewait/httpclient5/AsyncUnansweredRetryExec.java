@@ -52,11 +52,12 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
   static final String PROXIED_COPY_ATTRIBUTE = "dev.timewait.httpclient5.proxied-copy";
 
   /**
-   * The context attribute that says a request went out that was not an attempt's copy: an exec
-   * interceptor of the user's, after this one, sent a request of its own making (a copy, as
-   * signing interceptors make), so this exec cannot tell whether its attempt went out, and takes
-   * it as sent, on a connection not known to be reused (no retry). Only then: the context's first
-   * attribute costs HttpCore a HashMap per request.
+   * The context attribute that holds a stand-in for the attempt's copy where a request of another's
+   * making went out in its place: an exec interceptor of the user's, after this one, sent a copy
+   * of its own (as signing interceptors do), which the request interceptors see instead. The
+   * stand-in notes what the copy would have: that it went out, on which connection, and whether
+   * that connection was reused. Only then: the context's first attribute costs HttpCore a HashMap
+   * per request.
    */
   static final String UNRECOGNISED_ATTRIBUTE = "dev.timewait.httpclient5.unrecognised-request";
 
@@ -87,8 +88,13 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       copy = proxied instanceof Copy ? (Copy) proxied : null;
     }
     if (copy == null) {
-      context.setAttribute(UNRECOGNISED_ATTRIBUTE, Boolean.TRUE);
-      return;
+      // Until session 41 such an attempt looked unsent, and a POST the peer closed its connection
+      // on after reading it went out twice (CopiedRequestRetryTest).
+      Object known = context.getAttribute(UNRECOGNISED_ATTRIBUTE);
+      copy = known instanceof Copy ? (Copy) known : new Copy(request);
+      if (known != copy) {
+        context.setAttribute(UNRECOGNISED_ATTRIBUTE, copy);
+      }
     }
     copy.reused = reused;
     copy.wentOut = true;
@@ -119,8 +125,8 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
   }
 
   private static boolean retriedBefore(AsyncExecChain.Scope scope) {
-    return scope.clientContext.getAttribute(ClassicUnansweredRetryExec.RETRIED_ATTRIBUTE)
-        == scope.originalRequest;
+    return scope.exchangeId.equals(
+        scope.clientContext.getAttribute(ClassicUnansweredRetryExec.RETRIED_ATTRIBUTE));
   }
 
   private void attempt(
@@ -132,11 +138,19 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       boolean retried) throws HttpException, IOException {
     // A copy per attempt, as HttpClient's own retry does: the protocol stage adds to the request.
     Copy copy = new Copy(request);
-    if (scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE) != null) {
-      scope.clientContext.removeAttribute(UNRECOGNISED_ATTRIBUTE); // an earlier attempt's or call's
+    Object stale = scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE);
+    if (stale != null) { // an earlier attempt's or call's, on a context the caller reuses
+      scope.clientContext.removeAttribute(UNRECOGNISED_ATTRIBUTE);
+      if (stale instanceof Copy) {
+        ((Copy) stale).ended();
+      }
     }
     if (scope.route.getProxyHost() != null && !scope.route.isTunnelled()) {
       scope.clientContext.setAttribute(PROXIED_COPY_ATTRIBUTE, copy);
+    } else if (scope.clientContext.getAttribute(PROXIED_COPY_ATTRIBUTE) != null) {
+      // An earlier proxied attempt's that never ended, on a context the caller reuses: it would
+      // take this attempt's sending for its own.
+      scope.clientContext.removeAttribute(PROXIED_COPY_ATTRIBUTE);
     }
     chain.proceed(copy, entityProducer, scope,
         new Attempt(request, copy, entityProducer, scope, chain, callback, retried));
@@ -229,9 +243,20 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       callback.completed();
     }
 
+    /** The stand-in for the copy, where a request of another's making went out instead; or null. */
+    private Copy standIn() {
+      Object known = scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE);
+      return known instanceof Copy ? (Copy) known : null;
+    }
+
     /** Ends the attempt's exchange; a proxied route's context lets go of the copy. */
     private void ended() {
       copy.ended();
+      Copy standIn = standIn();
+      if (standIn != null) {
+        standIn.ended();
+        scope.clientContext.removeAttribute(UNRECOGNISED_ATTRIBUTE);
+      }
       if (scope.route.getProxyHost() != null && !scope.route.isTunnelled()
           && scope.clientContext.getAttribute(PROXIED_COPY_ATTRIBUTE) == copy) {
         scope.clientContext.removeAttribute(PROXIED_COPY_ATTRIBUTE);
@@ -240,6 +265,10 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
 
     @Override
     public void failed(Exception cause) {
+      Copy sent = standIn(); // before ended() lets go of it
+      if (sent == null) {
+        sent = copy;
+      }
       ended();
       if (!retry) {
         callback.failed(cause);
@@ -251,18 +280,16 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       // cancels the request with RequestNotExecutedException, a ConnectionClosedException); the
       // peer's FIN waited unread while the reactor was busy, or came within staleCheckAfterIdle
       // of the last exchange. HttpClient's own retry never retries a ConnectionClosedException.
-      // A request not of this exec's making went out in its place (UNRECOGNISED_ATTRIBUTE): sent,
-      // for all this exec knows, and not known to be on a reused connection: no retry.
-      boolean unrecognised = scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE) != null;
-      boolean unsent = cause instanceof ConnectionClosedException && !copy.wentOut && !unrecognised;
+      // What went out is the copy's, or its stand-in's where another request went in its place.
+      boolean unsent = cause instanceof ConnectionClosedException && !sent.wentOut;
       if (!(cause instanceof IOException) || scope.cancellableDependency.isCancelled()
           || UnansweredRetry.isTimeout(cause)
           || !(unsent ? UnansweredRetry.mayResendUnsent(repeatable, retried)
-              : UnansweredRetry.mayRetry(request.getMethod(), repeatable, copy.reused, !answered, retried))) {
+              : UnansweredRetry.mayRetry(request.getMethod(), repeatable, sent.reused, !answered, retried))) {
         callback.failed(cause);
         return;
       }
-      scope.clientContext.setAttribute(ClassicUnansweredRetryExec.RETRIED_ATTRIBUTE, scope.originalRequest);
+      scope.clientContext.setAttribute(ClassicUnansweredRetryExec.RETRIED_ATTRIBUTE, scope.exchangeId);
       Counting.staleRetry(accounting);
       log.debug("{} {}: {} ({}); sending it once more on a fresh connection", request.getMethod(),
           scope.route.getTargetHost(), unsent ? "the connection closed before the request went out"

@@ -36,11 +36,12 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
   static final String UNANSWERED_ATTRIBUTE = "dev.timewait.httpclient5.unanswered";
 
   /**
-   * The context attribute that holds the original request of a call this exec sent again: once
-   * per call, also when HttpClient's own retry, which sits before this exec in the chain, runs it
-   * again (it keeps the scope, and so the original request; a redirect makes a new scope). The
-   * original request, not a flag, so that a context the caller reuses for another call does not
-   * carry it over. Set only on a retry: the context's first attribute costs a HashMap.
+   * The context attribute that holds the exchange id of a call this exec sent again: once per
+   * call, also when HttpClient's own retry, which sits before this exec in the chain, runs it
+   * again, and after a redirect (both keep the call's exchange id, a new one per call). The id, not
+   * a flag, so that a context the caller reuses for another call does not carry it over; not the
+   * original request, which a caller may reuse too (a polling loop: after one retry, none again;
+   * until session 41). Set only on a retry: the context's first attribute costs a HashMap.
    */
   static final String RETRIED_ATTRIBUTE = "dev.timewait.httpclient5.retried";
 
@@ -70,7 +71,7 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
               retriedBefore(scope))) {
         throw e;
       }
-      scope.clientContext.setAttribute(RETRIED_ATTRIBUTE, scope.originalRequest);
+      scope.clientContext.setAttribute(RETRIED_ATTRIBUTE, scope.exchangeId);
       Counting.staleRetry(accounting);
       log.debug("{} {}: the reused connection failed unanswered ({}); sending it once more on a fresh"
           + " connection", request.getMethod(), scope.route.getTargetHost(), e.toString());
@@ -86,6 +87,6 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
   }
 
   private static boolean retriedBefore(ExecChain.Scope scope) {
-    return scope.clientContext.getAttribute(RETRIED_ATTRIBUTE) == scope.originalRequest;
+    return scope.exchangeId.equals(scope.clientContext.getAttribute(RETRIED_ATTRIBUTE));
   }
 }

@@ -30,13 +30,7 @@ class CopiedRequestRetryTest {
   void aPostSentAsACopyByTheUsersExecInterceptorIsNeverSentTwice() throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, false)) {
       CloseAccounting accounting = new CloseAccounting();
-      CloseableHttpAsyncClient client = TimeWaitHttpClient5.configure(HttpAsyncClients.custom(),
-              PooledKeepAlive.builder().maxTotal(4).build(), accounting, Flavor.options())
-          .addExecInterceptorLast("copying", (request, entity, scope, chain, callback) ->
-              chain.proceed(BasicRequestBuilder.copy(request).build(), entity, scope, callback))
-          .disableAutomaticRetries()
-          .build();
-      client.start();
+      CloseableHttpAsyncClient client = copyingClient(accounting);
       String url = "http://127.0.0.1:" + peer.port() + "/order";
       try {
         assertThat(post(client, url).getCode()).isEqualTo(200);
@@ -51,6 +45,40 @@ class CopiedRequestRetryTest {
         client.close(CloseMode.GRACEFUL);
       }
     }
+  }
+
+  @Test
+  void aGetSentAsACopyIsStillSentOnceMoreWhenItsReusedConnectionFailedUnanswered() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, false)) {
+      CloseAccounting accounting = new CloseAccounting();
+      CloseableHttpAsyncClient client = copyingClient(accounting);
+      String url = "http://127.0.0.1:" + peer.port() + "/doc";
+      try {
+        assertThat(get(client, url).getCode()).isEqualTo(200);
+        Thread.sleep(100); // back in the pool
+        assertThat(get(client, url).getCode()).as("dropped, then answered on a fresh connection").isEqualTo(200);
+        assertThat(peer.requests()).isEqualTo(3);
+        assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isEqualTo(1);
+      } finally {
+        client.close(CloseMode.GRACEFUL);
+      }
+    }
+  }
+
+  /** A pooled client whose exec interceptor, added last, sends a copy of each request. */
+  private static CloseableHttpAsyncClient copyingClient(CloseAccounting accounting) {
+    CloseableHttpAsyncClient client = TimeWaitHttpClient5.configure(HttpAsyncClients.custom(),
+            PooledKeepAlive.builder().maxTotal(4).build(), accounting, Flavor.options())
+        .addExecInterceptorLast("copying", (request, entity, scope, chain, callback) ->
+            chain.proceed(BasicRequestBuilder.copy(request).build(), entity, scope, callback))
+        .disableAutomaticRetries()
+        .build();
+    client.start();
+    return client;
+  }
+
+  private static SimpleHttpResponse get(CloseableHttpAsyncClient client, String url) throws Exception {
+    return client.execute(SimpleRequestBuilder.get(url).build(), null).get(BOUND_SECONDS, TimeUnit.SECONDS);
   }
 
   private static SimpleHttpResponse post(CloseableHttpAsyncClient client, String url) throws Exception {
