@@ -269,8 +269,11 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       if (sent == null) {
         sent = copy;
       }
+      AsyncConnection on = sent.connection; // as is its connection
       ended();
-      if (!retry) {
+      // The client is closing (its shutdown resets every connection): that is no peer's close,
+      // and a retry would go into the closing client (session 41, a read-only audit).
+      if (!retry || (on != null && on.shuttingDown)) {
         callback.failed(cause);
         return;
       }
