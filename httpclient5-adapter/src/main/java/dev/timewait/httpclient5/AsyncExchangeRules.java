@@ -83,18 +83,18 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       AsyncUnansweredRetryExec.noteSent(request, connection, requests > 1, context);
     }
     ProtocolVersion version = HttpCoreContext.castOrCreate(context).getProtocolVersion();
-    if (version != null && version.getMajor() >= 2 && !http2Allowed) {
-      // The builder's own version policy (its deprecated setVersionPolicy, or a TlsConfig passed
-      // with the request) overrides the manager's HTTP/1.1 that configure set: the strategy, which
-      // needs HTTP/1.1's Connection header, would silently become an HTTP/2 pool. Refused before
-      // any byte of the request goes out.
-      throw new ProtocolException("timewait: the connection speaks " + version + ", but "
-          + strategyName + " needs HTTP/1.1 (server close and the request cap use its"
-          + " Connection header); something set after TimeWaitHttpClient5.configure chose HTTP/2"
-          + " (the builder's setVersionPolicy, a TlsConfig): leave it out, or allow HTTP/2 with"
-          + " HttpClient5Options.allowHttp2 for pooled keep-alive with RESET retirement");
-    }
     if (version != null && version.getMajor() >= 2) {
+      if (!http2Allowed) {
+        // The builder's own version policy (its deprecated setVersionPolicy, or a TlsConfig passed
+        // with the request) overrides the manager's HTTP/1.1 that configure set: the strategy,
+        // which needs HTTP/1.1's Connection header, would silently become an HTTP/2 pool. Refused
+        // before any byte of the request goes out.
+        throw new ProtocolException("timewait: the connection speaks " + version + ", but "
+            + strategyName + " needs HTTP/1.1 (server close and the request cap use its"
+            + " Connection header); something set after TimeWaitHttpClient5.configure chose HTTP/2"
+            + " (the builder's setVersionPolicy, a TlsConfig): leave it out, or allow HTTP/2 with"
+            + " HttpClient5Options.allowHttp2 for pooled keep-alive with RESET retirement");
+      }
       // HTTP/2 (allowHttp2): a request with a Connection header is malformed (RFC 9113 8.2.2),
       // and servers refuse its stream (Jetty, Tomcat, Netty); neither the request cap nor server
       // close applies over it (docs/httpclient5.md), the pool's time-to-live retires the

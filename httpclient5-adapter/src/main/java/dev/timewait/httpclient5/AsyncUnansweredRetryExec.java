@@ -90,9 +90,9 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     if (copy == null) {
       // Until session 41 such an attempt looked unsent, and a POST the peer closed its connection
       // on after reading it went out twice (CopiedRequestRetryTest).
-      Object known = context.getAttribute(UNRECOGNISED_ATTRIBUTE);
-      copy = known instanceof Copy ? (Copy) known : new Copy(request);
-      if (known != copy) {
+      copy = standIn(context);
+      if (copy == null) {
+        copy = new Copy(request);
         context.setAttribute(UNRECOGNISED_ATTRIBUTE, copy);
       }
     }
@@ -110,6 +110,12 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     }
     copy.connection = connection;
     connection.exchangeBegan();
+  }
+
+  /** The stand-in for an attempt's copy in {@code context} ({@link #UNRECOGNISED_ATTRIBUTE}), or null. */
+  private static Copy standIn(HttpContext context) {
+    Object known = context.getAttribute(UNRECOGNISED_ATTRIBUTE);
+    return known instanceof Copy ? (Copy) known : null;
   }
 
   @Override
@@ -138,12 +144,10 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       boolean retried) throws HttpException, IOException {
     // A copy per attempt, as HttpClient's own retry does: the protocol stage adds to the request.
     Copy copy = new Copy(request);
-    Object stale = scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE);
+    Copy stale = standIn(scope.clientContext);
     if (stale != null) { // an earlier attempt's or call's, on a context the caller reuses
       scope.clientContext.removeAttribute(UNRECOGNISED_ATTRIBUTE);
-      if (stale instanceof Copy) {
-        ((Copy) stale).ended();
-      }
+      stale.ended();
     }
     if (scope.route.getProxyHost() != null && !scope.route.isTunnelled()) {
       scope.clientContext.setAttribute(PROXIED_COPY_ATTRIBUTE, copy);
@@ -243,16 +247,10 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       callback.completed();
     }
 
-    /** The stand-in for the copy, where a request of another's making went out instead; or null. */
-    private Copy standIn() {
-      Object known = scope.clientContext.getAttribute(UNRECOGNISED_ATTRIBUTE);
-      return known instanceof Copy ? (Copy) known : null;
-    }
-
     /** Ends the attempt's exchange; a proxied route's context lets go of the copy. */
     private void ended() {
       copy.ended();
-      Copy standIn = standIn();
+      Copy standIn = standIn(scope.clientContext);
       if (standIn != null) {
         standIn.ended();
         scope.clientContext.removeAttribute(UNRECOGNISED_ATTRIBUTE);
@@ -265,7 +263,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
 
     @Override
     public void failed(Exception cause) {
-      Copy sent = standIn(); // before ended() lets go of it
+      Copy sent = standIn(scope.clientContext); // before ended() lets go of it
       if (sent == null) {
         sent = copy;
       }

@@ -108,8 +108,8 @@ final class SlotInterceptor implements Interceptor {
      */
     @Override
     public void followUpDecision(Call call, Response networkResponse, Request nextRequest) {
-      CallSlot slot = call.tag(CALL_SLOT);
-      if (nextRequest != null && slot != null && slot.owner == SlotInterceptor.this) {
+      CallSlot slot = slotOf(call);
+      if (nextRequest != null && slot != null) {
         slot.followedUp = true;
       }
     }
@@ -121,8 +121,8 @@ final class SlotInterceptor implements Interceptor {
      */
     @Override
     public void retryDecision(Call call, IOException exception, boolean retry) {
-      CallSlot slot = call.tag(CALL_SLOT);
-      if (retry && slot != null && slot.owner == SlotInterceptor.this) {
+      CallSlot slot = slotOf(call);
+      if (retry && slot != null) {
         slot.unanswered = false;
       }
     }
@@ -160,8 +160,8 @@ final class SlotInterceptor implements Interceptor {
       return chain.proceed(chain.request());
     }
     Call call = chain.call();
-    CallSlot slot = call.tag(CALL_SLOT);
-    if (slot == null || slot.owner != this) {
+    CallSlot slot = slotOf(call);
+    if (slot == null) {
       long waitNanos = chain.connectTimeoutMillis() > 0
           ? TimeUnit.MILLISECONDS.toNanos(chain.connectTimeoutMillis())
           : slotWaitNanos;
@@ -194,10 +194,16 @@ final class SlotInterceptor implements Interceptor {
   }
 
   private void free(Call call) {
-    CallSlot slot = call.tag(CALL_SLOT);
-    if (slot != null && slot.owner == this) {
+    CallSlot slot = slotOf(call);
+    if (slot != null) {
       release(slot);
     }
+  }
+
+  /** The call's slot of this interceptor's, or null (none, or another configuration's). */
+  private CallSlot slotOf(Call call) {
+    CallSlot slot = call.tag(CALL_SLOT);
+    return slot != null && slot.owner == this ? slot : null;
   }
 
   private static Route route(HttpUrl url) {
