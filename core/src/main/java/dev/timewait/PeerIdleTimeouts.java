@@ -64,6 +64,15 @@ public final class PeerIdleTimeouts {
     if (idleNanos < MIN_LEARNED_NANOS) {
       return;
     }
+    // One observation at a time: two of one destination at once would each remove it from the
+    // order and each add it, and the copy left behind would later evict it though just observed.
+    // Reads (retireAfterIdleNanos, per request) take no lock.
+    synchronized (order) {
+      observe(remote, idleNanos);
+    }
+  }
+
+  private void observe(InetSocketAddress remote, long idleNanos) {
     Long before = shortest.get(remote);
     // Bounded: a new destination takes the place of the one observed least recently, so a load
     // balancer seen again and again stays while one-off hosts come and go. Observations are rare

@@ -1,5 +1,6 @@
 package dev.timewait;
 
+import dev.timewait.internal.CallbackFailures;
 import dev.timewait.spi.CloseOutcome;
 import dev.timewait.spi.CloseReasons;
 import java.io.IOException;
@@ -14,10 +15,15 @@ import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A plain socket whose {@link #close()} follows its factory's retirement (or, observing, a plain close); see {@link
@@ -39,6 +45,9 @@ import java.util.function.BooleanSupplier;
  * registered, so it is counted opened and closed, or not at all.
  */
 final class TimeWaitSocket extends Socket {
+  private static final Logger log = LoggerFactory.getLogger(TimeWaitSocket.class);
+  /** Whether a throwing abortWhen supplier was warned of: once per JVM, debug after. */
+  private static final AtomicBoolean ABORT_WHEN_FAILED_WARNED = new AtomicBoolean();
   /**
    * The longest one read of a FIN wait blocks. A blocking socket read ignores {@link
    * Thread#interrupt()} (platform threads), so the wait reads in slices and checks the interrupt
@@ -287,11 +296,30 @@ final class TimeWaitSocket extends Socket {
       return true;
     }
     BooleanSupplier when = abortWhen;
-    if (when != null && when.getAsBoolean()) {
+    if (when != null && abortWhenAsks(when)) {
       abortRequested = true;
       return true;
     }
     return false;
+  }
+
+  /**
+   * What {@code when} answers; true if it throws: the close is under way (CLOSING), so a failure
+   * that escaped it would leave the socket open, uncounted, and every later close() a no-op.
+   */
+  private static boolean abortWhenAsks(BooleanSupplier when) {
+    try {
+      return when.getAsBoolean();
+    } catch (Throwable e) {
+      CallbackFailures.rethrowFatal(e);
+      if (ABORT_WHEN_FAILED_WARNED.compareAndSet(false, true)) {
+        log.warn("an abortWhen supplier threw; its FIN waits end as aborts, with an RST (logged once;"
+            + " later ones at debug)", e);
+      } else {
+        log.debug("an abortWhen supplier threw; the FIN wait ends as an abort", e);
+      }
+      return true;
+    }
   }
 
   /** Starts the FIN wait's clock, once: at TLS's close_notify, or at close(). */
@@ -474,6 +502,35 @@ final class TimeWaitSocket extends Socket {
   public void setSoLinger(boolean on, int linger) throws SocketException {
     if (factory.retirement() == null) {
       super.setSoLinger(on, linger);
+    }
+  }
+
+  /**
+   * As {@link #setSoLinger}: SO_LINGER through the generic option call (which goes to the socket
+   * implementation past setSoLinger; an SSLSocket layered over this one passes it down here) is
+   * ignored unless the factory only observes. Otherwise it would lift the SO_LINGER(0) that every
+   * reset relies on since connect, and the JDK's close would send a FIN first.
+   */
+  @Override
+  public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
+    if (name == StandardSocketOptions.SO_LINGER && factory.retirement() != null) {
+      return this;
+    }
+    OPTION_CALLS.getAndAdd(this, 1);
+    try {
+      return super.setOption(name, value);
+    } finally {
+      OPTION_CALLS.getAndAdd(this, -1);
+    }
+  }
+
+  @Override
+  public <T> T getOption(SocketOption<T> name) throws IOException {
+    OPTION_CALLS.getAndAdd(this, 1);
+    try {
+      return super.getOption(name);
+    } finally {
+      OPTION_CALLS.getAndAdd(this, -1);
     }
   }
 

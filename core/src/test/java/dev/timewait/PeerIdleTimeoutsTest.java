@@ -78,6 +78,44 @@ class PeerIdleTimeoutsTest {
         .doesNotContainKey(new InetSocketAddress("127.0.0.2", 20_000));
   }
 
+  /**
+   * Observations of one destination from many threads at once (its pooled connections all closed
+   * by the peer's idle timeout) leave it once in the order: a copy left behind would evict it,
+   * though just observed again, when the table is full and a new destination comes.
+   */
+  @Test
+  void concurrentObservationsOfOneDestinationLeaveNoCopyToEvictItLater() throws Exception {
+    PeerIdleTimeouts timeouts = new PeerIdleTimeouts();
+    int threads = 8;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+      java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(pool.submit(() -> {
+          start.await(5, TimeUnit.SECONDS);
+          for (int i = 0; i < 20_000; i++) {
+            timeouts.observeClosedAfterIdle(LB, TimeUnit.SECONDS.toNanos(2));
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    for (int i = 1; i < PeerIdleTimeouts.MAX_DESTINATIONS; i++) {
+      timeouts.observeClosedAfterIdle(new InetSocketAddress("10.0.0." + (i % 250 + 1), 10_000 + i),
+          TimeUnit.SECONDS.toNanos(2));
+    }
+    timeouts.observeClosedAfterIdle(LB, TimeUnit.SECONDS.toNanos(2)); // the most recent now
+    timeouts.observeClosedAfterIdle(OTHER, TimeUnit.SECONDS.toNanos(2)); // a new one: one must go
+    assertThat(timeouts.learned()).hasSize(PeerIdleTimeouts.MAX_DESTINATIONS).containsKeys(LB, OTHER);
+  }
+
   @Test
   void aNullDestinationIsRejectedByName() {
     assertThatThrownBy(() -> new PeerIdleTimeouts().observeClosedAfterIdle(null, 1))

@@ -3,7 +3,9 @@ package dev.timewait;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.timewait.diagnostics.KernelCounters;
+import dev.timewait.spi.SocketControl;
 import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.Leaks;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
 import dev.timewait.testing.TestTls;
@@ -13,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import javax.net.ssl.SSLSocket;
@@ -176,6 +179,61 @@ class SocketLayerTest {
         assertThat(factory.openConnections()).isEqualTo(1);
       }
       assertThat(factory.openConnections()).isZero();
+    }
+  }
+
+  /**
+   * A client that configures its sockets through the generic option call (JDK 9+), which goes to
+   * the implementation past {@code setSoLinger}: linger turned off there would make the reset's
+   * close a FIN, and the peer (which closes once the client has) would leave the TIME_WAIT here.
+   */
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void lingerSetThroughSetOptionCannotTurnAResetIntoAFin(boolean tls) throws Exception {
+    int connections = 20;
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.reset());
+      for (int i = 0; i < connections; i++) {
+        Socket socket = open(factory, peer.port(), tls);
+        try {
+          roundTrip(socket, false);
+          socket.setOption(StandardSocketOptions.SO_LINGER, -1); // linger off
+        } finally {
+          socket.close();
+        }
+      }
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
+      assertThat(factory.accounting().snapshot().closedByReset()).isEqualTo(connections);
+      assertThat(factory.openConnections()).isZero();
+    }
+  }
+
+  /**
+   * An {@code abortWhen} supplier (public SPI) that throws as the FIN wait polls it: the close was
+   * under way, and the failure escaping it left the socket open, uncounted, and every later
+   * close() a no-op. It ends the wait as an abort instead: an RST, counted.
+   */
+  @org.junit.jupiter.api.Test
+  void anAbortWhenSupplierThatThrowsEndsTheFinWaitWithACountedReset() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.NEVER_CLOSE, Duration.ZERO, false)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      Socket socket = open(factory, peer.port(), false);
+      roundTrip(socket, true);
+      assertThat(SocketControl.arm(factory, socket, () -> {
+        throw new IllegalStateException("a broken abortWhen supplier");
+      })).isTrue();
+
+      socket.close();
+
+      assertThat(socket.isClosed()).isTrue();
+      assertThat(factory.openConnections()).isZero();
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 1, 0, 0));
+      assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, SETTLE))
+          .as(KernelTcp.describe(peer.port())).isTrue();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
     }
   }
 

@@ -30,6 +30,14 @@ public final class Preconditions {
     return value;
   }
 
+  /** Returns {@code value} if it is at least 1. */
+  public static long checkPositive(long value, String name) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be > 0, but was " + value);
+    }
+    return value;
+  }
+
   /** Returns {@code value} if it is at least 0. */
   public static long checkNonNegative(long value, String name) {
     if (value < 0) {

@@ -94,8 +94,11 @@ public final class ConnectionRules {
    * @param ageNanos how long ago the connection opened (or was first seen), in nanoseconds; a
    *     negative age is unknown and never the lifetime's
    * @return the reason, or null if the connection may carry another request after this one
+   * @throws IllegalArgumentException if {@code requestsIncludingThis} is under 1
    */
   public CloseEvent.Reason lastReason(long requestsIncludingThis, long ageNanos) {
+    // A count under 1 is an adapter's bug; under reset and server close it would pass unseen.
+    Preconditions.checkPositive(requestsIncludingThis, "requestsIncludingThis");
     if (!keepAlive) {
       return CloseEvent.Reason.STRATEGY;
     }

@@ -150,10 +150,11 @@ public final class SocketControl {
    * @param requestsIncludingThis the connection's requests, this one included
    * @return how long ago the connection was established, in nanoseconds, or -1 if it is not an
    *     open connection of the factory
+   * @throws IllegalArgumentException if {@code requestsIncludingThis} is under 1
    */
   public static long noteRequest(TimeWaitSocketFactory factory, Socket socket, long requestsIncludingThis) {
-    return CoreAccess.sockets().noteRequest(
-        check(factory), Preconditions.checkNotNull(socket, "socket"), requestsIncludingThis);
+    return CoreAccess.sockets().noteRequest(check(factory), Preconditions.checkNotNull(socket, "socket"),
+        Preconditions.checkPositive(requestsIncludingThis, "requestsIncludingThis"));
   }
 
   /**

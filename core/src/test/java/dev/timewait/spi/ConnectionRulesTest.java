@@ -130,6 +130,16 @@ class ConnectionRulesTest {
   }
 
   @Test
+  void aRequestCountUnderOneIsRejectedByNameAndValue() {
+    assertThatThrownBy(() -> ConnectionRules.of(CloseStrategy.reset()).lastReason(-3, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("requestsIncludingThis must be > 0, but was -3");
+    assertThatThrownBy(() -> ConnectionRules.of(CloseStrategy.pooled()).isLast(0, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("requestsIncludingThis must be > 0, but was 0");
+  }
+
+  @Test
   void aNullStrategyIsRejectedByName() {
     assertThatThrownBy(() -> ConnectionRules.of(null))
         .isInstanceOf(NullPointerException.class).hasMessage("strategy cannot be null");

@@ -47,4 +47,11 @@ class CountingTest {
     assertThatThrownBy(() -> SocketControl.arm(TimeWaitSocketFactory.observing(), null))
         .hasMessage("socket cannot be null");
   }
+
+  @Test
+  void aRequestCountUnderOneIsRejectedByNameAndValue() {
+    assertThatThrownBy(() -> SocketControl.noteRequest(TimeWaitSocketFactory.observing(), new Socket(), 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("requestsIncludingThis must be > 0, but was 0");
+  }
 }
