@@ -466,8 +466,8 @@ public final class TimeWaitSocketFactory extends SocketFactory {
     if (beneath != null) {
       return beneath.closingStarted() ? null : beneath;
     }
-    if (!socket.isConnected()) {
-      return null;
+    if (!socket.isConnected() || socket.getInetAddress() == null) {
+      return null; // not connected, or not over TCP (a Unix domain socket): none of ours
     }
     beneath = open.get(ConnectionKey.of(socket));
     if (beneath != null && beneath.layeredUnder(socket)) {

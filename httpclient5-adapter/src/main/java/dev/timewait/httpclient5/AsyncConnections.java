@@ -248,7 +248,9 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       Endpoints endpoints = new Endpoints(session.getLocalAddress(), session.getRemoteAddress());
       connection.endpoints = endpoints;
       connection.openedNanos = System.nanoTime();
-      if (endpoints.local() != null && endpoints.remote() != null) {
+      // By endpoints only over TCP: the connections to one Unix domain socket (HttpClient 5.6's
+      // RequestConfig.setUnixDomainSocket) all have the same two addresses, and are left alone.
+      if (endpoints.local() != null && endpoints.remote() instanceof java.net.InetSocketAddress) {
         byEndpoints.put(endpoints, connection);
       }
       Counting.opened(accounting);

@@ -51,6 +51,15 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     this.strategyName = strategyName;
   }
 
+  /**
+   * Whether the exchange's connection is a Unix domain socket's (HttpClient 5.6's {@code
+   * RequestConfig.setUnixDomainSocket}), which the connection registry leaves alone.
+   */
+  private static boolean overUnixDomainSocket(HttpContext context) {
+    EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
+    return details != null && ClassicRequestExecutor.overUnixDomainSocket(details.getRemoteAddress(), null);
+  }
+
   private AsyncConnection connectionOf(HttpContext context) {
     EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
     if (details == null) {
@@ -64,6 +73,9 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       throws HttpException, ConnectionClosedException {
     if (Method.CONNECT.isSame(request.getMethod())) {
       return; // a tunnel through an HTTP proxy (AsyncConnectExec): no exchange of the connection's
+    }
+    if (overUnixDomainSocket(context)) {
+      return; // no TCP, no TIME_WAIT: nothing of the strategy's to apply
     }
     AsyncConnection connection = connectionOf(context);
     if (connection == null) {
@@ -120,6 +132,9 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       // The proxy's answer to a tunnel: kept where HttpClient keeps it (a 200 opens the tunnel the
       // request then goes through); HttpCore would close the connection otherwise, with TLS and
       // the request not yet sent.
+      return DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
+    }
+    if (overUnixDomainSocket(context)) {
       return DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
     }
     boolean pooled = connections.pooled();

@@ -9,6 +9,7 @@ import dev.timewait.Retirement;
 import dev.timewait.TimeWaitSocketFactory;
 import dev.timewait.spi.ConnectionRules;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.util.Collections;
@@ -110,6 +111,11 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     // without allocating once it has been seen, and notes the request there for the close record.
     Socket socket = conn instanceof ManagedHttpClientConnection
         ? ((ManagedHttpClientConnection) conn).getSocket() : null;
+    if (overUnixDomainSocket(remote, socket)) {
+      // HttpClient 5.6 connects a request whose RequestConfig names a Unix domain socket through
+      // a socket factory of its own: no TCP, no TIME_WAIT, nothing of the strategy's to apply.
+      return super.execute(request, conn, informationCallback, context);
+    }
     long age = socket == null ? -1 : SocketControl.noteRequest(sockets, socket, sent + 1);
     if (sent == 0 && age < 0
         && (local == null || remote == null || !SocketControl.owns(sockets, local, remote))) {
@@ -175,6 +181,16 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether the connection is a Unix domain socket's: a connected socket with no IP peer
+   * (HttpClient's own socket for it reports the peer 0.0.0.0:0 in the connection's details), or,
+   * where the socket is not known, a peer address not of IP (the async client's).
+   */
+  static boolean overUnixDomainSocket(SocketAddress remote, Socket socket) {
+    return socket != null ? socket.isConnected() && socket.getInetAddress() == null
+        : remote != null && !(remote instanceof InetSocketAddress);
   }
 
   /** Arms with the caller's request's cancel flag, when {@link ClassicCancelExec} found one. */
