@@ -34,7 +34,7 @@ import reactor.util.context.Context;
  *       again on another connection and re-subscribes its body publisher, as Reactor Netty's own
  *       retry and redirects do. Only where the failed request is the subscription's first (a
  *       new subscription starts the call over, from the request before any redirect), its body
- *       is not streamed (chunked), and the failure is no timeout.
+ *       went out with its head (not streamed after it), and the failure is no timeout.
  *   <li><b>Acquires once more in a new pool</b> (a pooled provider): an acquire that failed with
  *       "Pool has been shut down" before any request went out, just after the {@link PoolSweep}
  *       disposed a pool, was waiting in that pool for a new connection whose channel its event
@@ -145,11 +145,12 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
     private volatile int binds;
     private volatile boolean reused;
     /**
-     * The request streams its body ({@code Transfer-Encoding: chunked}: a publisher of unknown
-     * length). A retry re-runs the request's send function, which subscribes to its body again: a
-     * body of known length ({@code Content-Length}, as WebClient's {@code bodyValue} and a {@code
-     * Mono} send) is made again, but a streamed one may come from a publisher that cannot be
-     * subscribed twice (a hot or one-shot source: an error, or an empty body sent as the whole).
+     * The request streams its body after its head: chunked, or of a length the caller declared
+     * for a {@code Flux}. A retry re-runs the request's send function, which subscribes to its
+     * body again: a body Reactor Netty writes with the head (a {@code Mono} send, WebClient's
+     * {@code bodyValue}) is made again, but a streamed one may come from a publisher that cannot
+     * be subscribed twice (a hot or one-shot source: an error, or an empty body sent as the whole;
+     * of declared length, a head whose body never comes, and both sides wait).
      */
     private volatile boolean streamedBody;
     private volatile long readMark;

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
@@ -82,6 +83,16 @@ final class ExchangeHandler extends ChannelDuplexHandler {
     socket.close(socketContext, promise);
   }
 
+  /**
+   * Whether the request's body follows its head in messages of its own: Reactor Netty writes a
+   * {@code Mono}'s body, or none, with the head as one full request; a {@code Flux} after a head
+   * that is chunked or declares a length (HTTP/1.1 has no other request body).
+   */
+  private static boolean streamsBody(HttpRequest request) {
+    return !(request instanceof FullHttpRequest)
+        && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0);
+  }
+
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
     if (msg instanceof HttpRequest) {
@@ -92,7 +103,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       // observer per request).
       ChannelOperations<?, ?> operations = ChannelOperations.get(ctx.channel());
       if (operations != null) {
-        Attempts.bind(operations, state, method, HttpUtil.isTransferEncodingChunked(request));
+        Attempts.bind(operations, state, method, streamsBody(request));
       }
       long now = System.nanoTime();
       // The pool's check (Eviction) ran when it handed the connection out; a FIN that came since,
