@@ -138,6 +138,8 @@ class DroppedConnectionTest {
   private static void assertClosedOnceWithAReset(RawHttpPeer peer, CloseAccounting accounting) {
     assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, BOUND))
         .as("the connection closed; kernel: %s", KernelTcp.describe(peer.port())).isTrue();
+    // A socket closed with a FIN is in FIN_WAIT until the peer closes: settled first, or it counts 0.
+    KernelTcp.awaitClientSettled(peer.port(), BOUND);
     assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
     assertThat(Leaks.await(() -> accounting.snapshot().closed() == 1, BOUND)).isTrue();
     CloseStats stats = accounting.snapshot();

@@ -69,6 +69,8 @@ class EarlyCancelTest {
       assertThat(peer.accepted()).as("a cancelled call's connection is never reused").isEqualTo(ROUNDS);
       assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, BOUND))
           .as("no connection left open; kernel: %s", KernelTcp.describe(peer.port())).isTrue();
+      // A socket closed with a FIN is in FIN_WAIT until the peer closes: settled first, or it counts 0.
+      KernelTcp.awaitClientSettled(peer.port(), BOUND);
       assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
     } finally {
       TimeWaitReactorNetty.shutdown(client);

@@ -103,10 +103,15 @@ final class ReactorNettyClient implements FaultClient {
   @Override
   public Reply exchange(String method, URI uri, Map<String, String> headers, byte[] body)
       throws Exception {
+    CompletableFuture<Reply> future = call(method, uri, headers, body).toFuture();
     try {
-      return call(method, uri, headers, body).toFuture().get();
+      return future.get();
     } catch (ExecutionException e) {
       throw unwrap(e.getCause());
+    } catch (InterruptedException e) {
+      // As a caller that gives up cancels: the interrupt alone leaves the subscription running.
+      future.cancel(true);
+      throw e;
     }
   }
 

@@ -364,6 +364,10 @@ public abstract class AdapterContract {
       workers.shutdownNow();
     }
     assertThat(statuses).hasSize(requests).containsOnly(200);
+    // Settling waits only for sockets that are closing: a client that never closed its sockets
+    // (ESTABLISHED, or CLOSE_WAIT after the server's FIN) would leave 0 TIME_WAIT on both sides.
+    assertThat(Leaks.await(() -> Leaks.liveClientSockets(port(tls)) == 0, SETTLE))
+        .as("the client's sockets closed after close(): %s", KernelTcp.describe(port(tls))).isTrue();
     KernelTcp.awaitClientSettled(port(tls), SETTLE);
     return stats;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.timewait.CloseAccounting;
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
@@ -532,6 +533,9 @@ public abstract class FaultContract {
     assertThat(stats.connectionsOpened()).isEqualTo(ATTEMPTS);
     assertThat(stats.closedByReset()).isEqualTo(ATTEMPTS);
     assertThat(stats.closedAfterPeerFin()).isZero();
+    // A wait ended with a FIN would leave the client in FIN_WAIT2 (this peer never closes), not
+    // yet in TIME_WAIT: settling fails on it, where a count now would read 0.
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
     assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
     assertNothingLeft(client, accounting, peer.port());
   }
@@ -585,6 +589,9 @@ public abstract class FaultContract {
         .as("%s", accounting.snapshot()).isTrue();
     assertThat(accounting.snapshot().finWaitTimeouts()).as("%s", accounting.snapshot()).isEqualTo(ATTEMPTS);
     assertThat(accounting.snapshot().closedAfterPeerFin()).isZero();
+    // A wait ended with a FIN would sit in FIN_WAIT2 until the peer's late FIN (300 ms), then in
+    // TIME_WAIT: a count taken before that would read 0, so settle first.
+    KernelTcp.awaitClientSettled(peer.port(), SETTLE);
     assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
     assertNothingLeft(client, accounting, peer.port());
   }
@@ -607,17 +614,24 @@ public abstract class FaultContract {
       CloseStrategy strategy, boolean tls) throws Exception {
     RawHttpPeer peer = peer(behaviour, Duration.ZERO, tls);
     CloseAccounting accounting = new CloseAccounting();
+    List<CloseEvent> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    accounting.addListener(closes::add);
     FaultClient client = client(strategy, accounting, GENEROUS_TIMEOUT);
     for (int i = 0; i < ATTEMPTS; i++) {
       Throwable failure = failureOf(() -> client.exchange("GET", uri(peer, tls), Map.of(), null));
       assertThat(hasCause(failure, IOException.class))
           .as("an IOException in the cause chain of %s", failure).isTrue();
     }
-    // The peer answers one request per connection and faults it: if a client had put a faulted
-    // connection back into use, the peer would have read a second request on it.
+    // The peer answers one request per connection and faults it, then closes it: a request a
+    // client put on a faulted connection would never reach it, and the retries (the client's,
+    // timewait's) would send it again on a new one, leaving requests() == accepted(). What the
+    // connections themselves carried tells: one request each, none sent again by timewait.
     assertThat(peer.requests()).isGreaterThanOrEqualTo(ATTEMPTS).isEqualTo(peer.accepted());
     assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE))
         .as("faulted connections are closed without close(): %s", accounting.snapshot()).isTrue();
+    assertThat(closes).as("connections closed").isNotEmpty()
+        .allSatisfy(close -> assertThat(close.requests()).as("requests on %s", close).isLessThanOrEqualTo(1));
+    assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
     assertNothingLeft(client, accounting, peer.port());
   }
 
@@ -816,6 +830,9 @@ public abstract class FaultContract {
     Throwable failure = failureOf(() -> client.exchange("GET", target, Map.of(), null));
     assertThat(hasCause(failure, IOException.class) || hasCause(failure, TimeoutException.class))
         .as("a connect timeout in the cause chain of %s", failure).isTrue();
+    // A read timeout would pass the check above too: no connection was ever up.
+    assertThat(accounting.snapshot().connectionsOpened()).as("connections opened: %s", accounting.snapshot())
+        .isZero();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
     client.close();
     assertThat(Leaks.await(() -> accounting.snapshot().open() == 0

@@ -113,6 +113,9 @@ public abstract class StaleConnectionContract {
       }
       CloseStats stats = accounting.snapshot();
       assertThat(peer.accepted()).as("one connection per request: none was reused").isEqualTo(ROUNDS);
+      // A request sent into the closed connection and answered by timewait's retry on a new one
+      // would leave every count above as it is: only the retry's own count tells.
+      assertThat(stats.staleRetries()).as("no request went into a closed connection: %s", stats).isZero();
       assertThat(stats.connectionsOpened()).isEqualTo(ROUNDS);
       assertThat(stats.closedLocallyFirst()).as("%s", stats).isZero();
       assertThat(stats.open()).as("%s", stats).isZero();
@@ -182,6 +185,9 @@ public abstract class StaleConnectionContract {
         }
       }
       assertThat(peer.accepted()).isEqualTo(requests);
+      assertThat(accounting.snapshot().staleRetries())
+          .as("no request went into a connection the HTTP/1.0 peer closed: %s", accounting.snapshot())
+          .isZero();
       assertThat(accounting.snapshot().open()).isZero();
       KernelTcp.awaitClientSettled(peer.port(), SETTLE);
       assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
@@ -373,6 +379,11 @@ public abstract class StaleConnectionContract {
         caller.join(CALL_BOUND.toMillis());
         assertThat(caller.isAlive()).as("the interrupted caller still waits").isFalse();
         assertThat(outcome.get()).startsWith("failed");
+        // The call was cancelled, not left running behind the caller (a subscription or exchange
+        // the interrupt did not reach would keep the request held, and the counts below true,
+        // until the peer's hold ends 10 s later): its connection ends at once.
+        assertThat(Leaks.await(() -> accounting.snapshot().closed() >= 1, Duration.ofSeconds(2)))
+            .as("the interrupted call's connection ended: %s", accounting.snapshot()).isTrue();
         Thread.sleep(BACK_IN_POOL.toMillis() * 3); // a second send would come at once
         assertThat(peer.requests()).as("requests the peer read").isEqualTo(2);
         assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
