@@ -832,11 +832,18 @@ final class TimeWaitSocket extends Socket {
     return closing || Thread.currentThread().isInterrupted();
   }
 
-  /** The peer ended the connection (FIN or RST) right after an idle pause: its idle timeout. */
+  /**
+   * The peer ended the connection (FIN or RST) right after an idle pause: its idle timeout. Not
+   * where the connection was retiring already (its last request, or a response that said it ends
+   * the connection: the adapter told so as the head came): that end is the exchange's, and the
+   * pause the client's own, inside a response whose body ends at the peer's close (a client that
+   * read "abc", worked 250 ms, then read the end taught the peer's idle timeout as 250 ms, and
+   * every pooled connection to it then retired after 200 ms idle).
+   */
   private void peerEndedAfterPause() {
     long pause = pauseNanos;
     pauseNanos = -1;
-    if (pause >= 0 && !armed) {
+    if (pause >= 0 && !armed && retireReason == null) {
       peerClosedAfterIdle(pause);
     }
   }
