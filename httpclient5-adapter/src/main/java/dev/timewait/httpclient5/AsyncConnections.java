@@ -253,6 +253,12 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       if (endpoints.local() != null && endpoints.remote() instanceof java.net.InetSocketAddress) {
         byEndpoints.put(endpoints, connection);
       }
+      if (endpoints.remote() != null && !(endpoints.remote() instanceof java.net.InetSocketAddress)) {
+        // A Unix domain socket: no TCP connection to count, and its close is neither a reset nor
+        // a FIN of TCP's. Marked counted, so that no close path counts it.
+        connection.markCounted();
+        return;
+      }
       Counting.opened(accounting);
       log.debug("opened {}", connection);
     }

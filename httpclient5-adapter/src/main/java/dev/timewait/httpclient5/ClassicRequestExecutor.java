@@ -52,6 +52,12 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
    */
   static final String LAST_ATTRIBUTE = "dev.timewait.httpclient5.last";
 
+  /**
+   * Context attribute: {@code Boolean.TRUE} if the request went over a Unix domain socket, which
+   * {@link ClassicReuseStrategy} leaves to HttpClient's own reuse; absent otherwise.
+   */
+  static final String UNIX_DOMAIN_ATTRIBUTE = "dev.timewait.httpclient5.unix-domain";
+
   private final ConnectionRules rules;
   private final TimeWaitSocketFactory sockets;
   /** Whether a connection may be armed: server close, or pooled with server-close retirement. */
@@ -114,7 +120,12 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     if (overUnixDomainSocket(remote, socket)) {
       // HttpClient 5.6 connects a request whose RequestConfig names a Unix domain socket through
       // a socket factory of its own: no TCP, no TIME_WAIT, nothing of the strategy's to apply.
+      context.removeAttribute(LAST_ATTRIBUTE); // a context reused after a TCP request's last
+      context.setAttribute(UNIX_DOMAIN_ATTRIBUTE, Boolean.TRUE);
       return super.execute(request, conn, informationCallback, context);
+    }
+    if (!rules.keepAlive()) {
+      context.removeAttribute(UNIX_DOMAIN_ATTRIBUTE); // only where the reuse strategy reads it
     }
     long age = socket == null ? -1 : SocketControl.noteRequest(sockets, socket, sent + 1);
     if (sent == 0 && age < 0
@@ -184,12 +195,14 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
   }
 
   /**
-   * Whether the connection is a Unix domain socket's: a connected socket with no IP peer
+   * Whether the connection is a Unix domain socket's: a socket with no IP peer
    * (HttpClient's own socket for it reports the peer 0.0.0.0:0 in the connection's details), or,
    * where the socket is not known, a peer address not of IP (the async client's).
    */
   static boolean overUnixDomainSocket(SocketAddress remote, Socket socket) {
-    return socket != null ? socket.isConnected() && socket.getInetAddress() == null
+    // Not isConnected(): HttpClient's UDS socket says false once closed (a cancel before the
+    // request), where a TCP socket keeps both its state and its peer's address after a close.
+    return socket != null ? socket.getInetAddress() == null
         : remote != null && !(remote instanceof InetSocketAddress);
   }
 

@@ -23,8 +23,13 @@ final class ClassicReuseStrategy implements ConnectionReuseStrategy {
 
   @Override
   public boolean keepAlive(HttpRequest request, HttpResponse response, HttpContext context) {
-    if (!rules.keepAlive()
-        || !DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)) {
+    if (!rules.keepAlive()) {
+      // Reset and server close: a connection per request, but over a Unix domain socket (no TCP,
+      // nothing of the strategy's), where HttpClient's own reuse decides, as under pooled.
+      return Boolean.TRUE.equals(context.getAttribute(ClassicRequestExecutor.UNIX_DOMAIN_ATTRIBUTE))
+          && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
+    }
+    if (!DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)) {
       return false;
     }
     boolean last = Boolean.TRUE.equals(context.getAttribute(ClassicRequestExecutor.LAST_ATTRIBUTE));

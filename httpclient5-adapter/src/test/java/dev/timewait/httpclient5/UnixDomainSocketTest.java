@@ -51,6 +51,8 @@ class UnixDomainSocketTest {
   private ServerSocketChannel server;
   private ExecutorService peer;
   private final AtomicInteger answered = new AtomicInteger();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicInteger askedToClose = new AtomicInteger();
 
   static Stream<CloseStrategy> strategies() {
     return Stream.of(CloseStrategy.serverClose(), CloseStrategy.reset(), CloseStrategy.pooled());
@@ -67,6 +69,7 @@ class UnixDomainSocketTest {
       try {
         while (true) {
           SocketChannel channel = server.accept();
+          accepted.incrementAndGet();
           peer.execute(() -> serve(channel));
         }
       } catch (IOException | java.util.concurrent.RejectedExecutionException closed) {
@@ -97,6 +100,9 @@ class UnixDomainSocketTest {
           String request = head.substring(0, end).toLowerCase(java.util.Locale.ROOT);
           head.delete(0, end + 4);
           boolean close = request.contains("\r\nconnection: close");
+          if (close) {
+            askedToClose.incrementAndGet();
+          }
           answered.incrementAndGet();
           String response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
               + (close ? "Connection: close\r\n" : "") + "\r\nok";
@@ -118,8 +124,9 @@ class UnixDomainSocketTest {
   @ParameterizedTest
   @MethodSource("strategies")
   void theClassicClientAnswersConcurrentRequestsOverAUnixDomainSocket(CloseStrategy strategy) throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
     try (CloseableHttpClient client = TimeWaitHttpClient5.configure(HttpClients.custom(), strategy,
-            new CloseAccounting(), Flavor.options())
+            accounting, Flavor.options())
         .setDefaultRequestConfig(viaSocket())
         .disableAutomaticRetries()
         .build()) {
@@ -129,13 +136,15 @@ class UnixDomainSocketTest {
       assertThat(failures).as("every request answered 200 ok").isEmpty();
       assertThat(answered.get()).as("each request sent once").isEqualTo(REQUESTS);
     }
+    assertLeftAlone(accounting);
   }
 
   @ParameterizedTest
   @MethodSource("strategies")
   void theAsyncClientAnswersConcurrentRequestsOverAUnixDomainSocket(CloseStrategy strategy) throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
     CloseableHttpAsyncClient client = TimeWaitHttpClient5.configure(HttpAsyncClients.custom(), strategy,
-            new CloseAccounting(), Flavor.options())
+            accounting, Flavor.options())
         .setDefaultRequestConfig(viaSocket())
         .disableAutomaticRetries()
         .build();
@@ -152,6 +161,18 @@ class UnixDomainSocketTest {
     } finally {
       client.close(CloseMode.IMMEDIATE);
     }
+    assertLeftAlone(accounting);
+  }
+
+  /**
+   * Nothing of the strategy's: no request asked the server to close, HttpClient's own reuse kept
+   * connections, and no TCP connection was counted (a UDS close is neither a reset nor a FIN).
+   */
+  private void assertLeftAlone(CloseAccounting accounting) {
+    assertThat(askedToClose.get()).as("requests with Connection: close").isZero();
+    assertThat(accepted.get()).as("connections for %d requests", REQUESTS).isLessThan(REQUESTS);
+    assertThat(accounting.snapshot().connectionsOpened()).as("%s", accounting.snapshot()).isZero();
+    assertThat(accounting.snapshot().closed()).as("%s", accounting.snapshot()).isZero();
   }
 
   /** {@value #REQUESTS} requests from {@value #CONCURRENCY} threads; what did not answer "200 ok". */
