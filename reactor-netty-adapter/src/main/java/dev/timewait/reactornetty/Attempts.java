@@ -181,11 +181,13 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
       if (s == null || !connections.retryUnanswered || binds > 1) {
         return false;
       }
-      boolean repeatable = !streamedBody;
       if (s.requestNotSent) {
-        return UnansweredRetry.mayResendUnsent(repeatable, retried);
+        // Held back before its head was written: Reactor Netty subscribes to a body that streams
+        // after the head only once the head's write succeeded (NettyOutbound.then: the head's
+        // Mono, then the body), so none of it was taken; a body sent with the head is made again.
+        return UnansweredRetry.mayResendUnsent(true, retried);
       }
-      return UnansweredRetry.mayRetry(method, repeatable, reused, s.bytesRead == readMark, retried);
+      return UnansweredRetry.mayRetry(method, !streamedBody, reused, s.bytesRead == readMark, retried);
     }
 
     /**
