@@ -248,16 +248,16 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
       Endpoints endpoints = new Endpoints(session.getLocalAddress(), session.getRemoteAddress());
       connection.endpoints = endpoints;
       connection.openedNanos = System.nanoTime();
-      // By endpoints only over TCP: the connections to one Unix domain socket (HttpClient 5.6's
-      // RequestConfig.setUnixDomainSocket) all have the same two addresses, and are left alone.
-      if (endpoints.local() != null && endpoints.remote() instanceof java.net.InetSocketAddress) {
-        byEndpoints.put(endpoints, connection);
-      }
-      if (endpoints.remote() != null && !(endpoints.remote() instanceof java.net.InetSocketAddress)) {
-        // A Unix domain socket: no TCP connection to count, and its close is neither a reset nor
-        // a FIN of TCP's. Marked counted, so that no close path counts it.
+      if (ClassicRequestExecutor.overUnixDomainSocket(endpoints.remote(), null)) {
+        // A Unix domain socket (HttpClient 5.6's RequestConfig.setUnixDomainSocket), left alone:
+        // not in the registry (the connections to one socket file all have the same two
+        // addresses), and not counted (no TCP connection; its close is neither a reset nor a FIN
+        // of TCP's): marked counted, so that no close path counts it.
         connection.markCounted();
         return;
+      }
+      if (endpoints.local() != null && endpoints.remote() != null) {
+        byEndpoints.put(endpoints, connection);
       }
       Counting.opened(accounting);
       log.debug("opened {}", connection);

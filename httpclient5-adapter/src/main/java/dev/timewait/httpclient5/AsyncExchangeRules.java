@@ -53,7 +53,8 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
 
   /**
    * Whether the exchange's connection is a Unix domain socket's (HttpClient 5.6's {@code
-   * RequestConfig.setUnixDomainSocket}), which the connection registry leaves alone.
+   * RequestConfig.setUnixDomainSocket}), which the connection registry leaves alone: asked only
+   * where the registry has no connection, or under reset, which never looks it up.
    */
   private static boolean overUnixDomainSocket(HttpContext context) {
     EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
@@ -74,11 +75,11 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
     if (Method.CONNECT.isSame(request.getMethod())) {
       return; // a tunnel through an HTTP proxy (AsyncConnectExec): no exchange of the connection's
     }
-    if (overUnixDomainSocket(context)) {
-      return; // no TCP, no TIME_WAIT: nothing of the strategy's to apply
-    }
     AsyncConnection connection = connectionOf(context);
     if (connection == null) {
+      if (overUnixDomainSocket(context)) {
+        return; // not in the registry: no TCP, no TIME_WAIT, nothing of the strategy's to apply
+      }
       EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
       if (details != null
           && (details.getLocalAddress() == null || details.getRemoteAddress() == null)) {
@@ -134,16 +135,17 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       // the request not yet sent.
       return DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
     }
-    if (overUnixDomainSocket(context)) {
-      return DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
-    }
     boolean pooled = connections.pooled();
     if (!pooled && !connections.closer().closesByServer()) {
       // Reset: no connection carries a second request, and none is armed (only a FIN wait needs
-      // that): nothing to read from the messages.
-      return false;
+      // that): nothing to read from the messages. A Unix domain socket's is HttpClient's to keep.
+      return overUnixDomainSocket(context)
+          && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
     }
     AsyncConnection connection = connectionOf(context);
+    if (connection == null && overUnixDomainSocket(context)) {
+      return DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context);
+    }
     boolean keep = connection != null && pooled
         && DefaultClientConnectionReuseStrategy.INSTANCE.keepAlive(request, response, context)
         && Messages.mayReuse(connections.rules(), connection.last, response);
