@@ -942,10 +942,21 @@ final class TimeWaitSocket extends Socket {
       reset(true);
       return "reset: exchange aborted";
     }
-    if (abortAsked()) {
-      return finish(CloseOutcome.FIN_WAIT_ABORTED);
+    CloseOutcome outcome;
+    try {
+      outcome = abortAsked() ? CloseOutcome.FIN_WAIT_ABORTED : awaitPeerFin();
+    } catch (RuntimeException | Error e) {
+      // Only what abortWhenAsks lets through (a VirtualMachineError) or a bug gets here, with the
+      // close under way (CLOSING): left open, the socket would stay uncounted and every later
+      // close() a no-op. So it ends as an abort would, then the failure goes on.
+      try {
+        finish(CloseOutcome.FIN_WAIT_ABORTED);
+      } catch (IOException | RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
     }
-    return finish(awaitPeerFin());
+    return finish(outcome);
   }
 
   /**

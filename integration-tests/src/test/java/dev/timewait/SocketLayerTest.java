@@ -237,6 +237,34 @@ class SocketLayerTest {
     }
   }
 
+  /**
+   * A fatal error ({@link VirtualMachineError}) from an {@code abortWhen} supplier is not hidden:
+   * close() throws it. But the socket is closed and counted first, as any abort: before, it
+   * escaped with the socket open, uncounted, and every later close() a no-op.
+   */
+  @org.junit.jupiter.api.Test
+  void aFatalErrorFromAnAbortWhenSupplierEscapesCloseOnlyAfterACountedReset() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.NEVER_CLOSE, Duration.ZERO, false)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      Socket socket = open(factory, peer.port(), false);
+      roundTrip(socket, true);
+      StackOverflowError fatal = new StackOverflowError("a supplier that recursed too deep");
+      assertThat(SocketControl.arm(factory, socket, () -> {
+        throw fatal;
+      })).isTrue();
+
+      org.assertj.core.api.Assertions.assertThatThrownBy(socket::close).isSameAs(fatal);
+
+      assertThat(socket.isClosed()).isTrue();
+      assertThat(factory.openConnections()).isZero();
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 1, 0, 0));
+      assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, SETTLE))
+          .as(KernelTcp.describe(peer.port())).isTrue();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
   /** One exchange on a new connection, closed the factory's way; returns its local port. */
   private static int exchange(TimeWaitSocketFactory factory, int port, boolean tls, boolean arm)
       throws IOException {
