@@ -44,7 +44,8 @@ public final class CloseEvent {
     PEER_CLOSED_IDLE,
     /**
      * The peer announced the end in a response: {@code Connection: close}, {@code Keep-Alive:
-     * max=0}, HTTP/1.0 without keep-alive (when the client had not decided the end already).
+     * max=0}, HTTP/1.0 without keep-alive, a body that only the close ends (when the client had
+     * not decided the end already).
      */
     PEER_ANNOUNCED,
     /**

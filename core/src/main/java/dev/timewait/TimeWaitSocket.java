@@ -204,6 +204,12 @@ final class TimeWaitSocket extends Socket {
   private volatile boolean requestPending;
   /** A read timed out during an exchange (not a reuse check's read after an idle pause). */
   private volatile boolean timedOutInExchange;
+  /**
+   * An aborted FIN wait shut the input down (shutdown(SHUT_RD)): the end of stream that a read
+   * begun before the wait then gets is ours, not the peer's FIN (taken for one, the close was
+   * graceful: a FIN of the client's first, and client TIME_WAIT).
+   */
+  private volatile boolean inputShutByAbort;
   /** The socket layered over this one (an {@code SSLSocket}), once the factory looked it up. */
   private volatile Socket layer;
 
@@ -356,6 +362,7 @@ final class TimeWaitSocket extends Socket {
   void abortFinWait() {
     abortRequested = true;
     if (finDeadline != 0) {
+      inputShutByAbort = true; // before the shutdown: a read it ends must see it
       // A FIN wait is under way: shutdown(SHUT_RD) wakes its read at once (Linux sends nothing
       // on the wire for it); the waiting thread sees the request and resets. Without it the
       // read would still end within one slice.
@@ -1207,8 +1214,10 @@ final class TimeWaitSocket extends Socket {
         notePause();
         int b = delegate.read();
         if (b < 0) {
-          peerFinSeen = true;
-          peerEndedAfterPause();
+          if (!inputShutByAbort) {
+            peerFinSeen = true;
+            peerEndedAfterPause();
+          }
         } else if (requestPending) {
           requestPending = false; // the response began
           timedOutInExchange = false; // see read(byte[], int, int)
@@ -1252,8 +1261,10 @@ final class TimeWaitSocket extends Socket {
         notePause();
         int n = delegate.read(b, off, len);
         if (n < 0) {
-          peerFinSeen = true;
-          peerEndedAfterPause();
+          if (!inputShutByAbort) {
+            peerFinSeen = true;
+            peerEndedAfterPause();
+          }
         } else if (n > 0 && requestPending) {
           requestPending = false; // the response began
           // After a timeout, if any: a wait that a timeout ends by design before the response,

@@ -265,6 +265,46 @@ class SocketLayerTest {
     }
   }
 
+  /**
+   * A read blocked before the FIN wait began (TLS's close_notify started it: here a write of the
+   * armed socket), then the wait aborted: the abort's shutdown(SHUT_RD) ends that read with an end
+   * of stream, which is no FIN of the peer's. Taken for one, the close was graceful: a FIN of the
+   * client's first, and client TIME_WAIT once the peer answered it with its own.
+   */
+  @org.junit.jupiter.api.Test
+  void theEndOfStreamOfAnAbortedFinWaitIsNoPeerFinToAReadThatBeganBeforeIt() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, false)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(CloseStrategy.serverClose());
+      Socket socket = open(factory, peer.port(), false);
+      roundTrip(socket, true);
+      java.util.concurrent.CompletableFuture<Integer> read = java.util.concurrent.CompletableFuture
+          .supplyAsync(() -> {
+            try {
+              return socket.getInputStream().read();
+            } catch (IOException e) {
+              return -2;
+            }
+          });
+      Thread.sleep(200); // the read is blocked: the peer sends nothing until the client closes
+      assertThat(SocketControl.arm(factory, socket)).isTrue();
+      socket.getOutputStream().write(new byte[] {21, 3, 3}); // the FIN wait's clock starts
+      assertThat(SocketControl.abortFinWait(factory, socket)).isTrue();
+      assertThat(read.get(SETTLE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+          .as("the read ended by the abort").isLessThan(0);
+
+      socket.close();
+
+      CloseStats stats = factory.accounting().snapshot();
+      assertThat(stats.closedAfterPeerFin()).as("%s", stats).isZero();
+      assertThat(stats.finWaitAborts()).as("%s", stats).isEqualTo(1);
+      assertThat(factory.openConnections()).isZero();
+      assertThat(Leaks.await(() -> Leaks.liveClientSockets(peer.port()) == 0, SETTLE))
+          .as(KernelTcp.describe(peer.port())).isTrue();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as(KernelTcp.describe(peer.port())).isZero();
+    }
+  }
+
   /** One exchange on a new connection, closed the factory's way; returns its local port. */
   private static int exchange(TimeWaitSocketFactory factory, int port, boolean tls, boolean arm)
       throws IOException {

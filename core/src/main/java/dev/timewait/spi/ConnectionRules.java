@@ -23,7 +23,8 @@ import dev.timewait.internal.Preconditions;
  *       decided from the request's {@code last} as it went out, so that a connection that turns
  *       {@code maxLifetime} old while a request is under way retires with its next request.
  *   <li>{@link #endsByAgreement} and {@link #peerAllowsReuse}: what the peer's messages said
- *       ({@code Connection: close}, HTTP/1.0 without keep-alive, {@code Keep-Alive: max=0}).
+ *       ({@code Connection: close}, HTTP/1.0 without keep-alive, {@code Keep-Alive: max=0});
+ *       {@link #bodyEndsAtClose}: a response whose body only the close ends.
  *   <li>{@link #lastReason} and {@link #retireReason}: why, as the {@link CloseEvent.Reason} an
  *       adapter hands to the connection's close record: an enum constant, nothing allocated.
  * </ul>
@@ -201,6 +202,46 @@ public final class ConnectionRules {
   private static boolean peerEnds(boolean http10OrOlder, String responseConnection) {
     return hasToken(responseConnection, "close")
         || (http10OrOlder && !hasToken(responseConnection, "keep-alive"));
+  }
+
+  /**
+   * Whether an HTTP/1.x response's body ends at the peer's close (RFC 9112 6.3, item 8): a
+   * response that may have a body (not to HEAD or CONNECT, not 1xx, 204 or 304) framed neither by
+   * a {@code Transfer-Encoding} ending in {@code chunked} nor by a {@code Content-Length}. Such a
+   * response ends its connection whatever its {@code Connection} header says, so its close is the
+   * exchange's end: a caller's pause between two reads of the body is no idle timeout of the peer.
+   *
+   * @param requestMethod the request's method
+   * @param status the response's status code
+   * @param transferEncoding the response's {@code Transfer-Encoding} value(s), or null
+   * @param contentLength the response's {@code Content-Length} value, or null
+   * @return true if the body is read until the peer closes
+   * @throws NullPointerException if {@code requestMethod} is null
+   */
+  public static boolean bodyEndsAtClose(
+      String requestMethod, int status, String transferEncoding, String contentLength) {
+    Preconditions.checkNotNull(requestMethod, "requestMethod");
+    if (requestMethod.equalsIgnoreCase("HEAD") || requestMethod.equalsIgnoreCase("CONNECT")
+        || status < 200 || status == 204 || status == 304) {
+      return false;
+    }
+    if (transferEncoding != null) {
+      // A response whose last coding is not chunked is read until the close (6.3, item 4).
+      return !lastTokenIs(transferEncoding, "chunked");
+    }
+    return contentLength == null;
+  }
+
+  private static boolean lastTokenIs(String value, String token) {
+    int to = value.length();
+    while (to > 0 && (Character.isWhitespace(value.charAt(to - 1)) || value.charAt(to - 1) == ',')) {
+      to--;
+    }
+    int from = value.lastIndexOf(',', to - 1) + 1;
+    while (from < to && Character.isWhitespace(value.charAt(from))) {
+      from++;
+    }
+    return to - from == token.length() && value.regionMatches(true, from, token, 0, to - from);
   }
 
   /**

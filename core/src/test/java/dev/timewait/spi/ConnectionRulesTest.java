@@ -144,4 +144,31 @@ class ConnectionRulesTest {
     assertThatThrownBy(() -> ConnectionRules.of(null))
         .isInstanceOf(NullPointerException.class).hasMessage("strategy cannot be null");
   }
+
+  @Test
+  void aResponseFramedByNeitherLengthNorChunkingEndsAtTheClose() {
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, null, null)).isTrue();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "gzip", null)).as("not chunked last").isTrue();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "chunked, gzip", "5")).isTrue();
+    assertThat(ConnectionRules.bodyEndsAtClose("POST", 500, null, null)).isTrue();
+  }
+
+  @Test
+  void aResponseWithALengthChunkingOrNoBodyDoesNotEndAtTheClose() {
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, null, "3")).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "chunked", null)).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "gzip, Chunked ", null)).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "gzip,chunked,", null)).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("head", 200, null, null)).as("HEAD").isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("CONNECT", 200, null, null)).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 204, null, null)).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 304, null, null)).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("GET", 101, null, null)).isFalse();
+  }
+
+  @Test
+  void bodyEndsAtCloseNeedsTheRequestMethod() {
+    assertThatThrownBy(() -> ConnectionRules.bodyEndsAtClose(null, 200, null, null))
+        .isInstanceOf(NullPointerException.class).hasMessage("requestMethod cannot be null");
+  }
 }

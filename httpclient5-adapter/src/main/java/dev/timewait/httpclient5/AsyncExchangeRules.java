@@ -153,7 +153,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
       // The caller's own Connection: close comes first, then the peer's answer.
       if (Messages.callerAsksClose(request)) {
         connection.retire(CloseEvent.Reason.CALLER_ASKED);
-      } else if (!Messages.peerAllowsReuse(response)) {
+      } else if (!Messages.peerAllowsReuse(response) || Messages.bodyEndsAtClose(request, response)) {
         connection.retire(CloseEvent.Reason.PEER_ANNOUNCED);
       }
     }

@@ -157,7 +157,10 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
       // connection for it), then the peer's answer.
       if (Messages.callerAsksClose(request)) {
         SocketControl.retire(sockets, socket, CloseEvent.Reason.CALLER_ASKED);
-      } else if (!Messages.peerAllowsReuse(response)) {
+      } else if (!Messages.peerAllowsReuse(response) || Messages.bodyEndsAtClose(request, response)) {
+        // A body that ends at the close ends the connection too (HttpClient's reuse strategy
+        // says so): retired now, the socket takes that close for the exchange's end, not for
+        // the peer's idle timeout after a caller's pause inside the body.
         SocketControl.retire(sockets, socket, CloseEvent.Reason.PEER_ANNOUNCED);
       }
     }

@@ -4,6 +4,7 @@ import dev.timewait.spi.ConnectionRules;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpMessage;
+import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.HttpVersion;
 import org.apache.hc.core5.http.ProtocolVersion;
@@ -37,6 +38,18 @@ final class Messages {
     Header keepAlive = response.getFirstHeader("Keep-Alive");
     return ConnectionRules.peerAllowsReuse(http10OrOlder(response), connection(response),
         keepAlive == null ? null : keepAlive.getValue());
+  }
+
+  /**
+   * Whether the response's body ends at the peer's close ({@link ConnectionRules#bodyEndsAtClose});
+   * allocates nothing: HttpCore's {@code getFirstHeader} walks the headers in place.
+   */
+  static boolean bodyEndsAtClose(HttpRequest request, HttpResponse response) {
+    Header transferEncoding = response.getFirstHeader(HttpHeaders.TRANSFER_ENCODING);
+    Header contentLength = response.getFirstHeader(HttpHeaders.CONTENT_LENGTH);
+    return ConnectionRules.bodyEndsAtClose(request.getMethod(), response.getCode(),
+        transferEncoding == null ? null : transferEncoding.getValue(),
+        contentLength == null ? null : contentLength.getValue());
   }
 
   /** Whether the request says {@code Connection: close} (the caller's own, where it is not last). */

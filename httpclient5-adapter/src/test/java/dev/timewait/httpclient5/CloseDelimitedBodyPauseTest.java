@@ -19,18 +19,23 @@ import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A response whose body ends at the server's close ({@code Connection: close}, no length), read
+ * A response whose body ends at the server's close (no length, not chunked; with or without
+ * {@code Connection: close}: HTTP/1.1 reads such a body to the close either way), read
  * by a caller that works between its reads: the end of the body comes after the caller's pause,
  * and is the exchange's end, not the peer's idle timeout. Before, the pooled socket took the pause
  * (250 ms here) for the peer's idle timeout, and every later pooled connection to it retired after
  * 200 ms idle.
  */
 class CloseDelimitedBodyPauseTest {
-  @Test
-  void aPauseInsideABodyThatEndsAtTheServersCloseTeachesNoIdleTimeout() throws Exception {
+  @ParameterizedTest(name = "Connection: close in the response: {0}")
+  @ValueSource(booleans = {true, false})
+  void aPauseInsideABodyThatEndsAtTheServersCloseTeachesNoIdleTimeout(boolean saysClose)
+      throws Exception {
+    String connectionHeader = saysClose ? "Connection: close\r\n" : "";
     ExecutorService peer = Executors.newSingleThreadExecutor();
     try (ServerSocket server = new ServerSocket()) {
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -45,7 +50,8 @@ class CloseDelimitedBodyPauseTest {
             head.append((char) b);
           }
           OutputStream out = socket.getOutputStream();
-          out.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc".getBytes(StandardCharsets.US_ASCII));
+          out.write(("HTTP/1.1 200 OK\r\n" + connectionHeader + "\r\nabc")
+              .getBytes(StandardCharsets.US_ASCII));
           out.flush();
         }
         return null;

@@ -147,8 +147,8 @@ final class CloseInterceptor implements Interceptor {
   /**
    * Pooled keep-alive: what the peer said about the connection in {@code response} decides when
    * it retires (OkHttp itself ignores both): an HTTP/1.0 response without {@code Connection:
-   * keep-alive} ends the connection, which must never be pooled, and so does {@code Keep-Alive:
-   * max=0}; {@code Keep-Alive: timeout=N} retires it before the server's idle timeout ({@link
+   * keep-alive} ends the connection, which must never be pooled, and so do {@code Keep-Alive:
+   * max=0} and a body that ends at the close; {@code Keep-Alive: timeout=N} retires it before the server's idle timeout ({@link
    * KeepAliveAnnouncement}).
    */
   private Response heedPeer(Connection connection, Response response, boolean last) {
@@ -171,7 +171,12 @@ final class CloseInterceptor implements Interceptor {
     String keepAlive = response.header("Keep-Alive");
     long retireAfter;
     if (!ConnectionRules.peerAllowsReuse(
-        response.protocol() == Protocol.HTTP_1_0, response.header("Connection"), keepAlive)) {
+        response.protocol() == Protocol.HTTP_1_0, response.header("Connection"), keepAlive)
+        || (isHttp1(response.protocol()) && ConnectionRules.bodyEndsAtClose(response.request().method(),
+            response.code(), response.header("Transfer-Encoding"), response.header("Content-Length")))) {
+      // A body that ends at the close ends the connection too (OkHttp then takes no new exchange
+      // on it): retiring it now also tells the socket that the close is the exchange's end, not
+      // the peer's idle timeout after a caller's pause inside the body.
       retireAfter = 0;
       SocketControl.retire(factory, connection.socket(), CloseEvent.Reason.PEER_ANNOUNCED);
     } else {

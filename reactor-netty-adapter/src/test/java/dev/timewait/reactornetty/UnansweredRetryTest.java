@@ -106,6 +106,50 @@ class UnansweredRetryTest {
     }
   }
 
+  /**
+   * A request whose body is still being made (a {@code Mono} from a slow source) when the peer
+   * closes the reused connection it was given: Reactor Netty writes such a body with its head, so
+   * nothing went out, but it fails the call ("Connection has been closed BEFORE send operation")
+   * and its own retry takes the request for sent. It goes once more, on a new connection, whatever
+   * its method; its body is made again (the {@code Mono} subscribed twice).
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "sendString={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void aRequestWhoseBodyWasStillBeingMadeWhenThePeerClosedGoesOutOnceOnANewConnection(
+      boolean sendString) throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    HttpClient client = pooledClient(accounting, false);
+    // The peer closes a connection idle 400 ms; the first body comes 700 ms after the call took
+    // the connection, idle 100 ms by then: the peer's close comes first.
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofMillis(400), false)) {
+      String uri = "http://127.0.0.1:" + peer.port() + "/order";
+      assertThat(client.get().uri(uri)
+          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .block(BOUND)).isEqualTo(200);
+      Thread.sleep(BACK_IN_POOL.toMillis());
+      java.util.concurrent.atomic.AtomicInteger subscriptions = new java.util.concurrent.atomic.AtomicInteger();
+      Mono<String> body = Mono.defer(() -> subscriptions.getAndIncrement() == 0
+          ? Mono.delay(Duration.ofMillis(700)).map(i -> "order") : Mono.just("order"));
+      Integer status = client.post().uri(uri)
+          .send((request, out) -> sendString
+              ? out.sendString(body)
+              : out.send(body.map(text -> io.netty.buffer.Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII))))
+          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .block(BOUND);
+      assertThat(status).as("answered on a new connection; %s", accounting.snapshot()).isEqualTo(200);
+      assertThat(peer.requestLines()).as("what the server read")
+          .containsExactly("GET /order HTTP/1.1", "POST /order HTTP/1.1");
+      assertThat(peer.accepted()).isEqualTo(2);
+      assertThat(subscriptions.get()).as("body subscriptions").isEqualTo(2);
+      assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isEqualTo(1);
+      TimeWaitReactorNetty.shutdown(client);
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as("client TIME_WAIT").isZero();
+    } finally {
+      TimeWaitReactorNetty.shutdown(client);
+    }
+  }
+
   /** Pooled, with the unanswered retry on and Reactor Netty's own retry off. */
   private static HttpClient pooledClient(CloseAccounting accounting, boolean followRedirects) {
     PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).build();
