@@ -1052,7 +1052,11 @@ final class TimeWaitSocket extends Socket {
     // by the adapter's requests where it reports them, else by the last I/O being a read.
     boolean idle = carried > 0 ? !requestPending : carried < 0 && lastIoWasRead;
     int facts = 0;
-    if (cut || pending || ioFailed || activeIo > 0 || timedOutInExchange) {
+    // Over HTTP/2 the client's reader thread keeps a read under way for the connection's whole
+    // life (OkHttp's Http2Reader), idle or not: that read is no exchange under way (before, every
+    // HTTP/2 close read as EXCHANGE_ABORTED, the pool's idle eviction too).
+    boolean ioUnderWay = activeIo > 0 && !multiplexed();
+    if (cut || pending || ioFailed || ioUnderWay || timedOutInExchange) {
       facts |= CloseReasons.EXCHANGE_CUT;
     }
     if (idle) {
@@ -1066,6 +1070,19 @@ final class TimeWaitSocket extends Socket {
       facts |= CloseReasons.SHUTTING_DOWN;
     }
     return CloseReasons.decide(strategy == null ? null : strategy.kind(), outcome, retireReason, facts);
+  }
+
+  /** Whether TLS beneath the client negotiated HTTP/2 (ALPN "h2"): a multiplexed connection. */
+  private boolean multiplexed() {
+    Socket l = layer;
+    if (!(l instanceof javax.net.ssl.SSLSocket)) {
+      return false;
+    }
+    try {
+      return "h2".equals(((javax.net.ssl.SSLSocket) l).getApplicationProtocol());
+    } catch (RuntimeException e) {
+      return false; // an SSLSocket without ALPN (UnsupportedOperationException): not HTTP/2
+    }
   }
 
   /** Counts the close on the factory's accounting, with what this socket knows of it. */

@@ -151,6 +151,7 @@ class ConnectionRulesTest {
     assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "gzip", null)).as("not chunked last").isTrue();
     assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "chunked, gzip", "5")).isTrue();
     assertThat(ConnectionRules.bodyEndsAtClose("POST", 500, null, null)).isTrue();
+    assertThat(ConnectionRules.bodyEndsAtClose("CONNECT", 407, null, null)).as("a refused tunnel").isTrue();
   }
 
   @Test
@@ -160,7 +161,7 @@ class ConnectionRulesTest {
     assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "gzip, Chunked ", null)).isFalse();
     assertThat(ConnectionRules.bodyEndsAtClose("GET", 200, "gzip,chunked,", null)).isFalse();
     assertThat(ConnectionRules.bodyEndsAtClose("head", 200, null, null)).as("HEAD").isFalse();
-    assertThat(ConnectionRules.bodyEndsAtClose("CONNECT", 200, null, null)).isFalse();
+    assertThat(ConnectionRules.bodyEndsAtClose("CONNECT", 200, null, null)).as("a tunnel").isFalse();
     assertThat(ConnectionRules.bodyEndsAtClose("GET", 204, null, null)).isFalse();
     assertThat(ConnectionRules.bodyEndsAtClose("GET", 304, null, null)).isFalse();
     assertThat(ConnectionRules.bodyEndsAtClose("GET", 101, null, null)).isFalse();

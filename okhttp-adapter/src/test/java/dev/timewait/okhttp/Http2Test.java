@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.timewait.CloseAccounting;
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStats;
 import dev.timewait.CloseStrategy;
 import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.Leaks;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -116,6 +118,33 @@ class Http2Test {
     assertThat(stats.open()).isZero();
     assertThat(ports.timeWait()).isZero();
     assertThat(ports.serverTimeWait()).isZero();
+  }
+
+  /**
+   * Over HTTP/2 OkHttp's reader thread always has a read under way, on an idle connection too:
+   * that read is no exchange cut. A connection idle past {@code idleTimeout} is counted as the
+   * pool's eviction, one open at the shutdown as the shutdown (before, every close of an HTTP/2
+   * connection read as {@code EXCHANGE_ABORTED}).
+   */
+  @Test
+  void http2ConnectionsClosedIdleAreCountedAsEvictionOrShutdownNotAsAborts() throws Exception {
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4)
+        .idleTimeout(Duration.ofMillis(300)).build();
+    java.util.List<CloseEvent.Reason> reasons = new java.util.concurrent.CopyOnWriteArrayList<>();
+    accounting.addListener(event -> reasons.add(event.reason()));
+    client = TimeWaitOkHttp.configure(builder(), strategy, accounting,
+        OkHttpOptions.builder().allowHttp2(true).build()).build();
+
+    assertThat(TestServers.load(client, url(), 20, 1, 60)).isEqualTo(20);
+    assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, Duration.ofSeconds(10)))
+        .as("evicted idle: %s", accounting.snapshot()).isTrue();
+    assertThat(TestServers.load(client, url(), 5, 1, 60)).isEqualTo(5);
+    CloseStats stats = settle();
+
+    assertThat(protocols).containsOnly(Protocol.HTTP_2);
+    assertThat(stats.connectionsOpened()).isEqualTo(2);
+    assertThat(reasons).containsExactly(CloseEvent.Reason.IDLE_EVICTION, CloseEvent.Reason.SHUTDOWN);
+    assertThat(ports.timeWait()).isZero();
   }
 
   @Test

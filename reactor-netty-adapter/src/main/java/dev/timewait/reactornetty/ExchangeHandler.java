@@ -211,6 +211,13 @@ final class ExchangeHandler extends ChannelDuplexHandler {
         state.retire(state.connections.rules.retireReason(null, http10, connection, keepAlive));
       }
     } else {
+      if (state.closeDelimited && !state.last && ConnectionRules.bodyEndsAtClose(state.method,
+          response.status().code(), response.headers().get(HttpHeaderNames.TRANSFER_ENCODING),
+          response.headers().get(HttpHeaderNames.CONTENT_LENGTH))) {
+        // A body that only the peer's close ends ends the connection with it, as the other
+        // adapters count it (the lookups only for a response with neither length nor chunking).
+        state.retire(CloseEvent.Reason.PEER_ANNOUNCED);
+      }
       long retireAfter = KeepAliveAnnouncement.retireAfterIdleNanos(keepAlive);
       if (retireAfter != KeepAliveAnnouncement.NOT_ANNOUNCED) {
         state.retireAfterIdleNanos = retireAfter;

@@ -162,14 +162,22 @@ public abstract class CloseEventContract {
     }
   }
 
-  /** The peers that end a connection by what they say: {@code Connection: close}, {@code max=0}. */
+  /**
+   * The peers that end a connection by what they say: {@code Connection: close}, {@code max=0},
+   * HTTP/1.0, a body framed only by the close.
+   */
   public enum Announcing {
     /** {@code Connection: close}, then the peer closes. */
     CONNECTION_CLOSE(RawHttpPeer.Behaviour.CLOSE_AFTER_RESPONSE),
     /** {@code Keep-Alive: timeout=5, max=0}, the connection kept open. */
     KEEP_ALIVE_MAX_0(RawHttpPeer.Behaviour.ANNOUNCED_NO_MORE),
     /** An HTTP/1.0 response without keep-alive, then the peer closes. */
-    HTTP_1_0(RawHttpPeer.Behaviour.HTTP_1_0);
+    HTTP_1_0(RawHttpPeer.Behaviour.HTTP_1_0),
+    /**
+     * An HTTP/1.1 response with neither length nor chunking and no {@code Connection} header: its
+     * body ends at the peer's close, which follows it.
+     */
+    BODY_ENDS_AT_CLOSE(RawHttpPeer.Behaviour.CLOSE_DELIMITED);
 
     final RawHttpPeer.Behaviour behaviour;
 

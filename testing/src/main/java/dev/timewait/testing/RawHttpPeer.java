@@ -127,7 +127,12 @@ public final class RawHttpPeer implements AutoCloseable {
      * body before it closes (FIN): a response cut mid-body after a pause, as a balancer's server
      * timeout or a back end that died cuts it.
      */
-    TRUNCATED_AFTER_PAUSE
+    TRUNCATED_AFTER_PAUSE,
+    /**
+     * An HTTP/1.1 server whose every response has neither a length nor chunking, and no {@code
+     * Connection} header: its body ends at the server's close (RFC 9112 6.3), which follows it.
+     */
+    CLOSE_DELIMITED
   }
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
@@ -307,7 +312,7 @@ public final class RawHttpPeer implements AutoCloseable {
           continue;
         }
         String connection = switch (behaviour) {
-          case IGNORE_CONNECTION_CLOSE, HTTP_1_0 -> "";
+          case IGNORE_CONNECTION_CLOSE, HTTP_1_0, CLOSE_DELIMITED -> "";
           case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
               "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
           case ANNOUNCED_NO_MORE -> "Keep-Alive: timeout=5, max=0\r\n";
@@ -316,13 +321,13 @@ public final class RawHttpPeer implements AutoCloseable {
           default -> "Connection: " + (keepAlive ? "keep-alive" : "close") + "\r\n";
         };
         String version = behaviour == Behaviour.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1";
-        String head = version + " 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + BODY.length
-            + "\r\n" + connection + "\r\n";
+        String length = behaviour == Behaviour.CLOSE_DELIMITED ? "" : "Content-Length: " + BODY.length + "\r\n";
+        String head = version + " 200 OK\r\nContent-Type: text/plain\r\n" + length + connection + "\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.write(BODY);
         out.flush();
         if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE || behaviour == Behaviour.HTTP_1_0
-            || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
+            || behaviour == Behaviour.CLOSE_DELIMITED || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
           socket.close();
           return;
         }

@@ -195,10 +195,11 @@ public abstract class StaleConnectionContract {
   }
 
   /**
-   * Two of the four pairs of retirement and TLS, each retirement and each transport once: the
-   * learning is core's and the same for every pair, and each run waits 4 s of the peer's idle
-   * timeout (four pairs on four clients were 66 s of CI's 30 minutes). The four pairs' finding of
-   * the closed connection is {@link #aConnectionThePeerClosedWhileIdleNeverCarriesARequest}'s.
+   * Two of the four pairs of retirement and TLS, each retirement and each transport once: how a
+   * client learns differs by transport (over TLS the close_notify comes before the FIN), not by
+   * retirement, and each run waits 4 s of the peer's idle timeout (four pairs on four clients
+   * were 66 s of CI's 30 minutes). All four pairs' finding of the closed connection is {@link
+   * #aConnectionThePeerClosedWhileIdleNeverCarriesARequest}'s.
    */
   @ParameterizedTest(name = "{0} tls={1}")
   @MethodSource("eachRetirementAndEachTransportOnce")
