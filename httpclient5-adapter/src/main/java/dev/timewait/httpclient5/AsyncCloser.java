@@ -85,9 +85,9 @@ final class AsyncCloser {
       if (connection.changeState(State.OPEN, State.CLOSED)) {
         // The pool discards an idle connection it evicts gracefully (PoolEntry.discardConnection
         // closes the session in the mode given); an exchange's failure or cancel, immediately.
-        closeAndCount(connection, layer, mode == CloseMode.IMMEDIATE || closedPast
+        closeAndCount(connection, layer, (mode == CloseMode.IMMEDIATE || closedPast
             ? CloseReasons.EXCHANGE_CUT
-            : connection.requests() > 0 ? CloseReasons.IDLE : 0);
+            : connection.requests() > 0 ? CloseReasons.IDLE : 0) | peerFacts(connection));
       } else if (!serverClose) {
         layer.close(CloseMode.IMMEDIATE);
       }
@@ -336,6 +336,11 @@ final class AsyncCloser {
         deadline == 0 ? CloseOutcome.NO_TIME : deadline - finWaitNanos);
   }
 
+  /** What the exchanges saw of the peer's close ({@link AsyncConnection#closedByPeerBeforeAnswer}). */
+  private static int peerFacts(AsyncConnection connection) {
+    return connection.closedByPeerBeforeAnswer ? CloseReasons.PEER_CLOSED_WHILE_IDLE : 0;
+  }
+
   private static void cancelTimer(AsyncConnection connection) {
     FinWaitTimer.Deadline timer = connection.finWaitTimer;
     if (timer != null) {
@@ -380,7 +385,15 @@ final class AsyncCloser {
       if (outcome == CloseOutcome.LOCAL_FIRST) {
         log.debug("{}: closed past the decorator with the client's FIN first", connection);
       }
-      count(connection, outcome, 0);
+      // An RST past the decorator is HttpClient discarding the connection of an exchange that
+      // failed or was cancelled (discardEndpoint: close(IMMEDIATE)); an exchange's own end, a
+      // pool's eviction and the client's shutdown all close through it. So the exchange was cut,
+      // unless a pooled connection says it sat idle (before, a cancel mid-body under reset or
+      // server close read STRATEGY, pooled UNKNOWN). A failed exchange's attempt ended it first,
+      // which left the connection looking idle: it says it failed.
+      boolean cut = outcome == CloseOutcome.RESET && (kind != CloseStrategy.Kind.POOLED
+          || connection.failedExchange() || !connection.idleSinceExchange());
+      count(connection, outcome, (cut ? CloseReasons.EXCHANGE_CUT : 0) | peerFacts(connection));
     }
   }
 

@@ -95,6 +95,15 @@ final class AsyncConnection {
   volatile boolean lastDataWasRead;
   /** Exchanges under way (HTTP/2 runs several at once): begun, and not yet completed or failed. */
   private volatile int exchanges;
+  private volatile boolean exchangeFailed;
+  /** The peer's end of stream was read (any layer). */
+  volatile boolean peerEnded;
+  /**
+   * Pooled keep-alive: an exchange failed unanswered after the peer's end of stream (the peer
+   * closed the connection as the request reached it, or before): the peer's close of a connection
+   * the client found idle, as core's sockets count it ({@code CloseReasons.PEER_CLOSED_WHILE_IDLE}).
+   */
+  volatile boolean closedByPeerBeforeAnswer;
   /**
    * What waits for the FIN wait to end: the completion of the exchange that armed it. Null where
    * no FIN wait can begin (the strategy never closes by the server).
@@ -191,6 +200,19 @@ final class AsyncConnection {
   void markBusy() {
     lastDataNanos = System.nanoTime();
     lastDataWasRead = false;
+  }
+
+  /**
+   * Pooled keep-alive: an exchange on the connection failed (or was cancelled). HttpClient then
+   * discards the connection past the decorator, after the attempt ended it (idle by then).
+   */
+  void exchangeFailed() {
+    exchangeFailed = true;
+  }
+
+  /** Whether an exchange on the connection failed ({@link #exchangeFailed()}). */
+  boolean failedExchange() {
+    return exchangeFailed;
   }
 
   /** Pooled keep-alive: whether no exchange is under way and the last one ended (idle since). */

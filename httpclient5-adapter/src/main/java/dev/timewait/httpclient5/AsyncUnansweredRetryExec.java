@@ -268,6 +268,12 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
         sent = copy;
       }
       AsyncConnection on = sent.connection; // as is its connection
+      if (on != null) {
+        on.exchangeFailed(); // before ended() makes it look idle: HttpClient discards it next
+        if (!answered && on.peerEnded) {
+          on.closedByPeerBeforeAnswer = true;
+        }
+      }
       ended();
       // The client is closing (its shutdown resets every connection): that is no peer's close,
       // and a retry would go into the closing client (session 41, a read-only audit).

@@ -220,6 +220,7 @@ final class TimeWaitIOSession implements IOSession {
   public int read(ByteBuffer dst) throws IOException {
     int n = delegate.read(dst);
     if (n < 0) {
+      connection.peerEnded = true;
       connections.peerIdle().endOfStream(connection);
       if (!tls) {
         connection.peerFinSeen = true; // the plain socket's end of stream: the server's FIN

@@ -54,6 +54,8 @@ final class ChannelState {
   volatile long retireAfterIdleNanos = -1;
   /** HTTP bytes (after TLS) read so far: a failed exchange read none of its response if unchanged. */
   volatile long bytesRead;
+  /** {@link #bytesRead} as the exchange under way wrote its request head. */
+  long bytesReadAtRequest;
 
   /** The peer's FIN arrived. */
   boolean peerFin;

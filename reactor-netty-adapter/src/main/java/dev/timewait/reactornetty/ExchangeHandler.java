@@ -121,6 +121,7 @@ final class ExchangeHandler extends ChannelDuplexHandler {
       int requests = state.requests + 1;
       state.requests = requests;
       state.inExchange = true;
+      state.bytesReadAtRequest = state.bytesRead;
       state.requestWritten = false;
       state.responseComplete = false;
       state.endsByAgreement = false;

@@ -262,6 +262,11 @@ final class SocketHandler extends ChannelDuplexHandler {
     if (state.idle()) {
       facts |= CloseReasons.IDLE;
     }
+    if (state.peerFin && state.inExchange && state.bytesRead == state.bytesReadAtRequest) {
+      // The peer's FIN before any byte answered the request under way: it closed the connection
+      // as the request reached it, or before (the stale race), as core's sockets count it.
+      facts |= CloseReasons.PEER_CLOSED_WHILE_IDLE;
+    }
     if (state.connections.isShutDown()) {
       facts |= CloseReasons.SHUTTING_DOWN;
     }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What a {@link CloseListener} hears of each close, written once and run by every adapter: for
@@ -222,11 +223,17 @@ public abstract class CloseEventContract {
     }
   }
 
-  @Test
-  void aPooledConnectionThePeerClosedWhileIdleIsHeardAsPeerClosedIdle() throws Exception {
-    // The peer closes after 200 ms idle without saying so; the client sends again after 900 ms.
+  /**
+   * The peer closes after 200 ms idle without saying so, or 50 ms after its response (sooner than
+   * any idle timeout is learned: still its close of an idle connection); the client sends again
+   * after 900 ms.
+   */
+  @ParameterizedTest(name = "peer idle timeout {0} ms")
+  @org.junit.jupiter.params.provider.ValueSource(longs = {200, 50})
+  void aPooledConnectionThePeerClosedWhileIdleIsHeardAsPeerClosedIdle(long peerIdleMillis)
+      throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(
-        RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofMillis(200), false)) {
+        RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofMillis(peerIdleMillis), false)) {
       Heard heard = new Heard();
       try (FaultClient client = client(pooled().build(), heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
@@ -236,6 +243,59 @@ public abstract class CloseEventContract {
         assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.PEER_CLOSED_IDLE);
         assertThat(event.requests()).as("%s", event).isEqualTo(1);
         assertThat(event.mode()).as("%s", event).isNotEqualTo(CloseEvent.Mode.LOCALLY_FIRST);
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  /**
+   * A peer that closes a pooled connection as the next request reaches it, unanswered (the
+   * stale-connection race, or a balancer dropping it): the peer's close of a connection the
+   * client found idle, not the pool's eviction (before, the async HttpClient counted it as
+   * {@code IDLE_EVICTION}).
+   */
+  @Test
+  void aPooledConnectionThePeerClosedAsTheNextRequestReachedItIsHeardAsPeerClosedIdle()
+      throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST)) {
+      Heard heard = new Heard();
+      try (FaultClient client = client(pooled().build(), heard.accounting)) {
+        assertThat(client.get(uri(peer))).isEqualTo(200);
+        Thread.sleep(BACK_IN_POOL.toMillis());
+        assertThat(client.get(uri(peer))).as("answered on a new connection").isEqualTo(200);
+        CloseEvent event = heard.first();
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.PEER_CLOSED_IDLE);
+        assertThat(event.mode()).as("%s", event).isNotEqualTo(CloseEvent.Mode.LOCALLY_FIRST);
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  static java.util.stream.Stream<CloseStrategy> everyStrategy() {
+    return java.util.stream.Stream.of(CloseStrategy.serverClose(), CloseStrategy.reset(), pooled().build());
+  }
+
+  /**
+   * A call cancelled while its response's body stalls: its connection ends with the exchange cut,
+   * whatever the strategy (before, the async HttpClient counted a reset or server close's as the
+   * strategy's own close: HttpClient discards the connection past the adapter's decorator).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("everyStrategy")
+  void aConnectionWhoseCallWasCancelledMidBodyIsHeardAsExchangeAborted(CloseStrategy strategy)
+      throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.STALL_MID_BODY)) {
+      Heard heard = new Heard();
+      try (FaultClient client = client(strategy, heard.accounting)) {
+        FaultClient.InFlight call = client.start(uri(peer));
+        assertThat(Leaks.await(() -> peer.requests() == 1, CALL_BOUND)).isTrue();
+        Thread.sleep(200); // the head and half the body are on their way, then the peer stalls
+        call.cancel();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> call.await(CALL_BOUND))
+            .as("the cancelled call fails");
+        CloseEvent event = heard.first();
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.EXCHANGE_ABORTED);
+        assertThat(event.mode()).as("%s", event).isEqualTo(CloseEvent.Mode.RESET);
       }
       assertNoClientTimeWait(peer);
     }
