@@ -122,6 +122,40 @@ class SocketLayerTest {
     }
   }
 
+  /**
+   * A cancel while the close waits for the server's FIN (OkHttp's {@code Call.cancel()} and call
+   * timeout end a wait so) finds the connection, over TLS too: the JDK's TLS close waits in a read
+   * for the peer's close_notify before its close reaches the socket beneath, which is found until
+   * then (an audit read it as lost once the close began; JDK 17 and 25 both find it).
+   */
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void aFinWaitUnderWayIsFoundAndAbortedOverTlsToo(boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.NEVER_CLOSE, Duration.ZERO, tls)) {
+      TimeWaitSocketFactory factory =
+          TimeWaitSocketFactory.create(ServerClose.builder().finWait(Duration.ofSeconds(5)).build());
+      Socket socket = open(factory, peer.port(), tls);
+      roundTrip(socket, true);
+      factory.arm(socket);
+      java.util.concurrent.CompletableFuture<Void> closed = java.util.concurrent.CompletableFuture
+          .runAsync(() -> {
+            try {
+              socket.close();
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
+      Thread.sleep(300); // the close waits for a FIN that never comes
+
+      assertThat(SocketControl.abortFinWait(factory, socket)).as("found, still open").isTrue();
+
+      closed.get(SETTLE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      assertThat(factory.accounting().snapshot()).isEqualTo(new CloseStats(1, 0, 1, 0, 0, 1, 0, 0));
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
   @ParameterizedTest(name = "tls={0}")
   @ValueSource(booleans = {false, true})
   void serverCloseThatWasNotArmedResetsAtOnce(boolean tls) throws Exception {
