@@ -105,8 +105,16 @@ final class TimeWaitSocket extends Socket {
   }
 
   private final TimeWaitSocketFactory factory;
-  /** Reads and writes under way on the socket (through {@link #ACTIVE_IO}). */
+  /**
+   * Reads and writes under way on the socket (through {@link #ACTIVE_IO}): each read counts 1,
+   * each write {@link #WRITE_UNIT}, so that the one number says whether any I/O is under way and
+   * whether a write is.
+   */
   private volatile int activeIo;
+  /** {@link #ioFailed} as this socket's close began (HTTP/2's reasons). */
+  private volatile boolean ioFailedBeforeClose;
+  /** What a write under way adds to {@link #activeIo}. */
+  private static final int WRITE_UNIT = 1 << 16;
   /** Whether a close has begun; set once, by compare-and-set (through {@link #CLOSING}). */
   private volatile boolean closing;
   /** Orders connect()'s registration against close()'s reading of {@link #key}. */
@@ -904,6 +912,7 @@ final class TimeWaitSocket extends Socket {
       // an abortWhen supplier or an interrupt instead.
       return;
     }
+    ioFailedBeforeClose = ioFailed;
     TimeWaitSocketFactory.ConnectionKey k;
     synchronized (registration) {
       k = key;
@@ -1053,10 +1062,18 @@ final class TimeWaitSocket extends Socket {
     boolean idle = carried > 0 ? !requestPending : carried < 0 && lastIoWasRead;
     int facts = 0;
     // Over HTTP/2 the client's reader thread keeps a read under way for the connection's whole
-    // life (OkHttp's Http2Reader), idle or not: that read is no exchange under way (before, every
-    // HTTP/2 close read as EXCHANGE_ABORTED, the pool's idle eviction too).
-    boolean ioUnderWay = activeIo > 0 && !multiplexed();
-    if (cut || pending || ioFailed || ioUnderWay || timedOutInExchange) {
+    // life (OkHttp's Http2Reader), idle or not, and the JDK's TLS close reads for the peer's
+    // close_notify: reads there are no exchange under way (before, every HTTP/2 close read as
+    // EXCHANGE_ABORTED, the pool's idle eviction too). A write under way still is. (A connection
+    // the client fails with no write of its own under way, as OkHttp on a ping timeout, then
+    // reads as the pool's close.)
+    // The reader's read that this close itself ends fails too, racing this: there only a failure
+    // before the close began tells.
+    boolean multiplexed = multiplexed();
+    int io = activeIo;
+    boolean ioUnderWay = io >= WRITE_UNIT || (io != 0 && !multiplexed);
+    boolean failed = multiplexed ? ioFailedBeforeClose : ioFailed;
+    if (cut || pending || failed || ioUnderWay || timedOutInExchange) {
       facts |= CloseReasons.EXCHANGE_CUT;
     }
     if (idle) {
@@ -1334,14 +1351,14 @@ final class TimeWaitSocket extends Socket {
         startFinWait(); // the exchange is over: this is TLS closing
         return;
       }
-      ACTIVE_IO.getAndAdd(TimeWaitSocket.this, 1);
+      ACTIVE_IO.getAndAdd(TimeWaitSocket.this, WRITE_UNIT);
       try {
         delegate.write(b);
       } catch (IOException e) {
         ioFailed = true;
         throw e;
       } finally {
-        ACTIVE_IO.getAndAdd(TimeWaitSocket.this, -1);
+        ACTIVE_IO.getAndAdd(TimeWaitSocket.this, -WRITE_UNIT);
         ioEnded(false);
       }
     }
@@ -1352,14 +1369,14 @@ final class TimeWaitSocket extends Socket {
         startFinWait(); // the exchange is over: this is TLS closing
         return;
       }
-      ACTIVE_IO.getAndAdd(TimeWaitSocket.this, 1);
+      ACTIVE_IO.getAndAdd(TimeWaitSocket.this, WRITE_UNIT);
       try {
         delegate.write(b, off, len);
       } catch (IOException e) {
         ioFailed = true;
         throw e;
       } finally {
-        ACTIVE_IO.getAndAdd(TimeWaitSocket.this, -1);
+        ACTIVE_IO.getAndAdd(TimeWaitSocket.this, -WRITE_UNIT);
         ioEnded(false);
       }
     }

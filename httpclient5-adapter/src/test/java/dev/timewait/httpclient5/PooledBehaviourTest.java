@@ -25,8 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class PooledBehaviourTest {
   private static final int REQUESTS = 5;
-  /** Short, so that each case waits little: HttpClient's evictor wakes every idle timeout. */
-  private static final Duration IDLE = Duration.ofMillis(300);
+  private static final Duration IDLE = Duration.ofSeconds(1);
   private static final Duration EVICTION_BOUND = Duration.ofSeconds(15);
   private static final Duration SETTLE = Duration.ofSeconds(5);
 

@@ -77,6 +77,8 @@ class TlsBareFinTest {
       assertThat(Leaks.await(() -> accounting.snapshot().open() == 0, SETTLE)).isTrue();
       CloseStats stats = accounting.snapshot();
       assertThat(stats.closedLocallyFirst()).as("%s", stats).isZero();
+      assertThat(stats.closedIdleByPeer()).as("the peer's close of the idle connection: %s", stats)
+          .isEqualTo(1);
       KernelTcp.awaitClientSettled(server.getLocalPort(), SETTLE);
       assertThat(KernelTcp.clientTimeWait(server.getLocalPort())).isZero();
     } finally {

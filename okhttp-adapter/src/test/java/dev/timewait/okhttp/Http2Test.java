@@ -142,8 +142,12 @@ class Http2Test {
     CloseStats stats = settle();
 
     assertThat(protocols).containsOnly(Protocol.HTTP_2);
-    assertThat(stats.connectionsOpened()).isEqualTo(2);
-    assertThat(reasons).containsExactly(CloseEvent.Reason.IDLE_EVICTION, CloseEvent.Reason.SHUTDOWN);
+    // At least the evicted one and the one open at the shutdown (a pause of the machine past the
+    // idle timeout between calls may evict one more).
+    assertThat(stats.connectionsOpened()).isGreaterThanOrEqualTo(2);
+    assertThat(reasons).as("%s", stats).hasSize((int) stats.connectionsOpened())
+        .containsOnly(CloseEvent.Reason.IDLE_EVICTION, CloseEvent.Reason.SHUTDOWN)
+        .contains(CloseEvent.Reason.IDLE_EVICTION);
     assertThat(ports.timeWait()).isZero();
   }
 

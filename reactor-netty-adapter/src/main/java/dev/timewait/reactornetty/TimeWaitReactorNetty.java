@@ -272,9 +272,6 @@ public final class TimeWaitReactorNetty {
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .doOnChannelInit((observer, channel, remote) -> install(connections, channel.pipeline(), remote))
         .mapConnect(new Attempts(connections));
-    if (connections.retryUnanswered) {
-      configured = configured.observe(Attempts.PREPARED);
-    }
     log.debug("configured Reactor Netty for {}", strategy);
     return configured;
   }

@@ -324,7 +324,9 @@ public final class RawHttpPeer implements AutoCloseable {
         String length = behaviour == Behaviour.CLOSE_DELIMITED ? "" : "Content-Length: " + BODY.length + "\r\n";
         String head = version + " 200 OK\r\nContent-Type: text/plain\r\n" + length + connection + "\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
-        out.write(BODY);
+        if (!request.startsWith("HEAD ")) { // a HEAD's response has the length, never the body
+          out.write(BODY);
+        }
         out.flush();
         if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE || behaviour == Behaviour.HTTP_1_0
             || behaviour == Behaviour.CLOSE_DELIMITED || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
