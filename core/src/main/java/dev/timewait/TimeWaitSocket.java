@@ -113,6 +113,11 @@ final class TimeWaitSocket extends Socket {
   private volatile int activeIo;
   /** {@link #ioFailed} as this socket's close began (HTTP/2's reasons). */
   private volatile boolean ioFailedBeforeClose;
+  /**
+   * A write was under way as this socket's close began (HTTP/2's reasons: the close wakes a
+   * blocked write, whose end may come before the reason is decided).
+   */
+  private volatile boolean writeBeforeClose;
   /** What a write under way adds to {@link #activeIo}. */
   private static final int WRITE_UNIT = 1 << 16;
   /** Whether a close has begun; set once, by compare-and-set (through {@link #CLOSING}). */
@@ -913,6 +918,7 @@ final class TimeWaitSocket extends Socket {
       return;
     }
     ioFailedBeforeClose = ioFailed;
+    writeBeforeClose = activeIo >= WRITE_UNIT;
     TimeWaitSocketFactory.ConnectionKey k;
     synchronized (registration) {
       k = key;
@@ -1071,7 +1077,7 @@ final class TimeWaitSocket extends Socket {
     // before the close began tells.
     boolean multiplexed = multiplexed();
     int io = activeIo;
-    boolean ioUnderWay = io >= WRITE_UNIT || (io != 0 && !multiplexed);
+    boolean ioUnderWay = io >= WRITE_UNIT || (multiplexed ? writeBeforeClose : io != 0);
     boolean failed = multiplexed ? ioFailedBeforeClose : ioFailed;
     if (cut || pending || failed || ioUnderWay || timedOutInExchange) {
       facts |= CloseReasons.EXCHANGE_CUT;

@@ -190,7 +190,9 @@ final class Attempts implements Function<Mono<? extends Connection>, Mono<? exte
         // the other adapters resend a request none of which went out. (Which connection it was
         // given is not known here: an observer of Reactor Netty's REQUEST_PREPARED would tell,
         // at about 100 bytes and 3% more CPU per pooled request, measured.)
-        return connections.retryUnanswered
+        // Not where the client's connections go without the HTTP/1.1 codec (HTTP/2): there no
+        // head is ever bound, a redirect's included, and "never bound" tells nothing.
+        return connections.retryUnanswered && !connections.withoutHttp11Codec
             && error instanceof AbortedException && AbortedException.isConnectionReset(error)
             && !connections.isShutDown() && UnansweredRetry.mayResendUnsent(true, retried);
       }

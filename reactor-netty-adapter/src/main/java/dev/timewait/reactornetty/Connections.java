@@ -31,6 +31,12 @@ final class Connections {
   final long finWaitNanos;
   final boolean retryUnanswered;
   /**
+   * A connection of this client began without an HTTP/1.1 codec (HTTP/2, switched back on after
+   * {@code configure}): its requests never pass the exchange handler, so "no request head was
+   * bound" no longer tells that none went out ({@code Attempts}' resend of "BEFORE send").
+   */
+  volatile boolean withoutHttp11Codec;
+  /**
    * Pooled keep-alive: a connection idle this long (nanoseconds) has its TCP state read from the
    * kernel when the pool hands it out and before a request goes out on it ({@code
    * staleCheckAfterIdle}; {@link KernelPeerClose#seenAfterIdle}); -1 otherwise.

@@ -307,6 +307,8 @@ public final class TimeWaitReactorNetty {
       } else {
         socket.countResponseBytes();
       }
+    } else if (!connections.withoutHttp11Codec) {
+      connections.withoutHttp11Codec = true; // once per client
     }
   }
 
