@@ -1070,11 +1070,10 @@ final class TimeWaitSocket extends Socket {
     // Over HTTP/2 the client's reader thread keeps a read under way for the connection's whole
     // life (OkHttp's Http2Reader), idle or not, and the JDK's TLS close reads for the peer's
     // close_notify: reads there are no exchange under way (before, every HTTP/2 close read as
-    // EXCHANGE_ABORTED, the pool's idle eviction too). A write under way still is. (A connection
-    // the client fails with no write of its own under way, as OkHttp on a ping timeout, then
-    // reads as the pool's close.)
-    // The reader's read that this close itself ends fails too, racing this: there only a failure
-    // before the close began tells.
+    // EXCHANGE_ABORTED, the pool's idle eviction too); a write under way is. The close itself ends
+    // the reader's read with a failure, and may end a blocked write before this runs: so there
+    // the write and the failure count as they stood when the close began. (A connection the
+    // client fails with neither, as OkHttp on a ping timeout, then reads as the pool's close.)
     boolean multiplexed = multiplexed();
     int io = activeIo;
     boolean ioUnderWay = io >= WRITE_UNIT || (multiplexed ? writeBeforeClose : io != 0);

@@ -392,7 +392,7 @@ final class AsyncCloser {
       // server close read STRATEGY, pooled UNKNOWN). A failed exchange's attempt ended it first,
       // which left the connection looking idle: it says it failed.
       boolean cut = outcome == CloseOutcome.RESET && (kind != CloseStrategy.Kind.POOLED
-          || connection.failedExchange() || !connection.idleSinceExchange());
+          || connection.exchangeFailed || !connection.idleSinceExchange());
       count(connection, outcome, (cut ? CloseReasons.EXCHANGE_CUT : 0) | peerFacts(connection));
     }
   }

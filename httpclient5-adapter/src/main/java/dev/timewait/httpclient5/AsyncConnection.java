@@ -95,7 +95,11 @@ final class AsyncConnection {
   volatile boolean lastDataWasRead;
   /** Exchanges under way (HTTP/2 runs several at once): begun, and not yet completed or failed. */
   private volatile int exchanges;
-  private volatile boolean exchangeFailed;
+  /**
+   * Pooled keep-alive: an exchange on the connection failed (or was cancelled). HttpClient then
+   * discards the connection past the decorator, after the attempt ended it (idle by then).
+   */
+  volatile boolean exchangeFailed;
   /** The peer's end of stream was read (any layer). */
   volatile boolean peerEnded;
   /**
@@ -200,19 +204,6 @@ final class AsyncConnection {
   void markBusy() {
     lastDataNanos = System.nanoTime();
     lastDataWasRead = false;
-  }
-
-  /**
-   * Pooled keep-alive: an exchange on the connection failed (or was cancelled). HttpClient then
-   * discards the connection past the decorator, after the attempt ended it (idle by then).
-   */
-  void exchangeFailed() {
-    exchangeFailed = true;
-  }
-
-  /** Whether an exchange on the connection failed ({@link #exchangeFailed()}). */
-  boolean failedExchange() {
-    return exchangeFailed;
   }
 
   /** Pooled keep-alive: whether no exchange is under way and the last one ended (idle since). */

@@ -269,7 +269,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       }
       AsyncConnection on = sent.connection; // as is its connection
       if (on != null) {
-        on.exchangeFailed(); // before ended() makes it look idle: HttpClient discards it next
+        on.exchangeFailed = true; // before ended() makes it look idle: HttpClient discards it next
         if (!answered && on.peerEnded) {
           on.closedByPeerBeforeAnswer = true;
         }

@@ -148,8 +148,8 @@ final class CloseInterceptor implements Interceptor {
    * Pooled keep-alive: what the peer said about the connection in {@code response} decides when
    * it retires (OkHttp itself ignores both): an HTTP/1.0 response without {@code Connection:
    * keep-alive} ends the connection, which must never be pooled, and so do {@code Keep-Alive:
-   * max=0} and a body that ends at the close; {@code Keep-Alive: timeout=N} retires it before the server's idle timeout ({@link
-   * KeepAliveAnnouncement}).
+   * max=0} and a body that ends at the close; {@code Keep-Alive: timeout=N} retires it before the
+   * server's idle timeout ({@link KeepAliveAnnouncement}).
    */
   private Response heedPeer(Connection connection, Response response, boolean last) {
     // The request as it was sent, after any network interceptor behind this one.
