@@ -1084,8 +1084,9 @@ final class TimeWaitSocket extends Socket {
     if (idle) {
       facts |= CloseReasons.IDLE;
     }
-    if (peerFinSeen && (idle || pending)) {
-      // The FIN came between exchanges, or before any byte answered the request sent next.
+    if (peerFinSeen && (idle || pending && carried > 1)) {
+      // The FIN came between exchanges, or before any byte answered the request sent next on a
+      // reused connection; a fresh connection's first request sat idle nowhere: a cut exchange.
       facts |= CloseReasons.PEER_CLOSED_WHILE_IDLE;
     }
     if (factory.shuttingDown()) {

@@ -35,7 +35,8 @@ public final class CloseReasons {
   public static final int SHUTTING_DOWN = 1 << 1;
   /**
    * The peer closed the connection while it sat idle: its FIN (or RST) came between exchanges, or
-   * before any byte of the response to the request sent next.
+   * before any byte of the response to the request sent next on it once reused (a fresh
+   * connection's first request closed unanswered is an {@link #EXCHANGE_CUT}).
    */
   public static final int PEER_CLOSED_WHILE_IDLE = 1 << 2;
   /** The connection was idle: it carried requests, and none was under way. */

@@ -73,11 +73,13 @@ final class AsyncCloser {
 
   /** A close through the decorator, from any thread. */
   void close(AsyncConnection connection, IOSession layer, CloseMode mode) {
-    // Server close only, where a FIN wait could begin: a socket closed past the decorator
-    // (HttpClient's close(IMMEDIATE) as it discards a cancelled exchange's connection, from the
-    // cancelling thread) whose reactor then closes it gracefully through the decorator has no FIN
-    // to wait for; what happened was an RST, counted as one.
-    boolean closedPast = serverClose && !connection.raw.isOpen();
+    // A socket closed past the decorator (HttpClient's close(IMMEDIATE) as it discards the
+    // connection of an exchange that failed or was cancelled, from that thread) whose reactor then
+    // closes it gracefully through the decorator: the exchange was cut, whatever the strategy (a
+    // peer's FIN before any answer: HttpCore fails the exchange, HttpClient discards the
+    // connection, then HttpCore's own graceful close comes; under reset it read STRATEGY). Under
+    // server close there is no FIN to wait for: what happened was an RST, counted as one.
+    boolean closedPast = !connection.raw.isOpen();
     if (!serverClose || mode == CloseMode.IMMEDIATE || closedPast || !connection.armed
         || connection.shuttingDown) {
       // A reset, decided before any state change: the connection never looks like it waits for

@@ -103,9 +103,10 @@ final class AsyncConnection {
   /** The peer's end of stream was read (any layer). */
   volatile boolean peerEnded;
   /**
-   * Pooled keep-alive: an exchange failed unanswered after the peer's end of stream (the peer
-   * closed the connection as the request reached it, or before): the peer's close of a connection
-   * the client found idle, as core's sockets count it ({@code CloseReasons.PEER_CLOSED_WHILE_IDLE}).
+   * Pooled keep-alive: an exchange failed unanswered after the peer's end of stream on a reused
+   * connection (the peer closed it as the request reached it, or before): the peer's close of a
+   * connection the client found idle, as core's sockets count it ({@code
+   * CloseReasons.PEER_CLOSED_WHILE_IDLE}).
    */
   volatile boolean closedByPeerBeforeAnswer;
   /**

@@ -270,7 +270,9 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       AsyncConnection on = sent.connection; // as is its connection
       if (on != null) {
         on.exchangeFailed = true; // before ended() makes it look idle: HttpClient discards it next
-        if (!answered && on.peerEnded) {
+        // A reused connection's only: a fresh one's first request closed unanswered sat idle
+        // nowhere, and reads as the cut exchange it was.
+        if (!answered && on.peerEnded && on.requests() > 1) {
           on.closedByPeerBeforeAnswer = true;
         }
       }

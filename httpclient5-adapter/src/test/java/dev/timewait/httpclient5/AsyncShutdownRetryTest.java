@@ -54,4 +54,44 @@ class AsyncShutdownRetryTest {
       }
     }
   }
+
+  /**
+   * A call still queued for a connection (the pool's one connection is busy) as the client closes:
+   * it fails with the client's close, and is not sent again into the closing client.
+   */
+  @Test
+  void aCallQueuedForAConnectionAsTheClientClosesIsNotSentAgain() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.HOLD_SECOND_REQUEST, Duration.ofSeconds(5), false)) {
+      CloseAccounting accounting = new CloseAccounting();
+      CloseableHttpAsyncClient client = TimeWaitHttpClient5.configure(HttpAsyncClients.custom(),
+              PooledKeepAlive.builder().maxTotal(1).build(), accounting, Flavor.options())
+          .disableAutomaticRetries()
+          .build();
+      client.start();
+      String url = "http://127.0.0.1:" + peer.port() + "/doc";
+      try {
+        assertThat(client.execute(SimpleRequestBuilder.get(url).build(), null).get(10, TimeUnit.SECONDS)
+            .getCode()).isEqualTo(200);
+        Thread.sleep(100); // back in the pool
+        Future<SimpleHttpResponse> held = client.execute(SimpleRequestBuilder.get(url).build(), null);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (peer.requests() < 2 && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(peer.requests()).as("the second GET reached the peer").isEqualTo(2);
+        Future<SimpleHttpResponse> queued = client.execute(SimpleRequestBuilder.get(url).build(), null);
+        Thread.sleep(100); // waiting for the pool's only connection
+        client.close(CloseMode.GRACEFUL);
+        assertThatThrownBy(() -> held.get(10, TimeUnit.SECONDS)).isInstanceOf(Exception.class)
+            .isNotInstanceOf(java.util.concurrent.TimeoutException.class);
+        assertThatThrownBy(() -> queued.get(10, TimeUnit.SECONDS)).isInstanceOf(Exception.class)
+            .isNotInstanceOf(java.util.concurrent.TimeoutException.class);
+        Thread.sleep(300); // a second send would come at once
+        assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
+        assertThat(peer.requests()).isEqualTo(2);
+      } finally {
+        client.close(CloseMode.IMMEDIATE);
+      }
+    }
+  }
 }

@@ -262,9 +262,11 @@ final class SocketHandler extends ChannelDuplexHandler {
     if (state.idle()) {
       facts |= CloseReasons.IDLE;
     }
-    if (state.peerFin && state.inExchange && state.bytesRead == state.bytesReadAtRequest) {
-      // The peer's FIN before any byte answered the request under way: it closed the connection
-      // as the request reached it, or before (the stale race), as core's sockets count it.
+    if (state.peerFin && state.inExchange && state.requests > 1
+        && state.bytesRead == state.bytesReadAtRequest) {
+      // The peer's FIN before any byte answered the request under way on a reused connection: it
+      // closed the connection as the request reached it, or before (the stale race), as core's
+      // sockets count it. A fresh connection's first request sat idle nowhere: a cut exchange.
       facts |= CloseReasons.PEER_CLOSED_WHILE_IDLE;
     }
     if (state.connections.isShutDown()) {

@@ -272,6 +272,29 @@ public abstract class CloseEventContract {
   }
 
   /**
+   * A peer that closes a fresh connection on its first request, unanswered (a back end that died
+   * as it came): the exchange was cut, whatever the strategy; no connection sat idle, so it is not
+   * the peer's close of an idle one.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("everyStrategy")
+  void aFreshConnectionThePeerClosedBeforeAnsweringItsFirstRequestIsHeardAsExchangeAborted(
+      CloseStrategy strategy) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_REQUEST)) {
+      Heard heard = new Heard();
+      try (FaultClient client = client(strategy, heard.accounting)) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.get(uri(peer)))
+            .as("unanswered").isNotNull();
+        CloseEvent event = heard.first();
+        assertThat(event.reason()).as("%s", event).isEqualTo(CloseEvent.Reason.EXCHANGE_ABORTED);
+        assertThat(event.requests()).as("%s", event).isIn(1L, -1L);
+        assertThat(event.mode()).as("%s", event).isNotEqualTo(CloseEvent.Mode.LOCALLY_FIRST);
+      }
+      assertNoClientTimeWait(peer);
+    }
+  }
+
+  /**
    * A response without a body (to a HEAD) ends its exchange at its head: under server close and
    * reset its connection's close is the strategy's, not a cut exchange.
    */

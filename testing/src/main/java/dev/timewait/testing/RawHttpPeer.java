@@ -98,6 +98,11 @@ public final class RawHttpPeer implements AutoCloseable {
      */
     DROP_SECOND_REQUEST,
     /**
+     * A server that reads each request and closes (FIN) without answering it: a back end that died
+     * as the request came, on a fresh connection as on any other.
+     */
+    DROP_REQUEST,
+    /**
      * A keep-alive HTTP/1.1 server that answers the first request of each connection, reads the
      * second and never answers it, holding the connection until the client goes away or the peer
      * stops: a request left unanswered on a reused connection, for its caller to give up on.
@@ -132,7 +137,12 @@ public final class RawHttpPeer implements AutoCloseable {
      * An HTTP/1.1 server whose every response has neither a length nor chunking, and no {@code
      * Connection} header: its body ends at the server's close (RFC 9112 6.3), which follows it.
      */
-    CLOSE_DELIMITED
+    CLOSE_DELIMITED,
+    /**
+     * Like {@link #CLOSE_DELIMITED}, but every response also says {@code Connection: close}: the
+     * body still ends only at the server's close.
+     */
+    CLOSE_DELIMITED_SAYS_CLOSE
   }
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
@@ -274,7 +284,8 @@ public final class RawHttpPeer implements AutoCloseable {
         requestLines.add(request.substring(0, Math.max(0, request.indexOf("\r\n"))));
         requests.incrementAndGet();
         onThisConnection++;
-        if ((behaviour == Behaviour.DROP_SECOND_REQUEST || behaviour == Behaviour.SEE_OTHER_THEN_DROP)
+        if (behaviour == Behaviour.DROP_REQUEST
+            || (behaviour == Behaviour.DROP_SECOND_REQUEST || behaviour == Behaviour.SEE_OTHER_THEN_DROP)
             && onThisConnection == 2) {
           socket.close(); // read, never answered
           return;
@@ -313,6 +324,7 @@ public final class RawHttpPeer implements AutoCloseable {
         }
         String connection = switch (behaviour) {
           case IGNORE_CONNECTION_CLOSE, HTTP_1_0, CLOSE_DELIMITED -> "";
+          case CLOSE_DELIMITED_SAYS_CLOSE -> "Connection: close\r\n";
           case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
               "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
           case ANNOUNCED_NO_MORE -> "Keep-Alive: timeout=5, max=0\r\n";
@@ -321,7 +333,8 @@ public final class RawHttpPeer implements AutoCloseable {
           default -> "Connection: " + (keepAlive ? "keep-alive" : "close") + "\r\n";
         };
         String version = behaviour == Behaviour.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1";
-        String length = behaviour == Behaviour.CLOSE_DELIMITED ? "" : "Content-Length: " + BODY.length + "\r\n";
+        String length = behaviour == Behaviour.CLOSE_DELIMITED
+            || behaviour == Behaviour.CLOSE_DELIMITED_SAYS_CLOSE ? "" : "Content-Length: " + BODY.length + "\r\n";
         String head = version + " 200 OK\r\nContent-Type: text/plain\r\n" + length + connection + "\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         if (!request.startsWith("HEAD ")) { // a HEAD's response has the length, never the body
@@ -329,7 +342,8 @@ public final class RawHttpPeer implements AutoCloseable {
         }
         out.flush();
         if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE || behaviour == Behaviour.HTTP_1_0
-            || behaviour == Behaviour.CLOSE_DELIMITED || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
+            || behaviour == Behaviour.CLOSE_DELIMITED || behaviour == Behaviour.CLOSE_DELIMITED_SAYS_CLOSE
+            || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
           socket.close();
           return;
         }
