@@ -66,6 +66,12 @@ import org.slf4j.LoggerFactory;
  * CloseStats stats = factory.accounting().snapshot();
  * }</pre>
  *
+ * <p>Close every socket it makes: the factory holds each connected socket until its close (to
+ * find it again by its endpoints, for {@link dev.timewait.spi.SocketControl} and {@link
+ * #openConnections()}), so a socket a client drops unclosed is not reclaimed by the JDK's own
+ * cleanup of unreachable sockets and keeps its file descriptor; the adapters' clients close each
+ * one.
+ *
  * <p>Thread-safe: one factory serves any number of threads. Each socket it makes may be closed
  * from any thread; a second concurrent {@code close()} returns at once and leaves a FIN wait
  * under way alone (OkHttp's pool cleanup may close a connection as its call closes it).

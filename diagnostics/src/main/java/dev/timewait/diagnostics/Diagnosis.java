@@ -42,7 +42,9 @@ public final class Diagnosis {
   }
 
   /**
-   * The diagnosis for these readings, with the budget towards one destination.
+   * The diagnosis for these readings, with the budget towards one destination. A budget towards
+   * a loopback address makes the workload's {@link Workload#loopbackDestination()} true, as the
+   * budget's own description counts it.
    *
    * @param settings the kernel's settings
    * @param counters the kernel's counters
@@ -73,6 +75,14 @@ public final class Diagnosis {
     Preconditions.checkNotNull(settings, "settings");
     Preconditions.checkNotNull(counters, "counters");
     Preconditions.checkNotNull(workload, "workload");
+    if (budget != null && !workload.loopbackDestination() && budget.destination().getAddress() != null
+        && budget.destination().getAddress().isLoopbackAddress()) {
+      // The budget names the destination: loopback, where the default tcp_tw_reuse=2 applies
+      // (its own description says so). A workload built without the flag told the caller connect()
+      // would fail there, beside that description.
+      workload = new Workload(workload.keepAliveAllowed(), workload.newConnectionsPerSecond(),
+          workload.peerMayDisableTimestamps(), workload.resetsAcceptable(), true);
+    }
     return new Diagnosis(settings, counters, budget, workload);
   }
 

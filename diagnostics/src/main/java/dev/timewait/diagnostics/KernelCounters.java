@@ -292,6 +292,16 @@ public record KernelCounters(
 
     private Builder() {}
 
+    /** {@code value} if it is a count (&gt;= 0) or {@link KernelCounters#UNKNOWN}. */
+    private static long known(long value, String name) {
+      if (value < UNKNOWN) {
+        // As KernelSettings says it: -1 is UNKNOWN.
+        throw new IllegalArgumentException(
+            name + " must be between -1 and " + Long.MAX_VALUE + ", but was " + value);
+      }
+      return value;
+    }
+
     /**
      * Gauge: sockets in TIME_WAIT now.
      *
@@ -299,7 +309,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder timeWait(long value) {
-      this.timeWait = value;
+      this.timeWait = known(value, "timeWait");
       return this;
     }
 
@@ -310,7 +320,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder inUse(long value) {
-      this.inUse = value;
+      this.inUse = known(value, "inUse");
       return this;
     }
 
@@ -321,7 +331,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder orphans(long value) {
-      this.orphans = value;
+      this.orphans = known(value, "orphans");
       return this;
     }
 
@@ -332,7 +342,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder activeOpens(long value) {
-      this.activeOpens = value;
+      this.activeOpens = known(value, "activeOpens");
       return this;
     }
 
@@ -343,7 +353,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder attemptFails(long value) {
-      this.attemptFails = value;
+      this.attemptFails = known(value, "attemptFails");
       return this;
     }
 
@@ -354,7 +364,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder estabResets(long value) {
-      this.estabResets = value;
+      this.estabResets = known(value, "estabResets");
       return this;
     }
 
@@ -365,7 +375,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder outRsts(long value) {
-      this.outRsts = value;
+      this.outRsts = known(value, "outRsts");
       return this;
     }
 
@@ -376,7 +386,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder twEntered(long value) {
-      this.twEntered = value;
+      this.twEntered = known(value, "twEntered");
       return this;
     }
 
@@ -387,7 +397,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder twRecycled(long value) {
-      this.twRecycled = value;
+      this.twRecycled = known(value, "twRecycled");
       return this;
     }
 
@@ -398,7 +408,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder twKilled(long value) {
-      this.twKilled = value;
+      this.twKilled = known(value, "twKilled");
       return this;
     }
 
@@ -409,7 +419,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder timeWaitOverflow(long value) {
-      this.timeWaitOverflow = value;
+      this.timeWaitOverflow = known(value, "timeWaitOverflow");
       return this;
     }
 
@@ -420,7 +430,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder abortOnData(long value) {
-      this.abortOnData = value;
+      this.abortOnData = known(value, "abortOnData");
       return this;
     }
 
@@ -431,7 +441,7 @@ public record KernelCounters(
      * @return this builder
      */
     public Builder abortOnClose(long value) {
-      this.abortOnClose = value;
+      this.abortOnClose = known(value, "abortOnClose");
       return this;
     }
 

@@ -64,4 +64,15 @@ class ReadingBuildersTest {
     assertThat(c.activeOpens()).isEqualTo(KernelCounters.UNKNOWN);
     assertThat(c.abortOnClose()).isEqualTo(KernelCounters.UNKNOWN);
   }
+
+  @Test
+  void aNegativeCounterOtherThanUnknownIsRejectedByNameAndValue() {
+    assertThatThrownBy(() -> KernelCounters.builder().timeWait(-5))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("timeWait must be between -1 and 9223372036854775807, but was -5");
+    assertThatThrownBy(() -> KernelCounters.builder().abortOnClose(Long.MIN_VALUE))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("abortOnClose must be");
+    assertThat(KernelCounters.builder().outRsts(KernelCounters.UNKNOWN).build().outRsts())
+        .isEqualTo(KernelCounters.UNKNOWN);
+  }
 }

@@ -152,8 +152,12 @@ final class KernelSampler {
     return s != null && nanoClock.getAsLong() - s.takenNanos < intervalNanos;
   }
 
+  /**
+   * A new sample, dated when it ends: a sample that took as long as the interval (a lookup
+   * waiting its bound, a large table) dated from its start was stale as it was stored, and every
+   * later gauge read of the same scrape waited and scanned again.
+   */
   private Sample take() {
-    long now = nanoClock.getAsLong();
     Map<String, Reading> readings = new HashMap<>();
     if (!table.isSupported()) {
       // Off Linux: every gauge reads NaN, and nothing is resolved or scanned.
@@ -161,7 +165,7 @@ final class KernelSampler {
         LOG.debug("TIME_WAIT and port headroom gauges read NaN: {}",
             table.count(TcpFilter.any()).unsupportedReason().orElse("unsupported on this OS"));
       }
-      return new Sample(now, readings);
+      return new Sample(nanoClock.getAsLong(), readings);
     }
     List<String> names = new ArrayList<>();
     List<List<InetSocketAddress>> addresses = new ArrayList<>();
@@ -179,7 +183,7 @@ final class KernelSampler {
       }
     }
     if (filters.isEmpty()) {
-      return new Sample(now, readings);
+      return new Sample(nanoClock.getAsLong(), readings);
     }
     KernelSettings kernel = settings.get();
     List<TcpCounts> counts = table.count(filters);
@@ -200,7 +204,7 @@ final class KernelSampler {
       }
       readings.put(names.get(i), new Reading(timeWait, headroom));
     }
-    return new Sample(now, readings);
+    return new Sample(nanoClock.getAsLong(), readings);
   }
 
   /** Starts {@code target}'s lookup unless one is under way or it needs none; under the lock. */

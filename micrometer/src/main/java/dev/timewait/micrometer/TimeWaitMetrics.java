@@ -60,7 +60,9 @@ import org.slf4j.LoggerFactory;
  * scans the tables when the latest sample is {@link Builder#kernelGauges(Duration) the sampling
  * interval} old or older ({@link #DEFAULT_KERNEL_SAMPLE_INTERVAL} by default), one scan for every
  * destination, so the tables are scanned at most once per interval however many gauges and
- * registries read them; no thread is started. A destination first metered after the latest sample
+ * registries read them; no sampling thread is started (a destination given by name is looked up
+ * on a short-lived daemon thread, {@code timewait-metrics-lookup}, so that a hung resolver holds a
+ * sample up for at most 1 s). A destination first metered after the latest sample
  * reads NaN until the next one, and so does every destination where the tables cannot be read
  * (not Linux: data, never an exception).
  *
@@ -148,6 +150,12 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
    * bind, a close, a destination's first close), so one lock serves every binder.
    */
   private static final Object NAME_LOCK = new Object();
+  /**
+   * The binder that registered each {@value #OPENED} counter, weakly both ways; under {@link
+   * #NAME_LOCK}: a binder taking a name over finds there the one it takes it from.
+   */
+  private static final Map<Meter, java.lang.ref.WeakReference<TimeWaitMetrics>> OPENED_BY =
+      new java.util.WeakHashMap<>();
   /** Set by {@link #close()}: a close under way as it runs registers nothing more. */
   private volatile boolean closed;
   private final ConcurrentHashMap<String, Boolean> destinations = new ConcurrentHashMap<>();
@@ -253,7 +261,17 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
    * holds it in {@code registry}. Under {@link #NAME_LOCK}.
    */
   private void takeName(MeterRegistry registry) {
-    if (!ownsName(registry)) {
+    Meter current = registry.find(OPENED).tag("client", client).meter();
+    if (current != null && current != ownOpened.get(registry)) {
+      java.lang.ref.WeakReference<TimeWaitMetrics> holder = OPENED_BY.get(current);
+      TimeWaitMetrics previous = holder == null ? null : holder.get();
+      if (previous != null && previous.accounting == accounting) {
+        // Another binder object over the same accounting (a Spring bean Boot binds, and the
+        // README's TimeWaitMetrics.of(...).bindTo of the user's): its closes are this one's, and
+        // both metering them into the shared counters counted each close twice. This one meters
+        // them in this registry from now on.
+        previous.leave(registry);
+      }
       // Another binder's meters under this client name (a client recreated without closing the
       // binder of the one it replaces): Micrometer would hand back its opened counter, which
       // reads the other client's accounting, and its gauges, which read the other's sampler.
@@ -263,10 +281,21 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
           + " and kernel gauges now read this one's client", client);
       removeMeters(registry, Set.of(OPENED, TIME_WAIT, PORT_HEADROOM));
     }
-    ownOpened.put(registry, FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
+    Meter opened = FunctionCounter.builder(OPENED, accounting, a -> a.snapshot().connectionsOpened())
         .description("Connections the client opened")
         .tag("client", client)
-        .register(registry));
+        .register(registry);
+    ownOpened.put(registry, opened);
+    OPENED_BY.put(opened, new java.lang.ref.WeakReference<>(this));
+  }
+
+  /** Stops metering closes into {@code registry}: a binder bound later took the name over. */
+  private void leave(MeterRegistry registry) {
+    synchronized (registries) {
+      if (registries.removeIf(bound -> bound == registry) && registries.isEmpty()) {
+        accounting.removeListener(listener);
+      }
+    }
   }
 
   /** Stops metering closes (the meters stay in their registries). */

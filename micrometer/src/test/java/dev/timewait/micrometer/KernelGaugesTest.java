@@ -259,6 +259,40 @@ class KernelGaugesTest {
     }
   }
 
+  /**
+   * A sample that took longer than the interval (a hung lookup waits its bound, 1 s) served the
+   * rest of the scrape all the same: dated from when it started, it was stale as it was stored,
+   * and each later gauge read of that scrape waited and scanned once more.
+   */
+  @Test
+  void aSampleSlowerThanTheIntervalServesTheRestOfTheScrape() throws Exception {
+    CountDownLatch dnsBack = new CountDownLatch(1);
+    KernelSampler.Lookup lookup = host -> {
+      try {
+        dnsBack.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})};
+    };
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", new CloseAccounting())
+        .kernel(TcpTable.of(tcp), () -> SETTINGS, System::nanoTime, lookup)
+        .destination("orders.internal", 8080).destination("127.0.0.1", 9090)
+        .kernelGauges(Duration.ofMillis(500)).build();
+    metrics.bindTo(registry);
+    try {
+      for (String name : List.of(TimeWaitMetrics.TIME_WAIT, TimeWaitMetrics.PORT_HEADROOM)) {
+        for (String destination : List.of("orders.internal:8080", "127.0.0.1:9090")) {
+          gauge(registry, name, destination).value();
+        }
+      }
+      assertThat(metrics.kernelScans()).as("one scrape of four gauges, one sample").isEqualTo(1);
+    } finally {
+      dnsBack.countDown();
+    }
+  }
+
   @Test
   void aLookupThreadTakesTheLibrarysClassLoaderNotTheReadersNorItsThreadLocals() throws Exception {
     // A gauge read by a web request's scrape: the lookup thread it makes lives on for 30 s, and

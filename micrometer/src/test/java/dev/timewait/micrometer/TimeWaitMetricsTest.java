@@ -301,6 +301,38 @@ class TimeWaitMetricsTest {
   }
 
   @Test
+  void twoBindersOverOneAccountingUnderOneNameCountEachCloseOnce() throws Exception {
+    // A Spring @Bean TimeWaitMetrics that Boot binds, and the README's TimeWaitMetrics.of(...)
+    // .bindTo(registry) of the user's, over the same client: two binder objects. The second took
+    // the name over, and the first went on metering closes into the same counters: closed read
+    // twice the connections opened.
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    int port = server.getAddress().getPort();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TimeWaitMetrics bean = TimeWaitMetrics.of("orders", accounting);
+    TimeWaitMetrics users = TimeWaitMetrics.of("orders", accounting);
+    try {
+      bean.bindTo(registry);
+      users.bindTo(registry);
+      get(client, port);
+      awaitClosed(accounting, 1);
+      assertThat(closedCount(registry, null)).as("the close, counted once").isEqualTo(1);
+      assertThat(registry.get(TimeWaitMetrics.OPENED).tag("client", "orders").functionCounter().count())
+          .isEqualTo(1);
+      bean.close();
+      get(client, port);
+      awaitClosed(accounting, 2);
+      assertThat(closedCount(registry, null)).as("the binder that took the name over meters on")
+          .isEqualTo(2);
+    } finally {
+      bean.close();
+      users.close();
+      TimeWaitOkHttp.shutdown(client);
+    }
+  }
+
+  @Test
   void aClientRecreatedUnderTheSameNameIsMeteredByTheNewBinderAndTheOldOnesCloseLeavesItsMeters()
       throws Exception {
     // A client replaced (a refreshed bean, a blue/green swap) whose binder was not closed first:
