@@ -372,6 +372,15 @@ public final class LoadCommand implements Callable<Integer> {
     if (warmup < 0 || warmup > MAX_WARMUP) {
       throw bad("--warmup must be 0 to " + MAX_WARMUP + ", but was " + warmup);
     }
+    if (startSignal != null) {
+      // A file in a directory that is not there can never appear: the run would wait its whole
+      // bound (MAX_START_WAIT_S) for nothing.
+      Path dir = startSignal.toAbsolutePath().getParent();
+      if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+        throw bad("--start-signal's directory must exist, but " + dir + " does not (--start-signal "
+            + startSignal + ")");
+      }
+    }
     CloseStrategy closeStrategy = parse("", () -> strategy(kind, retire));
     LoadSpec.Tls tls = truststore == null ? null : loadTrust();
     if (truststore == null && truststorePassword != null) {

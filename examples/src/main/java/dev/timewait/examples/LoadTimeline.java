@@ -16,7 +16,7 @@ import java.util.function.IntSupplier;
  * counters the load keeps anyway, so the request path does no extra work.
  *
  * <p>Bounded: at most {@link #MAX_SAMPLES} samples. When full, every other sample is dropped (the
- * interval doubles): the counts are cumulative, so the rates between the kept samples stay exact,
+ * kept samples' spacing doubles; the sampler still samples every second): the counts are cumulative, so the rates between the kept samples stay exact,
  * and a kept sample's p99 becomes the larger of the two it stands for.
  *
  * <p>Thread-safe: the sampler thread adds, any thread reads a copy.
@@ -24,7 +24,7 @@ import java.util.function.IntSupplier;
 public final class LoadTimeline {
   /** How often a running load is sampled. */
   public static final Duration INTERVAL = Duration.ofSeconds(1);
-  /** The most samples kept: over half an hour at one a second before the interval doubles. */
+  /** The most samples kept: over half an hour at one a second before the kept samples thin out. */
   public static final int MAX_SAMPLES = 2048;
 
   /**

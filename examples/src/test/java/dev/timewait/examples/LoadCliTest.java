@@ -642,6 +642,18 @@ class LoadCliTest {
   }
 
   @Test
+  void aStartSignalInADirectoryThatIsNotThereIsRefusedAtOnceByName() {
+    // Before: "ready", then a wait of the whole bound (600 s) for a file that could never appear.
+    Path missing = Path.of(System.getProperty("java.io.tmpdir"), "timewait-no-such-dir-" + System.nanoTime(), "go");
+    Run run = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+        () -> cli("load", "--url", url(), "--requests", "1", "--start-signal", missing.toString()));
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("--start-signal's directory must exist, but "
+        + missing.getParent() + " does not");
+  }
+
+  @Test
   void aUrlWithUserInfoIsRefusedWithoutEchoingItAndRedactionDropsIt() {
     Run run = cli("load", "--url", "http://admin:hunter2@127.0.0.1:1/");
 
