@@ -4,7 +4,8 @@ import dev.timewait.spi.ResponseMark;
 
 /**
  * The {@link ResponseMark} of a factory's socket: the bytes read beneath TLS, less the alerts of
- * a peer's close ({@link TimeWaitSocketFactory#TLS_ALERT_BYTES}). Thread-safe: immutable, reading
+ * a peer's close ({@link TimeWaitSocketFactory#TLS_ALERT_BYTES}), and the socket's own record of
+ * the peer's FIN and of failed I/O. Thread-safe: immutable, reading
  * a volatile count.
  */
 final class SocketResponseMark implements ResponseMark {
@@ -19,8 +20,8 @@ final class SocketResponseMark implements ResponseMark {
   }
 
   @Override
-  public boolean unanswered() {
-    return unansweredSince(markedBytes);
+  public boolean peerClosedUnanswered() {
+    return peerClosedUnansweredSince(markedBytes);
   }
 
   @Override
@@ -29,8 +30,14 @@ final class SocketResponseMark implements ResponseMark {
   }
 
   @Override
-  public boolean unansweredSince(long bytesReadBefore) {
+  public boolean peerClosedUnansweredSince(long bytesReadBefore) {
     long read = socket.bytesRead() - bytesReadBefore;
-    return read == 0 || (layered && read <= TimeWaitSocketFactory.TLS_ALERT_BYTES);
+    if (read == 0) {
+      // Nothing from the peer: its FIN read, or the socket failed (its RST, a write into its
+      // close). Neither, and the exchange failed above the socket: the caller's own request body
+      // (a file gone), with the connection as it was.
+      return socket.peerEndedOrFailed();
+    }
+    return layered && read <= TimeWaitSocketFactory.TLS_ALERT_BYTES;
   }
 }

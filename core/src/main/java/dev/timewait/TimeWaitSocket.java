@@ -563,6 +563,11 @@ final class TimeWaitSocket extends Socket {
     return bytesRead;
   }
 
+  /** Whether the peer's FIN was read, or the socket's I/O failed (the peer's RST, say). */
+  boolean peerEndedOrFailed() {
+    return peerFinSeen || ioFailed;
+  }
+
   // The option methods clients call between choosing a pooled connection and writing to it; the
   // JDK's versions ask isClosed() first (see optionCalls).
 
@@ -648,6 +653,14 @@ final class TimeWaitSocket extends Socket {
       long announced = retireAfterIdleNanos;
       if (idle < MIN_LEARNED_NANOS && idle < staleCheckNanos && (announced < 0 || idle < announced)) {
         return false; // busy: nothing to check, nothing learned applies this soon (the hot path)
+      }
+      if (multiplexed()) {
+        // HTTP/2: the client's reader thread reads this socket for the connection's whole life and
+        // sees the peer's close itself; OkHttp asks a shared connection isClosed() as it hands it
+        // to each call, between the reader's reads. A check there read beside the reader: its
+        // read ran under the check's 1 ms timeout (SocketTimeoutException), or TLS records came
+        // out of order, failing every stream (Http2Test, staleCheckAfterIdle 0).
+        return false;
       }
       long learned = factory.accounting().peerIdleTimeouts().retireAfterIdleNanos(remote);
       long retireAfter = announced < 0 ? learned : learned < 0 ? announced : Math.min(announced, learned);

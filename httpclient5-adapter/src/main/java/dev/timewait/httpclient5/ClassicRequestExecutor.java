@@ -190,7 +190,7 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     try {
       return super.execute(request, conn, informationCallback, context);
     } catch (IOException e) {
-      if (mark != null && mark.unanswered()) {
+      if (mark != null && mark.peerClosedUnanswered()) {
         context.setAttribute(ClassicUnansweredRetryExec.UNANSWERED_ATTRIBUTE, Boolean.TRUE);
       }
       throw e;

@@ -222,7 +222,7 @@ final class CloseInterceptor implements Interceptor {
     try {
       return chain.proceed(request);
     } catch (IOException e) {
-      if (attempt != null && mark != null && mark.unansweredSince(readBefore)) {
+      if (attempt != null && mark != null && mark.peerClosedUnansweredSince(readBefore)) {
         attempt.unanswered = true;
       }
       throw e;

@@ -151,6 +151,30 @@ class Http2Test {
     assertThat(ports.timeWait()).isZero();
   }
 
+  /**
+   * OkHttp asks a shared HTTP/2 connection's raw socket {@code isClosed()} as it hands it to each
+   * call, while its reader thread reads the same socket between frames. A reuse check there
+   * (with {@code staleCheckAfterIdle} 0: every reuse) read the socket beside the reader: bytes of
+   * TLS records taken out of order, or the reader's read under the check's 1 ms timeout, failed
+   * the connection and every stream on it. HTTP/2's reader sees the peer's close itself: no check.
+   */
+  @Test
+  void aReuseCheckOnEveryReuseLeavesASharedHttp2ConnectionAlone() throws Exception {
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(2)
+        .staleCheckAfterIdle(Duration.ZERO).build();
+    client = TimeWaitOkHttp.configure(builder(), strategy, accounting,
+        OkHttpOptions.builder().allowHttp2(true).build()).build();
+
+    int requests = 400;
+    assertThat(TestServers.load(client, TestServers.url(server, true, "/slow"), requests, 8, 120))
+        .as("%s", accounting.snapshot()).isEqualTo(requests);
+    CloseStats stats = settle();
+
+    assertThat(protocols).containsOnly(Protocol.HTTP_2);
+    assertThat(stats.staleRetries()).as("%s", stats).isZero();
+    assertThat(ports.timeWait()).isZero();
+  }
+
   @Test
   void requestCapOverHttp2IsApproximateAndLeavesNoTimeWait() throws Exception {
     int cap = 10;
