@@ -156,8 +156,81 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       // take this attempt's sending for its own.
       scope.clientContext.removeAttribute(PROXIED_COPY_ATTRIBUTE);
     }
-    chain.proceed(copy, entityProducer, scope,
-        new Attempt(request, copy, entityProducer, scope, chain, callback, retried));
+    // Only a body that may go again is watched: a one-shot one is never resent.
+    BodyWatch watch = retry && entityProducer != null && entityProducer.isRepeatable()
+        ? new BodyWatch(entityProducer) : null;
+    chain.proceed(copy, watch != null ? watch : entityProducer, scope,
+        new Attempt(request, copy, entityProducer, watch, scope, chain, callback, retried));
+  }
+
+  /**
+   * The caller's body as HttpCore produces it, noting whether it failed by itself (a file gone):
+   * then the exchange failed above the connection, which the peer did not close, and nothing is
+   * resent (before, "no response yet" sent it again and counted a stale retry). Thread-safe:
+   * HttpCore produces on its reactor thread; the flag is read when the attempt fails.
+   */
+  static final class BodyWatch implements AsyncEntityProducer {
+    private final AsyncEntityProducer body;
+    volatile boolean failedItself;
+
+    BodyWatch(AsyncEntityProducer body) {
+      this.body = body;
+    }
+
+    @Override
+    public void produce(org.apache.hc.core5.http.nio.DataStreamChannel channel) throws IOException {
+      try {
+        body.produce(channel);
+      } catch (IOException | RuntimeException e) {
+        failedItself = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public int available() {
+      return body.available();
+    }
+
+    @Override
+    public boolean isRepeatable() {
+      return body.isRepeatable();
+    }
+
+    @Override
+    public void failed(Exception cause) {
+      body.failed(cause);
+    }
+
+    @Override
+    public void releaseResources() {
+      body.releaseResources();
+    }
+
+    @Override
+    public long getContentLength() {
+      return body.getContentLength();
+    }
+
+    @Override
+    public String getContentType() {
+      return body.getContentType();
+    }
+
+    @Override
+    public String getContentEncoding() {
+      return body.getContentEncoding();
+    }
+
+    @Override
+    public boolean isChunked() {
+      return body.isChunked();
+    }
+
+    @Override
+    public java.util.Set<String> getTrailerNames() {
+      return body.getTrailerNames();
+    }
   }
 
   /**
@@ -211,17 +284,20 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     private final HttpRequest request;
     private final Copy copy;
     private final AsyncEntityProducer entityProducer;
+    /** The body as it went down the chain, watched; null where none is. */
+    private final BodyWatch watch;
     private final AsyncExecChain.Scope scope;
     private final AsyncExecChain chain;
     private final AsyncExecCallback callback;
     private final boolean retried;
     private volatile boolean answered;
 
-    Attempt(HttpRequest request, Copy copy, AsyncEntityProducer entityProducer,
+    Attempt(HttpRequest request, Copy copy, AsyncEntityProducer entityProducer, BodyWatch watch,
         AsyncExecChain.Scope scope, AsyncExecChain chain, AsyncExecCallback callback, boolean retried) {
       this.request = request;
       this.copy = copy;
       this.entityProducer = entityProducer;
+      this.watch = watch;
       this.scope = scope;
       this.chain = chain;
       this.callback = callback;
@@ -278,8 +354,9 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
       }
       ended();
       // The client is closing (its shutdown resets every connection): that is no peer's close,
-      // and a retry would go into the closing client (session 41, a read-only audit).
-      if (!retry || (on != null && on.shuttingDown)) {
+      // and a retry would go into the closing client (session 41, a read-only audit). Nor is a
+      // failure of the caller's own body (RequestBodyFailureTest).
+      if (!retry || (on != null && on.shuttingDown) || (watch != null && watch.failedItself)) {
         callback.failed(cause);
         return;
       }
