@@ -150,6 +150,39 @@ class UnansweredRetryTest {
     }
   }
 
+  /**
+   * A PUT whose own body fails as it is made (a file gone) on a reused connection: the peer closed
+   * nothing, so it is not the unanswered retry's to send again (before, "no byte of a response"
+   * made its body a second time and counted a stale retry).
+   */
+  @Test
+  void anIdempotentRequestWhoseOwnBodyFailsOnAReusedConnectionIsNotSentAgain() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    HttpClient client = pooledClient(accounting, false);
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
+      String uri = "http://127.0.0.1:" + peer.port() + "/doc";
+      assertThat(client.get().uri(uri)
+          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .block(BOUND)).isEqualTo(200);
+      Thread.sleep(BACK_IN_POOL.toMillis());
+      java.util.concurrent.atomic.AtomicInteger subscriptions = new java.util.concurrent.atomic.AtomicInteger();
+      Mono<String> body = Mono.defer(() -> {
+        subscriptions.incrementAndGet();
+        return Mono.error(new java.io.FileNotFoundException("upload.bin (the caller's file is gone)"));
+      });
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.put().uri(uri)
+              .send((request, out) -> out.sendString(body))
+              .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+              .block(BOUND))
+          .hasRootCauseInstanceOf(java.io.FileNotFoundException.class);
+      Thread.sleep(300); // a second send would come at once
+      assertThat(subscriptions.get()).as("body subscriptions; %s", accounting.snapshot()).isEqualTo(1);
+      assertThat(accounting.snapshot().staleRetries()).isZero();
+    } finally {
+      TimeWaitReactorNetty.shutdown(client);
+    }
+  }
+
   /** Pooled, with the unanswered retry on and Reactor Netty's own retry off. */
   private static HttpClient pooledClient(CloseAccounting accounting, boolean followRedirects) {
     PooledKeepAlive strategy = PooledKeepAlive.builder().maxTotal(4).build();
