@@ -8,7 +8,9 @@ import org.apache.hc.client5.http.classic.ExecChain;
 import org.apache.hc.client5.http.classic.ExecChainHandler;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
 import org.slf4j.Logger;
@@ -78,7 +80,15 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
       try {
         // As HttpClient's own retry does: the request below the protocol handler carries what it
         // added, so the second attempt starts again from a copy of the original.
-        return chain.proceed(ClassicRequestBuilder.copy(scope.originalRequest).build(), scope);
+        ClassicHttpRequest again = ClassicRequestBuilder.copy(scope.originalRequest).build();
+        // HttpClient's content compression stage, before this one in the chain, added its
+        // Accept-Encoding to the request passed on, not to the original: the copy goes without
+        // it otherwise (its response then uncompressed).
+        Header encoding = request.getFirstHeader(HttpHeaders.ACCEPT_ENCODING);
+        if (encoding != null && !again.containsHeader(HttpHeaders.ACCEPT_ENCODING)) {
+          again.addHeader(encoding);
+        }
+        return chain.proceed(again, scope);
       } catch (IOException again) {
         again.addSuppressed(e);
         throw again;

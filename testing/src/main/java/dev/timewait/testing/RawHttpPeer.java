@@ -163,6 +163,7 @@ public final class RawHttpPeer implements AutoCloseable {
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
   private final java.util.List<String> requestLines = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.List<String> requestHeads = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean stopped;
 
   private final javax.net.ssl.SSLSocketFactory tls;
@@ -238,6 +239,11 @@ public final class RawHttpPeer implements AutoCloseable {
     return java.util.List.copyOf(requestLines);
   }
 
+  /** {@return the head (request line and header fields, CRLF-separated) of every request read so far, in order} */
+  public java.util.List<String> requestHeads() {
+    return java.util.List.copyOf(requestHeads);
+  }
+
   private void acceptLoop() {
     while (!stopped) {
       try {
@@ -282,6 +288,7 @@ public final class RawHttpPeer implements AutoCloseable {
       int onThisConnection = 0;
       while ((request = idleClose ? readRequestWithin(raw, in) : readRequest(in)) != null) {
         requestLines.add(request.substring(0, Math.max(0, request.indexOf("\r\n"))));
+        requestHeads.add(request);
         requests.incrementAndGet();
         onThisConnection++;
         if (behaviour == Behaviour.DROP_REQUEST
