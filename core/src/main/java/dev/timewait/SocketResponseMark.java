@@ -5,8 +5,7 @@ import dev.timewait.spi.ResponseMark;
 /**
  * The {@link ResponseMark} of a factory's socket: the bytes read beneath TLS, less the alerts of
  * a peer's close ({@link TimeWaitSocketFactory#TLS_ALERT_BYTES}), and the socket's own record of
- * the peer's FIN and of failed I/O. Thread-safe: immutable, reading
- * a volatile count.
+ * the peer's FIN and of failed I/O. Thread-safe: immutable, reading volatile state.
  */
 final class SocketResponseMark implements ResponseMark {
   private final TimeWaitSocket socket;

@@ -164,13 +164,18 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
   }
 
   /**
-   * The caller's body as HttpCore produces it, noting whether it failed by itself (a file gone):
-   * then the exchange failed above the connection, which the peer did not close, and nothing is
+   * The caller's body as HttpCore produces it, noting whether it failed by itself (a file gone),
+   * not in a write to the connection (a peer's RST: "Broken pipe" from the channel's write): then
+   * the exchange failed above the connection, which the peer did not close, and nothing is
    * resent (before, "no response yet" sent it again and counted a stale retry). Thread-safe:
-   * HttpCore produces on its reactor thread; the flag is read when the attempt fails.
+   * HttpCore produces on its reactor thread, one call at a time; the flag is read when the attempt
+   * fails.
    */
-  static final class BodyWatch implements AsyncEntityProducer {
+  static final class BodyWatch implements AsyncEntityProducer, org.apache.hc.core5.http.nio.DataStreamChannel {
     private final AsyncEntityProducer body;
+    /** The channel of the produce call under way. */
+    private org.apache.hc.core5.http.nio.DataStreamChannel channel;
+    private boolean channelFailed;
     volatile boolean failedItself;
 
     BodyWatch(AsyncEntityProducer body) {
@@ -179,10 +184,49 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
 
     @Override
     public void produce(org.apache.hc.core5.http.nio.DataStreamChannel channel) throws IOException {
+      this.channel = channel;
+      channelFailed = false;
       try {
-        body.produce(channel);
+        body.produce(this);
       } catch (IOException | RuntimeException e) {
-        failedItself = true;
+        if (!channelFailed) {
+          failedItself = true;
+        }
+        throw e;
+      }
+    }
+
+    @Override
+    public void requestOutput() {
+      channel.requestOutput();
+    }
+
+    @Override
+    public int write(java.nio.ByteBuffer src) throws IOException {
+      try {
+        return channel.write(src);
+      } catch (IOException | RuntimeException e) {
+        channelFailed = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public void endStream() throws IOException {
+      try {
+        channel.endStream();
+      } catch (IOException | RuntimeException e) {
+        channelFailed = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public void endStream(java.util.List<? extends org.apache.hc.core5.http.Header> trailers) throws IOException {
+      try {
+        channel.endStream(trailers);
+      } catch (IOException | RuntimeException e) {
+        channelFailed = true;
         throw e;
       }
     }
