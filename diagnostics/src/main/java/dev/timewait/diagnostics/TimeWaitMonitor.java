@@ -191,7 +191,8 @@ public final class TimeWaitMonitor implements AutoCloseable {
   /**
    * Fails fast: throws if any destination has fewer ports left than the minimum headroom. Uses
    * the latest sample while the monitor runs (no scan: cheap enough to call per request), and
-   * takes a sample now otherwise.
+   * takes a sample now otherwise (once only where the kernel's settings cannot be read: every
+   * budget is then unsupported).
    *
    * @throws PortHeadroomException naming the destination, the ports left and what to change
    */
@@ -219,7 +220,9 @@ public final class TimeWaitMonitor implements AutoCloseable {
 
   private Sample current() {
     Sample s = latest;
-    return s != null && isRunning() ? s : sampleNow();
+    // Without settings (a container hiding /proc/sys) every budget is unsupported whatever the
+    // table says, and start() started no thread: one sample serves, not a scan per check.
+    return s != null && (isRunning() || !settings.supported()) ? s : sampleNow();
   }
 
   private PortBudget check(PortBudget b) {

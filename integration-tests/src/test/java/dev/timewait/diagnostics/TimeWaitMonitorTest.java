@@ -287,6 +287,31 @@ class TimeWaitMonitorTest {
     }
   }
 
+  /**
+   * Settings that cannot be read (a container hiding /proc/sys) beside a table that can: start()
+   * starts no thread, and every checkBudget() (documented cheap enough to call per request once
+   * started) scanned the whole table again, under the lock every caller shares, for a budget that
+   * is unsupported whatever the table says.
+   */
+  @Test
+  void aStartedMonitorWithoutSettingsSamplesOnceNotOnEveryCheck() throws Exception {
+    InetSocketAddress server = at("127.0.0.1", 8080);
+    Recorder recorder = new Recorder();
+    try (TimeWaitMonitor monitor = TimeWaitMonitor.builder()
+        .destination(server)
+        .settings(KernelSettings.read(Path.of("/nonexistent")))
+        .table(ProcFixtures.table("proc-default"))
+        .listener(recorder)
+        .build()
+        .start()) {
+      assertThat(monitor.isRunning()).isFalse();
+      for (int i = 0; i < 100; i++) {
+        assertThat(monitor.checkBudget(server).supported()).isFalse();
+      }
+      assertThat(recorder.samples).as("samples taken").hasSize(1);
+    }
+  }
+
   @Test
   void oneSampleCoversEveryDestinationInOrder() throws Exception {
     InetSocketAddress v4 = at("127.0.0.1", 8080);

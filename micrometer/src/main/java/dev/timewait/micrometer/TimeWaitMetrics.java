@@ -254,6 +254,12 @@ public final class TimeWaitMetrics implements MeterBinder, AutoCloseable {
     for (String d : destinations.keySet()) {
       registerGauges(registry, d);
     }
+    if (closed) {
+      // close() ran whole while this bind registered (its flag is set before it removes
+      // anything): it found none of this bind's meters or its listener; undo them as it would.
+      unbindAll();
+      removeAfterClose();
+    }
   }
 
   /**

@@ -384,6 +384,52 @@ class TimeWaitMetricsTest {
   }
 
   @Test
+  void aBindUnderWayAsTheBinderClosesLeavesNoMeterBehind() throws Exception {
+    // bindTo passed its closed check, then registered while close() ran whole: its meters, its
+    // gauges and its close listener stayed, and later closes were metered by a closed binder.
+    OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
+    CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
+    int port = server.getAddress().getPort();
+    java.util.concurrent.CountDownLatch registering = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+      @Override
+      public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+        if (id.getName().equals(TimeWaitMetrics.OPENED) && registering.getCount() > 0) {
+          registering.countDown();
+          try {
+            release.await(5, java.util.concurrent.TimeUnit.SECONDS); // bounded: never a hang
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return id;
+      }
+    });
+    TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", accounting)
+        .destination("localhost", port).kernelGauges().build();
+    java.util.concurrent.ExecutorService binder = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<?> bind = binder.submit(() -> {
+        metrics.bindTo(registry);
+        return null;
+      });
+      assertThat(registering.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("the bind registering").isTrue();
+      metrics.close();
+      release.countDown();
+      bind.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      get(client, port);
+      awaitClosed(accounting, 1);
+    } finally {
+      release.countDown();
+      binder.shutdownNow();
+      TimeWaitOkHttp.shutdown(client);
+    }
+    assertThat(registry.getMeters()).isEmpty();
+  }
+
+  @Test
   void aCloseUnderWayAsTheBinderClosesLeavesNoMeterBehind() throws Exception {
     // The close's listener passed the closed check, then registered its counter after close()
     // had removed the meters: it stayed in the registry for good.
