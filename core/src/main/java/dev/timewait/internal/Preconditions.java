@@ -64,6 +64,15 @@ public final class Preconditions {
   }
 
   /** Returns {@code value} if it lies in {@code [min, max]}. */
+  public static long checkInRange(long value, long min, long max, String name) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          name + " must be between " + min + " and " + max + ", but was " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it lies in {@code [min, max]}. */
   public static double checkInRange(double value, double min, double max, String name) {
     if (!(value >= min && value <= max)) {
       throw new IllegalArgumentException(

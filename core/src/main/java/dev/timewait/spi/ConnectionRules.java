@@ -208,9 +208,9 @@ public final class ConnectionRules {
    * Whether an HTTP/1.x response's body ends at the peer's close (RFC 9112 6.3, item 8): a
    * response that may have a body (not to HEAD, not a 2xx to CONNECT, not 1xx, 204 or 304)
    * framed neither by a {@code Transfer-Encoding} ending in {@code chunked} nor by a {@code
-   * Content-Length}. Such a
-   * response ends its connection whatever its {@code Connection} header says, so its close is the
-   * exchange's end: a caller's pause between two reads of the body is no idle timeout of the peer.
+   * Content-Length}. Such a response ends its connection whatever its {@code Connection} header
+   * says, so its close is the exchange's end: a caller's pause between two reads of the body is no
+   * idle timeout of the peer.
    *
    * @param requestMethod the request's method
    * @param status the response's status code

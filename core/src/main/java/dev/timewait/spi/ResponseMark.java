@@ -11,7 +11,7 @@ package dev.timewait.spi;
  * {@link #bytesRead()} as a {@code long} when a request goes out and ask {@link
  * #peerClosedUnansweredSince(long)} when it failed.
  *
- * <p>Thread-safe: immutable, reading a volatile count.
+ * <p>Thread-safe: immutable, reading volatile state.
  */
 public interface ResponseMark {
   /**

@@ -32,6 +32,9 @@ class PreconditionsTest {
     assertThatThrownBy(() -> Preconditions.checkInRange(Double.NaN, 0, 1, "share"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("share must be between 0.0 and 1.0, but was NaN");
+    assertThatThrownBy(() -> Preconditions.checkInRange(-5L, -1L, Long.MAX_VALUE, "timeWait"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("timeWait must be between -1 and 9223372036854775807, but was -5");
   }
 
   @Test
@@ -40,6 +43,7 @@ class PreconditionsTest {
     assertThat(Preconditions.checkNonNegative(0L, "n")).isZero();
     assertThat(Preconditions.checkAtMost(1024, 1024, "n")).isEqualTo(1024);
     assertThat(Preconditions.checkInRange(65535, 1, 65535, "port")).isEqualTo(65535);
+    assertThat(Preconditions.checkInRange(-1L, -1L, Long.MAX_VALUE, "n")).isEqualTo(-1L);
     assertThat(Preconditions.checkPositive(MAX, MAX, "d")).isEqualTo(MAX);
     assertThat(Preconditions.checkNonNegative(Duration.ZERO, MAX, "d")).isEqualTo(Duration.ZERO);
     assertThat(Preconditions.checkNonNegative(MAX, MAX, "d")).isEqualTo(MAX);

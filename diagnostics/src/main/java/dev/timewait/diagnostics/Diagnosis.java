@@ -75,8 +75,8 @@ public final class Diagnosis {
     Preconditions.checkNotNull(settings, "settings");
     Preconditions.checkNotNull(counters, "counters");
     Preconditions.checkNotNull(workload, "workload");
-    if (budget != null && !workload.loopbackDestination() && budget.destination().getAddress() != null
-        && budget.destination().getAddress().isLoopbackAddress()) {
+    java.net.InetAddress address = budget == null ? null : budget.destination().getAddress();
+    if (address != null && address.isLoopbackAddress() && !workload.loopbackDestination()) {
       // The budget names the destination: loopback, where the default tcp_tw_reuse=2 applies
       // (its own description says so). A workload built without the flag told the caller connect()
       // would fail there, beside that description.

@@ -294,12 +294,7 @@ public record KernelCounters(
 
     /** {@code value} if it is a count (&gt;= 0) or {@link KernelCounters#UNKNOWN}. */
     private static long known(long value, String name) {
-      if (value < UNKNOWN) {
-        // As KernelSettings says it: -1 is UNKNOWN.
-        throw new IllegalArgumentException(
-            name + " must be between -1 and " + Long.MAX_VALUE + ", but was " + value);
-      }
-      return value;
+      return Preconditions.checkInRange(value, UNKNOWN, Long.MAX_VALUE, name);
     }
 
     /**

@@ -16,8 +16,9 @@ import java.util.function.IntSupplier;
  * counters the load keeps anyway, so the request path does no extra work.
  *
  * <p>Bounded: at most {@link #MAX_SAMPLES} samples. When full, every other sample is dropped (the
- * kept samples' spacing doubles; the sampler still samples every second): the counts are cumulative, so the rates between the kept samples stay exact,
- * and a kept sample's p99 becomes the larger of the two it stands for.
+ * kept samples' spacing doubles; the sampler still samples every second): the counts are
+ * cumulative, so the rates between the kept samples stay exact, and a kept sample's p99 becomes
+ * the larger of the two it stands for.
  *
  * <p>Thread-safe: the sampler thread adds, any thread reads a copy.
  */

@@ -4,16 +4,21 @@ import dev.timewait.spi.Counting;
 import dev.timewait.CloseAccounting;
 import dev.timewait.spi.UnansweredRetry;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Set;
 import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChain;
 import org.apache.hc.client5.http.async.AsyncExecChainHandler;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.EntityDetails;
+import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpRequest;
 import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.nio.AsyncDataConsumer;
 import org.apache.hc.core5.http.nio.AsyncEntityProducer;
+import org.apache.hc.core5.http.nio.DataStreamChannel;
 import org.apache.hc.core5.http.message.BasicHttpRequest;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.util.TimeValue;
@@ -171,10 +176,10 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
    * HttpCore produces on its reactor thread, one call at a time; the flag is read when the attempt
    * fails.
    */
-  static final class BodyWatch implements AsyncEntityProducer, org.apache.hc.core5.http.nio.DataStreamChannel {
+  static final class BodyWatch implements AsyncEntityProducer, DataStreamChannel {
     private final AsyncEntityProducer body;
     /** The channel of the produce call under way. */
-    private org.apache.hc.core5.http.nio.DataStreamChannel channel;
+    private DataStreamChannel channel;
     private boolean channelFailed;
     volatile boolean failedItself;
 
@@ -183,7 +188,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     }
 
     @Override
-    public void produce(org.apache.hc.core5.http.nio.DataStreamChannel channel) throws IOException {
+    public void produce(DataStreamChannel channel) throws IOException {
       this.channel = channel;
       channelFailed = false;
       try {
@@ -202,7 +207,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     }
 
     @Override
-    public int write(java.nio.ByteBuffer src) throws IOException {
+    public int write(ByteBuffer src) throws IOException {
       try {
         return channel.write(src);
       } catch (IOException | RuntimeException e) {
@@ -222,7 +227,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     }
 
     @Override
-    public void endStream(java.util.List<? extends org.apache.hc.core5.http.Header> trailers) throws IOException {
+    public void endStream(List<? extends Header> trailers) throws IOException {
       try {
         channel.endStream(trailers);
       } catch (IOException | RuntimeException e) {
@@ -272,7 +277,7 @@ final class AsyncUnansweredRetryExec implements AsyncExecChainHandler {
     }
 
     @Override
-    public java.util.Set<String> getTrailerNames() {
+    public Set<String> getTrailerNames() {
       return body.getTrailerNames();
     }
   }

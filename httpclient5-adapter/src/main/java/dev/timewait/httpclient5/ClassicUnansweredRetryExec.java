@@ -80,15 +80,15 @@ final class ClassicUnansweredRetryExec implements ExecChainHandler {
       try {
         // As HttpClient's own retry does: the request below the protocol handler carries what it
         // added, so the second attempt starts again from a copy of the original.
-        ClassicHttpRequest again = ClassicRequestBuilder.copy(scope.originalRequest).build();
+        ClassicHttpRequest copy = ClassicRequestBuilder.copy(scope.originalRequest).build();
         // HttpClient's content compression stage, before this one in the chain, added its
         // Accept-Encoding to the request passed on, not to the original: the copy goes without
         // it otherwise (its response then uncompressed).
         Header encoding = request.getFirstHeader(HttpHeaders.ACCEPT_ENCODING);
-        if (encoding != null && !again.containsHeader(HttpHeaders.ACCEPT_ENCODING)) {
-          again.addHeader(encoding);
+        if (encoding != null && !copy.containsHeader(HttpHeaders.ACCEPT_ENCODING)) {
+          copy.addHeader(encoding);
         }
-        return chain.proceed(again, scope);
+        return chain.proceed(copy, scope);
       } catch (IOException again) {
         again.addSuppressed(e);
         throw again;

@@ -393,20 +393,7 @@ class TimeWaitMetricsTest {
     java.util.concurrent.CountDownLatch registering = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
-      @Override
-      public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
-        if (id.getName().equals(TimeWaitMetrics.OPENED) && registering.getCount() > 0) {
-          registering.countDown();
-          try {
-            release.await(5, java.util.concurrent.TimeUnit.SECONDS); // bounded: never a hang
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-        return id;
-      }
-    });
+    registry.config().meterFilter(blockingFirst(TimeWaitMetrics.OPENED, registering, release));
     TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", accounting)
         .destination("localhost", port).kernelGauges().build();
     java.util.concurrent.ExecutorService binder = java.util.concurrent.Executors.newSingleThreadExecutor();
@@ -439,20 +426,7 @@ class TimeWaitMetricsTest {
     java.util.concurrent.CountDownLatch registering = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
-      @Override
-      public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
-        if (id.getName().equals(TimeWaitMetrics.CLOSED) && registering.getCount() > 0) {
-          registering.countDown();
-          try {
-            release.await(5, java.util.concurrent.TimeUnit.SECONDS); // bounded: never a hang
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-        return id;
-      }
-    });
+    registry.config().meterFilter(blockingFirst(TimeWaitMetrics.CLOSED, registering, release));
     TimeWaitMetrics metrics = TimeWaitMetrics.of("orders", accounting);
     metrics.bindTo(registry);
     java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
@@ -489,6 +463,28 @@ class TimeWaitMetricsTest {
         .hasMessage("maxDestinations must be > 0, but was -3");
     assertThatThrownBy(() -> TimeWaitMetrics.of("c", accounting).bindTo(null))
         .isInstanceOf(NullPointerException.class).hasMessage("registry cannot be null");
+  }
+
+  /**
+   * A filter that holds the first registration of a meter named {@code name}: it counts {@code
+   * registering} down, then waits for {@code release} (at most 5 s: never a hang).
+   */
+  private static io.micrometer.core.instrument.config.MeterFilter blockingFirst(String name,
+      java.util.concurrent.CountDownLatch registering, java.util.concurrent.CountDownLatch release) {
+    return new io.micrometer.core.instrument.config.MeterFilter() {
+      @Override
+      public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+        if (id.getName().equals(name) && registering.getCount() > 0) {
+          registering.countDown();
+          try {
+            release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return id;
+      }
+    };
   }
 
   private static double closedCount(SimpleMeterRegistry registry, String mode) {

@@ -78,7 +78,7 @@ class UnansweredRetryTest {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST, Duration.ZERO, false)) {
       String uri = "http://127.0.0.1:" + peer.port() + "/doc";
       assertThat(client.get().uri(uri)
-          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .responseSingle(UnansweredRetryTest::statusOnceRead)
           .block(BOUND)).isEqualTo(200);
       Thread.sleep(BACK_IN_POOL.toMillis());
       byte[] chunk = "part".getBytes(StandardCharsets.US_ASCII);
@@ -124,7 +124,7 @@ class UnansweredRetryTest {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.IDLE_CLOSE, Duration.ofMillis(400), false)) {
       String uri = "http://127.0.0.1:" + peer.port() + "/order";
       assertThat(client.get().uri(uri)
-          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .responseSingle(UnansweredRetryTest::statusOnceRead)
           .block(BOUND)).isEqualTo(200);
       Thread.sleep(BACK_IN_POOL.toMillis());
       java.util.concurrent.atomic.AtomicInteger subscriptions = new java.util.concurrent.atomic.AtomicInteger();
@@ -134,7 +134,7 @@ class UnansweredRetryTest {
           .send((request, out) -> sendString
               ? out.sendString(body)
               : out.send(body.map(text -> io.netty.buffer.Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII))))
-          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .responseSingle(UnansweredRetryTest::statusOnceRead)
           .block(BOUND);
       assertThat(status).as("answered on a new connection; %s", accounting.snapshot()).isEqualTo(200);
       assertThat(peer.requestLines()).as("what the server read")
@@ -162,7 +162,7 @@ class UnansweredRetryTest {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.KEEP_ALIVE)) {
       String uri = "http://127.0.0.1:" + peer.port() + "/doc";
       assertThat(client.get().uri(uri)
-          .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+          .responseSingle(UnansweredRetryTest::statusOnceRead)
           .block(BOUND)).isEqualTo(200);
       Thread.sleep(BACK_IN_POOL.toMillis());
       java.util.concurrent.atomic.AtomicInteger subscriptions = new java.util.concurrent.atomic.AtomicInteger();
@@ -170,9 +170,9 @@ class UnansweredRetryTest {
         subscriptions.incrementAndGet();
         return Mono.error(new java.io.FileNotFoundException("upload.bin (the caller's file is gone)"));
       });
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.put().uri(uri)
+      assertThatThrownBy(() -> client.put().uri(uri)
               .send((request, out) -> out.sendString(body))
-              .responseSingle((r, b) -> b.asString().defaultIfEmpty("").map(read -> r.status().code()))
+              .responseSingle(UnansweredRetryTest::statusOnceRead)
               .block(BOUND))
           .hasRootCauseInstanceOf(java.io.FileNotFoundException.class);
       Thread.sleep(300); // a second send would come at once
@@ -181,6 +181,12 @@ class UnansweredRetryTest {
     } finally {
       TimeWaitReactorNetty.shutdown(client);
     }
+  }
+
+  /** The response's status, once its body was read whole. */
+  private static Mono<Integer> statusOnceRead(
+      reactor.netty.http.client.HttpClientResponse response, reactor.netty.ByteBufMono body) {
+    return body.asString().defaultIfEmpty("").map(read -> response.status().code());
   }
 
   /** Pooled, with the unanswered retry on and Reactor Netty's own retry off. */

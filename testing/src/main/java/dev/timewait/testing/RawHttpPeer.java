@@ -162,7 +162,6 @@ public final class RawHttpPeer implements AutoCloseable {
   private final Set<Socket> live = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
-  private final java.util.List<String> requestLines = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final java.util.List<String> requestHeads = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean stopped;
 
@@ -236,7 +235,8 @@ public final class RawHttpPeer implements AutoCloseable {
 
   /** {@return the request line of every request read so far, in order ({@code "POST /x HTTP/1.1"})} */
   public java.util.List<String> requestLines() {
-    return java.util.List.copyOf(requestLines);
+    return requestHeads.stream().map(head -> head.substring(0, Math.max(0, head.indexOf("\r\n"))))
+        .collect(java.util.stream.Collectors.toUnmodifiableList());
   }
 
   /** {@return the head (request line and header fields, CRLF-separated) of every request read so far, in order} */
@@ -287,7 +287,6 @@ public final class RawHttpPeer implements AutoCloseable {
       String request;
       int onThisConnection = 0;
       while ((request = idleClose ? readRequestWithin(raw, in) : readRequest(in)) != null) {
-        requestLines.add(request.substring(0, Math.max(0, request.indexOf("\r\n"))));
         requestHeads.add(request);
         requests.incrementAndGet();
         onThisConnection++;
@@ -340,8 +339,9 @@ public final class RawHttpPeer implements AutoCloseable {
           default -> "Connection: " + (keepAlive ? "keep-alive" : "close") + "\r\n";
         };
         String version = behaviour == Behaviour.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1";
-        String length = behaviour == Behaviour.CLOSE_DELIMITED
-            || behaviour == Behaviour.CLOSE_DELIMITED_SAYS_CLOSE ? "" : "Content-Length: " + BODY.length + "\r\n";
+        boolean closeDelimited = behaviour == Behaviour.CLOSE_DELIMITED
+            || behaviour == Behaviour.CLOSE_DELIMITED_SAYS_CLOSE;
+        String length = closeDelimited ? "" : "Content-Length: " + BODY.length + "\r\n";
         String head = version + " 200 OK\r\nContent-Type: text/plain\r\n" + length + connection + "\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         if (!request.startsWith("HEAD ")) { // a HEAD's response has the length, never the body
@@ -349,8 +349,7 @@ public final class RawHttpPeer implements AutoCloseable {
         }
         out.flush();
         if (behaviour == Behaviour.CLOSE_AFTER_RESPONSE || behaviour == Behaviour.HTTP_1_0
-            || behaviour == Behaviour.CLOSE_DELIMITED || behaviour == Behaviour.CLOSE_DELIMITED_SAYS_CLOSE
-            || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
+            || closeDelimited || ((behaviour == Behaviour.KEEP_ALIVE || idleClose) && clientAsksClose)) {
           socket.close();
           return;
         }
