@@ -154,6 +154,12 @@ final class ClassicConfigurer {
       builder.addExecInterceptorBefore(ChainElement.PROTOCOL.name(), ClassicUnansweredRetryExec.NAME,
           new ClassicUnansweredRetryExec(sockets.accounting()));
     }
+    if (strategy.retirement() == Retirement.SERVER_CLOSE) {
+      // Just before the protocol handler too, inside the retry: it wraps each response's body
+      // above HttpClient's own proxy of it (added by the protocol handler), not beneath it.
+      builder.addExecInterceptorBefore(ChainElement.PROTOCOL.name(), ClassicBodyWatchExec.NAME,
+          new ClassicBodyWatchExec());
+    }
     builder.setConnectionReuseStrategy(new ClassicReuseStrategy(ConnectionRules.of(strategy)));
     log.debug("configured classic client for {}", strategy);
     return builder;

@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * ConnectionRules} whether the request is its connection's last (by count and by the connection's
  * age) and sets {@code Connection: close} where they say so. Once the response head arrived, if the exchange ends
  * the connection, it arms the connection's socket, so that HttpClient's later close waits for the
- * server's FIN (and, with the caller's request from {@link ClassicCancelExec}, ends that wait
- * when the request is cancelled). It also checks that the connection came from this adapter's
+ * server's FIN (and ends that wait with an RST when the caller's request, from {@link
+ * ClassicCancelExec}, is cancelled, or when the caller leaves the body before its end, as {@link
+ * ClassicBodyWatchExec} sees). It also checks that the connection came from this adapter's
  * socket factory.
  *
  * <p>Thread-safe: stateless beyond immutable fields, as HttpRequestExecutor is.
@@ -209,13 +210,19 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
         : remote != null && !(remote instanceof InetSocketAddress);
   }
 
-  /** Arms with the caller's request's cancel flag, when {@link ClassicCancelExec} found one. */
+  /**
+   * Arms with a {@link ClassicBodyWatchExec.Watch}: the caller's request's cancel flag, when {@link
+   * ClassicCancelExec} found one, and whether the caller left the body before its end, which
+   * {@link ClassicBodyWatchExec} sees once the response leaves HttpClient's protocol handler.
+   */
   private boolean arm(SocketAddress local, SocketAddress remote, HttpContext context) {
     Object caller = context.getAttribute(ClassicCancelExec.REQUEST_ATTRIBUTE);
-    if (caller instanceof CancellableDependency) {
-      CancellableDependency request = (CancellableDependency) caller;
-      return SocketControl.arm(sockets, local, remote, request::isCancelled);
+    ClassicBodyWatchExec.Watch watch = new ClassicBodyWatchExec.Watch(
+        caller instanceof CancellableDependency ? (CancellableDependency) caller : null);
+    if (!SocketControl.arm(sockets, local, remote, watch)) {
+      return false;
     }
-    return SocketControl.arm(sockets, local, remote, null);
+    context.setAttribute(ClassicBodyWatchExec.WATCH_ATTRIBUTE, watch);
+    return true;
   }
 }

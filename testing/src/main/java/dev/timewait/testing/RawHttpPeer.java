@@ -128,6 +128,12 @@ public final class RawHttpPeer implements AutoCloseable {
      */
     PAUSED_STREAM,
     /**
+     * Like {@link #PAUSED_STREAM}, but the last chunk carries a trailer, {@link
+     * RawHttpPeer#TRAILER} (announced in the head's {@code Trailer}), as a checksum computed while
+     * streaming is sent.
+     */
+    PAUSED_STREAM_WITH_TRAILER,
+    /**
      * Like {@link #TRUNCATED_BODY}, but waits {@link RawHttpPeer#lateCloseDelay} after the half
      * body before it closes (FIN): a response cut mid-body after a pause, as a balancer's server
      * timeout or a back end that died cuts it.
@@ -147,6 +153,9 @@ public final class RawHttpPeer implements AutoCloseable {
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
   public static final int FAULT_BODY_LENGTH = 256 * 1024;
+
+  /** The trailer of {@link Behaviour#PAUSED_STREAM_WITH_TRAILER}'s last chunk, name and value. */
+  public static final String TRAILER = "X-Checksum: 5d41402a";
 
   private static final Duration HOLD_BOUND = Duration.ofSeconds(30);
   private static final byte[] BODY = "ok".getBytes(StandardCharsets.US_ASCII);
@@ -314,13 +323,16 @@ public final class RawHttpPeer implements AutoCloseable {
           continue;
         }
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
-        if (behaviour == Behaviour.PAUSED_STREAM) {
+        if (behaviour == Behaviour.PAUSED_STREAM || behaviour == Behaviour.PAUSED_STREAM_WITH_TRAILER) {
+          boolean trailer = behaviour == Behaviour.PAUSED_STREAM_WITH_TRAILER;
+          String name = TRAILER.substring(0, TRAILER.indexOf(':'));
           out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+              + (trailer ? "Trailer: " + name + "\r\n" : "")
               + "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n\r\n"
               + "2\r\nok\r\n").getBytes(StandardCharsets.US_ASCII));
           out.flush();
           Thread.sleep(lateCloseDelay.toMillis());
-          out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          out.write(("0\r\n" + (trailer ? TRAILER + "\r\n" : "") + "\r\n").getBytes(StandardCharsets.US_ASCII));
           out.flush();
           if (clientAsksClose) {
             socket.close();
