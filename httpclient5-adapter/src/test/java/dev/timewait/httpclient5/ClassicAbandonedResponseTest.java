@@ -6,6 +6,7 @@ import dev.timewait.CloseAccounting;
 import dev.timewait.CloseEvent;
 import dev.timewait.ServerClose;
 import dev.timewait.testing.KernelTcp;
+import dev.timewait.testing.Leaks;
 import dev.timewait.testing.RawHttpPeer;
 import dev.timewait.testing.RawHttpPeer.Behaviour;
 import java.io.InputStream;
@@ -132,12 +133,9 @@ class ClassicAbandonedResponseTest {
       accounting.addListener(events::add);
     }
 
-    CloseEvent first() throws InterruptedException {
-      long deadline = System.nanoTime() + EVENT_BOUND.toNanos();
-      while (events.isEmpty() && deadline - System.nanoTime() > 0) {
-        Thread.sleep(10);
-      }
-      assertThat(events).as("a close heard within %s (%s)", EVENT_BOUND, accounting).isNotEmpty();
+    CloseEvent first() {
+      assertThat(Leaks.await(() -> !events.isEmpty(), EVENT_BOUND))
+          .as("a close heard within %s (%s)", EVENT_BOUND, accounting).isTrue();
       return events.get(0);
     }
   }
