@@ -186,7 +186,8 @@ public final class ConnectionRules {
   /**
    * Whether the peer lets the connection carry another request after its response: not if it said
    * {@code Connection: close}, answered HTTP/1.0 without {@code Connection: keep-alive}, or
-   * announced {@code Keep-Alive: max=0} ({@link KeepAliveAnnouncement#allowsNoMoreRequests}).
+   * announced {@code Keep-Alive: max=0} or {@code timeout=0} ({@link
+   * KeepAliveAnnouncement#allowsNoMoreRequests}, {@link KeepAliveAnnouncement#allowsNoIdleTime}).
    *
    * @param http10OrOlder whether the response's version is HTTP/1.0 or older
    * @param responseConnection the response's {@code Connection} header value(s), or null
@@ -196,7 +197,8 @@ public final class ConnectionRules {
   public static boolean peerAllowsReuse(
       boolean http10OrOlder, String responseConnection, String responseKeepAlive) {
     return !peerEnds(http10OrOlder, responseConnection)
-        && !KeepAliveAnnouncement.allowsNoMoreRequests(responseKeepAlive);
+        && !KeepAliveAnnouncement.allowsNoMoreRequests(responseKeepAlive)
+        && !KeepAliveAnnouncement.allowsNoIdleTime(responseKeepAlive);
   }
 
   private static boolean peerEnds(boolean http10OrOlder, String responseConnection) {

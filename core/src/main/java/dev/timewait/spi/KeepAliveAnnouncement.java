@@ -60,6 +60,18 @@ public final class KeepAliveAnnouncement {
     return remainingRequests(keepAlive) == 0;
   }
 
+  /**
+   * Whether the server said it keeps the connection for no idle time at all ({@code timeout=0}):
+   * the connection must not be reused either, since any next request would race the server's
+   * close.
+   *
+   * @param keepAlive the value of the response's {@code Keep-Alive} header, or null
+   * @return true if the header announces {@code timeout=0}
+   */
+  public static boolean allowsNoIdleTime(String keepAlive) {
+    return parameter(keepAlive, "timeout") == 0;
+  }
+
   /** The non-negative integer value of {@code name} in {@code header}, or -1. */
   private static long parameter(String header, String name) {
     if (header == null) {

@@ -42,4 +42,15 @@ class KeepAliveAnnouncementTest {
     assertThat(KeepAliveAnnouncement.allowsNoMoreRequests("timeout=5")).isFalse();
     assertThat(KeepAliveAnnouncement.allowsNoMoreRequests(null)).isFalse();
   }
+
+  @Test
+  void timeoutZeroMeansTheServerKeepsNoIdleConnectionSoItIsNotReused() {
+    assertThat(KeepAliveAnnouncement.allowsNoIdleTime("timeout=0")).isTrue();
+    assertThat(KeepAliveAnnouncement.allowsNoIdleTime("timeout=0, max=100")).isTrue();
+    assertThat(KeepAliveAnnouncement.allowsNoIdleTime("timeout=1")).isFalse();
+    assertThat(KeepAliveAnnouncement.allowsNoIdleTime("max=0")).isFalse();
+    assertThat(KeepAliveAnnouncement.allowsNoIdleTime(null)).isFalse();
+    assertThat(ConnectionRules.peerAllowsReuse(false, "keep-alive", "timeout=0")).isFalse();
+    assertThat(ConnectionRules.peerAllowsReuse(false, "keep-alive", "timeout=5")).isTrue();
+  }
 }

@@ -24,9 +24,9 @@ final class AsyncPeerIdle {
   }
 
   /**
-   * The peer's end of stream arrived on {@code connection} (any layer). If the connection sat idle
-   * in the pool after a response, that is the peer's idle timeout, seen by the reactor as it came:
-   * learned ({@link PeerIdleTimeouts}) and counted as closed idle by the peer.
+   * The peer's end of stream (or its reset) arrived on {@code connection} (any layer). If the
+   * connection sat idle in the pool after a response, that is the peer's idle timeout, seen by the
+   * reactor as it came: learned ({@link PeerIdleTimeouts}) and counted as closed idle by the peer.
    */
   void endOfStream(AsyncConnection connection) {
     if (!pooled || !connection.idleSinceExchange() || connection.armed || connection.requests() == 0

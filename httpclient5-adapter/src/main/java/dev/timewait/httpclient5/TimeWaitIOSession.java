@@ -218,7 +218,16 @@ final class TimeWaitIOSession implements IOSession {
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
-    int n = delegate.read(dst);
+    int n;
+    try {
+      n = delegate.read(dst);
+    } catch (IOException e) {
+      // Most often "Connection reset": an RST on an idle pooled connection is the peer's idle
+      // close too (a balancer set to reset idle connections), as core's socket counts one
+      // (before, EXCHANGE_ABORTED here, and nothing learned).
+      connections.peerIdle().endOfStream(connection);
+      throw e;
+    }
     if (n < 0) {
       connection.peerEnded = true;
       connections.peerIdle().endOfStream(connection);

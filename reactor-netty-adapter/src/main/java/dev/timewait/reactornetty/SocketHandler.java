@@ -120,7 +120,8 @@ final class SocketHandler extends ChannelDuplexHandler {
 
   /**
    * The peer's FIN (or, after an I/O error, its RST) arrived. Netty, allowing half closure,
-   * leaves the channel open; it closes here, plainly after a FIN.
+   * leaves the channel open (after a read's I/O error too: it fires the error, then this event);
+   * it closes here, plainly after a FIN.
    */
   private void peerClosed(ChannelHandlerContext ctx) {
     if (state.ioError) {
@@ -128,6 +129,10 @@ final class SocketHandler extends ChannelDuplexHandler {
       if (wait != null) {
         wait.end(CloseOutcome.PEER_RESET);
       } else if (state.outcome == null) {
+        // An RST on an idle pooled connection is the peer's idle close too (a balancer set to
+        // reset idle connections), as core's socket counts one its reuse check reads: counted,
+        // its idle time learned (before, EXCHANGE_ABORTED here, and nothing learned).
+        noteIdleCloseByPeer();
         state.outcome = CloseOutcome.PEER_RESET;
         ctx.close();
       }

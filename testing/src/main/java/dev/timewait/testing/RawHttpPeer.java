@@ -80,6 +80,25 @@ public final class RawHttpPeer implements AutoCloseable {
      */
     ANNOUNCED_IDLE_CLOSE,
     /**
+     * Like {@link #IDLE_CLOSE}, but it resets the idle connection (SO_LINGER 0, no TLS
+     * close_notify) instead of closing it, as load balancers set to reset idle connections do
+     * (Azure's "TCP reset on idle", HAProxy's {@code option nolinger}).
+     */
+    IDLE_RESET,
+    /**
+     * A keep-alive HTTP/1.1 server whose every response says {@code Keep-Alive: timeout=0}: no
+     * idle time allowed, so the connection is not to be reused; it keeps the connection open until
+     * the client closes.
+     */
+    ANNOUNCED_NO_IDLE,
+    /**
+     * An HTTP/1.1 server that answers a request for any path but {@code /next} with {@code 302
+     * Found} to {@code /next}, with a short body, and {@code /next} with {@code 200}; it keeps
+     * the connection alive unless the request says {@code Connection: close}, and then closes
+     * {@link RawHttpPeer#lateCloseDelay} after the response (a FIN that comes late).
+     */
+    REDIRECT,
+    /**
      * An HTTP/1.0 server ({@code python3 -m http.server}): answers {@code HTTP/1.0} without a
      * {@code Connection} header, so the connection is not persistent, and closes after each
      * response.
@@ -292,7 +311,8 @@ public final class RawHttpPeer implements AutoCloseable {
       OutputStream out = socket.getOutputStream();
       boolean keepAlive = behaviour == Behaviour.AWAIT_CLIENT_CLOSE || behaviour == Behaviour.NEVER_CLOSE
           || behaviour == Behaviour.ANNOUNCED_NO_MORE;
-      boolean idleClose = behaviour == Behaviour.IDLE_CLOSE || behaviour == Behaviour.ANNOUNCED_IDLE_CLOSE;
+      boolean idleClose = behaviour == Behaviour.IDLE_CLOSE || behaviour == Behaviour.ANNOUNCED_IDLE_CLOSE
+          || behaviour == Behaviour.IDLE_RESET;
       String request;
       int onThisConnection = 0;
       while ((request = idleClose ? readRequestWithin(raw, in) : readRequest(in)) != null) {
@@ -323,6 +343,24 @@ public final class RawHttpPeer implements AutoCloseable {
           continue;
         }
         boolean clientAsksClose = request.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close");
+        if (behaviour == Behaviour.REDIRECT) {
+          boolean redirect = !request.startsWith("GET /next ") && !request.startsWith("HEAD /next ");
+          byte[] body = (redirect ? "moved to /next" : "ok").getBytes(StandardCharsets.US_ASCII);
+          out.write(((redirect ? "HTTP/1.1 302 Found\r\nLocation: /next\r\n" : "HTTP/1.1 200 OK\r\n")
+              + "Content-Type: text/plain\r\nContent-Length: " + body.length + "\r\n"
+              + "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+          if (!request.startsWith("HEAD ")) {
+            out.write(body);
+          }
+          out.flush();
+          if (clientAsksClose) {
+            Thread.sleep(lateCloseDelay.toMillis());
+            socket.close();
+            return;
+          }
+          continue;
+        }
         if (behaviour == Behaviour.PAUSED_STREAM || behaviour == Behaviour.PAUSED_STREAM_WITH_TRAILER) {
           boolean trailer = behaviour == Behaviour.PAUSED_STREAM_WITH_TRAILER;
           String name = TRAILER.substring(0, TRAILER.indexOf(':'));
@@ -343,9 +381,10 @@ public final class RawHttpPeer implements AutoCloseable {
         String connection = switch (behaviour) {
           case IGNORE_CONNECTION_CLOSE, HTTP_1_0, CLOSE_DELIMITED -> "";
           case CLOSE_DELIMITED_SAYS_CLOSE -> "Connection: close\r\n";
-          case KEEP_ALIVE, IDLE_CLOSE, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
+          case KEEP_ALIVE, IDLE_CLOSE, IDLE_RESET, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
               "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
           case ANNOUNCED_NO_MORE -> "Keep-Alive: timeout=5, max=0\r\n";
+          case ANNOUNCED_NO_IDLE -> "Connection: keep-alive\r\nKeep-Alive: timeout=0\r\n";
           case ANNOUNCED_IDLE_CLOSE -> "Connection: " + (clientAsksClose ? "close" : "keep-alive")
               + "\r\nKeep-Alive: timeout=" + (lateCloseDelay.toMillis() + 999) / 1000 + "\r\n";
           default -> "Connection: " + (keepAlive ? "keep-alive" : "close") + "\r\n";
@@ -372,7 +411,12 @@ public final class RawHttpPeer implements AutoCloseable {
         }
       }
       if (idleClose && !raw.isClosed()) {
-        socket.close(); // the idle timeout passed (or the client closed): close first, TLS too
+        if (behaviour == Behaviour.IDLE_RESET) {
+          raw.setSoLinger(true, 0); // the plain socket: an RST, no close_notify before it
+          raw.close();
+        } else {
+          socket.close(); // the idle timeout passed (or the client closed): close first, TLS too
+        }
         return;
       }
       if (tls != null) {
