@@ -131,6 +131,10 @@ final class TimeWaitSocket extends Socket {
   private volatile boolean armed;
   private volatile boolean ioFailed;
   private volatile boolean peerFinSeen;
+  /** Observing only: the client set SO_LINGER(0), so its close is an RST. */
+  private volatile boolean lingerZero;
+  /** Observing only: the client half-closed before the peer's FIN, so its FIN went first. */
+  private volatile boolean finSentFirst;
   /** When the FIN wait ends, once a server close has begun; 0 before. */
   private volatile long finDeadline;
   private volatile TimeWaitSocketFactory.ConnectionKey key;
@@ -501,6 +505,9 @@ final class TimeWaitSocket extends Socket {
   @Override
   public void shutdownOutput() throws IOException {
     if (factory.retirement() == null) {
+      if (!peerFinSeen) {
+        finSentFirst = true; // observing: this FIN went before the peer's; TIME_WAIT stays here
+      }
       super.shutdownOutput();
     }
   }
@@ -522,6 +529,7 @@ final class TimeWaitSocket extends Socket {
   public void setSoLinger(boolean on, int linger) throws SocketException {
     if (factory.retirement() == null) {
       super.setSoLinger(on, linger);
+      lingerZero = on && linger == 0; // observing: the close will be an RST
     }
   }
 
@@ -538,7 +546,11 @@ final class TimeWaitSocket extends Socket {
     }
     OPTION_CALLS.getAndAdd(this, 1);
     try {
-      return super.setOption(name, value);
+      Socket result = super.setOption(name, value);
+      if (name == StandardSocketOptions.SO_LINGER) {
+        lingerZero = Integer.valueOf(0).equals(value); // observing, as setSoLinger; negative: off
+      }
+      return result;
     } finally {
       OPTION_CALLS.getAndAdd(this, -1);
     }
@@ -954,8 +966,11 @@ final class TimeWaitSocket extends Socket {
   private String closeConnected() throws IOException {
     Retirement retirement = factory.retirement();
     if (retirement == null) {
-      // Observing: SO_LINGER untouched, exactly a plain socket's close.
-      return finish(peerFinSeen ? CloseOutcome.AFTER_PEER_FIN : CloseOutcome.LOCAL_FIRST);
+      // Observing: exactly a plain socket's close, counted as the kernel sees it: an RST where the
+      // client set SO_LINGER(0) (HttpClient 5 classic's CloseMode.IMMEDIATE), else its FIN first
+      // unless the peer's came before (a half-close before the peer's FIN was the client's first).
+      return finish(lingerZero ? CloseOutcome.RESET
+          : peerFinSeen && !finSentFirst ? CloseOutcome.AFTER_PEER_FIN : CloseOutcome.LOCAL_FIRST);
     }
     return retirement == Retirement.RESET ? finish(CloseOutcome.RESET) : serverClose();
   }

@@ -198,8 +198,9 @@ public final class TimeWaitSocketFactory extends SocketFactory {
 
   /**
    * A factory whose sockets close exactly as plain sockets do, and are only counted: the baseline
-   * that shows what a client does without timewait. A close counts as {@code closedLocallyFirst}
-   * unless the client had read the server's FIN (end of stream) before it.
+   * that shows what a client does without timewait. A close counts as {@code closedByReset} if
+   * the client set {@code SO_LINGER(0)} for it, else as {@code closedLocallyFirst} unless the
+   * client had read the server's FIN (end of stream) before it and had not half-closed first.
    *
    * @return a new observing factory
    */

@@ -62,6 +62,37 @@ class SocketLayerTest {
     }
   }
 
+  /**
+   * The observing baseline counts what the client's own close did: a client that set SO_LINGER(0)
+   * resets (HttpClient 5 classic does before a close in {@code CloseMode.IMMEDIATE}), and one that
+   * half-closed before the server's FIN sent its FIN first, whatever it read after. Before, both
+   * were counted by the server's FIN alone: the reset as closed locally first (no TIME_WAIT in the
+   * kernel's table), the half-close as after the peer's FIN (a TIME_WAIT in it).
+   */
+  @org.junit.jupiter.api.Test
+  void theObservingBaselineCountsAClientsOwnResetAndHalfCloseAsTheKernelSeesThem() throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE, Duration.ZERO, false)) {
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.observing();
+      Socket reset = open(factory, peer.port(), false);
+      roundTrip(reset, false);
+      reset.setSoLinger(true, 0);
+      reset.close();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as("after the reset").isZero();
+      assertThat(factory.accounting().snapshot().closedByReset()).as("%s", factory.accounting()).isEqualTo(1);
+
+      Socket halfClosed = open(factory, peer.port(), false);
+      roundTrip(halfClosed, false);
+      halfClosed.shutdownOutput(); // the client's FIN first: the peer answers it with its own
+      assertThat(halfClosed.getInputStream().read()).as("the peer's FIN").isEqualTo(-1);
+      halfClosed.close();
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).as("after the half-close").isEqualTo(1);
+      assertThat(factory.accounting().snapshot())
+          .isEqualTo(new CloseStats(2, 0, 1, 1, 0, 0, 0, 0));
+    }
+  }
+
   @ParameterizedTest(name = "tls={0}")
   @ValueSource(booleans = {false, true})
   void resetCloseLeavesNoTimeWaitOnEitherSide(boolean tls) throws Exception {
