@@ -131,6 +131,8 @@ final class TimeWaitSocket extends Socket {
   private volatile boolean armed;
   private volatile boolean ioFailed;
   private volatile boolean peerFinSeen;
+  /** The peer reset the connection during a FIN wait begun beneath TLS ({@code finWaitRead}). */
+  private volatile boolean peerResetInFinWait;
   /** Observing only: the client set SO_LINGER(0), so its close is an RST. */
   private volatile boolean lingerZero;
   /** Observing only: the client half-closed before the peer's FIN, so its FIN went first. */
@@ -979,6 +981,9 @@ final class TimeWaitSocket extends Socket {
     if (peerFinSeen) {
       return finish(CloseOutcome.AFTER_PEER_FIN);
     }
+    if (peerResetInFinWait) {
+      return finish(CloseOutcome.PEER_RESET); // during the wait TLS's close began beneath it
+    }
     if (!armed || super.isClosed()) {
       reset(false);
       return "reset: not armed";
@@ -1242,7 +1247,9 @@ final class TimeWaitSocket extends Socket {
       throw e;
     } catch (IOException e) {
       if (!abortRequested && !interruptedNow()) { // see awaitPeerFin: an interrupt is an abort
-        ioFailed = true;
+        // The exchange was over (armed): the peer's reset ends the wait, as it ends this close's
+        // own wait over plain TCP (PEER_RESET), not a failed exchange.
+        peerResetInFinWait = true;
       }
       throw e;
     } finally {

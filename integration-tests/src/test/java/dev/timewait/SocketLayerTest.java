@@ -63,6 +63,31 @@ class SocketLayerTest {
   }
 
   /**
+   * A server that resets 200 ms after its response, as a server close waits for its FIN: the
+   * close is the strategy's, ended by the peer's reset, plain or over TLS. Before, over TLS the
+   * reset came to the JDK's read for the peer's close_notify (the FIN wait beneath TLS), was taken
+   * for a failed exchange, and the close counted as {@code EXCHANGE_ABORTED}.
+   */
+  @ParameterizedTest(name = "tls={0}")
+  @ValueSource(booleans = {false, true})
+  void aPeerThatResetsDuringTheFinWaitEndsItAsTheStrategysCloseNotAnAbortedExchange(boolean tls)
+      throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.RESET_LATE, Duration.ofMillis(200), tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      java.util.List<CloseEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+      accounting.addListener(events::add);
+      TimeWaitSocketFactory factory = TimeWaitSocketFactory.create(
+          ServerClose.builder().finWait(Duration.ofSeconds(5)).build(), accounting);
+      exchange(factory, peer.port(), tls, true);
+      assertThat(events).hasSize(1);
+      assertThat(events.get(0).reason()).as("%s", events).isEqualTo(CloseEvent.Reason.STRATEGY);
+      assertThat(events.get(0).mode()).as("%s", events).isEqualTo(CloseEvent.Mode.RESET);
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
+  /**
    * The observing baseline counts what the client's own close did: a client that set SO_LINGER(0)
    * resets (HttpClient 5 classic does before a close in {@code CloseMode.IMMEDIATE}), and one that
    * half-closed before the server's FIN sent its FIN first, whatever it read after. Before, both

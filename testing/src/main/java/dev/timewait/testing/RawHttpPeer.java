@@ -40,6 +40,12 @@ public final class RawHttpPeer implements AutoCloseable {
     AWAIT_CLIENT_CLOSE,
     /** Close {@link RawHttpPeer#lateCloseDelay} after the response. */
     CLOSE_LATE,
+    /**
+     * Answer {@code Connection: close}, then reset {@link RawHttpPeer#lateCloseDelay} after the
+     * response (SO_LINGER 0, no TLS close_notify), as a server or balancer that ends connections
+     * with an RST does (HAProxy's {@code option nolinger}).
+     */
+    RESET_LATE,
     /** Never close; hold the connection until the client goes away or the peer stops. */
     NEVER_CLOSE,
     /**
@@ -407,6 +413,12 @@ public final class RawHttpPeer implements AutoCloseable {
         if (behaviour == Behaviour.CLOSE_LATE) {
           Thread.sleep(lateCloseDelay.toMillis());
           socket.close();
+          return;
+        }
+        if (behaviour == Behaviour.RESET_LATE) {
+          Thread.sleep(lateCloseDelay.toMillis());
+          raw.setSoLinger(true, 0); // the plain socket: an RST, no close_notify before it
+          raw.close();
           return;
         }
       }
