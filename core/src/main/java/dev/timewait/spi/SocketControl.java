@@ -93,7 +93,8 @@ public final class SocketControl {
    * @return its age in nanoseconds, or -1
    */
   public static long ageNanos(TimeWaitSocketFactory factory, SocketAddress local, SocketAddress remote) {
-    return CoreAccess.sockets().ageNanos(check(factory), local, remote);
+    return CoreAccess.sockets().ageNanos(check(factory), Preconditions.checkNotNull(local, "local"),
+        Preconditions.checkNotNull(remote, "remote"));
   }
 
   /**

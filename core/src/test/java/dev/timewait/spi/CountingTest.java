@@ -46,6 +46,11 @@ class CountingTest {
     assertThatThrownBy(() -> SocketControl.arm(null, new Socket())).hasMessage("factory cannot be null");
     assertThatThrownBy(() -> SocketControl.arm(TimeWaitSocketFactory.observing(), null))
         .hasMessage("socket cannot be null");
+    InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 80);
+    assertThatThrownBy(() -> SocketControl.ageNanos(TimeWaitSocketFactory.observing(), null, remote))
+        .isInstanceOf(NullPointerException.class).hasMessage("local cannot be null");
+    assertThatThrownBy(() -> SocketControl.ageNanos(TimeWaitSocketFactory.observing(), remote, null))
+        .isInstanceOf(NullPointerException.class).hasMessage("remote cannot be null");
   }
 
   @Test
