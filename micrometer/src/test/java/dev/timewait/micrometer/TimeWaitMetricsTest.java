@@ -390,30 +390,20 @@ class TimeWaitMetricsTest {
     OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
     CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
     int port = server.getAddress().getPort();
-    java.util.concurrent.CountDownLatch registering = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    registry.config().meterFilter(blockingFirst(TimeWaitMetrics.OPENED, registering, release));
+    HeldRegistration held = new HeldRegistration(TimeWaitMetrics.OPENED);
     TimeWaitMetrics metrics = TimeWaitMetrics.builder("orders", accounting)
         .destination("localhost", port).kernelGauges().build();
-    java.util.concurrent.ExecutorService binder = java.util.concurrent.Executors.newSingleThreadExecutor();
     try {
-      java.util.concurrent.Future<?> bind = binder.submit(() -> {
-        metrics.bindTo(registry);
+      held.closeDuring(metrics, () -> {
+        metrics.bindTo(held.registry);
         return null;
       });
-      assertThat(registering.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("the bind registering").isTrue();
-      metrics.close();
-      release.countDown();
-      bind.get(10, java.util.concurrent.TimeUnit.SECONDS);
       get(client, port);
       awaitClosed(accounting, 1);
     } finally {
-      release.countDown();
-      binder.shutdownNow();
       TimeWaitOkHttp.shutdown(client);
     }
-    assertThat(registry.getMeters()).isEmpty();
+    assertThat(held.registry.getMeters()).isEmpty();
   }
 
   @Test
@@ -423,29 +413,19 @@ class TimeWaitMetricsTest {
     OkHttpClient client = TimeWaitOkHttp.newClient(CloseStrategy.reset());
     CloseAccounting accounting = TimeWaitOkHttp.accounting(client);
     int port = server.getAddress().getPort();
-    java.util.concurrent.CountDownLatch registering = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    registry.config().meterFilter(blockingFirst(TimeWaitMetrics.CLOSED, registering, release));
+    HeldRegistration held = new HeldRegistration(TimeWaitMetrics.CLOSED);
     TimeWaitMetrics metrics = TimeWaitMetrics.of("orders", accounting);
-    metrics.bindTo(registry);
-    java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+    metrics.bindTo(held.registry);
     try {
-      java.util.concurrent.Future<?> call = caller.submit(() -> {
+      held.closeDuring(metrics, () -> {
         get(client, port);
         return null;
       });
-      assertThat(registering.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("the close registering").isTrue();
-      metrics.close();
-      release.countDown();
-      call.get(10, java.util.concurrent.TimeUnit.SECONDS);
       awaitClosed(accounting, 1);
     } finally {
-      release.countDown();
-      caller.shutdownNow();
       TimeWaitOkHttp.shutdown(client);
     }
-    assertThat(registry.getMeters()).isEmpty();
+    assertThat(held.registry.getMeters()).isEmpty();
   }
 
   @Test
@@ -466,25 +446,50 @@ class TimeWaitMetricsTest {
   }
 
   /**
-   * A filter that holds the first registration of a meter named {@code name}: it counts {@code
-   * registering} down, then waits for {@code release} (at most 5 s: never a hang).
+   * A registry whose first registration of a meter named {@code name} is held: the thread
+   * registering it counts {@link #registering} down, then waits for {@link #release} (at most 5 s:
+   * never a hang).
    */
-  private static io.micrometer.core.instrument.config.MeterFilter blockingFirst(String name,
-      java.util.concurrent.CountDownLatch registering, java.util.concurrent.CountDownLatch release) {
-    return new io.micrometer.core.instrument.config.MeterFilter() {
-      @Override
-      public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
-        if (id.getName().equals(name) && registering.getCount() > 0) {
-          registering.countDown();
-          try {
-            release.await(5, java.util.concurrent.TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+  private static final class HeldRegistration {
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    final java.util.concurrent.CountDownLatch registering = new java.util.concurrent.CountDownLatch(1);
+    final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+    HeldRegistration(String name) {
+      registry.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+        @Override
+        public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+          if (id.getName().equals(name) && registering.getCount() > 0) {
+            registering.countDown();
+            try {
+              release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
           }
+          return id;
         }
-        return id;
+      });
+    }
+
+    /**
+     * Runs {@code call} on another thread until its registration is held, closes {@code
+     * metrics}, then lets the call finish: the race of that call with {@code close()}.
+     */
+    void closeDuring(TimeWaitMetrics metrics, java.util.concurrent.Callable<?> call) throws Exception {
+      java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+      try {
+        java.util.concurrent.Future<?> underWay = thread.submit(call);
+        assertThat(registering.await(5, java.util.concurrent.TimeUnit.SECONDS))
+            .as("the call registering").isTrue();
+        metrics.close();
+        release.countDown();
+        underWay.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } finally {
+        release.countDown();
+        thread.shutdownNow();
       }
-    };
+    }
   }
 
   private static double closedCount(SimpleMeterRegistry registry, String mode) {
