@@ -9,6 +9,7 @@ import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hc.core5.function.Decorator;
+import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.reactor.IOSession;
 import org.apache.hc.core5.reactor.IOSessionListener;
 import org.slf4j.Logger;
@@ -75,6 +76,11 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   /** {@return what pooled connections learn of their peers' idle timeouts} */
   AsyncPeerIdle peerIdle() {
     return peerIdle;
+  }
+
+  /** The open connection of an exchange's endpoint details (HttpCore's, in its context), or null. */
+  AsyncConnection find(EndpointDetails details) {
+    return details == null ? null : find(details.getLocalAddress(), details.getRemoteAddress());
   }
 
   /** The open connection between these endpoints, or null. */

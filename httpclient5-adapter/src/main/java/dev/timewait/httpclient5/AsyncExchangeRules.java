@@ -62,11 +62,7 @@ final class AsyncExchangeRules implements HttpRequestInterceptor, ConnectionReus
   }
 
   private AsyncConnection connectionOf(HttpContext context) {
-    EndpointDetails details = HttpCoreContext.castOrCreate(context).getEndpointDetails();
-    if (details == null) {
-      return null;
-    }
-    return connections.find(details.getLocalAddress(), details.getRemoteAddress());
+    return connections.find(HttpCoreContext.castOrCreate(context).getEndpointDetails());
   }
 
   @Override

@@ -6,7 +6,6 @@ import java.util.List;
 import org.apache.hc.client5.http.async.AsyncExecCallback;
 import org.apache.hc.client5.http.async.AsyncExecChain;
 import org.apache.hc.client5.http.async.AsyncExecChainHandler;
-import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpException;
@@ -59,10 +58,7 @@ final class AsyncFinWaitExec implements AsyncExecChainHandler {
           // armed connection, already waiting for the server's FIN there (HttpCore closes it as
           // the body ends), would be reset. A consumer that discards the body, as HttpClient
           // would, takes that check away from an armed connection only.
-          EndpointDetails details = scope.clientContext.getEndpointDetails();
-          AsyncConnection connection = details == null
-              ? null
-              : connections.find(details.getLocalAddress(), details.getRemoteAddress());
+          AsyncConnection connection = connections.find(scope.clientContext.getEndpointDetails());
           if (connection != null && connection.armed && connections.closer().closesByServer()) {
             return Discarding.INSTANCE;
           }
@@ -78,10 +74,7 @@ final class AsyncFinWaitExec implements AsyncExecChainHandler {
 
       @Override
       public void completed() {
-        EndpointDetails details = scope.clientContext.getEndpointDetails();
-        AsyncConnection connection = details == null
-            ? null
-            : connections.find(details.getLocalAddress(), details.getRemoteAddress());
+        AsyncConnection connection = connections.find(scope.clientContext.getEndpointDetails());
         if (connection != null && connection.closeAfterExchange) {
           TimeWaitIOSession layer = connection.layer;
           if (layer != null) {

@@ -28,7 +28,7 @@ final class AsyncPeerIdle {
    * connection sat idle in the pool after a response, that is the peer's idle timeout, seen by the
    * reactor as it came: learned ({@link PeerIdleTimeouts}) and counted as closed idle by the peer.
    */
-  void endOfStream(AsyncConnection connection) {
+  void peerClosed(AsyncConnection connection) {
     if (!pooled || !connection.idleSinceExchange() || connection.armed || connection.requests() == 0
         || connection.state() != State.OPEN) {
       return;

@@ -225,12 +225,12 @@ final class TimeWaitIOSession implements IOSession {
       // Most often "Connection reset": an RST on an idle pooled connection is the peer's idle
       // close too (a balancer set to reset idle connections), as core's socket counts one
       // (before, EXCHANGE_ABORTED here, and nothing learned).
-      connections.peerIdle().endOfStream(connection);
+      connections.peerIdle().peerClosed(connection);
       throw e;
     }
     if (n < 0) {
       connection.peerEnded = true;
-      connections.peerIdle().endOfStream(connection);
+      connections.peerIdle().peerClosed(connection);
       if (!tls) {
         connection.peerFinSeen = true; // the plain socket's end of stream: the server's FIN
       }
