@@ -417,15 +417,13 @@ public final class RawHttpPeer implements AutoCloseable {
         }
         if (behaviour == Behaviour.RESET_LATE) {
           Thread.sleep(lateCloseDelay.toMillis());
-          raw.setSoLinger(true, 0); // the plain socket: an RST, no close_notify before it
-          raw.close();
+          reset(raw);
           return;
         }
       }
       if (idleClose && !raw.isClosed()) {
         if (behaviour == Behaviour.IDLE_RESET) {
-          raw.setSoLinger(true, 0); // the plain socket: an RST, no close_notify before it
-          raw.close();
+          reset(raw);
         } else {
           socket.close(); // the idle timeout passed (or the client closed): close first, TLS too
         }
@@ -447,6 +445,15 @@ public final class RawHttpPeer implements AutoCloseable {
     } finally {
       live.remove(raw);
     }
+  }
+
+  /**
+   * Resets the connection: SO_LINGER(0) on the plain socket, so that its close is an RST with no
+   * TLS close_notify before it.
+   */
+  private static void reset(Socket raw) throws IOException {
+    raw.setSoLinger(true, 0);
+    raw.close();
   }
 
   /**
@@ -511,8 +518,7 @@ public final class RawHttpPeer implements AutoCloseable {
     switch (behaviour) {
       case RESET_MID_BODY -> {
         Thread.sleep(50); // let the half body reach the client before the RST discards it
-        raw.setSoLinger(true, 0);
-        raw.close();
+        reset(raw);
       }
       case TRUNCATED_BODY -> {
         Thread.sleep(50);
