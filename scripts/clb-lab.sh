@@ -1480,19 +1480,24 @@ bl_dropped_after_sending() {
 # Few forks per row (one jq): on a busy machine 135 rows of cat/tail/date cost seconds.
 bl_check_row() {
   local id="$1" f="$2" t="$3" c="$4" st="$5" r="$6" m="$7"
-  local rc=missing tw=- json='{}' errors=- sent=- warm_errors=- first="" verdict label harness=() lines=()
+  local rc=missing tw=- json='{}' errors=- sent=- warm_errors=- first="" first_at="" verdict label harness=() lines=()
   [[ -s "$f.rc" ]] && read -r rc < "$f.rc"
   [[ -s "$f.tw" ]] && read -r tw < "$f.tw"
   [[ "$tw" =~ ^[0-9]+$ ]] || tw="-"
   [[ -s "$f.out" ]] && mapfile -t lines < "$f.out"
   if [[ ${#lines[@]} -gt 0 ]]; then
     local fields
-    fields="$(jq -r 'select(type == "object") | [.errors // "-", .requests // "-", .warmupErrors // "-", .firstError // ""]
+    # Where the first failure came (requests that had succeeded, ms into the load): a failure at
+    # request 0 met the warm-up's connection after the barrier's wait, not a seeded gap. Last:
+    # read collapses empty fields between tabs.
+    fields="$(jq -r 'select(type == "object") | [.errors // "-", .requests // "-", .warmupErrors // "-",
+                       .firstError // "",
+                       (if .succeededBeforeFirstError == null then "" else "after \(.succeededBeforeFirstError) ok, at \(.firstErrorMs) ms" end)]
                      | map(tostring | gsub("\t"; " ")) | join("\t")' \
       <<<"${lines[-1]}" 2>/dev/null || true)"
     if [[ -n "$fields" ]]; then
       json="${lines[-1]}"
-      IFS=$'\t' read -r errors sent warm_errors first <<<"$fields"
+      IFS=$'\t' read -r errors sent warm_errors first first_at <<<"$fields"
     fi
   fi
   label="$st"; [[ "$st" == pooled ]] && label="pooled/$r"
@@ -1542,7 +1547,7 @@ bl_check_row() {
   [[ "$verdict" == lost ]] && shown="POST lost, allowed"
   [[ "$verdict" == race ]] && shown="POST crossed the idle close, allowed"
   local tail_text=""
-  [[ -n "$first" && "$errors" != 0 ]] && tail_text="; ${first:0:110}"
+  [[ -n "$first" && "$errors" != 0 ]] && tail_text="; ${first_at:+$first_at: }${first:0:110}"
   printf '[clb-lab %s]   %s %-5s %-9s %-19s %-4s %5s/%-5s failed, client TW %s: %s%s\n' \
     "$B_CHECK_TIME" "$id" "$t" "$c" "$label" "$m" "$errors" "$sent" "$tw" "$shown" "$tail_text"
   local row
