@@ -73,6 +73,18 @@ final class AsyncCloser {
 
   /** A close through the decorator, from any thread. */
   void close(AsyncConnection connection, IOSession layer, CloseMode mode) {
+    if (mode == CloseMode.GRACEFUL && Thread.currentThread() != connection.reactor
+        && carriesExchange(connection)) {
+      // The client's close(IMMEDIATE): HttpCore closes every session gracefully from the
+      // caller's thread (AbstractSingleCoreIOReactor.close), racing the reactor's own shutdown
+      // command, which then never reaches the sessions closed first. Nothing else closes a
+      // connection gracefully off its reactor while an exchange is under way: an exchange ends
+      // it on the reactor, a pool evicts only idle ones, a cancel or failure closes immediately.
+      // Before, such an exchange's connection read STRATEGY or IDLE_EVICTION, or, armed for a
+      // server close with its body still coming, waited out finWait and read FIN_WAIT_TIMEOUT.
+      shutdown(connection, layer, mode);
+      return;
+    }
     // A socket closed past the decorator (HttpClient's close(IMMEDIATE) as it discards the
     // connection of an exchange that failed or was cancelled, from that thread) whose reactor then
     // closes it gracefully through the decorator: the exchange was cut, whatever the strategy (a
@@ -159,6 +171,15 @@ final class AsyncCloser {
           && connection.requests() > 0;
       closeAndCount(connection, layer, idle ? CloseReasons.IDLE : CloseReasons.EXCHANGE_CUT);
     }
+  }
+
+  /**
+   * Whether an exchange is under way on {@code connection}: a request went out and, pooled, its
+   * exchange has not ended (a connection of the other strategies carries one exchange).
+   */
+  private boolean carriesExchange(AsyncConnection connection) {
+    return connection.requests() > 0
+        && (kind != CloseStrategy.Kind.POOLED || !connection.idleSinceExchange());
   }
 
   /**

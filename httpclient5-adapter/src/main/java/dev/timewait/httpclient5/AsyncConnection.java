@@ -49,6 +49,11 @@ final class AsyncConnection {
 
   /** The reactor's own session for the socket: plain, beneath any TLS. */
   final IOSession raw;
+  /**
+   * The reactor thread that runs the connection's I/O: HttpCore decorates a new session on it
+   * (SingleCoreIOReactor.processConnectionRequest), where the connection is made.
+   */
+  final Thread reactor = Thread.currentThread();
   private volatile State state = State.OPEN;
   private volatile boolean opened;
   private volatile boolean counted;
