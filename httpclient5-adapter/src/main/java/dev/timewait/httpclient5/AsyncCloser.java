@@ -1,7 +1,9 @@
 package dev.timewait.httpclient5;
 
 import dev.timewait.CloseAccounting;
+import dev.timewait.CloseEvent;
 import dev.timewait.CloseStrategy;
+import dev.timewait.PooledKeepAlive;
 import dev.timewait.Retirement;
 import dev.timewait.httpclient5.AsyncConnection.State;
 import dev.timewait.spi.CloseOutcome;
@@ -58,12 +60,24 @@ final class AsyncCloser {
   private final long finWaitNanos;
   private final CloseAccounting accounting;
   private final CloseStrategy.Kind kind;
+  /** The pool's time to live, where it retires connections at their lifetime itself; -1: not. */
+  private final long poolLifetimeNanos;
 
   AsyncCloser(CloseStrategy strategy, CloseAccounting accounting) {
+    this(strategy, accounting, false);
+  }
+
+  /**
+   * @param poolTimeToLive whether HttpClient's pool retires connections at the strategy's
+   *     lifetime itself (its time to live, set where HTTP/2 is allowed)
+   */
+  AsyncCloser(CloseStrategy strategy, CloseAccounting accounting, boolean poolTimeToLive) {
     this.serverClose = strategy.retirement() == Retirement.SERVER_CLOSE;
     this.finWaitNanos = strategy.finWait().toNanos();
     this.accounting = accounting;
     this.kind = strategy.kind();
+    this.poolLifetimeNanos = poolTimeToLive && strategy instanceof PooledKeepAlive
+        ? ((PooledKeepAlive) strategy).maxLifetime().toNanos() : -1;
   }
 
   /** Whether connections retire by server close (server close, or pooled SERVER_CLOSE). */
@@ -97,6 +111,14 @@ final class AsyncCloser {
       // A reset, decided before any state change: the connection never looks like it waits for
       // a FIN (whose drain handler would take the reactor's events meanwhile).
       if (connection.changeState(State.OPEN, State.CLOSED)) {
+        if (poolLifetimeNanos >= 0 && mode == CloseMode.GRACEFUL && !closedPast
+            && !connection.shuttingDown
+            && System.nanoTime() - connection.openedNanos >= poolLifetimeNanos) {
+          // Where HTTP/2 is allowed the pool's time to live retires connections at their lifetime
+          // (no request may end an HTTP/2 connection, Pooling), discarding one as it is leased:
+          // before, that read as an idle eviction.
+          connection.retire(CloseEvent.Reason.LIFETIME);
+        }
         // The pool discards an idle connection it evicts gracefully (PoolEntry.discardConnection
         // closes the session in the mode given); an exchange's failure or cancel, immediately.
         closeAndCount(connection, layer, (mode == CloseMode.IMMEDIATE || closedPast

@@ -49,7 +49,8 @@ final class AsyncConfigurer {
       CloseStrategy strategy,
       CloseAccounting accounting,
       HttpClient5Options options) {
-    return configure(builder, strategy, accounting, options, new AsyncConnections(strategy, accounting));
+    return configure(builder, strategy, accounting, options,
+        new AsyncConnections(strategy, accounting, options.allowHttp2()));
   }
 
   /**

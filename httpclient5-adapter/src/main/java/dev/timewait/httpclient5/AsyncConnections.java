@@ -51,10 +51,18 @@ final class AsyncConnections implements Decorator<IOSession>, IOSessionListener 
   private int decorated;
 
   AsyncConnections(CloseStrategy strategy, CloseAccounting accounting) {
+    this(strategy, accounting, false);
+  }
+
+  /**
+   * @param poolTimeToLive whether HttpClient's pool retires connections at the strategy's
+   *     lifetime itself (its time to live: set where HTTP/2 is allowed, {@link Pooling})
+   */
+  AsyncConnections(CloseStrategy strategy, CloseAccounting accounting, boolean poolTimeToLive) {
     this.rules = ConnectionRules.of(strategy);
     this.accounting = accounting;
     this.pooled = rules.keepAlive();
-    this.closer = new AsyncCloser(strategy, accounting);
+    this.closer = new AsyncCloser(strategy, accounting, poolTimeToLive);
     this.peerIdle = new AsyncPeerIdle(pooled, accounting);
   }
 

@@ -156,4 +156,35 @@ class Http2ChoiceTest {
     // never reaches its journal, and the unanswered retry would answer it on a new connection.
     assertThat(accounting.snapshot().staleRetries()).as("%s", accounting.snapshot()).isZero();
   }
+
+  /**
+   * Where HTTP/2 is allowed, HttpClient's pool retires a connection at its lifetime itself (its
+   * time to live: no request may end an HTTP/2 connection), discarding it as it is next leased.
+   * That close is the lifetime's: before session 46 it read {@code IDLE_EVICTION}.
+   */
+  @Test
+  void anHttp2ConnectionThePoolRetiresAtItsLifetimeIsHeardAsTheLifetime() throws Exception {
+    CloseAccounting accounting = new CloseAccounting();
+    java.util.List<dev.timewait.CloseEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    accounting.addListener(events::add);
+    HttpClient5Options options = HttpClient5Options.builder()
+        .sslContext(TestTls.get().clientContext()).allowHttp2(true).build();
+    PooledKeepAlive strategy = PooledKeepAlive.builder().maxLifetime(java.time.Duration.ofMillis(300)).build();
+    try (CloseableHttpAsyncClient client = TimeWaitHttpClient5.configure(
+        HttpAsyncClients.custom(), strategy, accounting, options).build()) {
+      client.start();
+      for (int i = 0; i < 2; i++) {
+        HttpClientContext context = HttpClientContext.create();
+        assertThat(client.execute(SimpleRequestBuilder.get(uri).build(), context, null)
+            .get(30, TimeUnit.SECONDS).getCode()).isEqualTo(200);
+        assertThat(context.getProtocolVersion()).isEqualTo(HttpVersion.HTTP_2);
+        if (i == 0) {
+          Thread.sleep(400); // past the lifetime
+        }
+      }
+      assertThat(accounting.snapshot().connectionsOpened()).as("%s", accounting.snapshot()).isEqualTo(2);
+      assertThat(dev.timewait.testing.Leaks.await(() -> !events.isEmpty(), java.time.Duration.ofSeconds(5))).isTrue();
+      assertThat(events.get(0).reason()).as("%s", events.get(0)).isEqualTo(dev.timewait.CloseEvent.Reason.LIFETIME);
+    }
+  }
 }
