@@ -461,7 +461,9 @@ public final class TimeWaitSocketFactory extends SocketFactory {
    */
   public boolean owns(Socket socket) {
     Preconditions.checkNotNull(socket, "socket");
-    return find(socket) != null;
+    // find answers for a socket of ours whatever its state (its other callers need that).
+    TimeWaitSocket own = find(socket);
+    return own != null && own.isConnected() && !own.closingStarted();
   }
 
   private TimeWaitSocket find(Socket socket) {
