@@ -55,6 +55,20 @@ public final class Json {
     return this;
   }
 
+  /**
+   * A decimal field written as given (a setting echoed, whose rounding would change it: a rate
+   * of 0.0004 read 0); {@code null}, NaN and infinities write JSON null.
+   */
+  public Json exactField(String name, Double value) {
+    name(name);
+    if (value == null || value.isNaN() || value.isInfinite()) {
+      out.append("null");
+    } else {
+      out.append(BigDecimal.valueOf(value).stripTrailingZeros().toPlainString());
+    }
+    return this;
+  }
+
   /** A boolean field. */
   public Json field(String name, boolean value) {
     name(name);

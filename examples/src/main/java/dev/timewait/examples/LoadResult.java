@@ -167,7 +167,7 @@ public record LoadResult(
         .field("bodySize", settings == null ? null : settings.bodySize())
         .field("retries", settings == null ? null : settings.retries() ? "on" : "off")
         .field("retirement", settings == null ? null : settings.retirement())
-        .field("rate", settings == null ? null : settings.rate())
+        .exactField("rate", settings == null ? null : settings.rate())
         .field("burst", settings == null ? null : settings.burst())
         .field("idleGapMinMs", settings == null ? null : settings.idleGapMinMs())
         .field("idleGapMaxMs", settings == null ? null : settings.idleGapMaxMs())

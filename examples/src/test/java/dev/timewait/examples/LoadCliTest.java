@@ -577,6 +577,17 @@ class LoadCliTest {
   }
 
   @Test
+  void aSlowRateIsWrittenAsGivenNotRoundedToZero() throws Exception {
+    // One request, due at the start: the run ends at once whatever the rate.
+    Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "reset", "--requests", "1",
+        "--rate", "0.0004", "--json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    // Measured values are rounded to three decimals; a setting is echoed as given (it read 0).
+    assertThat(run.json().get("rate").asDouble()).isEqualTo(0.0004);
+  }
+
+  @Test
   void durationCutsALongIdleGapShort() {
     long t0 = System.nanoTime();
     Run run = cli("load", "--url", url(), "--client", "okhttp", "--strategy", "reset", "--requests", "100",
