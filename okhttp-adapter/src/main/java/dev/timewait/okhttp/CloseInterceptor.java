@@ -222,7 +222,11 @@ final class CloseInterceptor implements Interceptor {
     try {
       return chain.proceed(request);
     } catch (IOException e) {
-      if (attempt != null && mark != null && mark.peerClosedUnansweredSince(readBefore)) {
+      // OkHttp's ProtocolException: what came was a response, if a malformed one (a status that
+      // is no number, a 204 with a body), not the peer's close. Over TLS its few bytes fit those
+      // of a close's alerts, which the mark allows for: the request went out once more.
+      if (attempt != null && mark != null && !(e instanceof java.net.ProtocolException)
+          && mark.peerClosedUnansweredSince(readBefore)) {
         attempt.unanswered = true;
       }
       throw e;

@@ -140,6 +140,13 @@ public final class RawHttpPeer implements AutoCloseable {
      */
     STALL_SECOND_RESPONSE,
     /**
+     * A keep-alive HTTP/1.1 server that answers the first request of each connection and the
+     * second with a malformed head ({@link RawHttpPeer#MALFORMED_HEAD}, a status that is no
+     * number), then holds the connection, as {@link #HOLD_SECOND_REQUEST} does: an answer, if a
+     * broken one, short enough to fit the TLS alert bytes a peer's close takes.
+     */
+    MALFORMED_SECOND_RESPONSE,
+    /**
      * A keep-alive HTTP/1.1 server that answers the first request of each connection with {@code
      * 303 See Other} to {@code /next} (no body), and reads the second, then closes (FIN) without
      * answering it, as {@link #DROP_SECOND_REQUEST} does: a POST redirected, whose follow-up GET
@@ -178,6 +185,12 @@ public final class RawHttpPeer implements AutoCloseable {
 
   /** The body length that the mid-body fault behaviours announce (and send half of). */
   public static final int FAULT_BODY_LENGTH = 256 * 1024;
+
+  /**
+   * The head {@link Behaviour#MALFORMED_SECOND_RESPONSE} answers with: a status that is no number
+   * (19 bytes; 41 on the wire over TLS 1.3).
+   */
+  public static final String MALFORMED_HEAD = "HTTP/1.1 2x0 OK\r\n\r\n";
 
   /** The trailer of {@link Behaviour#PAUSED_STREAM_WITH_TRAILER}'s last chunk, name and value. */
   public static final String TRAILER = "X-Checksum: 5d41402a";
@@ -331,7 +344,12 @@ public final class RawHttpPeer implements AutoCloseable {
           socket.close(); // read, never answered
           return;
         }
-        if (behaviour == Behaviour.HOLD_SECOND_REQUEST && onThisConnection == 2) {
+        if ((behaviour == Behaviour.HOLD_SECOND_REQUEST || behaviour == Behaviour.MALFORMED_SECOND_RESPONSE)
+            && onThisConnection == 2) {
+          if (behaviour == Behaviour.MALFORMED_SECOND_RESPONSE) {
+            out.write(MALFORMED_HEAD.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+          }
           while (in.read() >= 0) {
             // read, never answered: held until the client goes away (or the hold's bound)
           }
@@ -387,7 +405,8 @@ public final class RawHttpPeer implements AutoCloseable {
         String connection = switch (behaviour) {
           case IGNORE_CONNECTION_CLOSE, HTTP_1_0, CLOSE_DELIMITED -> "";
           case CLOSE_DELIMITED_SAYS_CLOSE -> "Connection: close\r\n";
-          case KEEP_ALIVE, IDLE_CLOSE, IDLE_RESET, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE ->
+          case KEEP_ALIVE, IDLE_CLOSE, IDLE_RESET, DROP_SECOND_REQUEST, HOLD_SECOND_REQUEST, STALL_SECOND_RESPONSE,
+              MALFORMED_SECOND_RESPONSE ->
               "Connection: " + (clientAsksClose ? "close" : "keep-alive") + "\r\n";
           case ANNOUNCED_NO_MORE -> "Keep-Alive: timeout=5, max=0\r\n";
           case ANNOUNCED_NO_IDLE -> "Connection: keep-alive\r\nKeep-Alive: timeout=0\r\n";

@@ -307,6 +307,33 @@ public abstract class StaleConnectionContract {
     }
   }
 
+  /**
+   * An answer, if a malformed one, is an answer: the request reached a server that acted on it.
+   * Over TLS the few bytes a short answer takes fit those of a peer's close alerts; OkHttp's
+   * adapter took them for the alerts and sent the PUT again (session 46's audit).
+   */
+  @ParameterizedTest(name = "{0} tls={1}")
+  @MethodSource("retirementsAndTls")
+  void anIdempotentRequestAnsweredWithAMalformedHeadOnAReusedConnectionIsNeverSentAgain(
+      Retirement retirement, boolean tls) throws Exception {
+    try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.MALFORMED_SECOND_RESPONSE, Duration.ZERO, tls)) {
+      CloseAccounting accounting = new CloseAccounting();
+      try (FaultClient client = client(pooled(retirement), accounting)) {
+        assertThat(client.get(uri(peer, tls))).isEqualTo(200);
+        Thread.sleep(BACK_IN_POOL.toMillis());
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> client.exchange("PUT", uri(peer, tls), java.util.Map.of(), new byte[] {1, 2, 3}))
+            .as("a malformed answer fails the call")
+            .isInstanceOf(Exception.class); // the client's failure, not the bound's AssertionError
+      }
+      CloseStats stats = accounting.snapshot();
+      assertThat(stats.staleRetries()).as("%s", stats).isZero();
+      assertThat(peer.requests()).as("the PUT reached the peer once").isEqualTo(2);
+      KernelTcp.awaitClientSettled(peer.port(), SETTLE);
+      assertThat(KernelTcp.clientTimeWait(peer.port())).isZero();
+    }
+  }
+
   @ParameterizedTest(name = "{0} tls={1}")
   @MethodSource("retirementsAndTls")
   void aPostWhoseReusedConnectionIsDroppedUnansweredFailsAndIsNeverSentTwice(
