@@ -17,6 +17,7 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.io.ConnectionEndpoint;
 import org.apache.hc.client5.http.io.DetachedSocketFactory;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
+import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.URIScheme;
 import org.apache.hc.core5.http.config.RegistryBuilder;
 import org.apache.hc.core5.http.protocol.HttpContext;
@@ -94,6 +95,14 @@ final class ClassicConfigurer {
       @Override
       public void connect(ConnectionEndpoint endpoint, TimeValue connectTimeout,
           HttpContext context) throws IOException {
+        // Closed: the client's close shut the pool down under a call that held its endpoint (its
+        // connection closed with it), and the call's exec runtime connects the endpoint again.
+        // Once closed, HttpClient's release neither pools nor closes a connection (5.6, release:
+        // "if (this.isClosed()) return"): the factory, which holds its open connections, kept
+        // such a one open for good (ClassicCloseRaceTest).
+        if (isClosed()) {
+          throw new ConnectionClosedException("Connection pool shut down");
+        }
         connecting.remove();
         try {
           super.connect(endpoint, connectTimeout, context);
@@ -101,6 +110,9 @@ final class ClassicConfigurer {
           if (socket != null && !stillHeld(endpoint)) {
             log.debug("closing a connection whose endpoint was released while it connected");
             socket.close();
+          } else if (socket != null && isClosed()) {
+            socket.close(); // the client closed while this connected
+            throw new ConnectionClosedException("Connection pool shut down");
           }
         } finally {
           connecting.remove();
