@@ -19,6 +19,7 @@ import org.apache.hc.client5.http.io.ManagedHttpClientConnection;
 import org.apache.hc.core5.concurrent.CancellableDependency;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.HeaderElements;
 import org.apache.hc.core5.http.HttpException;
@@ -131,6 +132,12 @@ final class ClassicRequestExecutor extends HttpRequestExecutor {
     long age = socket == null ? -1 : SocketControl.noteRequest(sockets, socket, sent + 1);
     if (sent == 0 && age < 0
         && (local == null || remote == null || !SocketControl.owns(sockets, local, remote))) {
+      if (!conn.isOpen()) {
+        // A cancel or the client's close reached the connection after HttpClient checked it and
+        // before this: it has no socket left to tell whose it was. The call failed, as HttpClient
+        // says of a closed connection; it is no misconfiguration.
+        throw new ConnectionClosedException("Connection closed before its first request");
+      }
       throw new IllegalStateException("timewait: connection " + local + " -> " + remote
           + " was not opened by the socket factory that TimeWaitHttpClient5.configure installed;"
           + " do not replace the connection manager or request executor after configure");

@@ -44,6 +44,25 @@ class MisconfigurationTest {
     }
   }
 
+  /**
+   * A cancel or the client's close that reaches a connection after HttpClient checked it and
+   * before its first request leaves a closed connection, which has no socket left to tell whose it
+   * was: the call fails as on any closed connection (an IOException), not as a misconfiguration
+   * (session 46's audit: an IllegalStateException that blamed the user's setup).
+   */
+  @Test
+  void aConnectionClosedBeforeItsFirstRequestFailsTheCallAsClosedNotAsAMisconfiguration() {
+    ClassicRequestExecutor executor = new ClassicRequestExecutor(CloseStrategy.pooled(),
+        dev.timewait.TimeWaitSocketFactory.create(CloseStrategy.pooled()));
+    org.apache.hc.client5.http.impl.io.DefaultManagedHttpClientConnection closed =
+        new org.apache.hc.client5.http.impl.io.DefaultManagedHttpClientConnection("closed-1");
+    assertThat(closed.isOpen()).isFalse();
+    assertThatThrownBy(() -> executor.execute(
+        new org.apache.hc.core5.http.message.BasicClassicHttpRequest("GET", "/"), closed,
+        org.apache.hc.client5.http.protocol.HttpClientContext.create()))
+        .isInstanceOf(org.apache.hc.core5.http.ConnectionClosedException.class);
+  }
+
   @Test
   void asyncFailsLoudlyWhenTheSessionDecoratorIsReplacedAfterConfigure() throws Exception {
     try (RawHttpPeer peer = RawHttpPeer.start(Behaviour.AWAIT_CLIENT_CLOSE);
