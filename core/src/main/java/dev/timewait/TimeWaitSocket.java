@@ -615,21 +615,6 @@ final class TimeWaitSocket extends Socket {
     }
   }
 
-  /**
-   * The JDK's TLS layer asks this as it closes ({@code SSLSocketImpl.closeNotify}): the reuse
-   * check it ran through {@code isClosed()} read the closing connection for 1 ms, and at a client's
-   * shutdown retired one idle past its peer's timeout as that instead of the shutdown.
-   */
-  @Override
-  public int getSoLinger() throws SocketException {
-    OPTION_CALLS.getAndAdd(this, 1);
-    try {
-      return super.getSoLinger();
-    } finally {
-      OPTION_CALLS.getAndAdd(this, -1);
-    }
-  }
-
   @Override
   public void setKeepAlive(boolean on) throws SocketException {
     OPTION_CALLS.getAndAdd(this, 1);

@@ -30,10 +30,6 @@ class ReuseCheckTest {
         client.setSoTimeout(2000);
         assertThat(client.getSoTimeout()).isEqualTo(2000);
         client.setTcpNoDelay(true);
-        // The JDK's TLS layer asks SO_LINGER as it closes (SSLSocketImpl.closeNotify): through
-        // isClosed(), that ran the check, a 1 ms read, and here threw "Socket is closed".
-        assertThat(client.getSoLinger()).isZero(); // the pooled socket resets since its connect
-        assertThat(((TimeWaitSocket) client).reuseChecks()).isZero();
         assertThat(factory.accounting().snapshot().closedIdleByPeer()).isZero();
 
         // The client's own question before reuse finds the FIN and retires the connection.
