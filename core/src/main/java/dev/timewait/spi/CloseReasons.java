@@ -15,7 +15,9 @@ import dev.timewait.internal.Preconditions;
  *       {@link CloseOutcome#FIN_WAIT_ABORTED} is {@code EXCHANGE_ABORTED};
  *   <li>no strategy (an observing factory): {@code UNKNOWN};
  *   <li>pooled: the peer's close of an idle connection ({@code PEER_CLOSED_IDLE} as the retire
- *       reason, or {@link #PEER_CLOSED_WHILE_IDLE} with none);
+ *       reason, or {@link #PEER_CLOSED_WHILE_IDLE} with none, or with one the client decided as
+ *       its last request went out, {@code REQUEST_CAP}, {@code LIFETIME} or {@code CALLER_ASKED},
+ *       where that exchange was cut: the peer closed the idle connection as the request came);
  *   <li>an exchange cut or failed ({@link #EXCHANGE_CUT}): {@code SHUTDOWN} if the client was
  *       shutting down, else {@code EXCHANGE_ABORTED};
  *   <li>server close and reset: {@code STRATEGY};
@@ -45,6 +47,17 @@ public final class CloseReasons {
   private CloseReasons() {}
 
   /**
+   * A retire reason the client decided as the connection's last request went out, before anything
+   * of the peer's: where the peer then closed the idle connection as that request came (the race
+   * a stale connection runs), the close is the peer's (before session 46, {@code
+   * EXCHANGE_ABORTED} on every client).
+   */
+  private static boolean decidedAsTheRequestWentOut(CloseEvent.Reason reason) {
+    return reason == CloseEvent.Reason.REQUEST_CAP || reason == CloseEvent.Reason.LIFETIME
+        || reason == CloseEvent.Reason.CALLER_ASKED;
+  }
+
+  /**
    * Why a connection closed, in the order of this class's description.
    *
    * @param strategy the client's strategy, or null for an observing factory
@@ -70,7 +83,8 @@ public final class CloseReasons {
     boolean pooled = strategy == CloseStrategy.Kind.POOLED;
     boolean shuttingDown = (facts & SHUTTING_DOWN) != 0;
     if (pooled && (retireReason == CloseEvent.Reason.PEER_CLOSED_IDLE
-        || (retireReason == null && (facts & PEER_CLOSED_WHILE_IDLE) != 0))) {
+        || (facts & PEER_CLOSED_WHILE_IDLE) != 0 && (retireReason == null
+            || (facts & EXCHANGE_CUT) != 0 && decidedAsTheRequestWentOut(retireReason)))) {
       // Before a cut exchange: the reset a reuse check read is the peer's close, not a failure.
       return CloseEvent.Reason.PEER_CLOSED_IDLE;
     }

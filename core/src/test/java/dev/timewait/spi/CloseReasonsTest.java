@@ -57,6 +57,19 @@ class CloseReasonsTest {
   }
 
   @Test
+  void thePeersCloseAsALastRequestCameIsThePeersNotTheReasonDecidedAsItWentOut() {
+    // The stale race on a connection's last request: the peer closed it idle as the request came.
+    for (Reason decided : new Reason[] {Reason.REQUEST_CAP, Reason.LIFETIME, Reason.CALLER_ASKED}) {
+      assertThat(pooled(decided, PEER_CLOSED_WHILE_IDLE | EXCHANGE_CUT)).as("%s", decided)
+          .isEqualTo(Reason.PEER_CLOSED_IDLE);
+    }
+    // The peer's announcement is the peer's already; and no cut, no race: the answer came first.
+    assertThat(pooled(Reason.PEER_ANNOUNCED, PEER_CLOSED_WHILE_IDLE | EXCHANGE_CUT))
+        .isEqualTo(Reason.EXCHANGE_ABORTED);
+    assertThat(pooled(Reason.REQUEST_CAP, PEER_CLOSED_WHILE_IDLE)).isEqualTo(Reason.REQUEST_CAP);
+  }
+
+  @Test
   void aCutPooledExchangeIsAbortedOrTheShutdownThatCutItBeforeTheReasonDecided() {
     assertThat(pooled(Reason.REQUEST_CAP, EXCHANGE_CUT)).isEqualTo(Reason.EXCHANGE_ABORTED);
     assertThat(pooled(Reason.LIFETIME, EXCHANGE_CUT | SHUTTING_DOWN)).isEqualTo(Reason.SHUTDOWN);
