@@ -275,8 +275,8 @@ public abstract class CloseEventContract {
     try (RawHttpPeer peer = RawHttpPeer.start(RawHttpPeer.Behaviour.DROP_SECOND_REQUEST)) {
       Heard heard = new Heard();
       // Capped at two, the second request is the connection's last (REQUEST_CAP, decided as it
-      // went out): the peer's close before its answer is still the peer's (session 46's audit:
-      // the classic client read EXCHANGE_ABORTED).
+      // went out): the peer's close before its answer is still the peer's (before session 46,
+      // EXCHANGE_ABORTED on all four clients).
       PooledKeepAlive strategy = capped ? pooled().maxRequestsPerConnection(2).build() : pooled().build();
       try (FaultClient client = client(strategy, heard.accounting)) {
         assertThat(client.get(uri(peer))).isEqualTo(200);
