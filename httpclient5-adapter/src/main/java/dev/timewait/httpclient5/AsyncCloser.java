@@ -63,10 +63,6 @@ final class AsyncCloser {
   /** The pool's time to live, where it retires connections at their lifetime itself; -1: not. */
   private final long poolLifetimeNanos;
 
-  AsyncCloser(CloseStrategy strategy, CloseAccounting accounting) {
-    this(strategy, accounting, false);
-  }
-
   /**
    * @param poolTimeToLive whether HttpClient's pool retires connections at the strategy's
    *     lifetime itself (its time to live, set where HTTP/2 is allowed)
