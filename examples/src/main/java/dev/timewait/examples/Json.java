@@ -51,7 +51,7 @@ public final class Json {
    */
   public Json field(String name, Double value) {
     name(name);
-    decimal(value);
+    decimal(value, true);
     return this;
   }
 
@@ -61,11 +61,7 @@ public final class Json {
    */
   public Json exactField(String name, Double value) {
     name(name);
-    if (value == null || value.isNaN() || value.isInfinite()) {
-      out.append("null");
-    } else {
-      out.append(BigDecimal.valueOf(value).stripTrailingZeros().toPlainString());
-    }
+    decimal(value, false);
     return this;
   }
 
@@ -118,18 +114,23 @@ public final class Json {
     } else if (v instanceof Long || v instanceof Integer || v instanceof Boolean || v instanceof Json) {
       out.append(v);
     } else if (v instanceof Double d) {
-      decimal(d);
+      decimal(d, true);
     } else {
       throw new IllegalArgumentException("array elements must be String, Long, Integer, Double, Boolean, Json"
           + " or null, but one was a " + v.getClass().getName());
     }
   }
 
-  private void decimal(Double value) {
+  /** {@code value} as a JSON number, rounded to three decimals if asked; JSON null where none. */
+  private void decimal(Double value, boolean rounded) {
     if (value == null || value.isNaN() || value.isInfinite()) {
       out.append("null");
     } else {
-      out.append(BigDecimal.valueOf(value).setScale(3, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString());
+      BigDecimal decimal = BigDecimal.valueOf(value);
+      if (rounded) {
+        decimal = decimal.setScale(3, RoundingMode.HALF_UP);
+      }
+      out.append(decimal.stripTrailingZeros().toPlainString());
     }
   }
 
