@@ -82,13 +82,16 @@ public final class CloseReasons {
     }
     boolean pooled = strategy == CloseStrategy.Kind.POOLED;
     boolean shuttingDown = (facts & SHUTTING_DOWN) != 0;
-    if (pooled && (retireReason == CloseEvent.Reason.PEER_CLOSED_IDLE
-        || (facts & PEER_CLOSED_WHILE_IDLE) != 0 && (retireReason == null
-            || (facts & EXCHANGE_CUT) != 0 && decidedAsTheRequestWentOut(retireReason)))) {
+    boolean cut = (facts & EXCHANGE_CUT) != 0;
+    // The peer's idle close where no reason was decided before, or where the one decided was the
+    // client's as its last request went out and that exchange was cut: the peer closed as it came.
+    boolean peerClosedIdle = (facts & PEER_CLOSED_WHILE_IDLE) != 0
+        && (retireReason == null || cut && decidedAsTheRequestWentOut(retireReason));
+    if (pooled && (retireReason == CloseEvent.Reason.PEER_CLOSED_IDLE || peerClosedIdle)) {
       // Before a cut exchange: the reset a reuse check read is the peer's close, not a failure.
       return CloseEvent.Reason.PEER_CLOSED_IDLE;
     }
-    if ((facts & EXCHANGE_CUT) != 0) {
+    if (cut) {
       return shuttingDown ? CloseEvent.Reason.SHUTDOWN : CloseEvent.Reason.EXCHANGE_ABORTED;
     }
     if (!pooled) {
